@@ -1,0 +1,141 @@
+/**
+ * A placement being planned: where each VM is, what each host has left, and
+ * each VM's traffic summed per DC. Moving a VM touches only its own edges:
+ * O(degree + DCs) to apply, O(DCs) to price a move once the VM's per-DC
+ * traffic is known. The running cost is kept by deltas and can be checked
+ * against `evaluate` at any time.
+ */
+import { type CostModel, evaluate } from './cost.ts'
+import type { Instance } from './instance.ts'
+
+export class Placement {
+  readonly inst: Instance
+  readonly model: CostModel
+  readonly hostOf: Int32Array
+  readonly memUsed: Float64Array
+  readonly cpuUsed: Float64Array
+  readonly dcMemUsed: Float64Array
+  /** out[u * nDc + d]: bit/s VM u sends to nodes in DC d (in: receives). */
+  readonly out: Float64Array
+  readonly in: Float64Array
+  /** Link loads in bit/s, kept current for planners that look at links. */
+  readonly linkLoad: Float64Array
+  cost: number
+
+  constructor (model: CostModel, hostOf?: Int32Array) {
+    const inst = model.instance
+    this.inst = inst
+    this.model = model
+    this.hostOf = Int32Array.from(hostOf ?? inst.vmHost)
+    const { nDc, nVm, nHost } = inst
+    this.memUsed = new Float64Array(nHost)
+    this.cpuUsed = new Float64Array(nHost)
+    this.dcMemUsed = new Float64Array(nDc)
+    for (let u = 0; u < nVm; u++) {
+      const h = this.hostOf[u]!
+      this.memUsed[h]! += inst.vmMemory[u]!
+      this.cpuUsed[h]! += inst.vmVcpus[u]!
+      this.dcMemUsed[inst.hostDc[h]!]! += inst.vmMemory[u]!
+    }
+    this.out = new Float64Array(nVm * nDc)
+    this.in = new Float64Array(nVm * nDc)
+    for (let u = 0; u < nVm; u++) {
+      for (let k = inst.adjStart[u]!; k < inst.adjStart[u + 1]!; k++) {
+        const d = this.dcOfNode(inst.adjNode[k]!)
+        this.out[u * nDc + d]! += inst.adjOut[k]!
+        this.in[u * nDc + d]! += inst.adjIn[k]!
+      }
+    }
+    const full = evaluate(model, this.hostOf)
+    this.linkLoad = full.linkLoad
+    this.cost = full.total
+  }
+
+  dcOf (vm: number): number {
+    return this.inst.hostDc[this.hostOf[vm]!]!
+  }
+
+  dcOfNode (node: number): number {
+    const { nVm, hostDc, prefixDc } = this.inst
+    return node < nVm ? hostDc[this.hostOf[node]!]! : prefixDc[node - nVm]!
+  }
+
+  /** True when `host` has memory and vCPUs left for `vm`. */
+  fits (vm: number, host: number): boolean {
+    const { vmMemory, vmVcpus, hostMemory, hostVcpus } = this.inst
+    return this.memUsed[host]! + vmMemory[vm]! <= hostMemory[host]! &&
+      this.cpuUsed[host]! + vmVcpus[vm]! <= hostVcpus[host]!
+  }
+
+  /**
+   * The host in `dc` that takes `vm` with the most memory left over (spreads
+   * load, keeps room for later moves); ties go to the lower index. -1 if none.
+   */
+  roomIn (vm: number, dc: number, exclude = -1): number {
+    let best = -1; let bestFree = -Infinity
+    for (const h of this.inst.dcHosts[dc]!) {
+      if (h === exclude || h === this.hostOf[vm] || !this.fits(vm, h)) continue
+      const free = this.inst.hostMemory[h]! - this.memUsed[h]!
+      if (free > bestFree) { best = h; bestFree = free }
+    }
+    return best
+  }
+
+  /** Cost change if `vm` moved to DC `to` (any host there): O(DCs). */
+  delta (vm: number, to: number): number {
+    const { nDc, vmHost, hostDc, vmMemory } = this.inst
+    const from = this.dcOf(vm)
+    if (from === to) return 0
+    const pair = this.model.pair
+    const base = vm * nDc
+    let d = 0
+    for (let b = 0; b < nDc; b++) {
+      const o = this.out[base + b]!; const i = this.in[base + b]!
+      if (o !== 0) d += o * (pair[to * nDc + b]! - pair[from * nDc + b]!)
+      if (i !== 0) d += i * (pair[b * nDc + to]! - pair[b * nDc + from]!)
+    }
+    const origin = hostDc[vmHost[vm]!]!
+    d += this.model.migration(vm, origin, to) - this.model.migration(vm, origin, from)
+    if (this.model.weights.dcLoad !== 0) {
+      const m = vmMemory[vm]!
+      const before = this.model.dcLoad(this.dcMemUsed)
+      this.dcMemUsed[from]! -= m; this.dcMemUsed[to]! += m
+      const after = this.model.dcLoad(this.dcMemUsed)
+      this.dcMemUsed[from]! += m; this.dcMemUsed[to]! -= m
+      d += after - before
+    }
+    return d
+  }
+
+  /** Moves `vm` to `host`, updating loads, neighbours' sums and the cost. */
+  apply (vm: number, host: number): void {
+    const inst = this.inst
+    const { nDc, hostDc, route, adjStart, adjNode, adjOut, adjIn, vmMemory, vmVcpus, nVm } = inst
+    const fromHost = this.hostOf[vm]!
+    const from = hostDc[fromHost]!
+    const to = hostDc[host]!
+    this.cost += this.delta(vm, to)
+    this.memUsed[fromHost]! -= vmMemory[vm]!; this.cpuUsed[fromHost]! -= vmVcpus[vm]!
+    this.memUsed[host]! += vmMemory[vm]!; this.cpuUsed[host]! += vmVcpus[vm]!
+    this.hostOf[vm] = host
+    if (from === to) return
+    this.dcMemUsed[from]! -= vmMemory[vm]!; this.dcMemUsed[to]! += vmMemory[vm]!
+    const base = vm * nDc
+    for (let b = 0; b < nDc; b++) {
+      const o = this.out[base + b]!; const i = this.in[base + b]!
+      if (o !== 0) { shift(this.linkLoad, route[from * nDc + b]!, -o); shift(this.linkLoad, route[to * nDc + b]!, o) }
+      if (i !== 0) { shift(this.linkLoad, route[b * nDc + from]!, -i); shift(this.linkLoad, route[b * nDc + to]!, i) }
+    }
+    for (let k = adjStart[vm]!; k < adjStart[vm + 1]!; k++) {
+      const v = adjNode[k]!
+      if (v >= nVm) continue
+      // Neighbour v sends adjIn[k] to vm and receives adjOut[k] from it.
+      this.out[v * nDc + from]! -= adjIn[k]!; this.out[v * nDc + to]! += adjIn[k]!
+      this.in[v * nDc + from]! -= adjOut[k]!; this.in[v * nDc + to]! += adjOut[k]!
+    }
+  }
+}
+
+function shift (load: Float64Array, links: Int32Array, bps: number): void {
+  for (const l of links) load[l]! += bps
+}
