@@ -1,6 +1,8 @@
 /**
  * The lookahead planner: Algorithm 1's goal (lower the cost by moving VMs)
- * with the search it lacks.
+ * with the search it lacks. It searches over placements (a VM may change its
+ * mind during the search), then `sequenceMoves` turns the placement it found
+ * into migrations that run one by one, each VM once, never overfilling a host.
  *
  * 1. Greedy by gain: every movable VM is priced against every DC at once
  *    (O(DCs) per target from its per-DC traffic sums), the best move in the
@@ -26,6 +28,7 @@ import type { Plan, Snapshot, StopReason } from '../model.ts'
 import { Placement } from '../placement.ts'
 import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from './config.ts'
 import { MoveRecorder } from './recorder.ts'
+import { sequenceMoves } from './sequence.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Full-DC targets tried per VM for an ejection chain. */
@@ -35,67 +38,111 @@ export const EJECTION_HOSTS = 8
 /** VMs on one host tried as the one to move out. */
 export const EJECTION_VMS = 4
 /** Refinement passes at most; each must improve or the search stops. */
-export const REFINE_PASSES = 6
+export const REFINE_PASSES = 8
 /** A refinement pass ends after this many moves without a new best cost. */
 export const REFINE_PATIENCE = 64
 
 const EPS = 1e-12
 
 interface Step { vm: number, host: number }
+interface Undo { vm: number, host: number }
 interface Action { gain: number, steps: Step[] }
 
 export function planLookahead (input: Snapshot | Instance, config: PlannerConfig = {}): Plan {
   const inst = 'vmIds' in input ? input : compile(input)
-  return new LookaheadSearch(inst, config).run()
+  const model = new CostModel(inst, config)
+  const search = new LookaheadSearch(inst, model, config)
+  const stopped = search.run()
+  // Replay the sequenced migrations on a fresh placement: the plan's costs
+  // are those of carrying it out in order.
+  const state = new Placement(model)
+  const rec = new MoveRecorder(state)
+  const { steps } = sequenceMoves(inst, inst.vmHost, search.state.hostOf, search.firstMoved())
+  for (const step of steps) rec.apply(step.vm, step.host)
+  return rec.plan(LOOKAHEAD_PLANNER, stopped)
 }
 
 class LookaheadSearch {
+  readonly state: Placement
   private readonly inst: Instance
-  private readonly state: Placement
-  private readonly rec: MoveRecorder
   private readonly maxMoves: number
   private readonly maxPerHost: number
   private readonly minGain: number
-  /** 1 once a VM has moved in this plan: it moves at most once. */
-  private readonly moved: Uint8Array
-  private readonly hostMoves: Int32Array
+  /** VMs away from their starting host: each is one migration in the plan. */
+  private displaced = 0
+  /** Migrations each host takes part in (in or out), as the plan stands. */
+  private readonly touches: Int32Array
+  /** When each VM first moved in the search (its priority in the plan). */
+  private readonly firstMove: Float64Array
+  private clock = 0
+  private readonly trail: Undo[] = []
   /** VMs on each host, kept current, for picking whom to move out. */
   private readonly vmsOn: Array<Set<number>>
   private blocked = false
   private readonly gainBuf: Float64Array
 
-  constructor (inst: Instance, config: PlannerConfig) {
+  constructor (inst: Instance, model: CostModel, config: PlannerConfig) {
     this.inst = inst
-    this.state = new Placement(new CostModel(inst, config))
-    this.rec = new MoveRecorder(this.state)
+    this.state = new Placement(model)
     this.maxMoves = config.maxMoves ?? DEFAULT_MAX_MOVES
     this.maxPerHost = config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST
     this.minGain = config.minGain ?? DEFAULT_MIN_GAIN
-    this.moved = new Uint8Array(inst.nVm)
-    this.hostMoves = new Int32Array(inst.nHost)
+    this.touches = new Int32Array(inst.nHost)
+    this.firstMove = new Float64Array(inst.nVm).fill(Infinity)
     this.vmsOn = Array.from({ length: inst.nHost }, () => new Set<number>())
     this.state.hostOf.forEach((h, vm) => this.vmsOn[h]!.add(vm))
     this.gainBuf = new Float64Array(inst.nDc)
   }
 
-  run (): Plan {
-    if (this.inst.totalBps === 0) return this.rec.plan(LOOKAHEAD_PLANNER, 'no-traffic')
+  run (): StopReason {
+    if (this.inst.totalBps === 0) return 'no-traffic'
     for (let pass = 0; pass <= REFINE_PASSES; pass++) {
       this.greedy()
-      if (this.budget() === 0 || pass === REFINE_PASSES || !this.refine()) break
+      if (pass === REFINE_PASSES || !this.refine()) break
     }
-    let stopped: StopReason = 'converged'
-    if (this.budget() === 0) stopped = 'move-limit'
-    else if (this.blocked) stopped = 'no-capacity'
-    return this.rec.plan(LOOKAHEAD_PLANNER, stopped)
+    if (this.displaced >= this.maxMoves) return 'move-limit'
+    return this.blocked ? 'no-capacity' : 'converged'
   }
 
-  private budget (): number {
-    return Math.max(0, this.maxMoves - this.rec.count)
+  /** Moved VMs, in the order they first moved. */
+  firstMoved (): number[] {
+    const vms: number[] = []
+    this.firstMove.forEach((t, v) => { if (t < Infinity) vms.push(v) })
+    return vms.sort((a, b) => this.firstMove[a]! - this.firstMove[b]!)
   }
 
   private movable (vm: number): boolean {
-    return this.inst.vmPinned[vm] === 0 && this.moved[vm] === 0 && this.hostMoves[this.state.hostOf[vm]!]! < this.maxPerHost
+    return this.inst.vmPinned[vm] === 0
+  }
+
+  /** Whether moving `vm` to `host` keeps the plan within its move limits. */
+  private allowed (vm: number, host: number): boolean {
+    const origin = this.inst.vmHost[vm]!; const now = this.state.hostOf[vm]!
+    const before = now !== origin ? 1 : 0; const after = host !== origin ? 1 : 0
+    if (this.displaced - before + after > this.maxMoves) return false
+    if (this.maxPerHost === Infinity) return true
+    const t = (h: number): number => this.touches[h]! - (before === 1 && (h === origin || h === now) ? 1 : 0) + (after === 1 && (h === origin || h === host) ? 1 : 0)
+    return t(origin) <= this.maxPerHost && t(host) <= this.maxPerHost && t(now) <= this.maxPerHost
+  }
+
+  private move (vm: number, host: number): void {
+    const origin = this.inst.vmHost[vm]!; const now = this.state.hostOf[vm]!
+    this.trail.push({ vm, host: now })
+    if (now !== origin) { this.displaced--; this.touches[origin]!--; this.touches[now]!-- }
+    if (host !== origin) { this.displaced++; this.touches[origin]!++; this.touches[host]!++ }
+    if (this.firstMove[vm] === Infinity) this.firstMove[vm] = this.clock++
+    this.state.apply(vm, host)
+    this.vmsOn[now]!.delete(vm)
+    this.vmsOn[host]!.add(vm)
+  }
+
+  /** Undoes moves back to trail length `mark`. */
+  private undoTo (mark: number): void {
+    while (this.trail.length > mark) {
+      const { vm, host } = this.trail.pop()!
+      this.move(vm, host)
+      this.trail.pop()
+    }
   }
 
   /** Gain (cost drop) of moving `vm` to each DC, ignoring capacity; own DC = -Infinity. */
@@ -112,13 +159,14 @@ class LookaheadSearch {
     return best
   }
 
-  /** The host in `dc` that takes `vm` with most memory left, within move limits; -1 if none. */
+  /** The host in `dc` that takes `vm` with most memory left, within limits; -1 if none. */
   private hostFor (vm: number, dc: number, exclude = -1): number {
     const s = this.state
     let best = -1; let bestFree = -Infinity
     for (const h of this.inst.dcHosts[dc]!) {
-      if (h === exclude || h === s.hostOf[vm] || this.hostMoves[h]! >= this.maxPerHost || !s.fits(vm, h)) continue
-      const free = this.inst.hostMemory[h]! - s.memUsed[h]!
+      if (h === exclude || h === s.hostOf[vm] || !s.fits(vm, h) || !this.allowed(vm, h)) continue
+      // Returning home is free of migration: prefer it.
+      const free = h === this.inst.vmHost[vm] ? Infinity : this.inst.hostMemory[h]! - s.memUsed[h]!
       if (free > bestFree) { best = h; bestFree = free }
     }
     return best
@@ -147,14 +195,14 @@ class LookaheadSearch {
     let best: Action | undefined
     let tried = 0
     for (const d of this.ranked(gains)) {
-      if (gains[d]! <= this.minGain) break
+      if (gains[d]! <= this.minGain + EPS) break
       const host = this.hostFor(vm, d)
       if (host >= 0) {
         if (best === undefined || gains[d]! > best.gain) best = { gain: gains[d]!, steps: [{ vm, host }] }
         break
       }
       this.blocked = true
-      if (tried++ < EJECTION_TARGETS && this.budget() >= 2) {
+      if (tried++ < EJECTION_TARGETS) {
         const chain = this.eject(vm, d)
         if (chain !== undefined && (best === undefined || chain.gain > best.gain)) best = chain
       }
@@ -167,74 +215,35 @@ class LookaheadSearch {
     const s = this.state
     const { hostMemory, hostVcpus, vmMemory, vmVcpus, dcHosts } = this.inst
     const hosts = [...dcHosts[dc]!]
-      .filter(h => this.hostMoves[h]! + 2 <= this.maxPerHost)
       .sort((a, b) => (hostMemory[b]! - s.memUsed[b]!) - (hostMemory[a]! - s.memUsed[a]!) || a - b)
       .slice(0, EJECTION_HOSTS)
     let best: Action | undefined
     for (const h of hosts) {
       const needMem = s.memUsed[h]! + vmMemory[vm]! - hostMemory[h]!
       const needCpu = s.cpuUsed[h]! + vmVcpus[vm]! - hostVcpus[h]!
-      const outs: Array<{ v: number, first: Action }> = []
+      // Cheap first cut: the VMs that lose least by leaving this DC.
+      const outs: Array<{ v: number, loss: number }> = []
       for (const v of this.vmsOn[h]!) {
         if (v === vm || !this.movable(v) || vmMemory[v]! < needMem || vmVcpus[v]! < needCpu) continue
-        const first = this.bestSingle(v, h)
-        if (first !== undefined) outs.push({ v, first })
+        const base = v * this.inst.nDc
+        outs.push({ v, loss: s.out[base + dc]! + s.in[base + dc]! })
       }
-      outs.sort((a, b) => b.first.gain - a.first.gain || a.v - b.v)
-      for (const { first } of outs.slice(0, EJECTION_VMS)) {
+      outs.sort((a, b) => a.loss - b.loss || a.v - b.v)
+      for (const { v } of outs.slice(0, EJECTION_VMS)) {
+        const first = this.bestSingle(v, h)
+        if (first === undefined) continue
         const step = first.steps[0]!
-        s.apply(step.vm, step.host)
-        const then = -s.delta(vm, dc)
-        s.apply(step.vm, h)
+        const mark = this.trail.length
+        this.move(step.vm, step.host)
+        const then = this.allowed(vm, h) ? -s.delta(vm, dc) : -Infinity
+        this.undoTo(mark)
         const gain = first.gain + then
-        if (gain > 2 * this.minGain && (best === undefined || gain > best.gain)) {
+        if (gain > 2 * this.minGain + EPS && (best === undefined || gain > best.gain)) {
           best = { gain, steps: [step, { vm, host: h }] }
         }
       }
     }
     return best
-  }
-
-  private commit (action: Action): void {
-    for (const { vm, host } of action.steps) {
-      const from = this.state.hostOf[vm]!
-      this.rec.apply(vm, host)
-      this.moved[vm] = 1
-      this.hostMoves[from]!++
-      this.hostMoves[host]!++
-      this.vmsOn[from]!.delete(vm)
-      this.vmsOn[host]!.add(vm)
-    }
-  }
-
-  private uncommit (n: number): void {
-    const tail = this.rec.moves.slice(this.rec.count - n)
-    this.rec.rollback(n)
-    const hostIndex = new Map<string, number>()
-    const vmIndex = new Map<string, number>()
-    for (const m of tail) {
-      const vm = this.vmIndex(m.vm, vmIndex)
-      const from = this.hostIndex(m.from, hostIndex)
-      const to = this.hostIndex(m.to, hostIndex)
-      this.moved[vm] = 0
-      this.hostMoves[from]!--
-      this.hostMoves[to]!--
-      this.vmsOn[to]!.delete(vm)
-      this.vmsOn[from]!.add(vm)
-    }
-  }
-
-  private vmIndex (id: string, cache: Map<string, number>): number {
-    return cache.get(id) ?? this.lookup(id, cache, this.inst.vmIds)
-  }
-
-  private hostIndex (id: string, cache: Map<string, number>): number {
-    return cache.get(id) ?? this.lookup(id, cache, this.inst.hostIds)
-  }
-
-  private lookup (id: string, cache: Map<string, number>, ids: string[]): number {
-    if (cache.size === 0) ids.forEach((x, i) => cache.set(x, i))
-    return cache.get(id)!
   }
 
   /** Neighbours of the VMs just moved, to re-price. */
@@ -247,35 +256,35 @@ class LookaheadSearch {
     return [...out].sort((a, b) => a - b)
   }
 
-  /** Phase 1 and 2: best improving action first, until none is left. */
+  /** Phases 1 and 2: best improving action first, until none is left. */
   private greedy (): void {
     const heap = new MaxHeap()
     for (let vm = 0; vm < this.inst.nVm; vm++) {
       if (!this.movable(vm)) continue
       const g = this.bestGain(vm)
-      if (g > this.minGain) heap.push(g, vm)
+      if (g > this.minGain + EPS) heap.push(g, vm)
     }
-    while (heap.size > 0 && this.budget() > 0) {
+    while (heap.size > 0) {
       const [key, vm] = heap.pop()!
-      if (!this.movable(vm)) continue
       const upper = this.bestGain(vm)
-      if (upper < key - EPS) { if (upper > this.minGain) heap.push(upper, vm); continue }
+      if (upper < key - EPS) { if (upper > this.minGain + EPS) heap.push(upper, vm); continue }
       const action = this.bestAction(vm)
-      if (action === undefined || action.steps.length > this.budget()) continue
+      if (action === undefined) continue
       if (action.gain < heap.peekKey() - EPS && action.gain < key - EPS) { heap.push(action.gain, vm); continue }
-      this.commit(action)
-      for (const v of this.touched(action.steps)) {
+      for (const step of action.steps) this.move(step.vm, step.host)
+      for (const v of [...action.steps.map(s => s.vm), ...this.touched(action.steps)]) {
         if (!this.movable(v)) continue
         const g = this.bestGain(v)
-        if (g > this.minGain) heap.push(g, v)
+        if (g > this.minGain + EPS) heap.push(g, v)
       }
     }
   }
 
   /** Phase 3: one refinement pass; true if it kept an improvement. */
   private refine (): boolean {
-    const start = this.rec.count
+    const mark = this.trail.length
     const startCost = this.state.cost
+    const inPass = new Uint8Array(this.inst.nVm)
     const heap = new MaxHeap()
     for (let vm = 0; vm < this.inst.nVm; vm++) {
       if (!this.movable(vm)) continue
@@ -283,19 +292,21 @@ class LookaheadSearch {
       if (g > -Infinity) heap.push(g, vm)
     }
     const patience = Math.min(REFINE_PATIENCE, heap.size)
-    let bestCost = startCost; let bestLen = 0; let since = 0
-    while (heap.size > 0 && this.budget() > 0 && since < patience) {
+    let bestCost = startCost; let bestMark = mark; let since = 0
+    while (heap.size > 0 && since < patience) {
       const [key, vm] = heap.pop()!
-      if (!this.movable(vm)) continue
+      if (inPass[vm] === 1) continue
       const single = this.bestSingle(vm)
       if (single === undefined) continue
       if (single.gain < key - EPS) { heap.push(single.gain, vm); continue }
-      this.commit(single)
-      for (const v of this.touched(single.steps)) if (this.movable(v)) heap.push(this.bestGain(v), v)
-      if (this.state.cost < bestCost - EPS) { bestCost = this.state.cost; bestLen = this.rec.count - start; since = 0 } else since++
+      this.move(vm, single.steps[0]!.host)
+      inPass[vm] = 1
+      for (const v of this.touched(single.steps)) if (inPass[v] === 0 && this.movable(v)) heap.push(this.bestGain(v), v)
+      if (this.state.cost < bestCost - EPS) { bestCost = this.state.cost; bestMark = this.trail.length; since = 0 } else since++
     }
-    this.uncommit(this.rec.count - start - bestLen)
-    if (bestLen > 0 && startCost - bestCost <= this.minGain * bestLen) { this.uncommit(bestLen); return false }
-    return bestLen > 0
+    this.undoTo(bestMark)
+    const kept = bestMark - mark
+    if (kept > 0 && startCost - bestCost <= this.minGain * kept) { this.undoTo(mark); return false }
+    return kept > 0
   }
 }

@@ -1,0 +1,18 @@
+/** The planners by name: what the CLI, the agent and the benches choose from. */
+import type { Instance } from '../instance.ts'
+import type { Plan, Snapshot } from '../model.ts'
+import type { PlannerConfig } from './config.ts'
+import { LOOKAHEAD_PLANNER, planLookahead } from './lookahead.ts'
+import { THESIS_PLANNER, planThesis } from './thesis.ts'
+
+export type PlannerFn = (input: Snapshot | Instance, config?: PlannerConfig) => Plan
+
+export const PLANNERS: Readonly<Record<string, PlannerFn>> = {
+  [THESIS_PLANNER]: planThesis,
+  [LOOKAHEAD_PLANNER]: planLookahead
+}
+
+export const PLANNER_NAMES = Object.keys(PLANNERS)
+export const DEFAULT_PLANNER = LOOKAHEAD_PLANNER
+
+export type { PlannerConfig } from './config.ts'
