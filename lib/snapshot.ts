@@ -20,22 +20,28 @@ export function parseSnapshot (input: Json): Snapshot {
   c.onlyKeys('', top, TOP_KEYS)
   if (top.version !== SNAPSHOT_VERSION) c.fail('version', `${SNAPSHOT_VERSION}`, top.version)
 
+  // References are checked against every id present, even in an entry that
+  // is invalid otherwise, so one bad entry is one issue, not a cascade.
   const dcs = list(c, 'dcs', top.dcs, (p, v) => readDc(c, p, v))
-  const dcIds = unique(c, 'dcs', dcs)
+  unique(c, 'dcs', dcs)
+  const dcIds = idsIn(top.dcs)
   const links = list(c, 'links', top.links, (p, v) => readLink(c, p, v, dcIds))
   const hosts = list(c, 'hosts', top.hosts, (p, v) => readHost(c, p, v, dcIds))
-  const hostIds = unique(c, 'hosts', hosts)
+  unique(c, 'hosts', hosts)
+  const hostIds = idsIn(top.hosts)
   const vms = list(c, 'vms', top.vms, (p, v) => readVm(c, p, v, hostIds))
-  const vmIds = unique(c, 'vms', vms)
+  unique(c, 'vms', vms)
+  const vmIds = idsIn(top.vms)
   const prefixes = list(c, 'prefixes', top.prefixes ?? [], (p, v) => readPrefix(c, p, v, dcIds))
-  const prefixIds = unique(c, 'prefixes', prefixes)
+  unique(c, 'prefixes', prefixes)
+  const prefixIds = idsIn(top.prefixes)
   prefixes.forEach((p, i) => {
     if (vmIds.has(p.id)) c.fail(`prefixes[${i}].id`, 'an id not used by any VM', p.id)
   })
   const ends = new Set([...vmIds, ...prefixIds])
   const flows = list(c, 'flows', top.flows ?? [], (p, v) => readFlow(c, p, v, ends, prefixIds))
 
-  checkLinks(c, links, dcs)
+  if (c.ok) checkLinks(c, links, dcs) // reachability only means something on sound records
   c.done('snapshot')
   return { version: SNAPSHOT_VERSION, dcs, links, hosts, vms, prefixes, flows }
 }
@@ -48,6 +54,16 @@ function list<T> (c: CheckerType, path: string, value: Json, read: (path: string
     if (item !== undefined) out.push(item)
   })
   return out
+}
+
+function idsIn (value: Json): Set<string> {
+  const ids = new Set<string>()
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      if (typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string') ids.add((v as { id: string }).id)
+    }
+  }
+  return ids
 }
 
 function unique (c: CheckerType, path: string, items: Array<{ id: string }>): Set<string> {

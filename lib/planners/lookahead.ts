@@ -27,6 +27,7 @@ import { compile, type Instance } from '../instance.ts'
 import type { Plan, Snapshot, StopReason } from '../model.ts'
 import { Placement } from '../placement.ts'
 import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from './config.ts'
+import { Random } from '../random.ts'
 import { MoveRecorder } from './recorder.ts'
 import { sequenceMoves } from './sequence.ts'
 
@@ -34,31 +35,45 @@ export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Full-DC targets tried per VM for an ejection chain. */
 export const EJECTION_TARGETS = 2
 /** Hosts examined in a full target DC (those closest to having room). */
-export const EJECTION_HOSTS = 8
+export const EJECTION_HOSTS = 3
 /** VMs on one host tried as the one to move out. */
-export const EJECTION_VMS = 4
+export const EJECTION_VMS = 2
 /** Refinement passes at most; each must improve or the search stops. */
 export const REFINE_PASSES = 8
 /** A refinement pass ends after this many moves without a new best cost. */
 export const REFINE_PATIENCE = 64
+/**
+ * Perturbation rounds (iterated local search) on small instances: kick a few
+ * VMs to random DCs, search again, keep the result if it is better. The work
+ * is bounded by ILS_WORK / VMs rounds, so large instances skip it.
+ */
+export const ILS_WORK = 20000
+export const ILS_MAX_ROUNDS = 1000
+export const ILS_SEED = 0x5eed
 
 const EPS = 1e-12
 
 interface Step { vm: number, host: number }
-interface Undo { vm: number, host: number }
+interface Undo { vm: number, from: number, to: number }
 interface Action { gain: number, steps: Step[] }
 
 export function planLookahead (input: Snapshot | Instance, config: PlannerConfig = {}): Plan {
   const inst = 'vmIds' in input ? input : compile(input)
   const model = new CostModel(inst, config)
-  const search = new LookaheadSearch(inst, model, config)
-  const stopped = search.run()
-  // Replay the sequenced migrations on a fresh placement: the plan's costs
-  // are those of carrying it out in order.
-  const state = new Placement(model)
-  const rec = new MoveRecorder(state)
+  // 1. Search over placements, then sequence the migrations.
+  const search = new LookaheadSearch(inst, model, config, inst.vmHost, false)
+  search.run()
   const { steps } = sequenceMoves(inst, inst.vmHost, search.state.hostOf, search.firstMoved())
-  for (const step of steps) rec.apply(step.vm, step.host)
+  // 2. Repair: what sequencing had to drop (swaps between full hosts) is
+  // searched again from the sequenced placement, now moving only VMs that
+  // have not moved, one at a time: whatever it finds can run as listed.
+  const start = Int32Array.from(inst.vmHost)
+  for (const step of steps) start[step.vm] = step.host
+  const repair = new LookaheadSearch(inst, model, config, start, true)
+  const stopped = repair.run()
+  // Replay on a fresh placement: the plan's costs are those of carrying it out in order.
+  const rec = new MoveRecorder(new Placement(model))
+  for (const step of [...steps, ...repair.trailSteps()]) rec.apply(step.vm, step.host)
   return rec.plan(LOOKAHEAD_PLANNER, stopped)
 }
 
@@ -80,28 +95,68 @@ class LookaheadSearch {
   private readonly vmsOn: Array<Set<number>>
   private blocked = false
   private readonly gainBuf: Float64Array
+  /** Most memory and vCPUs free on any one host of each DC (NaN: recompute). */
+  private readonly dcFreeMem: Float64Array
+  private readonly dcFreeCpu: Float64Array
 
-  constructor (inst: Instance, model: CostModel, config: PlannerConfig) {
+  /** When set, a VM that has left its starting host may not move again. */
+  private readonly lockMoved: boolean
+
+  constructor (inst: Instance, model: CostModel, config: PlannerConfig, start: Int32Array, lockMoved: boolean) {
     this.inst = inst
-    this.state = new Placement(model)
+    this.lockMoved = lockMoved
+    this.state = new Placement(model, start)
     this.maxMoves = config.maxMoves ?? DEFAULT_MAX_MOVES
     this.maxPerHost = config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST
     this.minGain = config.minGain ?? DEFAULT_MIN_GAIN
     this.touches = new Int32Array(inst.nHost)
     this.firstMove = new Float64Array(inst.nVm).fill(Infinity)
     this.vmsOn = Array.from({ length: inst.nHost }, () => new Set<number>())
-    this.state.hostOf.forEach((h, vm) => this.vmsOn[h]!.add(vm))
+    this.state.hostOf.forEach((h, vm) => {
+      this.vmsOn[h]!.add(vm)
+      const origin = inst.vmHost[vm]!
+      if (h !== origin) { this.displaced++; this.touches[origin]!++; this.touches[h]!++ }
+    })
     this.gainBuf = new Float64Array(inst.nDc)
+    this.dcFreeMem = new Float64Array(inst.nDc).fill(NaN)
+    this.dcFreeCpu = new Float64Array(inst.nDc).fill(NaN)
   }
 
   run (): StopReason {
     if (this.inst.totalBps === 0) return 'no-traffic'
+    this.descend()
+    this.perturb()
+    if (this.displaced >= this.maxMoves) return 'move-limit'
+    return this.blocked ? 'no-capacity' : 'converged'
+  }
+
+  /** Greedy, then refinement passes while they keep improving. */
+  private descend (): void {
     for (let pass = 0; pass <= REFINE_PASSES; pass++) {
       this.greedy()
       if (pass === REFINE_PASSES || !this.refine()) break
     }
-    if (this.displaced >= this.maxMoves) return 'move-limit'
-    return this.blocked ? 'no-capacity' : 'converged'
+  }
+
+  /** Iterated local search: random kicks, descend, keep what is better. */
+  private perturb (): void {
+    const movable = [...this.inst.vmIds.keys()].filter(v => this.movable(v))
+    const rounds = Math.min(ILS_MAX_ROUNDS, Math.floor(ILS_WORK / Math.max(1, this.inst.nVm)))
+    if (movable.length === 0 || this.inst.nDc < 2) return
+    const rng = new Random(ILS_SEED)
+    for (let r = 0; r < rounds; r++) {
+      const mark = this.trail.length
+      const before = this.state.cost
+      const kicks = rng.int(1, Math.min(4, movable.length))
+      for (let k = 0; k < kicks; k++) {
+        const vm = rng.pick(movable)
+        if (!this.movable(vm)) continue
+        const host = this.hostFor(vm, rng.int(0, this.inst.nDc - 1))
+        if (host >= 0) this.move(vm, host)
+      }
+      this.descend()
+      if (this.state.cost >= before - EPS) this.undoTo(mark)
+    }
   }
 
   /** Moved VMs, in the order they first moved. */
@@ -112,7 +167,12 @@ class LookaheadSearch {
   }
 
   private movable (vm: number): boolean {
-    return this.inst.vmPinned[vm] === 0
+    return this.inst.vmPinned[vm] === 0 && (!this.lockMoved || this.state.hostOf[vm] === this.inst.vmHost[vm])
+  }
+
+  /** The moves this search made, in order (undone ones excluded). */
+  trailSteps (): Step[] {
+    return this.trail.map(u => ({ vm: u.vm, host: u.to }))
   }
 
   /** Whether moving `vm` to `host` keeps the plan within its move limits. */
@@ -127,11 +187,13 @@ class LookaheadSearch {
 
   private move (vm: number, host: number): void {
     const origin = this.inst.vmHost[vm]!; const now = this.state.hostOf[vm]!
-    this.trail.push({ vm, host: now })
+    this.trail.push({ vm, from: now, to: host })
     if (now !== origin) { this.displaced--; this.touches[origin]!--; this.touches[now]!-- }
     if (host !== origin) { this.displaced++; this.touches[origin]!++; this.touches[host]!++ }
     if (this.firstMove[vm] === Infinity) this.firstMove[vm] = this.clock++
     this.state.apply(vm, host)
+    this.dcFreeMem[this.inst.hostDc[now]!] = NaN
+    this.dcFreeMem[this.inst.hostDc[host]!] = NaN
     this.vmsOn[now]!.delete(vm)
     this.vmsOn[host]!.add(vm)
   }
@@ -139,8 +201,8 @@ class LookaheadSearch {
   /** Undoes moves back to trail length `mark`. */
   private undoTo (mark: number): void {
     while (this.trail.length > mark) {
-      const { vm, host } = this.trail.pop()!
-      this.move(vm, host)
+      const { vm, from } = this.trail.pop()!
+      this.move(vm, from)
       this.trail.pop()
     }
   }
@@ -162,6 +224,9 @@ class LookaheadSearch {
   /** The host in `dc` that takes `vm` with most memory left, within limits; -1 if none. */
   private hostFor (vm: number, dc: number, exclude = -1): number {
     const s = this.state
+    // Most calls ask a full DC: answer those from the per-DC maximum.
+    if (Number.isNaN(this.dcFreeMem[dc])) this.refreshFree(dc)
+    if (this.dcFreeMem[dc]! < this.inst.vmMemory[vm]! || this.dcFreeCpu[dc]! < this.inst.vmVcpus[vm]!) return -1
     let best = -1; let bestFree = -Infinity
     for (const h of this.inst.dcHosts[dc]!) {
       if (h === exclude || h === s.hostOf[vm] || !s.fits(vm, h) || !this.allowed(vm, h)) continue
@@ -170,6 +235,15 @@ class LookaheadSearch {
       if (free > bestFree) { best = h; bestFree = free }
     }
     return best
+  }
+
+  private refreshFree (dc: number): void {
+    let mem = -Infinity; let cpu = -Infinity
+    for (const h of this.inst.dcHosts[dc]!) {
+      mem = Math.max(mem, this.inst.hostMemory[h]! - this.state.memUsed[h]!)
+      cpu = Math.max(cpu, this.inst.hostVcpus[h]! - this.state.cpuUsed[h]!)
+    }
+    this.dcFreeMem[dc] = mem; this.dcFreeCpu[dc] = cpu
   }
 
   /** DCs by gain, best first (ties: lower index). */
@@ -230,7 +304,11 @@ class LookaheadSearch {
       }
       outs.sort((a, b) => a.loss - b.loss || a.v - b.v)
       for (const { v } of outs.slice(0, EJECTION_VMS)) {
-        const first = this.bestSingle(v, h)
+        // Out to the best other DC, or aside to another host in this DC
+        // (a LAN move that changes no WAN traffic).
+        let first = this.bestSingle(v, h)
+        const aside = this.hostFor(v, dc, h)
+        if (aside >= 0 && (first === undefined || first.gain < 0)) first = { gain: 0, steps: [{ vm: v, host: aside }] }
         if (first === undefined) continue
         const step = first.steps[0]!
         const mark = this.trail.length
@@ -266,6 +344,7 @@ class LookaheadSearch {
     }
     while (heap.size > 0) {
       const [key, vm] = heap.pop()!
+      if (!this.movable(vm)) continue
       const upper = this.bestGain(vm)
       if (upper < key - EPS) { if (upper > this.minGain + EPS) heap.push(upper, vm); continue }
       const action = this.bestAction(vm)
@@ -295,7 +374,7 @@ class LookaheadSearch {
     let bestCost = startCost; let bestMark = mark; let since = 0
     while (heap.size > 0 && since < patience) {
       const [key, vm] = heap.pop()!
-      if (inPass[vm] === 1) continue
+      if (inPass[vm] === 1 || !this.movable(vm)) continue
       const single = this.bestSingle(vm)
       if (single === undefined) continue
       if (single.gain < key - EPS) { heap.push(single.gain, vm); continue }

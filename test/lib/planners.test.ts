@@ -14,7 +14,7 @@ import { mesh, near, snapshot, workedExample } from './fixtures.ts'
  * VM is, lands on a host with room at that point, never touches a pinned VM,
  * and the cost after it matches a full evaluation. Returns final hosts.
  */
-function replay (t: { true: (v: boolean, m?: string) => void }, inst: Instance, plan: Plan): Int32Array {
+function replay (t: { true: (v: boolean, m?: string) => void }, inst: Instance, plan: Plan, oncePerVm = true): Int32Array {
   const hostOf = Int32Array.from(inst.vmHost)
   const hostIndex = new Map(inst.hostIds.map((id, i) => [id, i]))
   const vmIndex = new Map(inst.vmIds.map((id, i) => [id, i]))
@@ -24,7 +24,7 @@ function replay (t: { true: (v: boolean, m?: string) => void }, inst: Instance, 
   const seen = new Set<string>()
   for (const m of plan.moves) {
     const v = vmIndex.get(m.vm)!; const from = hostIndex.get(m.from)!; const to = hostIndex.get(m.to)!
-    t.true(!seen.has(m.vm), `${m.vm} moves twice`)
+    if (oncePerVm) t.true(!seen.has(m.vm), `${m.vm} moves twice`)
     seen.add(m.vm)
     t.true(inst.vmPinned[v] === 0, `pinned ${m.vm} moved`)
     t.true(hostOf[v] === from, `${m.vm} is not on ${m.from}`)
@@ -73,7 +73,8 @@ test('the lookahead planner never ends above the thesis planner (50 seeded scena
     const inst = compile(generate(kind, { vms: 40 + (seed * 37) % 400, dcs: 3 + seed % 4, seed }))
     const a = planThesis(inst); const b = planLookahead(inst)
     t.true(b.finalCost <= a.finalCost + 1e-12, `${kind} seed ${seed}: lookahead ${b.finalCost} > thesis ${a.finalCost}`)
-    replay(t, inst, a); replay(t, inst, b)
+    // Algorithm 1 as written may move a VM again in a later iteration.
+    replay(t, inst, a, false); replay(t, inst, b)
     if (b.finalCost < a.finalCost - 1e-12) wins++
     ratio += b.finalCost / Math.max(a.finalCost, 1e-12)
   }
@@ -106,22 +107,30 @@ function tiny (seed: number): Snapshot {
 }
 
 test('on tiny instances the lookahead planner lands within 5% of the exhaustive optimum', t => {
-  const ratios: number[] = []
-  let thesisRatio = 0
+  // The optimum that counts is over plans heliotrope may carry out: each VM
+  // moves at most once and every step fits. The unconstrained optimum (which
+  // may need two full hosts to swap VMs at once) is logged beside it.
+  const gaps: number[] = []
+  let free = 0; let thesisGap = 0
   for (let seed = 1; seed <= 60; seed++) {
     const inst = compile(tiny(seed))
-    const opt = exhaustiveOptimum(inst)
+    const opt = exhaustiveOptimum(inst, { oneMovePerVm: true })
+    const unconstrained = exhaustiveOptimum(inst)
     const plan = planLookahead(inst)
     replay(t, inst, plan)
-    t.true(plan.finalCost >= opt.cost - 1e-9, 'no planner beats the optimum')
-    const r = (plan.finalCost + 1e-9) / (opt.cost + 1e-9)
-    ratios.push(r)
-    thesisRatio += (planThesis(inst).finalCost + 1e-9) / (opt.cost + 1e-9)
+    t.true(plan.finalCost >= opt.cost - 1e-9, 'no plan beats the optimum')
+    // Gap relative to the initial cost when the optimum is 0 (a ratio is undefined there).
+    const gap = (plan.finalCost - opt.cost) / (opt.cost > 1e-9 ? opt.cost : plan.initialCost)
+    gaps.push(gap)
+    if (plan.finalCost <= unconstrained.cost * 1.05 + 1e-9) free++
+    thesisGap += (planThesis(inst).finalCost - opt.cost) / (opt.cost > 1e-9 ? opt.cost : plan.initialCost)
   }
-  const mean = ratios.reduce((s, r) => s + r, 0) / ratios.length
-  const within = ratios.filter(r => r <= 1.05).length
-  t.log(`lookahead/optimum: mean ${mean.toFixed(4)}, worst ${Math.max(...ratios).toFixed(3)}, within 5% on ${within}/${ratios.length}; thesis/optimum mean ${(thesisRatio / ratios.length).toFixed(3)}`)
-  t.true(mean <= 1.05, `mean ratio ${mean}`)
+  const within = gaps.filter(g => g <= 0.05).length
+  const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length
+  t.log(`lookahead vs one-move optimum: within 5% on ${within}/60, mean gap ${(mean * 100).toFixed(2)}%, worst ${(Math.max(...gaps) * 100).toFixed(1)}%; ` +
+    `within 5% of the unconstrained optimum on ${free}/60; thesis mean gap ${(thesisGap / 60 * 100).toFixed(1)}%`)
+  t.true(mean <= 0.05, `mean gap ${mean}`)
+  t.true(within >= 54, `within 5% on only ${within}/60`)
 })
 
 test('limits hold: per-plan and per-host move caps, and the minimum gain per move', t => {

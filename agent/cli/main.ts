@@ -1,0 +1,16 @@
+/** Daemon and operator commands. Offline tools and the lab: lab/cli. */
+import { dispatch, type Command } from './run.ts'
+
+export const AGENT_COMMANDS: Command[] = []
+
+const TITLE = `heliotrope: moves VMs between data centers so distributed applications
+stop hammering the WAN links between them.
+
+Offline and lab commands:
+  scenario     generate a seeded snapshot (thesis, clustered, web)
+  plan         run a planner on a snapshot file and print the moves
+  demo         run the thesis scenario and write a report`
+
+export async function main (argv: string[]): Promise<number> {
+  return dispatch(TITLE, AGENT_COMMANDS, argv)
+}

@@ -1,0 +1,81 @@
+/** `heliotrope plan SNAPSHOT`: runs a planner offline and prints its moves. */
+import { DEFAULT_PLANNER, PLANNER_NAMES, PLANNERS } from '../../lib/planners/index.ts'
+import { parseSnapshot } from '../../lib/snapshot.ts'
+import type { Plan } from '../../lib/model.ts'
+import { UsageError } from '../../agent/cli/errors.ts'
+import { type Command, numberOption } from '../../agent/cli/run.ts'
+import { readJson } from './input.ts'
+import { writePlanReport } from '../report/plan-report.ts'
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'run a planner on a snapshot file and print the moves',
+  usage: `Usage: heliotrope plan SNAPSHOT.json|- [--planner NAME] [--json] [--report DIR]
+                      [--max-moves N] [--max-moves-per-host N] [--min-gain X]
+
+Runs a planner on a snapshot (see README, "Snapshot format") and prints the
+moves with the cost after each one.
+
+Options:
+  --planner NAME          ${PLANNER_NAMES.join(' | ')} (default ${DEFAULT_PLANNER})
+  --json                  print one JSON object: planner, initialCost, finalCost,
+                          moves [{vm, from, to, cost}] (hosts), ms
+  --report DIR            also write DIR/moves.csv and DIR/cost.svg
+  --max-moves N           at most N migrations (default: no limit)
+  --max-moves-per-host N  at most N migrations in or out of one host
+  --min-gain X            a move must lower the cost by more than X (default 0)
+`,
+  options: {
+    planner: { type: 'string' },
+    json: { type: 'boolean' },
+    report: { type: 'string' },
+    'max-moves': { type: 'string' },
+    'max-moves-per-host': { type: 'string' },
+    'min-gain': { type: 'string' }
+  },
+  async run (args) {
+    const file = args.positionals[0]
+    if (file === undefined) throw new UsageError('which snapshot? give a file, or - for standard input')
+    const name = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
+    const planner = PLANNERS[name]
+    if (planner === undefined) throw new UsageError(`unknown planner ${JSON.stringify(name)}; one of ${PLANNER_NAMES.join(', ')}`)
+    const snapshot = parseSnapshot(await readJson(file))
+    const config = {
+      maxMoves: numberOption(args, 'max-moves', Infinity, { integer: true, min: 0 }),
+      maxMovesPerHost: numberOption(args, 'max-moves-per-host', Infinity, { integer: true, min: 1 }),
+      minGain: numberOption(args, 'min-gain', 0, { min: 0 })
+    }
+    const started = performance.now()
+    const plan = planner(snapshot, config)
+    const ms = performance.now() - started
+    if (typeof args.values.report === 'string') await writePlanReport(args.values.report, [plan])
+    if (args.values.json === true) {
+      process.stdout.write(JSON.stringify(toJson(plan, ms)) + '\n')
+    } else {
+      process.stdout.write(formatPlan(plan, ms))
+    }
+    return 0
+  }
+}
+
+function toJson (plan: Plan, ms: number): object {
+  return {
+    planner: plan.planner,
+    initialCost: plan.initialCost,
+    finalCost: plan.finalCost,
+    moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to, cost: m.cost })),
+    ms: Math.round(ms * 1000) / 1000
+  }
+}
+
+function formatPlan (plan: Plan, ms: number): string {
+  const lines = [`planner ${plan.planner}: cost ${fmt(plan.initialCost)} -> ${fmt(plan.finalCost)} in ${plan.moves.length} moves (${ms.toFixed(1)} ms, stopped: ${plan.stopped})`]
+  plan.moves.forEach((m, i) => {
+    lines.push(`${String(i + 1).padStart(5)}  ${m.vm.padEnd(12)} ${m.from} (${m.fromDc}) -> ${m.to} (${m.toDc})  cost ${fmt(m.cost)}${m.relieves !== undefined ? `  relieves ${m.relieves}` : ''}`)
+  })
+  return lines.join('\n') + '\n'
+}
+
+function fmt (x: number): string {
+  return x.toFixed(4)
+}
