@@ -1,0 +1,179 @@
+/**
+ * Builds the agent's libp2p node: TCP over IPv6 (or the in-memory transport
+ * for simulation), a private network (PSK), noise, yamux, an allowlist gater,
+ * identify, ping, gossipsub with strict signing and application validation,
+ * and a Kademlia DHT private to the cluster.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub, StrictSign } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT } from '@libp2p/kad-dht'
+import { memory } from '@libp2p/memory'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { clusterPeerInfoMapper } from './addresses.ts'
+import { allowlistGater } from './allowlist.ts'
+import { dialBootstrap } from './bootstrap.ts'
+import type { BootstrapOptions } from './bootstrap.ts'
+import { parsePsk } from './keys.ts'
+import { checkClusterName, clusterProtocol, clusterTopic } from './names.ts'
+import {
+  DEFAULT_CONNECTION_MANAGER, DEFAULT_CONNECTION_MONITOR, DEFAULT_DHT, DEFAULT_IP_COLOCATION_FACTOR_THRESHOLD,
+  DEFAULT_IP_COLOCATION_FACTOR_WEIGHT, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_TCP_LISTEN
+} from './tuning.ts'
+import type { Allowlist } from './allowlist.ts'
+import type { NodeTuning } from './tuning.ts'
+import type { GossipSub, GossipsubOpts, TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { SingleKadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+
+/**
+ * The gossipsub object at run time is the library's GossipSub class; the
+ * package exports only a narrower interface, so the members we rely
+ * on are declared here.
+ */
+export interface GossipRouter extends GossipSub {
+  /** Our open outbound gossip streams, by peer id string: a publish can only use these. */
+  readonly streamsOutbound: ReadonlyMap<string, unknown>
+  /** Peers in our mesh for `topic` (peer id strings). */
+  getMeshPeers(topic: string): string[]
+  /** Releases (Accept) or drops (Reject/Ignore) a message held for validation. */
+  reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void
+}
+
+// A type alias, not an interface: libp2p's ServiceMap needs an index signature.
+export type NetServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipRouter
+  dht: SingleKadDHT
+}
+
+export interface NodeInit extends NodeTuning {
+  /** Cluster name; protocols and topics live under /heliotrope/<cluster>/. */
+  cluster: string
+  /** This agent's identity (see loadOrCreatePeerKey). */
+  privateKey: PrivateKey
+  /** The cluster's pnet key file bytes (see loadOrCreatePsk). */
+  psk: Uint8Array
+  /** Who may connect: member hosts and observers. */
+  allow: Allowlist
+  /** 'tcp' (default) or 'memory' for in-process simulation. */
+  transport?: 'tcp' | 'memory'
+  /** Listen multiaddrs; default DEFAULT_TCP_LISTEN, or /memory/<peer id>. */
+  listen?: string[]
+  /** Addresses to announce instead of the listen addresses. */
+  announce?: string[]
+  /** Multiaddrs with /p2p/<peer id> to dial at bootstrap(). */
+  bootstrap?: string[]
+  /** IPv6 prefixes of the fleet besides loopback and ULA (kept by the DHT). */
+  clusterPrefixes?: string[]
+  /** When set, gossipsub ignores every other topic. */
+  topics?: string[]
+  /** Bound on gossip messages and request bodies; default DEFAULT_MAX_MESSAGE_BYTES. */
+  maxMessageBytes?: number
+}
+
+export interface ClusterNode {
+  readonly libp2p: Libp2p<NetServices>
+  readonly cluster: string
+  readonly peerId: string
+  readonly maxMessageBytes: number
+  /** `/heliotrope/<cluster>/<name>` */
+  topic(name: string): string
+  /** `/heliotrope/<cluster>/<name>/<version>` */
+  protocol(name: string, version?: string): string
+  /** Listen addresses with /p2p/<peer id>, as others should dial them. */
+  addresses(): string[]
+  /** Dials the configured bootstrap peers; resolves with those connected. */
+  bootstrap(options?: BootstrapOptions): Promise<string[]>
+  stop(): Promise<void>
+}
+
+/** Creates and starts a node. */
+export async function createNode (init: NodeInit): Promise<ClusterNode> {
+  const cluster = checkClusterName(init.cluster)
+  const psk = parsePsk(init.psk)
+  const transport = init.transport ?? 'tcp'
+  const peerId = peerIdFromPrivateKey(init.privateKey).toString()
+  const maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  const listen = init.listen ?? (transport === 'tcp' ? [...DEFAULT_TCP_LISTEN] : [`/memory/${peerId}`])
+  const g = init.gossip ?? {}
+
+  const gossipOptions: Partial<GossipsubOpts> = {
+    ...(g.D !== undefined ? { D: g.D } : {}),
+    ...(g.Dlo !== undefined ? { Dlo: g.Dlo } : {}),
+    ...(g.Dhi !== undefined ? { Dhi: g.Dhi } : {}),
+    ...(g.heartbeatInterval !== undefined ? { heartbeatInterval: g.heartbeatInterval } : {}),
+    // Every message carries its author's signature; unsigned ones are dropped.
+    globalSignaturePolicy: StrictSign,
+    // Messages are held until the application says Accept (see pubsub.ts).
+    asyncValidation: true,
+    emitSelf: false,
+    // publish() reports its recipients instead of throwing on an empty topic.
+    allowPublishToZeroTopicPeers: true,
+    // A closed cluster: no floodsub fallback, no peer exchange.
+    fallbackToFloodsub: false,
+    doPX: false,
+    maxInboundDataLength: maxMessageBytes,
+    ...(init.topics !== undefined ? { allowedTopics: init.topics } : {}),
+    scoreParams: {
+      ...g.scoreParams,
+      IPColocationFactorWeight: g.ipColocationFactorWeight ?? DEFAULT_IP_COLOCATION_FACTOR_WEIGHT,
+      IPColocationFactorThreshold: g.ipColocationFactorThreshold ?? DEFAULT_IP_COLOCATION_FACTOR_THRESHOLD,
+      IPColocationFactorWhitelist: new Set(g.ipColocationFactorWhitelist ?? [])
+    },
+    ...(g.scoreThresholds !== undefined ? { scoreThresholds: g.scoreThresholds } : {})
+  }
+
+  const libp2p = await createLibp2p<NetServices>({
+    privateKey: init.privateKey,
+    nodeInfo: { name: 'heliotrope' },
+    addresses: { listen, ...(init.announce !== undefined ? { announce: init.announce } : {}) },
+    transports: transport === 'tcp' ? [tcp()] : [memory()],
+    connectionProtector: preSharedKey({ psk }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: allowlistGater(init.allow),
+    connectionManager: { ...DEFAULT_CONNECTION_MANAGER, ...init.connectionManager },
+    connectionMonitor: { ...DEFAULT_CONNECTION_MONITOR, ...init.connectionMonitor },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // The factory returns the GossipSub class, whose extra methods
+      // GossipRouter declares (see above).
+      pubsub: gossipsub(gossipOptions) as (components: Parameters<ReturnType<typeof gossipsub>>[0]) => GossipRouter,
+      // kadDHT() is typed as the multi-DHT interface; a single DHT has a routing table.
+      dht: kadDHT({
+        ...DEFAULT_DHT,
+        ...init.dht,
+        protocol: clusterProtocol(cluster, 'kad'),
+        clientMode: false,
+        peerInfoMapper: clusterPeerInfoMapper(init.clusterPrefixes)
+      }) as (components: Parameters<ReturnType<typeof kadDHT>>[0]) => SingleKadDHT
+    }
+  })
+
+  const bootstrapAddrs = [...(init.bootstrap ?? [])]
+  return {
+    libp2p,
+    cluster,
+    peerId,
+    maxMessageBytes,
+    topic: (name) => clusterTopic(cluster, name),
+    protocol: (name, version) => clusterProtocol(cluster, name, version),
+    // Memory listen addresses come back without /p2p/<id>; dialers need it.
+    addresses: () => libp2p.getMultiaddrs().map(ma => {
+      const text = ma.toString()
+      return text.includes('/p2p/') ? text : `${text}/p2p/${peerId}`
+    }),
+    bootstrap: async (options) => await dialBootstrap(libp2p, bootstrapAddrs, options),
+    stop: async () => { await libp2p.stop() }
+  }
+}
