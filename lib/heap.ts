@@ -21,6 +21,11 @@ export class MaxHeap {
     }
   }
 
+  /** The top entry as [key, item] without removing it. */
+  peek (): [number, number] | undefined {
+    return this.keys.length > 0 ? [this.keys[0]!, this.items[0]!] : undefined
+  }
+
   peekKey (): number {
     return this.keys.length > 0 ? this.keys[0]! : -Infinity
   }

@@ -95,9 +95,8 @@ class LookaheadSearch {
   private readonly vmsOn: Array<Set<number>>
   private blocked = false
   private readonly gainBuf: Float64Array
-  /** Most memory and vCPUs free on any one host of each DC (NaN: recompute). */
-  private readonly dcFreeMem: Float64Array
-  private readonly dcFreeCpu: Float64Array
+  /** Per DC, its hosts by free memory (lazy: stale entries are skipped). */
+  private readonly roomy: MaxHeap[]
 
   /** When set, a VM that has left its starting host may not move again. */
   private readonly lockMoved: boolean
@@ -118,8 +117,8 @@ class LookaheadSearch {
       if (h !== origin) { this.displaced++; this.touches[origin]!++; this.touches[h]!++ }
     })
     this.gainBuf = new Float64Array(inst.nDc)
-    this.dcFreeMem = new Float64Array(inst.nDc).fill(NaN)
-    this.dcFreeCpu = new Float64Array(inst.nDc).fill(NaN)
+    this.roomy = Array.from({ length: inst.nDc }, () => new MaxHeap())
+    for (let h = 0; h < inst.nHost; h++) this.noteFree(h)
   }
 
   run (): StopReason {
@@ -192,8 +191,8 @@ class LookaheadSearch {
     if (host !== origin) { this.displaced++; this.touches[origin]!++; this.touches[host]!++ }
     if (this.firstMove[vm] === Infinity) this.firstMove[vm] = this.clock++
     this.state.apply(vm, host)
-    this.dcFreeMem[this.inst.hostDc[now]!] = NaN
-    this.dcFreeMem[this.inst.hostDc[host]!] = NaN
+    this.noteFree(now)
+    this.noteFree(host)
     this.vmsOn[now]!.delete(vm)
     this.vmsOn[host]!.add(vm)
   }
@@ -224,26 +223,36 @@ class LookaheadSearch {
   /** The host in `dc` that takes `vm` with most memory left, within limits; -1 if none. */
   private hostFor (vm: number, dc: number, exclude = -1): number {
     const s = this.state
-    // Most calls ask a full DC: answer those from the per-DC maximum.
-    if (Number.isNaN(this.dcFreeMem[dc])) this.refreshFree(dc)
-    if (this.dcFreeMem[dc]! < this.inst.vmMemory[vm]! || this.dcFreeCpu[dc]! < this.inst.vmVcpus[vm]!) return -1
+    const usable = (h: number): boolean => h !== exclude && h !== s.hostOf[vm] && s.fits(vm, h) && this.allowed(vm, h)
+    // Returning home is free of migration: prefer it.
+    const home = this.inst.vmHost[vm]!
+    if (this.inst.hostDc[home] === dc && usable(home)) return home
+    // Usually the roomiest host takes it; scan only when it does not.
+    const top = this.roomiest(dc)
+    if (top < 0 || this.inst.hostMemory[top]! - s.memUsed[top]! < this.inst.vmMemory[vm]!) return -1
+    if (usable(top)) return top
     let best = -1; let bestFree = -Infinity
     for (const h of this.inst.dcHosts[dc]!) {
-      if (h === exclude || h === s.hostOf[vm] || !s.fits(vm, h) || !this.allowed(vm, h)) continue
-      // Returning home is free of migration: prefer it.
-      const free = h === this.inst.vmHost[vm] ? Infinity : this.inst.hostMemory[h]! - s.memUsed[h]!
+      if (!usable(h)) continue
+      const free = this.inst.hostMemory[h]! - s.memUsed[h]!
       if (free > bestFree) { best = h; bestFree = free }
     }
     return best
   }
 
-  private refreshFree (dc: number): void {
-    let mem = -Infinity; let cpu = -Infinity
-    for (const h of this.inst.dcHosts[dc]!) {
-      mem = Math.max(mem, this.inst.hostMemory[h]! - this.state.memUsed[h]!)
-      cpu = Math.max(cpu, this.inst.hostVcpus[h]! - this.state.cpuUsed[h]!)
+  private noteFree (host: number): void {
+    this.roomy[this.inst.hostDc[host]!]!.push(this.inst.hostMemory[host]! - this.state.memUsed[host]!, host)
+  }
+
+  /** The host of `dc` with the most free memory (ties: lower index); -1 if none. */
+  private roomiest (dc: number): number {
+    const heap = this.roomy[dc]!
+    for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
+      const [free, h] = top
+      if (free === this.inst.hostMemory[h]! - this.state.memUsed[h]!) return h
+      heap.pop()
     }
-    this.dcFreeMem[dc] = mem; this.dcFreeCpu[dc] = cpu
+    return -1
   }
 
   /** DCs by gain, best first (ties: lower index). */
@@ -288,9 +297,7 @@ class LookaheadSearch {
   private eject (vm: number, dc: number): Action | undefined {
     const s = this.state
     const { hostMemory, hostVcpus, vmMemory, vmVcpus, dcHosts } = this.inst
-    const hosts = [...dcHosts[dc]!]
-      .sort((a, b) => (hostMemory[b]! - s.memUsed[b]!) - (hostMemory[a]! - s.memUsed[a]!) || a - b)
-      .slice(0, EJECTION_HOSTS)
+    const hosts = roomiestK(dcHosts[dc]!, h => hostMemory[h]! - s.memUsed[h]!, EJECTION_HOSTS)
     let best: Action | undefined
     for (const h of hosts) {
       const needMem = s.memUsed[h]! + vmMemory[vm]! - hostMemory[h]!
@@ -388,4 +395,16 @@ class LookaheadSearch {
     if (kept > 0 && startCost - bestCost <= this.minGain * kept) { this.undoTo(mark); return false }
     return kept > 0
   }
+}
+
+/** The k hosts with the largest `free` (ties: lower index), best first, in O(hosts x k). */
+function roomiestK (hosts: Int32Array, free: (h: number) => number, k: number): number[] {
+  const top: number[] = []
+  for (const h of hosts) {
+    const f = free(h)
+    let i = top.length
+    while (i > 0 && (free(top[i - 1]!) < f || (free(top[i - 1]!) === f && top[i - 1]! > h))) i--
+    if (i < k) { top.splice(i, 0, h); if (top.length > k) top.pop() }
+  }
+  return top
 }
