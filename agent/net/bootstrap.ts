@@ -7,6 +7,7 @@ import { KEEP_ALIVE } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** How long bootstrap() keeps trying, in ms. */
@@ -32,8 +33,12 @@ export function parseBootstrapAddr (text: string): { peerId: PeerId, addr: Multi
  * Dials every bootstrap address (except our own) in parallel, retrying until
  * connected or the deadline. Never throws for an unreachable peer: resolves
  * with the peer ids it is connected to, possibly none.
+ *
+ * A dial alone proves little: the remote's gater decides after the handshake,
+ * while our side may already hold an optimistically upgraded connection. A
+ * ping afterwards shows the remote really accepted us.
  */
-export async function dialBootstrap (libp2p: Libp2p, addrs: readonly string[], options: BootstrapOptions = {}): Promise<string[]> {
+export async function dialBootstrap (libp2p: Libp2p<{ ping: Ping }>, addrs: readonly string[], options: BootstrapOptions = {}): Promise<string[]> {
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_BOOTSTRAP_TIMEOUT_MS)
   const retryMs = options.retryMs ?? DEFAULT_BOOTSTRAP_RETRY_MS
   const targets = addrs.map(parseBootstrapAddr).filter(t => !t.peerId.equals(libp2p.peerId))
@@ -47,6 +52,7 @@ export async function dialBootstrap (libp2p: Libp2p, addrs: readonly string[], o
           ? AbortSignal.timeout(left)
           : AbortSignal.any([options.signal, AbortSignal.timeout(left)])
         await libp2p.dial(addr.encapsulate(`/p2p/${peerId.toString()}`), { signal })
+        await libp2p.services.ping.ping(peerId, { signal })
         return peerId.toString()
       } catch {
         // Not up yet, refused, or timed out: try again until the deadline.
