@@ -48,6 +48,8 @@ export const REFINE_PATIENCE = 64
  * is bounded by ILS_WORK / VMs rounds, so large instances skip it.
  */
 export const ILS_WORK = 20000
+/** Larger instances skip perturbation: their plans are bounded by moves, not search. */
+export const ILS_MAX_VMS = 2000
 export const ILS_MAX_ROUNDS = 1000
 export const ILS_SEED = 0x5eed
 
@@ -62,8 +64,9 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   const model = new CostModel(inst, config)
   // 1. Search over placements, then sequence the migrations.
   const search = new LookaheadSearch(inst, model, config, inst.vmHost, false)
-  search.run()
-  const { steps } = sequenceMoves(inst, inst.vmHost, search.state.hostOf, search.firstMoved())
+  search.stopped = search.run()
+  const { steps, dropped } = sequenceMoves(inst, inst.vmHost, search.state.hostOf, search.firstMoved())
+  if (dropped.length === 0) return replay(model, steps, search.stopped)
   // 2. Repair: what sequencing had to drop (swaps between full hosts) is
   // searched again from the sequenced placement, now moving only VMs that
   // have not moved, one at a time: whatever it finds can run as listed.
@@ -71,9 +74,13 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   for (const step of steps) start[step.vm] = step.host
   const repair = new LookaheadSearch(inst, model, config, start, true)
   const stopped = repair.run()
-  // Replay on a fresh placement: the plan's costs are those of carrying it out in order.
+  return replay(model, [...steps, ...repair.trailSteps()], stopped)
+}
+
+/** Replays steps on a fresh placement: the plan's costs are those of carrying it out in order. */
+function replay (model: CostModel, steps: Step[], stopped: StopReason): Plan {
   const rec = new MoveRecorder(new Placement(model))
-  for (const step of [...steps, ...repair.trailSteps()]) rec.apply(step.vm, step.host)
+  for (const step of steps) rec.apply(step.vm, step.host)
   return rec.plan(LOOKAHEAD_PLANNER, stopped)
 }
 
@@ -94,6 +101,7 @@ class LookaheadSearch {
   /** VMs on each host, kept current, for picking whom to move out. */
   private readonly vmsOn: Array<Set<number>>
   private blocked = false
+  stopped: StopReason = 'converged'
   private readonly gainBuf: Float64Array
   /** Per DC, its hosts by free memory (lazy: stale entries are skipped). */
   private readonly roomy: MaxHeap[]
@@ -141,7 +149,7 @@ class LookaheadSearch {
   private perturb (): void {
     const movable = [...this.inst.vmIds.keys()].filter(v => this.movable(v))
     const rounds = Math.min(ILS_MAX_ROUNDS, Math.floor(ILS_WORK / Math.max(1, this.inst.nVm)))
-    if (movable.length === 0 || this.inst.nDc < 2) return
+    if (movable.length === 0 || this.inst.nDc < 2 || this.inst.nVm > ILS_MAX_VMS) return
     const rng = new Random(ILS_SEED)
     for (let r = 0; r < rounds; r++) {
       const mark = this.trail.length
