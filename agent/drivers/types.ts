@@ -1,0 +1,95 @@
+/**
+ * The two plug-in points of a host: how traffic is measured (collectors) and
+ * how VMs are listed and migrated (hypervisor drivers). One file per
+ * implementation next to this one; the agent only sees these interfaces.
+ */
+
+/** Bytes one address sent another since the previous read. */
+export interface CounterDelta {
+  src: string
+  dst: string
+  bytes: number
+}
+
+export interface CollectorSample {
+  /** Deltas since the previous read (the first read after start returns none). */
+  deltas: CounterDelta[]
+  /** Milliseconds covered by the deltas (time between the two reads). */
+  windowMs: number
+  /** Bytes seen but not attributable to a pair (e.g. the counter set was full). */
+  uncountedBytes: number
+}
+
+export interface TrafficCollector {
+  readonly name: string
+  /** Sets up counting; throws a CollectorError with a clear reason when it cannot. */
+  start (): Promise<void>
+  /** Returns the counters since the previous read; `nowMs` is the caller's clock. */
+  read (nowMs: number): Promise<CollectorSample>
+  /** Removes whatever start() set up. */
+  stop (): Promise<void>
+}
+
+/** A VM as the hypervisor reports it. */
+export interface VmInfo {
+  id: string
+  status: 'running' | 'paused' | 'migrating' | 'incoming' | 'stopped'
+  memoryMiB: number
+  vcpus: number
+  addresses: string[]
+}
+
+/** Where a migration goes: the target host's agent prepares it (reservation step). */
+export interface MigrationTarget {
+  /** The target host's IPv6 address as the hypervisor should reach it. */
+  address: string
+  /** Port or URI details the target's driver chose in prepareIncoming(). */
+  port?: number
+  uri?: string
+}
+
+export interface MigrationResult {
+  ok: boolean
+  totalMs: number
+  downtimeMs?: number
+  bytes?: number
+  error?: string
+}
+
+export interface MigrateOptions {
+  /** Abort when not done by then. */
+  deadlineMs: number
+  /** Cap on the migration's bandwidth in bytes/s. */
+  maxBandwidth?: number
+}
+
+export interface HypervisorDriver {
+  readonly name: string
+  start (): Promise<void>
+  stop (): Promise<void>
+  /** The VMs running here: the source of truth for where a VM is. */
+  list (): Promise<VmInfo[]>
+  /**
+   * Target side of the reservation step: get ready to receive `vm` (e.g.
+   * start a QEMU with -incoming). Returns where the source should send it.
+   */
+  prepareIncoming (vm: VmInfo): Promise<MigrationTarget>
+  /** Target side: the reservation expired or the migration failed; clean up. */
+  cancelIncoming (vmId: string): Promise<void>
+  /** Source side: live-migrate `vmId` to `target`. Never leaves the VM on both hosts or none. */
+  migrate (vmId: string, target: MigrationTarget, opts: MigrateOptions): Promise<MigrationResult>
+}
+
+export class CollectorError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'CollectorError'
+  }
+}
+
+export class HypervisorError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'HypervisorError'
+  }
+}
