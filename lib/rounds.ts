@@ -1,0 +1,41 @@
+/**
+ * Round timing. Rounds are numbered from the Unix epoch by the round period,
+ * so agents agree on the round from their clocks alone. Within a round:
+ * measure and gossip until `planAtMs`, rank 0 plans then, rank k takes over
+ * when no valid plan was seen `k * takeoverMs` later, and moves must start
+ * before the round ends. Clock skew of up to about takeoverMs / 2 leaves the
+ * order intact: a skewed agent takes over early or late by its skew, but
+ * still after lower ranks had their full slot minus the skew.
+ */
+
+export interface RoundTiming {
+  periodMs: number
+  /** Offset into the round at which rank 0 plans. */
+  planAtMs: number
+  /** How long each rank waits for the previous one. */
+  takeoverMs: number
+}
+
+export const DEFAULT_ROUND_PERIOD_MS = 30_000
+
+export function defaultTiming (periodMs = DEFAULT_ROUND_PERIOD_MS): RoundTiming {
+  return { periodMs, planAtMs: Math.round(periodMs * 0.4), takeoverMs: Math.round(periodMs * 0.1) }
+}
+
+export function roundAt (nowMs: number, t: RoundTiming): number {
+  return Math.floor(nowMs / t.periodMs)
+}
+
+export function roundStartMs (round: number, t: RoundTiming): number {
+  return round * t.periodMs
+}
+
+/** When candidate `rank` plans if no lower rank's plan has arrived. */
+export function planDeadlineMs (round: number, rank: number, t: RoundTiming): number {
+  return roundStartMs(round, t) + t.planAtMs + rank * t.takeoverMs
+}
+
+/** How many ranks fit in a round: beyond that, the round passes without a plan. */
+export function maxRanks (t: RoundTiming): number {
+  return Math.max(1, Math.floor((t.periodMs - t.planAtMs) / t.takeoverMs) - 1)
+}

@@ -1,0 +1,186 @@
+/**
+ * The replicated view every agent keeps: the newest HostState and
+ * TrafficDigest per member, fed by validated gossip. It enforces the
+ * message rules of DESIGN.md (a member speaks only for itself and its own
+ * VMs, sequence numbers only go up) and counts every drop by reason. From it
+ * an agent builds the planner's snapshot. Time comes in as arguments.
+ */
+import type { Flow, Host, Snapshot, Vm } from './model.ts'
+import { SNAPSHOT_VERSION } from './model.ts'
+import type { Topology } from './topology.ts'
+import type { Envelope, HostState, Topic, TrafficDigest } from './wire/messages.ts'
+
+export const DROP_REASONS = [
+  'oversized', 'malformed', 'schema', 'wrong-topic', // decoding (lib/wire/codec.ts)
+  'not-member', 'observer', 'impersonation', 'replay', 'foreign-vm', 'topology-mismatch', // the view
+  'not-elected', 'stale-round', 'plan-mismatch', 'rate-limited' // the agent's plan and flood checks
+] as const
+export type ViewDropReason = typeof DROP_REASONS[number]
+
+export interface Member {
+  host: string
+  peerId: string
+}
+
+export interface MemberRecord extends Member {
+  state?: HostState
+  digest?: TrafficDigest
+  /** Highest seq accepted per topic. */
+  seq: Record<Topic, number>
+  lastSeenMs: number
+  /** When the state was accepted (to order conflicting claims on a VM). */
+  stateAtMs: number
+}
+
+export type Verdict = { ok: true } | { ok: false, reason: ViewDropReason, reject: boolean }
+
+export interface ViewInit {
+  members: readonly Member[]
+  /** Peer ids that may join the mesh to watch (the console) but never speak. */
+  observers?: readonly string[]
+  /** A member silent this long is down. */
+  downAfterMs: number
+  /** The hash of our topology: states with another are dropped. */
+  topology?: string
+}
+
+export class ReplicatedView {
+  private readonly byPeer = new Map<string, MemberRecord>()
+  private readonly byHost = new Map<string, MemberRecord>()
+  private readonly observers: ReadonlySet<string>
+  private readonly downAfterMs: number
+  private readonly topology: string | undefined
+  readonly drops: Record<ViewDropReason, number>
+
+  constructor (init: ViewInit) {
+    for (const m of init.members) {
+      const rec: MemberRecord = { ...m, seq: { host: -1, traffic: -1, plan: -1, event: -1 }, lastSeenMs: -Infinity, stateAtMs: -Infinity }
+      this.byPeer.set(m.peerId, rec)
+      this.byHost.set(m.host, rec)
+    }
+    this.observers = new Set(init.observers ?? [])
+    this.downAfterMs = init.downAfterMs
+    this.topology = init.topology
+    this.drops = Object.fromEntries(DROP_REASONS.map(r => [r, 0])) as Record<ViewDropReason, number>
+  }
+
+  /** Counts a drop decided elsewhere (decoding, plan checks), by reason. */
+  countDrop (reason: ViewDropReason): void {
+    this.drops[reason]++
+  }
+
+  hostOfPeer (peerId: string): string | undefined {
+    return this.byPeer.get(peerId)?.host
+  }
+
+  member (host: string): MemberRecord | undefined {
+    return this.byHost.get(host)
+  }
+
+  members (): MemberRecord[] {
+    return [...this.byHost.values()].sort((a, b) => (a.host < b.host ? -1 : 1))
+  }
+
+  /**
+   * Checks the sender and the sequence number without applying anything.
+   * `reject` verdicts are held against the sending peer; ignores are not.
+   */
+  check (env: Envelope, fromPeer: string): Verdict {
+    const rec = this.byPeer.get(fromPeer)
+    if (rec === undefined) return this.observers.has(fromPeer) ? drop('observer', true) : drop('not-member', true)
+    if (env.host !== rec.host) return drop('impersonation', true)
+    if (env.seq <= rec.seq[env.topic]) return drop('replay', false)
+    if (env.topic === 'host' && this.topology !== undefined && (env.body as HostState).topology !== this.topology) return drop('topology-mismatch', false)
+    if (env.topic === 'traffic') {
+      // A host reports traffic only for VMs its own latest state lists.
+      const own = new Set(rec.state?.vms.map(v => v.id) ?? [])
+      if ((env.body as TrafficDigest).vms.some(v => !own.has(v.vm))) return drop('foreign-vm', true)
+    }
+    return { ok: true }
+  }
+
+  /** check() then apply: the one entry point for gossip. Counts drops. */
+  accept (env: Envelope, fromPeer: string, nowMs: number): Verdict {
+    const v = this.check(env, fromPeer)
+    if (!v.ok) { this.drops[v.reason]++; return v }
+    const rec = this.byPeer.get(fromPeer)!
+    rec.seq[env.topic] = env.seq
+    rec.lastSeenMs = nowMs
+    if (env.topic === 'host') { rec.state = env.body as HostState; rec.stateAtMs = nowMs }
+    if (env.topic === 'traffic') rec.digest = env.body as TrafficDigest
+    return v
+  }
+
+  /** Records that we heard from a member without a state change (e.g. our own publish). */
+  touch (host: string, nowMs: number): void {
+    const rec = this.byHost.get(host)
+    if (rec !== undefined) rec.lastSeenMs = nowMs
+  }
+
+  isUp (host: string, nowMs: number): boolean {
+    const rec = this.byHost.get(host)
+    return rec !== undefined && rec.state !== undefined && nowMs - rec.lastSeenMs <= this.downAfterMs
+  }
+
+  /** Members up and not leaving: the planner candidates and migration targets. */
+  live (nowMs: number): MemberRecord[] {
+    return this.members().filter(m => this.isUp(m.host, nowMs) && m.state?.leaving !== true)
+  }
+
+  /**
+   * The planner's input: live hosts, their VMs, and the flows their digests
+   * report. A VM claimed by two hosts (gossip caught it mid-migration) is
+   * kept once, on the host whose claim is newer, and pinned for the round;
+   * migrating VMs are pinned too. Hosts that are leaving keep their VMs but
+   * get no room (capacity 0) so nothing moves to them.
+   */
+  snapshot (topology: Topology, nowMs: number): Snapshot {
+    const up = this.members().filter(m => this.isUp(m.host, nowMs))
+    const hosts: Host[] = []
+    const claims = new Map<string, { vm: Vm, at: number, contested: boolean }>()
+    for (const m of up) {
+      const s = m.state!
+      const leaving = s.leaving
+      hosts.push({ id: m.host, dc: s.dc, memoryMiB: leaving ? 0 : s.memoryMiB, vcpus: leaving ? 0 : s.vcpus })
+      for (const v of s.vms) {
+        const vm: Vm = { id: v.id, host: m.host, addresses: v.addresses, memoryMiB: v.memoryMiB, vcpus: v.vcpus, pinned: v.pinned || v.migrating }
+        const prev = claims.get(v.id)
+        if (prev === undefined) claims.set(v.id, { vm, at: m.stateAtMs, contested: false })
+        else if (m.stateAtMs > prev.at) claims.set(v.id, { vm, at: m.stateAtMs, contested: true })
+        else prev.contested = true
+      }
+    }
+    const vms = [...claims.values()].map(c => (c.contested ? { ...c.vm, pinned: true } : c.vm))
+    // Leaving hosts are over capacity by construction: a VM stays, but the
+    // snapshot validator needs only ids, so capacity 0 is fine there.
+    const known = new Set([...vms.map(v => v.id), ...topology.prefixes.map(p => p.id)])
+    const dcs = new Set(topology.dcs.map(d => d.id))
+    const flows: Flow[] = []
+    for (const m of up) {
+      if (!dcs.has(m.state!.dc)) continue
+      const mine = new Set(m.state!.vms.map(v => v.id))
+      for (const e of m.digest?.vms ?? []) {
+        if (!mine.has(e.vm) || claims.get(e.vm)?.vm.host !== m.host) continue
+        for (const p of e.peers) {
+          if (!known.has(p.peer) || p.peer === e.vm) continue
+          if (p.out > 0) flows.push({ src: e.vm, dst: p.peer, bps: p.out })
+          if (p.in > 0 && topology.prefixes.some(x => x.id === p.peer)) flows.push({ src: p.peer, dst: e.vm, bps: p.in })
+        }
+      }
+    }
+    const placed = new Set(hosts.filter(h => dcs.has(h.dc)).map(h => h.id))
+    return {
+      version: SNAPSHOT_VERSION,
+      dcs: topology.dcs,
+      links: topology.links,
+      hosts: hosts.filter(h => placed.has(h.id)),
+      vms: vms.filter(v => placed.has(v.host)),
+      prefixes: topology.prefixes,
+      flows
+    }
+  }
+}
+
+function drop (reason: ViewDropReason, reject: boolean): Verdict {
+  return { ok: false, reason, reject }
+}

@@ -1,0 +1,109 @@
+/**
+ * The gossip messages (DESIGN.md, "Gossip"). Every message is an Envelope:
+ * who speaks (host), for which round, with a sequence number that only goes
+ * up per (host, topic), so replays and stale copies are recognised and
+ * identical payloads never occur (gossipsub would drop them as duplicates).
+ */
+
+export const WIRE_VERSION = 1
+/** Messages above this size are dropped before decoding. */
+export const MAX_MESSAGE_BYTES = 256 * 1024
+/** Digest bound: the top-K peers per VM plus one remainder entry. */
+export const DIGEST_TOP_K = 16
+
+export const TOPICS = ['host', 'traffic', 'plan', 'event'] as const
+export type Topic = typeof TOPICS[number]
+
+export interface Envelope<T extends Topic = Topic> {
+  v: typeof WIRE_VERSION
+  topic: T
+  /** The speaking host's id (bound to its peer id by the membership list). */
+  host: string
+  round: number
+  seq: number
+  body: Bodies[T]
+}
+
+export interface Bodies {
+  host: HostState
+  traffic: TrafficDigest
+  plan: PlanMessage
+  event: EventMessage
+}
+
+export interface VmState {
+  id: string
+  addresses: string[]
+  memoryMiB: number
+  vcpus: number
+  pinned: boolean
+  /** True while a migration of it is in flight: planners leave it alone. */
+  migrating: boolean
+}
+
+export interface HostState {
+  dc: string
+  memoryMiB: number
+  vcpus: number
+  /** Where other agents reach this host's hypervisor for migrations. */
+  address: string
+  vms: VmState[]
+  /** sha256 of the topology file, hex: agents with different topologies must not plan together. */
+  topology: string
+  /** Set when the host is leaving (graceful stop) or drained: no VMs may move to it. */
+  leaving: boolean
+}
+
+/** A VM's traffic to one peer (a VM id or an external prefix id), both directions. */
+export interface PeerRate {
+  peer: string
+  /** bit/s the VM sends to the peer. */
+  out: number
+  /** bit/s the VM receives from the peer (counted here only for external prefixes). */
+  in: number
+}
+
+export interface VmTraffic {
+  vm: string
+  peers: PeerRate[]
+  /** bit/s beyond the top-K peers, summed (kept so totals stay honest). */
+  restOut: number
+}
+
+export interface TrafficDigest {
+  windowMs: number
+  vms: VmTraffic[]
+}
+
+export interface PlannedMove {
+  vm: string
+  from: string
+  to: string
+  cost: number
+}
+
+export interface PlanMessage {
+  /** The planner's rank in this round's election (0 = first choice). */
+  rank: number
+  planner: string
+  /** The seq of each host's state the plan was computed from. */
+  inputs: Record<string, number>
+  initialCost: number
+  finalCost: number
+  moves: PlannedMove[]
+}
+
+export const EVENT_KINDS = ['migration-started', 'migration-done', 'migration-failed', 'takeover', 'leave'] as const
+export type EventKind = typeof EVENT_KINDS[number]
+
+export interface EventMessage {
+  kind: EventKind
+  vm?: string
+  from?: string
+  to?: string
+  detail?: string
+  /** Migration metrics, when kind is migration-done. */
+  totalMs?: number
+  downtimeMs?: number
+  bytes?: number
+}

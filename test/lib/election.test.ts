@@ -1,0 +1,41 @@
+import test from 'ava'
+import { createHash } from 'node:crypto'
+import { compareBytes, preferPlan, rankCandidates, roundKeyText, xorDistance } from '../../lib/election.ts'
+import { defaultTiming, maxRanks, planDeadlineMs, roundAt } from '../../lib/rounds.ts'
+
+const sha = (s: string): Uint8Array => createHash('sha256').update(s).digest()
+
+test('candidates are ranked by XOR distance to the round key, the same on every call', t => {
+  const key = Uint8Array.from([0b1010_0000])
+  const cands = [
+    { host: 'a', kadId: Uint8Array.from([0b1010_0001]) }, // distance 1
+    { host: 'b', kadId: Uint8Array.from([0b0010_0000]) }, // distance 128
+    { host: 'c', kadId: Uint8Array.from([0b1011_0000]) } // distance 16
+  ]
+  t.deepEqual(rankCandidates(key, cands), ['a', 'c', 'b'])
+  t.deepEqual(rankCandidates(key, [...cands].reverse()), ['a', 'c', 'b'])
+  t.deepEqual([...xorDistance(key, cands[2]!.kadId)], [16])
+  t.true(compareBytes(Uint8Array.from([1, 0]), Uint8Array.from([0, 255])) > 0)
+})
+
+test('the planner changes from round to round', t => {
+  const cands = Array.from({ length: 8 }, (_, i) => ({ host: `h${i}`, kadId: sha(`peer${i}`) }))
+  const planners = new Set<string>()
+  for (let r = 0; r < 40; r++) planners.add(rankCandidates(sha(roundKeyText('c1', r)), cands)[0]!)
+  t.true(planners.size >= 5, `only ${planners.size} distinct planners in 40 rounds`)
+})
+
+test('the lower rank wins when two plans meet; the first of one rank stays', t => {
+  t.true(preferPlan(undefined, { rank: 3 }))
+  t.true(preferPlan({ rank: 1 }, { rank: 0 }))
+  t.false(preferPlan({ rank: 0 }, { rank: 1 }))
+  t.false(preferPlan({ rank: 0 }, { rank: 0 }))
+})
+
+test('round timing: rank k plans k takeover slots after rank 0', t => {
+  const tm = defaultTiming(10_000)
+  t.is(roundAt(123_456, tm), 12)
+  t.is(planDeadlineMs(12, 0, tm), 124_000)
+  t.is(planDeadlineMs(12, 2, tm), 126_000)
+  t.true(maxRanks(tm) >= 3)
+})

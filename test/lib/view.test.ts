@@ -1,0 +1,56 @@
+import test from 'ava'
+import { ReplicatedView } from '../../lib/view.ts'
+import type { Envelope, HostState } from '../../lib/wire/messages.ts'
+import { parseSnapshot } from '../../lib/snapshot.ts'
+import { mesh } from './fixtures.ts'
+
+const members = [{ host: 'h1', peerId: 'P1' }, { host: 'h2', peerId: 'P2' }]
+const topology = { dcs: [{ id: 'A' }, { id: 'B' }], links: mesh(['A', 'B'], 1e9), prefixes: [{ id: 'web', prefix: '2001:db8::/48', dc: 'B' }] }
+
+function state (dc: string, vms: string[], extra: Partial<HostState> = {}): HostState {
+  return { dc, memoryMiB: 8192, vcpus: 8, address: 'fd00::1', topology: 't', leaving: false, vms: vms.map(id => ({ id, addresses: [], memoryMiB: 1024, vcpus: 1, pinned: false, migrating: false })), ...extra }
+}
+function env<T extends Envelope['topic']> (topic: T, host: string, seq: number, body: Envelope<T>['body']): Envelope {
+  return { v: 1, topic, host, round: 1, seq, body } as Envelope
+}
+
+test('a member\'s messages are applied; outsiders, impersonators, replays and foreign VMs are dropped and counted', t => {
+  const view = new ReplicatedView({ members, observers: ['OBS'], downAfterMs: 5000, topology: 't' })
+  t.true(view.accept(env('host', 'h1', 1, state('A', ['v1'])), 'P1', 0).ok)
+  t.like(view.accept(env('host', 'h1', 2, state('A', ['v1'])), 'STRANGER', 0), { ok: false, reason: 'not-member', reject: true })
+  t.like(view.accept(env('host', 'h1', 2, state('A', ['v1'])), 'OBS', 0), { ok: false, reason: 'observer' })
+  t.like(view.accept(env('host', 'h1', 2, state('A', [])), 'P2', 0), { ok: false, reason: 'impersonation', reject: true })
+  t.like(view.accept(env('host', 'h1', 1, state('A', [])), 'P1', 0), { ok: false, reason: 'replay', reject: false })
+  t.like(view.accept(env('host', 'h1', 5, state('A', [], { topology: 'other' })), 'P1', 0), { ok: false, reason: 'topology-mismatch' })
+  t.like(view.accept(env('traffic', 'h1', 1, { windowMs: 1000, vms: [{ vm: 'v9', peers: [], restOut: 0 }] }), 'P1', 0), { ok: false, reason: 'foreign-vm', reject: true })
+  t.deepEqual(view.member('h1')!.state!.vms.map(v => v.id), ['v1'], 'no drop changed the state')
+  t.like(view.drops, { 'not-member': 1, observer: 1, impersonation: 1, replay: 1, 'topology-mismatch': 1, 'foreign-vm': 1 })
+})
+
+test('a member silent for longer than downAfterMs is down and leaves the snapshot', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000 })
+  view.accept(env('host', 'h1', 1, state('A', ['v1'])), 'P1', 0)
+  view.accept(env('host', 'h2', 1, state('B', ['v2'])), 'P2', 4000)
+  t.deepEqual(view.live(5000).map(m => m.host), ['h1', 'h2'])
+  t.deepEqual(view.live(6000).map(m => m.host), ['h2'])
+  t.deepEqual(view.snapshot(topology, 6000).vms.map(v => v.id), ['v2'])
+})
+
+test('the snapshot holds live hosts, their VMs and the flows their digests report, and validates', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000 })
+  view.accept(env('host', 'h1', 1, state('A', ['v1'])), 'P1', 0)
+  view.accept(env('host', 'h2', 1, state('B', ['v2'], { leaving: true })), 'P2', 0)
+  view.accept(env('traffic', 'h1', 2, { windowMs: 1000, vms: [{ vm: 'v1', peers: [{ peer: 'v2', out: 100, in: 0 }, { peer: 'web', out: 10, in: 50 }, { peer: 'gone', out: 1, in: 0 }], restOut: 3 }] }), 'P1', 1)
+  const snap = parseSnapshot(view.snapshot(topology, 2))
+  t.deepEqual(snap.flows, [{ src: 'v1', dst: 'v2', bps: 100 }, { src: 'v1', dst: 'web', bps: 10 }, { src: 'web', dst: 'v1', bps: 50 }])
+  t.like(snap.hosts.find(h => h.id === 'h2'), { memoryMiB: 0, vcpus: 0 }, 'a leaving host takes no VMs')
+})
+
+test('a VM claimed by two hosts appears once, on the newer claim, pinned for the round', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000 })
+  view.accept(env('host', 'h1', 1, state('A', ['v1'])), 'P1', 0)
+  view.accept(env('host', 'h2', 1, state('B', ['v1'])), 'P2', 10)
+  const snap = view.snapshot(topology, 20)
+  t.is(snap.vms.length, 1)
+  t.like(snap.vms[0], { id: 'v1', host: 'h2', pinned: true })
+})
