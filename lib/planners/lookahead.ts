@@ -50,7 +50,7 @@ export const REFINE_PATIENCE = 64
 export const ILS_WORK = 20000
 /** Larger instances skip perturbation: their plans are bounded by moves, not search. */
 export const ILS_MAX_VMS = 2000
-export const ILS_MAX_ROUNDS = 1000
+export const ILS_MAX_ROUNDS = 150
 export const ILS_SEED = 0x5eed
 
 const EPS = 1e-12

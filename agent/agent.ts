@@ -1,0 +1,419 @@
+/**
+ * One heliotrope agent: the daemon on a hypervisor host. It wires the parts
+ * together and runs the round loop (DESIGN.md):
+ *
+ *   round start   publish HostState (from the hypervisor) and TrafficDigest
+ *                 (from the collector)
+ *   plan time     rank the live members for the round; rank k plans when no
+ *                 plan of a lower rank arrived by its deadline
+ *   plan final    at the next rank's deadline, carry out this host's moves
+ *
+ * Everything decided here is decided by lib/ functions; this class does the
+ * I/O and keeps the clocks.
+ */
+import { compile } from '../lib/instance.ts'
+import type { Plan } from '../lib/model.ts'
+import { PLANNERS } from '../lib/planners/index.ts'
+import { defaultTiming, maxRanks, planDeadlineMs, roundAt, type RoundTiming } from '../lib/rounds.ts'
+import { parseSnapshot } from '../lib/snapshot.ts'
+import type { Topology } from '../lib/topology.ts'
+import { AddressBook, TrafficWindow } from '../lib/traffic.ts'
+import { ReplicatedView, type Verdict as ViewVerdict } from '../lib/view.ts'
+import { decodeEnvelope, encodeEnvelope, WireError } from '../lib/wire/codec.ts'
+import { type Bodies, type Envelope, type HostState, type PlannedMove, type Topic, TOPICS } from '../lib/wire/messages.ts'
+import type { AgentConfig } from './config.ts'
+import type { HypervisorDriver, MigrationResult, TrafficCollector } from './drivers/types.ts'
+import { Election, type AcceptedPlan } from './election.ts'
+import { Executor } from './executor.ts'
+import type { Logger } from './log.ts'
+import { readMigrateRequest, type MigrateRequest, type MigrateResponse } from './migrate-protocol.ts'
+import { handle, publish, request, subscribeTopic, type ClusterNode, type GossipMessage, type Verdict } from './net/index.ts'
+import { ReservationBook } from './reservations.ts'
+
+export const TICK_MS = 100
+
+export interface AgentComponents {
+  node: ClusterNode
+  hypervisor: HypervisorDriver
+  collector: TrafficCollector
+  log: Logger
+  /** Wall clock in ms; tests pass a skewed one. */
+  clock?: () => number
+}
+
+export interface AgentInit {
+  config: AgentConfig
+  topology: Topology
+  topologyHash: string
+}
+
+/** What the agent did in a round, for tests, the API and the console. */
+export interface RoundRecord {
+  round: number
+  ranking: string[]
+  planner?: string
+  rank?: number
+  plan?: { initialCost: number, finalCost: number, moves: PlannedMove[] }
+  /** Set when this agent computed a plan itself. */
+  planned?: Plan
+  outcomes: Array<{ vm: string, to: string, ok: boolean, error?: string }>
+}
+
+export class Agent {
+  readonly config: AgentConfig
+  readonly view: ReplicatedView
+  readonly election: Election
+  readonly timing: RoundTiming
+  readonly rounds = new Map<number, RoundRecord>()
+  readonly counters = { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 } as Record<Topic, number>, plansMade: 0, migrationsOk: 0, migrationsFailed: 0 }
+  private readonly c: AgentComponents
+  private readonly topology: Topology
+  private readonly topologyHash: string
+  private readonly window = new TrafficWindow()
+  private readonly reservations: ReservationBook
+  private readonly executor: Executor
+  private readonly now: () => number
+  private readonly seqs: Record<Topic, number> = { host: 0, traffic: 0, plan: 0, event: 0 }
+  private timer: ReturnType<typeof setInterval> | undefined
+  private currentRound = -1
+  private leaving = false
+  private busy = false
+  private readonly migrating = new Set<string>()
+  private readonly unsubscribe: Array<() => void> = []
+  private running: Promise<unknown> = Promise.resolve()
+
+  constructor (components: AgentComponents, init: AgentInit) {
+    this.c = components
+    this.config = init.config
+    this.topology = init.topology
+    this.topologyHash = init.topologyHash
+    this.now = components.clock ?? Date.now
+    this.timing = defaultTiming(this.config.roundPeriodMs)
+    this.view = new ReplicatedView({
+      members: this.config.members,
+      observers: this.config.observers,
+      downAfterMs: this.config.roundPeriodMs * this.config.downAfterRounds,
+      topology: this.topologyHash
+    })
+    this.election = new Election({ cluster: this.config.cluster, timing: this.timing })
+    this.reservations = new ReservationBook(components.hypervisor, {
+      capacity: this.config.capacity,
+      leaving: () => this.leaving,
+      planned: (round, vmId, from) => this.election.accepted(round)?.plan.moves.some(m => m.vm === vmId && m.from === from && m.to === this.config.host) === true,
+      now: this.now
+    }, this.config.reservationTtlMs, components.log.child('reservations'))
+    this.executor = new Executor({
+      host: this.config.host,
+      driver: components.hypervisor,
+      log: components.log.child('executor'),
+      now: this.now,
+      deadlineMs: this.config.migrationDeadlineMs,
+      ask: async (host, req) => this.ask(host, req),
+      started: async (move) => { this.migrating.add(move.vm); await this.publishEvent({ kind: 'migration-started', vm: move.vm, from: move.from, to: move.to }); await this.publishState() },
+      finished: async (move, result) => this.onFinished(move, result)
+    })
+  }
+
+  get host (): string {
+    return this.config.host
+  }
+
+  get peerId (): string {
+    return this.c.node.peerId
+  }
+
+  /** Our dialable addresses (with /p2p/<peer id>), for bootstrap lists. */
+  addresses (): string[] {
+    return this.c.node.addresses()
+  }
+
+  async start (): Promise<void> {
+    const { node, log } = this.c
+    await this.c.hypervisor.start()
+    await this.c.collector.start()
+    for (const topic of TOPICS) {
+      const sub = subscribeTopic(node, node.topic(topic), {
+        validate: (msg) => this.validate(topic, msg),
+        deliver: (msg) => this.deliver(topic, msg)
+      })
+      this.unsubscribe.push(() => sub.unsubscribe())
+    }
+    await handle(node, this.migrateProtocol(), async (body, ctx) => this.onMigrateRequest(body, ctx.peer))
+    await node.bootstrap()
+    // Reconcile with the hypervisor at once and say who we are.
+    await this.publishState()
+    this.timer = setInterval(() => { this.tick() }, TICK_MS)
+    log.info('agent started', { host: this.host, peerId: this.peerId, dc: this.config.dc, addresses: node.addresses() })
+  }
+
+  /**
+   * Graceful leave: announce it (others stop counting us as a candidate at
+   * once), let in-flight migrations finish or abort, then stop the node.
+   */
+  async stop (): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    this.leaving = true
+    this.executor.stop()
+    try {
+      await this.publishState()
+      await this.publishEvent({ kind: 'leave' })
+    } catch (err) {
+      this.c.log.warn('could not announce leave', { error: (err as Error).message })
+    }
+    await this.running.catch(() => undefined)
+    await this.reservations.stop()
+    for (const u of this.unsubscribe) u()
+    await this.c.collector.stop()
+    await this.c.hypervisor.stop()
+    await this.c.node.stop()
+    this.c.log.info('agent stopped', { host: this.host })
+  }
+
+  /**
+   * Stops without a word to the others: what a crash looks like to the
+   * cluster (the simulator and tests use it; a real crash is kill -9).
+   */
+  async halt (): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    this.executor.stop()
+    for (const u of this.unsubscribe) u()
+    await this.c.node.stop()
+    await this.running.catch(() => undefined)
+    await this.c.hypervisor.stop()
+  }
+
+  private migrateProtocol (): string {
+    return this.c.node.protocol('migrate', '1.0.0')
+  }
+
+  // --- the round loop -------------------------------------------------------
+
+  private tick (): void {
+    if (this.busy) return
+    this.busy = true
+    const work = this.step().catch(err => this.c.log.error('round step failed', { error: (err as Error).stack ?? String(err) }))
+      .finally(() => { this.busy = false })
+    this.running = work
+  }
+
+  private async step (): Promise<void> {
+    const now = this.now()
+    const round = roundAt(now, this.timing)
+    if (round !== this.currentRound) {
+      this.currentRound = round
+      this.record(round)
+      await this.publishState()
+      await this.publishDigest()
+    }
+    const rec = this.record(round)
+    const accepted = this.election.accepted(round)
+    if (accepted === undefined && now >= planDeadlineMs(round, 0, this.timing)) {
+      const ranking = this.election.ranking(round, this.liveMembers(now), now)
+      rec.ranking = ranking
+      const rank = ranking.indexOf(this.host)
+      if (rank >= 0 && rank < maxRanks(this.timing) && now >= planDeadlineMs(round, rank, this.timing) && rec.planned === undefined && !this.leaving) {
+        await this.makePlan(round, rank)
+      }
+    }
+    const plan = this.election.accepted(round)
+    if (plan !== undefined && !plan.executing && now >= this.election.executeAtMs(plan)) {
+      plan.executing = true
+      const until = planDeadlineMs(round + 1, 0, this.timing)
+      // Execution runs beside the loop so the next round's gossip is not held up.
+      void this.executor.run(round, plan.plan.moves, until).then(outcomes => {
+        rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
+      })
+    }
+  }
+
+  private record (round: number): RoundRecord {
+    let r = this.rounds.get(round)
+    if (r === undefined) {
+      r = { round, ranking: [], outcomes: [] }
+      this.rounds.set(round, r)
+      for (const old of this.rounds.keys()) if (old < round - 64) this.rounds.delete(old)
+    }
+    return r
+  }
+
+  private liveMembers (now: number): Array<{ host: string, peerId: string }> {
+    return this.view.live(now).map(m => ({ host: m.host, peerId: m.peerId }))
+  }
+
+  private async makePlan (round: number, rank: number): Promise<void> {
+    const rec = this.record(round)
+    const now = this.now()
+    const snapshot = parseSnapshot(this.view.snapshot(this.topology, now))
+    const planner = PLANNERS[this.config.planner.name]!
+    const { maxMoves, maxMovesPerHost, minGain, weights } = this.config.planner
+    const plan = planner(compile(snapshot), { maxMoves, maxMovesPerHost, minGain, weights })
+    rec.planned = plan
+    this.counters.plansMade++
+    const inputs: Record<string, number> = {}
+    for (const m of this.view.members()) if (m.seq.host >= 0) inputs[m.host] = m.seq.host
+    const env = this.envelope('plan', round, {
+      rank,
+      planner: this.host,
+      inputs,
+      initialCost: plan.initialCost,
+      finalCost: plan.finalCost,
+      moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to, cost: m.cost }))
+    })
+    this.c.log.info('planned', { round, rank, planner: this.config.planner.name, costBefore: plan.initialCost, costAfter: plan.finalCost, moves: plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
+    if (rank > 0) await this.publishEvent({ kind: 'takeover', detail: `rank ${rank} planned round ${round}` })
+    this.acceptPlan(env, now)
+    await this.send(env)
+  }
+
+  private acceptPlan (env: Envelope<'plan'>, now: number): AcceptedPlan {
+    const a = this.election.accept(env, now)
+    const rec = this.record(env.round)
+    rec.planner = env.host
+    rec.rank = env.body.rank
+    rec.plan = { initialCost: env.body.initialCost, finalCost: env.body.finalCost, moves: env.body.moves }
+    if (env.host !== this.host) this.c.log.info('plan accepted', { round: env.round, planner: env.host, rank: env.body.rank, moves: env.body.moves.length, costBefore: env.body.initialCost, costAfter: env.body.finalCost })
+    return a
+  }
+
+  // --- gossip in ------------------------------------------------------------
+
+  private decode (topic: Topic, msg: GossipMessage): Envelope | WireError {
+    try {
+      return decodeEnvelope(msg.data, topic, this.c.node.maxMessageBytes)
+    } catch (err) {
+      if (err instanceof WireError) return err
+      throw err
+    }
+  }
+
+  private validate (topic: Topic, msg: GossipMessage): Verdict {
+    const env = this.decode(topic, msg)
+    if (env instanceof WireError) { this.view.countDrop(env.reason); return 'reject' }
+    const verdict = this.view.check(env, msg.from)
+    if (!verdict.ok) return this.dropped(verdict)
+    if (env.topic === 'plan') {
+      const now = this.now()
+      const ranking = this.election.ranking(env.round, this.liveMembers(now), now)
+      const v = this.election.check(env as Envelope<'plan'>, ranking, now)
+      if (!v.ok) {
+        if (v.reason !== 'superseded') this.view.countDrop(v.reason)
+        return v.reject ? 'reject' : 'ignore'
+      }
+    }
+    return 'accept'
+  }
+
+  private dropped (v: ViewVerdict): Verdict {
+    if (v.ok) return 'accept'
+    this.view.countDrop(v.reason)
+    return v.reject ? 'reject' : 'ignore'
+  }
+
+  private deliver (topic: Topic, msg: GossipMessage): void {
+    const env = this.decode(topic, msg)
+    if (env instanceof WireError) return
+    const now = this.now()
+    // Validation ran moments ago; apply re-checks sequence numbers so a
+    // message that raced another from the same host is still applied once.
+    if (!this.view.accept(env, msg.from, now).ok) return
+    this.counters.messagesIn[topic]++
+    if (env.topic === 'plan') {
+      const ranking = this.election.ranking(env.round, this.liveMembers(now), now)
+      if (this.election.check(env as Envelope<'plan'>, ranking, now).ok) this.acceptPlan(env as Envelope<'plan'>, now)
+    }
+  }
+
+  // --- gossip out -----------------------------------------------------------
+
+  private envelope<T extends Topic> (topic: T, round: number, body: Bodies[T]): Envelope<T> {
+    // Sequence numbers come from the clock so they keep rising across restarts.
+    const seq = Math.max(this.seqs[topic] + 1, this.now() * 1000)
+    this.seqs[topic] = seq
+    return { v: 1, topic, host: this.host, round, seq, body }
+  }
+
+  private async send (env: Envelope): Promise<void> {
+    // Our own messages are not delivered back to us: apply them directly.
+    if (env.topic !== 'plan') this.view.accept(env, this.peerId, this.now())
+    await publish(this.c.node, this.c.node.topic(env.topic), encodeEnvelope(env))
+    this.counters.published++
+  }
+
+  async publishState (): Promise<HostState> {
+    const vms = await this.c.hypervisor.list()
+    const known = new Map(this.view.member(this.host)?.state?.vms.map(v => [v.id, v]) ?? [])
+    const state: HostState = {
+      dc: this.config.dc,
+      memoryMiB: this.config.capacity.memoryMiB,
+      vcpus: this.config.capacity.vcpus,
+      address: this.config.address,
+      topology: this.topologyHash,
+      leaving: this.leaving,
+      vms: vms.map(v => ({
+        id: v.id,
+        addresses: v.addresses,
+        memoryMiB: v.memoryMiB,
+        vcpus: v.vcpus,
+        pinned: known.get(v.id)?.pinned ?? false,
+        migrating: v.status === 'migrating' || this.migrating.has(v.id)
+      }))
+    }
+    await this.send(this.envelope('host', Math.max(0, this.currentRound), state))
+    return state
+  }
+
+  private async publishDigest (): Promise<void> {
+    const now = this.now()
+    const sample = await this.c.collector.read(now)
+    const mine = this.view.member(this.host)?.state?.vms.map(v => v.id) ?? []
+    const all = this.view.members().flatMap(m => m.state?.vms ?? [])
+    const book = new AddressBook(all, this.topology.prefixes, mine)
+    this.window.update(sample.deltas, sample.windowMs, book, mine)
+    if (sample.windowMs <= 0) return
+    await this.send(this.envelope('traffic', this.currentRound, this.window.digest()))
+  }
+
+  private async publishEvent (body: Bodies['event']): Promise<void> {
+    await this.send(this.envelope('event', Math.max(0, this.currentRound), body))
+  }
+
+  private async onFinished (move: PlannedMove, result: MigrationResult): Promise<void> {
+    this.migrating.delete(move.vm)
+    if (result.ok) this.counters.migrationsOk++; else this.counters.migrationsFailed++
+    await this.publishEvent({
+      kind: result.ok ? 'migration-done' : 'migration-failed',
+      vm: move.vm,
+      from: move.from,
+      to: move.to,
+      totalMs: result.totalMs,
+      ...(result.downtimeMs !== undefined ? { downtimeMs: result.downtimeMs } : {}),
+      ...(result.bytes !== undefined ? { bytes: result.bytes } : {}),
+      ...(result.error !== undefined ? { detail: result.error } : {})
+    })
+    await this.publishState()
+  }
+
+  // --- the migrate protocol -------------------------------------------------
+
+  private async ask (host: string, req: MigrateRequest): Promise<MigrateResponse> {
+    const peer = this.view.member(host)?.peerId
+    if (peer === undefined) return { ok: false, reason: 'not-member', detail: `unknown host ${host}` }
+    return await request(this.c.node, peer, this.migrateProtocol(), req) as MigrateResponse
+  }
+
+  private async onMigrateRequest (body: unknown, peer: string): Promise<MigrateResponse> {
+    const from = this.view.hostOfPeer(peer)
+    if (from === undefined) return { ok: false, reason: 'not-member', detail: 'not a member of this cluster' }
+    const req = readMigrateRequest(body)
+    if (typeof req === 'string') return { ok: false, reason: 'bad-request', detail: req }
+    if (req.op === 'reserve') return this.reservations.reserve(from, req.round, req.vm)
+    if (req.op === 'commit') {
+      const r = this.reservations.commit(from, req.vmId)
+      await this.publishState()
+      return r
+    }
+    return this.reservations.cancel(from, req.vmId)
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The agent's one JSON config file, validated with precise errors (the path
+ * of the bad field, what was expected, what was found). Defaults are named
+ * constants; a field that is not known is an error, so typos do not pass.
+ */
+import { Checker, join, type Json } from '../lib/check.ts'
+import { parseIpv6 } from '../lib/address.ts'
+import { PLANNER_NAMES, DEFAULT_PLANNER } from '../lib/planners/index.ts'
+import type { CostWeights } from '../lib/cost.ts'
+import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
+
+export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
+export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
+/** A member silent for this many rounds is down. */
+export const DEFAULT_DOWN_AFTER_ROUNDS = 3
+export const DEFAULT_MAX_MOVES = 5
+export const DEFAULT_MAX_MOVES_PER_HOST = 2
+export const DEFAULT_MIN_GAIN = 0.001
+export const DEFAULT_RESERVATION_TTL_MS = 120_000
+export const DEFAULT_MIGRATION_DEADLINE_MS = 600_000
+
+export interface Member { host: string, peerId: string }
+
+export type CollectorConfig =
+  | { kind: 'sim', world: string }
+  | { kind: 'nftables', family: 'bridge' | 'inet', table?: string, netns?: string }
+
+export type HypervisorConfig =
+  | { kind: 'sim', world: string, bandwidthBps: number, timeScale: number }
+  | { kind: 'qemu', dir: string }
+
+export interface AgentConfig {
+  cluster: string
+  host: string
+  dc: string
+  stateDir: string
+  listen: string[]
+  announce?: string[]
+  bootstrap: string[]
+  pskFile: string
+  members: Member[]
+  observers: string[]
+  topologyFile: string
+  /** This host's address for migrations (IPv6). */
+  address: string
+  capacity: { memoryMiB: number, vcpus: number }
+  roundPeriodMs: number
+  downAfterRounds: number
+  planner: {
+    name: string
+    maxMoves: number
+    maxMovesPerHost: number
+    minGain: number
+    weights: Partial<CostWeights>
+  }
+  reservationTtlMs: number
+  migrationDeadlineMs: number
+  collector: CollectorConfig
+  hypervisor: HypervisorConfig
+  /** gossipsub's IP-colocation penalty weight; 0 where many agents share an address (lab). */
+  ipColocationFactorWeight?: number
+  /** Tuning for many agents on one machine (lab, tests). */
+  crowded: boolean
+}
+
+const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded'] as const
+
+export function parseConfig (input: Json): AgentConfig {
+  const c = new Checker()
+  const o = c.object('', input) ?? {}
+  c.onlyKeys('', o, KEYS)
+  const strings = (path: string, v: Json, fallback: string[]): string[] => v === undefined ? fallback : (c.array(path, v) ?? []).map((x, i) => c.string(join(path, i), x) ?? '')
+  const cluster = c.string('cluster', o.cluster)
+  if (cluster !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(cluster)) c.fail('cluster', 'lower-case letters, digits and dashes, 1-63 characters', cluster)
+  const host = c.string('host', o.host, { max: 128 })
+  const dc = c.string('dc', o.dc, { max: 128 })
+  const address = c.string('address', o.address)
+  if (address !== undefined && parseIpv6(address) === undefined) c.fail('address', 'an IPv6 address', address)
+  const members = (c.array('members', o.members) ?? []).map((m, i) => {
+    const p = join('members', i)
+    const r = c.object(p, m)
+    if (r === undefined) return { host: '', peerId: '' }
+    c.onlyKeys(p, r, ['host', 'peerId'])
+    return { host: c.string(join(p, 'host'), r.host) ?? '', peerId: c.string(join(p, 'peerId'), r.peerId) ?? '' }
+  })
+  if (host !== undefined && members.length > 0 && !members.some(m => m.host === host)) c.fail('members', `an entry for this host (${host})`, 'none')
+  const cap = c.object('capacity', o.capacity) ?? {}
+  c.onlyKeys('capacity', cap, ['memoryMiB', 'vcpus'])
+  const plannerIn = o.planner === undefined ? {} : c.object('planner', o.planner) ?? {}
+  c.onlyKeys('planner', plannerIn, ['name', 'maxMoves', 'maxMovesPerHost', 'minGain', 'weights'])
+  const plannerName = plannerIn.name === undefined ? DEFAULT_PLANNER : c.oneOf('planner.name', plannerIn.name, PLANNER_NAMES)
+  const weightsIn = plannerIn.weights === undefined ? {} : c.object('planner.weights', plannerIn.weights) ?? {}
+  c.onlyKeys('planner.weights', weightsIn, ['bandwidth', 'latency', 'price', 'dcLoad', 'migration'])
+  const weights: Partial<CostWeights> = {}
+  for (const [k, v] of Object.entries(weightsIn)) {
+    const n = c.number(`planner.weights.${k}`, v, { min: 0 })
+    if (n !== undefined) weights[k as keyof CostWeights] = n
+  }
+  const num = (path: string, v: Json, fallback: number, opts: Parameters<Checker['number']>[2] = {}): number => v === undefined ? fallback : c.number(path, v, opts) ?? fallback
+  const config: AgentConfig = {
+    cluster: cluster ?? '',
+    host: host ?? '',
+    dc: dc ?? '',
+    stateDir: o.stateDir === undefined ? DEFAULT_STATE_DIR : c.string('stateDir', o.stateDir) ?? '',
+    listen: strings('listen', o.listen, DEFAULT_LISTEN),
+    bootstrap: strings('bootstrap', o.bootstrap, []),
+    pskFile: c.string('pskFile', o.pskFile) ?? '',
+    members,
+    observers: strings('observers', o.observers, []),
+    topologyFile: c.string('topologyFile', o.topologyFile) ?? '',
+    address: address ?? '',
+    capacity: { memoryMiB: c.number('capacity.memoryMiB', cap.memoryMiB, { positive: true }) ?? 0, vcpus: c.number('capacity.vcpus', cap.vcpus, { positive: true, integer: true }) ?? 0 },
+    roundPeriodMs: num('roundPeriodMs', o.roundPeriodMs, DEFAULT_ROUND_PERIOD_MS, { min: 500, integer: true }),
+    downAfterRounds: num('downAfterRounds', o.downAfterRounds, DEFAULT_DOWN_AFTER_ROUNDS, { min: 1, integer: true }),
+    planner: {
+      name: plannerName ?? DEFAULT_PLANNER,
+      maxMoves: num('planner.maxMoves', plannerIn.maxMoves, DEFAULT_MAX_MOVES, { min: 0, integer: true }),
+      maxMovesPerHost: num('planner.maxMovesPerHost', plannerIn.maxMovesPerHost, DEFAULT_MAX_MOVES_PER_HOST, { min: 1, integer: true }),
+      minGain: num('planner.minGain', plannerIn.minGain, DEFAULT_MIN_GAIN, { min: 0 }),
+      weights
+    },
+    reservationTtlMs: num('reservationTtlMs', o.reservationTtlMs, DEFAULT_RESERVATION_TTL_MS, { min: 1000, integer: true }),
+    migrationDeadlineMs: num('migrationDeadlineMs', o.migrationDeadlineMs, DEFAULT_MIGRATION_DEADLINE_MS, { min: 1000, integer: true }),
+    collector: readCollector(c, o.collector),
+    hypervisor: readHypervisor(c, o.hypervisor),
+    crowded: o.crowded === undefined ? false : c.boolean('crowded', o.crowded) ?? false
+  }
+  if (o.announce !== undefined) config.announce = strings('announce', o.announce, [])
+  if (o.ipColocationFactorWeight !== undefined) config.ipColocationFactorWeight = c.number('ipColocationFactorWeight', o.ipColocationFactorWeight, { max: 0 }) ?? 0
+  c.done('config')
+  return config
+}
+
+function readCollector (c: Checker, v: Json): CollectorConfig {
+  const o = c.object('collector', v) ?? {}
+  const kind = c.oneOf('collector.kind', o.kind, ['sim', 'nftables'] as const)
+  if (kind === 'sim') {
+    c.onlyKeys('collector', o, ['kind', 'world'])
+    return { kind, world: c.string('collector.world', o.world) ?? '' }
+  }
+  c.onlyKeys('collector', o, ['kind', 'family', 'table', 'netns'])
+  const family = o.family === undefined ? 'bridge' : c.oneOf('collector.family', o.family, ['bridge', 'inet'] as const) ?? 'bridge'
+  const out: CollectorConfig = { kind: 'nftables', family }
+  if (o.table !== undefined) out.table = c.string('collector.table', o.table) ?? ''
+  if (o.netns !== undefined) out.netns = c.string('collector.netns', o.netns) ?? ''
+  return out
+}
+
+function readHypervisor (c: Checker, v: Json): HypervisorConfig {
+  const o = c.object('hypervisor', v) ?? {}
+  const kind = c.oneOf('hypervisor.kind', o.kind, ['sim', 'qemu'] as const)
+  if (kind === 'qemu') {
+    c.onlyKeys('hypervisor', o, ['kind', 'dir'])
+    return { kind, dir: c.string('hypervisor.dir', o.dir) ?? '' }
+  }
+  c.onlyKeys('hypervisor', o, ['kind', 'world', 'bandwidthBps', 'timeScale'])
+  return {
+    kind: 'sim',
+    world: c.string('hypervisor.world', o.world) ?? '',
+    bandwidthBps: o.bandwidthBps === undefined ? 1e9 : c.number('hypervisor.bandwidthBps', o.bandwidthBps, { positive: true }) ?? 1e9,
+    timeScale: o.timeScale === undefined ? 1 : c.number('hypervisor.timeScale', o.timeScale, { min: 0 }) ?? 1
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Builds a running agent from its config file: keys and PSK from disk, the
+ * topology file, the chosen collector and hypervisor driver, the libp2p
+ * node. The CLI's `heliotrope agent` and the lab both start agents here.
+ */
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { parseTopology, type Topology } from '../lib/topology.ts'
+import { Agent } from './agent.ts'
+import type { AgentConfig } from './config.ts'
+import { SimCollector } from './drivers/sim/collector.ts'
+import { SimHypervisor } from './drivers/sim/hypervisor.ts'
+import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
+import type { Logger } from './log.ts'
+import { CROWDED_HOST_TUNING, createNode, loadOrCreatePeerKey, readPsk, type NodeInit } from './net/index.ts'
+
+export interface LoadedTopology {
+  topology: Topology
+  hash: string
+}
+
+export async function loadTopology (path: string): Promise<LoadedTopology> {
+  let text: string
+  try { text = await readFile(path, 'utf8') } catch (err) { throw new Error(`cannot read the topology file ${path}: ${(err as Error).message}`) }
+  let json: unknown
+  try { json = JSON.parse(text) } catch (err) { throw new Error(`the topology file ${path} is not JSON: ${(err as Error).message}`) }
+  return { topology: parseTopology(json), hash: createHash('sha256').update(text).digest('hex') }
+}
+
+export function makeHypervisor (config: AgentConfig): HypervisorDriver {
+  const h = config.hypervisor
+  if (h.kind === 'sim') return new SimHypervisor({ world: h.world, host: config.host, address: config.address, bandwidthBps: h.bandwidthBps, timeScale: h.timeScale })
+  throw new Error(`hypervisor driver ${h.kind} is not available in this build yet`)
+}
+
+export function makeCollector (config: AgentConfig): TrafficCollector {
+  const c = config.collector
+  if (c.kind === 'sim') return new SimCollector({ world: c.world, host: config.host })
+  throw new Error(`collector ${c.kind} is not available in this build yet`)
+}
+
+export interface StartOptions {
+  log: Logger
+  /** Overrides for the node (tests: transport, listen). */
+  node?: Partial<NodeInit>
+  hypervisor?: HypervisorDriver
+  collector?: TrafficCollector
+  clock?: () => number
+}
+
+export async function startAgent (config: AgentConfig, opts: StartOptions): Promise<Agent> {
+  const { topology, hash } = await loadTopology(config.topologyFile)
+  const key = await loadOrCreatePeerKey(config.stateDir)
+  const psk = await readPsk(config.pskFile)
+  const allow = new Set([...config.members.map(m => m.peerId), ...config.observers])
+  const tuning = config.crowded ? CROWDED_HOST_TUNING : {}
+  const node = await createNode({
+    ...tuning,
+    cluster: config.cluster,
+    privateKey: key.key,
+    psk,
+    allow,
+    listen: config.listen,
+    ...(config.announce !== undefined ? { announce: config.announce } : {}),
+    bootstrap: config.bootstrap,
+    ...(config.ipColocationFactorWeight !== undefined ? { gossip: { ...tuning.gossip, ipColocationFactorWeight: config.ipColocationFactorWeight } } : {}),
+    ...opts.node
+  })
+  const agent = new Agent({
+    node,
+    hypervisor: opts.hypervisor ?? makeHypervisor(config),
+    collector: opts.collector ?? makeCollector(config),
+    log: opts.log.child(config.host),
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {})
+  }, { config, topology, topologyHash: hash })
+  try {
+    await agent.start()
+  } catch (err) {
+    await node.stop().catch(() => undefined)
+    throw err
+  }
+  return agent
+}

@@ -1,0 +1,81 @@
+/**
+ * The `sim` hypervisor: VMs live in a SimWorld directory; a migration takes
+ * memory / bandwidth (times `timeScale`) and then rewrites the VM's file to
+ * name the target host, atomically. It fails when told to (SimWorld.setFailing)
+ * or when the deadline passes first; either way the VM stays on the source.
+ */
+import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationResult, type MigrationTarget, type VmInfo } from '../types.ts'
+import { SimWorld } from './world.ts'
+
+export interface SimHypervisorInit {
+  world: string
+  host: string
+  address: string
+  bandwidthBps: number
+  timeScale: number
+}
+
+const BITS_PER_MIB = 8 * 1024 * 1024
+
+export class SimHypervisor implements HypervisorDriver {
+  readonly name = 'sim'
+  private readonly world: SimWorld
+  private readonly init: SimHypervisorInit
+  private readonly inFlight = new Map<string, AbortController>()
+
+  constructor (init: SimHypervisorInit) {
+    this.init = init
+    this.world = new SimWorld(init.world)
+  }
+
+  async start (): Promise<void> {}
+
+  async stop (): Promise<void> {
+    for (const c of this.inFlight.values()) c.abort()
+  }
+
+  async list (): Promise<VmInfo[]> {
+    return (await this.world.vms())
+      .filter(v => v.host === this.init.host)
+      .map(v => ({ id: v.id, status: this.inFlight.has(v.id) ? 'migrating' : 'running', memoryMiB: v.memoryMiB, vcpus: v.vcpus, addresses: v.addresses }))
+  }
+
+  async prepareIncoming (_vm: VmInfo): Promise<MigrationTarget> {
+    return { address: this.init.address, uri: `sim:${this.init.host}` }
+  }
+
+  async cancelIncoming (_vmId: string): Promise<void> {}
+
+  async migrate (vmId: string, target: MigrationTarget, opts: MigrateOptions): Promise<MigrationResult> {
+    const vm = await this.world.vm(vmId)
+    if (vm === undefined || vm.host !== this.init.host) throw new HypervisorError(`VM ${vmId} does not run on ${this.init.host}`)
+    if (this.inFlight.has(vmId)) throw new HypervisorError(`VM ${vmId} is already migrating`)
+    const to = target.uri?.startsWith('sim:') === true ? target.uri.slice(4) : undefined
+    if (to === undefined || to === '') throw new HypervisorError(`not a sim target: ${JSON.stringify(target)}`)
+    const started = Date.now()
+    const ms = vm.memoryMiB * BITS_PER_MIB / (opts.maxBandwidth !== undefined ? Math.min(opts.maxBandwidth * 8, this.init.bandwidthBps) : this.init.bandwidthBps) * 1000 * this.init.timeScale
+    const abort = new AbortController()
+    this.inFlight.set(vmId, abort)
+    try {
+      const fails = (await this.world.failing()).has(vmId)
+      const finished = await sleep(Math.min(fails ? ms / 2 : ms, opts.deadlineMs), abort.signal)
+      if (!finished) return { ok: false, totalMs: Date.now() - started, error: 'aborted: the agent is stopping' }
+      if (fails) return { ok: false, totalMs: Date.now() - started, error: 'simulated failure' }
+      if (ms > opts.deadlineMs) return { ok: false, totalMs: Date.now() - started, error: `deadline of ${opts.deadlineMs} ms passed` }
+      await this.world.write({ ...vm, host: to })
+      return { ok: true, totalMs: Date.now() - started, downtimeMs: Math.min(50, ms), bytes: vm.memoryMiB * 1024 * 1024 }
+    } finally {
+      this.inFlight.delete(vmId)
+    }
+  }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep (ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise(resolve => {
+    if (signal.aborted) { resolve(false); return }
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(true) }, ms)
+    const onAbort = (): void => { clearTimeout(timer); resolve(false) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}

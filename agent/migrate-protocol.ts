@@ -1,0 +1,48 @@
+/**
+ * The reservation protocol `/heliotrope/<cluster>/migrate/1.0.0`: before a
+ * source live-migrates a VM it asks the target to admit it. The target
+ * admits only moves of the plan it accepted for the round, from the VM's
+ * own host, with room to spare; an admission is a reservation that expires.
+ * Then the source reports the outcome (commit or cancel).
+ */
+import { Checker, type Json } from '../lib/check.ts'
+import type { MigrationTarget, VmInfo } from './drivers/types.ts'
+
+export type MigrateRequest =
+  | { op: 'reserve', round: number, vm: VmInfo }
+  | { op: 'commit' | 'cancel', round: number, vmId: string }
+
+export type MigrateResponse =
+  | { ok: true, target?: MigrationTarget, expiresAt?: number }
+  | { ok: false, reason: RefusalReason, detail: string }
+
+export type RefusalReason = 'not-member' | 'not-in-plan' | 'no-room' | 'leaving' | 'busy' | 'bad-request' | 'unknown-reservation'
+
+export function readMigrateRequest (v: Json): MigrateRequest | string {
+  const c = new Checker(3)
+  const o = c.object('', v)
+  if (o === undefined) return 'not an object'
+  const op = c.oneOf('op', o.op, ['reserve', 'commit', 'cancel'] as const)
+  const round = c.number('round', o.round, { integer: true, min: 0 })
+  if (op === 'reserve') {
+    c.onlyKeys('', o, ['op', 'round', 'vm'])
+    const vm = c.object('vm', o.vm)
+    if (vm !== undefined) {
+      c.onlyKeys('vm', vm, ['id', 'status', 'memoryMiB', 'vcpus', 'addresses'])
+      c.string('vm.id', vm.id, { max: 128 })
+      c.number('vm.memoryMiB', vm.memoryMiB, { min: 0 })
+      c.number('vm.vcpus', vm.vcpus, { min: 0, integer: true })
+      const addrs = c.array('vm.addresses', vm.addresses) ?? []
+      if (addrs.length > 16) c.fail('vm.addresses', 'at most 16 addresses', addrs)
+      addrs.forEach((a, i) => c.string(`vm.addresses[${i}]`, a, { max: 64 }))
+    }
+    const first = c.issues[0]
+    if (first !== undefined) return `${first.path}: expected ${first.expected}, found ${first.found}`
+    return { op, round: round!, vm: { ...(vm as unknown as VmInfo), status: 'incoming' } }
+  }
+  c.onlyKeys('', o, ['op', 'round', 'vmId'])
+  const vmId = c.string('vmId', o.vmId, { max: 128 })
+  const first = c.issues[0]
+  if (first !== undefined || op === undefined) return first === undefined ? 'invalid' : `${first.path}: expected ${first.expected}, found ${first.found}`
+  return { op, round: round!, vmId: vmId! }
+}
