@@ -281,7 +281,7 @@ export class Agent {
 
   private decode (topic: Topic, msg: GossipMessage): Envelope | WireError {
     try {
-      return decodeEnvelope(msg.data, topic, this.c.node.maxMessageBytes)
+      return decodeEnvelope(msg.data, topic)
     } catch (err) {
       if (err instanceof WireError) return err
       throw err

@@ -23,6 +23,8 @@ export interface ClusterSpec {
   traffic: SimTraffic
   roundPeriodMs?: number
   planner?: Record<string, unknown>
+  /** Extra members (in everyone's member list) that run no agent: tests drive them by hand. */
+  extraMembers?: string[]
   /** Simulated migration speed: 1 = real time at 1 Gbit/s. */
   timeScale?: number
   log?: boolean
@@ -50,6 +52,10 @@ export async function startTestCluster (t: { teardown (fn: () => Promise<void> |
   for (const h of spec.hosts) {
     const key = await loadOrCreatePeerKey(join(dir, h.host))
     members.push({ host: h.host, peerId: key.peerId })
+  }
+  for (const host of spec.extraMembers ?? []) {
+    const key = await loadOrCreatePeerKey(join(dir, host))
+    members.push({ host, peerId: key.peerId })
   }
   const log = spec.log === true ? createLogger({ pretty: true, level: 'info' }) : silentLogger()
   const configs = new Map<string, AgentConfig>()
