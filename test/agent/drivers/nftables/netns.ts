@@ -64,8 +64,9 @@ export class Namespaces {
     await run(['ip', '-n', ns, ...command.split(' ')])
   }
 
+  /** Writes /proc/sys directly (no procps needed); net.* entries are those of the namespace. */
   async sysctl (ns: string, key: string, value: string): Promise<void> {
-    await run(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', `${key}=${value}`])
+    await run(['ip', 'netns', 'exec', ns, 'sh', '-c', `echo ${value} > /proc/sys/${key.replaceAll('.', '/')}`])
   }
 
   /**
