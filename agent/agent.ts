@@ -31,6 +31,8 @@ import { handle, publish, request, subscribeTopic, type ClusterNode, type Gossip
 import { ReservationBook } from './reservations.ts'
 
 export const TICK_MS = 100
+/** On stop, how long migrations in flight may take to finish before they are aborted. */
+export const STOP_GRACE_MS = 5_000
 
 export interface AgentComponents {
   node: ClusterNode
@@ -46,6 +48,16 @@ export interface AgentInit {
   topology: Topology
   topologyHash: string
 }
+
+/** What an agent reports as it runs: for the API's monitor stream, the console and benchmarks. */
+export type AgentEvent =
+  | { type: 'gossip', topic: Topic, env: Envelope, from: string, atMs: number }
+  | { type: 'drop', topic: Topic, reason: string, peer: string, atMs: number }
+  | { type: 'published', topic: Topic, env: Envelope, bytes: number, atMs: number }
+  | { type: 'plan-accepted', round: number, planner: string, rank: number, atMs: number }
+  | { type: 'migration', vm: string, from: string, to: string, phase: 'started' | 'done' | 'failed', detail?: string, atMs: number }
+
+export type AgentListener = (event: AgentEvent) => void
 
 /** What the agent did in a round, for tests, the API and the console. */
 export interface RoundRecord {
@@ -81,6 +93,8 @@ export class Agent {
   private readonly migrating = new Set<string>()
   private readonly unsubscribe: Array<() => void> = []
   private running: Promise<unknown> = Promise.resolve()
+  private executing: Promise<unknown> = Promise.resolve()
+  private readonly listeners = new Set<AgentListener>()
 
   constructor (components: AgentComponents, init: AgentInit) {
     this.c = components
@@ -109,7 +123,7 @@ export class Agent {
       now: this.now,
       deadlineMs: this.config.migrationDeadlineMs,
       ask: async (host, req) => this.ask(host, req),
-      started: async (move) => { this.migrating.add(move.vm); await this.publishEvent({ kind: 'migration-started', vm: move.vm, from: move.from, to: move.to }); await this.publishState() },
+      started: async (move) => { this.migrating.add(move.vm); this.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: 'started', atMs: this.now() }); await this.publishEvent({ kind: 'migration-started', vm: move.vm, from: move.from, to: move.to }); await this.publishState() },
       finished: async (move, result) => this.onFinished(move, result)
     })
   }
@@ -120,6 +134,23 @@ export class Agent {
 
   get peerId (): string {
     return this.c.node.peerId
+  }
+
+  /** Subscribes to what the agent does; returns the unsubscribe function. */
+  observe (listener: AgentListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private emit (event: AgentEvent): void {
+    for (const l of this.listeners) {
+      try { l(event) } catch { /* an observer must not break the agent */ }
+    }
+  }
+
+  /** VMs this host is migrating away right now. */
+  inFlight (): string[] {
+    return [...this.migrating].sort()
   }
 
   /** Our dialable addresses (with /p2p/<peer id>), for bootstrap lists. */
@@ -162,10 +193,15 @@ export class Agent {
       this.c.log.warn('could not announce leave', { error: (err as Error).message })
     }
     await this.running.catch(() => undefined)
+    // Migrations in flight finish within the grace period, or the driver
+    // aborts them (the VM stays on its source); either way they are reported.
+    const grace = new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())
+    await Promise.race([this.executing, grace])
+    await this.c.hypervisor.stop()
+    await this.executing.catch(() => undefined)
     await this.reservations.stop()
     for (const u of this.unsubscribe) u()
     await this.c.collector.stop()
-    await this.c.hypervisor.stop()
     await this.c.node.stop()
     this.c.log.info('agent stopped', { host: this.host })
   }
@@ -222,9 +258,10 @@ export class Agent {
       plan.executing = true
       const until = planDeadlineMs(round + 1, 0, this.timing)
       // Execution runs beside the loop so the next round's gossip is not held up.
-      void this.executor.run(round, plan.plan.moves, until).then(outcomes => {
+      const run = this.executor.run(round, plan.plan.moves, until).then(outcomes => {
         rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
       })
+      this.executing = Promise.all([this.executing, run])
     }
   }
 
@@ -273,6 +310,7 @@ export class Agent {
     rec.planner = env.host
     rec.rank = env.body.rank
     rec.plan = { initialCost: env.body.initialCost, finalCost: env.body.finalCost, moves: env.body.moves }
+    this.emit({ type: 'plan-accepted', round: env.round, planner: env.host, rank: env.body.rank, atMs: now })
     if (env.host !== this.host) this.c.log.info('plan accepted', { round: env.round, planner: env.host, rank: env.body.rank, moves: env.body.moves.length, costBefore: env.body.initialCost, costAfter: env.body.finalCost })
     return a
   }
@@ -290,15 +328,15 @@ export class Agent {
 
   private validate (topic: Topic, msg: GossipMessage): Verdict {
     const env = this.decode(topic, msg)
-    if (env instanceof WireError) { this.view.countDrop(env.reason); return 'reject' }
+    if (env instanceof WireError) { this.view.countDrop(env.reason); this.emit({ type: 'drop', topic, reason: env.reason, peer: msg.from, atMs: this.now() }); return 'reject' }
     const verdict = this.view.check(env, msg.from)
-    if (!verdict.ok) return this.dropped(verdict)
+    if (!verdict.ok) { this.emit({ type: 'drop', topic, reason: verdict.reason, peer: msg.from, atMs: this.now() }); return this.dropped(verdict) }
     if (env.topic === 'plan') {
       const now = this.now()
       const ranking = this.election.ranking(env.round, this.liveMembers(now), now)
       const v = this.election.check(env as Envelope<'plan'>, ranking, now)
       if (!v.ok) {
-        if (v.reason !== 'superseded') this.view.countDrop(v.reason)
+        if (v.reason !== 'superseded') { this.view.countDrop(v.reason); this.emit({ type: 'drop', topic, reason: v.reason, peer: msg.from, atMs: now }) }
         return v.reject ? 'reject' : 'ignore'
       }
     }
@@ -319,6 +357,7 @@ export class Agent {
     // message that raced another from the same host is still applied once.
     if (!this.view.accept(env, msg.from, now).ok) return
     this.counters.messagesIn[topic]++
+    this.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
     if (env.topic === 'plan') {
       const ranking = this.election.ranking(env.round, this.liveMembers(now), now)
       if (this.election.check(env as Envelope<'plan'>, ranking, now).ok) this.acceptPlan(env as Envelope<'plan'>, now)
@@ -337,8 +376,10 @@ export class Agent {
   private async send (env: Envelope): Promise<void> {
     // Our own messages are not delivered back to us: apply them directly.
     if (env.topic !== 'plan') this.view.accept(env, this.peerId, this.now())
-    await publish(this.c.node, this.c.node.topic(env.topic), encodeEnvelope(env))
+    const bytes = encodeEnvelope(env)
+    await publish(this.c.node, this.c.node.topic(env.topic), bytes)
     this.counters.published++
+    this.emit({ type: 'published', topic: env.topic, env, bytes: bytes.length, atMs: this.now() })
   }
 
   async publishState (): Promise<HostState> {
@@ -382,6 +423,7 @@ export class Agent {
   private async onFinished (move: PlannedMove, result: MigrationResult): Promise<void> {
     this.migrating.delete(move.vm)
     if (result.ok) this.counters.migrationsOk++; else this.counters.migrationsFailed++
+    this.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: result.ok ? 'done' : 'failed', ...(result.error !== undefined ? { detail: result.error } : {}), atMs: this.now() })
     await this.publishEvent({
       kind: result.ok ? 'migration-done' : 'migration-failed',
       vm: move.vm,

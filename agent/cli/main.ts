@@ -1,7 +1,8 @@
 /** Daemon and operator commands. Offline tools and the lab: lab/cli. */
+import { agentCommand } from './agent-command.ts'
 import { dispatch, type Command } from './run.ts'
 
-export const AGENT_COMMANDS: Command[] = []
+export const AGENT_COMMANDS: Command[] = [agentCommand]
 
 const TITLE = `heliotrope: moves VMs between data centers so distributed applications
 stop hammering the WAN links between them.

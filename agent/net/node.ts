@@ -27,10 +27,10 @@ import {
 } from './tuning.ts'
 import type { Allowlist } from './allowlist.ts'
 import type { NodeTuning } from './tuning.ts'
-import type { GossipSub, GossipsubOpts, TopicValidatorResult } from '@libp2p/gossipsub'
+import type { GossipSub, GossipSubComponents, GossipsubOpts, TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import type { SingleKadDHT } from '@libp2p/kad-dht'
+import type { KadDHTComponents, SingleKadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 
 /**
@@ -43,6 +43,8 @@ export interface GossipRouter extends GossipSub {
   readonly streamsOutbound: ReadonlyMap<string, unknown>
   /** Peers in our mesh for `topic` (peer id strings). */
   getMeshPeers(topic: string): string[]
+  /** Current gossip score of a peer (below the graylist threshold, its messages are ignored). */
+  getScore(peerId: string): number
   /** Releases (Accept) or drops (Reject/Ignore) a message held for validation. */
   reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void
 }
@@ -148,7 +150,7 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
       ping: ping(),
       // The factory returns the GossipSub class, whose extra methods
       // GossipRouter declares (see above).
-      pubsub: gossipsub(gossipOptions) as (components: Parameters<ReturnType<typeof gossipsub>>[0]) => GossipRouter,
+      pubsub: gossipsub(gossipOptions) as (components: GossipSubComponents) => GossipRouter,
       // kadDHT() is typed as the multi-DHT interface; a single DHT has a routing table.
       dht: kadDHT({
         ...DEFAULT_DHT,
@@ -156,7 +158,7 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
         protocol: clusterProtocol(cluster, 'kad'),
         clientMode: false,
         peerInfoMapper: clusterPeerInfoMapper(init.clusterPrefixes)
-      }) as (components: Parameters<ReturnType<typeof kadDHT>>[0]) => SingleKadDHT
+      }) as (components: KadDHTComponents) => SingleKadDHT
     }
   })
 

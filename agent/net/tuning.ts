@@ -45,7 +45,8 @@ export type DhtTuning = Omit<KadDHTInit, 'protocol' | 'clientMode' | 'peerInfoMa
 /**
  * The DHT runs its first self-query after 100 ms instead of 1 s: until it has
  * run, lookups wait, and after it the routing tables of a fresh cluster agree
- * sooner, so every agent ranks the same planner.
+ * sooner, so every agent ranks the same planner. Later self-queries every
+ * minute instead of five pick up hosts that joined since.
  */
 export const DEFAULT_DHT: DhtTuning = {
   initialQuerySelfInterval: 100,
@@ -92,6 +93,7 @@ export const CROWDED_HOST_TUNING: NodeTuning = {
     inboundConnectionThreshold: 1_000,
     maxIncomingPendingConnections: 256,
     dialTimeout: 30_000,
+    addressDialTimeout: 30_000,
     inboundUpgradeTimeout: 30_000
   },
   connectionMonitor: {

@@ -40,7 +40,7 @@ test('forged, foreign, replayed, oversized and unelected messages from a member 
   }
   const rogueState: Envelope<'host'> = { v: 1, topic: 'host', host: 'rogue', round: round(), seq: ++seq, body: { dc: 'A', memoryMiB: 1024, vcpus: 1, address: 'fd00::99', topology: a1.view.member('a1')!.state!.topology, leaving: false, vms: [] } }
   await send(rogueState)
-  await waitFor(() => agents.every(a => a.view.member('rogue')?.state !== undefined), 5000, 'the rogue\'s own state to be accepted')
+  await waitFor(() => agents.every(a => a.view.member('rogue')?.state !== undefined), 15_000, 'the rogue\'s own state to be accepted')
   const a1Before = JSON.stringify(a1.view.member('a1')!.state)
   const drops = (reason: string): number[] => agents.map(a => a.view.drops[reason as keyof typeof a.view.drops])
 
@@ -59,7 +59,7 @@ test('forged, foreign, replayed, oversized and unelected messages from a member 
 
   const expect = ['impersonation', 'foreign-vm', 'replay', 'oversized']
   if (ranking.indexOf('rogue') !== 0) expect.push('not-elected')
-  await waitFor(() => expect.every(reason => drops(reason).every(n => n >= 1)), 5000, `drops counted for ${expect.join(", ")}`).catch(err => { t.log(Object.fromEntries(expect.map(r => [r, drops(r)]))); throw err })
+  await waitFor(() => expect.every(reason => drops(reason).every(n => n >= 1)), 15_000, `drops counted for ${expect.join(", ")}`).catch(err => { t.log(Object.fromEntries(expect.map(r => [r, drops(r)]))); throw err })
   for (const reason of expect) t.log(`${reason}: dropped by ${drops(reason).filter(n => n >= 1).length}/${agents.length} agents`)
   t.is(JSON.stringify(a1.view.member('a1')!.state), a1Before, 'a1 state unchanged by the forgery')
   for (const a of agents) t.false(a.view.member('rogue')!.digest?.vms.some(v => v.vm === 'app0-0') ?? false)
@@ -67,7 +67,7 @@ test('forged, foreign, replayed, oversized and unelected messages from a member 
 
   // The agents stay healthy: the next rounds are planned and agreed as usual.
   const next = round() + 1
-  await waitFor(() => round() > next, 6000, 'another round')
+  await waitFor(() => round() > next, 10_000, 'another round')
   const planners = agents.map(a => a.rounds.get(next)?.planner)
   t.true(planners[0] !== undefined && planners.every(p => p === planners[0]), `round ${next} agreed: ${planners.join(',')}`)
 })

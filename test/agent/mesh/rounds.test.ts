@@ -31,12 +31,14 @@ test('six agents on [::1]: mesh, digests, agreed planners, plans carried out onc
   t.true(agreed >= 19, `agreement in only ${agreed}/20 rounds`)
   t.true(planners.size >= 2, 'the planner changes between rounds')
 
-  // Every planned move was carried out exactly once, by its source host.
+  // Every planned move, since the cluster started, was carried out exactly
+  // once, by its source host.
   let carried = 0
-  for (let r = first; r <= last; r++) {
+  const recorded = [...agents[0]!.rounds.keys()].filter(r => r <= last)
+  for (const r of recorded) {
     const plan = agents[0]!.rounds.get(r)?.plan
     for (const m of plan?.moves ?? []) {
-      const doers = agents.filter(a => a.rounds.get(r)!.outcomes.some(o => o.vm === m.vm))
+      const doers = agents.filter(a => a.rounds.get(r)?.outcomes.some(o => o.vm === m.vm) === true)
       t.deepEqual(doers.map(a => a.host), [m.from], `round ${r}: ${m.vm} carried out by ${doers.map(a => a.host).join(',')}`)
       carried++
     }
@@ -47,8 +49,8 @@ test('six agents on [::1]: mesh, digests, agreed planners, plans carried out onc
   const truth = new Map((await cluster.world.vms()).map(v => [v.id, v.host]))
   await waitFor(() => agents.every(a => [...truth].every(([vm, host]) => a.view.member(host)?.state?.vms.some(v => v.id === vm) === true)), 10_000, 'views to match the world')
   t.is(truth.size, 12, 'no VM lost')
-  const cost = agents[0]!.rounds.get(first)?.plan?.initialCost ?? 0
+  const cost = agents[0]!.rounds.get(Math.min(...recorded.filter(r => agents[0]!.rounds.get(r)?.plan !== undefined)))?.plan?.initialCost ?? 0
   const finalCost = agents[0]!.rounds.get(last)?.plan?.finalCost ?? 0
-  t.log(`cost ${cost.toFixed(4)} at round ${first} -> ${finalCost.toFixed(4)} at round ${last}`)
+  t.log(`${carried} moves carried out; cost ${cost.toFixed(4)} at the first planned round -> ${finalCost.toFixed(4)} at round ${last}`)
   t.true(finalCost < cost)
 })

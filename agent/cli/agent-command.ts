@@ -1,0 +1,45 @@
+/** `heliotrope agent --config FILE`: runs the daemon until SIGTERM or SIGINT. */
+import { readFile } from 'node:fs/promises'
+import { parseConfig } from '../config.ts'
+import { startAgent } from '../daemon.ts'
+import { createLogger, type Level } from '../log.ts'
+import { UsageError } from './errors.ts'
+import type { Command } from './run.ts'
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'run the agent (the daemon) on this host',
+  usage: `Usage: heliotrope agent --config FILE [--log-level debug|info|warn|error]
+
+Runs the heliotrope agent with the JSON config FILE (see README, "Agent
+config"). Logs are JSON lines on stdout (readable lines on a terminal).
+SIGTERM or SIGINT stops it cleanly: it announces its leave, lets a migration
+in flight finish or abort (and reports it), then exits.
+`,
+  options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
+  async run (args) {
+    const path = args.values.config
+    if (typeof path !== 'string') throw new UsageError('--config FILE is required')
+    const level = (args.values['log-level'] as string | undefined) ?? 'info'
+    if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${JSON.stringify(level)}`)
+    let text: string
+    try { text = await readFile(path, 'utf8') } catch (err) { throw new Error(`cannot read ${path}: ${(err as Error).message}`) }
+    let json: unknown
+    try { json = JSON.parse(text) } catch (err) { throw new Error(`${path} is not valid JSON: ${(err as Error).message}`) }
+    const config = parseConfig(json)
+    const log = createLogger({ level: level as Level })
+    const agent = await startAgent(config, { log })
+    await new Promise<void>(resolve => {
+      const stop = (signal: string): void => {
+        log.info('stopping', { signal })
+        process.off('SIGTERM', onTerm); process.off('SIGINT', onInt)
+        agent.stop().then(resolve, err => { log.error('stop failed', { error: String(err) }); resolve() })
+      }
+      const onTerm = (): void => stop('SIGTERM')
+      const onInt = (): void => stop('SIGINT')
+      process.on('SIGTERM', onTerm)
+      process.on('SIGINT', onInt)
+    })
+    return 0
+  }
+}

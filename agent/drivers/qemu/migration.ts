@@ -1,0 +1,183 @@
+/**
+ * The source side of one live migration over an open QMP connection: set the
+ * capabilities and parameters, start it, follow query-migrate to the end, and
+ * cancel it at the deadline or when the guest dirties memory faster than the
+ * link moves it (pre-copy then never converges). After a failure the VM is
+ * left running on the source.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { HypervisorError } from '../types.ts'
+import type { MigrateOptions, MigrationResult } from '../types.ts'
+import { ConvergenceWatch } from './convergence.ts'
+import type { QmpClient } from './qmp.ts'
+
+/** How often query-migrate is polled, in ms. */
+export const DEFAULT_MIGRATION_POLL_MS = 200
+/**
+ * Bandwidth cap when the caller sets none, in bytes/s (10 Gbit/s): QEMU's own
+ * default of 32 MiB/s would silently cap faster links.
+ */
+export const DEFAULT_MAX_BANDWIDTH = 1_250_000_000
+/** The pause QEMU may take for the final copy, in ms (QEMU's default). */
+export const DEFAULT_DOWNTIME_LIMIT_MS = 300
+/** How long the passes' dirty sets may stop shrinking before the migration is abandoned, in ms. */
+export const DEFAULT_NOT_CONVERGING_MS = 15_000
+/** Time for migrate_cancel to take effect, in ms. */
+export const DEFAULT_CANCEL_TIMEOUT_MS = 15_000
+/** XBZRLE page cache when xbzrle is on, in bytes. */
+export const DEFAULT_XBZRLE_CACHE_BYTES = 64 * 1024 * 1024
+
+/** One poll of query-migrate, for callers that chart a migration. */
+export interface MigrationSample {
+  elapsedMs: number
+  status: string
+  transferredBytes: number
+  remainingBytes: number
+  totalBytes: number
+  /** QEMU's own estimate of the current transfer rate. */
+  mbps: number
+  dirtyBytesPerSec: number
+  dirtySyncCount: number
+}
+
+export interface MigrationTuning {
+  /** Throttle the guest's vCPUs when it dirties memory faster than the link moves it. */
+  autoConverge?: boolean
+  /** Send deltas of re-dirtied pages instead of whole pages. */
+  xbzrle?: boolean
+  xbzrleCacheBytes?: number
+  downtimeLimitMs?: number
+  pollMs?: number
+  notConvergingMs?: number
+  onSample?: (sample: MigrationSample) => void
+}
+
+export type QemuMigrateOptions = MigrateOptions & MigrationTuning
+
+/** The part of query-migrate's answer that is used here. */
+interface MigrateInfo {
+  status?: string
+  'total-time'?: number
+  downtime?: number
+  'error-desc'?: string
+  ram?: {
+    transferred?: number
+    remaining?: number
+    total?: number
+    mbps?: number
+    'dirty-pages-rate'?: number
+    'page-size'?: number
+    'dirty-sync-count'?: number
+  }
+}
+
+const ENDED = new Set(['completed', 'failed', 'cancelled'])
+
+function sample (info: MigrateInfo, elapsedMs: number): MigrationSample {
+  const ram = info.ram ?? {}
+  return {
+    elapsedMs,
+    status: info.status ?? 'none',
+    transferredBytes: ram.transferred ?? 0,
+    remainingBytes: ram.remaining ?? 0,
+    totalBytes: ram.total ?? 0,
+    mbps: ram.mbps ?? 0,
+    dirtyBytesPerSec: (ram['dirty-pages-rate'] ?? 0) * (ram['page-size'] ?? 4096),
+    dirtySyncCount: ram['dirty-sync-count'] ?? 0
+  }
+}
+
+/** Formats `tcp:[addr]:port`, the migration URI for an IPv6 target. */
+export function tcpUri (address: string, port: number): string {
+  return `tcp:[${address}]:${port}`
+}
+
+/**
+ * Migrates the VM behind `qmp` to `uri`. Resolves with ok: false (never
+ * throws) when the migration fails, is cancelled or misses its deadline;
+ * throws a HypervisorError when it cannot even start.
+ */
+export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigrateOptions): Promise<MigrationResult> {
+  const started = Date.now()
+  const pollMs = opts.pollMs ?? DEFAULT_MIGRATION_POLL_MS
+  if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= started) {
+    return { ok: false, totalMs: 0, error: `deadline ${opts.deadlineMs} is not in the future (deadlineMs is a Date.now() time, not a duration)` }
+  }
+  const before = await qmp.execute<MigrateInfo>('query-migrate')
+  if (before.status !== undefined && !ENDED.has(before.status)) throw new HypervisorError(`a migration is already ${before.status}`)
+  const wasRunning = (await qmp.execute<{ running: boolean }>('query-status')).running
+
+  // Set every knob each time: a QEMU keeps them from an earlier migration.
+  await qmp.execute('migrate-set-capabilities', {
+    capabilities: [
+      { capability: 'auto-converge', state: opts.autoConverge === true },
+      { capability: 'xbzrle', state: opts.xbzrle === true },
+      // The target reports a failed load back, so "completed" means it really runs there.
+      { capability: 'return-path', state: true }
+    ]
+  })
+  const parameters: Record<string, unknown> = {
+    'max-bandwidth': Math.round(opts.maxBandwidth ?? DEFAULT_MAX_BANDWIDTH),
+    'downtime-limit': opts.downtimeLimitMs ?? DEFAULT_DOWNTIME_LIMIT_MS
+  }
+  if (opts.xbzrle === true) parameters['xbzrle-cache-size'] = opts.xbzrleCacheBytes ?? DEFAULT_XBZRLE_CACHE_BYTES
+  await qmp.execute('migrate-set-parameters', parameters)
+  await qmp.execute('migrate', { uri })
+
+  const watch = new ConvergenceWatch(opts.notConvergingMs ?? DEFAULT_NOT_CONVERGING_MS)
+  let reason: string | undefined
+  let info: MigrateInfo = {}
+  // The last RAM stats seen: a cancelled migration's final answer has none.
+  let transferred: number | undefined
+  for (;;) {
+    await sleep(pollMs)
+    info = await qmp.execute<MigrateInfo>('query-migrate')
+    const now = Date.now()
+    const s = sample(info, now - started)
+    transferred = info.ram?.transferred ?? transferred
+    opts.onSample?.(s)
+    if (ENDED.has(s.status)) break
+    if (now >= opts.deadlineMs) {
+      reason = `deadline reached after ${now - started} ms (${s.remainingBytes} bytes still to send)`
+      break
+    }
+    reason = watch.observe(s)
+    if (reason !== undefined) break
+  }
+  if (reason !== undefined) info = await cancel(qmp, pollMs)
+  if (info.status === 'completed') {
+    // Completed (also when it won the race against our cancel): the VM runs on the target.
+    return {
+      ok: true,
+      totalMs: info['total-time'] ?? Date.now() - started,
+      downtimeMs: info.downtime,
+      bytes: info.ram?.transferred
+    }
+  }
+  await resumeIfStopped(qmp, wasRunning)
+  return {
+    ok: false,
+    totalMs: Date.now() - started,
+    bytes: info.ram?.transferred ?? transferred,
+    error: reason ?? `migration ${info.status ?? 'ended'}: ${info['error-desc'] ?? 'no reason given'}`
+  }
+}
+
+/** Cancels and waits until the migration has ended one way or the other. */
+async function cancel (qmp: QmpClient, pollMs: number): Promise<MigrateInfo> {
+  await qmp.execute('migrate_cancel')
+  const deadline = Date.now() + DEFAULT_CANCEL_TIMEOUT_MS
+  for (;;) {
+    const info = await qmp.execute<MigrateInfo>('query-migrate')
+    if (info.status === undefined || ENDED.has(info.status)) return info
+    if (Date.now() >= deadline) throw new HypervisorError(`migrate_cancel did not take effect within ${DEFAULT_CANCEL_TIMEOUT_MS} ms (status ${info.status})`)
+    await sleep(pollMs)
+  }
+}
+
+/** QEMU restarts the source after a failed migration itself; this makes sure. */
+async function resumeIfStopped (qmp: QmpClient, wasRunning: boolean): Promise<void> {
+  if (!wasRunning) return
+  const status = await qmp.execute<{ running: boolean, status: string }>('query-status')
+  if (!status.running) await qmp.execute('cont')
+}
