@@ -35,6 +35,8 @@ export interface ClusterOptions {
   transport?: 'tcp' | 'memory'
   /** The node the others bootstrap to; default 0. */
   hub?: number
+  /** How long each node may take to reach the hub; default 15 s. */
+  bootstrapMs?: number
 }
 
 /** Anything with a teardown hook (an ava ExecutionContext). */
@@ -64,7 +66,7 @@ export async function startCluster (t: Teardown, n: number, options: ClusterOpti
   const others = await Promise.all(members.map(async (_, i) => {
     if (i === hubIndex) return hub
     const node = await make(i, hub.addresses())
-    const connected = await node.bootstrap({ timeoutMs: 15_000 })
+    const connected = await node.bootstrap({ timeoutMs: options.bootstrapMs ?? 15_000 })
     if (connected.length !== 1) throw new Error(`node ${i} could not reach the bootstrap node`)
     return node
   }))

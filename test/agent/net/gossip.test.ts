@@ -104,3 +104,19 @@ test('publish refuses a message over the size bound', async t => {
   const [a] = await startCluster(t, 1, { init: () => ({ maxMessageBytes: 1024 }) })
   await t.throwsAsync(publish(a!, a!.topic('host'), new Uint8Array(1025)), { name: 'MessageTooLargeError' })
 })
+
+test('the IP colocation penalty is configurable: peers sharing ::1 are scored by it', async t => {
+  t.timeout(40_000)
+  // With 4 peers on one IP, threshold 1 and weight -10 give (4 - 1)^2 * -10 = -90,
+  // under gossipsub's graylist threshold (-80); weight 0 leaves scores at 0.
+  const penalised = await startCluster(t, 5, { init: () => ({ gossip: { ipColocationFactorThreshold: 1, ipColocationFactorWeight: -10 } }) })
+  const spared = await startCluster(t, 5, { init: () => ({ gossip: { ipColocationFactorThreshold: 1, ipColocationFactorWeight: 0 } }) })
+  const topic = penalised[0]!.topic('host')
+  for (const n of [...penalised, ...spared]) collect(n, topic)
+  await Promise.all(spared.map(async n => await waitForTopicPeers(n, topic, 4)))
+  const scores = (nodes: ClusterNode[]): number[] => nodes.flatMap(n =>
+    n.libp2p.getPeers().map(p => n.libp2p.services.pubsub.getScore(p.toString())))
+  t.true(await eventually(() => scores(penalised).length === 20 && scores(penalised).every(s => s === -90), 10_000), String(scores(penalised)))
+  t.true(scores(spared).every(s => s === 0))
+  t.is(topicPeerCount(penalised[0]!, topic, 'mesh'), 0, 'graylisted peers are not grafted')
+})
