@@ -95,6 +95,8 @@ export class Agent {
   private running: Promise<unknown> = Promise.resolve()
   private executing: Promise<unknown> = Promise.resolve()
   private readonly listeners = new Set<AgentListener>()
+  /** The VM addresses the collector counts for, as last told. */
+  private countedAddresses = ''
 
   constructor (components: AgentComponents, init: AgentInit) {
     this.c = components
@@ -402,6 +404,11 @@ export class Agent {
       }))
     }
     await this.send(this.envelope('host', Math.max(0, this.currentRound), state))
+    const addresses = state.vms.flatMap(v => v.addresses).sort()
+    if (this.c.collector.setLocalAddresses !== undefined && addresses.join() !== this.countedAddresses) {
+      this.countedAddresses = addresses.join()
+      await this.c.collector.setLocalAddresses(addresses)
+    }
     return state
   }
 

@@ -4,7 +4,7 @@
  * constants; a field that is not known is an error, so typos do not pass.
  */
 import { Checker, join, type Json } from '../lib/check.ts'
-import { parseIpv6 } from '../lib/address.ts'
+import { parseIpv6, parseIpv6Prefix } from '../lib/address.ts'
 import { PLANNER_NAMES, DEFAULT_PLANNER } from '../lib/planners/index.ts'
 import type { CostWeights } from '../lib/cost.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
@@ -23,7 +23,7 @@ export interface Member { host: string, peerId: string }
 
 export type CollectorConfig =
   | { kind: 'sim', world: string }
-  | { kind: 'nftables', family: 'bridge' | 'inet', table?: string, netns?: string }
+  | { kind: 'nftables', hooks: Array<'bridge' | 'inet'>, platformPrefixes: string[], table?: string, netns?: string }
 
 export type HypervisorConfig =
   | { kind: 'sim', world: string, bandwidthBps: number, timeScale: number }
@@ -138,9 +138,14 @@ function readCollector (c: Checker, v: Json): CollectorConfig {
     c.onlyKeys('collector', o, ['kind', 'world'])
     return { kind, world: c.string('collector.world', o.world) ?? '' }
   }
-  c.onlyKeys('collector', o, ['kind', 'family', 'table', 'netns'])
-  const family = o.family === undefined ? 'bridge' : c.oneOf('collector.family', o.family, ['bridge', 'inet'] as const) ?? 'bridge'
-  const out: CollectorConfig = { kind: 'nftables', family }
+  c.onlyKeys('collector', o, ['kind', 'hooks', 'platformPrefixes', 'table', 'netns'])
+  const hooks = o.hooks === undefined ? ['bridge' as const] : (c.array('collector.hooks', o.hooks) ?? []).map((h, i) => c.oneOf(`collector.hooks[${i}]`, h, ['bridge', 'inet'] as const) ?? 'bridge')
+  const platformPrefixes = (c.array('collector.platformPrefixes', o.platformPrefixes) ?? []).map((p, i) => {
+    const s = c.string(`collector.platformPrefixes[${i}]`, p) ?? ''
+    if (s !== '' && parseIpv6Prefix(s) === undefined) c.fail(`collector.platformPrefixes[${i}]`, 'an IPv6 prefix such as "fd00::/8"', s)
+    return s
+  })
+  const out: CollectorConfig = { kind: 'nftables', hooks, platformPrefixes }
   if (o.table !== undefined) out.table = c.string('collector.table', o.table) ?? ''
   if (o.netns !== undefined) out.netns = c.string('collector.netns', o.netns) ?? ''
   return out

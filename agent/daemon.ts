@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { parseTopology, type Topology } from '../lib/topology.ts'
 import { Agent } from './agent.ts'
 import type { AgentConfig } from './config.ts'
+import { NftablesCollector } from './drivers/nftables/collector.ts'
 import { SimCollector } from './drivers/sim/collector.ts'
 import { SimHypervisor } from './drivers/sim/hypervisor.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
@@ -36,7 +37,12 @@ export function makeHypervisor (config: AgentConfig): HypervisorDriver {
 export function makeCollector (config: AgentConfig): TrafficCollector {
   const c = config.collector
   if (c.kind === 'sim') return new SimCollector({ world: c.world, host: config.host })
-  throw new Error(`collector ${c.kind} is not available in this build yet`)
+  return new NftablesCollector({
+    hooks: c.hooks,
+    platformPrefixes: c.platformPrefixes,
+    ...(c.table !== undefined ? { table: c.table } : {}),
+    ...(c.netns !== undefined ? { netns: c.netns } : {})
+  })
 }
 
 export interface StartOptions {

@@ -28,6 +28,8 @@ export interface TrafficCollector {
   read (nowMs: number): Promise<CollectorSample>
   /** Removes whatever start() set up. */
   stop (): Promise<void>
+  /** Collectors that filter in the kernel learn this host's VM addresses here. */
+  setLocalAddresses? (addresses: readonly string[]): Promise<void>
 }
 
 /** A VM as the hypervisor reports it. */

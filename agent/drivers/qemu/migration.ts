@@ -38,6 +38,8 @@ export interface MigrationSample {
   mbps: number
   dirtyBytesPerSec: number
   dirtySyncCount: number
+  /** How much auto-converge slows the guest's vCPUs (0 when off). */
+  cpuThrottlePercent: number
 }
 
 export interface MigrationTuning {
@@ -60,6 +62,7 @@ interface MigrateInfo {
   'total-time'?: number
   downtime?: number
   'error-desc'?: string
+  'cpu-throttle-percentage'?: number
   ram?: {
     transferred?: number
     remaining?: number
@@ -83,7 +86,8 @@ function sample (info: MigrateInfo, elapsedMs: number): MigrationSample {
     totalBytes: ram.total ?? 0,
     mbps: ram.mbps ?? 0,
     dirtyBytesPerSec: (ram['dirty-pages-rate'] ?? 0) * (ram['page-size'] ?? 4096),
-    dirtySyncCount: ram['dirty-sync-count'] ?? 0
+    dirtySyncCount: ram['dirty-sync-count'] ?? 0,
+    cpuThrottlePercent: info['cpu-throttle-percentage'] ?? 0
   }
 }
 
