@@ -9,16 +9,19 @@ export type Sense = '<=' | '>=' | '='
 /** A linear term: coefficient and variable index. */
 export type Term = readonly [number, number]
 
-interface Var { name: string, binary: boolean, lo: number, hi: number }
+type Kind = 'continuous' | 'integer' | 'binary'
+interface Var { name: string, kind: Kind, lo: number, hi: number }
 
 export class LpModel {
   private readonly vars: Var[] = []
   private readonly objective: number[] = []
   private readonly rows: string[] = []
+  /** If set, the objective must not exceed it (a known solution's value prunes the search). */
+  cutoff: number | undefined
 
   /** Declares a variable; returns its index. */
-  variable (name: string, opts: { binary?: boolean, lo?: number, hi?: number } = {}): number {
-    this.vars.push({ name, binary: opts.binary ?? false, lo: opts.lo ?? 0, hi: opts.hi ?? Infinity })
+  variable (name: string, opts: { kind?: Kind, lo?: number, hi?: number } = {}): number {
+    this.vars.push({ name, kind: opts.kind ?? 'continuous', lo: opts.lo ?? 0, hi: opts.hi ?? Infinity })
     this.objective.push(0)
     return this.vars.length - 1
   }
@@ -42,15 +45,20 @@ export class LpModel {
 
   /** The model in CPLEX LP format. */
   text (): string {
-    const out = ['Minimize', ` obj: ${this.expr(this.objective.map((c, j) => [c, j] as const), true)}`, 'Subject To', ...this.rows, 'Bounds']
+    const objective = this.expr(this.objective.map((c, j) => [c, j] as const), true)
+    const out = ['Minimize', ` obj: ${objective}`, 'Subject To']
+    if (this.cutoff !== undefined) out.push(` cutoff: ${objective} <= ${num(this.cutoff)}`)
+    out.push(...this.rows, 'Bounds')
     for (const v of this.vars) {
-      if (v.binary) continue
+      if (v.kind === 'binary') continue
       if (v.lo === v.hi) out.push(` ${v.name} = ${num(v.lo)}`)
       else out.push(` ${num(v.lo)} <= ${v.name}${v.hi < Infinity ? ` <= ${num(v.hi)}` : ''}`)
     }
-    out.push('Binary')
-    const bins = this.vars.filter(v => v.binary).map(v => v.name)
-    for (let i = 0; i < bins.length; i += 10) out.push(' ' + bins.slice(i, i + 10).join(' '))
+    for (const [kind, head] of [['integer', 'General'], ['binary', 'Binary']] as const) {
+      const names = this.vars.filter(v => v.kind === kind).map(v => v.name)
+      if (names.length > 0) out.push(head)
+      for (let i = 0; i < names.length; i += 10) out.push(' ' + names.slice(i, i + 10).join(' '))
+    }
     out.push('End', '')
     return out.join('\n')
   }

@@ -1,0 +1,107 @@
+/**
+ * How close the planners get to the exact optimum.
+ *
+ *   npx tsx lab/bench/optimum.ts [--count N] [--vms LO-HI] [--time-limit S] [--jobs J] [--details K]
+ *
+ * Seeded instances of the generator's kinds on small hosts (see
+ * optimum/instances.ts) are solved exactly with glpsol (optimum/ilp.ts) and
+ * planned with the thesis and lookahead planners (default config: no
+ * limits). Prints one row per instance, averages per kind, and the worst
+ * lookahead instances group by group. An optimum marked * was not proven
+ * within the time limit (its cost is then only an upper bound).
+ */
+import { execFileSync } from 'node:child_process'
+import { parseArgs } from 'node:util'
+import { CostModel } from '../../lib/cost.ts'
+import { planLookahead } from '../../lib/planners/lookahead.ts'
+import { planThesis } from '../../lib/planners/thesis.ts'
+import { Random } from '../../lib/random.ts'
+import { SCENARIO_KINDS } from '../../lib/scenario.ts'
+import { diagnose } from './optimum/diagnose.ts'
+import { solveOptimum } from './optimum/ilp.ts'
+import { benchCase } from './optimum/instances.ts'
+import { leftover } from './optimum/leftover.ts'
+import { reach } from './optimum/reach.ts'
+import { replay, untilFixpoint } from './optimum/replay.ts'
+import { details, type Row, summary, table } from './optimum/table.ts'
+
+const SLACKS = [1.1, 1.2, 1.3]
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '30' },
+    vms: { type: 'string', default: '12-40' },
+    'time-limit': { type: 'string', default: '40' },
+    jobs: { type: 'string', default: '2' },
+    details: { type: 'string', default: '4' }
+  }
+})
+const count = positive('count', values.count)
+const [lo, hi] = values.vms.split('-').map(Number) as [number, number]
+if (!(lo >= 2 && hi >= lo)) throw new Error(`--vms: expected LO-HI, got ${values.vms}`)
+const timeLimit = positive('time-limit', values['time-limit'])
+const jobs = positive('jobs', values.jobs)
+
+/** Instance i: kinds in turn; size, DCs and slack drawn from its seed. */
+async function runOne (i: number): Promise<Row> {
+  const seed = i + 1
+  const rng = new Random(seed)
+  const kind = SCENARIO_KINDS[i % SCENARIO_KINDS.length]!
+  const c = benchCase(kind, rng.int(lo, hi), rng.int(3, 4), seed, rng.pick(SLACKS))
+  const thesis = replay(c.inst, planThesis)
+  const look = replay(c.inst, planLookahead)
+  const lookRounds = untilFixpoint(c.inst, planLookahead, 10)
+  // The best planner placement bounds the optimum: glpsol prunes above it, so depth-first suits it.
+  const best = [thesis, look, lookRounds].reduce((a, b) => b.cost < a.cost ? b : a)
+  const opt = await solveOptimum(c.inst, { timeLimit, args: ['--pcost', '--dfs'], hostTimeLimit: Math.min(5, timeLimit), incumbent: best.hostOf })
+  const row: Row = {
+    kind, seed, vms: c.vms, dcs: c.dcs, hostsPerDc: c.hostsPerDc, slack: c.slack,
+    initial: thesis.plan.initialCost, opt, thesis, look, lookRounds,
+    reach: reach(c.inst, c.inst.vmHost, Int32Array.from(opt.hostOf, h => c.inst.hostDc[h]!)),
+    diag: diagnose(c.inst, c.inst.vmHost, look.hostOf, opt.hostOf),
+    left: leftover(new CostModel(c.inst), look.hostOf, look.plan)
+  }
+  process.stderr.write(`${kind} seed ${seed}: ${opt.status} in ${opt.seconds.toFixed(1)} s\n`)
+  return row
+}
+
+const started = performance.now()
+console.log(`planners at ${revision()}; lookahead with its default config (no limits)`)
+const rows: Row[] = new Array(count)
+let next = 0
+await Promise.all(Array.from({ length: Math.min(jobs, count) }, async () => {
+  while (next < count) { const i = next++; rows[i] = await runOne(i) }
+}))
+const glpsol = rows.map(r => r.opt.seconds)
+console.log(table(rows))
+console.log()
+console.log(summary(rows))
+console.log()
+console.log(`glpsol: median ${median(glpsol).toFixed(2)} s, max ${Math.max(...glpsol).toFixed(1)} s, total ${glpsol.reduce((a, b) => a + b, 0).toFixed(0)} s; ` +
+  `bench ${((performance.now() - started) / 1000).toFixed(0)} s with ${jobs} jobs, time limit ${timeLimit} s`)
+console.log('opt mv: VMs the optimum puts in another DC. reach: can the optimum be reached by single moves, each VM at most once straight into its optimal DC, each fitting (the planners\' way)? blocked = no (it needs a swap or a detour); unknown = search budget spent.')
+console.log('la rounds/opt: the lookahead planned again from its result, round after round, until a plan has no moves (plans run in brackets, the empty one included; at most 10).')
+console.log('la closed: share of the possible cost drop (initial - optimum) the lookahead achieved. move left / swap left: at the lookahead\'s end, a feasible improving single move / a two-VM swap that only fits done at once.')
+console.log('* = not proven optimal in the time limit: the real optimum is lower, so that row\'s ratios are underestimates.')
+const k = positive('details', values.details)
+if (k > 0) { console.log(); console.log(details(rows, k)) }
+
+function positive (name: string, s: string): number {
+  const n = Number(s)
+  if (!(n > 0)) throw new Error(`--${name}: expected a positive number, got ${s}`)
+  return n
+}
+
+/** The commit measured, marked when lib/ has uncommitted changes (other engineers work in this tree). */
+function revision (): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], { encoding: 'utf8' }).trim() !== ''
+    return dirty ? `${head} + uncommitted lib/ changes` : head
+  } catch { return 'unknown revision' }
+}
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
