@@ -21,6 +21,7 @@ export class Placement {
   /** Link loads in bit/s, kept current for planners that look at links. */
   readonly linkLoad: Float64Array
   cost: number
+  private readonly talkBuf: Int32Array
 
   constructor (model: CostModel, hostOf?: Int32Array) {
     const inst = model.instance
@@ -46,6 +47,7 @@ export class Placement {
         this.in[u * nDc + d]! += inst.adjIn[k]!
       }
     }
+    this.talkBuf = new Int32Array(nDc)
     const full = evaluate(model, this.hostOf)
     this.linkLoad = full.linkLoad
     this.cost = full.total
@@ -105,6 +107,46 @@ export class Placement {
       d += after - before
     }
     return d
+  }
+
+  /**
+   * Cost change if `vm` moved to each DC, into `into` (own DC: 0). One pass
+   * over the DCs it talks with per target: O(DCs x DCs talked to), which is
+   * what makes pricing every VM against every DC cheap.
+   */
+  deltas (vm: number, into: Float64Array): Float64Array {
+    const { nDc, vmHost, hostDc, vmMemory } = this.inst
+    const pair = this.model.pair
+    const base = vm * nDc
+    const from = this.dcOf(vm)
+    const talk = this.talkBuf
+    let n = 0
+    for (let b = 0; b < nDc; b++) if (this.out[base + b] !== 0 || this.in[base + b] !== 0) talk[n++] = b
+    for (let d = 0; d < nDc; d++) {
+      let c = 0
+      for (let k = 0; k < n; k++) {
+        const b = talk[k]!
+        c += this.out[base + b]! * pair[d * nDc + b]! + this.in[base + b]! * pair[b * nDc + d]!
+      }
+      into[d] = c
+    }
+    const here = into[from]!
+    const origin = hostDc[vmHost[vm]!]!
+    const migHere = this.model.migration(vm, origin, from)
+    const dcLoadOn = this.model.weights.dcLoad !== 0
+    const before = dcLoadOn ? this.model.dcLoad(this.dcMemUsed) : 0
+    for (let d = 0; d < nDc; d++) {
+      if (d === from) { into[d] = 0; continue }
+      let delta = into[d]! - here + this.model.migration(vm, origin, d) - migHere
+      if (dcLoadOn) {
+        const m = vmMemory[vm]!
+        this.dcMemUsed[from]! -= m; this.dcMemUsed[d]! += m
+        delta += this.model.dcLoad(this.dcMemUsed) - before
+        this.dcMemUsed[from]! += m; this.dcMemUsed[d]! -= m
+      }
+      into[d] = delta
+    }
+    return into
   }
 
   /** Moves `vm` to `host`, updating loads, neighbours' sums and the cost. */

@@ -6,6 +6,7 @@
  * under 100 ms, 100k/16 DCs under 5 s.
  */
 import { execFileSync } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 const CASE = fileURLToPath(new URL('./planner-case.ts', import.meta.url))
@@ -14,7 +15,7 @@ const PLANNER_ORDER = ['thesis', 'lookahead']
 const CURVE_KS = [10, 100, 1000]
 const kind = process.argv[2] ?? 'thesis'
 
-interface Result { vms: number, dcs: number, flows: number, planner: string, moves: number, initialCost: number, finalCost: number, stopped: string, ms: number, peakMiB: number, baseMiB: number }
+interface Result { vms: number, dcs: number, flows: number, planner: string, moves: number, initialCost: number, finalCost: number, stopped: string, ms: number, cpuMs: number, coldMs: number, peakMiB: number, baseMiB: number }
 
 function run (vms: number, dcs: number, planner: string, maxMoves?: number): Result {
   const args = ['--expose-gc', '--import', 'tsx', CASE, kind, String(vms), String(dcs), planner]
@@ -33,11 +34,12 @@ const rows: string[][] = []
 for (const [vms, dcs] of SIZES) {
   for (const planner of PLANNER_ORDER) {
     const r = run(vms, dcs, planner)
-    rows.push([String(r.vms), String(r.dcs), String(r.flows), planner, String(r.moves), (r.finalCost / r.initialCost).toFixed(4), r.ms.toFixed(1), r.peakMiB.toFixed(0), (r.peakMiB - r.baseMiB).toFixed(0), r.stopped])
+    rows.push([String(r.vms), String(r.dcs), String(r.flows), planner, String(r.moves), (r.finalCost / r.initialCost).toFixed(4), r.ms.toFixed(1), r.cpuMs.toFixed(1), r.coldMs.toFixed(1), r.peakMiB.toFixed(0), (r.peakMiB - r.baseMiB).toFixed(0), r.stopped])
     console.error(`  done ${vms} VMs ${planner}`)
   }
 }
-console.log(table(['VMs', 'DCs', 'flows', 'planner', 'moves', 'final/initial', 'wall ms', 'peak RSS MiB', 'over base MiB', 'stopped'], rows))
+console.log(table(['VMs', 'DCs', 'flows', 'planner', 'moves', 'final/initial', 'wall ms', 'cpu ms', 'cold ms', 'peak RSS MiB', 'over base MiB', 'stopped'], rows))
+console.log(`\nwall/cpu ms: a warm call (median of 3; 1 at 100k), as an agent planning every round sees it; cold ms: the first call in a fresh process. Load average during the run: ${loadavg().map(x => x.toFixed(1)).join(' ')}`)
 
 console.log('\ncost after k moves, 10,000 VMs on 4 DCs (each planner run with a limit of k moves):\n')
 const full = Object.fromEntries(PLANNER_ORDER.map(p => [p, run(10000, 4, p)])) as Record<string, Result>

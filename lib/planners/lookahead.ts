@@ -103,6 +103,9 @@ class LookaheadSearch {
   private blocked = false
   stopped: StopReason = 'converged'
   private readonly gainBuf: Float64Array
+  private readonly actionGains: Float64Array
+  private readonly stamps: Int32Array
+  private stampClock = 0
   /** Per DC, its hosts by free memory (lazy: stale entries are skipped). */
   private readonly roomy: MaxHeap[]
 
@@ -125,6 +128,8 @@ class LookaheadSearch {
       if (h !== origin) { this.displaced++; this.touches[origin]!++; this.touches[h]!++ }
     })
     this.gainBuf = new Float64Array(inst.nDc)
+    this.actionGains = new Float64Array(inst.nDc)
+    this.stamps = new Int32Array(inst.nVm)
     this.roomy = Array.from({ length: inst.nDc }, () => new MaxHeap())
     for (let h = 0; h < inst.nHost; h++) this.noteFree(h)
   }
@@ -216,9 +221,9 @@ class LookaheadSearch {
 
   /** Gain (cost drop) of moving `vm` to each DC, ignoring capacity; own DC = -Infinity. */
   private gains (vm: number): Float64Array {
-    const g = this.gainBuf
+    const g = this.state.deltas(vm, this.gainBuf)
     const home = this.state.dcOf(vm)
-    for (let d = 0; d < this.inst.nDc; d++) g[d] = d === home ? -Infinity : -this.state.delta(vm, d)
+    for (let d = 0; d < this.inst.nDc; d++) g[d] = d === home ? -Infinity : -g[d]!
     return g
   }
 
@@ -282,7 +287,8 @@ class LookaheadSearch {
 
   /** Best improving action for `vm`: a single move, or a chain that first makes room. */
   private bestAction (vm: number): Action | undefined {
-    const gains = Float64Array.from(this.gains(vm))
+    const gains = this.actionGains
+    gains.set(this.gains(vm))
     let best: Action | undefined
     let tried = 0
     for (const d of this.ranked(gains)) {
@@ -339,14 +345,18 @@ class LookaheadSearch {
     return best
   }
 
-  /** Neighbours of the VMs just moved, to re-price. */
+  /** Neighbours of the VMs just moved, to re-price (each once, in adjacency order). */
   private touched (steps: Step[]): number[] {
     const { adjStart, adjNode, nVm } = this.inst
-    const out = new Set<number>()
+    const stamp = ++this.stampClock
+    const out: number[] = []
     for (const { vm } of steps) {
-      for (let k = adjStart[vm]!; k < adjStart[vm + 1]!; k++) if (adjNode[k]! < nVm) out.add(adjNode[k]!)
+      for (let k = adjStart[vm]!; k < adjStart[vm + 1]!; k++) {
+        const v = adjNode[k]!
+        if (v < nVm && this.stamps[v] !== stamp) { this.stamps[v] = stamp; out.push(v) }
+      }
     }
-    return [...out].sort((a, b) => a - b)
+    return out
   }
 
   /** Phases 1 and 2: best improving action first, until none is left. */
