@@ -97,16 +97,16 @@ export function tcpUri (address: string, port: number): string {
 }
 
 /**
- * Migrates the VM behind `qmp` to `uri`. Resolves with ok: false (never
- * throws) when the migration fails, is cancelled or misses its deadline;
- * throws a HypervisorError when it cannot even start.
+ * Migrates the VM behind `qmp` to `uri`. Resolves with ok: false when the
+ * migration fails, is cancelled or misses its deadline; throws a
+ * HypervisorError when it cannot start or the monitor stops answering.
  */
 export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigrateOptions): Promise<MigrationResult> {
   const started = Date.now()
   const pollMs = opts.pollMs ?? DEFAULT_MIGRATION_POLL_MS
-  if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= started) {
-    return { ok: false, totalMs: 0, error: `deadline ${opts.deadlineMs} is not in the future (deadlineMs is a Date.now() time, not a duration)` }
-  }
+  // deadlineMs is the time the migration may take, counted from this call (as the agent's executor passes it).
+  if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= 0) throw new HypervisorError(`migration deadline ${opts.deadlineMs} ms is not a positive duration`)
+  const deadline = started + opts.deadlineMs
   const before = await qmp.execute<MigrateInfo>('query-migrate')
   if (before.status !== undefined && !ENDED.has(before.status)) throw new HypervisorError(`a migration is already ${before.status}`)
   const wasRunning = (await qmp.execute<{ running: boolean }>('query-status')).running
@@ -128,26 +128,17 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
   await qmp.execute('migrate-set-parameters', parameters)
   await qmp.execute('migrate', { uri })
 
-  const watch = new ConvergenceWatch(opts.notConvergingMs ?? DEFAULT_NOT_CONVERGING_MS)
-  let reason: string | undefined
-  let info: MigrateInfo = {}
-  // The last RAM stats seen: a cancelled migration's final answer has none.
-  let transferred: number | undefined
-  for (;;) {
-    await sleep(pollMs)
-    info = await qmp.execute<MigrateInfo>('query-migrate')
-    const now = Date.now()
-    const s = sample(info, now - started)
-    transferred = info.ram?.transferred ?? transferred
-    opts.onSample?.(s)
-    if (ENDED.has(s.status)) break
-    if (now >= opts.deadlineMs) {
-      reason = `deadline reached after ${now - started} ms (${s.remainingBytes} bytes still to send)`
-      break
-    }
-    reason = watch.observe(s)
-    if (reason !== undefined) break
+  let followed: Followed
+  try {
+    followed = await follow(qmp, opts, started, deadline, pollMs)
+  } catch (err) {
+    // Lost track of it (monitor timeout, a throwing onSample): stop it rather than let it run unwatched.
+    await qmp.execute('migrate_cancel').catch(() => undefined)
+    await resumeIfStopped(qmp, wasRunning).catch(() => undefined)
+    throw new HypervisorError(`migration to ${uri} abandoned: ${(err as Error).message}`)
   }
+  const { reason, transferred } = followed
+  let info = followed.info
   if (reason !== undefined) info = await cancel(qmp, pollMs)
   if (info.status === 'completed') {
     // Completed (also when it won the race against our cancel): the VM runs on the target.
@@ -167,6 +158,32 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
   }
 }
 
+interface Followed {
+  /** Why the migration must be cancelled; undefined when it ended by itself. */
+  reason: string | undefined
+  info: MigrateInfo
+  /** The last RAM stats seen: a cancelled migration's final answer has none. */
+  transferred: number | undefined
+}
+
+/** Polls query-migrate until the migration ends or must be cancelled. */
+async function follow (qmp: QmpClient, opts: QemuMigrateOptions, started: number, deadline: number, pollMs: number): Promise<Followed> {
+  const watch = new ConvergenceWatch(opts.notConvergingMs ?? DEFAULT_NOT_CONVERGING_MS)
+  let transferred: number | undefined
+  for (;;) {
+    await sleep(pollMs)
+    const info = await qmp.execute<MigrateInfo>('query-migrate')
+    const now = Date.now()
+    const s = sample(info, now - started)
+    transferred = info.ram?.transferred ?? transferred
+    opts.onSample?.(s)
+    if (ENDED.has(s.status)) return { reason: undefined, info, transferred }
+    if (now >= deadline) return { reason: `deadline of ${opts.deadlineMs} ms reached (${s.remainingBytes} bytes still to send)`, info, transferred }
+    const reason = watch.observe(s)
+    if (reason !== undefined) return { reason, info, transferred }
+  }
+}
+
 /** Cancels and waits until the migration has ended one way or the other. */
 async function cancel (qmp: QmpClient, pollMs: number): Promise<MigrateInfo> {
   await qmp.execute('migrate_cancel')
@@ -179,9 +196,13 @@ async function cancel (qmp: QmpClient, pollMs: number): Promise<MigrateInfo> {
   }
 }
 
-/** QEMU restarts the source after a failed migration itself; this makes sure. */
+/**
+ * QEMU restarts the source after a failed migration itself; this makes sure.
+ * Never after a completed one: the VM then runs on the target.
+ */
 async function resumeIfStopped (qmp: QmpClient, wasRunning: boolean): Promise<void> {
   if (!wasRunning) return
+  if ((await qmp.execute<MigrateInfo>('query-migrate')).status === 'completed') return
   const status = await qmp.execute<{ running: boolean, status: string }>('query-status')
   if (!status.running) await qmp.execute('cont')
 }
