@@ -14,13 +14,16 @@ fi
 # Debian packages: only what is missing, only as root, and never fatal for
 # the pure parts (planner tests run without them).
 need=()
-for pair in nft:nftables ip:iproute2; do
+for pair in nft:nftables ip:iproute2 qemu-system-x86_64:qemu-system-x86; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
+# The QEMU driver's test guest: a Debian kernel plus a static busybox initramfs.
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "bootstrap: apt-get install ${need[*]}" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >&2 \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >&2 \
       || echo "bootstrap: apt-get failed; lab tests will be skipped" >&2
   else
     echo "bootstrap: missing ${need[*]} (run as root to install them)" >&2
