@@ -68,6 +68,8 @@ export interface RoundRecord {
   plan?: { initialCost: number, finalCost: number, moves: PlannedMove[] }
   /** Set when this agent computed a plan itself. */
   planned?: Plan
+  /** How long this agent's planner took, when it planned (ms). */
+  planMs?: number
   outcomes: Array<{ vm: string, to: string, ok: boolean, error?: string }>
 }
 
@@ -287,8 +289,10 @@ export class Agent {
     const snapshot = parseSnapshot(this.view.snapshot(this.topology, now))
     const planner = PLANNERS[this.config.planner.name]!
     const { maxMoves, maxMovesPerHost, minGain, weights } = this.config.planner
+    const planStart = performance.now()
     const plan = planner(compile(snapshot), { maxMoves, maxMovesPerHost, minGain, weights })
     rec.planned = plan
+    rec.planMs = performance.now() - planStart
     this.counters.plansMade++
     const inputs: Record<string, number> = {}
     for (const m of this.view.members()) if (m.seq.host >= 0) inputs[m.host] = m.seq.host
