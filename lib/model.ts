@@ -29,6 +29,8 @@ export interface Host {
   dc: string
   memoryMiB: number
   vcpus: number
+  /** Drained for maintenance: its VMs are to move away (and it takes none). */
+  draining?: boolean
 }
 
 /** A guest. `host` is where it runs now; `pinned` VMs are never moved. */

@@ -110,13 +110,16 @@ function readLink (c: CheckerType, path: string, v: Json, dcs: Set<string>): Lin
 function readHost (c: CheckerType, path: string, v: Json, dcs: Set<string>): Host | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['id', 'dc', 'memoryMiB', 'vcpus'])
+  c.onlyKeys(path, o, ['id', 'dc', 'memoryMiB', 'vcpus', 'draining'])
   const id = c.string(join(path, 'id'), o.id)
   const dc = ref(c, join(path, 'dc'), o.dc, dcs, 'a DC in dcs[]')
   const memoryMiB = c.number(join(path, 'memoryMiB'), o.memoryMiB, { min: 0 })
   const vcpus = c.number(join(path, 'vcpus'), o.vcpus, { min: 0, integer: true })
+  const draining = c.optional(o.draining, x => c.boolean(join(path, 'draining'), x))
   if (id === undefined || dc === undefined || memoryMiB === undefined || vcpus === undefined) return undefined
-  return { id, dc, memoryMiB, vcpus }
+  const host: Host = { id, dc, memoryMiB, vcpus }
+  if (draining === true) host.draining = true
+  return host
 }
 
 function readVm (c: CheckerType, path: string, v: Json, hosts: Set<string>): Vm | undefined {

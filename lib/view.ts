@@ -132,7 +132,8 @@ export class ReplicatedView {
    * report. A VM claimed by two hosts (gossip caught it mid-migration) is
    * kept once, on the host whose claim is newer, and pinned for the round;
    * migrating VMs are pinned too. Hosts that are leaving keep their VMs but
-   * get no room (capacity 0) so nothing moves to them.
+   * get no room (capacity 0) so nothing moves to them; drained ones are
+   * marked so planners move their VMs away.
    */
   snapshot (topology: Topology, nowMs: number): Snapshot {
     const up = this.members().filter(m => this.isUp(m.host, nowMs))
@@ -141,7 +142,9 @@ export class ReplicatedView {
     for (const m of up) {
       const s = m.state!
       const leaving = s.leaving
-      hosts.push({ id: m.host, dc: s.dc, memoryMiB: leaving ? 0 : s.memoryMiB, vcpus: leaving ? 0 : s.vcpus })
+      const host: Host = { id: m.host, dc: s.dc, memoryMiB: leaving ? 0 : s.memoryMiB, vcpus: leaving ? 0 : s.vcpus }
+      if (s.draining === true) host.draining = true
+      hosts.push(host)
       for (const v of s.vms) {
         const vm: Vm = { id: v.id, host: m.host, addresses: v.addresses, memoryMiB: v.memoryMiB, vcpus: v.vcpus, pinned: v.pinned || v.migrating }
         const prev = claims.get(v.id)

@@ -52,6 +52,12 @@ export interface HostState {
   topology: string
   /** Set when the host is leaving (graceful stop) or drained: no VMs may move to it. */
   leaving: boolean
+  /**
+   * Set while an operator drains the host for maintenance (with `leaving`):
+   * planners move its VMs away. Sent only when true, so a state without it
+   * reads the same to every agent.
+   */
+  draining?: boolean
 }
 
 /** A VM's traffic to one peer (a VM id or an external prefix id), both directions. */
@@ -93,7 +99,7 @@ export interface PlanMessage {
   moves: PlannedMove[]
 }
 
-export const EVENT_KINDS = ['migration-started', 'migration-done', 'migration-failed', 'takeover', 'leave'] as const
+export const EVENT_KINDS = ['migration-started', 'migration-done', 'migration-failed', 'takeover', 'leave', 'approve', 'pin', 'unpin'] as const
 export type EventKind = typeof EVENT_KINDS[number]
 
 export interface EventMessage {
@@ -102,6 +108,8 @@ export interface EventMessage {
   from?: string
   to?: string
   detail?: string
+  /** The round whose plan an operator approved (kind 'approve'). */
+  round?: number
   /** Migration metrics, when kind is migration-done. */
   totalMs?: number
   downtimeMs?: number

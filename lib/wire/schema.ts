@@ -51,7 +51,7 @@ function ids (c: Checker, path: string, v: Json, max: number): string[] | undefi
 function readHostState (c: Checker, path: string, v: Json): HostState | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'leaving'])
+  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'leaving', 'draining'])
   const dc = c.string(join(path, 'dc'), o.dc, { max: ID_MAX })
   const memoryMiB = c.number(join(path, 'memoryMiB'), o.memoryMiB, { min: 0 })
   const vcpus = c.number(join(path, 'vcpus'), o.vcpus, { min: 0, integer: true })
@@ -59,11 +59,14 @@ function readHostState (c: Checker, path: string, v: Json): HostState | undefine
   if (address !== undefined && parseIpv6(address) === undefined) c.fail(join(path, 'address'), 'an IPv6 address', address)
   const topology = c.string(join(path, 'topology'), o.topology, { max: 128 })
   const leaving = c.boolean(join(path, 'leaving'), o.leaving)
+  const draining = c.optional(o.draining, x => c.boolean(join(path, 'draining'), x))
   const arr = c.array(join(path, 'vms'), o.vms) ?? []
   if (arr.length > MAX_VMS_PER_HOST) c.fail(join(path, 'vms'), `at most ${MAX_VMS_PER_HOST} VMs`, arr)
   const vms = arr.slice(0, MAX_VMS_PER_HOST).map((x, i) => readVm(c, join(join(path, 'vms'), i), x))
   if (!c.ok) return undefined
-  return { dc: dc!, memoryMiB: memoryMiB!, vcpus: vcpus!, address: address!, vms: vms as VmState[], topology: topology!, leaving: leaving! }
+  const state: HostState = { dc: dc!, memoryMiB: memoryMiB!, vcpus: vcpus!, address: address!, vms: vms as VmState[], topology: topology!, leaving: leaving! }
+  if (draining === true) state.draining = true
+  return state
 }
 
 function readVm (c: Checker, path: string, v: Json): VmState | undefined {
@@ -148,7 +151,7 @@ function readPlan (c: Checker, path: string, v: Json): PlanMessage | undefined {
 function readEvent (c: Checker, path: string, v: Json): EventMessage | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['kind', 'vm', 'from', 'to', 'detail', 'totalMs', 'downtimeMs', 'bytes'])
+  c.onlyKeys(path, o, ['kind', 'vm', 'from', 'to', 'detail', 'round', 'totalMs', 'downtimeMs', 'bytes'])
   const kind = c.oneOf(join(path, 'kind'), o.kind, EVENT_KINDS)
   const ev: EventMessage = { kind: kind! }
   for (const k of ['vm', 'from', 'to'] as const) {
@@ -161,5 +164,10 @@ function readEvent (c: Checker, path: string, v: Json): EventMessage | undefined
     const n = c.optional(o[k], x => c.number(join(path, k), x, { min: 0 }))
     if (n !== undefined) ev[k] = n
   }
+  const round = c.optional(o.round, x => c.number(join(path, 'round'), x, { integer: true, min: 0 }))
+  if (round !== undefined) ev.round = round
+  // Operator events are useless without their subject.
+  if (kind === 'approve' && round === undefined) c.fail(join(path, 'round'), 'the approved round (an integer)', o.round)
+  if ((kind === 'pin' || kind === 'unpin') && ev.vm === undefined) c.fail(join(path, 'vm'), 'the VM id', o.vm)
   return c.ok ? ev : undefined
 }

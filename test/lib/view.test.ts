@@ -54,3 +54,14 @@ test('a VM claimed by two hosts appears once, on the newer claim, pinned for the
   t.is(snap.vms.length, 1)
   t.like(snap.vms[0], { id: 'v1', host: 'h2', pinned: true })
 })
+
+test('a draining host keeps its VMs in the snapshot, marked draining and with no room, and is no candidate', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000 })
+  view.accept(env('host', 'h1', 1, state('A', ['v1'], { leaving: true, draining: true })), 'P1', 0)
+  view.accept(env('host', 'h2', 1, state('B', ['v2'])), 'P2', 0)
+  const snap = parseSnapshot(view.snapshot(topology, 1000))
+  t.like(snap.hosts.find(h => h.id === 'h1'), { draining: true, memoryMiB: 0, vcpus: 0 })
+  t.is(snap.hosts.find(h => h.id === 'h2')!.draining, undefined)
+  t.deepEqual(snap.vms.map(v => v.host), ['h1', 'h2'])
+  t.deepEqual(view.live(1000).map(m => m.host), ['h2'])
+})

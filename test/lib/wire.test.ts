@@ -53,3 +53,18 @@ test('random bytes never crash the decoder', t => {
   }
   t.log(`5000 mutated messages: ${rejected} rejected with a reason, ${5000 - rejected} still valid, 0 crashes`)
 })
+
+test('operator fields: a draining state, approve and pin events round-trip; an approve without its round or a pin without its VM is rejected', t => {
+  const draining: Envelope = { ...hostEnv, body: { ...hostEnv.body, leaving: true, draining: true } }
+  t.deepEqual(decodeEnvelope(encodeEnvelope(draining), 'host'), draining)
+  t.false('draining' in (decodeEnvelope(encodeEnvelope(hostEnv), 'host') as Envelope<'host'>).body, 'absent when not draining')
+  for (const body of [{ kind: 'approve', round: 41 }, { kind: 'pin', vm: 'v1' }, { kind: 'unpin', vm: 'v1' }] as const) {
+    const env: Envelope = { v: 1, topic: 'event', host: 'h1', round: 42, seq: 9, body }
+    t.deepEqual(decodeEnvelope(encodeEnvelope(env), 'event'), env)
+  }
+  const event = (body: unknown): Uint8Array => encode({ v: 1, topic: 'event', host: 'h1', round: 42, seq: 9, body })
+  t.regex(reason(event({ kind: 'approve' })), /^schema: body.round: expected the approved round/)
+  t.regex(reason(event({ kind: 'approve', round: -1 })), /^schema: body.round: expected a number >= 0/)
+  t.regex(reason(event({ kind: 'pin' })), /^schema: body.vm: expected the VM id/)
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, draining: 1 } })), /^schema: body.draining: expected true or false/)
+})
