@@ -1,0 +1,184 @@
+/**
+ * An in-process cluster of real agents: real libp2p nodes (TCP on [::1] or
+ * the in-memory transport; PSK, noise, yamux, gossipsub, kad-dht), the `sim`
+ * hypervisor and traffic source over one world directory, one process. The
+ * mesh tests use it through test/agent/mesh/harness.ts, `heliotrope lab sim`
+ * and the gossip benchmark at tens to hundreds of agents.
+ *
+ * Starting many at once: a few seed agents start first, one by one; the rest
+ * start in batches, each dialling one seed (spread round-robin), and find the
+ * others through the DHT. Every agent gets CROWDED_HOST_TUNING (the agents
+ * share one address and two cores).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Agent } from '../../agent/agent.ts'
+import { parseConfig, type AgentConfig, type Member } from '../../agent/config.ts'
+import { startAgent, type StartOptions } from '../../agent/daemon.ts'
+import { SimWorld } from '../../agent/drivers/sim/world.ts'
+import { createLogger, silentLogger, type Logger } from '../../agent/log.ts'
+import { generatePsk, loadOrCreatePeerKey } from '../../agent/net/keys.ts'
+import type { NodeInit } from '../../agent/net/node.ts'
+import type { SimWorldSpec } from './scenario-world.ts'
+import { sharedSimDrivers } from './shared-drivers.ts'
+import { SharedSimWorld } from './shared-world.ts'
+
+export type SimTransport = 'tcp' | 'memory'
+
+export const DEFAULT_CLUSTER_NAME = 'sim'
+export const DEFAULT_SIM_ROUND_PERIOD_MS = 1500
+/** Simulated migration speed: 1 = real time at DEFAULT_SIM_BANDWIDTH_BPS. */
+export const DEFAULT_TIME_SCALE = 0.01
+export const DEFAULT_SIM_BANDWIDTH_BPS = 1e9
+export const DEFAULT_SIM_RESERVATION_TTL_MS = 5000
+export const DEFAULT_SIM_MIGRATION_DEADLINE_MS = 10_000
+export const TCP_LOOPBACK_LISTEN = '/ip6/::1/tcp/0'
+
+export interface SimClusterSpec extends SimWorldSpec {
+  /** Cluster name (topics and protocols live under it); default DEFAULT_CLUSTER_NAME. */
+  cluster?: string
+  /** Default 'tcp' on [::1]. */
+  transport?: SimTransport
+  roundPeriodMs?: number
+  /** The agents' `planner` config section. */
+  planner?: Record<string, unknown>
+  /** Extra members (in everyone's member list) that run no agent: tests drive them by hand. */
+  extraMembers?: string[]
+  timeScale?: number
+  /** true: readable logs on stdout; a Logger: that one; default silent. */
+  log?: boolean | Logger
+  /** libp2p's connection monitor (pings every connection); default on. Off spares CPU at scale. */
+  connectionMonitor?: boolean
+  /** All agents read one in-memory copy of the world (see SharedSimWorld); default off. */
+  sharedWorld?: boolean
+  /** Agents that start first and that the others dial; default 1. */
+  seeds?: number
+  /** How many of the other agents start at once; default all. */
+  batchSize?: number
+  /** Called as each agent of the initial start is up. */
+  onStarted?: (agent: Agent, started: number, total: number) => void
+  /** Where the cluster's temporary directory goes; default the OS's. */
+  parentDir?: string
+}
+
+export interface SimCluster {
+  dir: string
+  world: SimWorld
+  agents: Map<string, Agent>
+  configs: Map<string, AgentConfig>
+  /** The seeds' addresses: what an agent (re)joining dials. */
+  bootstrap: string[]
+  log: Logger
+  /** Starts (or restarts) the agent of `host`. */
+  start (host: string): Promise<Agent>
+  /** Halts every agent (as a crash would: no leave announcements). */
+  stopAll (): Promise<void>
+  /** stopAll, then removes the directory. */
+  close (): Promise<void>
+}
+
+export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
+  if (spec.hosts.length === 0) throw new RangeError('a cluster needs at least one host')
+  const dir = await mkdtemp(join(spec.parentDir ?? tmpdir(), 'htsim-'))
+  const world = spec.sharedWorld === true ? new SharedSimWorld(join(dir, 'world')) : new SimWorld(join(dir, 'world'))
+  const log = spec.log === true ? createLogger({ pretty: true, level: 'info' }) : spec.log === undefined || spec.log === false ? silentLogger() : spec.log
+  const agents = new Map<string, Agent>()
+  const configs = new Map<string, AgentConfig>()
+  const peers = new Map<string, string>()
+  const transport = spec.transport ?? 'tcp'
+  const node: Partial<NodeInit> = { transport, ...(spec.connectionMonitor === false ? { connectionMonitor: { enabled: false } } : {}) }
+
+  const cluster: SimCluster = {
+    dir,
+    world,
+    agents,
+    configs,
+    bootstrap: [],
+    log,
+    async start (host) {
+      return await launch(host, cluster.bootstrap)
+    },
+    async stopAll () {
+      await Promise.all([...agents.values()].map(async a => a.halt().catch(() => undefined)))
+      agents.clear()
+    },
+    async close () {
+      await cluster.stopAll()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  async function launch (host: string, bootstrap: string[]): Promise<Agent> {
+    const config = configs.get(host)
+    if (config === undefined) throw new Error(`no host ${host} in this cluster`)
+    const own = peers.get(host)!
+    const opts: StartOptions = { log, node }
+    if (world instanceof SharedSimWorld) Object.assign(opts, sharedSimDrivers(config, world))
+    const agent = await startAgent({ ...config, bootstrap: bootstrap.filter(a => !a.includes(own)) }, opts)
+    agents.set(host, agent)
+    return agent
+  }
+
+  try {
+    await world.init(spec.vms, spec.traffic)
+    await writeFile(join(dir, 'topology.json'), JSON.stringify(spec.topology))
+    await writeFile(join(dir, 'psk'), generatePsk(), { mode: 0o600 })
+    const members: Member[] = []
+    for (const host of [...spec.hosts.map(h => h.host), ...spec.extraMembers ?? []]) {
+      const key = await loadOrCreatePeerKey(join(dir, host))
+      members.push({ host, peerId: key.peerId })
+      peers.set(host, key.peerId)
+    }
+    spec.hosts.forEach((h, i) => {
+      configs.set(h.host, parseConfig({
+        cluster: spec.cluster ?? DEFAULT_CLUSTER_NAME,
+        host: h.host,
+        dc: h.dc,
+        stateDir: join(dir, h.host),
+        // The memory transport's address is the peer id: unique in the process.
+        listen: [transport === 'memory' ? `/memory/${peers.get(h.host)!}` : TCP_LOOPBACK_LISTEN],
+        pskFile: join(dir, 'psk'),
+        members,
+        topologyFile: join(dir, 'topology.json'),
+        address: hostAddress(i),
+        capacity: { memoryMiB: h.memoryMiB, vcpus: h.vcpus },
+        roundPeriodMs: spec.roundPeriodMs ?? DEFAULT_SIM_ROUND_PERIOD_MS,
+        planner: spec.planner ?? {},
+        collector: { kind: 'sim', world: world.dir },
+        hypervisor: { kind: 'sim', world: world.dir, bandwidthBps: DEFAULT_SIM_BANDWIDTH_BPS, timeScale: spec.timeScale ?? DEFAULT_TIME_SCALE },
+        crowded: true,
+        reservationTtlMs: DEFAULT_SIM_RESERVATION_TTL_MS,
+        migrationDeadlineMs: DEFAULT_SIM_MIGRATION_DEADLINE_MS
+      }))
+    })
+
+    const hosts = spec.hosts.map(h => h.host)
+    const nSeeds = Math.max(1, Math.min(spec.seeds ?? 1, hosts.length))
+    const seedAddrs: string[][] = []
+    let started = 0
+    const up = (agent: Agent): void => { started++; spec.onStarted?.(agent, started, hosts.length) }
+    for (const host of hosts.slice(0, nSeeds)) {
+      const agent = await launch(host, seedAddrs.flat())
+      seedAddrs.push(agent.addresses())
+      up(agent)
+    }
+    cluster.bootstrap = seedAddrs.flat()
+    const rest = hosts.slice(nSeeds)
+    const batch = Math.max(1, spec.batchSize ?? rest.length)
+    for (let i = 0; i < rest.length; i += batch) {
+      await Promise.all(rest.slice(i, i + batch).map(async (host, k) => {
+        up(await launch(host, seedAddrs[(i + k) % nSeeds]!))
+      }))
+    }
+  } catch (err) {
+    await cluster.close().catch(() => undefined)
+    throw err
+  }
+  return cluster
+}
+
+/** fd00::<i+1>: each host's own migration address, distinct for up to 65,535 hosts. */
+function hostAddress (i: number): string {
+  return `fd00::${(i + 1).toString(16)}`
+}
