@@ -1,0 +1,67 @@
+/** `heliotrope lab sim`: many real agents in one process on a simulated world. */
+import { UsageError } from '../../agent/cli/errors.ts'
+import { type Command, numberOption } from '../../agent/cli/run.ts'
+import { SCENARIO_KINDS, type ScenarioKind } from '../../lib/scenario.ts'
+import type { SimTransport } from '../sim/cluster.ts'
+import { DEFAULT_PERIOD_MS_PER_AGENT, DEFAULT_SIM_ROUNDS, DEFAULT_SIM_TRANSPORT, DEFAULT_VMS_PER_AGENT, MIN_DEFAULT_PERIOD_MS, defaultPeriodMs, runSim } from '../sim/run.ts'
+import { DEFAULT_SIM_DCS, DEFAULT_SIM_KIND, DEFAULT_SIM_SEED } from '../sim/scenario-world.ts'
+import { simTable } from '../sim/summary.ts'
+
+const TRANSPORTS: readonly SimTransport[] = ['memory', 'tcp']
+/** The agent config's own lower bound on the round period. */
+const MIN_PERIOD_MS = 500
+
+export const simCommand: Command = {
+  name: 'sim',
+  summary: 'run N real agents in this process on a simulated world and time their rounds',
+  usage: `Usage: heliotrope lab sim --agents N [--rounds R] [--period MS] [--vms V]
+                          [--transport memory|tcp] [--dcs D] [--seed S] [--kind KIND]
+
+Starts N real agents (libp2p with PSK, noise, yamux, gossipsub, kad-dht; the
+sim hypervisor and traffic source) in this process on a scenario world whose
+hosts are the agents, lets them run R rounds, and prints a line per round
+(planner, cost before -> after, moves, messages per agent) and a summary:
+start time, round time (round start to the plan accepted by every agent,
+p50/p99), messages per agent per round, memory and CPU.
+
+Options:
+  --agents N       number of agents (required)
+  --rounds R       rounds to watch once every agent sees every other (default ${DEFAULT_SIM_ROUNDS})
+  --period MS      round period (default ${DEFAULT_PERIOD_MS_PER_AGENT} ms per agent, at least ${MIN_DEFAULT_PERIOD_MS})
+  --vms V          VMs in the world (default ${DEFAULT_VMS_PER_AGENT} per agent)
+  --transport T    memory (in-process) or tcp on [::1] (default ${DEFAULT_SIM_TRANSPORT})
+  --dcs D          data centers (default ${DEFAULT_SIM_DCS})
+  --seed S         scenario seed (default ${DEFAULT_SIM_SEED})
+  --kind KIND      ${SCENARIO_KINDS.join(' | ')} (default ${DEFAULT_SIM_KIND})
+`,
+  options: {
+    agents: { type: 'string' },
+    rounds: { type: 'string' },
+    period: { type: 'string' },
+    vms: { type: 'string' },
+    transport: { type: 'string' },
+    dcs: { type: 'string' },
+    seed: { type: 'string' },
+    kind: { type: 'string' }
+  },
+  async run (args) {
+    if (args.values.agents === undefined) throw new UsageError('how many agents? give --agents N')
+    const agents = numberOption(args, 'agents', 0, { integer: true, min: 1 })
+    const transport = (args.values.transport as string | undefined) ?? DEFAULT_SIM_TRANSPORT
+    if (!(TRANSPORTS as readonly string[]).includes(transport)) throw new UsageError(`--transport is one of ${TRANSPORTS.join(', ')}, got ${JSON.stringify(transport)}`)
+    const kind = (args.values.kind as string | undefined) ?? DEFAULT_SIM_KIND
+    if (!(SCENARIO_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind is one of ${SCENARIO_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
+    const result = await runSim({
+      agents,
+      rounds: numberOption(args, 'rounds', DEFAULT_SIM_ROUNDS, { integer: true, min: 1 }),
+      periodMs: numberOption(args, 'period', defaultPeriodMs(agents), { integer: true, min: MIN_PERIOD_MS }),
+      vms: numberOption(args, 'vms', agents * DEFAULT_VMS_PER_AGENT, { integer: true, min: 1 }),
+      transport: transport as SimTransport,
+      dcs: numberOption(args, 'dcs', DEFAULT_SIM_DCS, { integer: true, min: 1 }),
+      seed: numberOption(args, 'seed', DEFAULT_SIM_SEED, { integer: true }),
+      kind: kind as ScenarioKind
+    })
+    process.stdout.write('\n' + simTable([result]))
+    return result.rounds.every(r => r.agreed) ? 0 : 1
+  }
+}

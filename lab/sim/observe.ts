@@ -1,0 +1,120 @@
+/**
+ * Watches a cluster's agents through Agent.observe(): when each agent
+ * accepted each round's plan, how many gossip messages (and bytes) each
+ * published and received per round, and how long every traffic digest took
+ * from its sender to the last other agent.
+ */
+import type { Agent, AgentEvent } from '../../agent/agent.ts'
+import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
+import type { Envelope } from '../../lib/wire/messages.ts'
+
+/** A digest's envelope seq is its creation time in µs (the agent stamps seqs from the clock). */
+const SEQ_PER_MS = 1000
+/** A seq-derived send time is used only this close before the 'published' event. */
+const SEQ_CLOCK_WINDOW_MS = 60_000
+
+export interface RoundTally {
+  /** Per host: when it accepted a plan for the round (its own, for the planner). */
+  accepted: Map<string, number>
+  published: number
+  publishedBytes: number
+  received: number
+}
+
+export interface Digest {
+  host: string
+  round: number
+  /** When the sender made it; undefined until its 'published' event. */
+  sentMs: number | undefined
+  arrivals: number
+  lastMs: number
+}
+
+export class ClusterObserver {
+  readonly rounds = new Map<number, RoundTally>()
+  readonly digests = new Map<string, Digest>()
+  private readonly timing: RoundTiming
+  private readonly detach: Array<() => void> = []
+  private watched = 0
+
+  constructor (timing: RoundTiming) {
+    this.timing = timing
+  }
+
+  /** The number of agents watched: a digest is complete when all others got it. */
+  get size (): number {
+    return this.watched
+  }
+
+  watch (agents: Iterable<Agent>): void {
+    for (const agent of agents) {
+      this.watched++
+      this.detach.push(agent.observe(event => { this.on(agent.host, event) }))
+    }
+  }
+
+  close (): void {
+    for (const d of this.detach.splice(0)) d()
+  }
+
+  tally (round: number): RoundTally {
+    let t = this.rounds.get(round)
+    if (t === undefined) {
+      t = { accepted: new Map(), published: 0, publishedBytes: 0, received: 0 }
+      this.rounds.set(round, t)
+    }
+    return t
+  }
+
+  /** Send-to-last-arrival times (ms) of the digests of rounds [from, to] that reached every other agent, and how many did not. */
+  dissemination (from: number, to: number): { latencies: number[], incomplete: number } {
+    const latencies: number[] = []
+    let incomplete = 0
+    for (const d of this.digests.values()) {
+      if (d.round < from || d.round > to) continue
+      if (d.sentMs !== undefined && d.arrivals >= this.watched - 1) latencies.push(d.lastMs - d.sentMs)
+      else incomplete++
+    }
+    return { latencies, incomplete }
+  }
+
+  private on (host: string, e: AgentEvent): void {
+    switch (e.type) {
+      case 'plan-accepted':
+        if (!this.tally(e.round).accepted.has(host)) this.tally(e.round).accepted.set(host, e.atMs)
+        return
+      case 'published': {
+        const t = this.tally(roundAt(e.atMs, this.timing))
+        t.published++
+        t.publishedBytes += e.bytes
+        if (e.topic === 'traffic') {
+          const d = this.digest(e.env)
+          // The event fires after publish() resolves; the seq says when the
+          // envelope was made, just before it was encoded and sent.
+          const made = e.env.seq / SEQ_PER_MS
+          d.sentMs = made <= e.atMs && made > e.atMs - SEQ_CLOCK_WINDOW_MS ? made : e.atMs
+        }
+        return
+      }
+      case 'gossip':
+        this.tally(roundAt(e.atMs, this.timing)).received++
+        if (e.topic === 'traffic') {
+          const d = this.digest(e.env)
+          d.arrivals++
+          d.lastMs = Math.max(d.lastMs, e.atMs)
+        }
+        return
+      default:
+    }
+  }
+
+  private digest (env: Envelope): Digest {
+    const key = `${env.host}\n${env.seq}`
+    let d = this.digests.get(key)
+    if (d === undefined) {
+      d = { host: env.host, round: env.round, sentMs: undefined, arrivals: 0, lastMs: 0 }
+      this.digests.set(key, d)
+    }
+    return d
+  }
+}

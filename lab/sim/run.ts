@@ -1,0 +1,189 @@
+/**
+ * The logic of `heliotrope lab sim`: N real agents in this process on a
+ * scenario world, R rounds watched from the outside, one progress line per
+ * round and a summary. Sized for hundreds of agents on two cores: the
+ * connection monitor is off (its pings queue behind CPU-bound work and cut
+ * healthy links), agents start in batches behind a few seeds, and all of
+ * them read one in-memory copy of the world.
+ */
+import type { Agent } from '../../agent/agent.ts'
+import { planDeadlineMs, roundAt, roundStartMs } from '../../lib/rounds.ts'
+import type { ScenarioKind } from '../../lib/scenario.ts'
+import { startCluster, type SimCluster, type SimTransport } from './cluster.ts'
+import { ClusterObserver } from './observe.ts'
+import { ResourceMeter, type ResourceUse } from './resources.ts'
+import { worldFromScenario } from './scenario-world.ts'
+import { fixed, mean, percentile, seconds } from './stats.ts'
+
+export const DEFAULT_SIM_ROUNDS = 5
+export const DEFAULT_VMS_PER_AGENT = 4
+/** The round period grows with the cluster: every agent handles every agent's digest each round. */
+export const DEFAULT_PERIOD_MS_PER_AGENT = 100
+export const MIN_DEFAULT_PERIOD_MS = 5_000
+export const DEFAULT_SIM_TRANSPORT: SimTransport = 'memory'
+/** Agents started at once after the seeds. */
+export const DEFAULT_START_BATCH = 10
+export const DEFAULT_SEEDS = 4
+export const DEFAULT_READY_TIMEOUT_MS = 180_000
+const POLL_MS = 100
+
+export function defaultPeriodMs (agents: number): number {
+  return Math.max(MIN_DEFAULT_PERIOD_MS, agents * DEFAULT_PERIOD_MS_PER_AGENT)
+}
+
+export interface SimRunOptions {
+  agents: number
+  rounds?: number
+  periodMs?: number
+  vms?: number
+  transport?: SimTransport
+  dcs?: number
+  seed?: number
+  kind?: ScenarioKind
+  planner?: Record<string, unknown>
+  batchSize?: number
+  seeds?: number
+  readyTimeoutMs?: number
+  /** Where progress lines go; default stdout. */
+  out?: (line: string) => void
+}
+
+export interface RoundSummary {
+  round: number
+  planner?: string
+  rank?: number
+  costBefore?: number
+  costAfter?: number
+  moves?: number
+  acceptedBy: number
+  /** Every agent accepted the same planner's same moves. */
+  agreed: boolean
+  /** Round start to the plan accepted by the last agent; undefined unless all accepted. */
+  roundMs?: number
+  msgsOutPerAgent: number
+  msgsInPerAgent: number
+}
+
+export interface SimRunResult {
+  agents: number
+  vms: number
+  transport: SimTransport
+  periodMs: number
+  /** First agent starting to the last one up. */
+  startMs: number
+  /** First agent starting to every agent seeing every member live; undefined on timeout. */
+  readyMs?: number
+  rounds: RoundSummary[]
+  use: ResourceUse
+}
+
+export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
+  const out = opts.out ?? ((line: string) => { process.stdout.write(line + '\n') })
+  const n = opts.agents
+  const rounds = opts.rounds ?? DEFAULT_SIM_ROUNDS
+  const periodMs = opts.periodMs ?? defaultPeriodMs(n)
+  const vms = opts.vms ?? n * DEFAULT_VMS_PER_AGENT
+  const transport = opts.transport ?? DEFAULT_SIM_TRANSPORT
+  const world = worldFromScenario({ agents: n, vms, ...(opts.dcs !== undefined ? { dcs: opts.dcs } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.kind !== undefined ? { kind: opts.kind } : {}) })
+  const meter = new ResourceMeter()
+  const t0 = Date.now()
+  const step = Math.max(1, Math.round(n / 10))
+  out(`starting ${n} agents (${transport}, ${vms} VMs, ${world.topology.dcs.length} DCs, round ${periodMs} ms)`)
+  let cluster: SimCluster | undefined
+  let observer: ClusterObserver | undefined
+  try {
+    cluster = await startCluster({
+      ...world,
+      cluster: 'sim',
+      transport,
+      roundPeriodMs: periodMs,
+      ...(opts.planner !== undefined ? { planner: opts.planner } : {}),
+      connectionMonitor: false,
+      sharedWorld: true,
+      seeds: opts.seeds ?? DEFAULT_SEEDS,
+      batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
+      onStarted: (_agent, started, total) => {
+        if (started % step === 0 || started === total) out(`  ${started}/${total} agents up after ${seconds(Date.now() - t0, 1)} s, RSS ${(process.memoryUsage.rss() / 2 ** 30).toFixed(2)} GiB`)
+      }
+    })
+    const startMs = Date.now() - t0
+    const agents = [...cluster.agents.values()]
+    const timing = agents[0]!.timing
+    observer = new ClusterObserver(timing)
+    observer.watch(agents)
+
+    const readyMs = await waitReady(agents, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS) ? Date.now() - t0 : undefined
+    out(readyMs !== undefined ? `ready: every agent sees ${n} live members after ${seconds(readyMs, 1)} s` : `not ready after ${seconds(opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, 0)} s: going on anyway`)
+
+    const first = roundAt(Date.now(), timing) + 1
+    const summaries: RoundSummary[] = []
+    for (let r = first; r < first + rounds; r++) {
+      // A round is told once it is over and its plan is in everywhere, or can no longer come.
+      for (;;) {
+        const now = Date.now()
+        const all = observer.tally(r).accepted.size >= n
+        if (now >= roundStartMs(r + 1, timing) && (all || now >= planDeadlineMs(r + 1, 0, timing))) break
+        await sleep(POLL_MS)
+      }
+      const s = summarize(r, agents, observer, roundStartMs(r, timing))
+      summaries.push(s)
+      out(progressLine(s, n))
+    }
+    return { agents: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), rounds: summaries, use: meter.read() }
+  } finally {
+    observer?.close()
+    await cluster?.close()
+    meter.stop()
+  }
+}
+
+async function waitReady (agents: Agent[], timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) {
+    const now = Date.now()
+    if (agents.every(a => a.view.live(now).length === agents.length)) return true
+    await sleep(POLL_MS * 5)
+  }
+  return false
+}
+
+function summarize (round: number, agents: Agent[], observer: ClusterObserver, startMs: number): RoundSummary {
+  const tally = observer.tally(round)
+  const records = agents.map(a => a.rounds.get(round))
+  const first = records.find(r => r?.planner !== undefined)
+  const key = (r: typeof first): string => JSON.stringify([r?.planner, r?.plan?.moves])
+  const agreed = first !== undefined && records.every(r => key(r) === key(first))
+  const all = tally.accepted.size >= agents.length
+  return {
+    round,
+    ...(first?.planner !== undefined ? { planner: first.planner } : {}),
+    ...(first?.rank !== undefined ? { rank: first.rank } : {}),
+    ...(first?.plan !== undefined ? { costBefore: first.plan.initialCost, costAfter: first.plan.finalCost, moves: first.plan.moves.length } : {}),
+    acceptedBy: tally.accepted.size,
+    agreed,
+    ...(all ? { roundMs: Math.max(...tally.accepted.values()) - startMs } : {}),
+    msgsOutPerAgent: tally.published / agents.length,
+    msgsInPerAgent: tally.received / agents.length
+  }
+}
+
+export function progressLine (s: RoundSummary, n: number): string {
+  const plan = s.planner === undefined
+    ? 'no plan'
+    : `planner ${s.planner} (rank ${s.rank ?? '?'})  cost ${fixed(s.costBefore ?? NaN, 4)} -> ${fixed(s.costAfter ?? NaN, 4)}  moves ${s.moves ?? 0}`
+  return `round ${s.round}  ${plan}  accepted ${s.acceptedBy}/${n}${s.roundMs !== undefined ? ` at +${seconds(s.roundMs)} s` : ''}${s.agreed ? '' : '  DISAGREE'}  msgs/agent out ${fixed(s.msgsOutPerAgent)} in ${fixed(s.msgsInPerAgent)}`
+}
+
+/** Round time percentiles over the rounds every agent accepted. */
+export function roundTimes (r: SimRunResult): { p50: number, p99: number, complete: number } {
+  const times = r.rounds.flatMap(s => s.roundMs !== undefined ? [s.roundMs] : [])
+  return { p50: percentile(times, 50), p99: percentile(times, 99), complete: times.length }
+}
+
+export function messagesPerAgentRound (r: SimRunResult): { out: number, in: number } {
+  return { out: mean(r.rounds.map(s => s.msgsOutPerAgent)), in: mean(r.rounds.map(s => s.msgsInPerAgent)) }
+}
+
+function sleep (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
