@@ -15,6 +15,9 @@
  *    even when it raises the cost, each VM at most once, then keep only the
  *    best prefix. This walks a tightly-talking group across one VM at a
  *    time, which no single improving move can do.
+ * 4. Whole groups: applications found from the traffic (lib/communities.ts)
+ *    are moved to another DC, or exchanged with a group there, as one step;
+ *    this chooses which DC each application lives in, together.
  *
  * Limits hold throughout: pinned VMs stay, a VM moves at most once per plan,
  * moves per plan and per host are capped, every move (or chain, or kept
@@ -27,9 +30,10 @@ import { compile, type Instance } from '../instance.ts'
 import type { Plan, Snapshot, StopReason } from '../model.ts'
 import { Placement } from '../placement.ts'
 import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from './config.ts'
+import { communities, groupMembers } from '../communities.ts'
 import { Random } from '../random.ts'
 import { MoveRecorder } from './recorder.ts'
-import { sequenceMoves } from './sequence.ts'
+import { carryOut } from './sequence.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Full-DC targets tried per VM for an ejection chain. */
@@ -52,6 +56,14 @@ export const ILS_WORK = 20000
 export const ILS_MAX_VMS = 2000
 export const ILS_MAX_ROUNDS = 150
 export const ILS_SEED = 0x5eed
+/** Passes of whole-group moves and exchanges (see regroup()). */
+export const REGROUP_PASSES = 4
+/** Group exchanges are tried on instances up to this many VMs (they cost groups^2). */
+export const EXCHANGE_MAX_VMS = 5000
+/** Exchange partners tried per group and target DC. */
+export const EXCHANGE_PARTNERS = 6
+/** Searches per plan: each holds in place the VMs the last one could not move one at a time. */
+export const SEQUENCE_ATTEMPTS = 3
 
 const EPS = 1e-12
 
@@ -62,19 +74,33 @@ interface Action { gain: number, steps: Step[] }
 export function planLookahead (input: Snapshot | Instance, config: PlannerConfig = {}): Plan {
   const inst = 'vmIds' in input ? input : compile(input)
   const model = new CostModel(inst, config)
-  // 1. Search over placements, then sequence the migrations.
-  const search = new LookaheadSearch(inst, model, config, inst.vmHost, false)
-  search.stopped = search.run()
-  const { steps, dropped } = sequenceMoves(inst, inst.vmHost, search.state.hostOf, search.firstMoved())
-  if (dropped.length === 0) return replay(model, steps, search.stopped)
-  // 2. Repair: what sequencing had to drop (swaps between full hosts) is
-  // searched again from the sequenced placement, now moving only VMs that
-  // have not moved, one at a time: whatever it finds can run as listed.
-  const start = Int32Array.from(inst.vmHost)
-  for (const step of steps) start[step.vm] = step.host
-  const repair = new LookaheadSearch(inst, model, config, start, true)
-  const stopped = repair.run()
-  return replay(model, [...steps, ...repair.trailSteps()], stopped)
+  // 1. Search over placements, then carry the result out one move at a
+  // time. Moves that cannot run that way (swaps between full hosts) are
+  // dropped; the search runs again with those VMs held in place, so it can
+  // find an equally good placement that can be carried out.
+  let held = new Uint8Array(inst.nVm)
+  let best: Plan | undefined
+  for (let attempt = 0; attempt < SEQUENCE_ATTEMPTS; attempt++) {
+    const search = new LookaheadSearch(inst, model, config, inst.vmHost, false, held)
+    const stopped = search.run()
+    const carried = new Placement(model)
+    const { steps, dropped } = carryOut(carried, search.state.hostOf, search.firstMoved())
+    let plan: Plan
+    if (dropped.length === 0) {
+      plan = replay(model, steps, stopped)
+    } else {
+      // 2. Repair: from the placement carried out, move only VMs that have
+      // not moved, one at a time: whatever it finds can run as listed.
+      const repair = new LookaheadSearch(inst, model, config, carried.hostOf, true, new Uint8Array(inst.nVm))
+      const repaired = repair.run()
+      plan = replay(model, [...steps, ...repair.trailSteps()], repaired)
+    }
+    if (best === undefined || plan.finalCost < best.finalCost - EPS) best = plan
+    if (dropped.length === 0) break
+    held = Uint8Array.from(held)
+    for (const v of dropped) held[v] = 1
+  }
+  return best!
 }
 
 /** Replays steps on a fresh placement: the plan's costs are those of carrying it out in order. */
@@ -106,15 +132,20 @@ class LookaheadSearch {
   private readonly actionGains: Float64Array
   private readonly stamps: Int32Array
   private stampClock = 0
+  private groups: number[][] | undefined
   /** Per DC, its hosts by free memory (lazy: stale entries are skipped). */
   private readonly roomy: MaxHeap[]
 
   /** When set, a VM that has left its starting host may not move again. */
   private readonly lockMoved: boolean
 
-  constructor (inst: Instance, model: CostModel, config: PlannerConfig, start: Int32Array, lockMoved: boolean) {
+  /** VMs this search must leave where they are (besides pinned ones). */
+  private readonly held: Uint8Array
+
+  constructor (inst: Instance, model: CostModel, config: PlannerConfig, start: Int32Array, lockMoved: boolean, held: Uint8Array) {
     this.inst = inst
     this.lockMoved = lockMoved
+    this.held = held
     this.state = new Placement(model, start)
     this.maxMoves = config.maxMoves ?? DEFAULT_MAX_MOVES
     this.maxPerHost = config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST
@@ -137,6 +168,9 @@ class LookaheadSearch {
   run (): StopReason {
     if (this.inst.totalBps === 0) return 'no-traffic'
     this.descend()
+    // Group steps move many VMs at once, in no feasible order of their own:
+    // only the first search, whose result is sequenced, takes them.
+    if (!this.lockMoved) for (let i = 0; i < REGROUP_PASSES && this.regroup(); i++) this.descend()
     this.perturb()
     if (this.displaced >= this.maxMoves) return 'move-limit'
     return this.blocked ? 'no-capacity' : 'converged'
@@ -148,6 +182,98 @@ class LookaheadSearch {
       this.greedy()
       if (pass === REFINE_PASSES || !this.refine()) break
     }
+  }
+
+  /**
+   * Moves `moves` (VM -> DC) as one step: hosts are chosen first-fit
+   * decreasing over the room each target host will have once the movers
+   * have left, so a set that only fits together (an exchange between full
+   * DCs) is placed too. False, with nothing changed, when it does not fit or
+   * breaks a move limit.
+   */
+  private relocate (moves: Array<[number, number]>): boolean {
+    const { hostMemory, hostVcpus, vmMemory, vmVcpus, dcHosts } = this.inst
+    const s = this.state
+    const movers = moves.filter(([vm, dc]) => s.dcOf(vm) !== dc && this.movable(vm))
+    if (movers.length === 0) return false
+    const freeMem = new Map<number, number>(); const freeCpu = new Map<number, number>()
+    const free = (h: number): void => {
+      if (!freeMem.has(h)) { freeMem.set(h, hostMemory[h]! - s.memUsed[h]!); freeCpu.set(h, hostVcpus[h]! - s.cpuUsed[h]!) }
+    }
+    for (const [vm] of movers) {
+      const h = s.hostOf[vm]!
+      free(h)
+      freeMem.set(h, freeMem.get(h)! + vmMemory[vm]!); freeCpu.set(h, freeCpu.get(h)! + vmVcpus[vm]!)
+    }
+    const order = [...movers].sort((a, b) => vmMemory[b[0]]! - vmMemory[a[0]]! || a[0] - b[0])
+    const placed: Array<[number, number]> = []
+    for (const [vm, dc] of order) {
+      let best = -1; let bestFree = -Infinity
+      for (const h of dcHosts[dc]!) {
+        free(h)
+        const m = freeMem.get(h)!; const c = freeCpu.get(h)!
+        if (m >= vmMemory[vm]! && c >= vmVcpus[vm]! && m > bestFree) { best = h; bestFree = m }
+      }
+      if (best < 0) return false
+      freeMem.set(best, freeMem.get(best)! - vmMemory[vm]!); freeCpu.set(best, freeCpu.get(best)! - vmVcpus[vm]!)
+      placed.push([vm, best])
+    }
+    const mark = this.trail.length
+    for (const [vm, host] of placed) this.move(vm, host)
+    if (this.displaced > this.maxMoves || (this.maxPerHost < Infinity && this.touches.some(t => t > this.maxPerHost))) {
+      this.undoTo(mark)
+      return false
+    }
+    return true
+  }
+
+  /** The DC holding most of `members`' memory (ties: lower index). */
+  private homeOf (members: number[]): number {
+    const mem = new Float64Array(this.inst.nDc)
+    for (const v of members) mem[this.state.dcOf(v)]! += this.inst.vmMemory[v]!
+    let best = 0
+    for (let d = 1; d < mem.length; d++) if (mem[d]! > mem[best]!) best = d
+    return best
+  }
+
+  /**
+   * Whole-group steps: each group tries every DC, alone or in exchange with
+   * a group living there; the best step that lowers the cost (by minGain per
+   * VM moved) is kept. True if any was.
+   */
+  private regroup (): boolean {
+    const groups = this.groups ??= groupMembers(communities(this.inst))
+    if (groups.length === 0) return false
+    const exchanges = this.inst.nVm <= EXCHANGE_MAX_VMS
+    let improved = false
+    for (const g of groups) {
+      const home = this.homeOf(g)
+      const homes = exchanges ? groups.map(h => this.homeOf(h)) : []
+      let best: { gain: number, moves: Array<[number, number]> } | undefined
+      const consider = (moves: Array<[number, number]>): void => {
+        const mark = this.trail.length
+        const before = this.state.cost
+        if (!this.relocate(moves)) return
+        const gain = before - this.state.cost
+        const moved = this.trail.length - mark
+        this.undoTo(mark)
+        if (gain > this.minGain * moved + EPS && (best === undefined || gain > best.gain + EPS)) best = { gain, moves }
+      }
+      for (let dc = 0; dc < this.inst.nDc; dc++) {
+        const toDc = g.map(v => [v, dc] as [number, number])
+        consider(toDc)
+        if (!exchanges || dc === home) continue
+        const size = g.reduce((s, v) => s + this.inst.vmMemory[v]!, 0)
+        const partners = groups
+          .map((h, i) => ({ h, i }))
+          .filter(({ h, i }) => h !== g && homes[i] === dc)
+          .sort((a, b) => Math.abs(a.h.reduce((s, v) => s + this.inst.vmMemory[v]!, 0) - size) - Math.abs(b.h.reduce((s, v) => s + this.inst.vmMemory[v]!, 0) - size) || a.i - b.i)
+          .slice(0, EXCHANGE_PARTNERS)
+        for (const { h } of partners) consider([...toDc, ...h.map(v => [v, home] as [number, number])])
+      }
+      if (best !== undefined && this.relocate((best as { moves: Array<[number, number]> }).moves)) improved = true
+    }
+    return improved
   }
 
   /** Iterated local search: random kicks, descend, keep what is better. */
@@ -179,7 +305,7 @@ class LookaheadSearch {
   }
 
   private movable (vm: number): boolean {
-    return this.inst.vmPinned[vm] === 0 && (!this.lockMoved || this.state.hostOf[vm] === this.inst.vmHost[vm])
+    return this.inst.vmPinned[vm] === 0 && this.held[vm] === 0 && (!this.lockMoved || this.state.hostOf[vm] === this.inst.vmHost[vm])
   }
 
   /** The moves this search made, in order (undone ones excluded). */

@@ -10,6 +10,7 @@
  * to stop twice, which the one-move-per-round invariant forbids.
  */
 import type { Instance } from '../instance.ts'
+import type { Placement } from '../placement.ts'
 
 export interface Step {
   vm: number
@@ -59,4 +60,34 @@ function sibling (inst: Instance, v: number, origin: number, target: number, fit
     if (h !== origin && h !== target && fits(v, h) && (best < 0 || h < best)) best = h
   }
   return best
+}
+
+/**
+ * sequenceMoves on a live placement: steps are applied to `state` as they
+ * go, so its cost is the cost of carrying the plan out.
+ */
+export function carryOut (state: Placement, to: Int32Array, priority: number[]): Sequenced {
+  const inst = state.inst
+  const from = Int32Array.from(state.hostOf)
+  let pending = priority.filter(v => from[v] !== to[v])
+  const steps: Step[] = []
+  const place = (v: number, h: number): void => { state.apply(v, h); steps.push({ vm: v, host: h }) }
+  while (pending.length > 0) {
+    let progressed = false
+    const waiting: number[] = []
+    for (const v of pending) {
+      if (state.fits(v, to[v]!)) { place(v, to[v]!); progressed = true } else waiting.push(v)
+    }
+    pending = waiting
+    if (progressed) continue
+    const i = pending.findIndex(v => sibling(inst, v, from[v]!, to[v]!, (x, h) => state.fits(x, h)) >= 0)
+    if (i >= 0) {
+      const vm = pending[i]!
+      place(vm, sibling(inst, vm, from[vm]!, to[vm]!, (x, h) => state.fits(x, h)))
+      pending.splice(i, 1)
+      continue
+    }
+    break
+  }
+  return { steps, dropped: pending }
 }
