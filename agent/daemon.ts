@@ -7,8 +7,11 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseTopology, type Topology } from '../lib/topology.ts'
 import { Agent } from './agent.ts'
+import { ApiServer } from './api/server.ts'
 import type { AgentConfig } from './config.ts'
+import { LabHypervisor } from './drivers/lab/driver.ts'
 import { NftablesCollector } from './drivers/nftables/collector.ts'
+import { QemuDriver } from './drivers/qemu/driver.ts'
 import { SimCollector } from './drivers/sim/collector.ts'
 import { SimHypervisor } from './drivers/sim/hypervisor.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
@@ -31,7 +34,9 @@ export async function loadTopology (path: string): Promise<LoadedTopology> {
 export function makeHypervisor (config: AgentConfig): HypervisorDriver {
   const h = config.hypervisor
   if (h.kind === 'sim') return new SimHypervisor({ world: h.world, host: config.host, address: config.address, bandwidthBps: h.bandwidthBps, timeScale: h.timeScale })
-  throw new Error(`hypervisor driver ${h.kind} is not available in this build yet`)
+  if (h.kind === 'lab') return new LabHypervisor({ dir: h.dir, host: config.host, address: config.address })
+  if (h.kind === 'qemu') return new QemuDriver({ dir: h.dir, address: config.address })
+  throw new Error(`hypervisor driver ${(h as { kind: string }).kind} is not available in this build yet`)
 }
 
 export function makeCollector (config: AgentConfig): TrafficCollector {
@@ -86,4 +91,34 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     throw err
   }
   return agent
+}
+
+/** The agent as `heliotrope agent` runs it: with its local API, unless the config turns that off. */
+export interface Daemon {
+  agent: Agent
+  api?: ApiServer
+  /** Stops the agent (gracefully), then the API, so a watcher sees the leave. */
+  stop (): Promise<void>
+}
+
+export async function startDaemon (config: AgentConfig, opts: StartOptions): Promise<Daemon> {
+  const agent = await startAgent(config, opts)
+  if (!config.api.enabled) return { agent, stop: async () => agent.stop() }
+  // The same file startAgent read: the API reports link loads on the topology the agent plans with.
+  const { topology } = await loadTopology(config.topologyFile)
+  const api = new ApiServer({ agent, topology, log: opts.log.child('api'), ...(opts.clock !== undefined ? { clock: opts.clock } : {}) }, { listen: config.api.listen, port: config.api.port })
+  try {
+    await api.start()
+  } catch (err) {
+    await agent.stop().catch(() => undefined)
+    throw err
+  }
+  return {
+    agent,
+    api,
+    async stop () {
+      await agent.stop()
+      await api.stop()
+    }
+  }
 }

@@ -8,6 +8,9 @@
 import { Checker, type Json } from '../lib/check.ts'
 import type { MigrationTarget, VmInfo } from './drivers/types.ts'
 
+const MAX_ARGS = 256
+const MAX_ARG_CHARS = 4096
+
 export type MigrateRequest =
   | { op: 'reserve', round: number, vm: VmInfo }
   | { op: 'commit' | 'cancel', round: number, vmId: string }
@@ -28,13 +31,18 @@ export function readMigrateRequest (v: Json): MigrateRequest | string {
     c.onlyKeys('', o, ['op', 'round', 'vm'])
     const vm = c.object('vm', o.vm)
     if (vm !== undefined) {
-      c.onlyKeys('vm', vm, ['id', 'status', 'memoryMiB', 'vcpus', 'addresses'])
+      c.onlyKeys('vm', vm, ['id', 'status', 'memoryMiB', 'vcpus', 'addresses', 'args'])
       c.string('vm.id', vm.id, { max: 128 })
       c.number('vm.memoryMiB', vm.memoryMiB, { min: 0 })
       c.number('vm.vcpus', vm.vcpus, { min: 0, integer: true })
       const addrs = c.array('vm.addresses', vm.addresses) ?? []
       if (addrs.length > 16) c.fail('vm.addresses', 'at most 16 addresses', addrs)
       addrs.forEach((a, i) => c.string(`vm.addresses[${i}]`, a, { max: 64 }))
+      if (vm.args !== undefined) {
+        const args = c.array('vm.args', vm.args) ?? []
+        if (args.length > MAX_ARGS) c.fail('vm.args', `at most ${MAX_ARGS} arguments`, args)
+        args.forEach((a, i) => c.string(`vm.args[${i}]`, a, { nonEmpty: false, max: MAX_ARG_CHARS }))
+      }
     }
     const first = c.issues[0]
     if (first !== undefined) return `${first.path}: expected ${first.expected}, found ${first.found}`

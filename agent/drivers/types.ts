@@ -39,6 +39,12 @@ export interface VmInfo {
   memoryMiB: number
   vcpus: number
   addresses: string[]
+  /**
+   * Hypervisor-specific arguments the target needs to start an identical
+   * receiving VM (QEMU's hardware arguments). Only the VM's own host sends
+   * them, for a move of the accepted plan; drivers refuse arguments they own.
+   */
+  args?: string[]
 }
 
 /** Where a migration goes: the target host's agent prepares it (reservation step). */
