@@ -1,0 +1,108 @@
+/**
+ * Everything that reads untrusted input, as fuzz targets. Each target takes
+ * bytes, returns 'ok' or the reason it rejected them, and must never throw
+ * anything but its own error type (a throw of another kind is a crash).
+ */
+import { ValidationError } from '../../lib/errors.ts'
+import { parseSnapshot } from '../../lib/snapshot.ts'
+import { parseTopology } from '../../lib/topology.ts'
+import { decodeEnvelope, encodeEnvelope, WireError } from '../../lib/wire/codec.ts'
+import type { Envelope } from '../../lib/wire/messages.ts'
+import { parseConfig } from '../../agent/config.ts'
+import { readMigrateRequest } from '../../agent/migrate-protocol.ts'
+import { decode, encode } from 'cborg'
+
+export interface FuzzTarget {
+  name: string
+  /** Valid inputs to mutate. */
+  seeds: Uint8Array[]
+  /** The seeds as values, and how values become bytes, for structure-aware mutation. */
+  values: unknown[]
+  serialize (value: unknown): Uint8Array
+  /** Returns 'ok' or a rejection reason; throws only on a crash. */
+  run (input: Uint8Array): string
+}
+
+const text = new TextDecoder()
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/** JSON inputs: a parse error is a rejection; a ValidationError is one by its first issue's path. */
+function jsonTarget (name: string, seeds: unknown[], parse: (v: unknown) => unknown): FuzzTarget {
+  return {
+    name,
+    seeds: seeds.map(s => bytes(JSON.stringify(s))),
+    values: seeds,
+    serialize: v => bytes(JSON.stringify(v) ?? 'null'),
+    run (input) {
+      let value: unknown
+      try { value = JSON.parse(text.decode(input)) } catch { return 'not-json' }
+      try {
+        parse(value)
+        return 'ok'
+      } catch (err) {
+        if (err instanceof ValidationError) return `invalid:${err.issues[0]?.path.replace(/\[\d+\]/g, '[]') ?? '?'}`
+        throw err
+      }
+    }
+  }
+}
+
+const snapshotSeed = {
+  version: 1,
+  dcs: [{ id: 'A' }, { id: 'B' }],
+  links: [{ from: 'A', to: 'B', capacityBps: 1e9, latencyMs: 20, pricePerGB: 0.01 }, { from: 'B', to: 'A', capacityBps: 1e9 }],
+  hosts: [{ id: 'a1', dc: 'A', memoryMiB: 4096, vcpus: 4 }, { id: 'b1', dc: 'B', memoryMiB: 4096, vcpus: 4 }],
+  vms: [{ id: 'v1', host: 'a1', addresses: ['fd00::1'], memoryMiB: 512, vcpus: 1, pinned: false, group: 'g' }, { id: 'v2', host: 'b1', addresses: ['fd00::2'], memoryMiB: 512, vcpus: 1 }],
+  prefixes: [{ id: 'web', prefix: '2001:db8::/48', dc: 'A' }],
+  flows: [{ src: 'v1', dst: 'v2', bps: 1e6 }, { src: 'web', dst: 'v2', bps: 5e5 }]
+}
+
+const configSeed = {
+  cluster: 'prod', host: 'h1', dc: 'A', stateDir: '/var/lib/heliotrope', listen: ['/ip6/::/tcp/4001'], bootstrap: [], pskFile: '/etc/heliotrope/psk',
+  members: [{ host: 'h1', peerId: '12D3KooWexample' }], topologyFile: '/etc/heliotrope/topology.json', address: 'fd00::1',
+  capacity: { memoryMiB: 65536, vcpus: 32 }, roundPeriodMs: 30000, planner: { name: 'lookahead', maxMoves: 5, weights: { latency: 0.1 } },
+  collector: { kind: 'nftables', hooks: ['bridge'], platformPrefixes: ['fd00::/8'] }, hypervisor: { kind: 'qemu', dir: '/run/heliotrope/qemu' }
+}
+
+const envelopes: Envelope[] = [
+  { v: 1, topic: 'host', host: 'h1', round: 3, seq: 9, body: { dc: 'A', memoryMiB: 4096, vcpus: 4, address: 'fd00::1', topology: 'ab', leaving: false, vms: [{ id: 'v1', addresses: ['fd00::10'], memoryMiB: 512, vcpus: 1, pinned: false, migrating: false }] } },
+  { v: 1, topic: 'traffic', host: 'h1', round: 3, seq: 10, body: { windowMs: 1000, vms: [{ vm: 'v1', peers: [{ peer: 'v2', out: 10, in: 0 }], restOut: 1 }] } },
+  { v: 1, topic: 'plan', host: 'h1', round: 3, seq: 11, body: { rank: 0, planner: 'h1', inputs: { h1: 9 }, initialCost: 1, finalCost: 0.5, moves: [{ vm: 'v1', from: 'h1', to: 'h2', cost: 0.5 }] } },
+  { v: 1, topic: 'event', host: 'h1', round: 3, seq: 12, body: { kind: 'migration-done', vm: 'v1', from: 'h1', to: 'h2', totalMs: 10, downtimeMs: 1, bytes: 100 } }
+]
+
+const migrateSeeds = [
+  { op: 'reserve', round: 4, vm: { id: 'v1', status: 'running', memoryMiB: 512, vcpus: 1, addresses: ['fd00::1'], args: ['-m', '512'] } },
+  { op: 'commit', round: 4, vmId: 'v1' }
+]
+
+export const TARGETS: FuzzTarget[] = [
+  jsonTarget('snapshot', [snapshotSeed], parseSnapshot),
+  jsonTarget('topology', [{ dcs: snapshotSeed.dcs, links: snapshotSeed.links, prefixes: snapshotSeed.prefixes }], parseTopology),
+  jsonTarget('config', [configSeed, { ...configSeed, collector: { kind: 'sim', world: '/tmp/w' }, hypervisor: { kind: 'sim', world: '/tmp/w' } }], parseConfig),
+  {
+    name: 'gossip',
+    seeds: envelopes.map(encodeEnvelope),
+    values: envelopes,
+    serialize: v => encode(v),
+    run (input) {
+      try { decodeEnvelope(input); return 'ok' } catch (err) {
+        if (err instanceof WireError) return `${err.reason}:${err.message.split(':')[0]}`
+        throw err
+      }
+    }
+  },
+  {
+    name: 'migrate-request',
+    seeds: migrateSeeds.map(v => encode(v)),
+    values: migrateSeeds,
+    serialize: v => encode(v),
+    run (input) {
+      let value: unknown
+      // The request helper decodes strictly before the handler sees a body.
+      try { value = decode(input, { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false }) } catch { return 'not-cbor' }
+      const r = readMigrateRequest(value)
+      return typeof r === 'string' ? `invalid:${r.split(':')[0]}` : 'ok'
+    }
+  }
+]
