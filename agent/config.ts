@@ -24,6 +24,8 @@ export interface Member { host: string, peerId: string }
 export type CollectorConfig =
   | { kind: 'sim', world: string }
   | { kind: 'nftables', hooks: Array<'bridge' | 'inet'>, platformPrefixes: string[], table?: string, netns?: string }
+  /** JSON flow lines from a file, a FIFO or standard input ("-") (agent/drivers/file/). */
+  | { kind: 'file', path: string }
 
 export type HypervisorConfig =
   | { kind: 'sim', world: string, bandwidthBps: number, timeScale: number }
@@ -133,10 +135,14 @@ export function parseConfig (input: Json): AgentConfig {
 
 function readCollector (c: Checker, v: Json): CollectorConfig {
   const o = c.object('collector', v) ?? {}
-  const kind = c.oneOf('collector.kind', o.kind, ['sim', 'nftables'] as const)
+  const kind = c.oneOf('collector.kind', o.kind, ['sim', 'nftables', 'file'] as const)
   if (kind === 'sim') {
     c.onlyKeys('collector', o, ['kind', 'world'])
     return { kind, world: c.string('collector.world', o.world) ?? '' }
+  }
+  if (kind === 'file') {
+    c.onlyKeys('collector', o, ['kind', 'path'])
+    return { kind, path: c.string('collector.path', o.path) ?? '' }
   }
   c.onlyKeys('collector', o, ['kind', 'hooks', 'platformPrefixes', 'table', 'netns'])
   const hooks = o.hooks === undefined ? ['bridge' as const] : (c.array('collector.hooks', o.hooks) ?? []).map((h, i) => c.oneOf(`collector.hooks[${i}]`, h, ['bridge', 'inet'] as const) ?? 'bridge')

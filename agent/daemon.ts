@@ -9,6 +9,7 @@ import { parseTopology, type Topology } from '../lib/topology.ts'
 import { Agent } from './agent.ts'
 import { ApiServer } from './api/server.ts'
 import type { AgentConfig } from './config.ts'
+import { FileCollector } from './drivers/file/collector.ts'
 import { LabHypervisor } from './drivers/lab/driver.ts'
 import { NftablesCollector } from './drivers/nftables/collector.ts'
 import { QemuDriver } from './drivers/qemu/driver.ts'
@@ -42,6 +43,7 @@ export function makeHypervisor (config: AgentConfig): HypervisorDriver {
 export function makeCollector (config: AgentConfig): TrafficCollector {
   const c = config.collector
   if (c.kind === 'sim') return new SimCollector({ world: c.world, host: config.host })
+  if (c.kind === 'file') return new FileCollector({ path: c.path })
   return new NftablesCollector({
     hooks: c.hooks,
     platformPrefixes: c.platformPrefixes,
