@@ -30,6 +30,8 @@ export type CollectorConfig =
 export type HypervisorConfig =
   | { kind: 'sim', world: string, bandwidthBps: number, timeScale: number }
   | { kind: 'qemu', dir: string }
+  /** The lab's VMs (network namespaces); `dir` is the lab's state directory. */
+  | { kind: 'lab', dir: string }
 
 export interface AgentConfig {
   cluster: string
@@ -159,8 +161,8 @@ function readCollector (c: Checker, v: Json): CollectorConfig {
 
 function readHypervisor (c: Checker, v: Json): HypervisorConfig {
   const o = c.object('hypervisor', v) ?? {}
-  const kind = c.oneOf('hypervisor.kind', o.kind, ['sim', 'qemu'] as const)
-  if (kind === 'qemu') {
+  const kind = c.oneOf('hypervisor.kind', o.kind, ['sim', 'qemu', 'lab'] as const)
+  if (kind === 'qemu' || kind === 'lab') {
     c.onlyKeys('hypervisor', o, ['kind', 'dir'])
     return { kind, dir: c.string('hypervisor.dir', o.dir) ?? '' }
   }

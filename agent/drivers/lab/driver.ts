@@ -1,0 +1,217 @@
+/**
+ * The `lab` hypervisor: VMs are network namespaces attached to a host
+ * namespace's bridge by a veth pair (see lab/ and fabric.ts). Listing asks
+ * the kernel which VM vifs are in this host's namespace; migrating moves the
+ * vif into the target host's namespace (`ip link set DEV netns TARGET`), plugs
+ * it into the target's bridge, and points the router at the new host. The
+ * VM's namespace, address, processes and sockets never move, so its
+ * connections live on; only the path to it changes.
+ *
+ * Running inside a host's namespace: the agent runs under `ip netns exec`,
+ * which gives it a private mount namespace but leaves /run/netns visible, so
+ * `ip -n TARGET` and `ip link set ... netns TARGET` reach the other lab
+ * namespaces by name. start() checks that they are there and says so when
+ * they are not (e.g. an agent in a container with its own /run).
+ *
+ * Downtime is measured, not estimated: a probe process in the source host's
+ * namespace sends a UDP datagram to the VM's echo port every PROBE_INTERVAL_MS
+ * through the router, and the longest gap between echoes is the downtime.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { access } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationResult, type MigrationTarget, type VmInfo } from '../types.ts'
+import { tool, ip } from './exec.ts'
+import { attachVm, moveVif, removeShortcut } from './fabric.ts'
+import { LAB_ECHO_PORT, readLabState, readVmRecords, type LabHostState, type LabState, type LabVmRecord } from './state.ts'
+
+export const PROBE_INTERVAL_MS = 2
+/** How long the probe may take to see its first echo before we migrate without it. */
+export const PROBE_READY_TIMEOUT_MS = 3_000
+/** How long after the move we wait for echoes to come back before calling the VM unreachable. */
+export const PROBE_RESUME_TIMEOUT_MS = 5_000
+const URI_SCHEME = 'lab:'
+const PROBE_SCRIPT = fileURLToPath(new URL('./probe.ts', import.meta.url))
+const NETNS_DIR = '/run/netns'
+
+export interface LabHypervisorInit {
+  /** The lab's state directory (lab.json, vms/). */
+  dir: string
+  /** This host's id in lab.json. */
+  host: string
+  /** This host's address, given to sources in prepareIncoming. */
+  address: string
+}
+
+export class LabHypervisor implements HypervisorDriver {
+  readonly name = 'lab'
+  private readonly init: LabHypervisorInit
+  private state: LabState | undefined
+  private readonly inFlight = new Set<string>()
+  private stopping = false
+
+  constructor (init: LabHypervisorInit) {
+    this.init = init
+  }
+
+  async start (): Promise<void> {
+    const state = await readLabState(this.init.dir)
+    const me = state.hosts[this.init.host]
+    if (me === undefined) throw new HypervisorError(`host ${this.init.host} is not in the lab ${this.init.dir} (hosts: ${Object.keys(state.hosts).join(', ')})`)
+    for (const ns of [me.ns, state.routerNs]) {
+      try { await access(`${NETNS_DIR}/${ns}`) } catch {
+        throw new HypervisorError(`network namespace ${ns} is not visible at ${NETNS_DIR}/${ns}: the lab driver reaches the other hosts' namespaces by name; run the agent with \`ip netns exec\` on the lab's machine, which keeps ${NETNS_DIR} visible`)
+      }
+    }
+    tool('ip'); tool('bridge')
+    this.state = state
+    this.stopping = false
+  }
+
+  async stop (): Promise<void> {
+    // A move takes milliseconds and is never left half done; nothing to abort.
+    this.stopping = true
+  }
+
+  private get lab (): LabState {
+    if (this.state === undefined) throw new HypervisorError('lab driver used before start()')
+    return this.state
+  }
+
+  private get me (): LabHostState {
+    return this.lab.hosts[this.init.host]!
+  }
+
+  /** The VMs whose vif is in this host's namespace: the kernel is the truth. */
+  async list (): Promise<VmInfo[]> {
+    const [records, here] = await Promise.all([readVmRecords(this.init.dir), this.interfaces(this.me.ns)])
+    return records.filter(r => here.has(r.vif)).map(r => ({
+      id: r.id,
+      status: this.inFlight.has(r.id) ? 'migrating' : 'running',
+      memoryMiB: r.memoryMiB,
+      vcpus: r.vcpus,
+      addresses: r.addresses
+    }))
+  }
+
+  private async interfaces (ns: string): Promise<Set<string>> {
+    const out = JSON.parse(await ip(ns, '-j', 'link', 'show')) as Array<{ ifname: string }>
+    return new Set(out.map(l => l.ifname))
+  }
+
+  async prepareIncoming (_vm: VmInfo): Promise<MigrationTarget> {
+    if (this.stopping) throw new HypervisorError('stopping')
+    // Nothing to start: the VM keeps running in its own namespace. The target names itself by host id.
+    return { address: this.init.address, uri: `${URI_SCHEME}${this.init.host}` }
+  }
+
+  async cancelIncoming (_vmId: string): Promise<void> {}
+
+  async migrate (vmId: string, target: MigrationTarget, _opts: MigrateOptions): Promise<MigrationResult> {
+    const started = performance.now()
+    const lab = this.lab
+    const src = this.me
+    const toId = target.uri?.startsWith(URI_SCHEME) === true ? target.uri.slice(URI_SCHEME.length) : undefined
+    const dst = toId === undefined ? undefined : lab.hosts[toId]
+    if (dst === undefined) throw new HypervisorError(`not a lab target: ${JSON.stringify(target)}`)
+    if (toId === this.init.host) throw new HypervisorError(`${vmId} is already on ${toId}`)
+    if (this.stopping) return { ok: false, totalMs: 0, error: 'aborted: the agent is stopping' }
+    const rec = (await readVmRecords(this.init.dir)).find(r => r.id === vmId)
+    if (rec === undefined) throw new HypervisorError(`no lab VM ${vmId}`)
+    if (!(await this.interfaces(src.ns)).has(rec.vif)) throw new HypervisorError(`VM ${vmId} does not run on ${this.init.host}`)
+    if (this.inFlight.has(vmId)) throw new HypervisorError(`VM ${vmId} is already migrating`)
+    this.inFlight.add(vmId)
+    const probe = await Probe.start(src.ns, rec.addresses[0]!)
+    try {
+      try {
+        await moveVif(src, dst, rec)
+      } catch (err) {
+        return { ok: false, totalMs: performance.now() - started, error: `moving ${rec.vif} to ${dst.ns} failed: ${(err as Error).message}` }
+      }
+      try {
+        await Promise.all([attachVm(lab, dst, rec, src), removeShortcut(src, rec)])
+      } catch (err) {
+        // The vif is in the target's namespace but not wired: bring it home so the VM stays reachable.
+        const detail = (err as Error).message
+        await this.rollback(dst, src, rec)
+        return { ok: false, totalMs: performance.now() - started, error: `wiring ${vmId} at ${toId} failed, moved back: ${detail}` }
+      }
+      const outage = await probe.finish()
+      return {
+        ok: true,
+        totalMs: Math.round(performance.now() - started),
+        ...(outage !== undefined ? { downtimeMs: outage } : {}),
+        // Nothing is copied: the VM's memory stays where it is.
+        bytes: 0
+      }
+    } finally {
+      probe.kill()
+      this.inFlight.delete(vmId)
+    }
+  }
+
+  private async rollback (dst: LabHostState, src: LabHostState, rec: LabVmRecord): Promise<void> {
+    try {
+      await moveVif(dst, src, rec)
+      await attachVm(this.lab, src, rec, dst)
+      await removeShortcut(dst, rec).catch(() => undefined)
+    } catch { /* list() reports where the vif ended up; the agent reconciles from that */ }
+  }
+}
+
+/** The downtime probe process (probe.ts) and its line protocol. */
+class Probe {
+  private readonly lines: string[] = []
+  private readonly waiters: Array<() => void> = []
+  private constructor (private readonly child: ChildProcess | undefined) {
+    if (child === undefined) return
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.lines.push(line)
+      for (const w of this.waiters.splice(0)) w()
+    })
+    child.on('exit', () => { for (const w of this.waiters.splice(0)) w() })
+  }
+
+  static async start (ns: string, address: string): Promise<Probe> {
+    let child: ChildProcess | undefined
+    try {
+      child = spawn(tool('ip'), ['netns', 'exec', ns, process.execPath, '--disable-warning=ExperimentalWarning', PROBE_SCRIPT, address, String(LAB_ECHO_PORT), String(PROBE_INTERVAL_MS)], { stdio: ['pipe', 'pipe', 'ignore'] })
+      child.on('error', () => {})
+      child.stdin?.on('error', () => {})
+    } catch {
+      return new Probe(undefined)
+    }
+    const p = new Probe(child)
+    await p.waitFor(l => l === 'ready', PROBE_READY_TIMEOUT_MS)
+    return p
+  }
+
+  private async waitFor (match: (line: string) => boolean, ms: number): Promise<string | undefined> {
+    const end = performance.now() + ms
+    for (;;) {
+      const hit = this.lines.find(match)
+      if (hit !== undefined) return hit
+      if (this.child === undefined || this.child.exitCode !== null || performance.now() > end) return undefined
+      await new Promise<void>(resolve => {
+        const t = setTimeout(resolve, Math.max(1, end - performance.now()))
+        this.waiters.push(() => { clearTimeout(t); resolve() })
+      })
+    }
+  }
+
+  /** After the move: waits for echoes to resume, then returns the longest gap (ms), if measured. */
+  async finish (): Promise<number | undefined> {
+    if (this.child === undefined || !this.lines.includes('ready')) return undefined
+    this.child.stdin?.write('mark\n')
+    const resumed = await this.waitFor(l => l === 'resumed', PROBE_RESUME_TIMEOUT_MS)
+    this.child.stdin?.write('end\n')
+    const summary = await this.waitFor(l => l.startsWith('{'), 2_000)
+    if (resumed === undefined || summary === undefined) return undefined
+    return (JSON.parse(summary) as { maxGapMs: number }).maxGapMs
+  }
+
+  kill (): void {
+    if (this.child !== undefined && this.child.exitCode === null) this.child.kill('SIGKILL')
+  }
+}
