@@ -11,9 +11,7 @@
  * Everything decided here is decided by lib/ functions; this class does the
  * I/O and keeps the clocks.
  */
-import { compile } from '../lib/instance.ts'
 import type { Plan } from '../lib/model.ts'
-import { PLANNERS } from '../lib/planners/index.ts'
 import { defaultTiming, maxRanks, planDeadlineMs, roundAt, type RoundTiming } from '../lib/rounds.ts'
 import { parseSnapshot } from '../lib/snapshot.ts'
 import type { Topology } from '../lib/topology.ts'
@@ -22,6 +20,7 @@ import { ReplicatedView, type Verdict as ViewVerdict } from '../lib/view.ts'
 import { decodeEnvelope, encodeEnvelope, WireError } from '../lib/wire/codec.ts'
 import { type Bodies, type Envelope, type HostState, type PlannedMove, type Topic, TOPICS } from '../lib/wire/messages.ts'
 import type { AgentConfig } from './config.ts'
+import { Controls } from './controls/controls.ts'
 import type { HypervisorDriver, MigrationResult, TrafficCollector } from './drivers/types.ts'
 import { Election, type AcceptedPlan } from './election.ts'
 import { Executor } from './executor.ts'
@@ -80,6 +79,8 @@ export class Agent {
   readonly timing: RoundTiming
   readonly rounds = new Map<number, RoundRecord>()
   readonly counters = { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 } as Record<Topic, number>, plansMade: 0, migrationsOk: 0, migrationsFailed: 0 }
+  /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/controls/). */
+  readonly controls: Controls
   private readonly c: AgentComponents
   private readonly topology: Topology
   private readonly topologyHash: string
@@ -116,8 +117,9 @@ export class Agent {
     this.election = new Election({ cluster: this.config.cluster, timing: this.timing })
     this.reservations = new ReservationBook(components.hypervisor, {
       capacity: this.config.capacity,
-      leaving: () => this.leaving,
-      planned: (round, vmId, from) => this.election.accepted(round)?.plan.moves.some(m => m.vm === vmId && m.from === from && m.to === this.config.host) === true,
+      leaving: () => this.leaving || this.controls.refusesIncoming(),
+      planned: (round, vmId, from) => this.election.accepted(round)?.plan.moves.some(m => m.vm === vmId && m.from === from && m.to === this.config.host) === true ||
+        this.controls.approvedMove(round, vmId, from, this.config.host),
       now: this.now
     }, this.config.reservationTtlMs, components.log.child('reservations'))
     this.executor = new Executor({
@@ -130,6 +132,17 @@ export class Agent {
       started: async (move) => { this.migrating.add(move.vm); this.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: 'started', atMs: this.now() }); await this.publishEvent({ kind: 'migration-started', vm: move.vm, from: move.from, to: move.to }); await this.publishState() },
       finished: async (move, result) => this.onFinished(move, result)
     })
+    this.controls = new Controls({
+      host: this.config.host,
+      config: this.config,
+      view: this.view,
+      timing: this.timing,
+      log: components.log,
+      now: this.now,
+      publishEvent: async (body) => this.publishEvent(body),
+      publishState: async () => this.publishState(),
+      execute: (round, moves, untilMs) => { this.execute(round, moves, untilMs) }
+    })
   }
 
   get host (): string {
@@ -138,6 +151,11 @@ export class Agent {
 
   get peerId (): string {
     return this.c.node.peerId
+  }
+
+  /** observe, dry-run, approve or auto: what this agent may do (the API reports it). */
+  get mode (): string {
+    return this.controls.mode
   }
 
   /** Subscribes to what the agent does; returns the unsubscribe function. */
@@ -166,6 +184,8 @@ export class Agent {
     const { node, log } = this.c
     await this.c.hypervisor.start()
     await this.c.collector.start()
+    // Pins and drain come from disk before we first say who we are.
+    await this.controls.start()
     for (const topic of TOPICS) {
       const sub = subscribeTopic(node, node.topic(topic), {
         validate: (msg) => this.validate(topic, msg),
@@ -205,6 +225,7 @@ export class Agent {
     await this.executing.catch(() => undefined)
     await this.reservations.stop()
     for (const u of this.unsubscribe) u()
+    await this.controls.stop()
     await this.c.collector.stop()
     await this.c.node.stop()
     this.c.log.info('agent stopped', { host: this.host })
@@ -219,6 +240,7 @@ export class Agent {
     this.timer = undefined
     this.executor.stop()
     for (const u of this.unsubscribe) u()
+    await this.controls.stop()
     await this.c.node.stop()
     await this.running.catch(() => undefined)
     await this.c.hypervisor.stop()
@@ -244,6 +266,7 @@ export class Agent {
     if (round !== this.currentRound) {
       this.currentRound = round
       this.record(round)
+      this.controls.roundStarted(round)
       await this.publishState()
       await this.publishDigest()
     }
@@ -253,20 +276,25 @@ export class Agent {
       const ranking = this.election.ranking(round, this.liveMembers(now), now)
       rec.ranking = ranking
       const rank = ranking.indexOf(this.host)
-      if (rank >= 0 && rank < maxRanks(this.timing) && now >= planDeadlineMs(round, rank, this.timing) && rec.planned === undefined && !this.leaving) {
+      if (rank >= 0 && rank < maxRanks(this.timing) && now >= planDeadlineMs(round, rank, this.timing) && rec.planned === undefined && !this.leaving && this.controls.plans) {
         await this.makePlan(round, rank)
       }
     }
     const plan = this.election.accepted(round)
     if (plan !== undefined && !plan.executing && now >= this.election.executeAtMs(plan)) {
       plan.executing = true
-      const until = planDeadlineMs(round + 1, 0, this.timing)
-      // Execution runs beside the loop so the next round's gossip is not held up.
-      const run = this.executor.run(round, plan.plan.moves, until).then(outcomes => {
-        rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
-      })
-      this.executing = Promise.all([this.executing, run])
+      // The mode decides: carry it out, hold it for approval, or only log it.
+      if (this.controls.planFinal(plan)) this.execute(round, plan.plan.moves, planDeadlineMs(round + 1, 0, this.timing))
     }
+  }
+
+  /** Carries out this host's moves of a round's plan, beside the loop so the next round's gossip is not held up. */
+  private execute (round: number, moves: PlannedMove[], untilMs: number): void {
+    const rec = this.record(round)
+    const run = this.executor.run(round, moves, untilMs).then(outcomes => {
+      rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
+    })
+    this.executing = Promise.all([this.executing, run])
   }
 
   private record (round: number): RoundRecord {
@@ -287,10 +315,9 @@ export class Agent {
     const rec = this.record(round)
     const now = this.now()
     const snapshot = parseSnapshot(this.view.snapshot(this.topology, now))
-    const planner = PLANNERS[this.config.planner.name]!
-    const { maxMoves, maxMovesPerHost, minGain, weights } = this.config.planner
     const planStart = performance.now()
-    const plan = planner(compile(snapshot), { maxMoves, maxMovesPerHost, minGain, weights })
+    // The chosen planner under the operator's limits, or a drained host's evacuation.
+    const { plan, verdict } = this.controls.plan(snapshot, round)
     rec.planned = plan
     rec.planMs = performance.now() - planStart
     this.counters.plansMade++
@@ -304,7 +331,7 @@ export class Agent {
       finalCost: plan.finalCost,
       moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to, cost: m.cost }))
     })
-    this.c.log.info('planned', { round, rank, planner: this.config.planner.name, costBefore: plan.initialCost, costAfter: plan.finalCost, moves: plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
+    this.c.log.info('planned', { round, rank, planner: plan.planner, verdict, costBefore: plan.initialCost, costAfter: plan.finalCost, moves: plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
     if (rank > 0) await this.publishEvent({ kind: 'takeover', detail: `rank ${rank} planned round ${round}` })
     this.acceptPlan(env, now)
     await this.send(env)
@@ -364,6 +391,7 @@ export class Agent {
     if (!this.view.accept(env, msg.from, now).ok) return
     this.counters.messagesIn[topic]++
     this.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
+    if (env.topic === 'event') this.controls.onEvent(env as Envelope<'event'>)
     if (env.topic === 'plan') {
       const ranking = this.election.ranking(env.round, this.liveMembers(now), now)
       if (this.election.check(env as Envelope<'plan'>, ranking, now).ok) this.acceptPlan(env as Envelope<'plan'>, now)
@@ -390,20 +418,20 @@ export class Agent {
 
   async publishState (): Promise<HostState> {
     const vms = await this.c.hypervisor.list()
-    const known = new Map(this.view.member(this.host)?.state?.vms.map(v => [v.id, v]) ?? [])
     const state: HostState = {
       dc: this.config.dc,
       memoryMiB: this.config.capacity.memoryMiB,
       vcpus: this.config.capacity.vcpus,
       address: this.config.address,
       topology: this.topologyHash,
-      leaving: this.leaving,
+      leaving: this.leaving || this.controls.draining,
+      ...(this.controls.draining ? { draining: true } : {}),
       vms: vms.map(v => ({
         id: v.id,
         addresses: v.addresses,
         memoryMiB: v.memoryMiB,
         vcpus: v.vcpus,
-        pinned: known.get(v.id)?.pinned ?? false,
+        pinned: this.controls.isPinned(v.id),
         migrating: v.status === 'migrating' || this.migrating.has(v.id)
       }))
     }
@@ -428,7 +456,10 @@ export class Agent {
   }
 
   private async publishEvent (body: Bodies['event']): Promise<void> {
-    await this.send(this.envelope('event', Math.max(0, this.currentRound), body))
+    const env = this.envelope('event', Math.max(0, this.currentRound), body)
+    // Our own events take effect here first, even when no peer hears them.
+    this.controls.onEvent(env)
+    await this.send(env)
   }
 
   private async onFinished (move: PlannedMove, result: MigrationResult): Promise<void> {

@@ -8,6 +8,8 @@ import { parseIpv6, parseIpv6Prefix } from '../lib/address.ts'
 import { PLANNER_NAMES, DEFAULT_PLANNER } from '../lib/planners/index.ts'
 import type { CostWeights } from '../lib/cost.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
+import { readControlSocket, readMode, readSafety, type SafetyConfig } from './controls/config.ts'
+import type { Mode } from './controls/mode.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -65,9 +67,15 @@ export interface AgentConfig {
   ipColocationFactorWeight?: number
   /** Tuning for many agents on one machine (lab, tests). */
   crowded: boolean
+  /** What the agent may do: observe, dry-run, approve or auto (agent/controls/mode.ts); parseConfig always sets it. */
+  mode?: Mode
+  /** Limits on migrations in flight, cooldown, minimum improvement, approval window; parseConfig always sets it. */
+  safety?: SafetyConfig
+  /** The local control socket (heliotrope approve, pin, drain); default control.sock in stateDir. */
+  controlSocket?: string
 }
 
-const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded'] as const
+const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded', 'mode', 'safety', 'controlSocket'] as const
 
 export function parseConfig (input: Json): AgentConfig {
   const c = new Checker()
@@ -131,6 +139,9 @@ export function parseConfig (input: Json): AgentConfig {
   }
   if (o.announce !== undefined) config.announce = strings('announce', o.announce, [])
   if (o.ipColocationFactorWeight !== undefined) config.ipColocationFactorWeight = c.number('ipColocationFactorWeight', o.ipColocationFactorWeight, { max: 0 }) ?? 0
+  config.mode = readMode(c, o.mode)
+  config.safety = readSafety(c, o.safety)
+  config.controlSocket = readControlSocket(c, o.controlSocket, config.stateDir)
   c.done('config')
   return config
 }

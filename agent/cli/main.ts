@@ -1,8 +1,13 @@
 /** Daemon and operator commands. Offline tools and the lab: lab/cli. */
 import { agentCommand } from './agent-command.ts'
+import { approveCommand } from './approve-command.ts'
+import { configCommand } from './config-command.ts'
+import { drainCommand, undrainCommand } from './drain-command.ts'
+import { initCommand } from './init-command.ts'
+import { pinCommand, unpinCommand } from './pin-command.ts'
 import { dispatch, type Command } from './run.ts'
 
-export const AGENT_COMMANDS: Command[] = [agentCommand]
+export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand]
 
 const TITLE = `heliotrope: moves VMs between data centers so distributed applications
 stop hammering the WAN links between them.

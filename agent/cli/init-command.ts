@@ -1,0 +1,176 @@
+/**
+ * `heliotrope init`: sets a host up. Writes the config, the peer key (mode
+ * 0600) and, on the first host of a cluster, the pre-shared key to copy to
+ * the others; prints the peer id for everyone's members list and what to do
+ * next. Safe to run again: existing keys are always kept (and it says so),
+ * an existing config only with --force is rewritten.
+ */
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { cpus, hostname, networkInterfaces, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { parseIpv6 } from '../../lib/address.ts'
+import { DEFAULT_LISTEN, DEFAULT_STATE_DIR, parseConfig } from '../config.ts'
+import { INIT_MODE } from '../controls/mode.ts'
+import { loadOrCreatePeerKey, loadOrCreatePsk, readPsk } from '../net/keys.ts'
+import { parseBootstrapAddr } from '../net/bootstrap.ts'
+import { UsageError } from './errors.ts'
+import type { Command } from './run.ts'
+
+export const DEFAULT_CONFIG_DIR = '/etc/heliotrope'
+export const CONFIG_FILE = 'config.json'
+export const PSK_FILE = 'psk'
+export const TOPOLOGY_FILE = 'topology.json'
+/** Memory kept for Dom0 / the host itself when capacity is guessed. */
+export const HOST_RESERVE_MIB = 2048
+/** The agent's port in DEFAULT_LISTEN, for the join address it prints. */
+const AGENT_PORT = 4001
+
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'set this host up: config, peer key, cluster key',
+  usage: `Usage: heliotrope init --cluster NAME --dc DC [--host ID] [--join ADDR]...
+                       [--address IPV6] [--dir ${DEFAULT_CONFIG_DIR}] [--state ${DEFAULT_STATE_DIR}] [--force]
+
+Writes DIR/config.json, the peer key STATE/peer.key (mode 0600) and, on the
+first host (no --join), the cluster's pre-shared key DIR/psk (mode 0600) and
+a one-DC DIR/topology.json; prints this host's peer id for the members list
+and the next steps. With --join (a member's /ip6/.../tcp/4001/p2p/ID, as the
+first host's init printed it; repeat for more), no key is made: copy psk and
+topology.json from a member. The new config starts in mode ${INIT_MODE}: plans
+are logged, nothing moves until you set "mode": "auto" (or "approve").
+
+Existing keys are never replaced; an existing config is kept unless --force.
+
+  --host ID       this host's id (default: the hostname)
+  --address IPV6  this host's address for migrations (default: its first
+                  global IPv6 address)
+`,
+  options: {
+    cluster: { type: 'string' },
+    dc: { type: 'string' },
+    host: { type: 'string' },
+    join: { type: 'string', multiple: true },
+    address: { type: 'string' },
+    dir: { type: 'string' },
+    state: { type: 'string' },
+    force: { type: 'boolean' }
+  },
+  async run (args) {
+    const v = args.values
+    if (args.positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(args.positionals[0])}`)
+    const cluster = v.cluster
+    if (typeof cluster !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(cluster)) throw new UsageError('--cluster NAME is required: lower-case letters, digits and dashes, 1-63 characters')
+    const dc = v.dc
+    if (typeof dc !== 'string' || dc === '') throw new UsageError('--dc DC is required: the data center this host is in')
+    const host = typeof v.host === 'string' ? v.host : hostname().split('.')[0]!
+    // parseArgs gives `multiple` options as arrays; ParsedArgs types values as scalars.
+    const join_ = (v.join as unknown as string[] | undefined) ?? []
+    for (const addr of join_) {
+      try { parseBootstrapAddr(addr) } catch (err) { throw new UsageError(`--join ${addr}: ${(err as Error).message} (expected /ip6/ADDR/tcp/PORT/p2p/PEER-ID)`) }
+    }
+    const address = typeof v.address === 'string' ? v.address : firstGlobalIpv6()
+    if (address === undefined) throw new UsageError('no global IPv6 address found on this host; pass --address IPV6')
+    if (parseIpv6(address) === undefined) throw new UsageError(`--address expects an IPv6 address, not ${JSON.stringify(address)}`)
+    const dir = typeof v.dir === 'string' ? v.dir : DEFAULT_CONFIG_DIR
+    const state = typeof v.state === 'string' ? v.state : DEFAULT_STATE_DIR
+    const first = join_.length === 0
+    const out: string[] = []
+    const say = (line: string): void => { out.push(line) }
+
+    await mkdir(dir, { recursive: true, mode: 0o755 })
+    await mkdir(state, { recursive: true, mode: 0o700 })
+    const key = await loadOrCreatePeerKey(state)
+    say(key.created ? `wrote the peer key ${key.path} (mode 0600)` : `kept the existing peer key ${key.path}`)
+
+    const pskFile = join(dir, PSK_FILE)
+    let pskReady = true
+    if (first) {
+      const psk = await loadOrCreatePsk(pskFile)
+      say(psk.created ? `wrote the cluster key ${pskFile} (mode 0600): copy it to every other host, as root, mode 0600` : `kept the existing cluster key ${pskFile}`)
+    } else if (await exists(pskFile)) {
+      await readPsk(pskFile)
+      say(`found the cluster key ${pskFile}`)
+    } else {
+      pskReady = false
+      say(`no cluster key yet: copy ${pskFile} from a member (mode 0600); a new one would split the cluster`)
+    }
+
+    const topologyFile = join(dir, TOPOLOGY_FILE)
+    let topologyReady = true
+    if (await exists(topologyFile)) say(`kept the existing topology ${topologyFile}`)
+    else if (first) {
+      await writeFile(topologyFile, JSON.stringify({ dcs: [{ id: dc }], links: [], prefixes: [] }, null, 2) + '\n')
+      say(`wrote a one-DC topology ${topologyFile}: add the other DCs and the WAN links, then copy it to every host (it must be the same file everywhere)`)
+    } else {
+      topologyReady = false
+      say(`no topology yet: copy ${topologyFile} from a member (the same file everywhere)`)
+    }
+
+    const configFile = join(dir, CONFIG_FILE)
+    const member = { host, peerId: key.peerId }
+    if (await exists(configFile) && v.force !== true) {
+      const kept = JSON.parse(await readFile(configFile, 'utf8')) as { members?: unknown }
+      say(`kept the existing config ${configFile} (--force rewrites it; keys are never rewritten)`)
+      if (Array.isArray(kept.members) && !kept.members.some(m => (m as { peerId?: unknown }).peerId === key.peerId)) say(`warning: ${configFile} lists no member with this host's peer id`)
+    } else {
+      const config = {
+        cluster,
+        host,
+        dc,
+        stateDir: state,
+        listen: DEFAULT_LISTEN,
+        bootstrap: join_,
+        pskFile,
+        members: [member],
+        topologyFile,
+        address,
+        capacity: { memoryMiB: Math.max(1, Math.floor(totalmem() / 2 ** 20) - HOST_RESERVE_MIB), vcpus: cpus().length },
+        mode: INIT_MODE,
+        collector: { kind: 'nftables', hooks: ['bridge'], platformPrefixes: [] },
+        hypervisor: { kind: 'qemu', dir: join(state, 'qemu') }
+      }
+      parseConfig(config) // what init writes must load
+      await writeFile(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 })
+      say(`wrote ${configFile} (mode ${INIT_MODE}; capacity guessed from this machine, less ${HOST_RESERVE_MIB} MiB for the host)`)
+    }
+
+    const joinAddr = `/ip6/${address}/tcp/${AGENT_PORT}/p2p/${key.peerId}`
+    const steps = [
+      ...(pskReady ? [] : [`copy ${pskFile} from a member: scp member:${pskFile} ${pskFile} && chmod 600 ${pskFile}`]),
+      ...(topologyReady ? [] : [`copy ${topologyFile} from a member`]),
+      first
+        ? 'set collector.platformPrefixes (your VMs\' IPv6 prefixes) and check capacity in the config'
+        : 'copy the "members" list from a member\'s config into this one (keep this host\'s entry), and set collector.platformPrefixes as there',
+      ...(first ? [] : ['add this host\'s member entry (above) to "members" on every other host, then restart them one at a time: systemctl restart heliotrope']),
+      `check it: heliotrope config check ${configFile}`,
+      'start it: systemctl enable --now heliotrope',
+      `other hosts join with: heliotrope init --cluster ${cluster} --dc DC --join ${joinAddr}`,
+      `watch the plans (mode ${INIT_MODE}: journalctl -u heliotrope | grep '"msg":"round"'), then set "mode": "auto" or "approve" and restart`
+    ]
+    process.stdout.write([
+      ...out,
+      '',
+      `peer id: ${key.peerId}`,
+      `member entry for every host's "members" list: ${JSON.stringify(member)}`,
+      `join address: ${joinAddr}`,
+      '',
+      'next:',
+      ...steps.map((s, i) => `  ${i + 1}. ${s}`)
+    ].join('\n') + '\n')
+    return 0
+  }
+}
+
+async function exists (path: string): Promise<boolean> {
+  try { await stat(path); return true } catch { return false }
+}
+
+/** The first IPv6 address on any interface that is neither loopback nor link-local. */
+function firstGlobalIpv6 (): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv6' && !a.internal && !a.address.toLowerCase().startsWith('fe80')) return a.address
+    }
+  }
+  return undefined
+}

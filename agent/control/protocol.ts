@@ -1,0 +1,59 @@
+/**
+ * The local control channel's messages: one JSON request per connection,
+ * one JSON reply, each on one line. Small on purpose: the operator's
+ * commands (approve, pin, unpin, drain, undrain) and a look at the controls.
+ */
+import { Checker, type Json } from '../../lib/check.ts'
+
+export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain'] as const
+export type ControlOp = typeof CONTROL_OPS[number]
+
+export type ControlRequest =
+  | { op: 'controls' }
+  /** Without a round: list the plans waiting for approval. */
+  | { op: 'approve', round?: number }
+  /** Without a VM: list the pinned VMs. */
+  | { op: 'pin', vm?: string }
+  | { op: 'unpin', vm: string }
+  | { op: 'drain' }
+  | { op: 'undrain' }
+
+export type ControlReply =
+  | { ok: true, message: string, data?: unknown }
+  | { ok: false, error: string }
+
+/** Bounds what a client may send: requests are tiny. */
+export const MAX_REQUEST_BYTES = 4096
+
+export interface ControlHandler {
+  handle (req: ControlRequest): Promise<ControlReply>
+}
+
+/** Validates a request, or returns what is wrong with it. */
+export function readControlRequest (value: Json): ControlRequest | string {
+  const c = new Checker(5)
+  const o = c.object('', value)
+  if (o === undefined) return 'a request is a JSON object'
+  const op = c.oneOf('op', o.op, CONTROL_OPS)
+  if (op === undefined) return describe(c)
+  if (op === 'approve') {
+    c.onlyKeys('', o, ['op', 'round'])
+    const round = c.optional(o.round, x => c.number('round', x, { integer: true, min: 0 }))
+    if (!c.ok) return describe(c)
+    return round === undefined ? { op } : { op, round }
+  }
+  if (op === 'pin' || op === 'unpin') {
+    c.onlyKeys('', o, ['op', 'vm'])
+    const vm = op === 'unpin' ? c.string('vm', o.vm, { max: 128 }) : c.optional(o.vm, x => c.string('vm', x, { max: 128 }))
+    if (!c.ok) return describe(c)
+    if (op === 'unpin') return { op, vm: vm! }
+    return vm === undefined ? { op } : { op, vm }
+  }
+  c.onlyKeys('', o, ['op'])
+  return c.ok ? { op } : describe(c)
+}
+
+function describe (c: Checker): string {
+  const i = c.issues[0]!
+  return `${i.path === '' ? '(request)' : i.path}: expected ${i.expected}, found ${i.found}`
+}

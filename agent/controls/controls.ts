@@ -1,0 +1,295 @@
+/**
+ * The operator's controls over one agent: its mode, plans waiting for
+ * approval, pinned VMs, draining this host, the limits on migrations in
+ * flight and the per-VM cooldown, plus the channels they arrive by (the
+ * local control socket, gossiped operator events) and the word to systemd.
+ * The agent calls in at a few points: when it plans, when a plan becomes
+ * final, on each event, and at each round's start.
+ */
+import type { Snapshot } from '../../lib/model.ts'
+import { PLANNERS } from '../../lib/planners/index.ts'
+import { planSafely, type SafePlan } from '../../lib/planners/safe-plan.ts'
+import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
+import type { ReplicatedView } from '../../lib/view.ts'
+import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../lib/wire/messages.ts'
+import type { AgentConfig } from '../config.ts'
+import { ControlServer } from '../control/server.ts'
+import type { ControlHandler, ControlReply, ControlRequest } from '../control/protocol.ts'
+import type { Logger } from '../log.ts'
+import { JOIN_WAIT_MS, SystemdNotifier, waitUntilJoined } from '../systemd/notify.ts'
+import { ApprovalBook } from './approvals.ts'
+import { CONTROL_SOCKET_FILE, DEFAULT_SAFETY, type SafetyConfig } from './config.ts'
+import { Cooldown } from './cooldown.ts'
+import { MigrationLedger } from './ledger.ts'
+import { DEFAULT_MODE, migrates, plans, type Mode } from './mode.ts'
+import { ControlStore } from './store.ts'
+
+/** How long `heliotrope pin` waits for the VM's host to show the pin. */
+export const PIN_CONFIRM_MS = 5_000
+/** Rounds whose summary line was written, kept to avoid writing one twice. */
+const SUMMARY_MEMORY = 16
+
+export interface ControlsContext {
+  host: string
+  config: AgentConfig
+  view: ReplicatedView
+  timing: RoundTiming
+  log: Logger
+  now: () => number
+  publishEvent: (body: EventMessage) => Promise<void>
+  publishState: () => Promise<unknown>
+  /** Carries out this host's moves of an approved plan, beside the round loop. */
+  execute: (round: number, moves: PlannedMove[], untilMs: number) => void
+  notifier?: SystemdNotifier
+}
+
+export interface FinalPlan {
+  round: number
+  planner: string
+  rank: number
+  plan: PlanMessage
+}
+
+export class Controls implements ControlHandler {
+  readonly mode: Mode
+  readonly safety: SafetyConfig
+  private readonly ctx: ControlsContext
+  private readonly log: Logger
+  private readonly store: ControlStore
+  private readonly ledger: MigrationLedger
+  private readonly cooldown: Cooldown
+  private readonly approvals: ApprovalBook
+  private readonly notifier: SystemdNotifier
+  private readonly summarized = new Set<number>()
+  private server: ControlServer | undefined
+  private readonly abort = new AbortController()
+
+  constructor (ctx: ControlsContext) {
+    this.ctx = ctx
+    this.log = ctx.log.child('controls')
+    this.mode = ctx.config.mode ?? DEFAULT_MODE
+    this.safety = ctx.config.safety ?? DEFAULT_SAFETY
+    this.store = new ControlStore(ctx.config.stateDir)
+    this.ledger = new MigrationLedger(ctx.config.migrationDeadlineMs + 2 * ctx.timing.periodMs)
+    this.cooldown = new Cooldown(this.safety.cooldownRounds)
+    this.approvals = new ApprovalBook(this.safety.approvalWindowRounds)
+    this.notifier = ctx.notifier ?? new SystemdNotifier({ log: this.log })
+  }
+
+  /** Loads the persisted pins and drain, opens the control socket, tells systemd once joined. */
+  async start (): Promise<void> {
+    await this.store.load()
+    if (this.store.draining) this.log.warn('this host is drained (heliotrope undrain ends it)', { host: this.ctx.host })
+    this.server = new ControlServer({ handler: this, log: this.log }, { path: this.ctx.config.controlSocket ?? `${this.ctx.config.stateDir}/${CONTROL_SOCKET_FILE}` })
+    await this.server.start()
+    void this.announceReady()
+  }
+
+  async stop (): Promise<void> {
+    this.abort.abort()
+    await this.notifier.stopping()
+    await this.server?.stop()
+  }
+
+  private async announceReady (): Promise<void> {
+    if (!this.notifier.enabled) return
+    const { config, view, host, now } = this.ctx
+    const joined = config.bootstrap.length === 0 ||
+      await waitUntilJoined(() => view.live(now()).filter(m => m.host !== host).length, JOIN_WAIT_MS, this.abort.signal)
+    if (this.abort.signal.aborted) return
+    await this.notifier.ready(joined ? `joined cluster ${config.cluster} (mode ${this.mode})` : `no peer reached yet; running alone (mode ${this.mode})`)
+  }
+
+  get draining (): boolean {
+    return this.store.draining
+  }
+
+  /** Whether this agent plans rounds (all modes but observe). */
+  get plans (): boolean {
+    return plans(this.mode)
+  }
+
+  /** A drained host, or one whose mode never migrates, admits no VM. */
+  refusesIncoming (): boolean {
+    return this.store.draining || !migrates(this.mode)
+  }
+
+  isPinned (vm: string): boolean {
+    return this.store.isPinned(vm)
+  }
+
+  /** Is this move part of a plan approved lately? (A target's reservation check.) */
+  approvedMove (round: number, vm: string, from: string, to: string): boolean {
+    return this.approvals.approvedMove(round, vm, from, to)
+  }
+
+  /** This round's plan under the limits (the chosen planner, or evacuation). */
+  plan (snapshot: Snapshot, round: number): SafePlan {
+    const p = this.ctx.config.planner
+    return planSafely(snapshot, {
+      planner: PLANNERS[p.name]!,
+      config: { maxMoves: p.maxMoves, maxMovesPerHost: p.maxMovesPerHost, minGain: p.minGain, weights: p.weights },
+      limits: { maxInFlight: this.safety.maxInFlight, maxInFlightPerHost: this.safety.maxInFlightPerHost, minImprovement: this.safety.minImprovement },
+      onTheMove: this.ledger.onTheMove(this.ctx.now()),
+      cooling: this.cooldown.cooling(round)
+    })
+  }
+
+  /**
+   * A round's plan is final: decide what this agent does with it, by mode,
+   * and write the round's one summary line. True: carry it out now.
+   */
+  planFinal (p: FinalPlan): boolean {
+    const moves = p.plan.moves
+    let action: string
+    let execute = false
+    if (moves.length === 0) action = 'nothing to move'
+    else if (this.mode === 'auto') { action = 'migrating'; execute = true } else if (this.mode === 'approve') {
+      const approved = this.approvals.hold({ round: p.round, planner: p.planner, plan: p.plan })
+      execute = approved !== undefined
+      action = execute ? 'approved, migrating' : `awaiting approval: heliotrope approve ${p.round}`
+    } else action = this.mode === 'dry-run' ? 'dry-run, not migrating' : 'observing, not migrating'
+    if (execute) this.ledger.planned(p.round, moves, this.ctx.now())
+    this.summarize(p.round, { planner: p.planner, rank: p.rank, costBefore: p.plan.initialCost, costAfter: p.plan.finalCost, moves: moves.map(m => `${m.vm}:${m.from}->${m.to}`), action })
+    return execute
+  }
+
+  /** A new round began: the last one gets its line if no plan became final in it; waiting plans age. */
+  roundStarted (round: number): void {
+    if (!this.summarized.has(round - 1)) this.summarize(round - 1, { moves: [], action: 'no plan' })
+    for (const r of this.approvals.expire(round)) this.log.warn('plan lapsed unapproved', { round: r, windowRounds: this.safety.approvalWindowRounds })
+  }
+
+  private summarize (round: number, fields: Record<string, unknown>): void {
+    if (this.summarized.has(round)) return
+    this.summarized.add(round)
+    for (const r of this.summarized) if (r < round - SUMMARY_MEMORY) this.summarized.delete(r)
+    this.log.info('round', { round, mode: this.mode, ...(this.store.draining ? { draining: true } : {}), ...fields })
+    if (this.notifier.enabled) void this.notifier.status(`round ${round}: ${String(fields.action)}`)
+  }
+
+  /** Every event, ours and others', passes here. */
+  onEvent (env: Envelope<'event'>): void {
+    const e = env.body
+    const now = this.ctx.now()
+    if (e.kind === 'migration-started' && e.vm !== undefined) this.ledger.started(e.vm, e.from ?? env.host, e.to ?? '', env.round, now)
+    else if (e.kind === 'migration-done' && e.vm !== undefined) { this.ledger.finished(e.vm); this.cooldown.moved(e.vm, env.round) } else if (e.kind === 'migration-failed' && e.vm !== undefined) this.ledger.finished(e.vm)
+    else if (e.kind === 'approve' && e.round !== undefined) this.onApprove(e.round, env.host)
+    else if ((e.kind === 'pin' || e.kind === 'unpin') && e.vm !== undefined) {
+      this.applyPin(e.vm, e.kind === 'pin', env.seq, env.host).catch(err => this.log.error('could not record a pin', { vm: e.vm, error: (err as Error).message }))
+    }
+  }
+
+  private onApprove (round: number, by: string): void {
+    if (this.mode !== 'approve') { this.log.info('approval ignored: not in mode approve', { round, by, mode: this.mode }); return }
+    const now = this.ctx.now()
+    const p = this.approvals.approve(round, roundAt(now, this.ctx.timing))
+    if (p === undefined) return
+    this.log.info('plan approved', { round, by, moves: p.plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
+    this.ledger.planned(round, p.plan.moves, now)
+    this.ctx.execute(round, p.plan.moves, now + this.ctx.timing.periodMs)
+  }
+
+  private async applyPin (vm: string, pinned: boolean, at: number, by: string): Promise<void> {
+    if (!(await this.store.setPin(vm, pinned, at))) return
+    this.log.info(pinned ? 'pinned' : 'unpinned', { vm, by })
+    if (this.ownVms().includes(vm)) await this.ctx.publishState()
+  }
+
+  private ownVms (): string[] {
+    return this.ctx.view.member(this.ctx.host)?.state?.vms.map(v => v.id) ?? []
+  }
+
+  private hostOf (vm: string): { host: string, pinned: boolean } | undefined {
+    for (const m of this.ctx.view.members()) {
+      const v = m.state?.vms.find(x => x.id === vm)
+      if (v !== undefined) return { host: m.host, pinned: v.pinned }
+    }
+    return undefined
+  }
+
+  // --- the operator's requests (control socket, API) ------------------------
+
+  async handle (req: ControlRequest): Promise<ControlReply> {
+    switch (req.op) {
+      case 'controls': return { ok: true, message: this.describe(), data: this.status() }
+      case 'approve': return req.round === undefined ? this.listWaiting() : await this.approve(req.round)
+      case 'pin': return req.vm === undefined ? this.listPins() : await this.pin(req.vm, true)
+      case 'unpin': return await this.pin(req.vm, false)
+      case 'drain': return await this.drain(true)
+      case 'undrain': return await this.drain(false)
+    }
+  }
+
+  status (): Record<string, unknown> {
+    const now = this.ctx.now()
+    return {
+      host: this.ctx.host,
+      mode: this.mode,
+      draining: this.store.draining,
+      vms: this.ownVms(),
+      pinned: this.store.pinned(),
+      waiting: this.approvals.list().map(w => ({ round: w.round, planner: w.planner, moves: w.plan.moves, costBefore: w.plan.initialCost, costAfter: w.plan.finalCost })),
+      onTheMove: this.ledger.onTheMove(now),
+      cooling: this.cooldown.cooling(roundAt(now, this.ctx.timing)),
+      safety: this.safety
+    }
+  }
+
+  private describe (): string {
+    const s = this.status() as { mode: string, draining: boolean, vms: string[], pinned: string[], waiting: unknown[], onTheMove: unknown[], cooling: string[] }
+    return [
+      `host ${this.ctx.host}: mode ${s.mode}${s.draining ? `, draining (${s.vms.length} VMs left)` : ''}`,
+      `pinned: ${s.pinned.length === 0 ? 'none' : s.pinned.join(' ')}`,
+      `waiting for approval: ${s.waiting.length}; migrations on the move: ${s.onTheMove.length}; cooling down: ${s.cooling.length === 0 ? 'none' : s.cooling.join(' ')}`
+    ].join('\n')
+  }
+
+  async approve (round: number): Promise<ControlReply> {
+    if (this.mode !== 'approve') return { ok: false, error: `this agent is in mode ${this.mode}; approvals apply in mode approve` }
+    if (!this.approvals.isWaiting(round)) {
+      const waiting = this.approvals.list().map(w => w.round)
+      return { ok: false, error: `no plan of round ${round} waits for approval here; waiting: ${waiting.length === 0 ? 'none' : waiting.join(', ')}` }
+    }
+    const moves = this.approvals.list().find(w => w.round === round)!.plan.moves
+    await this.ctx.publishEvent({ kind: 'approve', round })
+    return { ok: true, message: `approved round ${round}: ${moves.length} move(s), each carried out by its source host: ${moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`, data: { round, moves } }
+  }
+
+  private listWaiting (): ControlReply {
+    const waiting = this.approvals.list()
+    if (waiting.length === 0) return { ok: true, message: this.mode === 'approve' ? 'no plan waits for approval' : `no plan waits for approval (mode ${this.mode})`, data: [] }
+    const lines = waiting.map(w => `round ${w.round} (planner ${w.planner}): cost ${w.plan.initialCost.toPrecision(4)} -> ${w.plan.finalCost.toPrecision(4)}; ${w.plan.moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`)
+    return { ok: true, message: lines.join('\n') + `\napprove one with: heliotrope approve ROUND (it supersedes the others)`, data: waiting }
+  }
+
+  private listPins (): ControlReply {
+    const pinned = this.store.pinned()
+    return { ok: true, message: pinned.length === 0 ? 'no VM is pinned' : `pinned: ${pinned.join(' ')}`, data: pinned }
+  }
+
+  async pin (vm: string, pinned: boolean): Promise<ControlReply> {
+    await this.ctx.publishEvent({ kind: pinned ? 'pin' : 'unpin', vm })
+    const verb = pinned ? 'pinned' : 'unpinned'
+    const end = this.ctx.now() + PIN_CONFIRM_MS
+    for (;;) {
+      const where = this.hostOf(vm)
+      if (where === undefined) return { ok: true, message: `${verb} ${vm}; no host reports it now (it stays ${verb} wherever it appears)`, data: { vm, pinned } }
+      if (where.pinned === pinned) return { ok: true, message: `${verb} ${vm} (on ${where.host}, which confirms it)`, data: { vm, pinned, host: where.host } }
+      if (this.ctx.now() > end) return { ok: true, message: `${verb} ${vm}; its host ${where.host} has not confirmed yet (is it up?)`, data: { vm, pinned, host: where.host, confirmed: false } }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
+
+  async drain (draining: boolean): Promise<ControlReply> {
+    await this.store.setDraining(draining)
+    await this.ctx.publishState()
+    const vms = this.ownVms()
+    this.log.warn(draining ? 'draining: this host takes no VMs and its VMs move away' : 'drain ended: this host takes VMs again', { vms: vms.length })
+    if (!draining) return { ok: true, message: `${this.ctx.host} takes VMs again`, data: { draining, vms } }
+    const stuck = vms.filter(vm => this.store.isPinned(vm))
+    const note = stuck.length > 0 ? `; pinned VMs stay until unpinned: ${stuck.join(' ')}` : ''
+    const modeNote = migrates(this.mode) ? '' : ` (mode ${this.mode}: nothing moves until the mode allows it)`
+    return { ok: true, message: `draining ${this.ctx.host}: ${vms.length} VM(s) to move away${note}${modeNote}`, data: { draining, vms } }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Per-VM cooldown: a VM that moved stays put for the next K rounds, so two
+ * planners with slightly different views cannot bounce it back and forth.
+ * Fed by migration-done events, which every agent sees.
+ */
+export class Cooldown {
+  private readonly movedAt = new Map<string, number>()
+  private readonly rounds: number
+
+  constructor (rounds: number) {
+    this.rounds = rounds
+  }
+
+  moved (vm: string, round: number): void {
+    this.movedAt.set(vm, Math.max(round, this.movedAt.get(vm) ?? -Infinity))
+  }
+
+  /** VMs that may not move in `round`. */
+  cooling (round: number): string[] {
+    const out: string[] = []
+    for (const [vm, at] of this.movedAt) {
+      if (round - at <= this.rounds) out.push(vm)
+      else this.movedAt.delete(vm)
+    }
+    return out.sort()
+  }
+}

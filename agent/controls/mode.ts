@@ -1,0 +1,22 @@
+/**
+ * What an agent is allowed to do, from watching to acting (the ladder
+ * Watcher, DRS and the descheduler offer): observe gossips and never plans;
+ * dry-run plans and logs, never migrates; approve plans and waits for an
+ * operator's `heliotrope approve ROUND`; auto carries plans out.
+ */
+export const MODES = ['observe', 'dry-run', 'approve', 'auto'] as const
+export type Mode = typeof MODES[number]
+
+/** What an agent does when its config names no mode: what it always did. */
+export const DEFAULT_MODE: Mode = 'auto'
+/** What `heliotrope init` writes: watch the plans before letting them run. */
+export const INIT_MODE: Mode = 'dry-run'
+
+export function plans (mode: Mode): boolean {
+  return mode !== 'observe'
+}
+
+/** Whether this host takes part in migrations at all (out or in). */
+export function migrates (mode: Mode): boolean {
+  return mode === 'auto' || mode === 'approve'
+}
