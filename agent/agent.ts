@@ -13,6 +13,7 @@
  */
 import type { Plan } from '../lib/model.ts'
 import { defaultTiming, maxRanks, planDeadlineMs, roundAt, type RoundTiming } from '../lib/rounds.ts'
+import { RateLimiter } from '../lib/rate-limit.ts'
 import { parseSnapshot } from '../lib/snapshot.ts'
 import type { Topology } from '../lib/topology.ts'
 import { AddressBook, TrafficWindow } from '../lib/traffic.ts'
@@ -30,6 +31,12 @@ import { handle, publish, request, subscribeTopic, type ClusterNode, type Gossip
 import { ReservationBook } from './reservations.ts'
 
 export const TICK_MS = 100
+/**
+ * What one member may send on one topic per round before it counts as a
+ * flood: a host sends its state once a round and again around each of its
+ * migrations, a digest and at most one plan per round; this is ample.
+ */
+export const MESSAGES_PER_ROUND = 40
 /** On stop, how long migrations in flight may take to finish before they are aborted. */
 export const STOP_GRACE_MS = 5_000
 
@@ -98,6 +105,8 @@ export class Agent {
   private running: Promise<unknown> = Promise.resolve()
   private executing: Promise<unknown> = Promise.resolve()
   private readonly listeners = new Set<AgentListener>()
+  /** Per (author, topic): MESSAGES_PER_ROUND a round on average, and as a burst. */
+  private readonly floodGuard: RateLimiter
   /** The VM addresses the collector counts for, as last told. */
   private countedAddresses = ''
 
@@ -115,6 +124,7 @@ export class Agent {
       topology: this.topologyHash
     })
     this.election = new Election({ cluster: this.config.cluster, timing: this.timing })
+    this.floodGuard = new RateLimiter({ burst: MESSAGES_PER_ROUND, perSecond: MESSAGES_PER_ROUND * 1000 / this.config.roundPeriodMs })
     this.reservations = new ReservationBook(components.hypervisor, {
       capacity: this.config.capacity,
       leaving: () => this.leaving || this.controls.refusesIncoming(),
@@ -360,6 +370,10 @@ export class Agent {
   }
 
   private validate (topic: Topic, msg: GossipMessage): Verdict {
+    // A member flooding a topic is cut off before any decoding work.
+    if (!this.floodGuard.take(`${msg.from}/${topic}`, this.now())) {
+      this.view.countDrop('rate-limited'); this.emit({ type: 'drop', topic, reason: 'rate-limited', peer: msg.from, atMs: this.now() }); return 'reject'
+    }
     const env = this.decode(topic, msg)
     if (env instanceof WireError) { this.view.countDrop(env.reason); this.emit({ type: 'drop', topic, reason: env.reason, peer: msg.from, atMs: this.now() }); return 'reject' }
     const verdict = this.view.check(env, msg.from)

