@@ -64,7 +64,7 @@ export async function waitUntilJoined (peers: () => number, waitMs: number, sign
   while (signal?.aborted !== true) {
     if (peers() > 0) return true
     if (Date.now() >= end) return false
-    await new Promise(resolve => setTimeout(resolve, JOIN_POLL_MS).unref())
+    await new Promise(resolve => setTimeout(resolve, JOIN_POLL_MS))
   }
   return false
 }
