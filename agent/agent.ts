@@ -27,8 +27,10 @@ import { Election, type AcceptedPlan } from './election.ts'
 import { Executor } from './executor.ts'
 import type { Logger } from './log.ts'
 import { readMigrateRequest, type MigrateRequest, type MigrateResponse } from './migrate-protocol.ts'
-import { handle, publish, request, subscribeTopic, type ClusterNode, type GossipMessage, type Verdict } from './net/index.ts'
+import { closestPeers, handle, publish, request, subscribeTopic, type ClusterNode, type GossipMessage, type Verdict } from './net/index.ts'
 import { ReservationBook } from './reservations.ts'
+import { type Claim, claimKey, planDigest, signClaim, validateClaim } from './claims.ts'
+import type { PrivateKey } from '@libp2p/interface'
 
 export const TICK_MS = 100
 /**
@@ -47,6 +49,8 @@ export interface AgentComponents {
   log: Logger
   /** Wall clock in ms; tests pass a skewed one. */
   clock?: () => number
+  /** Signs this agent's planner claims in the DHT; without it no claim is stored. */
+  privateKey?: PrivateKey
 }
 
 export interface AgentInit {
@@ -74,6 +78,8 @@ export interface RoundRecord {
   plan?: { initialCost: number, finalCost: number, moves: PlannedMove[] }
   /** Set when this agent computed a plan itself. */
   planned?: Plan
+  /** The DHT's closest peers to the round key (hosts), for cross-checking the ranking. */
+  dhtRanking?: string[]
   /** How long this agent's planner took, when it planned (ms). */
   planMs?: number
   outcomes: Array<{ vm: string, to: string, ok: boolean, error?: string }>
@@ -285,16 +291,22 @@ export class Agent {
     if (accepted === undefined && now >= planDeadlineMs(round, 0, this.timing)) {
       const ranking = this.election.ranking(round, this.liveMembers(now), now)
       rec.ranking = ranking
+      void this.crossCheck(round)
       const rank = ranking.indexOf(this.host)
       if (rank >= 0 && rank < maxRanks(this.timing) && now >= planDeadlineMs(round, rank, this.timing) && rec.planned === undefined && !this.leaving && this.controls.plans) {
         await this.makePlan(round, rank)
       }
     }
-    const plan = this.election.accepted(round)
-    if (plan !== undefined && !plan.executing && now >= this.election.executeAtMs(plan)) {
-      plan.executing = true
-      // The mode decides: carry it out, hold it for approval, or only log it.
-      if (this.controls.planFinal(plan)) this.execute(round, plan.plan.moves, planDeadlineMs(round + 1, 0, this.timing))
+    // The previous round's plan too: one accepted late in its round becomes
+    // final only after the round turned, and must still run (every agent
+    // that accepted it runs its share; none may skip it silently).
+    for (const r of [round - 1, round]) {
+      const plan = this.election.accepted(r)
+      if (plan !== undefined && !plan.executing && now >= this.election.executeAtMs(plan)) {
+        plan.executing = true
+        // The mode decides: carry it out, hold it for approval, or only log it.
+        if (this.controls.planFinal(plan)) this.execute(r, plan.plan.moves, Math.max(planDeadlineMs(r + 1, 0, this.timing), planDeadlineMs(round + 1, 0, this.timing)))
+      }
     }
   }
 
@@ -345,6 +357,38 @@ export class Agent {
     if (rank > 0) await this.publishEvent({ kind: 'takeover', detail: `rank ${rank} planned round ${round}` })
     this.acceptPlan(env, now)
     await this.send(env)
+    void this.storeClaim(env).catch(err => this.c.log.warn('could not store the planner claim', { round, error: (err as Error).message }))
+  }
+
+  /** Stores our signed claim to round `env.round` in the DHT. */
+  private async storeClaim (env: Envelope<'plan'>): Promise<void> {
+    if (this.c.privateKey === undefined) return
+    const value = await signClaim(this.c.privateKey, { cluster: this.config.cluster, round: env.round, host: this.host, peerId: this.peerId, rank: env.body.rank, plan: planDigest(encodeEnvelope(env)) })
+    for await (const _ of this.c.node.libp2p.services.dht.put(claimKey(this.config.cluster, env.round), value, { signal: AbortSignal.timeout(this.timing.periodMs) })) { /* drain the query */ }
+  }
+
+  /** Who planned `round`, as the DHT's signed claim says (undefined if none is found). */
+  async whoPlanned (round: number): Promise<Claim | undefined> {
+    const key = claimKey(this.config.cluster, round)
+    try {
+      for await (const e of this.c.node.libp2p.services.dht.get(key, { signal: AbortSignal.timeout(this.timing.periodMs) })) {
+        if (e.name === 'VALUE') return await validateClaim(key, e.value)
+      }
+    } catch { /* not found, or no peer answered in time */ }
+    return undefined
+  }
+
+  /** Asks the DHT for the round key's closest peers: the cross-check of our own ranking. */
+  private async crossCheck (round: number): Promise<void> {
+    const rec = this.record(round)
+    if (rec.dhtRanking !== undefined) return
+    rec.dhtRanking = []
+    try {
+      const peers = await closestPeers(this.c.node, this.election.roundKey(round), { timeoutMs: this.timing.takeoverMs * 4 })
+      rec.dhtRanking = peers.map(p => this.view.hostOfPeer(p)).filter((h): h is string => h !== undefined)
+    } catch (err) {
+      this.c.log.debug('DHT cross-check failed', { round, error: (err as Error).message })
+    }
   }
 
   private acceptPlan (env: Envelope<'plan'>, now: number): AcceptedPlan {

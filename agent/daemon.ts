@@ -17,7 +17,8 @@ import { SimCollector } from './drivers/sim/collector.ts'
 import { SimHypervisor } from './drivers/sim/hypervisor.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { Logger } from './log.ts'
-import { CROWDED_HOST_TUNING, createNode, loadOrCreatePeerKey, readPsk, type NodeInit } from './net/index.ts'
+import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
+import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type NodeInit } from './net/index.ts'
 
 export interface LoadedTopology {
   topology: Topology
@@ -76,6 +77,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     listen: config.listen,
     ...(config.announce !== undefined ? { announce: config.announce } : {}),
     bootstrap: config.bootstrap,
+    dht: { ...DEFAULT_DHT, validators: { [CLAIM_NAMESPACE]: async (key, value) => { await validateClaim(key, value) } }, selectors: { [CLAIM_NAMESPACE]: selectClaim } },
     ...(config.ipColocationFactorWeight !== undefined ? { gossip: { ...tuning.gossip, ipColocationFactorWeight: config.ipColocationFactorWeight } } : {}),
     ...opts.node
   })
@@ -84,6 +86,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     hypervisor: opts.hypervisor ?? makeHypervisor(config),
     collector: opts.collector ?? makeCollector(config),
     log: opts.log.child(config.host),
+    privateKey: key.key,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   }, { config, topology, topologyHash: hash })
   try {
