@@ -10,6 +10,7 @@ import type { CostWeights } from '../lib/cost.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
 import { readControlSocket, readMode, readSafety, type SafetyConfig } from './controls/config.ts'
 import type { Mode } from './controls/mode.ts'
+import { readApiConfig, type ApiConfig } from './api/config.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -73,9 +74,11 @@ export interface AgentConfig {
   safety?: SafetyConfig
   /** The local control socket (heliotrope approve, pin, drain); default control.sock in stateDir. */
   controlSocket?: string
+  /** The local HTTP API (agent/api/). */
+  api: ApiConfig
 }
 
-const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded', 'mode', 'safety', 'controlSocket'] as const
+const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded', 'mode', 'safety', 'controlSocket', 'api'] as const
 
 export function parseConfig (input: Json): AgentConfig {
   const c = new Checker()
@@ -135,7 +138,8 @@ export function parseConfig (input: Json): AgentConfig {
     migrationDeadlineMs: num('migrationDeadlineMs', o.migrationDeadlineMs, DEFAULT_MIGRATION_DEADLINE_MS, { min: 1000, integer: true }),
     collector: readCollector(c, o.collector),
     hypervisor: readHypervisor(c, o.hypervisor),
-    crowded: o.crowded === undefined ? false : c.boolean('crowded', o.crowded) ?? false
+    crowded: o.crowded === undefined ? false : c.boolean('crowded', o.crowded) ?? false,
+    api: readApiConfig(c, o.api)
   }
   if (o.announce !== undefined) config.announce = strings('announce', o.announce, [])
   if (o.ipColocationFactorWeight !== undefined) config.ipColocationFactorWeight = c.number('ipColocationFactorWeight', o.ipColocationFactorWeight, { max: 0 }) ?? 0

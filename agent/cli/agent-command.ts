@@ -1,7 +1,7 @@
 /** `heliotrope agent --config FILE`: runs the daemon until SIGTERM or SIGINT. */
 import { readFile } from 'node:fs/promises'
 import { parseConfig } from '../config.ts'
-import { startAgent } from '../daemon.ts'
+import { startDaemon } from '../daemon.ts'
 import { createLogger, type Level } from '../log.ts'
 import { UsageError } from './errors.ts'
 import type { Command } from './run.ts'
@@ -15,6 +15,11 @@ Runs the heliotrope agent with the JSON config FILE (see README, "Agent
 config"). Logs are JSON lines on stdout (readable lines on a terminal).
 SIGTERM or SIGINT stops it cleanly: it announces its leave, lets a migration
 in flight finish or abort (and reports it), then exits.
+
+The local API (for heliotrope status, members, monitor, console and
+Prometheus) listens on [::1]:7878 unless the config's "api" section says
+otherwise (listen, port, enabled; a non-loopback listen also needs
+allowNonLoopback: true).
 `,
   options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
   async run (args) {
@@ -28,12 +33,12 @@ in flight finish or abort (and reports it), then exits.
     try { json = JSON.parse(text) } catch (err) { throw new Error(`${path} is not valid JSON: ${(err as Error).message}`) }
     const config = parseConfig(json)
     const log = createLogger({ level: level as Level })
-    const agent = await startAgent(config, { log })
+    const daemon = await startDaemon(config, { log })
     await new Promise<void>(resolve => {
       const stop = (signal: string): void => {
         log.info('stopping', { signal })
         process.off('SIGTERM', onTerm); process.off('SIGINT', onInt)
-        agent.stop().then(resolve, err => { log.error('stop failed', { error: String(err) }); resolve() })
+        daemon.stop().then(resolve, err => { log.error('stop failed', { error: String(err) }); resolve() })
       }
       const onTerm = (): void => stop('SIGTERM')
       const onInt = (): void => stop('SIGINT')

@@ -5,9 +5,13 @@ import { configCommand } from './config-command.ts'
 import { drainCommand, undrainCommand } from './drain-command.ts'
 import { initCommand } from './init-command.ts'
 import { pinCommand, unpinCommand } from './pin-command.ts'
+import { consoleCommand } from './console-command.ts'
+import { membersCommand } from './members-command.ts'
+import { monitorCommand } from './monitor-command.ts'
 import { dispatch, type Command } from './run.ts'
+import { statusCommand } from './status-command.ts'
 
-export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand]
+export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
 
 const TITLE = `heliotrope: moves VMs between data centers so distributed applications
 stop hammering the WAN links between them.

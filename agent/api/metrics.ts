@@ -1,0 +1,116 @@
+/**
+ * GET /metrics: the agent in Prometheus text. Most numbers are read from the
+ * agent when scraped (its counters, the view's drops, the latest snapshot);
+ * what the agent does not count itself (messages and bytes published per
+ * topic, plans accepted by rank, migrations started, planning time) this
+ * recorder counts from the agent's events while the API runs.
+ *
+ * Series carry no host label: Prometheus adds the target's own labels on
+ * scrape, and heliotrope_info names the agent (join on it when needed).
+ */
+import { TOPICS, type Topic } from '../../lib/wire/messages.ts'
+import type { Topology } from '../../lib/topology.ts'
+import type { Agent, AgentEvent } from '../agent.ts'
+import { wanState } from './links.ts'
+import { Exposition } from './prometheus.ts'
+import { buildStatus } from './status.ts'
+
+/** Planning-time histogram bounds, seconds: the planners take ms at tens of VMs, seconds at thousands. */
+export const PLANNING_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30] as const
+
+export class MetricsRecorder {
+  private readonly agent: Agent
+  private readonly published = Object.fromEntries(TOPICS.map(t => [t, { messages: 0, bytes: 0 }])) as Record<Topic, { messages: number, bytes: number }>
+  private readonly acceptedByRank = new Map<number, number>()
+  private migrationsStarted = 0
+  private readonly planning = { buckets: PLANNING_SECONDS_BUCKETS.map(() => 0), sum: 0, count: 0 }
+  private unsubscribe: (() => void) | undefined
+  /** Streams to /events that fell behind: events they missed. */
+  streamLagged = 0
+
+  constructor (agent: Agent) {
+    this.agent = agent
+  }
+
+  start (): void {
+    this.unsubscribe = this.agent.observe(e => this.record(e))
+  }
+
+  stop (): void {
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+  }
+
+  private record (e: AgentEvent): void {
+    if (e.type === 'published') {
+      const p = this.published[e.topic]
+      p.messages++
+      p.bytes += e.bytes
+      // makePlan records its planning time just before it publishes the plan.
+      if (e.topic === 'plan') {
+        const ms = this.agent.rounds.get(e.env.round)?.planMs
+        if (ms !== undefined) this.observePlanning(ms / 1000)
+      }
+    } else if (e.type === 'plan-accepted') {
+      this.acceptedByRank.set(e.rank, (this.acceptedByRank.get(e.rank) ?? 0) + 1)
+    } else if (e.type === 'migration' && e.phase === 'started') {
+      this.migrationsStarted++
+    }
+  }
+
+  private observePlanning (seconds: number): void {
+    PLANNING_SECONDS_BUCKETS.forEach((b, i) => { if (seconds <= b) this.planning.buckets[i]!++ })
+    this.planning.sum += seconds
+    this.planning.count++
+  }
+
+  render (topology: Topology, startedAtMs: number, nowMs: number, streams: number): string {
+    const a = this.agent
+    const x = new Exposition()
+    const status = buildStatus(a, startedAtMs, nowMs)
+    x.family('heliotrope_info', 'gauge', 'Always 1; labels say which agent this is.')
+      .sample('heliotrope_info', 1, { host: a.host, dc: a.config.dc, cluster: a.config.cluster, peer_id: a.peerId, planner: a.config.planner.name })
+    x.family('heliotrope_uptime_seconds', 'gauge', 'Seconds since the API (and so the agent) started.').sample('heliotrope_uptime_seconds', status.uptimeMs / 1000)
+    x.family('heliotrope_round', 'gauge', 'The current round number.').sample('heliotrope_round', status.round)
+    x.family('heliotrope_rounds_recorded', 'gauge', 'Rounds in the agent\'s recent history.').sample('heliotrope_rounds_recorded', a.rounds.size)
+    x.family('heliotrope_plans_made_total', 'counter', 'Plans this agent computed as a round\'s planner.').sample('heliotrope_plans_made_total', a.counters.plansMade)
+    x.family('heliotrope_plans_accepted_total', 'counter', 'Plans accepted for a round, by the planner\'s rank (0 = first choice; above 0 = takeover).')
+    for (const [rank, n] of [...this.acceptedByRank].sort((p, q) => p[0] - q[0])) x.sample('heliotrope_plans_accepted_total', n, { rank: String(rank) })
+    x.family('heliotrope_planning_seconds', 'histogram', 'How long this agent\'s planner took per plan.')
+    const cumulative = this.planning.buckets
+    x.histogram('heliotrope_planning_seconds', PLANNING_SECONDS_BUCKETS, cumulative, this.planning.sum, this.planning.count)
+    x.family('heliotrope_messages_received_total', 'counter', 'Gossip messages accepted, by topic.')
+    for (const t of TOPICS) x.sample('heliotrope_messages_received_total', a.counters.messagesIn[t], { topic: t })
+    x.family('heliotrope_messages_published_total', 'counter', 'Gossip messages published, by topic.')
+    for (const t of TOPICS) x.sample('heliotrope_messages_published_total', this.published[t].messages, { topic: t })
+    x.family('heliotrope_published_bytes_total', 'counter', 'Bytes of gossip published, by topic.')
+    for (const t of TOPICS) x.sample('heliotrope_published_bytes_total', this.published[t].bytes, { topic: t })
+    x.family('heliotrope_messages_dropped_total', 'counter', 'Gossip messages dropped, by reason.')
+    for (const [reason, n] of Object.entries(a.view.drops)) x.sample('heliotrope_messages_dropped_total', n, { reason })
+    x.family('heliotrope_migrations_total', 'counter', 'Migrations of this host\'s VMs, by outcome (started counts attempts).')
+    x.sample('heliotrope_migrations_total', this.migrationsStarted, { outcome: 'started' })
+    x.sample('heliotrope_migrations_total', a.counters.migrationsOk, { outcome: 'done' })
+    x.sample('heliotrope_migrations_total', a.counters.migrationsFailed, { outcome: 'failed' })
+    x.family('heliotrope_migrations_in_flight', 'gauge', 'This host\'s VMs being migrated away now.').sample('heliotrope_migrations_in_flight', status.inFlight.length)
+    x.family('heliotrope_members', 'gauge', 'Cluster members by state, as this agent sees them.')
+    for (const state of ['live', 'down', 'leaving'] as const) x.sample('heliotrope_members', status.members[state], { state })
+    x.family('heliotrope_events_stream_clients', 'gauge', 'Clients attached to /events.').sample('heliotrope_events_stream_clients', streams)
+    x.family('heliotrope_events_stream_lagged_total', 'counter', 'Events not sent to a slow /events client.').sample('heliotrope_events_stream_lagged_total', this.streamLagged)
+    const wan = wanState(a, topology, nowMs)
+    x.family('heliotrope_cost', 'gauge', 'Cost of the placement in the latest snapshot (the planner\'s cost function).')
+    if (wan !== undefined) x.sample('heliotrope_cost', wan.cost)
+    const latest = [...a.rounds.values()].filter(r => r.plan !== undefined).sort((p, q) => q.round - p.round)[0]
+    x.family('heliotrope_plan_cost', 'gauge', 'Cost before and after the latest accepted plan.')
+    if (latest?.plan !== undefined) {
+      x.sample('heliotrope_plan_cost', latest.plan.initialCost, { when: 'before' })
+      x.sample('heliotrope_plan_cost', latest.plan.finalCost, { when: 'after' })
+    }
+    x.family('heliotrope_link_load_bps', 'gauge', 'Traffic on each WAN link in the latest snapshot, bit/s.')
+    for (const l of wan?.links ?? []) x.sample('heliotrope_link_load_bps', l.loadBps, { link: l.link, from: l.from, to: l.to })
+    x.family('heliotrope_link_capacity_bps', 'gauge', 'Capacity of each WAN link, bit/s.')
+    for (const l of wan?.links ?? []) x.sample('heliotrope_link_capacity_bps', l.capacityBps, { link: l.link, from: l.from, to: l.to })
+    x.family('heliotrope_link_utilization_ratio', 'gauge', 'Load over capacity of each WAN link (the thesis\'s loading factor).')
+    for (const l of wan?.links ?? []) x.sample('heliotrope_link_utilization_ratio', l.utilization, { link: l.link, from: l.from, to: l.to })
+    return x.text()
+  }
+}

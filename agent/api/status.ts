@@ -1,0 +1,58 @@
+/** GET /status: who this agent is and where the mesh stands, in one glance. */
+import { roundAt, roundStartMs } from '../../lib/rounds.ts'
+import type { Agent } from '../agent.ts'
+import { API_VERSION, type StatusResponse } from './types.ts'
+
+/**
+ * The ranking for `round` without freezing it: the election freezes a
+ * round's ranking the first time it is asked at or after planning time, and
+ * an API call must not decide that moment for the agent. Asking "as of the
+ * round's start" returns the frozen ranking when there is one and never
+ * freezes a new one.
+ */
+export function currentRanking (agent: Agent, round: number, nowMs: number): string[] {
+  const live = agent.view.live(nowMs).map(m => ({ host: m.host, peerId: m.peerId }))
+  return agent.election.ranking(round, live, roundStartMs(round, agent.timing))
+}
+
+/**
+ * The agent's mode. Today an agent is active or leaving; when the agent
+ * grows a `mode` of its own (safety controls: paused, dry-run...), that wins.
+ */
+export function agentMode (agent: Agent): string {
+  const own: unknown = (agent as object as { mode?: unknown }).mode
+  if (typeof own === 'string') return own
+  return agent.view.member(agent.host)?.state?.leaving === true ? 'leaving' : 'active'
+}
+
+export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): StatusResponse {
+  const round = roundAt(nowMs, agent.timing)
+  const members = agent.view.members()
+  const live = agent.view.live(nowMs).length
+  const leaving = members.filter(m => agent.view.isUp(m.host, nowMs) && m.state?.leaving === true).length
+  const accepted = agent.rounds.get(round)
+  const planner: StatusResponse['planner'] = accepted?.planner !== undefined
+    ? { round, host: accepted.planner, ...(accepted.rank !== undefined ? { rank: accepted.rank } : {}), accepted: true }
+    : { round, ...withHost(currentRanking(agent, round, nowMs)[0]), rank: 0, accepted: false }
+  return {
+    api: API_VERSION,
+    cluster: agent.config.cluster,
+    host: agent.host,
+    peerId: agent.peerId,
+    dc: agent.config.dc,
+    round,
+    roundElapsedMs: nowMs - roundStartMs(round, agent.timing),
+    roundPeriodMs: agent.timing.periodMs,
+    mode: agentMode(agent),
+    members: { total: members.length, live, down: members.length - live - leaving, leaving },
+    planner,
+    inFlight: agent.inFlight(),
+    startedAtMs,
+    uptimeMs: nowMs - startedAtMs,
+    nowMs
+  }
+}
+
+function withHost (host: string | undefined): { host?: string } {
+  return host === undefined ? {} : { host }
+}

@@ -1,0 +1,130 @@
+/**
+ * What the local API answers, as JSON. The CLI commands and the console read
+ * these shapes; keeping them in one file keeps both sides honest.
+ */
+import type { AgentEvent } from '../agent.ts'
+import type { PeerRate } from '../../lib/wire/messages.ts'
+
+export const API_VERSION = 1
+
+export interface StatusResponse {
+  api: typeof API_VERSION
+  cluster: string
+  host: string
+  peerId: string
+  dc: string
+  round: number
+  /** Milliseconds into the current round, and the round's length. */
+  roundElapsedMs: number
+  roundPeriodMs: number
+  /** 'active', 'leaving', or a mode the agent reports itself (safety controls). */
+  mode: string
+  members: { total: number, live: number, down: number, leaving: number }
+  /** Who plans the current round: the accepted planner, else the rank-0 candidate. */
+  planner: { round: number, host?: string, rank?: number, accepted: boolean }
+  inFlight: string[]
+  startedAtMs: number
+  uptimeMs: number
+  nowMs: number
+}
+
+export interface MemberVm {
+  id: string
+  memoryMiB: number
+  vcpus: number
+  pinned: boolean
+  migrating: boolean
+  addresses: string[]
+}
+
+export interface MemberDigest {
+  windowMs: number
+  /** Per VM: its top peers by rate, and the sum of what it sends (bit/s). */
+  vms: Array<{ vm: string, outBps: number, inBps: number, peers: PeerRate[], restOut: number }>
+}
+
+export interface MemberView {
+  host: string
+  peerId: string
+  self: boolean
+  dc?: string
+  /** 'up', 'down' (silent too long, or never heard) or 'leaving'. */
+  status: 'up' | 'down' | 'leaving'
+  lastSeenMs?: number
+  /** How long ago we last heard from it; absent when never. */
+  agoMs?: number
+  capacity?: { memoryMiB: number, vcpus: number }
+  used?: { memoryMiB: number, vcpus: number }
+  vms: MemberVm[]
+  digest?: MemberDigest
+  seq: Record<string, number>
+}
+
+export interface LinkLoad {
+  link: string
+  from: string
+  to: string
+  capacityBps: number
+  loadBps: number
+  utilization: number
+}
+
+export interface ViewResponse {
+  host: string
+  nowMs: number
+  members: MemberView[]
+  /** Dropped gossip since start, by reason. */
+  drops: Record<string, number>
+  /** The cost of the placement in the latest snapshot and each WAN link's load in it. */
+  cost?: number
+  links: LinkLoad[]
+  /** VMs marked migrating in the gossiped states: the mesh's migrations in flight. */
+  migrating: Array<{ vm: string, host: string }>
+}
+
+export interface MoveWhy {
+  vm: string
+  from: string
+  to: string
+  fromDc?: string
+  toDc?: string
+  /** The plan's cost after this move. */
+  cost: number
+  /** How much this move lowered the cost. */
+  gain: number
+  /** The WAN link it relieved most, when this agent planned the round. */
+  relieves?: string
+  /** One line an operator reads. */
+  why: string
+}
+
+export interface RoundView {
+  round: number
+  /** The candidates in rank order (as this agent ranked them at planning time). */
+  ranking: string[]
+  planner?: string
+  rank?: number
+  /** True when this agent computed the accepted plan itself. */
+  plannedHere: boolean
+  costBefore?: number
+  costAfter?: number
+  moves: MoveWhy[]
+  /** Why the planner stopped, when this agent planned. */
+  stopped?: string
+  planMs?: number
+  outcomes: Array<{ vm: string, to: string, ok: boolean, error?: string }>
+}
+
+export interface RoundsResponse {
+  host: string
+  current: number
+  rounds: RoundView[]
+}
+
+/** An agent event as the /events stream sends it, plus the stream's own notices. */
+export type StreamEvent =
+  | AgentEvent
+  | { type: 'hello', host: string, peerId: string, dc: string, atMs: number }
+  | { type: 'lagged', missed: number, atMs: number }
+
+export const EVENT_TYPES = ['gossip', 'drop', 'published', 'plan-accepted', 'migration'] as const

@@ -1,0 +1,42 @@
+/** `heliotrope status`: one agent at a glance, from its local API. */
+import type { StatusResponse } from '../api/types.ts'
+import { ago } from '../console/event-line.ts'
+import { API_OPTIONS, API_USAGE, apiClient } from './api-option.ts'
+import type { Command } from './run.ts'
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show the local agent: round, planner, members, uptime',
+  usage: `Usage: heliotrope status [--api ADDR] [--json]
+
+Asks a running agent (its local API) who it is and where the mesh stands:
+the current round and its planner, members live and down, migrations in
+flight, uptime.
+
+${API_USAGE}
+  --json       print the API's JSON as is
+`,
+  options: { ...API_OPTIONS, json: { type: 'boolean' } },
+  async run (args) {
+    const client = apiClient(args)
+    const s = await client.json<StatusResponse>('/status')
+    if (args.values.json === true) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return 0 }
+    process.stdout.write(formatStatus(s).join('\n') + '\n')
+    return 0
+  }
+}
+
+export function formatStatus (s: StatusResponse): string[] {
+  const p = s.planner
+  const planner = p.host === undefined ? 'none yet' : `${p.host} (rank ${p.rank ?? 0}${p.accepted ? ', plan accepted' : ', expected'})`
+  return [
+    `host       ${s.host}  dc ${s.dc}  cluster ${s.cluster}`,
+    `peer id    ${s.peerId}`,
+    `mode       ${s.mode}`,
+    `round      ${s.round}  (${ago(s.roundElapsedMs)} of ${ago(s.roundPeriodMs)})`,
+    `planner    ${planner}`,
+    `members    ${s.members.live} live, ${s.members.down} down, ${s.members.leaving} leaving (${s.members.total} in the member list)`,
+    `in flight  ${s.inFlight.length === 0 ? '-' : s.inFlight.join(' ')}`,
+    `uptime     ${ago(s.uptimeMs)}`
+  ]
+}

@@ -1,0 +1,107 @@
+/**
+ * Blocks that more than one pane shows: the members table, topic rates, the
+ * current round's election, a plan with its moves, drops by reason. Each
+ * returns its lines; panes stack them.
+ */
+import { TOPICS } from '../../../lib/wire/messages.ts'
+import type { MemberView, RoundView } from '../../api/types.ts'
+import { ago } from '../event-line.ts'
+import { seg, type Line, type Style } from '../screen.ts'
+import { table } from '../table.ts'
+import type { PaneContext } from './context.ts'
+
+export function heading (text: string): Line {
+  return [seg(text, ['bold', 'cyan'])]
+}
+
+const STATUS_STYLE: Record<MemberView['status'], Style> = { up: 'green', down: 'red', leaving: 'yellow' }
+
+export function membersBlock (ctx: PaneContext, withVms: boolean): Line[] {
+  const view = ctx.state.view
+  if (view === undefined) return [heading('MEMBERS'), 'waiting for the agent...']
+  const rows = view.members.map(m => [
+    m.self ? `${m.host}*` : m.host,
+    m.dc ?? '?',
+    m.status.toUpperCase(),
+    String(m.vms.length),
+    m.used !== undefined && m.capacity !== undefined ? `${m.used.memoryMiB}/${m.capacity.memoryMiB}` : '-',
+    m.agoMs !== undefined ? ago(m.agoMs) : 'never',
+    withVms ? m.vms.map(v => `${v.id}${v.migrating ? '(migrating)' : ''}${v.pinned ? '(pinned)' : ''}`).join(' ') : m.peerId.slice(-8)
+  ])
+  const lines = table(['HOST', 'DC', 'STATUS', 'VMS', 'MEM MiB', 'LAST SEEN', withVms ? 'VM IDS' : 'PEER'], rows)
+  const up = view.members.filter(m => m.status === 'up').length
+  return [
+    heading(`MEMBERS  ${up}/${view.members.length} up`),
+    [seg(lines[0]!, 'dim')],
+    ...lines.slice(1).map((l, i) => colourStatus(l, view.members[i]!.status))
+  ]
+}
+
+function colourStatus (line: string, status: MemberView['status']): Line {
+  const word = status.toUpperCase()
+  const at = line.indexOf(` ${word}`)
+  if (at < 0) return line
+  return [seg(line.slice(0, at + 1)), seg(word, STATUS_STYLE[status]), seg(line.slice(at + 1 + word.length))]
+}
+
+export function ratesBlock (ctx: PaneContext): Line[] {
+  const rates = ctx.state.rates(ctx.nowMs)
+  const rows = TOPICS.map(t => [t, rates[t].in.toFixed(1), rates[t].out.toFixed(1), String(ctx.state.totals[t].in), String(ctx.state.totals[t].out)])
+  const lines = table(['TOPIC', 'IN/s', 'OUT/s', 'IN', 'OUT'], rows)
+  return [heading(`GOSSIP  messages per second (10 s)${ctx.state.streamConnected ? '' : '  [event stream disconnected]'}`), [seg(lines[0]!, 'dim')], ...lines.slice(1)]
+}
+
+export function electionBlock (ctx: PaneContext): Line[] {
+  const s = ctx.state.status
+  if (s === undefined) return [heading('ROUND'), '-']
+  const rec = ctx.state.rounds?.rounds.find(r => r.round === s.round)
+  const ranking = rec?.ranking ?? []
+  const elected = s.planner.host
+  const candidates: Line = ranking.length === 0
+    ? [seg('candidates: not ranked yet (ranked at planning time)', 'dim')]
+    : [seg('candidates: '), ...ranking.flatMap((h, i) => [seg(i === 0 ? '' : ' > '), seg(`${i}:${h}`, h === elected ? ['bold', 'green'] : undefined)])]
+  return [
+    heading(`ROUND ${s.round}  ${ago(s.roundElapsedMs)} of ${ago(s.roundPeriodMs)}`),
+    candidates,
+    elected === undefined ? 'planner: none yet' : [seg('planner: '), seg(elected, ['bold', 'green']), seg(` (rank ${s.planner.rank ?? 0}${s.planner.accepted ? ', plan accepted' : ', expected'})`)]
+  ]
+}
+
+/** The latest round with a plan. */
+export function latestPlanned (ctx: PaneContext): RoundView | undefined {
+  return ctx.state.rounds?.rounds.find(r => r.planner !== undefined && r.costBefore !== undefined)
+}
+
+export function planBlock (r: RoundView | undefined, maxMoves = Infinity): Line[] {
+  if (r === undefined) return [heading('PLAN'), 'no plan seen yet']
+  const head = `PLAN round ${r.round} by ${r.planner ?? '?'} (rank ${r.rank ?? '?'})  cost ${fmt(r.costBefore)} -> ${fmt(r.costAfter)}  ${r.moves.length} move${r.moves.length === 1 ? '' : 's'}${r.plannedHere ? `  planned here${r.planMs !== undefined ? ` in ${r.planMs.toFixed(1)} ms` : ''}${r.stopped !== undefined ? `, stopped: ${r.stopped}` : ''}` : ''}`
+  const moves = r.moves.slice(0, maxMoves).map(m => {
+    const outcome = r.outcomes.find(o => o.vm === m.vm)
+    const tag = outcome === undefined ? seg('') : outcome.ok ? seg(' [done]', 'green') : seg(` [failed: ${outcome.error ?? '?'}]`, 'red')
+    return [seg(`  ${m.vm}  ${m.from}${m.fromDc !== undefined ? `(${m.fromDc})` : ''} -> ${m.to}${m.toDc !== undefined ? `(${m.toDc})` : ''}  `), seg(m.why, 'dim'), tag]
+  })
+  const more = r.moves.length > maxMoves ? [`  ... ${r.moves.length - maxMoves} more (pane 3)`] : []
+  return [heading(head), ...(r.moves.length === 0 ? ['  no moves: nothing lowers the cost enough'] : moves), ...more]
+}
+
+export function dropsBlock (ctx: PaneContext): Line[] {
+  const drops = ctx.state.view?.drops ?? {}
+  const nonzero = Object.entries(drops).filter(([, n]) => n > 0)
+  const total = nonzero.reduce((a, [, n]) => a + n, 0)
+  return [
+    heading(`DROPS  ${total} since the agent started`),
+    nonzero.length === 0 ? [seg('none', 'dim')] : [seg(nonzero.map(([r, n]) => `${r}=${n}`).join('  '), 'red')]
+  ]
+}
+
+export function inFlightBlock (ctx: PaneContext): Line[] {
+  const mesh = ctx.state.view?.migrating ?? []
+  return [
+    heading(`MIGRATIONS IN FLIGHT  ${mesh.length}`),
+    mesh.length === 0 ? [seg('none', 'dim')] : mesh.map(m => `${m.vm}@${m.host}`).join('  ')
+  ]
+}
+
+function fmt (x: number | undefined): string {
+  return x === undefined ? '?' : x.toFixed(4)
+}

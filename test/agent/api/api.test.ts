@@ -1,0 +1,301 @@
+/**
+ * The local API against a small mesh of real agents: three agents (one per
+ * DC) with their APIs on [::1], plus a member that runs no agent and sends
+ * bad messages, so there is something to drop. One mesh for the whole file.
+ */
+import test from 'ava'
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { encode } from 'cborg'
+import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format'
+import { ApiClient, parseApiAddress } from '../../../agent/api/client.ts'
+import { agentMode } from '../../../agent/api/status.ts'
+import type { RoundsResponse, StatusResponse, StreamEvent, ViewResponse } from '../../../agent/api/types.ts'
+import { createNode, loadOrCreatePeerKey, publish, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
+import { DROP_REASONS } from '../../../lib/view.ts'
+import { roundAt } from '../../../lib/rounds.ts'
+import { encodeEnvelope } from '../../../lib/wire/codec.ts'
+import { TOPICS, type Envelope } from '../../../lib/wire/messages.ts'
+import { waitFor } from '../mesh/harness.ts'
+import { MESH_DCS, startApiMesh, type ApiMesh } from './mesh.ts'
+
+const BIN = new URL('../../../agent/bin/heliotrope.js', import.meta.url).pathname
+const ROGUE = 'rogue'
+let mesh: ApiMesh
+let rogue: ClusterNode | undefined
+
+test.before(async () => {
+  mesh = await startApiMesh([ROGUE])
+})
+
+test.after.always(async () => {
+  await rogue?.stop().catch(() => undefined)
+  await mesh?.close()
+})
+
+const base = (host: string): string => `http://${mesh.apis.get(host)!.address}`
+const getJson = async <T> (host: string, path: string): Promise<T> => {
+  const res = await fetch(base(host) + path)
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`)
+  return await res.json() as T
+}
+const hosts = (): string[] => MESH_DCS.map(d => d.toLowerCase())
+
+test.serial('/status: who the agent is, the round, its planner, live members, uptime', async t => {
+  for (const host of hosts()) {
+    const agent = mesh.cluster.agents.get(host)!
+    const s = await getJson<StatusResponse>(host, '/status')
+    t.is(s.host, host)
+    t.is(s.peerId, agent.peerId)
+    t.is(s.dc, host.toUpperCase())
+    t.is(s.cluster, agent.config.cluster)
+    t.true(Math.abs(s.round - roundAt(Date.now(), agent.timing)) <= 1)
+    t.is(s.mode, agentMode(agent))
+    t.deepEqual(s.members, { total: 4, live: 3, down: 1, leaving: 0 })
+    t.true(s.planner.host !== undefined && hosts().includes(s.planner.host), `planner ${s.planner.host}`)
+    t.true(s.uptimeMs > 0 && s.roundElapsedMs >= 0 && s.roundElapsedMs < s.roundPeriodMs)
+  }
+})
+
+test.serial('/view: members with DC, VMs, last seen, up/down and digests; WAN link loads and cost', async t => {
+  const v = await getJson<ViewResponse>('a', '/view')
+  t.deepEqual(v.members.map(m => m.host), ['a', 'b', 'c', ROGUE])
+  const world = await mesh.cluster.world.vms()
+  for (const m of v.members.filter(x => x.host !== ROGUE)) {
+    t.is(m.status, 'up')
+    t.is(m.dc, m.host.toUpperCase())
+    t.true(m.agoMs !== undefined && m.agoMs < 5000, `${m.host} last seen ${m.agoMs} ms ago`)
+    t.true(m.digest !== undefined, `${m.host} has a digest`)
+    t.is(m.self, m.host === 'a')
+    t.is(m.capacity?.memoryMiB, 4096)
+  }
+  const rogueView = v.members.find(m => m.host === ROGUE)!
+  t.is(rogueView.status, 'down')
+  t.is(rogueView.agoMs, undefined, 'never heard from')
+  // The VMs the view lists are the world's, each once (migrations may be mid-flight: wait for a quiet view).
+  await waitFor(async () => {
+    const now = await getJson<ViewResponse>('a', '/view')
+    const listed = now.members.flatMap(m => m.vms.map(x => `${x.id}@${m.host}`)).sort()
+    const truth = (await mesh.cluster.world.vms()).map(x => `${x.id}@${x.host}`).sort()
+    return JSON.stringify(listed) === JSON.stringify(truth)
+  }, 10_000, 'the view to list the world\'s VMs')
+  t.is(world.length, 6)
+  t.is(v.links.length, 6)
+  for (const l of v.links) t.true(l.capacityBps === 1e9 && l.loadBps >= 0 && Math.abs(l.utilization - l.loadBps / l.capacityBps) < 1e-12)
+  t.true(typeof v.cost === 'number')
+  t.deepEqual(Object.keys(v.drops).sort(), [...DROP_REASONS].sort())
+})
+
+test.serial('/rounds: the same planner on every agent, the plan, cost before and after, and why each VM moved', async t => {
+  // The first rounds bring each application together: wait for a round with moves, carried out.
+  await waitFor(async () => (await getJson<RoundsResponse>('a', '/rounds?limit=64')).rounds.some(r => r.moves.length > 0 && r.round < roundAt(Date.now(), mesh.cluster.agents.get('a')!.timing)), 20_000, 'a finished round with moves')
+  const all = new Map<string, RoundsResponse>()
+  for (const host of hosts()) all.set(host, await getJson<RoundsResponse>(host, '/rounds?limit=64'))
+  const withMoves = all.get('a')!.rounds.find(r => r.moves.length > 0)
+  t.truthy(withMoves, 'a round with moves')
+  const round = withMoves!.round
+  const views = hosts().map(h => all.get(h)!.rounds.find(r => r.round === round)!)
+  t.true(views.every(r => r.planner === withMoves!.planner), `one planner for round ${round}: ${views.map(r => r.planner).join(',')}`)
+  t.true(views.every(r => JSON.stringify(r.moves.map(m => [m.vm, m.from, m.to, m.cost])) === JSON.stringify(withMoves!.moves.map(m => [m.vm, m.from, m.to, m.cost]))))
+  t.true(withMoves!.costAfter! < withMoves!.costBefore!, 'the plan lowers the cost')
+  // As the election accepts a plan: its planner ranks no lower than it claims.
+  for (const r of views) t.true(r.ranking.includes(r.planner!) && r.ranking.indexOf(r.planner!) <= r.rank!, `round ${round}: planner ${r.planner} at rank ${r.rank} in ${r.ranking.join('>')}`)
+
+  const planner = withMoves!.planner!
+  const own = all.get(planner)!.rounds.find(r => r.round === round)!
+  t.true(own.plannedHere)
+  t.truthy(own.stopped)
+  t.true(typeof own.planMs === 'number')
+  const local = mesh.cluster.agents.get(planner)!.rounds.get(round)!.planned!
+  own.moves.forEach((m, i) => {
+    t.is(m.gain, local.moves[i]!.gain, 'the planner explains with its own Plan')
+    t.is(m.relieves, local.moves[i]!.relieves)
+    t.regex(m.why, /cost \d\.\d{4} -> \d\.\d{4} \(gain /)
+  })
+  t.true(own.moves.some(m => m.relieves !== undefined && /^[ABC]->[ABC]$/.test(m.relieves)), 'a move names the link it relieves')
+  for (const other of hosts().filter(h => h !== planner)) {
+    const r = all.get(other)!.rounds.find(x => x.round === round)!
+    t.false(r.plannedHere)
+    let before = r.costBefore!
+    for (const m of r.moves) {
+      t.true(Math.abs(m.gain - (before - m.cost)) < 1e-12, 'elsewhere the gain is the cost drop between moves')
+      t.is(m.relieves, undefined)
+      t.truthy(m.fromDc)
+      t.truthy(m.toDc)
+      before = m.cost
+    }
+  }
+  // Moves were carried out by their source hosts, and the outcomes show where they ran.
+  await waitFor(async () => (await getJson<RoundsResponse>(withMoves!.moves[0]!.from, '/rounds?limit=64')).rounds.find(r => r.round === round)!.outcomes.length > 0, 10_000, 'outcomes')
+  const src = (await getJson<RoundsResponse>(withMoves!.moves[0]!.from, '/rounds?limit=64')).rounds.find(r => r.round === round)!
+  t.true(src.outcomes.some(o => o.vm === withMoves!.moves[0]!.vm))
+})
+
+async function startRogue (): Promise<ClusterNode> {
+  const key = await loadOrCreatePeerKey(join(mesh.cluster.dir, ROGUE))
+  const node = await createNode({
+    cluster: mesh.cluster.configs.get('a')!.cluster,
+    privateKey: key.key,
+    psk: await readFile(join(mesh.cluster.dir, 'psk')),
+    allow: () => true,
+    listen: ['/ip6/::1/tcp/0'],
+    bootstrap: mesh.cluster.bootstrap,
+    gossip: { ipColocationFactorWeight: 0 }
+  })
+  await node.bootstrap()
+  for (const topic of ['host', 'traffic']) node.libp2p.services.pubsub.subscribe(node.topic(topic))
+  await waitForTopicPeers(node, node.topic('traffic'), 2)
+  return node
+}
+
+test.serial('/events streams gossip, publishes, plans and drops with reasons; /view and /metrics count the drops', async t => {
+  const client = new ApiClient(parseApiAddress(mesh.apis.get('a')!.address))
+  const abort = new AbortController()
+  const seen: StreamEvent[] = []
+  const reading = (async () => { for await (const e of client.events({}, abort.signal)) seen.push(e) })()
+  t.teardown(() => abort.abort())
+  await waitFor(() => seen.some(e => e.type === 'hello'), 5000, 'hello')
+  rogue = await startRogue()
+  const agent = mesh.cluster.agents.get('a')!
+  const round = roundAt(Date.now(), agent.timing)
+  let seq = Date.now() * 1000
+  const state = agent.view.member('a')!.state!
+  // Speaking for another host, and reporting traffic for VMs it does not hold.
+  await publish(rogue, rogue.topic('host'), encodeEnvelope({ v: 1, topic: 'host', host: 'a', round, seq: ++seq, body: { ...state, vms: [] } }))
+  await publish(rogue, rogue.topic('traffic'), encodeEnvelope({ v: 1, topic: 'traffic', host: ROGUE, round, seq: ++seq, body: { windowMs: 1000, vms: [{ vm: 'app0-0', peers: [], restOut: 0 }] } } satisfies Envelope<'traffic'>))
+  // Past the envelope bound.
+  await publish(rogue, rogue.topic('host'), encode({ v: 1, topic: 'host', host: ROGUE, round, seq: ++seq, pad: 'x'.repeat(300_000) }))
+  const reasons = ['impersonation', 'foreign-vm', 'oversized']
+  await waitFor(() => reasons.every(r => seen.some(e => e.type === 'drop' && e.reason === r)), 15_000, `drop events for ${reasons.join(', ')}`)
+  await waitFor(() => seen.some(e => e.type === 'plan-accepted') && TOPICS.filter(x => x !== 'event').every(topic => seen.some(e => e.type === 'gossip' && e.topic === topic) && seen.some(e => e.type === 'published' && e.topic === topic)), 10_000, 'gossip in and out on every topic')
+  const gossip = seen.find((e): e is Extract<StreamEvent, { type: 'gossip' }> => e.type === 'gossip' && e.topic === 'host')!
+  t.is(typeof (gossip.env.body as { dc: string }).dc, 'string', 'gossip events carry the decoded message')
+  const drop = seen.find((e): e is Extract<StreamEvent, { type: 'drop' }> => e.type === 'drop' && e.reason === 'impersonation')!
+  t.is(drop.peer, rogue.peerId)
+  abort.abort()
+  await reading
+
+  const view = await getJson<ViewResponse>('a', '/view')
+  for (const r of reasons) t.true((view.drops[r] ?? 0) >= 1, `${r} counted in /view`)
+  const fams = parsePrometheusTextFormat(await (await fetch(base('a') + '/metrics')).text())
+  const dropped = family(fams, 'heliotrope_messages_dropped_total')
+  for (const r of reasons) t.is(Number(dropped.metrics.find(m => m.labels?.reason === r)?.value), agent.view.drops[r as keyof typeof agent.view.drops])
+})
+
+test.serial('/events: server-sent events on request, filters by type and topic, bad filters are 400', async t => {
+  const res = await fetch(base('b') + '/events?types=published&topics=host', { headers: { accept: 'text/event-stream' } })
+  t.is(res.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+  const reader = res.body!.getReader()
+  let text = ''
+  const until = Date.now() + 10_000
+  while (!/event: published\ndata: .*"topic":"host"/.test(text) && Date.now() < until) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += new TextDecoder().decode(value)
+  }
+  await reader.cancel()
+  t.regex(text, /^event: hello\ndata: \{"type":"hello","host":"b"/)
+  t.regex(text, /event: published\ndata: \{"type":"published","topic":"host"/)
+  t.false(/"topic":"traffic"/.test(text), 'filtered by topic')
+  const bad = await fetch(base('b') + '/events?types=gossip,nonsense')
+  t.is(bad.status, 400)
+  t.regex((await bad.json() as { error: string }).error, /types: unknown "nonsense"/)
+})
+
+function family (fams: ParsedFamily[], name: string): ParsedFamily {
+  const f = fams.find(x => x.name === name)
+  if (f === undefined) throw new Error(`no metric family ${name}`)
+  return f
+}
+
+test.serial('/metrics: Prometheus text that a real parser reads; the numbers match the agent', async t => {
+  const res = await fetch(base('c') + '/metrics')
+  t.is(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
+  const text = await res.text()
+  const fams = parsePrometheusTextFormat(text)
+  const agent = mesh.cluster.agents.get('c')!
+  t.is(family(fams, 'heliotrope_info').metrics[0]!.labels!.peer_id, agent.peerId)
+  t.is(family(fams, 'heliotrope_round').type, 'GAUGE')
+  t.true(Math.abs(Number(family(fams, 'heliotrope_round').metrics[0]!.value) - roundAt(Date.now(), agent.timing)) <= 1)
+  const received = family(fams, 'heliotrope_messages_received_total')
+  t.is(received.type, 'COUNTER')
+  t.deepEqual(received.metrics.map(m => m.labels!.topic).sort(), [...TOPICS].sort())
+  for (const m of received.metrics) t.true(Number(m.value) <= agent.counters.messagesIn[m.labels!.topic as typeof TOPICS[number]], 'counters only grow')
+  t.true(Number(received.metrics.find(m => m.labels!.topic === 'traffic')!.value) > 0)
+  t.true(Number(family(fams, 'heliotrope_messages_published_total').metrics.find(m => m.labels!.topic === 'host')!.value) > 0)
+  t.deepEqual(family(fams, 'heliotrope_messages_dropped_total').metrics.map(m => m.labels!.reason).sort(), [...DROP_REASONS].sort())
+  const migrations = family(fams, 'heliotrope_migrations_total')
+  t.deepEqual(migrations.metrics.map(m => m.labels!.outcome), ['started', 'done', 'failed'])
+  t.is(Number(migrations.metrics.find(m => m.labels!.outcome === 'failed')!.value), agent.counters.migrationsFailed)
+  const links = family(fams, 'heliotrope_link_load_bps')
+  t.is(links.metrics.length, 6)
+  t.true(links.metrics.every(m => /^[ABC]->[ABC]$/.test(m.labels!.link!) && Number(m.value) >= 0))
+  t.is(family(fams, 'heliotrope_link_utilization_ratio').metrics.length, 6)
+  t.true(Number(family(fams, 'heliotrope_cost').metrics[0]!.value) >= 0)
+  t.deepEqual(family(fams, 'heliotrope_members').metrics.map(m => [m.labels!.state, m.value]), [['live', '3'], ['down', '1'], ['leaving', '0']])
+  // Every agent has planned some round by now (the planner changes every round); its time is a histogram.
+  await waitFor(async () => {
+    const h = family(parsePrometheusTextFormat(await (await fetch(base('c') + '/metrics')).text()), 'heliotrope_planning_seconds')
+    return h.type === 'HISTOGRAM' && Number(h.metrics[0]!.count) > 0
+  }, 20_000, 'a planning time observed at c')
+  const h = family(parsePrometheusTextFormat(await (await fetch(base('c') + '/metrics')).text()), 'heliotrope_planning_seconds')
+  t.is(h.metrics[0]!.buckets!['+Inf'] ?? h.metrics[0]!.count, h.metrics[0]!.count)
+  t.true(Number(h.metrics[0]!.sum) > 0)
+})
+
+test.serial('errors: unknown path 404, writes 405, a bad limit 400, a DNS-rebinding Host header 403', async t => {
+  t.is((await fetch(base('a') + '/nope')).status, 404)
+  t.is((await fetch(base('a') + '/status', { method: 'POST' })).status, 405)
+  const bad = await fetch(base('a') + '/rounds?limit=0')
+  t.is(bad.status, 400)
+  t.regex((await bad.json() as { error: string }).error, /limit: expected an integer from 1 to 64/)
+  const index = await (await fetch(base('a') + '/')).json() as { endpoints: Record<string, string> }
+  t.deepEqual(Object.keys(index.endpoints).sort(), ['/events', '/metrics', '/rounds', '/status', '/view'])
+  // fetch will not forge Host: use node:http.
+  const { host, port } = parseApiAddress(mesh.apis.get('a')!.address)
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request({ host, port, path: '/status', headers: { host: `evil.example:${port}` } }, res => { res.resume(); resolve(res.statusCode ?? 0) })
+    req.on('error', reject)
+    req.end()
+  })
+  t.is(status, 403)
+})
+
+function cli (args: string[], opts: { stopWhen?: RegExp, timeoutMs?: number } = {}): Promise<{ code: number | null, out: string, err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''; let err = ''
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${args.join(' ')}\n${out}\n${err}`)) }, opts.timeoutMs ?? 30_000)
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (opts.stopWhen?.test(out) === true) child.kill('SIGINT') })
+    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    child.on('exit', code => { clearTimeout(timer); resolve({ code, out, err }) })
+  })
+}
+
+test.serial('CLI: status, members and monitor against a running agent; a clear error when none runs', async t => {
+  const api = mesh.apis.get('b')!.address
+  const [status, members, monitor, none, badAddr] = await Promise.all([
+    cli(['status', '--api', api]),
+    cli(['members', '--api', api]),
+    cli(['monitor', '--api', api, '--type', 'gossip', '--topic', 'traffic'], { stopWhen: /in {3}traffic <- \w+ r\d+ window=/ }),
+    cli(['members', '--api', '[::1]:1']),
+    cli(['status', '--api', 'nowhere'])
+  ])
+  t.is(status.code, 0, status.err)
+  t.regex(status.out, /^host {7}b {2}dc B {2}cluster /m)
+  t.regex(status.out, /^members {4}3 live, 1 down, 0 leaving \(4 in the member list\)$/m)
+  t.is(members.code, 0, members.err)
+  const rows = members.out.trim().split('\n')
+  t.regex(rows[0]!, /^HOST +DC +STATUS +VMS +MEMORY MiB +LAST SEEN +PEER ID$/)
+  t.regex(rows.find(r => r.startsWith('b*'))!, /^b\* +B +up +\d +\d+\/4096 +[\d.]+m?s ago +12D3/)
+  t.regex(rows.find(r => r.startsWith(ROGUE))!, /^rogue +\? +down +0 +- +never/)
+  t.is(monitor.code, 0, monitor.err)
+  t.regex(monitor.out, /connected to b \(dc B, 12D3/)
+  t.false(/ out | host /.test(monitor.out.split('\n').slice(1).join('\n')), 'only gossip received on traffic')
+  t.is(none.code, 1)
+  t.regex(none.err, /no agent answers at \[::1\]:1 \(connection refused\); is `heliotrope agent` running\?/)
+  t.is(badAddr.code, 2)
+  t.regex(badAddr.err, /--api expects an address such as/)
+})
