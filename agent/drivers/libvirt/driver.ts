@@ -1,0 +1,175 @@
+/**
+ * The libvirt hypervisor driver, through virsh: list() asks libvirtd for
+ * its active domains (list, dominfo, domstate, domifaddr); migrate() runs
+ * `virsh migrate --live --p2p` to the target's libvirtd over IPv6 (the
+ * transports are described in commands.ts). libvirt prepares the incoming
+ * side itself, so prepareIncoming() only checks and says where to go.
+ * A domain's name is its VM id.
+ */
+import { isIPv6 } from 'node:net'
+import type { CommandRunner } from '../command.ts'
+import { HypervisorError } from '../types.ts'
+import type { HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget, VmInfo } from '../types.ts'
+import {
+  DEFAULT_ADDRESS_SOURCE, DEFAULT_LOCAL_URI, DEFAULT_TRANSPORT, migrateArgs, targetUri,
+  type AddressSource, type LibvirtTransport
+} from './commands.ts'
+import { ipv6Addresses, parseDomifaddr, parseDominfo, parseDomstate, parseJobStats, parseNames, type DomInfo } from './parse.ts'
+import { domainStatus } from './status.ts'
+import { errorText, isNoDomain, Virsh } from './virsh.ts'
+
+/** Domains asked about at once in list(). */
+export const LIST_CONCURRENCY = 4
+/** After a deadline's abort, time for virsh migrate to return before we give up on it, in ms. */
+export const ABORT_GRACE_MS = 30_000
+
+export interface LibvirtDriverOptions {
+  /** This host's IPv6 address: where other hosts send migrations. */
+  address: string
+  /** The local libvirtd; qemu:///system by default. */
+  uri?: string
+  transport?: LibvirtTransport
+  addressSource?: AddressSource
+  binary?: string
+  /** Runs virsh in this host's network, e.g. ['ip', 'netns', 'exec', 'host-a']. */
+  prefix?: string[]
+  run?: CommandRunner
+  commandTimeoutMs?: number
+}
+
+export class LibvirtDriver implements HypervisorDriver {
+  readonly name = 'libvirt'
+  readonly options: LibvirtDriverOptions
+  readonly virsh: Virsh
+  #started = false
+  readonly #migrating = new Set<string>()
+
+  constructor (options: LibvirtDriverOptions) {
+    this.options = options
+    this.virsh = new Virsh({
+      uri: options.uri ?? DEFAULT_LOCAL_URI,
+      ...(options.binary !== undefined ? { binary: options.binary } : {}),
+      ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+      ...(options.run !== undefined ? { run: options.run } : {}),
+      ...(options.commandTimeoutMs !== undefined ? { timeoutMs: options.commandTimeoutMs } : {})
+    })
+  }
+
+  get transport (): LibvirtTransport {
+    return this.options.transport ?? DEFAULT_TRANSPORT
+  }
+
+  async start (): Promise<void> {
+    if (!isIPv6(this.options.address)) throw new HypervisorError(`driver address ${this.options.address} is not an IPv6 address`)
+    const r = await this.virsh.result(['version'])
+    if (r.code !== 0) throw new HypervisorError(`cannot reach libvirtd at ${this.virsh.uri}: ${errorText(r)} (is libvirtd running?)`)
+    this.#started = true
+  }
+
+  /** Aborts migrations in flight (the domain stays here); the domains keep running under libvirtd. */
+  async stop (): Promise<void> {
+    this.#started = false
+    await Promise.all([...this.#migrating].map(async id => { await this.virsh.result(['domjobabort', '--', id]).catch(() => undefined) }))
+  }
+
+  async list (): Promise<VmInfo[]> {
+    this.#requireStarted()
+    const names = parseNames(await this.virsh.text(['list', '--name']))
+    const out: VmInfo[] = []
+    for (let i = 0; i < names.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(names.slice(i, i + LIST_CONCURRENCY).map(async n => await this.#describe(n)))
+      for (const vm of batch) if (vm !== undefined) out.push(vm)
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id))
+  }
+
+  async prepareIncoming (vm: VmInfo): Promise<MigrationTarget> {
+    this.#requireStarted()
+    const here = await this.#dominfo(vm.id)
+    if (here?.id !== undefined) throw new HypervisorError(`VM ${vm.id} already runs here (domain id ${here.id})`)
+    // libvirt's own Prepare phase starts the receiving QEMU when the source asks.
+    return { address: this.options.address, uri: targetUri(this.transport, this.options.address) }
+  }
+
+  async cancelIncoming (vmId: string): Promise<void> {
+    this.#requireStarted()
+    const info = await this.#dominfo(vmId)
+    if (info?.id === undefined) return // libvirt already removed the failed incoming domain
+    const { state, reason } = parseDomstate(await this.virsh.text(['domstate', '--reason', '--', vmId]))
+    // Never destroy a domain that arrived: after a completed migration it is the only copy.
+    if (domainStatus(state, reason, false) !== 'incoming') throw new HypervisorError(`VM ${vmId} is ${state}${reason !== undefined ? ` (${reason})` : ''} here, not waiting for a migration; not cancelling`)
+    await this.virsh.text(['destroy', '--', vmId])
+  }
+
+  async migrate (vmId: string, target: MigrationTarget, opts: MigrateOptions): Promise<MigrationResult> {
+    this.#requireStarted()
+    if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= 0) throw new HypervisorError(`migration deadline ${opts.deadlineMs} ms is not a positive duration`)
+    if (this.#migrating.has(vmId)) throw new HypervisorError(`VM ${vmId} is already being migrated`)
+    const uri = target.uri?.startsWith('qemu+') === true ? target.uri : undefined
+    const args = migrateArgs({ domain: vmId, address: target.address, transport: this.transport, ...(uri !== undefined ? { uri } : {}), ...(opts.maxBandwidth !== undefined ? { maxBandwidth: opts.maxBandwidth } : {}) })
+    const dest = uri ?? targetUri(this.transport, target.address)
+    this.#migrating.add(vmId)
+    const started = Date.now()
+    let timedOut = false
+    // On the deadline, abort the job: libvirt then resumes the domain here and drops the target's copy.
+    const timer = setTimeout(() => {
+      timedOut = true
+      void this.virsh.result(['domjobabort', '--', vmId]).catch(() => undefined)
+    }, opts.deadlineMs)
+    try {
+      const r = await this.virsh.result(args, { timeoutMs: opts.deadlineMs + ABORT_GRACE_MS })
+      const totalMs = Date.now() - started
+      if (r.code !== 0) {
+        const why = errorText(r)
+        return { ok: false, totalMs, error: timedOut ? `deadline of ${opts.deadlineMs} ms passed, migration aborted: ${why}` : why }
+      }
+      return { ok: true, totalMs, ...await this.#completedStats(vmId, dest) }
+    } finally {
+      clearTimeout(timer)
+      this.#migrating.delete(vmId)
+    }
+  }
+
+  /** The target's record of the finished job: downtime and bytes (exact, from --rawstats). Missing stats are not an error. */
+  async #completedStats (vmId: string, dest: string): Promise<{ downtimeMs?: number, bytes?: number }> {
+    const r = await this.virsh.result(['domjobinfo', '--completed', '--rawstats', '--keep-completed', '--', vmId], { uri: dest }).catch(() => undefined)
+    if (r === undefined || r.code !== 0) return {}
+    const stats = parseJobStats(r.stdout)
+    const downtime = stats.get('downtime')
+    const bytes = stats.get('data_processed') ?? stats.get('memory_processed')
+    return { ...(downtime !== undefined ? { downtimeMs: downtime } : {}), ...(bytes !== undefined ? { bytes } : {}) }
+  }
+
+  #requireStarted (): void {
+    if (!this.#started) throw new HypervisorError('libvirt driver not started')
+  }
+
+  /** dominfo, or undefined when the domain is not (or no longer) here. */
+  async #dominfo (name: string): Promise<DomInfo | undefined> {
+    const r = await this.virsh.result(['dominfo', '--', name])
+    if (isNoDomain(r)) return undefined
+    if (r.code !== 0) throw new HypervisorError(`virsh dominfo ${name} failed: ${errorText(r)}`)
+    return parseDominfo(r.stdout)
+  }
+
+  async #describe (name: string): Promise<VmInfo | undefined> {
+    const info = await this.#dominfo(name)
+    if (info?.id === undefined) return undefined // left between list and dominfo, or not active
+    let reason: string | undefined
+    if (info.state === 'paused') {
+      const r = await this.virsh.result(['domstate', '--reason', '--', name])
+      if (r.code === 0) reason = parseDomstate(r.stdout).reason
+    }
+    const source: AddressSource = this.options.addressSource ?? DEFAULT_ADDRESS_SOURCE
+    const a = await this.virsh.result(['domifaddr', '--full', '--source', source, '--', name])
+    // No guest agent, no lease: the VM is still here, only without addresses.
+    const addresses = a.code === 0 ? ipv6Addresses(parseDomifaddr(a.stdout)) : []
+    return {
+      id: info.name,
+      status: domainStatus(info.state, reason, this.#migrating.has(name)),
+      memoryMiB: Math.ceil(info.maxMemoryKiB / 1024),
+      vcpus: info.vcpus,
+      addresses
+    }
+  }
+}
