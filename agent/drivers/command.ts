@@ -17,6 +17,8 @@ export interface CommandResult {
 
 export interface CommandOptions {
   timeoutMs: number
+  /** Sent when the time is up; SIGKILL unless a tool needs the chance to clean up. */
+  killSignal?: NodeJS.Signals
 }
 
 /** Runs argv[0] with the rest as arguments (no shell). Never rejects for a non-zero exit. */
@@ -26,7 +28,7 @@ export const runCommand: CommandRunner = async (argv, opts) => {
   const [command, ...args] = argv
   if (command === undefined) throw new TypeError('empty command')
   return await new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: 'SIGKILL' })
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: opts.killSignal ?? 'SIGKILL' })
     const out: Buffer[] = []
     const err: Buffer[] = []
     let outBytes = 0
