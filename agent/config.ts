@@ -11,6 +11,7 @@ import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
 import { readControlSocket, readMode, readSafety, type SafetyConfig } from './controls/config.ts'
 import type { Mode } from './controls/mode.ts'
 import { readApiConfig, type ApiConfig } from './api/config.ts'
+import { ADDRESS_SOURCES, LIBVIRT_TRANSPORTS, type AddressSource, type LibvirtTransport } from './drivers/libvirt/commands.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -35,6 +36,10 @@ export type HypervisorConfig =
   | { kind: 'qemu', dir: string }
   /** The lab's VMs (network namespaces); `dir` is the lab's state directory. */
   | { kind: 'lab', dir: string }
+  /** libvirtd through virsh (agent/drivers/libvirt/commands.ts: transports); defaults there. */
+  | { kind: 'libvirt', uri?: string, transport?: LibvirtTransport, addressSource?: AddressSource }
+  /** Xen through xl; migrations over ssh (agent/drivers/xen/commands.ts). */
+  | { kind: 'xen', sshCommand?: string, sshUser?: string }
 
 export interface AgentConfig {
   cluster: string
@@ -176,10 +181,25 @@ function readCollector (c: Checker, v: Json): CollectorConfig {
 
 function readHypervisor (c: Checker, v: Json): HypervisorConfig {
   const o = c.object('hypervisor', v) ?? {}
-  const kind = c.oneOf('hypervisor.kind', o.kind, ['sim', 'qemu', 'lab'] as const)
+  const kind = c.oneOf('hypervisor.kind', o.kind, ['sim', 'qemu', 'lab', 'libvirt', 'xen'] as const)
   if (kind === 'qemu' || kind === 'lab') {
     c.onlyKeys('hypervisor', o, ['kind', 'dir'])
     return { kind, dir: c.string('hypervisor.dir', o.dir) ?? '' }
+  }
+  if (kind === 'libvirt') {
+    c.onlyKeys('hypervisor', o, ['kind', 'uri', 'transport', 'addressSource'])
+    const h: HypervisorConfig = { kind }
+    if (o.uri !== undefined) h.uri = c.string('hypervisor.uri', o.uri) ?? ''
+    if (o.transport !== undefined) h.transport = c.oneOf('hypervisor.transport', o.transport, LIBVIRT_TRANSPORTS) ?? 'ssh'
+    if (o.addressSource !== undefined) h.addressSource = c.oneOf('hypervisor.addressSource', o.addressSource, ADDRESS_SOURCES) ?? 'agent'
+    return h
+  }
+  if (kind === 'xen') {
+    c.onlyKeys('hypervisor', o, ['kind', 'sshCommand', 'sshUser'])
+    const h: HypervisorConfig = { kind }
+    if (o.sshCommand !== undefined) h.sshCommand = c.string('hypervisor.sshCommand', o.sshCommand) ?? ''
+    if (o.sshUser !== undefined) h.sshUser = c.string('hypervisor.sshUser', o.sshUser) ?? ''
+    return h
   }
   c.onlyKeys('hypervisor', o, ['kind', 'world', 'bandwidthBps', 'timeScale'])
   return {

@@ -11,10 +11,12 @@ import { ApiServer } from './api/server.ts'
 import type { AgentConfig } from './config.ts'
 import { FileCollector } from './drivers/file/collector.ts'
 import { LabHypervisor } from './drivers/lab/driver.ts'
+import { LibvirtDriver } from './drivers/libvirt/driver.ts'
 import { NftablesCollector } from './drivers/nftables/collector.ts'
 import { QemuDriver } from './drivers/qemu/driver.ts'
 import { SimCollector } from './drivers/sim/collector.ts'
 import { SimHypervisor } from './drivers/sim/hypervisor.ts'
+import { XenDriver } from './drivers/xen/driver.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
@@ -38,6 +40,10 @@ export function makeHypervisor (config: AgentConfig): HypervisorDriver {
   if (h.kind === 'sim') return new SimHypervisor({ world: h.world, host: config.host, address: config.address, bandwidthBps: h.bandwidthBps, timeScale: h.timeScale })
   if (h.kind === 'lab') return new LabHypervisor({ dir: h.dir, host: config.host, address: config.address })
   if (h.kind === 'qemu') return new QemuDriver({ dir: h.dir, address: config.address })
+  if (h.kind === 'libvirt') {
+    return new LibvirtDriver({ address: config.address, ...(h.uri !== undefined ? { uri: h.uri } : {}), ...(h.transport !== undefined ? { transport: h.transport } : {}), ...(h.addressSource !== undefined ? { addressSource: h.addressSource } : {}) })
+  }
+  if (h.kind === 'xen') return new XenDriver({ address: config.address, ...(h.sshCommand !== undefined ? { sshCommand: h.sshCommand } : {}), ...(h.sshUser !== undefined ? { sshUser: h.sshUser } : {}) })
   throw new Error(`hypervisor driver ${(h as { kind: string }).kind} is not available in this build yet`)
 }
 
