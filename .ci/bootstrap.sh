@@ -20,6 +20,10 @@ done
 # The QEMU driver's test guest: a Debian kernel plus a static busybox initramfs.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# The libvirt driver's live tests: a private libvirtd per namespace (libvirtd
+# looks up the libvirt-qemu user that libvirt-daemon-system creates).
+command -v virsh >/dev/null 2>&1 || need+=(libvirt-clients)
+getent passwd libvirt-qemu >/dev/null 2>&1 || need+=(libvirt-daemon-system)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "bootstrap: apt-get install ${need[*]}" >&2
