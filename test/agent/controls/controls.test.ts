@@ -1,0 +1,103 @@
+import test from 'ava'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseConfig } from '../../../agent/config.ts'
+import { Controls } from '../../../agent/controls/controls.ts'
+import { createLogger } from '../../../agent/log.ts'
+import { controlRequest } from '../../../agent/control/client.ts'
+import { defaultTiming, roundAt } from '../../../lib/rounds.ts'
+import { ReplicatedView } from '../../../lib/view.ts'
+import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../../lib/wire/messages.ts'
+
+const PLAN: PlanMessage = { rank: 0, planner: 'h2', inputs: {}, initialCost: 0.5, finalCost: 0.25, moves: [{ vm: 'v1', from: 'h1', to: 'h2', cost: 0.25 }] }
+
+async function make (t: { teardown (fn: () => Promise<void>): void }, mode: string, stateDir?: string): Promise<{ controls: Controls, lines: Array<Record<string, unknown>>, executed: Array<{ round: number, moves: PlannedMove[] }>, events: EventMessage[], dir: string }> {
+  const dir = stateDir ?? await mkdtemp(join(tmpdir(), 'htctl-'))
+  if (stateDir === undefined) t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const config = parseConfig({
+    cluster: 'c', host: 'h1', dc: 'A', stateDir: dir, pskFile: '/p', members: [{ host: 'h1', peerId: 'P1' }, { host: 'h2', peerId: 'P2' }], topologyFile: '/t', address: 'fd00::1',
+    capacity: { memoryMiB: 4096, vcpus: 4 }, collector: { kind: 'sim', world: '/w' }, hypervisor: { kind: 'sim', world: '/w' }, mode, roundPeriodMs: 1000
+  })
+  const lines: Array<Record<string, unknown>> = []
+  const executed: Array<{ round: number, moves: PlannedMove[] }> = []
+  const events: EventMessage[] = []
+  const log = createLogger({ pretty: false, sink: { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>) } } })
+  // Sequence numbers from the clock, as the agent's: they keep rising across restarts.
+  let seq = Date.now() * 1000
+  const controls: Controls = new Controls({
+    host: 'h1',
+    config,
+    view: new ReplicatedView({ members: config.members, downAfterMs: 3000 }),
+    timing: defaultTiming(1000),
+    log,
+    now: Date.now,
+    // As the agent does: our own events take effect here at once.
+    publishEvent: async (body) => { events.push(body); controls.onEvent({ v: 1, topic: 'event', host: 'h1', round: roundAt(Date.now(), defaultTiming(1000)), seq: seq++, body } as Envelope<'event'>) },
+    publishState: async () => undefined,
+    execute: (round, moves) => { executed.push({ round, moves }) }
+  })
+  await controls.start()
+  t.teardown(async () => controls.stop())
+  return { controls, lines, executed, events, dir }
+}
+
+const roundLines = (lines: Array<Record<string, unknown>>): Array<Record<string, unknown>> => lines.filter(l => l.msg === 'round')
+
+test('each mode decides what a final plan does, and every round gets one summary line with the planner, costs and moves', async t => {
+  const expect = { auto: [true, 'migrating'], 'dry-run': [false, 'dry-run, not migrating'], observe: [false, 'observing, not migrating'], approve: [false, 'awaiting approval: heliotrope approve 7'] } as const
+  for (const [mode, [runs, action]] of Object.entries(expect)) {
+    const { controls, lines } = await make(t, mode)
+    t.is(controls.planFinal({ round: 7, planner: 'h2', rank: 0, plan: PLAN }), runs, mode)
+    controls.planFinal({ round: 7, planner: 'h2', rank: 0, plan: PLAN })
+    controls.roundStarted(8)
+    controls.roundStarted(9)
+    const rounds = roundLines(lines)
+    t.like(rounds[0], { round: 7, mode, planner: 'h2', rank: 0, costBefore: 0.5, costAfter: 0.25, moves: ['v1:h1->h2'], action })
+    t.deepEqual(rounds.map(r => r.round), [7, 8], `${mode}: one line per round, a round without a plan says so`)
+    t.is(rounds[1]!.action, 'no plan')
+    t.is(controls.plans, mode !== 'observe')
+    t.is(controls.refusesIncoming(), mode === 'observe' || mode === 'dry-run')
+  }
+})
+
+test('approve: a held plan runs once approved over the control socket, and the approval is gossiped', async t => {
+  const { controls, executed, events, lines } = await make(t, 'approve')
+  const round = roundAt(Date.now(), defaultTiming(1000))
+  controls.planFinal({ round, planner: 'h2', rank: 0, plan: PLAN })
+  controls.planFinal({ round: round - 1, planner: 'h2', rank: 0, plan: { ...PLAN, moves: [{ vm: 'v9', from: 'h1', to: 'h2', cost: 0.3 }] } })
+  t.deepEqual(executed, [])
+  const socket = join((controls as unknown as { ctx: { config: { stateDir: string } } }).ctx.config.stateDir, 'control.sock')
+  const listed = await controlRequest(socket, { op: 'approve' })
+  t.true(listed.ok && /round \d+ \(planner h2\)/.test(listed.message))
+  const reply = await controlRequest(socket, { op: 'approve', round })
+  t.true(reply.ok, JSON.stringify(reply))
+  t.deepEqual(events, [{ kind: 'approve', round }])
+  t.deepEqual(executed, [{ round, moves: PLAN.moves }])
+  t.true(controls.approvedMove(round, 'v1', 'h1', 'h2'), 'the target side finds the approved move')
+  t.deepEqual(controls.status().waiting, [], 'the older waiting plan is dropped with it')
+  t.like(lines.find(l => l.msg === 'plan approved'), { round, by: 'h1' })
+  const again = await controlRequest(socket, { op: 'approve', round })
+  t.false(again.ok)
+})
+
+test('pins and drain are kept in the state directory across a restart', async t => {
+  const first = await make(t, 'auto')
+  t.true((await first.controls.pin('v1', true)).ok)
+  t.true((await first.controls.drain(true)).ok)
+  t.true(first.controls.isPinned('v1'))
+  await first.controls.stop()
+  const stored = JSON.parse(await readFile(join(first.dir, 'controls.json'), 'utf8')) as { draining: boolean, pins: Record<string, { pinned: boolean }> }
+  t.like(stored, { draining: true, pins: { v1: { pinned: true } } })
+  const second = await make(t, 'auto', first.dir)
+  t.true(second.controls.isPinned('v1'))
+  t.true(second.controls.draining)
+  t.true(second.controls.refusesIncoming(), 'a drained host takes no VM')
+  await second.controls.pin('v1', false)
+  t.false(second.controls.isPinned('v1'))
+})
+
+test('a second agent on the same control socket is refused', async t => {
+  const first = await make(t, 'auto')
+  await t.throwsAsync(make(t, 'auto', first.dir), { message: /another agent answers on .*control\.sock/ })
+})
