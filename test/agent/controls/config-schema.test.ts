@@ -57,7 +57,8 @@ test('every field the parser knows is in the schema, and the schema has no field
     [['planner'], P.planner!, BASE],
     [['planner', 'weights'], P.planner!.properties!.weights!, BASE],
     [['members', '0'], P.members!.items!, BASE],
-    [['safety'], P.safety!, BASE]
+    [['safety'], P.safety!, BASE],
+    [['api'], P.api!, { ...BASE, api: {} }]
   ]
   for (const kind of ['collector', 'hypervisor']) {
     const variants = P[kind]!.oneOf!
