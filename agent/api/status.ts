@@ -31,9 +31,10 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
   const live = agent.view.live(nowMs).length
   const leaving = members.filter(m => agent.view.isUp(m.host, nowMs) && m.state?.leaving === true).length
   const accepted = agent.rounds.get(round)
+  const candidates = currentRanking(agent, round, nowMs)
   const planner: StatusResponse['planner'] = accepted?.planner !== undefined
     ? { round, host: accepted.planner, ...(accepted.rank !== undefined ? { rank: accepted.rank } : {}), accepted: true }
-    : { round, ...withHost(currentRanking(agent, round, nowMs)[0]), rank: 0, accepted: false }
+    : { round, ...withHost(candidates[0]), rank: 0, accepted: false }
   return {
     api: API_VERSION,
     cluster: agent.config.cluster,
@@ -46,6 +47,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     mode: agentMode(agent),
     members: { total: members.length, live, down: members.length - live - leaving, leaving },
     planner,
+    candidates,
     inFlight: agent.inFlight(),
     startedAtMs,
     uptimeMs: nowMs - startedAtMs,

@@ -22,6 +22,8 @@ export interface StatusResponse {
   members: { total: number, live: number, down: number, leaving: number }
   /** Who plans the current round: the accepted planner, else the rank-0 candidate. */
   planner: { round: number, host?: string, rank?: number, accepted: boolean }
+  /** The current round's planner candidates in rank order (frozen at planning time; until then, as they stand). */
+  candidates: string[]
   inFlight: string[]
   startedAtMs: number
   uptimeMs: number

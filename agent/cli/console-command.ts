@@ -34,9 +34,9 @@ ${API_USAGE}
       process.off('SIGINT', onSignal)
       return abort.signal.aborted ? 0 : 1
     }
-    if (process.stdout.isTTY !== true) throw new UsageError('the console needs a terminal; use --json for one event per line, or `heliotrope monitor`')
     // Fail fast with the usual message when nothing answers; once running, the console rides out restarts.
     await client.json('/status')
+    if (process.stdout.isTTY !== true) throw new UsageError('the console needs a terminal; use --json for one event per line, or `heliotrope monitor`')
     const app = new ConsoleApp({ client, input: process.stdin, output: process.stdout, refreshMs })
     const stop = (): void => app.stop()
     process.once('SIGTERM', stop)

@@ -130,10 +130,10 @@ export class ConsoleApp {
     if (k.name === 'ctrl-c' || (k.name === 'char' && k.ch === 'q')) return this.stop()
     if (k.name === 'tab') this.setPane(this.pane + 1)
     else if (k.name === 'backtab') this.setPane(this.pane - 1)
-    else if (k.name === 'up') this.scroll += 1
-    else if (k.name === 'down') this.scroll = Math.max(0, this.scroll - 1)
-    else if (k.name === 'pageup') this.scroll += this.bodyHeight()
-    else if (k.name === 'pagedown') this.scroll = Math.max(0, this.scroll - this.bodyHeight())
+    else if (k.name === 'up') this.scrollBy(-1)
+    else if (k.name === 'down') this.scrollBy(1)
+    else if (k.name === 'pageup') this.scrollBy(-this.bodyHeight())
+    else if (k.name === 'pagedown') this.scrollBy(this.bodyHeight())
     else if (k.name === 'char') {
       const n = PANES.findIndex(p => p.key === k.ch)
       if (n >= 0) this.setPane(n)
@@ -150,6 +150,12 @@ export class ConsoleApp {
     else if (k.name === 'backspace') this.draft = (this.draft ?? '').slice(0, -1)
     else if (k.name === 'char') this.draft = (this.draft ?? '') + k.ch
     this.draw()
+  }
+
+  /** Positive moves down the screen. The gossip tail counts back from its newest line, so there it is reversed. */
+  private scrollBy (lines: number): void {
+    const back = PANES[this.pane]!.scrollsItself === true ? -lines : lines
+    this.scroll = Math.max(0, this.scroll + back)
   }
 
   private setPane (n: number): void {
@@ -184,7 +190,10 @@ export class ConsoleApp {
     const { width, height } = this.size()
     const pane = PANES[this.pane]!
     const body = pane.draw({ state: this.state, nowMs: Date.now(), width, height: this.bodyHeight(), filter: this.draft ?? this.filter, scroll: this.scroll })
-    const lines: Line[] = [this.header(), this.tabs(), '', ...body.slice(0, this.bodyHeight())]
+    // Other panes scroll down from their top; clamp so the last screenful stays in view.
+    const offset = pane.scrollsItself === true ? 0 : Math.min(this.scroll, Math.max(0, body.length - this.bodyHeight()))
+    if (pane.scrollsItself !== true) this.scroll = offset
+    const lines: Line[] = [this.header(), this.tabs(), '', ...body.slice(offset, offset + this.bodyHeight())]
     while (lines.length < height - 1) lines.push('')
     lines.length = height - 1
     lines.push(this.footer())

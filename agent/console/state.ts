@@ -36,8 +36,11 @@ export class ConsoleState {
   readonly migrations: MigrationSeen[] = []
   private readonly stamps = Object.fromEntries(TOPICS.map(t => [t, { in: [] as number[], out: [] as number[] }])) as Record<Topic, { in: number[], out: number[] }>
   readonly totals = Object.fromEntries(TOPICS.map(t => [t, { in: 0, out: 0 }])) as Record<Topic, { in: number, out: number }>
+  /** When the first event arrived: rates divide by the time watched until the window fills. */
+  private firstAtMs: number | undefined
 
   ingest (e: StreamEvent): void {
+    this.firstAtMs ??= e.atMs
     push(this.events, e, EVENT_HISTORY)
     if (e.type === 'gossip' || e.type === 'published') {
       const dir = e.type === 'gossip' ? 'in' : 'out'
@@ -59,13 +62,14 @@ export class ConsoleState {
   /** Messages per second over the last RATE_WINDOW_MS, per topic and direction. */
   rates (nowMs: number): Record<Topic, { in: number, out: number }> {
     const out = {} as Record<Topic, { in: number, out: number }>
+    const seconds = Math.max(1, Math.min(RATE_WINDOW_MS, nowMs - (this.firstAtMs ?? nowMs))) / 1000
     for (const t of TOPICS) {
       const s = this.stamps[t]
       for (const dir of ['in', 'out'] as const) {
         const list = s[dir]
         while (list.length > 0 && list[0]! < nowMs - RATE_WINDOW_MS) list.shift()
       }
-      out[t] = { in: s.in.length / (RATE_WINDOW_MS / 1000), out: s.out.length / (RATE_WINDOW_MS / 1000) }
+      out[t] = { in: s.in.length / seconds, out: s.out.length / seconds }
     }
     return out
   }

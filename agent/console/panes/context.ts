@@ -17,5 +17,7 @@ export interface PaneContext {
 export interface Pane {
   key: string
   title: string
+  /** True when the pane applies `scroll` itself (the gossip tail scrolls back from the newest). */
+  scrollsItself?: boolean
   draw (ctx: PaneContext): Line[]
 }

@@ -7,6 +7,7 @@ import { heading } from './sections.ts'
 export const gossipPane: Pane = {
   key: '6',
   title: 'Gossip',
+  scrollsItself: true,
   draw (ctx: PaneContext): Line[] {
     const needle = ctx.filter.toLowerCase()
     const all = ctx.state.events.map(describeEvent).filter(l => needle === '' || l.toLowerCase().includes(needle))

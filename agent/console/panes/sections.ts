@@ -55,11 +55,13 @@ export function electionBlock (ctx: PaneContext): Line[] {
   const s = ctx.state.status
   if (s === undefined) return [heading('ROUND'), '-']
   const rec = ctx.state.rounds?.rounds.find(r => r.round === s.round)
-  const ranking = rec?.ranking ?? []
+  // Before planning time the round is not ranked yet: show the ranking as it stands.
+  const frozen = rec !== undefined && rec.ranking.length > 0
+  const ranking = frozen ? rec.ranking : s.candidates
   const elected = s.planner.host
   const candidates: Line = ranking.length === 0
-    ? [seg('candidates: not ranked yet (ranked at planning time)', 'dim')]
-    : [seg('candidates: '), ...ranking.flatMap((h, i) => [seg(i === 0 ? '' : ' > '), seg(`${i}:${h}`, h === elected ? ['bold', 'green'] : undefined)])]
+    ? [seg('candidates: none live', 'dim')]
+    : [seg('candidates: '), ...ranking.flatMap((h, i) => [seg(i === 0 ? '' : ' > '), seg(`${i}:${h}`, h === elected ? ['bold', 'green'] : undefined)]), seg(frozen ? '' : '  (until planning time)', 'dim')]
   return [
     heading(`ROUND ${s.round}  ${ago(s.roundElapsedMs)} of ${ago(s.roundPeriodMs)}`),
     candidates,

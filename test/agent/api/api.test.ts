@@ -55,6 +55,7 @@ test.serial('/status: who the agent is, the round, its planner, live members, up
     t.is(s.mode, agentMode(agent))
     t.deepEqual(s.members, { total: 4, live: 3, down: 1, leaving: 0 })
     t.true(s.planner.host !== undefined && hosts().includes(s.planner.host), `planner ${s.planner.host}`)
+    t.deepEqual([...s.candidates].sort(), hosts(), 'the live members are the candidates')
     t.true(s.uptimeMs > 0 && s.roundElapsedMs >= 0 && s.roundElapsedMs < s.roundPeriodMs)
   }
 })
