@@ -13,17 +13,20 @@
  * namespaces by name. start() checks that they are there and says so when
  * they are not (e.g. an agent in a container with its own /run).
  *
- * Downtime is measured, not estimated: a probe process in the source host's
+ * Downtime is measured, not estimated: a probe in the source host's
  * namespace sends a UDP datagram to the VM's echo port every PROBE_INTERVAL_MS
  * through the router, and the longest gap between echoes is the downtime.
+ * It runs in the agent's own process when the agent is in that namespace
+ * (the lab's case), else as a child process entered into it.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { access } from 'node:fs/promises'
+import { access, stat } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationResult, type MigrationTarget, type VmInfo } from '../types.ts'
 import { tool, ip } from './exec.ts'
-import { attachVm, moveVif, removeShortcut } from './fabric.ts'
+import { EchoProbe } from './echo-probe.ts'
+import { addShortcut, attachVm, moveVif, plugVif, removeShortcut, routeToHost } from './fabric.ts'
 import { LAB_ECHO_PORT, readLabState, readVmRecords, type LabHostState, type LabState, type LabVmRecord } from './state.ts'
 
 export const PROBE_INTERVAL_MS = 2
@@ -122,15 +125,20 @@ export class LabHypervisor implements HypervisorDriver {
     if (!(await this.interfaces(src.ns)).has(rec.vif)) throw new HypervisorError(`VM ${vmId} does not run on ${this.init.host}`)
     if (this.inFlight.has(vmId)) throw new HypervisorError(`VM ${vmId} is already migrating`)
     this.inFlight.add(vmId)
-    const probe = await Probe.start(src.ns, rec.addresses[0]!)
+    const probe = await startProbe(src.ns, rec.addresses[0]!)
     try {
+      // Same-host peers on the source reach the VM through the router from now on: no gap for them.
+      await removeShortcut(src, rec)
       try {
         await moveVif(src, dst, rec)
       } catch (err) {
+        await addShortcut(src, rec).catch(() => undefined)
         return { ok: false, totalMs: performance.now() - started, error: `moving ${rec.vif} to ${dst.ns} failed: ${(err as Error).message}` }
       }
       try {
-        await Promise.all([attachVm(lab, dst, rec, src), removeShortcut(src, rec)])
+        // The outage lasts from the move until the vif is plugged in and the router points at its new host.
+        await Promise.all([plugVif(dst, rec), routeToHost(lab, dst, rec, src)])
+        await addShortcut(dst, rec)
       } catch (err) {
         // The vif is in the target's namespace but not wired: bring it home so the VM stays reachable.
         const detail = (err as Error).message
@@ -160,8 +168,53 @@ export class LabHypervisor implements HypervisorDriver {
   }
 }
 
-/** The downtime probe process (probe.ts) and its line protocol. */
-class Probe {
+/** Watches a VM's echoes across a move; finish() gives the outage in ms, when it could be measured. */
+interface OutageProbe {
+  finish (): Promise<number | undefined>
+  kill (): void
+}
+
+async function startProbe (ns: string, address: string): Promise<OutageProbe> {
+  const probe = await sameNetns(ns) ? new InProcessProbe(address) : ChildProbe.start(ns, address)
+  await probe.ready(PROBE_READY_TIMEOUT_MS)
+  return probe
+}
+
+/** Is this process in the named network namespace? */
+async function sameNetns (ns: string): Promise<boolean> {
+  try {
+    const [mine, named] = await Promise.all([stat('/proc/self/ns/net'), stat(`${NETNS_DIR}/${ns}`)])
+    return mine.dev === named.dev && mine.ino === named.ino
+  } catch {
+    return false
+  }
+}
+
+class InProcessProbe implements OutageProbe {
+  private readonly probe: EchoProbe
+  constructor (address: string) {
+    this.probe = new EchoProbe(address, LAB_ECHO_PORT, PROBE_INTERVAL_MS)
+  }
+
+  async ready (ms: number): Promise<boolean> {
+    return this.probe.ready(ms)
+  }
+
+  async finish (): Promise<number | undefined> {
+    if (!this.probe.isReady) return undefined
+    this.probe.mark()
+    const resumed = await this.probe.resumed(PROBE_RESUME_TIMEOUT_MS)
+    const summary = this.probe.stop()
+    return resumed ? summary.maxGapMs : undefined
+  }
+
+  kill (): void {
+    this.probe.stop()
+  }
+}
+
+/** probe.ts in the source host's namespace, and its line protocol. */
+class ChildProbe implements OutageProbe {
   private readonly lines: string[] = []
   private readonly waiters: Array<() => void> = []
   private constructor (private readonly child: ChildProcess | undefined) {
@@ -173,18 +226,19 @@ class Probe {
     child.on('exit', () => { for (const w of this.waiters.splice(0)) w() })
   }
 
-  static async start (ns: string, address: string): Promise<Probe> {
-    let child: ChildProcess | undefined
+  static start (ns: string, address: string): ChildProbe {
     try {
-      child = spawn(tool('ip'), ['netns', 'exec', ns, process.execPath, '--disable-warning=ExperimentalWarning', PROBE_SCRIPT, address, String(LAB_ECHO_PORT), String(PROBE_INTERVAL_MS)], { stdio: ['pipe', 'pipe', 'ignore'] })
+      const child = spawn(tool('ip'), ['netns', 'exec', ns, process.execPath, '--disable-warning=ExperimentalWarning', PROBE_SCRIPT, address, String(LAB_ECHO_PORT), String(PROBE_INTERVAL_MS)], { stdio: ['pipe', 'pipe', 'ignore'] })
       child.on('error', () => {})
       child.stdin?.on('error', () => {})
+      return new ChildProbe(child)
     } catch {
-      return new Probe(undefined)
+      return new ChildProbe(undefined)
     }
-    const p = new Probe(child)
-    await p.waitFor(l => l === 'ready', PROBE_READY_TIMEOUT_MS)
-    return p
+  }
+
+  async ready (ms: number): Promise<boolean> {
+    return (await this.waitFor(l => l === 'ready', ms)) !== undefined
   }
 
   private async waitFor (match: (line: string) => boolean, ms: number): Promise<string | undefined> {
@@ -200,7 +254,6 @@ class Probe {
     }
   }
 
-  /** After the move: waits for echoes to resume, then returns the longest gap (ms), if measured. */
   async finish (): Promise<number | undefined> {
     if (this.child === undefined || !this.lines.includes('ready')) return undefined
     this.child.stdin?.write('mark\n')

@@ -1,56 +1,28 @@
 /**
- * The lab driver's downtime probe: sends a numbered UDP datagram to a VM's
- * echo port every INTERVAL ms and watches the echoes. Runs as its own process
- * inside a host's namespace (`ip netns exec NS node probe.ts ADDR PORT
- * INTERVAL`), so it needs Node's type stripping only: no imports but node:.
+ * The lab driver's downtime probe as a process of its own, for a driver
+ * that does not run in the source host's namespace:
+ * `ip netns exec NS node probe.ts ADDR PORT INTERVAL_MS`.
  *
  * Lines on stdout: `ready` after the first echo; `resumed` after the first
  * echo that follows a `mark` line on stdin; on `end` (or stdin closing) one
- * JSON summary: sent, received, maxGapMs (the longest time between two
- * consecutive echoes: the outage), then it exits.
+ * JSON summary (echo-probe.ts's ProbeSummary), then it exits.
  */
-import { createSocket } from 'node:dgram'
 import { createInterface } from 'node:readline'
+import { EchoProbe } from './echo-probe.ts'
 
-const [address, portText, intervalText] = process.argv.slice(2)
-const port = Number(portText)
-const interval = Number(intervalText ?? '2')
-const socket = createSocket('udp6')
-let seq = 0
-let received = 0
-let last: number | undefined
-let maxGapMs = 0
-let marked = false
-let resumed = false
-let ready = false
+const [address, port, interval] = process.argv.slice(2)
+const probe = new EchoProbe(address ?? '::1', Number(port), Number(interval ?? '2'))
+const NEVER = 2 ** 31 - 1
 
-socket.on('message', () => {
-  const now = performance.now()
-  received++
-  if (last !== undefined) maxGapMs = Math.max(maxGapMs, now - last)
-  last = now
-  if (!ready) { ready = true; process.stdout.write('ready\n') }
-  if (marked && !resumed) { resumed = true; process.stdout.write('resumed\n') }
-})
-// A send into a moving link may fail; the gap in echoes is what we measure.
-socket.on('error', () => {})
-
-const buf = Buffer.alloc(8)
-const timer = setInterval(() => {
-  buf.writeBigUInt64BE(BigInt(seq++))
-  socket.send(buf, port, address, () => {})
-}, interval)
+void probe.ready(NEVER).then(() => process.stdout.write('ready\n'))
 
 function end (): void {
-  clearInterval(timer)
-  process.stdout.write(JSON.stringify({ sent: seq, received, maxGapMs: Math.round(maxGapMs * 10) / 10 }) + '\n')
-  socket.close()
+  process.stdout.write(JSON.stringify(probe.stop()) + '\n')
   process.exit(0)
 }
 
 const lines = createInterface({ input: process.stdin })
 lines.on('line', (line) => {
-  if (line === 'mark') marked = true
-  else if (line === 'end') end()
+  if (line === 'mark') { probe.mark(); void probe.resumed(NEVER).then(() => process.stdout.write('resumed\n')) } else if (line === 'end') end()
 })
 lines.on('close', end)
