@@ -4,9 +4,12 @@
  * LAB_SUBCOMMANDS.
  */
 import { dispatch, type Command } from '../../agent/cli/run.ts'
+import { labDownCommand } from './lab-down.ts'
+import { labRunCommand } from './lab-run.ts'
+import { labUpCommand } from './lab-up.ts'
 import { simCommand } from './sim.ts'
 
-export const LAB_SUBCOMMANDS: Command[] = [simCommand]
+export const LAB_SUBCOMMANDS: Command[] = [simCommand, labUpCommand, labDownCommand, labRunCommand]
 
 const TITLE = 'heliotrope lab: clusters of real agents on this machine'
 
