@@ -12,6 +12,7 @@
 import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
 import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
 import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
@@ -42,6 +43,8 @@ const GUEST_BOOT_TIMEOUT_MS = 120_000
 /** From agents started to a finished migration; agents under tsx start slowly on a busy machine. */
 const MOVE_TIMEOUT_MS = 180_000
 const GUEST_PREFIX = 'fd00:4854:77::'
+/** Tries of the final list() on a busy machine. */
+const LIST_ATTEMPTS = 10
 
 labTest('real agents on two hosts move one QEMU guest to the other over the throttled link', async t => {
   t.timeout(330_000)
@@ -90,7 +93,10 @@ labTest('real agents on two hosts move one QEMU guest to the other over the thro
     extra: {
       planner: { maxMoves: 1, maxMovesPerHost: 1, minGain: 0.01 },
       migrationDeadlineMs: 120_000,
-      reservationTtlMs: 120_000
+      reservationTtlMs: 120_000,
+      // One migration in flight in the cluster: while guest-a moves to b, the
+      // next round must not send guest-b the other way.
+      safety: { maxInFlight: 1 }
     }
   })
 
@@ -105,18 +111,23 @@ labTest('real agents on two hosts move one QEMU guest to the other over the thro
   await Promise.all(agents.map(async a => a.waitFor(r => r.msg === 'agent started', 90_000, 'start')))
   t.log(`agents started after ${Date.now() - agentStart} ms`)
 
-  // The source is whichever host the plan moves a guest away from.
-  const isMove = (r: LogRecord): boolean => r.msg === 'migrated' || r.msg === 'migration failed'
-  const done = await Promise.any(agents.map(async a => ({ agent: a, rec: await a.waitFor(isMove, MOVE_TIMEOUT_MS, 'migration') })))
+  // The source is whichever host the plan moves a guest away from. An
+  // attempt may fail (e.g. the target had not yet accepted the plan) and be
+  // planned again a few rounds later: wait for one that succeeds.
+  const done = await Promise.any(agents.map(async a => ({ agent: a, rec: await a.waitFor(r => r.msg === 'migrated', MOVE_TIMEOUT_MS, 'successful migration') })))
   clearInterval(feeder)
   feeder = undefined
   const { agent: source, rec } = done
-  t.log(`${source.host} logged "${String(rec.msg)}" ${Date.now() - agentStart} ms after the agents started`)
+  t.log(`${source.host} logged "migrated" ${Date.now() - agentStart} ms after the agents started`)
+  // A round more, so a move planned meanwhile would show.
+  await sleep(ROUND_MS * 2)
   const plans = agents.flatMap(a => a.records.filter(r => r.msg === 'planned' && Array.isArray(r.moves) && r.moves.length > 0))
+  const outcomes = agents.flatMap(a => a.records.filter(r => r.msg === 'migrated' || r.msg === 'migration failed'))
+  for (const p of plans) t.log(`round ${String(p.round)}: ${JSON.stringify(p.moves)} cost ${String(p.costBefore)} -> ${String(p.costAfter)} (${String(p.planner)})`)
+  for (const o of outcomes) t.log(`${String(o.msg)}: ${String(o.vm)} ${String(o.from)} -> ${String(o.to)}${o.error !== undefined ? ` (${String(o.error)})` : ''}`)
   t.true(plans.length >= 1, 'a plan with a move was made')
-  t.log(`plan: ${JSON.stringify(plans[0]?.moves)} cost ${String(plans[0]?.costBefore)} -> ${String(plans[0]?.costAfter)} (${String(plans[0]?.planner)})`)
-  t.is((plans[0]?.moves as unknown[]).length, 1, 'the plan moves one guest')
-  t.is(rec.msg, 'migrated', String(rec.error))
+  t.true(plans.every(p => (p.moves as unknown[]).length === 1), 'each plan moves one guest')
+  t.is(outcomes.filter(o => o.msg === 'migrated').length, 1, 'one guest moved, once')
 
   const totalMs = Number(rec.totalMs)
   const downtimeMs = Number(rec.downtimeMs)
@@ -136,8 +147,17 @@ labTest('real agents on two hosts move one QEMU guest to the other over the thro
   const fromDriver = drivers[hosts.indexOf(from)]!
   const toDriver = drivers[hosts.indexOf(to)]!
   for (const d of drivers) await d.start()
-  const there = (await toDriver.list()).map(v => [v.id, v.status])
-  t.deepEqual(there, [[from.vm, 'running'], [to.vm, 'running']].sort((x, y) => x[0]!.localeCompare(y[0]!)), 'both guests run on the target')
+  const expected = [[from.vm, 'running'], [to.vm, 'running']].sort((x, y) => x[0]!.localeCompare(y[0]!))
+  // list() leaves out a VM whose monitor does not answer within 2 s, which a
+  // loaded machine can cause: ask again for a while before calling it gone.
+  let there: string[][] = []
+  for (let i = 0; i < LIST_ATTEMPTS; i++) {
+    there = (await toDriver.list()).map(v => [v.id, v.status])
+    if (JSON.stringify(there) === JSON.stringify(expected)) break
+    t.log(`target list, attempt ${i + 1}: ${JSON.stringify(there)}`)
+    await sleep(1_000)
+  }
+  t.deepEqual(there, expected, 'both guests run on the target')
   t.deepEqual(await fromDriver.list(), [], 'nothing left on the source')
   const moved = (await toDriver.list()).find(v => v.id === from.vm)
   t.deepEqual(moved?.addresses, [from.vmAddress])
