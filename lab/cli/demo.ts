@@ -1,48 +1,64 @@
 /**
- * `heliotrope demo`: the main job on an embedded default. Until the lab runs
- * real agents, it runs the thesis scenario (100, 1,000 and 10,000 VMs on 4
- * DCs) through both planners and writes the report of Figures 5.3-5.5.
+ * `heliotrope demo`: the thesis's experiment on this machine. The main part
+ * runs the thesis's 4-DC star in the lab: real agents in host namespaces,
+ * VMs sending real packets over WAN links the router throttles, the WAN
+ * load measured at the router before and after the agents' rounds. The
+ * offline planner comparison (Figures 5.3-5.5 at 100 to 10,000 VMs) comes
+ * with it, and alone when the lab cannot run (not root).
  */
-import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { generate } from '../../lib/scenario.ts'
-import { compile } from '../../lib/instance.ts'
-import { planThesis } from '../../lib/planners/thesis.ts'
-import { planLookahead } from '../../lib/planners/lookahead.ts'
+import { fileURLToPath } from 'node:url'
 import type { Command } from '../../agent/cli/run.ts'
-import { costChart, planCsv } from '../report/plan-report.ts'
+import { DEFAULT_LAB_PREFIX } from '../net/names.ts'
+import { writeLabReport } from '../report/lab-report.ts'
+import { DEMO_SIZES, writePlannerDemo } from '../report/planner-demo.ts'
+import { runScenario } from '../run/runner.ts'
+import { loadScenario } from '../run/scenario.ts'
+import { runWithInterrupts, summaryLines } from './lab-run.ts'
 
-export const DEMO_SIZES = [100, 1000, 10000]
+export { DEMO_SIZES }
+export const DEMO_SCENARIO = fileURLToPath(new URL('../scenarios/thesis-star.json', import.meta.url))
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run the thesis scenario through both planners and write a report',
-  usage: `Usage: heliotrope demo [--out DIR]
+  summary: 'run the thesis scenario in the lab with real agents, and the planners offline; write a report',
+  usage: `Usage: heliotrope demo [--out DIR] [--offline] [--prefix P]
 
-Runs the thesis scenario (4 DCs; 100, 1,000 and 10,000 VMs dominating the WAN
-links, seed 1) through the thesis's Algorithm 1 and the lookahead planner and
-writes DIR/index.html with the cost-per-iteration plots (the thesis's Figures
-5.3-5.5), one SVG and one CSV per size. Default DIR: reports/demo.
+Runs lab/scenarios/thesis-star.json in the lab (as \`heliotrope lab run\`:
+4 DCs x 2 hosts with real agents, 16 VMs of four clustered applications
+scattered over WAN links they dominate) and writes DIR/index.html with the
+WAN load measured at the router, the cost per round and the migrations.
+Then runs the thesis scenario offline at 100, 1,000 and 10,000 VMs through
+Algorithm 1 and the lookahead planner (the thesis's Figures 5.3-5.5) into
+DIR/planners/. The lab needs root; without it only the offline part runs.
+Takes about two minutes. Default DIR: reports/demo.
+
+Options:
+  --out DIR     report directory (default reports/demo)
+  --offline     only the offline planner comparison
+  --prefix P    the lab's namespace prefix (default ${DEFAULT_LAB_PREFIX})
 `,
-  options: { out: { type: 'string' } },
+  options: { out: { type: 'string' }, offline: { type: 'boolean' }, prefix: { type: 'string' } },
   async run (args) {
     const dir = resolve((args.values.out as string | undefined) ?? 'reports/demo')
-    await mkdir(dir, { recursive: true })
-    const sections: string[] = []
-    for (const vms of DEMO_SIZES) {
-      const inst = compile(generate('thesis', { vms, dcs: 4, seed: 1 }))
-      const thesis = planThesis(inst)
-      const lookahead = planLookahead(inst)
-      const name = `thesis-${vms}`
-      await writeFile(join(dir, `${name}.svg`), costChart([thesis, lookahead], `Cost per iteration, ${vms.toLocaleString('en')} VMs, 4 DCs`))
-      await writeFile(join(dir, `${name}.csv`), planCsv([thesis, lookahead]))
-      const line = `${vms} VMs: thesis ${thesis.initialCost.toFixed(3)} -> ${thesis.finalCost.toFixed(3)} in ${thesis.moves.length} moves (${thesis.stopped}); ` +
-        `lookahead -> ${lookahead.finalCost.toFixed(3)} in ${lookahead.moves.length} moves (${lookahead.stopped})`
-      process.stdout.write(line + '\n')
-      sections.push(`<h2>${vms.toLocaleString('en')} VMs</h2><p>${line}</p><img src="${name}.svg" alt="cost per iteration, ${vms} VMs"><p><a href="${name}.csv">${name}.csv</a></p>`)
+    const print = (line: string): void => { process.stdout.write(line + '\n') }
+    const lab = args.values.offline !== true && process.getuid?.() === 0
+    if (args.values.offline !== true && !lab) print('demo: not root, so the lab part (namespaces, real agents) is skipped; the offline planner comparison follows')
+    let index: string | undefined
+    let ok = true
+    if (lab) {
+      const prefix = (args.values.prefix as string | undefined) ?? DEFAULT_LAB_PREFIX
+      const scenario = await loadScenario(DEMO_SCENARIO)
+      print(`demo: ${scenario.name} in the lab (${scenario.durationSec} s of traffic, rounds of ${scenario.roundPeriodMs / 1000} s)`)
+      const r = await runWithInterrupts(async (signal) => runScenario(scenario, { prefix, print, signal }), prefix)
+      index = await writeLabReport(dir, r, { appendix: '<h2>Planners offline</h2><p>The same experiment without agents or network, at 100 to 10,000 VMs: <a href="planners/index.html">planners/index.html</a>.</p>' })
+      for (const line of summaryLines(r)) print(line)
+      ok = r.final.ok
     }
-    await writeFile(join(dir, 'index.html'), `<!doctype html><meta charset="utf-8"><title>heliotrope demo</title><h1>heliotrope: the thesis scenario</h1>${sections.join('\n')}\n`)
-    process.stdout.write(`report: ${join(dir, 'index.html')}\n`)
-    return 0
+    print('demo: the planners offline (thesis scenario, 100 to 10,000 VMs)')
+    const offline = await writePlannerDemo(join(dir, 'planners'), print)
+    print(`report: ${index ?? offline}`)
+    if (index !== undefined) print(`offline planner report: ${offline}`)
+    return ok ? 0 : 1
   }
 }
