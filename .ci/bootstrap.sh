@@ -14,7 +14,7 @@ fi
 # Debian packages: only what is missing, only as root, and never fatal for
 # the pure parts (planner tests run without them).
 need=()
-for pair in nft:nftables ip:iproute2 qemu-system-x86_64:qemu-system-x86 systemd-analyze:systemd tmux:tmux; do
+for pair in nft:nftables ip:iproute2 tc:iproute2 bridge:iproute2 qemu-system-x86_64:qemu-system-x86 systemd-analyze:systemd tmux:tmux; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 # The QEMU driver's test guest: a Debian kernel plus a static busybox initramfs.
