@@ -23,11 +23,11 @@ export function dcLan (dc: number): string {
 }
 
 export function routerAddress (dc: number): string {
-  return `fd00:10:${dc.toString(16)}::1`
+  return addressInPrefix(dcLan(dc), 1)
 }
 
 export function hostAddress (dc: number, k: number): string {
-  return `fd00:10:${dc.toString(16)}::${(k + 2).toString(16)}`
+  return addressInPrefix(dcLan(dc), k + 2)
 }
 
 /** `base` + n, for a prefix with room for n. */

@@ -21,6 +21,8 @@ export interface ChaosContext {
   agents: Map<string, AgentProcess>
   roundPeriodMs: number
   killed: Set<string>
+  /** Rounds are reported counted from this one (the round the traffic started in). */
+  baseRound: number
   signal?: AbortSignal
 }
 
@@ -56,7 +58,7 @@ export async function runEvent (ctx: ChaosContext, e: ScenarioEvent): Promise<st
       await sleep(roundStartMs(round, timing) + KILL_INTO_ROUND_MS - Date.now(), ctx.signal)
       await ctx.agents.get(victim)!.kill()
       ctx.killed.add(victim)
-      return `killed ${victim}, rank 0 of round ${round}, ${planDeadlineMs(round, 0, timing) - Date.now()} ms before its planning time`
+      return `killed ${victim}, rank 0 of round ${round - ctx.baseRound}, ${planDeadlineMs(round, 0, timing) - Date.now()} ms before its planning time`
     }
     case 'cut-dc':
       await ctx.lab.setCut(e.dc!, true)

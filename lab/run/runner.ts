@@ -209,7 +209,7 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
       ...scenario.phases.map((p, index) => ({ atSec: p.atSec, kind: 'phase' as const, index })),
       ...scenario.events.filter(e => e.atSec < durationSec).map(event => ({ atSec: event.atSec, kind: 'event' as const, event }))
     ].filter(i => i.atSec < durationSec).sort((a, b) => a.atSec - b.atSec || (a.kind === 'phase' ? -1 : 1))
-    const chaos: ChaosContext = { lab, agents, roundPeriodMs: scenario.roundPeriodMs, killed: new Set(), ...(opts.signal !== undefined ? { signal: opts.signal } : {}) }
+    const chaos: ChaosContext = { lab, agents, roundPeriodMs: scenario.roundPeriodMs, killed: new Set(), baseRound: roundAt(t0Ms, defaultTiming(scenario.roundPeriodMs)), ...(opts.signal !== undefined ? { signal: opts.signal } : {}) }
     let phase = -1
     const snapshot = async (): Promise<void> => {
       if (phase < 0) return
@@ -220,9 +220,10 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
       await sleep(t0Ms + item.atSec * 1000 - Date.now(), opts.signal)
       if (opts.signal?.aborted === true) break
       if (item.kind === 'phase') {
+        // Rates first, on time; the placement read right after is still the previous phase's end.
+        await writeRates(ratesFile, ratesOf(item.index))
         await snapshot()
         phase = item.index
-        await writeRates(ratesFile, ratesOf(item.index))
         const p = scenario.phases[item.index]!
         const what = `phase "${p.name}": ${p.flows.length} flows, ${(p.flows.reduce((s, f) => s + f.bps, 0) / 1e6).toFixed(1)} Mbit/s offered in all`
         events.push({ t: at(Date.now()), what })
