@@ -1,9 +1,10 @@
 /** `heliotrope lab sim`: many real agents in one process on a simulated world. */
 import { UsageError } from '../../agent/cli/errors.ts'
 import { type Command, numberOption } from '../../agent/cli/run.ts'
+import { DEFAULT_PLANNER, PLANNER_NAMES } from '../../lib/planners/index.ts'
 import { SCENARIO_KINDS, type ScenarioKind } from '../../lib/scenario.ts'
 import type { SimTransport } from '../sim/cluster.ts'
-import { DEFAULT_PERIOD_MS_PER_AGENT, DEFAULT_SIM_ROUNDS, DEFAULT_SIM_TRANSPORT, DEFAULT_VMS_PER_AGENT, MIN_DEFAULT_PERIOD_MS, defaultPeriodMs, runSim } from '../sim/run.ts'
+import { DEFAULT_PERIOD_MS_PER_AGENT_SQUARED, DEFAULT_SIM_ROUNDS, DEFAULT_SIM_TRANSPORT, DEFAULT_VMS_PER_AGENT, MIN_DEFAULT_PERIOD_MS, defaultPeriodMs, runSim } from '../sim/run.ts'
 import { DEFAULT_SIM_DCS, DEFAULT_SIM_KIND, DEFAULT_SIM_SEED } from '../sim/scenario-world.ts'
 import { simTable } from '../sim/summary.ts'
 
@@ -16,6 +17,7 @@ export const simCommand: Command = {
   summary: 'run N real agents in this process on a simulated world and time their rounds',
   usage: `Usage: heliotrope lab sim --agents N [--rounds R] [--period MS] [--vms V]
                           [--transport memory|tcp] [--dcs D] [--seed S] [--kind KIND]
+                          [--planner NAME]
 
 Starts N real agents (libp2p with PSK, noise, yamux, gossipsub, kad-dht; the
 sim hypervisor and traffic source) in this process on a scenario world whose
@@ -27,12 +29,16 @@ p50/p99), messages per agent per round, memory and CPU.
 Options:
   --agents N       number of agents (required)
   --rounds R       rounds to watch once every agent sees every other (default ${DEFAULT_SIM_ROUNDS})
-  --period MS      round period (default ${DEFAULT_PERIOD_MS_PER_AGENT} ms per agent, at least ${MIN_DEFAULT_PERIOD_MS})
+  --period MS      round period (default ${DEFAULT_PERIOD_MS_PER_AGENT_SQUARED} ms x agents squared, at least
+                   ${MIN_DEFAULT_PERIOD_MS}: the work per round grows with the square)
   --vms V          VMs in the world (default ${DEFAULT_VMS_PER_AGENT} per agent)
   --transport T    memory (in-process) or tcp on [::1] (default ${DEFAULT_SIM_TRANSPORT})
   --dcs D          data centers (default ${DEFAULT_SIM_DCS})
   --seed S         scenario seed (default ${DEFAULT_SIM_SEED})
   --kind KIND      ${SCENARIO_KINDS.join(' | ')} (default ${DEFAULT_SIM_KIND})
+  --planner NAME   ${PLANNER_NAMES.join(' | ')} (default ${DEFAULT_PLANNER}, as on a real
+                   agent; every agent shares this process's one thread, so a slow
+                   planner stalls all of them while it runs)
 `,
   options: {
     agents: { type: 'string' },
@@ -42,7 +48,8 @@ Options:
     transport: { type: 'string' },
     dcs: { type: 'string' },
     seed: { type: 'string' },
-    kind: { type: 'string' }
+    kind: { type: 'string' },
+    planner: { type: 'string' }
   },
   async run (args) {
     if (args.values.agents === undefined) throw new UsageError('how many agents? give --agents N')
@@ -51,6 +58,8 @@ Options:
     if (!(TRANSPORTS as readonly string[]).includes(transport)) throw new UsageError(`--transport is one of ${TRANSPORTS.join(', ')}, got ${JSON.stringify(transport)}`)
     const kind = (args.values.kind as string | undefined) ?? DEFAULT_SIM_KIND
     if (!(SCENARIO_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind is one of ${SCENARIO_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
+    const planner = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
+    if (!PLANNER_NAMES.includes(planner)) throw new UsageError(`--planner is one of ${PLANNER_NAMES.join(', ')}, got ${JSON.stringify(planner)}`)
     const result = await runSim({
       agents,
       rounds: numberOption(args, 'rounds', DEFAULT_SIM_ROUNDS, { integer: true, min: 1 }),
@@ -59,7 +68,8 @@ Options:
       transport: transport as SimTransport,
       dcs: numberOption(args, 'dcs', DEFAULT_SIM_DCS, { integer: true, min: 1 }),
       seed: numberOption(args, 'seed', DEFAULT_SIM_SEED, { integer: true }),
-      kind: kind as ScenarioKind
+      kind: kind as ScenarioKind,
+      planner: { name: planner }
     })
     process.stdout.write('\n' + simTable([result]))
     return result.rounds.every(r => r.agreed) ? 0 : 1
