@@ -11,6 +11,13 @@ import { classId, counterName, ROUTER_TABLE, type ShapedLink } from './shaping.t
 export interface LinkCounters {
   from: number
   to: number
+  /**
+   * When each counter was read: the reads run as separate processes, and on
+   * a busy machine they finish hundreds of ms apart. The kernel answers at
+   * the end of a read, so its completion time is the counter's time.
+   */
+  offeredAtMs: number
+  carriedAtMs: number
   offeredBytes: number
   offeredPackets: number
   carriedBytes: number
@@ -53,19 +60,22 @@ export class RouterCounters {
   }
 
   async read (): Promise<RouterSample> {
-    const atMs = Date.now()
+    const stamped = async <T>(p: Promise<T>): Promise<{ value: T, atMs: number }> => { const value = await p; return { value, atMs: Date.now() } }
     const [nft, ...classes] = await Promise.all([
-      this.nft.json(['list', 'counters', 'table', 'inet', ROUTER_TABLE]).then(parseNftCounters),
-      ...this.bridges.map(async b => parseTcClasses(await run(['tc', '-n', this.ns, '-s', 'class', 'show', 'dev', b])))
+      stamped(this.nft.json(['list', 'counters', 'table', 'inet', ROUTER_TABLE]).then(parseNftCounters)),
+      ...this.bridges.map(async b => stamped(run(['tc', '-n', this.ns, '-s', 'class', 'show', 'dev', b]).then(parseTcClasses)))
     ])
     return {
-      atMs,
+      atMs: nft.atMs,
       links: this.links.map(l => {
-        const offered = nft.get(counterName(l.from, l.to))
-        const cls = classes[l.to]?.get(classId(l.from))
+        const offered = nft.value.get(counterName(l.from, l.to))
+        const tc = classes[l.to]
+        const cls = tc?.value.get(classId(l.from))
         return {
           from: l.from,
           to: l.to,
+          offeredAtMs: nft.atMs,
+          carriedAtMs: tc?.atMs ?? nft.atMs,
           offeredBytes: offered?.bytes ?? 0,
           offeredPackets: offered?.packets ?? 0,
           carriedBytes: cls?.bytes ?? 0,
@@ -86,17 +96,18 @@ export interface LinkRate {
   droppedPps: number
 }
 
-/** Rates between two samples. */
+/** Rates between two samples, each counter over its own interval. */
 export function rates (a: RouterSample, b: RouterSample): LinkRate[] {
-  const dt = (b.atMs - a.atMs) / 1000
   return b.links.map((l, i) => {
     const p = a.links[i]!
+    const dOffered = (l.offeredAtMs - p.offeredAtMs) / 1000
+    const dCarried = (l.carriedAtMs - p.carriedAtMs) / 1000
     return {
       from: l.from,
       to: l.to,
-      offeredBps: dt > 0 ? (l.offeredBytes - p.offeredBytes) * 8 / dt : 0,
-      carriedBps: dt > 0 ? (l.carriedBytes - p.carriedBytes) * 8 / dt : 0,
-      droppedPps: dt > 0 ? (l.droppedPackets - p.droppedPackets) / dt : 0
+      offeredBps: dOffered > 0 ? (l.offeredBytes - p.offeredBytes) * 8 / dOffered : 0,
+      carriedBps: dCarried > 0 ? (l.carriedBytes - p.carriedBytes) * 8 / dCarried : 0,
+      droppedPps: dCarried > 0 ? (l.droppedPackets - p.droppedPackets) / dCarried : 0
     }
   })
 }

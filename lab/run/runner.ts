@@ -127,6 +127,7 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
   let t0Ms = Date.now()
   const at = (ms: number): number => (ms - t0Ms) / 1000
   const progress = new Progress(print, () => at(Date.now()))
+  progress.reset(undefined, roundAt(Date.now(), defaultTiming(scenario.roundPeriodMs)))
   const startedAt = new Date().toISOString()
   let monitor: WanMonitor | undefined
   let aborted = false

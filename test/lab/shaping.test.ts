@@ -29,14 +29,16 @@ const MEASURE_MS = 4_000
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
-/** Counts, at the receiver's input, what one sender's datagrams amount to. */
-async function countFrom (ns: string, src: string): Promise<() => Promise<{ bytes: number, packets: number }>> {
+interface Count { bytes: number, packets: number, atMs: number }
+
+/** Counts, at the receiver's input, what one sender's datagrams amount to; stamped when the read returns. */
+async function countFrom (ns: string, src: string): Promise<() => Promise<Count>> {
   const nft = new Nft({ netns: ns })
   await nft.apply(`table inet measure {\n chain input { type filter hook input priority -10; policy accept; ip6 saddr ${src} counter; }\n}\n`)
   return async () => {
     const doc = await nft.json(['list', 'table', 'inet', 'measure']) as { nftables: Array<{ rule?: { expr: Array<{ counter?: { bytes: number, packets: number } }> } }> }
     const c = doc.nftables.flatMap(i => i.rule?.expr ?? []).find(e => e.counter !== undefined)!.counter!
-    return { bytes: c.bytes, packets: c.packets }
+    return { bytes: c.bytes, packets: c.packets, atMs: Date.now() }
   }
 }
 
@@ -83,9 +85,8 @@ test('the router holds each WAN direction at its capacity, and the hosts\' colle
   const [r0, w0a, v0a] = await Promise.all([router.read(), atW0(), atV0()])
   await sleep(MEASURE_MS)
   const [r1, w0b, v0b] = await Promise.all([router.read(), atW0(), atV0()])
-  const dt = (r1.atMs - r0.atMs) / 1000
   // htb limits frames: the IPv6 packet plus the Ethernet header.
-  const l2 = (a: { bytes: number, packets: number }, b: { bytes: number, packets: number }): number => ((b.bytes - a.bytes) + ETHERNET_HEADER * (b.packets - a.packets)) * 8 / dt
+  const l2 = (a: Count, b: Count): number => ((b.bytes - a.bytes) + ETHERNET_HEADER * (b.packets - a.packets)) * 8 / ((b.atMs - a.atMs) / 1000)
   const up = l2(w0a, w0b); const down = l2(v0a, v0b)
   const routerRates = rates(r0, r1)
   t.log(`dc0->dc1: offered ${(flows[0]!.bps / 1e6).toFixed(2)} Mbit/s, limit ${(capacity.up / 1e6).toFixed(2)}, received ${(up / 1e6).toFixed(3)} Mbit/s (${((up / capacity.up - 1) * 100).toFixed(1)}%), router class ${(routerRates[0]!.carriedBps / 1e6).toFixed(3)}, dropped ${routerRates[0]!.droppedPps.toFixed(0)} pkt/s`)
