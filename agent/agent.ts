@@ -39,6 +39,11 @@ export const TICK_MS = 100
  * migrations, a digest and at most one plan per round; this is ample.
  */
 export const MESSAGES_PER_ROUND = 40
+/** Members heard within this many rounds count towards a quorum (each publishes its state every round). */
+export const QUORUM_ROUNDS = 1.5
+/** How much longer than a migration's deadline a reservation holds its room. */
+export const RESERVATION_MARGIN_MS = 10_000
+const CLAIMED_BELOW = 'a lower rank claimed the round in the DHT: no takeover'
 /** On stop, how long migrations in flight may take to finish before they are aborted. */
 export const STOP_GRACE_MS = 5_000
 
@@ -51,6 +56,16 @@ export interface AgentComponents {
   clock?: () => number
   /** Signs this agent's planner claims in the DHT; without it no claim is stored. */
   privateKey?: PrivateKey
+  /** Fault injection for chaos runs (never set in production): lose or cut messages. */
+  faults?: Faults
+}
+
+/** What a chaos run may do to an agent's communication. */
+export interface Faults {
+  /** True to lose this incoming gossip message (by topic and author peer id). */
+  dropGossip (topic: Topic, fromPeer: string): boolean
+  /** True when requests to `host` cannot get through (a partition). */
+  cutOff (host: string): boolean
 }
 
 export interface AgentInit {
@@ -82,7 +97,11 @@ export interface RoundRecord {
   dhtRanking?: string[]
   /** How long this agent's planner took, when it planned (ms). */
   planMs?: number
-  outcomes: Array<{ vm: string, to: string, ok: boolean, error?: string }>
+  outcomes: Array<{ vm: string, from: string, to: string, ok: boolean, error?: string }>
+  /** Set when this agent started carrying out the round's plan (its own share). */
+  acted?: boolean
+  /** Why the agent did not plan or act when it could have (no quorum, a claim below its rank). */
+  notes?: string[]
 }
 
 export class Agent {
@@ -111,6 +130,8 @@ export class Agent {
   private running: Promise<unknown> = Promise.resolve()
   private executing: Promise<unknown> = Promise.resolve()
   private readonly listeners = new Set<AgentListener>()
+  /** The first round this agent saw start: it plans and acts only from the round after. */
+  private firstRound = -1
   /** Per (author, topic): MESSAGES_PER_ROUND a round on average, and as a burst. */
   private readonly floodGuard: RateLimiter
   /** The VM addresses the collector counts for, as last told. */
@@ -137,7 +158,10 @@ export class Agent {
       planned: (round, vmId, from) => this.election.accepted(round)?.plan.moves.some(m => m.vm === vmId && m.from === from && m.to === this.config.host) === true ||
         this.controls.approvedMove(round, vmId, from, this.config.host),
       now: this.now
-    }, this.config.reservationTtlMs, components.log.child('reservations'))
+        // A reservation must outlive the migration it admits, or its room could
+    // be given away while the VM is still on its way (the cluster uses one
+    // migration deadline, so our own bounds the source's).
+    }, Math.max(this.config.reservationTtlMs, this.config.migrationDeadlineMs + RESERVATION_MARGIN_MS), components.log.child('reservations'))
     this.executor = new Executor({
       host: this.config.host,
       driver: components.hypervisor,
@@ -211,6 +235,13 @@ export class Agent {
     }
     await handle(node, this.migrateProtocol(), async (body, ctx) => this.onMigrateRequest(body, ctx.peer))
     await node.bootstrap()
+    // Reservations live in memory: a VM still waiting to arrive from before a
+    // restart has none any more, so its receiving side is cleaned up.
+    for (const vm of await this.c.hypervisor.list()) {
+      if (vm.status !== 'incoming') continue
+      log.warn('cancelling an incoming VM left from before a restart', { vm: vm.id })
+      await this.c.hypervisor.cancelIncoming(vm.id).catch(err => log.warn('could not cancel it', { vm: vm.id, error: (err as Error).message }))
+    }
     // Reconcile with the hypervisor at once and say who we are.
     await this.publishState()
     this.timer = setInterval(() => { this.tick() }, TICK_MS)
@@ -280,6 +311,7 @@ export class Agent {
     const now = this.now()
     const round = roundAt(now, this.timing)
     if (round !== this.currentRound) {
+      if (this.firstRound < 0) this.firstRound = round
       this.currentRound = round
       this.record(round)
       this.controls.roundStarted(round)
@@ -294,7 +326,18 @@ export class Agent {
       void this.crossCheck(round)
       const rank = ranking.indexOf(this.host)
       if (rank >= 0 && rank < maxRanks(this.timing) && now >= planDeadlineMs(round, rank, this.timing) && rec.planned === undefined && !this.leaving && this.controls.plans) {
-        await this.makePlan(round, rank)
+        if (round <= this.firstRound) {
+          // Just (re)started: our view lacks members whose states came before
+          // we joined, so our ranking may differ from everyone else's.
+          this.noteOnce(rec, 'warming up: no planning in the first round')
+        } else if (!this.hasQuorum(now)) {
+          this.noteOnce(rec, 'no quorum: this side of a partition does not plan')
+        } else if (rank > 0 && rec.notes?.includes(CLAIMED_BELOW) !== true && await this.claimedBelow(round, rank)) {
+          // A lower rank planned (its gossip just did not reach us): no takeover.
+          this.noteOnce(rec, CLAIMED_BELOW)
+        } else if (this.election.accepted(round) === undefined && rec.notes?.includes(CLAIMED_BELOW) !== true) {
+          await this.makePlan(round, rank)
+        }
       }
     }
     // The previous round's plan too: one accepted late in its round becomes
@@ -303,7 +346,17 @@ export class Agent {
     for (const r of [round - 1, round]) {
       const plan = this.election.accepted(r)
       if (plan !== undefined && !plan.executing && now >= this.election.executeAtMs(plan)) {
+        // A plan runs once a majority of the members acknowledged it (see
+        // election.ts); wait for the acknowledgements until the round ends.
+        const members = this.view.members().length
+        if (this.election.acked(r, plan.planner) * 2 <= members) {
+          if (now < planDeadlineMs(r + 1, 0, this.timing)) continue
+          plan.executing = true
+          this.noteOnce(this.record(r), `only ${this.election.acked(r, plan.planner)} of ${members} members acknowledged ${plan.planner}'s plan: not carried out`)
+          continue
+        }
         plan.executing = true
+        this.record(r).acted = true
         // The mode decides: carry it out, hold it for approval, or only log it.
         if (this.controls.planFinal(plan)) this.execute(r, plan.plan.moves, Math.max(planDeadlineMs(r + 1, 0, this.timing), planDeadlineMs(round + 1, 0, this.timing)))
       }
@@ -314,7 +367,7 @@ export class Agent {
   private execute (round: number, moves: PlannedMove[], untilMs: number): void {
     const rec = this.record(round)
     const run = this.executor.run(round, moves, untilMs).then(outcomes => {
-      rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
+      rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, from: o.move.from, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
     })
     this.executing = Promise.all([this.executing, run])
   }
@@ -331,6 +384,35 @@ export class Agent {
 
   private liveMembers (now: number): Array<{ host: string, peerId: string }> {
     return this.view.live(now).map(m => ({ host: m.host, peerId: m.peerId }))
+  }
+
+  /**
+   * A strict majority of the members (ourselves included) has been heard
+   * within the last QUORUM_ROUNDS rounds: a side of a partition without it
+   * does not plan (its plan could never gather a majority of votes anyway).
+   */
+  private hasQuorum (now: number): boolean {
+    const members = this.view.members()
+    const heard = members.filter(m => m.host === this.host || now - m.lastSeenMs <= this.timing.periodMs * QUORUM_ROUNDS).length
+    return heard > members.length / 2
+  }
+
+  /** True when the DHT holds a claim to `round` by a rank below `rank` (asked briefly). */
+  private async claimedBelow (round: number, rank: number): Promise<boolean> {
+    const key = claimKey(this.config.cluster, round)
+    try {
+      for await (const e of this.c.node.libp2p.services.dht.get(key, { signal: AbortSignal.timeout(Math.max(200, this.timing.takeoverMs / 2)) })) {
+        if (e.name !== 'VALUE') continue
+        try { if ((await validateClaim(key, e.value)).rank < rank) return true } catch { /* an invalid record proves nothing */ }
+      }
+    } catch { /* nothing found in time */ }
+    return false
+  }
+
+  private noteOnce (rec: RoundRecord, note: string): void {
+    if (rec.notes?.includes(note) === true) return
+    rec.notes = [...(rec.notes ?? []), note]
+    this.c.log.info(note, { round: rec.round })
   }
 
   private async makePlan (round: number, rank: number): Promise<void> {
@@ -392,7 +474,21 @@ export class Agent {
   }
 
   private acceptPlan (env: Envelope<'plan'>, now: number): AcceptedPlan {
+    const first = this.election.accepted(env.round) === undefined
     const a = this.election.accept(env, now)
+    // Vote for the first plan we accept this round, and only for it: a plan
+    // runs only once a majority voted for it (see election.ts).
+    if (first) this.voteFor(env)
+    return this.noteAccepted(env, a)
+  }
+
+  private voteFor (env: Envelope<'plan'>): void {
+    this.election.ack(env.round, env.host, this.host)
+    void this.publishEvent({ kind: 'plan-ack', round: env.round, planner: env.host }).catch(err => this.c.log.warn('could not acknowledge the plan', { round: env.round, error: (err as Error).message }))
+  }
+
+  private noteAccepted (env: Envelope<'plan'>, a: AcceptedPlan): AcceptedPlan {
+    const now = a.acceptedAtMs
     const rec = this.record(env.round)
     rec.planner = env.host
     rec.rank = env.body.rank
@@ -414,6 +510,7 @@ export class Agent {
   }
 
   private validate (topic: Topic, msg: GossipMessage): Verdict {
+    if (this.c.faults?.dropGossip(topic, msg.from) === true) return 'ignore'
     // A member flooding a topic is cut off before any decoding work.
     if (!this.floodGuard.take(`${msg.from}/${topic}`, this.now())) {
       this.view.countDrop('rate-limited'); this.emit({ type: 'drop', topic, reason: 'rate-limited', peer: msg.from, atMs: this.now() }); return 'reject'
@@ -449,7 +546,11 @@ export class Agent {
     if (!this.view.accept(env, msg.from, now).ok) return
     this.counters.messagesIn[topic]++
     this.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
-    if (env.topic === 'event') this.controls.onEvent(env as Envelope<'event'>)
+    if (env.topic === 'event') {
+      const ev = (env as Envelope<'event'>).body
+      if (ev.kind === 'plan-ack' && ev.round !== undefined && ev.planner !== undefined) this.election.ack(ev.round, ev.planner, env.host)
+      this.controls.onEvent(env as Envelope<'event'>)
+    }
     if (env.topic === 'plan') {
       const ranking = this.election.ranking(env.round, this.liveMembers(now), now)
       if (this.election.check(env as Envelope<'plan'>, ranking, now).ok) this.acceptPlan(env as Envelope<'plan'>, now)
@@ -475,7 +576,9 @@ export class Agent {
   }
 
   async publishState (): Promise<HostState> {
-    const vms = await this.c.hypervisor.list()
+    // A VM arriving here is still its source's until the migration is done;
+    // a stopped one stays ours but is not to be moved while it is down.
+    const vms = (await this.c.hypervisor.list()).filter(v => v.status !== 'incoming')
     const state: HostState = {
       dc: this.config.dc,
       memoryMiB: this.config.capacity.memoryMiB,
@@ -489,7 +592,7 @@ export class Agent {
         addresses: v.addresses,
         memoryMiB: v.memoryMiB,
         vcpus: v.vcpus,
-        pinned: this.controls.isPinned(v.id),
+        pinned: this.controls.isPinned(v.id) || v.status === 'stopped',
         migrating: v.status === 'migrating' || this.migrating.has(v.id)
       }))
     }
@@ -540,6 +643,7 @@ export class Agent {
   // --- the migrate protocol -------------------------------------------------
 
   private async ask (host: string, req: MigrateRequest): Promise<MigrateResponse> {
+    if (this.c.faults?.cutOff(host) === true) throw new Error(`no route to ${host}`)
     const peer = this.view.member(host)?.peerId
     if (peer === undefined) return { ok: false, reason: 'not-member', detail: `unknown host ${host}` }
     return await request(this.c.node, peer, this.migrateProtocol(), req) as MigrateResponse

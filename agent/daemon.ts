@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseTopology, type Topology } from '../lib/topology.ts'
-import { Agent } from './agent.ts'
+import { Agent, type Faults } from './agent.ts'
 import { ApiServer } from './api/server.ts'
 import type { AgentConfig } from './config.ts'
 import { FileCollector } from './drivers/file/collector.ts'
@@ -66,6 +66,8 @@ export interface StartOptions {
   hypervisor?: HypervisorDriver
   collector?: TrafficCollector
   clock?: () => number
+  /** Fault injection (chaos runs only). */
+  faults?: Faults
 }
 
 export async function startAgent (config: AgentConfig, opts: StartOptions): Promise<Agent> {
@@ -93,6 +95,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     collector: opts.collector ?? makeCollector(config),
     log: opts.log.child(config.host),
     privateKey: key.key,
+    ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   }, { config, topology, topologyHash: hash })
   try {

@@ -6,8 +6,12 @@
  * A plan from host H claiming rank k is accepted when H's position in our
  * own ranking is at most k (a planner may be more modest than our view, not
  * bolder), it arrives no earlier than rank k's deadline minus the skew
- * tolerance, and no plan of a lower or equal rank was accepted before. Once
- * an agent starts executing a round's plan it never switches.
+ * tolerance, and no plan of a lower or equal rank was accepted before
+ * (lower ranks win until the plan is final). An agent acknowledges the first
+ * plan it accepts in a round to all (a 'plan-ack' event), and only that one:
+ * a vote. A plan is carried out only once a majority of the members voted
+ * for it; since each member votes once per round, two plans of one round can
+ * never both be carried out, whatever the views, losses or partitions.
  */
 import { createHash } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -34,6 +38,7 @@ export class Election {
   private readonly kadIds = new Map<string, Uint8Array>()
   private readonly frozen = new Map<number, string[]>()
   private readonly plans = new Map<number, AcceptedPlan>()
+  private readonly acks = new Map<number, Map<string, Set<string>>>()
 
   constructor (init: { cluster: string, timing: RoundTiming, skewToleranceMs?: number }) {
     this.cluster = init.cluster
@@ -72,6 +77,24 @@ export class Election {
       for (const old of this.frozen.keys()) if (old < round - 8) this.frozen.delete(old)
     }
     return r
+  }
+
+  /** Records that `host` acknowledged `planner`'s plan for `round`. */
+  ack (round: number, planner: string, host: string): void {
+    let byPlanner = this.acks.get(round)
+    if (byPlanner === undefined) {
+      byPlanner = new Map()
+      this.acks.set(round, byPlanner)
+      for (const old of this.acks.keys()) if (old < round - 8) this.acks.delete(old)
+    }
+    const hosts = byPlanner.get(planner) ?? new Set<string>()
+    hosts.add(host)
+    byPlanner.set(planner, hosts)
+  }
+
+  /** How many members acknowledged `planner`'s plan for `round`. */
+  acked (round: number, planner: string): number {
+    return this.acks.get(round)?.get(planner)?.size ?? 0
   }
 
   accepted (round: number): AcceptedPlan | undefined {

@@ -71,7 +71,8 @@ export class Executor {
     }
     if (vm === undefined) return this.report(move, fail(`${move.vm} does not run here`))
     // Reserve: the target may refuse for lack of room until other moves of
-    // the plan have left it; retry until the round is over.
+    // the plan have left it, or because its copy of the plan is still on
+    // the way; retry until the round is over.
     let admission: MigrateResponse
     for (;;) {
       if (this.stopping) return this.report(move, fail('agent stopping'))
@@ -80,7 +81,8 @@ export class Executor {
       } catch (err) {
         admission = { ok: false, reason: 'busy', detail: (err as Error).message }
       }
-      if (admission.ok || admission.reason !== 'no-room' || this.ctx.now() + RESERVE_RETRY_MS > untilMs) break
+      // 'not-in-plan' too: the target may not have accepted the plan yet.
+      if (admission.ok || (admission.reason !== 'no-room' && admission.reason !== 'not-in-plan') || this.ctx.now() + RESERVE_RETRY_MS > untilMs) break
       await delay(RESERVE_RETRY_MS)
     }
     if (!admission.ok) return this.report(move, fail(`${move.to} refused: ${admission.reason} (${admission.detail})`))

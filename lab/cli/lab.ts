@@ -7,9 +7,10 @@ import { dispatch, type Command } from '../../agent/cli/run.ts'
 import { labDownCommand } from './lab-down.ts'
 import { labRunCommand } from './lab-run.ts'
 import { labUpCommand } from './lab-up.ts'
+import { chaosCommand } from './chaos.ts'
 import { simCommand } from './sim.ts'
 
-export const LAB_SUBCOMMANDS: Command[] = [simCommand, labUpCommand, labDownCommand, labRunCommand]
+export const LAB_SUBCOMMANDS: Command[] = [simCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand]
 
 const TITLE = 'heliotrope lab: clusters of real agents on this machine'
 

@@ -60,6 +60,8 @@ export interface SimClusterSpec extends SimWorldSpec {
   onStarted?: (agent: Agent, started: number, total: number) => void
   /** Where the cluster's temporary directory goes; default the OS's. */
   parentDir?: string
+  /** Extra start options per agent, asked at every (re)start: chaos runs pass faults and skewed clocks. */
+  agentOptions?: (host: string) => Partial<StartOptions>
 }
 
 export interface SimCluster {
@@ -113,7 +115,7 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
     const config = configs.get(host)
     if (config === undefined) throw new Error(`no host ${host} in this cluster`)
     const own = peers.get(host)!
-    const opts: StartOptions = { log, node }
+    const opts: StartOptions = { log, node, ...spec.agentOptions?.(host) }
     if (world instanceof SharedSimWorld) Object.assign(opts, sharedSimDrivers(config, world))
     const agent = await startAgent({ ...config, bootstrap: bootstrap.filter(a => !a.includes(own)) }, opts)
     agents.set(host, agent)

@@ -35,7 +35,7 @@ export class MoveRecorder {
       to: inst.hostIds[host]!,
       fromDc: inst.dcIds[inst.hostDc[fromHost]!]!,
       toDc: inst.dcIds[inst.hostDc[host]!]!,
-      cost: s.cost,
+      cost: nonNegative(s.cost),
       gain: costBefore - s.cost
     }
     if (relieved >= 0) move.relieves = inst.linkIds[relieved]!
@@ -57,6 +57,11 @@ export class MoveRecorder {
   }
 
   plan (planner: string, stopped: StopReason): Plan {
-    return { planner, initialCost: this.initialCost, finalCost: this.state.cost, moves: this.moves, stopped }
+    return { planner, initialCost: nonNegative(this.initialCost), finalCost: nonNegative(this.state.cost), moves: this.moves, stopped }
   }
+}
+
+/** Costs are sums of non-negative terms; incremental updates can leave -1e-17 where 0 belongs. */
+function nonNegative (x: number): number {
+  return x < 0 && x > -1e-9 ? 0 : x
 }

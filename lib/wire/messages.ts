@@ -99,7 +99,7 @@ export interface PlanMessage {
   moves: PlannedMove[]
 }
 
-export const EVENT_KINDS = ['migration-started', 'migration-done', 'migration-failed', 'takeover', 'leave', 'approve', 'pin', 'unpin'] as const
+export const EVENT_KINDS = ['migration-started', 'migration-done', 'migration-failed', 'takeover', 'leave', 'approve', 'pin', 'unpin', 'plan-ack'] as const
 export type EventKind = typeof EVENT_KINDS[number]
 
 export interface EventMessage {
@@ -108,8 +108,10 @@ export interface EventMessage {
   from?: string
   to?: string
   detail?: string
-  /** The round whose plan an operator approved (kind 'approve'). */
+  /** The round whose plan an operator approved (kind 'approve') or an agent accepted (kind 'plan-ack'). */
   round?: number
+  /** The planner whose plan the agent accepted (kind 'plan-ack'). */
+  planner?: string
   /** Migration metrics, when kind is migration-done. */
   totalMs?: number
   downtimeMs?: number

@@ -151,10 +151,10 @@ function readPlan (c: Checker, path: string, v: Json): PlanMessage | undefined {
 function readEvent (c: Checker, path: string, v: Json): EventMessage | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['kind', 'vm', 'from', 'to', 'detail', 'round', 'totalMs', 'downtimeMs', 'bytes'])
+  c.onlyKeys(path, o, ['kind', 'vm', 'from', 'to', 'detail', 'round', 'planner', 'totalMs', 'downtimeMs', 'bytes'])
   const kind = c.oneOf(join(path, 'kind'), o.kind, EVENT_KINDS)
   const ev: EventMessage = { kind: kind! }
-  for (const k of ['vm', 'from', 'to'] as const) {
+  for (const k of ['vm', 'from', 'to', 'planner'] as const) {
     const s = c.optional(o[k], x => c.string(join(path, k), x, { max: ID_MAX }))
     if (s !== undefined) ev[k] = s
   }
@@ -169,5 +169,6 @@ function readEvent (c: Checker, path: string, v: Json): EventMessage | undefined
   // Operator events are useless without their subject.
   if (kind === 'approve' && round === undefined) c.fail(join(path, 'round'), 'the approved round (an integer)', o.round)
   if ((kind === 'pin' || kind === 'unpin') && ev.vm === undefined) c.fail(join(path, 'vm'), 'the VM id', o.vm)
+  if (kind === 'plan-ack' && (round === undefined || ev.planner === undefined)) c.fail(join(path, 'planner'), 'the acknowledged round and planner', o.planner)
   return c.ok ? ev : undefined
 }

@@ -58,10 +58,12 @@ export class SimHypervisor implements HypervisorDriver {
     this.inFlight.set(vmId, abort)
     try {
       const fails = (await this.world.failing()).has(vmId)
-      const finished = await sleep(Math.min(fails ? ms / 2 : ms, opts.deadlineMs), abort.signal)
+      const slow = (await this.world.slowdown())[vmId] ?? 1
+      const duration = ms * slow
+      const finished = await sleep(Math.min(fails ? duration / 2 : duration, opts.deadlineMs), abort.signal)
       if (!finished) return { ok: false, totalMs: Date.now() - started, error: 'aborted: the agent is stopping' }
       if (fails) return { ok: false, totalMs: Date.now() - started, error: 'simulated failure' }
-      if (ms > opts.deadlineMs) return { ok: false, totalMs: Date.now() - started, error: `deadline of ${opts.deadlineMs} ms passed` }
+      if (duration > opts.deadlineMs) return { ok: false, totalMs: Date.now() - started, error: `deadline of ${opts.deadlineMs} ms passed` }
       await this.world.write({ ...vm, host: to })
       return { ok: true, totalMs: Date.now() - started, downtimeMs: Math.min(50, ms), bytes: vm.memoryMiB * 1024 * 1024 }
     } finally {

@@ -78,4 +78,13 @@ export class SimWorld {
   async setFailing (ids: string[]): Promise<void> {
     await writeFile(join(this.dir, 'fail.json'), JSON.stringify(ids))
   }
+
+  /** VMs whose migrations take this many times longer (the "slow" knob). */
+  async slowdown (): Promise<Record<string, number>> {
+    try { return JSON.parse(await readFile(join(this.dir, 'slow.json'), 'utf8')) as Record<string, number> } catch { return {} }
+  }
+
+  async setSlowdown (factors: Record<string, number>): Promise<void> {
+    await writeFile(join(this.dir, 'slow.json'), JSON.stringify(factors))
+  }
 }
