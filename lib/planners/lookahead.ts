@@ -58,8 +58,10 @@ export const ILS_MAX_ROUNDS = 150
 export const ILS_SEED = 0x5eed
 /** Passes of whole-group moves and exchanges (see regroup()). */
 export const REGROUP_PASSES = 4
+/** Whole-group steps are tried on instances up to this many VMs: they cost groups x DCs x hosts per pass. */
+export const REGROUP_MAX_VMS = 5000
 /** Group exchanges are tried on instances up to this many VMs (they cost groups^2). */
-export const EXCHANGE_MAX_VMS = 5000
+export const EXCHANGE_MAX_VMS = 2000
 /** Exchange partners tried per group and target DC. */
 export const EXCHANGE_PARTNERS = 6
 /** Searches per plan: each holds in place the VMs the last one could not move one at a time. */
@@ -242,13 +244,17 @@ class LookaheadSearch {
    * VM moved) is kept. True if any was.
    */
   private regroup (): boolean {
+    if (this.inst.nVm > REGROUP_MAX_VMS) return false
     const groups = this.groups ??= groupMembers(communities(this.inst))
     if (groups.length === 0) return false
     const exchanges = this.inst.nVm <= EXCHANGE_MAX_VMS
+    const memory = groups.map(h => h.reduce((s, v) => s + this.inst.vmMemory[v]!, 0))
+    // Where each group lives, as of this pass (kept current as groups move).
+    const homes = groups.map(h => this.homeOf(h))
     let improved = false
-    for (const g of groups) {
-      const home = this.homeOf(g)
-      const homes = exchanges ? groups.map(h => this.homeOf(h)) : []
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!
+      const home = homes[gi]!
       let best: { gain: number, moves: Array<[number, number]> } | undefined
       const consider = (moves: Array<[number, number]>): void => {
         const mark = this.trail.length
@@ -263,15 +269,22 @@ class LookaheadSearch {
         const toDc = g.map(v => [v, dc] as [number, number])
         consider(toDc)
         if (!exchanges || dc === home) continue
-        const size = g.reduce((s, v) => s + this.inst.vmMemory[v]!, 0)
+        const size = memory[gi]!
         const partners = groups
           .map((h, i) => ({ h, i }))
-          .filter(({ h, i }) => h !== g && homes[i] === dc)
-          .sort((a, b) => Math.abs(a.h.reduce((s, v) => s + this.inst.vmMemory[v]!, 0) - size) - Math.abs(b.h.reduce((s, v) => s + this.inst.vmMemory[v]!, 0) - size) || a.i - b.i)
+          .filter(({ i }) => i !== gi && homes[i] === dc)
+          .sort((a, b) => Math.abs(memory[a.i]! - size) - Math.abs(memory[b.i]! - size) || a.i - b.i)
           .slice(0, EXCHANGE_PARTNERS)
         for (const { h } of partners) consider([...toDc, ...h.map(v => [v, home] as [number, number])])
       }
-      if (best !== undefined && this.relocate((best as { moves: Array<[number, number]> }).moves)) improved = true
+      if (best !== undefined && this.relocate((best as { moves: Array<[number, number]> }).moves)) {
+        improved = true
+        homes[gi] = this.homeOf(g)
+        for (const [vm] of (best as { moves: Array<[number, number]> }).moves) {
+          const j = groups.findIndex(h => h.includes(vm))
+          if (j >= 0 && j !== gi) homes[j] = this.homeOf(groups[j]!)
+        }
+      }
     }
     return improved
   }
