@@ -568,7 +568,7 @@ export class Agent {
 
   private async send (env: Envelope): Promise<void> {
     // Our own messages are not delivered back to us: apply them directly.
-    if (env.topic !== 'plan') this.view.accept(env, this.peerId, this.now())
+    this.view.accept(env, this.peerId, this.now())
     const bytes = encodeEnvelope(env)
     await publish(this.c.node, this.c.node.topic(env.topic), bytes)
     this.counters.published++

@@ -81,7 +81,8 @@ test('forged, foreign, replayed, oversized, unelected and flooding messages and 
   const old = captured[0]!
   // Replayed later, when every agent has long had it.
   await waitFor(() => round() > old.env.round + 1, 10_000, 'a later round')
-  const b1 = cluster.agents.get('b1')!
+  // Replayed to an agent other than its author.
+  const b1 = agents.find(a => a.host !== old.env.host && a.host !== 'a1')!
   const replays = b1.view.drops.replay
   // White-box: hand the captured message to b1's validator as gossip would.
   const verdict = (b1 as unknown as { validate (topic: string, msg: object): string }).validate('plan', { topic: 'plan', data: encodeEnvelope(old.env), from: old.from, seqno: 0n, via: old.from, msgId: 'replayed' })
