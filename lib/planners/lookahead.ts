@@ -66,6 +66,8 @@ export const EXCHANGE_MAX_VMS = 2000
 export const EXCHANGE_PARTNERS = 6
 /** Searches per plan: each holds in place the VMs the last one could not move one at a time. */
 export const SEQUENCE_ATTEMPTS = 3
+/** Larger instances search once (then repair): a search there is seconds, and few moves drop. */
+export const SEQUENCE_ATTEMPTS_MAX_VMS = 20_000
 
 const EPS = 1e-12
 
@@ -82,7 +84,8 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   // find an equally good placement that can be carried out.
   let held = new Uint8Array(inst.nVm)
   let best: Plan | undefined
-  for (let attempt = 0; attempt < SEQUENCE_ATTEMPTS; attempt++) {
+  const attempts = inst.nVm <= SEQUENCE_ATTEMPTS_MAX_VMS ? SEQUENCE_ATTEMPTS : 1
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const search = new LookaheadSearch(inst, model, config, inst.vmHost, false, held)
     const stopped = search.run()
     const carried = new Placement(model)
