@@ -19,6 +19,8 @@ export interface RoundTally {
   published: number
   publishedBytes: number
   received: number
+  /** Messages agents dropped, by reason (schema, replay, not-elected, stale-round, ...). */
+  drops: Map<string, number>
 }
 
 export interface Digest {
@@ -60,7 +62,7 @@ export class ClusterObserver {
   tally (round: number): RoundTally {
     let t = this.rounds.get(round)
     if (t === undefined) {
-      t = { accepted: new Map(), published: 0, publishedBytes: 0, received: 0 }
+      t = { accepted: new Map(), published: 0, publishedBytes: 0, received: 0, drops: new Map() }
       this.rounds.set(round, t)
     }
     return t
@@ -104,6 +106,11 @@ export class ClusterObserver {
           d.lastMs = Math.max(d.lastMs, e.atMs)
         }
         return
+      case 'drop': {
+        const drops = this.tally(roundAt(e.atMs, this.timing)).drops
+        drops.set(e.reason, (drops.get(e.reason) ?? 0) + 1)
+        return
+      }
       default:
     }
   }

@@ -69,6 +69,8 @@ export interface RoundSummary {
   roundMs?: number
   msgsOutPerAgent: number
   msgsInPerAgent: number
+  /** Messages dropped by all agents during the round, by reason. */
+  drops: Record<string, number>
 }
 
 export interface SimRunResult {
@@ -170,7 +172,8 @@ function summarize (round: number, agents: Agent[], observer: ClusterObserver, s
     agreed,
     ...(all ? { roundMs: Math.max(...tally.accepted.values()) - startMs } : {}),
     msgsOutPerAgent: tally.published / agents.length,
-    msgsInPerAgent: tally.received / agents.length
+    msgsInPerAgent: tally.received / agents.length,
+    drops: Object.fromEntries(tally.drops)
   }
 }
 
@@ -178,7 +181,8 @@ export function progressLine (s: RoundSummary, n: number): string {
   const plan = s.planner === undefined
     ? 'no plan'
     : `planner ${s.planner} (rank ${s.rank ?? '?'})  cost ${fixed(s.costBefore ?? NaN, 4)} -> ${fixed(s.costAfter ?? NaN, 4)}  moves ${s.moves ?? 0}`
-  return `round ${s.round}  ${plan}  accepted ${s.acceptedBy}/${n}${s.roundMs !== undefined ? ` at +${seconds(s.roundMs)} s` : ''}${s.agreed ? '' : '  DISAGREE'}  msgs/agent out ${fixed(s.msgsOutPerAgent)} in ${fixed(s.msgsInPerAgent)}`
+  const drops = Object.entries(s.drops).map(([reason, count]) => `${reason} ${count}`).join(', ')
+  return `round ${s.round}  ${plan}  accepted ${s.acceptedBy}/${n}${s.roundMs !== undefined ? ` at +${seconds(s.roundMs)} s` : ''}${s.agreed ? '' : '  DISAGREE'}  msgs/agent out ${fixed(s.msgsOutPerAgent)} in ${fixed(s.msgsInPerAgent)}${drops === '' ? '' : `  dropped: ${drops}`}`
 }
 
 /** Round time percentiles over the rounds every agent accepted. */
