@@ -66,6 +66,7 @@ function roundView (agent: Agent, r: RoundRecord, ranking: string[]): RoundView 
     moves,
     ...(plannedHere ? { stopped: r.planned!.stopped } : {}),
     ...(r.planMs !== undefined ? { planMs: r.planMs } : {}),
+    acted: r.acted === true,
     outcomes: r.outcomes
   }
 }

@@ -114,7 +114,9 @@ export interface RoundView {
   /** Why the planner stopped, when this agent planned. */
   stopped?: string
   planMs?: number
-  outcomes: Array<{ vm: string, to: string, ok: boolean, error?: string }>
+  /** True when this agent started carrying out its share of the accepted plan (absent from older agents). */
+  acted?: boolean
+  outcomes: Array<{ vm: string, from?: string, to: string, ok: boolean, error?: string }>
 }
 
 export interface RoundsResponse {

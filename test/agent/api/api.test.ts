@@ -131,7 +131,8 @@ test.serial('/rounds: the same planner on every agent, the plan, cost before and
   // Moves were carried out by their source hosts, and the outcomes show where they ran.
   await waitFor(async () => (await getJson<RoundsResponse>(withMoves!.moves[0]!.from, '/rounds?limit=64')).rounds.find(r => r.round === round)!.outcomes.length > 0, 10_000, 'outcomes')
   const src = (await getJson<RoundsResponse>(withMoves!.moves[0]!.from, '/rounds?limit=64')).rounds.find(r => r.round === round)!
-  t.true(src.outcomes.some(o => o.vm === withMoves!.moves[0]!.vm))
+  t.true(src.outcomes.some(o => o.vm === withMoves!.moves[0]!.vm && o.from === withMoves!.moves[0]!.from))
+  t.true(src.acted, 'the source says it acted on the round\'s plan')
 })
 
 async function startRogue (): Promise<ClusterNode> {
