@@ -8,9 +8,10 @@ import { labDownCommand } from './lab-down.ts'
 import { labRunCommand } from './lab-run.ts'
 import { labUpCommand } from './lab-up.ts'
 import { chaosCommand } from './chaos.ts'
+import { labChaosCommand } from './lab-chaos.ts'
 import { simCommand } from './sim.ts'
 
-export const LAB_SUBCOMMANDS: Command[] = [simCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand]
+export const LAB_SUBCOMMANDS: Command[] = [simCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand]
 
 const TITLE = 'heliotrope lab: clusters of real agents on this machine'
 

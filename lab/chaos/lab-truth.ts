@@ -1,0 +1,32 @@
+/**
+ * The lab's own truth, asked of the kernel, never of the agents: where each
+ * VM runs (which host namespace holds its vif) and whether it is wired there
+ * (the vif on the host's bridge, the router's host route to the host's DC).
+ */
+import { ip } from '../../agent/drivers/lab/exec.ts'
+import { HOST_BRIDGE } from '../../agent/drivers/lab/fabric.ts'
+import type { LabState, LabVmRecord } from '../../agent/drivers/lab/state.ts'
+import type { Placed } from '../../lib/invariants.ts'
+import { locateVms } from '../run/placement.ts'
+
+/** One entry per VM per host whose namespace holds its vif (as checkInvariants takes it). */
+export async function placedVms (state: LabState, records: readonly LabVmRecord[]): Promise<Placed[]> {
+  const where = await locateVms(state, records)
+  return records.flatMap(r => (where.get(r.id) ?? []).map(host => ({ vm: r.id, host, memoryMiB: r.memoryMiB, vcpus: r.vcpus })))
+}
+
+/** What is wrong with the VM's wiring at `host` ([] when it is reachable there). */
+export async function wiringProblems (state: LabState, rec: LabVmRecord, host: string): Promise<string[]> {
+  const h = state.hosts[host]
+  if (h === undefined) return [`no host ${host}`]
+  const problems: string[] = []
+  const links = JSON.parse(await ip(h.ns, '-j', 'link', 'show', 'dev', rec.vif)) as Array<{ master?: string, flags?: string[] }>
+  const link = links[0]
+  if (link?.master !== HOST_BRIDGE) problems.push(`${rec.vif} is not on ${host}'s ${HOST_BRIDGE} (master ${String(link?.master)})`)
+  if (link?.flags?.includes('UP') !== true) problems.push(`${rec.vif} is down at ${host}`)
+  for (const a of rec.addresses) {
+    const routes = JSON.parse(await ip(state.routerNs, '-j', '-6', 'route', 'show', `${a}/128`)) as Array<{ dev?: string }>
+    if (routes[0]?.dev !== h.dcBridge) problems.push(`the router routes ${a} via ${String(routes[0]?.dev)}, not ${h.dcBridge}`)
+  }
+  return problems
+}
