@@ -1,0 +1,39 @@
+/**
+ * Chaos in the lab, short: real agents in namespaces (follow-the-sun, 4 DCs
+ * x 1 host), each fault kind once (kill -9 an agent, kill the planner as it
+ * is elected, kill a migration's source and its target as the migration
+ * starts, a DC's WAN down), the invariants checked after every round, and
+ * every restarted agent reconciled with its hypervisor; the VMs of the
+ * migrations cut short end on exactly one host.
+ */
+import { fileURLToPath } from 'node:url'
+import { runLabChaos } from '../../lab/chaos/lab-chaos.ts'
+import { LAB_FAULT_KINDS } from '../../lab/chaos/lab-faults.ts'
+import { labChaosLog, labChaosTable } from '../../lab/chaos/lab-table.ts'
+import { loadScenario } from '../../lab/run/scenario.ts'
+import { labScope, labTest } from './helpers.ts'
+
+const test = labTest('test/lab/lab-chaos.test.ts')
+/** A cap: the fault list once usually takes 3-4 minutes here. */
+const CHAOS_CAP_SEC = 330
+/** Agents starting before, the lab going down after. */
+const OVERHEAD_MS = 150_000
+
+test('lab chaos: every fault kind once against real agents; no violation, no split round, restarted agents reconcile', async t => {
+  t.timeout(CHAOS_CAP_SEC * 1000 + OVERHEAD_MS)
+  const { prefix, dir } = await labScope(t)
+  const scenario = await loadScenario(fileURLToPath(new URL('../../lab/scenarios/follow-the-sun.json', import.meta.url)))
+  const r = await runLabChaos({ scenario, durationSec: CHAOS_CAP_SEC, once: true, seed: 1, prefix, dir })
+  for (const line of labChaosLog(r)) t.log(line)
+  t.log('\n' + labChaosTable([{ name: 'test', report: r }]))
+  t.deepEqual(r.violations, [])
+  t.deepEqual(r.splitDetails, [])
+  t.deepEqual(r.crashes, [])
+  for (const k of LAB_FAULT_KINDS) t.is(r.faults[k], 1, `${k} injected once`)
+  const restarted = r.reconciliations.map(x => x.kind).sort()
+  t.deepEqual(restarted, ['kill', 'kill-planner', 'kill-source', 'kill-target'])
+  for (const x of r.reconciliations) t.true(x.ok, `${x.kind}: ${x.detail}`)
+  // The migrations cut short: their VMs on exactly one host, wired, and every agent agrees.
+  for (const x of r.reconciliations.filter(x => x.kind === 'kill-source' || x.kind === 'kill-target')) t.regex(x.detail, /on exactly one host/)
+  t.true(r.moves > 0, 'the agents still moved VMs')
+})
