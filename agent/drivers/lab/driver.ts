@@ -18,6 +18,11 @@
  * through the router, and the longest gap between echoes is the downtime.
  * It runs in the agent's own process when the agent is in that namespace
  * (the lab's case), else as a child process entered into it.
+ *
+ * Here the driver is the hypervisor, so a kill -9 of its agent can stop a
+ * move between its steps (vif moved, not yet wired). Each move is recorded
+ * first (journal.ts); start() finishes or undoes the moves its host left
+ * unfinished, so the VM is reachable on exactly one host again.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { access, stat } from 'node:fs/promises'
@@ -27,6 +32,7 @@ import { HypervisorError, type HypervisorDriver, type MigrateOptions, type Migra
 import { tool, ip } from './exec.ts'
 import { EchoProbe } from './echo-probe.ts'
 import { addShortcut, attachVm, moveVif, plugVif, removeShortcut, routeToHost } from './fabric.ts'
+import { clearMove, recordMove, unfinishedMoves } from './journal.ts'
 import { LAB_ECHO_PORT, readLabState, readVmRecords, type LabHostState, type LabState, type LabVmRecord } from './state.ts'
 
 export const PROBE_INTERVAL_MS = 2
@@ -70,6 +76,36 @@ export class LabHypervisor implements HypervisorDriver {
     tool('ip'); tool('bridge')
     this.state = state
     this.stopping = false
+    await this.recover()
+  }
+
+  /**
+   * Moves this host started and never finished (its agent was killed in the
+   * middle): wire each VM where its vif is now, the target (the move is
+   * finished) or here (it is undone), so it is reachable again. Every step
+   * is idempotent, so a move that had got further is only completed.
+   */
+  private async recover (): Promise<void> {
+    const lab = this.lab
+    const me = this.me
+    for (const move of await unfinishedMoves(this.init.dir, this.init.host)) {
+      const rec = (await readVmRecords(this.init.dir)).find(r => r.id === move.vm)
+      const dst = lab.hosts[move.to]
+      if (rec !== undefined && dst !== undefined) {
+        try {
+          if ((await this.interfaces(dst.ns)).has(rec.vif)) {
+            await attachVm(lab, dst, rec, me)
+            await removeShortcut(me, rec)
+          } else if ((await this.interfaces(me.ns)).has(rec.vif)) {
+            await attachVm(lab, me, rec, dst)
+            await removeShortcut(dst, rec)
+          } // else: moved on since (by the target's agent), and wired by that move
+        } catch (err) {
+          throw new HypervisorError(`could not finish the interrupted move of ${move.vm} to ${move.to}: ${(err as Error).message}`)
+        }
+      }
+      await clearMove(this.init.dir, move.vm)
+    }
   }
 
   async stop (): Promise<void> {
@@ -117,7 +153,7 @@ export class LabHypervisor implements HypervisorDriver {
     const src = this.me
     const toId = target.uri?.startsWith(URI_SCHEME) === true ? target.uri.slice(URI_SCHEME.length) : undefined
     const dst = toId === undefined ? undefined : lab.hosts[toId]
-    if (dst === undefined) throw new HypervisorError(`not a lab target: ${JSON.stringify(target)}`)
+    if (toId === undefined || dst === undefined) throw new HypervisorError(`not a lab target: ${JSON.stringify(target)}`)
     if (toId === this.init.host) throw new HypervisorError(`${vmId} is already on ${toId}`)
     if (this.stopping) return { ok: false, totalMs: 0, error: 'aborted: the agent is stopping' }
     const rec = (await readVmRecords(this.init.dir)).find(r => r.id === vmId)
@@ -125,8 +161,11 @@ export class LabHypervisor implements HypervisorDriver {
     if (!(await this.interfaces(src.ns)).has(rec.vif)) throw new HypervisorError(`VM ${vmId} does not run on ${this.init.host}`)
     if (this.inFlight.has(vmId)) throw new HypervisorError(`VM ${vmId} is already migrating`)
     this.inFlight.add(vmId)
-    const probe = await startProbe(src.ns, rec.addresses[0]!)
+    // Written before the VM is touched, removed once the move is over either way: what recover() finds after a crash.
+    await recordMove(this.init.dir, { vm: vmId, from: this.init.host, to: toId, atMs: Date.now() })
+    let probe: OutageProbe | undefined
     try {
+      probe = await startProbe(src.ns, rec.addresses[0]!)
       // Same-host peers on the source reach the VM through the router from now on: no gap for them.
       await removeShortcut(src, rec)
       try {
@@ -154,8 +193,9 @@ export class LabHypervisor implements HypervisorDriver {
         bytes: 0
       }
     } finally {
-      probe.kill()
+      probe?.kill()
       this.inFlight.delete(vmId)
+      await clearMove(this.init.dir, vmId)
     }
   }
 
