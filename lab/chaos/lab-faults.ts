@@ -11,9 +11,9 @@
  *
  * Every killed agent is started again after a while (a restart) and must
  * then reconcile with its hypervisor: its own /view lists exactly the VMs
- * whose vifs are in its namespace, every live agent places the VM of a
- * migration cut short on the one host the kernel has it on, and that VM is
- * wired (reachable) there.
+ * whose vifs are in its namespace, every VM is on exactly one host and
+ * wired (reachable) there, and every live agent places the VM of a
+ * migration cut short on the host the kernel has it on.
  */
 import type { StatusResponse, ViewResponse } from '../../agent/api/types.ts'
 import type { Random } from '../../lib/random.ts'
@@ -163,8 +163,9 @@ export interface Reconciled {
 
 /**
  * After a restart: the agent came up, its own view of its VMs is what the
- * kernel has in its namespace, and a migration cut short left its VM on
- * exactly one host, wired there, and placed there by every live agent.
+ * kernel has in its namespace, every VM is on exactly one host and wired
+ * there, and a migration cut short left its VM where every live agent
+ * places it.
  */
 export async function checkReconciled (ctx: FaultContext, f: Injected, restartedAtMs: number): Promise<Reconciled> {
   const { cluster } = ctx
@@ -180,7 +181,7 @@ export async function checkReconciled (ctx: FaultContext, f: Injected, restarted
   let last = ''
   for (;;) {
     const problems = await reconcileProblems(ctx, host, f.migration?.vm)
-    if (problems.length === 0) return { ok: true, detail: `${host} reconciled${f.migration !== undefined ? `; ${f.migration.vm} on exactly one host, wired, placed there by every live agent` : ''}` }
+    if (problems.length === 0) return { ok: true, detail: `${host} reconciled; every VM on exactly one host and wired there${f.migration !== undefined ? `; every live agent places ${f.migration.vm} where the kernel has it` : ''}` }
     last = problems.join('; ')
     if (Date.now() > until || ctx.signal?.aborted === true) return { ok: false, detail: last }
     await sleep(RECONCILE_POLL_MS, ctx.signal)
@@ -196,11 +197,15 @@ async function reconcileProblems (ctx: FaultContext, host: string, vm: string | 
   const self = own?.members.find(m => m.self)
   if (self === undefined) problems.push(`${host}'s /view did not answer`)
   else if (self.vms.map(v => v.id).sort().join() !== kernelHere.join()) problems.push(`${host} reports ${self.vms.map(v => v.id).sort().join(',') || 'no VM'}, its namespace holds ${kernelHere.join(',') || 'none'}`)
+  // Every VM on exactly one host and reachable there: a kill can cut short more than the move it aimed at.
+  for (const rec of cluster.records) {
+    const hosts = placed.filter(p => p.vm === rec.id).map(p => p.host)
+    if (hosts.length !== 1) { problems.push(`${rec.id} runs on ${hosts.length} hosts (${hosts.join(', ')})`); continue }
+    problems.push(...await wiringProblems(cluster.state, rec, hosts[0]!))
+  }
   if (vm === undefined) return problems
   const at = placed.filter(p => p.vm === vm).map(p => p.host)
-  if (at.length !== 1) return [...problems, `${vm} runs on ${at.length} hosts (${at.join(', ')})`]
-  const wiring = await wiringProblems(cluster.state, cluster.records.find(r => r.id === vm)!, at[0]!)
-  problems.push(...wiring)
+  if (at.length !== 1) return problems
   for (const [h, api] of cluster.apis) {
     if (cluster.agents.get(h)?.running !== true) continue
     const view = await api.get<ViewResponse>('/view').catch(() => undefined)

@@ -32,9 +32,9 @@ one fault at a time, in order, until M minutes are up:
   kill-target   kill -9 its target likewise
   wan-down      drop a DC's WAN traffic at the router (gossip too)
 Each fault holds R rounds, then the agent is started again (it must
-reconcile with its hypervisor: the VM of a migration cut short on exactly
-one host, wired, placed there by every agent) or the WAN restored, then R
-quiet rounds. After every round: where each VM is (the kernel), what each
+reconcile with its hypervisor: every VM on exactly one host and wired
+there, the VM of a migration cut short placed there by every agent) or the
+WAN restored, then R quiet rounds. After every round: where each VM is (the kernel), what each
 agent did (its API and log), and the invariants of lib/invariants.ts.
 Prints rounds, faults by kind, violations (must be 0), split rounds (must
 be 0), ping-pongs, reconciliations. Exit 1 on a violation, a split round,
