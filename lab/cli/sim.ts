@@ -60,6 +60,11 @@ Options:
     if (!(SCENARIO_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind is one of ${SCENARIO_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
     const planner = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
     if (!PLANNER_NAMES.includes(planner)) throw new UsageError(`--planner is one of ${PLANNER_NAMES.join(', ')}, got ${JSON.stringify(planner)}`)
+    // Ctrl-C (or a timeout's SIGTERM) stops the run but still prints what was measured.
+    const stop = new AbortController()
+    const onSignal = (): void => { process.stderr.write('stopping: the summary follows once the agents are stopped\n'); stop.abort() }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
     const result = await runSim({
       agents,
       rounds: numberOption(args, 'rounds', DEFAULT_SIM_ROUNDS, { integer: true, min: 1 }),
@@ -69,9 +74,13 @@ Options:
       dcs: numberOption(args, 'dcs', DEFAULT_SIM_DCS, { integer: true, min: 1 }),
       seed: numberOption(args, 'seed', DEFAULT_SIM_SEED, { integer: true }),
       kind: kind as ScenarioKind,
-      planner: { name: planner }
+      planner: { name: planner },
+      signal: stop.signal
+    }).finally(() => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
     })
     process.stdout.write('\n' + simTable([result]))
-    return result.rounds.every(r => r.agreed) ? 0 : 1
+    return result.rounds.length > 0 && result.rounds.every(r => r.agreed) ? 0 : 1
   }
 }

@@ -20,6 +20,7 @@ import { SimWorld } from '../../agent/drivers/sim/world.ts'
 import { createLogger, silentLogger, type Logger } from '../../agent/log.ts'
 import { generatePsk, loadOrCreatePeerKey } from '../../agent/net/keys.ts'
 import type { NodeInit } from '../../agent/net/node.ts'
+import { presizePnetCipherMemory } from './pnet-memory.ts'
 import type { SimWorldSpec } from './scenario-world.ts'
 import { sharedSimDrivers } from './shared-drivers.ts'
 import { SharedSimWorld } from './shared-world.ts'
@@ -82,6 +83,7 @@ export interface SimCluster {
 
 export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
   if (spec.hosts.length === 0) throw new RangeError('a cluster needs at least one host')
+  presizePnetCipherMemory()
   const dir = await mkdtemp(join(spec.parentDir ?? tmpdir(), 'htsim-'))
   const world = spec.sharedWorld === true ? new SharedSimWorld(join(dir, 'world')) : new SimWorld(join(dir, 'world'))
   const log = spec.log === true ? createLogger({ pretty: true, level: 'info' }) : spec.log === undefined || spec.log === false ? silentLogger() : spec.log

@@ -33,6 +33,8 @@ export const DEFAULT_START_BATCH = 10
 export const DEFAULT_SEEDS = 4
 export const DEFAULT_READY_TIMEOUT_MS = 180_000
 const POLL_MS = 100
+/** While waiting for every agent to see every other, say how far it got this often. */
+const READY_REPORT_MS = 30_000
 
 export function defaultPeriodMs (agents: number): number {
   return Math.max(MIN_DEFAULT_PERIOD_MS, Math.round(agents * agents * DEFAULT_PERIOD_MS_PER_AGENT_SQUARED / 1000) * 1000)
@@ -51,6 +53,8 @@ export interface SimRunOptions {
   batchSize?: number
   seeds?: number
   readyTimeoutMs?: number
+  /** Stops waiting (once the agents are up) and returns the rounds told so far. */
+  signal?: AbortSignal
   /** Where progress lines go; default stdout. */
   out?: (line: string) => void
 }
@@ -121,19 +125,23 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
     observer = new ClusterObserver(timing)
     observer.watch(agents)
 
-    const readyMs = await waitReady(agents, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS) ? Date.now() - t0 : undefined
-    out(readyMs !== undefined ? `ready: every agent sees ${n} live members after ${seconds(readyMs, 1)} s` : `not ready after ${seconds(opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, 0)} s: going on anyway`)
+    const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS
+    const readyMs = await waitReady(agents, readyTimeoutMs, out, opts.signal) ? Date.now() - t0 : undefined
+    out(readyMs !== undefined ? `ready: every agent sees ${n} live members after ${seconds(readyMs, 1)} s` : `not ready after ${seconds(readyTimeoutMs, 0)} s: going on anyway`)
 
     const first = roundAt(Date.now(), timing) + 1
     const summaries: RoundSummary[] = []
-    for (let r = first; r < first + rounds; r++) {
+    // A function, not a property read: the compiler would narrow the property across the awaits.
+    const stopped = (): boolean => opts.signal?.aborted === true
+    for (let r = first; r < first + rounds && !stopped(); r++) {
       // A round is told once it is over and its plan is in everywhere, or can no longer come.
       for (;;) {
         const now = Date.now()
         const all = observer.tally(r).accepted.size >= n
-        if (now >= roundStartMs(r + 1, timing) && (all || now >= planDeadlineMs(r + 1, 0, timing))) break
+        if (stopped() || (now >= roundStartMs(r + 1, timing) && (all || now >= planDeadlineMs(r + 1, 0, timing)))) break
         await sleep(POLL_MS)
       }
+      if (stopped()) { out(`stopped during round ${r}`); break }
       const s = summarize(r, agents, observer, roundStartMs(r, timing))
       summaries.push(s)
       out(progressLine(s, n))
@@ -146,11 +154,17 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
   }
 }
 
-async function waitReady (agents: Agent[], timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
+async function waitReady (agents: Agent[], timeoutMs: number, out: (line: string) => void, signal: AbortSignal | undefined): Promise<boolean> {
+  const start = Date.now()
+  let reported = start
+  while (Date.now() < start + timeoutMs && signal?.aborted !== true) {
     const now = Date.now()
-    if (agents.every(a => a.view.live(now).length === agents.length)) return true
+    const seeAll = agents.filter(a => a.view.live(now).length === agents.length).length
+    if (seeAll === agents.length) return true
+    if (now - reported >= READY_REPORT_MS) {
+      reported = now
+      out(`  ${seeAll}/${agents.length} agents see every member live after ${seconds(now - start, 0)} s more`)
+    }
     await sleep(POLL_MS * 5)
   }
   return false
