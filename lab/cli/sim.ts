@@ -81,6 +81,9 @@ Options:
       process.off('SIGTERM', onSignal)
     })
     process.stdout.write('\n' + simTable([result]))
-    return result.rounds.length > 0 && result.rounds.every(r => r.agreed) ? 0 : 1
+    const code = result.rounds.length > 0 && result.rounds.every(r => r.agreed) ? 0 : 1
+    // Agents still starting when the run was stopped keep the event loop alive: leave now.
+    if (stop.signal.aborted) process.exit(code)
+    return code
   }
 }

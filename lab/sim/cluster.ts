@@ -63,6 +63,8 @@ export interface SimClusterSpec extends SimWorldSpec {
   parentDir?: string
   /** Extra start options per agent, asked at every (re)start: chaos runs pass faults and skewed clocks. */
   agentOptions?: (host: string) => Partial<StartOptions>
+  /** Aborting stops starting agents (between batches): startCluster closes what it started and throws the signal's reason. */
+  signal?: AbortSignal
 }
 
 export interface SimCluster {
@@ -171,15 +173,27 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
     const rest = hosts.slice(nSeeds)
     const batch = Math.max(1, spec.batchSize ?? rest.length)
     for (let i = 0; i < rest.length; i += batch) {
-      await Promise.all(rest.slice(i, i + batch).map(async (host, k) => {
+      spec.signal?.throwIfAborted()
+      const starting = Promise.all(rest.slice(i, i + batch).map(async (host, k) => {
         up(await launch(host, seedAddrs[(i + k) % nSeeds]!))
       }))
+      // On a swamped machine one batch can take minutes: an abort does not wait
+      // for it (agents it still brings up are left to the exiting process).
+      await (spec.signal === undefined ? starting : Promise.race([starting, aborted(spec.signal)]))
     }
   } catch (err) {
     await cluster.close().catch(() => undefined)
     throw err
   }
   return cluster
+}
+
+/** Rejects with the signal's reason once it aborts. */
+function aborted (signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
 }
 
 /** fd00::<i+1>: each host's own migration address, distinct for up to 65,535 hosts. */

@@ -79,6 +79,8 @@ export interface RoundSummary {
 
 export interface SimRunResult {
   agents: number
+  /** Agents that were up when the run ended (fewer than `agents` when stopped while starting). */
+  up: number
   vms: number
   transport: SimTransport
   periodMs: number
@@ -104,21 +106,30 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
   out(`starting ${n} agents (${transport}, ${vms} VMs, ${world.topology.dcs.length} DCs, round ${periodMs} ms)`)
   let cluster: SimCluster | undefined
   let observer: ClusterObserver | undefined
+  let up = 0
   try {
-    cluster = await startCluster({
-      ...world,
-      cluster: 'sim',
-      transport,
-      roundPeriodMs: periodMs,
-      ...(opts.planner !== undefined ? { planner: opts.planner } : {}),
-      connectionMonitor: false,
-      sharedWorld: true,
-      seeds: opts.seeds ?? DEFAULT_SEEDS,
-      batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
-      onStarted: (_agent, started, total) => {
-        if (started % step === 0 || started === total) out(`  ${started}/${total} agents up after ${seconds(Date.now() - t0, 1)} s, RSS ${(process.memoryUsage.rss() / 2 ** 30).toFixed(2)} GiB`)
-      }
-    })
+    try {
+      cluster = await startCluster({
+        ...world,
+        cluster: 'sim',
+        transport,
+        roundPeriodMs: periodMs,
+        ...(opts.planner !== undefined ? { planner: opts.planner } : {}),
+        connectionMonitor: false,
+        sharedWorld: true,
+        seeds: opts.seeds ?? DEFAULT_SEEDS,
+        batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
+        onStarted: (_agent, started, total) => {
+          up = started
+          if (started % step === 0 || started === total) out(`  ${started}/${total} agents up after ${seconds(Date.now() - t0, 1)} s, RSS ${(process.memoryUsage.rss() / 2 ** 30).toFixed(2)} GiB`)
+        },
+        ...(opts.signal !== undefined ? { signal: opts.signal } : {})
+      })
+    } catch (err) {
+      if (opts.signal?.aborted !== true) throw err
+      out(`stopped while starting, with ${up}/${n} agents up`)
+      return { agents: n, up, vms, transport, periodMs, startMs: Date.now() - t0, rounds: [], use: meter.read() }
+    }
     const startMs = Date.now() - t0
     const agents = [...cluster.agents.values()]
     const timing = agents[0]!.timing
@@ -146,7 +157,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
       summaries.push(s)
       out(progressLine(s, n))
     }
-    return { agents: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), rounds: summaries, use: meter.read() }
+    return { agents: n, up: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), rounds: summaries, use: meter.read() }
   } finally {
     observer?.close()
     await cluster?.close()

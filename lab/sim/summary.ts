@@ -10,8 +10,8 @@ export function simTable (runs: readonly SimRunResult[]): string {
     const m = messagesPerAgentRound(r)
     const agreed = r.rounds.filter(s => s.agreed).length
     return [
-      String(r.agents), r.transport, String(r.vms), seconds(r.periodMs, 1),
-      seconds(r.startMs, 1), r.readyMs === undefined ? 'timeout' : seconds(r.readyMs, 1),
+      r.up < r.agents ? `${r.up}/${r.agents} up` : String(r.agents), r.transport, String(r.vms), seconds(r.periodMs, 1),
+      seconds(r.startMs, 1), r.readyMs !== undefined ? seconds(r.readyMs, 1) : r.up < r.agents ? '-' : 'timeout',
       `${agreed}/${r.rounds.length}`, seconds(t.p50), seconds(t.p99),
       fixed(m.out), fixed(m.in), mib(r.use.peakRssBytes), mib(r.use.endRssBytes),
       fixed(100 * r.use.cpuMs / r.use.wallMs, 0), `${fixed(r.use.loadStart)}->${fixed(r.use.loadEnd)}`
