@@ -54,7 +54,11 @@ export class ReservationBook {
   private async admit (from: string, round: number, vm: VmInfo): Promise<MigrateResponse> {
     if (this.ctx.leaving()) return { ok: false, reason: 'leaving', detail: 'this host is leaving or drained' }
     if (!this.ctx.planned(round, vm.id, from)) return { ok: false, reason: 'not-in-plan', detail: `no accepted plan of round ${round} moves ${vm.id} from ${from} here` }
-    if (this.held.has(vm.id)) return { ok: false, reason: 'busy', detail: `${vm.id} is already reserved` }
+    const earlier = this.held.get(vm.id)
+    if (earlier !== undefined && earlier.from !== from) return { ok: false, reason: 'busy', detail: `${vm.id} is already reserved by ${earlier.from}` }
+    // The same source asking again (it restarted mid-migration, or retries):
+    // its earlier attempt is over, so that reservation makes way for this one.
+    if (earlier !== undefined) await this.release(vm.id, 'superseded by a new request from its source')
     const running = await this.driver.list()
     if (running.some(v => v.id === vm.id)) return { ok: false, reason: 'busy', detail: `${vm.id} already runs here` }
     const usedMem = sum(running, v => v.memoryMiB) + sum([...this.held.values()], r => r.vm.memoryMiB)
