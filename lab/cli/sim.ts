@@ -62,7 +62,7 @@ Options:
     if (!PLANNER_NAMES.includes(planner)) throw new UsageError(`--planner is one of ${PLANNER_NAMES.join(', ')}, got ${JSON.stringify(planner)}`)
     // Ctrl-C (or a timeout's SIGTERM) stops the run but still prints what was measured.
     const stop = new AbortController()
-    const onSignal = (): void => { process.stderr.write('stopping: the summary follows once the agents are stopped\n'); stop.abort() }
+    const onSignal = (): void => { process.stderr.write('stopping: the summary follows\n'); stop.abort() }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     const result = await runSim({
@@ -75,12 +75,12 @@ Options:
       seed: numberOption(args, 'seed', DEFAULT_SIM_SEED, { integer: true }),
       kind: kind as ScenarioKind,
       planner: { name: planner },
-      signal: stop.signal
+      signal: stop.signal,
+      onResult: r => { process.stdout.write('\n' + simTable([r])) }
     }).finally(() => {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     })
-    process.stdout.write('\n' + simTable([result]))
     const code = result.rounds.length > 0 && result.rounds.every(r => r.agreed) ? 0 : 1
     // Agents still starting when the run was stopped keep the event loop alive: leave now.
     if (stop.signal.aborted) process.exit(code)

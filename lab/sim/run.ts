@@ -55,6 +55,8 @@ export interface SimRunOptions {
   readyTimeoutMs?: number
   /** Stops waiting (once the agents are up) and returns the rounds told so far. */
   signal?: AbortSignal
+  /** Gets the result before the agents are stopped (stopping hundreds of busy agents can take a minute). */
+  onResult?: (result: SimRunResult) => void
   /** Where progress lines go; default stdout. */
   out?: (line: string) => void
 }
@@ -102,6 +104,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
   const world = worldFromScenario({ agents: n, vms, ...(opts.dcs !== undefined ? { dcs: opts.dcs } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.kind !== undefined ? { kind: opts.kind } : {}) })
   const meter = new ResourceMeter()
   const t0 = Date.now()
+  const told = (r: SimRunResult): SimRunResult => { opts.onResult?.(r); return r }
   const step = Math.max(1, Math.round(n / 10))
   out(`starting ${n} agents (${transport}, ${vms} VMs, ${world.topology.dcs.length} DCs, round ${periodMs} ms)`)
   let cluster: SimCluster | undefined
@@ -128,7 +131,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
     } catch (err) {
       if (opts.signal?.aborted !== true) throw err
       out(`stopped while starting, with ${up}/${n} agents up`)
-      return { agents: n, up, vms, transport, periodMs, startMs: Date.now() - t0, rounds: [], use: meter.read() }
+      return told({ agents: n, up, vms, transport, periodMs, startMs: Date.now() - t0, rounds: [], use: meter.read() })
     }
     const startMs = Date.now() - t0
     const agents = [...cluster.agents.values()]
@@ -157,7 +160,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
       summaries.push(s)
       out(progressLine(s, n))
     }
-    return { agents: n, up: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), rounds: summaries, use: meter.read() }
+    return told({ agents: n, up: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), rounds: summaries, use: meter.read() })
   } finally {
     observer?.close()
     await cluster?.close()
