@@ -172,6 +172,7 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
     cluster.bootstrap = seedAddrs.flat()
     const rest = hosts.slice(nSeeds)
     const batch = Math.max(1, spec.batchSize ?? rest.length)
+    const abort = spec.signal === undefined ? undefined : aborted(spec.signal)
     for (let i = 0; i < rest.length; i += batch) {
       spec.signal?.throwIfAborted()
       const starting = Promise.all(rest.slice(i, i + batch).map(async (host, k) => {
@@ -179,7 +180,7 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
       }))
       // On a swamped machine one batch can take minutes: an abort does not wait
       // for it (agents it still brings up are left to the exiting process).
-      await (spec.signal === undefined ? starting : Promise.race([starting, aborted(spec.signal)]))
+      await (abort === undefined ? starting : Promise.race([starting, abort]))
     }
   } catch (err) {
     await cluster.close().catch(() => undefined)
