@@ -20,6 +20,7 @@ import { allowlistGater } from './allowlist.ts'
 import { dialBootstrap } from './bootstrap.ts'
 import type { BootstrapOptions } from './bootstrap.ts'
 import { parsePsk } from './keys.ts'
+import { fastMessageId } from './message-id.ts'
 import { checkClusterName, clusterProtocol, clusterTopic } from './names.ts'
 import {
   DEFAULT_CONNECTION_MANAGER, DEFAULT_CONNECTION_MONITOR, DEFAULT_DHT, DEFAULT_IP_COLOCATION_FACTOR_THRESHOLD,
@@ -115,6 +116,8 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
     ...(g.heartbeatInterval !== undefined ? { heartbeatInterval: g.heartbeatInterval } : {}),
     // Every message carries its author's signature; unsigned ones are dropped.
     globalSignaturePolicy: StrictSign,
+    // Duplicates (one per mesh peer) are dropped before their signature is checked again.
+    fastMsgIdFn: fastMessageId,
     // Messages are held until the application says Accept (see pubsub.ts).
     asyncValidation: true,
     emitSelf: false,
