@@ -33,7 +33,8 @@ import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFA
 import { communities, groupMembers } from '../communities.ts'
 import { Random } from '../random.ts'
 import { MoveRecorder } from './recorder.ts'
-import { carryOut } from './sequence.ts'
+import { carryOut, carryOutToDcs, type Sequenced } from './sequence.ts'
+import { anneal, type AnnealResult } from './anneal.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Full-DC targets tried per VM for an ejection chain. */
@@ -68,6 +69,14 @@ export const EXCHANGE_PARTNERS = 6
 export const SEQUENCE_ATTEMPTS = 3
 /** Larger instances search once (then repair): a search there is seconds, and few moves drop. */
 export const SEQUENCE_ATTEMPTS_MAX_VMS = 20_000
+/** Annealing runs on instances up to this many VMs, without move limits. */
+export const ANNEAL_MAX_VMS = 400
+export const ANNEAL_STEPS_PER_VM = 10_000
+export const ANNEAL_MAX_STEPS = 400_000
+export const ANNEAL_RUNS = 2
+export const ANNEAL_SEED = 0xa11ea1
+/** Anneal-then-carry-out rounds at most (each anneals the VMs not moved yet). */
+export const ANNEAL_ROUNDS = 4
 
 const EPS = 1e-12
 
@@ -78,24 +87,46 @@ interface Action { gain: number, steps: Step[] }
 export function planLookahead (input: Snapshot | Instance, config: PlannerConfig = {}): Plan {
   const inst = 'vmIds' in input ? input : compile(input)
   const model = new CostModel(inst, config)
-  // 1. Search over placements, then carry the result out one move at a
-  // time. Moves that cannot run that way (swaps between full hosts) are
-  // dropped; the search runs again with those VMs held in place, so it can
-  // find an equally good placement that can be carried out.
-  let held = new Uint8Array(inst.nVm)
-  let best: Plan | undefined
-  const attempts = inst.nVm <= SEQUENCE_ATTEMPTS_MAX_VMS ? SEQUENCE_ATTEMPTS : 1
-  for (let attempt = 0; attempt < attempts; attempt++) {
+  const searches = inst.nVm <= SEQUENCE_ATTEMPTS_MAX_VMS ? SEQUENCE_ATTEMPTS : 1
+  let best = carry(inst, model, config, searches, held => {
     const search = new LookaheadSearch(inst, model, config, inst.vmHost, false, held)
     const stopped = search.run()
+    return { hostOf: search.state.hostOf, priority: search.firstMoved(), stopped }
+  })
+  // Small instances without move limits: annealing over placements, which
+  // crosses the ridges that stop the greedy search (see anneal.ts).
+  if (annealable(inst, config)) {
+    const annealed = planAnnealed(inst, model, config)
+    if (annealed.finalCost < best.finalCost - EPS && acceptable(annealed, config)) best = annealed
+  }
+  return best
+}
+
+interface Target {
+  hostOf: Int32Array
+  priority: number[]
+  stopped: StopReason
+}
+
+/**
+ * A search's placement carried out one move at a time. Moves that cannot
+ * run that way (swaps between full hosts) are dropped; the search runs
+ * again with those VMs held in place (up to `searches` times), so it can
+ * find an equally good placement that can be carried out. What is still
+ * dropped is repaired: from the placement carried out, only VMs that have
+ * not moved move, one at a time. The best executable plan wins.
+ */
+function carry (inst: Instance, model: CostModel, config: PlannerConfig, searches: number, search: (held: Uint8Array) => Target): Plan {
+  let held = new Uint8Array(inst.nVm)
+  let best: Plan | undefined
+  for (let attempt = 0; attempt < searches; attempt++) {
+    const target = search(held)
     const carried = new Placement(model)
-    const { steps, dropped } = carryOut(carried, search.state.hostOf, search.firstMoved())
+    const { steps, dropped } = carryOut(carried, target.hostOf, target.priority)
     let plan: Plan
     if (dropped.length === 0) {
-      plan = replay(model, steps, stopped)
+      plan = replay(model, steps, target.stopped)
     } else {
-      // 2. Repair: from the placement carried out, move only VMs that have
-      // not moved, one at a time: whatever it finds can run as listed.
       const repair = new LookaheadSearch(inst, model, config, carried.hostOf, true, new Uint8Array(inst.nVm))
       const repaired = repair.run()
       plan = replay(model, [...steps, ...repair.trailSteps()], repaired)
@@ -106,6 +137,67 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
     for (const v of dropped) held[v] = 1
   }
   return best!
+}
+
+/** Annealing only runs where it is cheap and no limit shapes the plan. */
+function annealable (inst: Instance, config: PlannerConfig): boolean {
+  return inst.nVm <= ANNEAL_MAX_VMS && inst.nDc >= 2 && inst.totalBps > 0 &&
+    (config.maxMoves ?? DEFAULT_MAX_MOVES) === Infinity && (config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST) === Infinity
+}
+
+/** minGain still holds on average per move. */
+function acceptable (plan: Plan, config: PlannerConfig): boolean {
+  const minGain = config.minGain ?? DEFAULT_MIN_GAIN
+  return plan.moves.length === 0 || plan.initialCost - plan.finalCost > minGain * plan.moves.length
+}
+
+/**
+ * Anneal, carry out what can run one move at a time, and anneal again from
+ * there with only the VMs that have not moved (a VM moves once per plan),
+ * until all of a placement runs or nothing more does; then the greedy
+ * repair. Each round's placement is carried out by host and by DC only
+ * (carryOut, carryOutToDcs), whichever ends lower.
+ */
+function planAnnealed (inst: Instance, model: CostModel, config: PlannerConfig): Plan {
+  let state = new Placement(model)
+  const steps: Step[] = []
+  for (let round = 0; round < ANNEAL_ROUNDS; round++) {
+    const movable = new Uint8Array(inst.nVm)
+    for (let v = 0; v < inst.nVm; v++) movable[v] = state.hostOf[v] === inst.vmHost[v] ? 1 : 0
+    const target = annealTarget(model, state, movable)
+    let chosen: { state: Placement, seq: Sequenced } | undefined
+    for (const sequence of [carryOut, carryOutToDcs]) {
+      const s = new Placement(model, state.hostOf)
+      const seq = sequence(s, target.hostOf, target.priority)
+      if (chosen === undefined || s.cost < chosen.state.cost - EPS * Math.max(1, s.cost)) chosen = { state: s, seq }
+    }
+    state = chosen!.state
+    steps.push(...chosen!.seq.steps)
+    if (chosen!.seq.dropped.length === 0 || chosen!.seq.steps.length === 0) break
+  }
+  const repair = new LookaheadSearch(inst, model, config, state.hostOf, true, new Uint8Array(inst.nVm))
+  const stopped = repair.run()
+  return replay(model, [...steps, ...repair.trailSteps()], stopped)
+}
+
+/** The best of a few annealing runs from `from`; moves ordered by their gain alone. */
+function annealTarget (model: CostModel, from: Placement, movable: Uint8Array): { hostOf: Int32Array, priority: number[] } {
+  const inst = model.instance
+  const steps = Math.min(ANNEAL_MAX_STEPS, ANNEAL_STEPS_PER_VM * inst.nVm)
+  let best: AnnealResult | undefined
+  for (let run = 0; run < ANNEAL_RUNS; run++) {
+    const r = anneal(model, from.hostOf, { movable, steps, seed: ANNEAL_SEED + run })
+    if (best === undefined || r.cost < best.cost - EPS * Math.max(1, best.cost)) best = r
+  }
+  const moved: number[] = []
+  const gain = new Float64Array(inst.nVm)
+  best!.hostOf.forEach((h, v) => {
+    if (h === from.hostOf[v]) return
+    moved.push(v)
+    gain[v] = -from.delta(v, inst.hostDc[h]!)
+  })
+  moved.sort((a, b) => gain[b]! - gain[a]! || a - b)
+  return { hostOf: best!.hostOf, priority: moved }
 }
 
 /** Replays steps on a fresh placement: the plan's costs are those of carrying it out in order. */

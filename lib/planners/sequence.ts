@@ -91,3 +91,69 @@ export function carryOut (state: Placement, to: Int32Array, priority: number[]):
   }
   return { steps, dropped: pending }
 }
+
+/**
+ * carryOut for a placement whose hosts do not matter, only its DCs (the
+ * cost sees DCs only): a VM already in its target DC stays where it is, a
+ * VM bound elsewhere takes its hinted host if that has room, else the host
+ * of its target DC it fills best. When nothing can move, one VM staying in
+ * a DC is moved aside to another host there (once), if that lets a waiting
+ * VM in: full hosts are often only fragmented, not full.
+ */
+export function carryOutToDcs (state: Placement, hint: Int32Array, priority: number[]): Sequenced {
+  const inst = state.inst
+  const { hostDc, dcHosts, hostMemory, vmMemory } = inst
+  let pending = priority.filter(v => hostDc[hint[v]!] !== state.dcOf(v))
+  const steps: Step[] = []
+  const place = (v: number, h: number): void => { state.apply(v, h); steps.push({ vm: v, host: h }) }
+  /** The hinted host if it fits, else the host of the DC left with least memory after v arrives. */
+  const hostFor = (v: number, dc: number): number => {
+    if (hostDc[hint[v]!] === dc && state.fits(v, hint[v]!)) return hint[v]!
+    let best = -1; let left = Infinity
+    for (const h of dcHosts[dc]!) {
+      if (!state.fits(v, h)) continue
+      const l = hostMemory[h]! - state.memUsed[h]! - vmMemory[v]!
+      if (l < left) { best = h; left = l }
+    }
+    return best
+  }
+  while (pending.length > 0) {
+    let progressed = false
+    const waiting: number[] = []
+    for (const v of pending) {
+      const h = hostFor(v, hostDc[hint[v]!]!)
+      if (h >= 0) { place(v, h); progressed = true } else waiting.push(v)
+    }
+    pending = waiting
+    if (progressed) continue
+    if (!makeRoom(state, pending, hint, place)) break
+  }
+  return { steps, dropped: pending }
+}
+
+/**
+ * Moves one settled VM aside within its DC so that a waiting VM fits where
+ * it left; false if none does. Only VMs still on their snapshot host may
+ * go: a VM moves once per plan.
+ */
+function makeRoom (state: Placement, pending: number[], hint: Int32Array, place: (v: number, h: number) => void): boolean {
+  const inst = state.inst
+  const { hostDc, dcHosts, vmMemory, vmVcpus, hostMemory, hostVcpus, vmPinned, vmHost } = inst
+  const isPending = new Uint8Array(inst.nVm)
+  for (const v of pending) isPending[v] = 1
+  for (const v of pending) {
+    const dc = hostDc[hint[v]!]!
+    for (const h of dcHosts[dc]!) {
+      const needMem = state.memUsed[h]! + vmMemory[v]! - hostMemory[h]!
+      const needCpu = state.cpuUsed[h]! + vmVcpus[v]! - hostVcpus[h]!
+      for (let u = 0; u < inst.nVm; u++) {
+        if (state.hostOf[u] !== h || vmHost[u] !== h || isPending[u] === 1 || vmPinned[u] === 1) continue
+        if (vmMemory[u]! < needMem || vmVcpus[u]! < needCpu) continue
+        for (const h2 of dcHosts[dc]!) {
+          if (h2 !== h && state.fits(u, h2)) { place(u, h2); return true }
+        }
+      }
+    }
+  }
+  return false
+}
