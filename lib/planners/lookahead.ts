@@ -33,8 +33,9 @@ import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFA
 import { communities, groupMembers } from '../communities.ts'
 import { Random } from '../random.ts'
 import { MoveRecorder } from './recorder.ts'
-import { carryOut, carryOutToDcs, type Sequenced } from './sequence.ts'
+import { carryOut, carryOutBySearch, carryOutToDcs, type Sequenced } from './sequence.ts'
 import { anneal, type AnnealResult } from './anneal.ts'
+import { assignGroups } from './group-assign.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Full-DC targets tried per VM for an ejection chain. */
@@ -75,6 +76,12 @@ export const ANNEAL_STEPS_PER_VM = 10_000
 export const ANNEAL_MAX_STEPS = 400_000
 export const ANNEAL_RUNS = 2
 export const ANNEAL_SEED = 0xa11ea1
+/** Steps of the whole-group search (group-assign.ts) per annealing target. */
+export const GROUP_STEPS = 20_000
+/** Its result is annealed from this share of the usual start temperature. */
+export const GROUP_HEAT = 0.05
+/** Nodes of the depth-first search for an order that carries out a whole annealed placement. */
+export const SEQUENCE_SEARCH_NODES = 20_000
 /** Anneal-then-carry-out rounds at most (each anneals the VMs not moved yet). */
 export const ANNEAL_ROUNDS = 4
 
@@ -166,9 +173,15 @@ function planAnnealed (inst: Instance, model: CostModel, config: PlannerConfig):
     for (let v = 0; v < inst.nVm; v++) movable[v] = state.hostOf[v] === inst.vmHost[v] ? 1 : 0
     const target = annealTarget(model, state, movable)
     let chosen: { state: Placement, seq: Sequenced } | undefined
-    for (const sequence of [carryOut, carryOutToDcs]) {
+    const sequencers = [
+      (s: Placement) => carryOutBySearch(s, target.hostOf, target.priority, SEQUENCE_SEARCH_NODES),
+      (s: Placement) => carryOut(s, target.hostOf, target.priority),
+      (s: Placement) => carryOutToDcs(s, target.hostOf, target.priority)
+    ]
+    for (const sequence of sequencers) {
       const s = new Placement(model, state.hostOf)
-      const seq = sequence(s, target.hostOf, target.priority)
+      const seq = sequence(s)
+      if (seq === undefined) continue
       if (chosen === undefined || s.cost < chosen.state.cost - EPS * Math.max(1, s.cost)) chosen = { state: s, seq }
     }
     state = chosen!.state
@@ -185,10 +198,11 @@ function annealTarget (model: CostModel, from: Placement, movable: Uint8Array): 
   const inst = model.instance
   const steps = Math.min(ANNEAL_MAX_STEPS, ANNEAL_STEPS_PER_VM * inst.nVm)
   let best: AnnealResult | undefined
-  for (let run = 0; run < ANNEAL_RUNS; run++) {
-    const r = anneal(model, from.hostOf, { movable, steps, seed: ANNEAL_SEED + run })
-    if (best === undefined || r.cost < best.cost - EPS * Math.max(1, best.cost)) best = r
-  }
+  const keep = (r: AnnealResult): void => { if (best === undefined || r.cost < best.cost - EPS * Math.max(1e-300, best.cost)) best = r }
+  for (let run = 0; run < ANNEAL_RUNS; run++) keep(anneal(model, from.hostOf, { movable, steps, seed: ANNEAL_SEED + run }))
+  // Whole applications placed jointly first, then annealed cool (so they stay whole unless splitting pays).
+  const grouped = assignGroups(model, from.hostOf, { movable, groups: groupMembers(communities(inst)), steps: GROUP_STEPS, seed: ANNEAL_SEED })
+  if (grouped !== undefined) keep(anneal(model, grouped, { movable, steps, seed: ANNEAL_SEED, heat: GROUP_HEAT }))
   const moved: number[] = []
   const gain = new Float64Array(inst.nVm)
   best!.hostOf.forEach((h, v) => {

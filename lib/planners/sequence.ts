@@ -157,3 +157,48 @@ function makeRoom (state: Placement, pending: number[], hint: Int32Array, place:
   }
   return false
 }
+
+/**
+ * An order for all of a placement's moves by depth-first search (DCs
+ * count, hosts are a hint): each VM bound for another DC tries its hinted
+ * host, then the others there roomiest first, backtracking when the rest
+ * cannot follow. Memoised on which VM went where, and bounded by `budget`
+ * nodes; undefined when no order was found within it (greedy orders then
+ * carry out what they can).
+ */
+export function carryOutBySearch (state: Placement, hint: Int32Array, priority: number[], budget: number): Sequenced | undefined {
+  const inst = state.inst
+  const { hostDc, dcHosts, vmMemory, vmVcpus, hostMemory, hostVcpus } = inst
+  const pending = priority.filter(v => hostDc[hint[v]!] !== state.dcOf(v))
+  const mem = Float64Array.from(state.memUsed); const cpu = Float64Array.from(state.cpuUsed)
+  const at = new Int32Array(pending.length).fill(-1)
+  const order: Step[] = []
+  const seen = new Set<string>()
+  let nodes = 0
+  const shift = (v: number, a: number, b: number): void => {
+    mem[a]! -= vmMemory[v]!; cpu[a]! -= vmVcpus[v]!; mem[b]! += vmMemory[v]!; cpu[b]! += vmVcpus[v]!
+  }
+  const dfs = (left: number): boolean => {
+    if (left === 0) return true
+    const key = at.join(',')
+    if (seen.has(key) || ++nodes > budget) return false
+    seen.add(key)
+    for (let i = 0; i < pending.length; i++) {
+      if (at[i]! >= 0) continue
+      const v = pending[i]!; const from = state.hostOf[v]!
+      const hosts = [...dcHosts[hostDc[hint[v]!]!]!]
+        .filter(h => mem[h]! + vmMemory[v]! <= hostMemory[h]! && cpu[h]! + vmVcpus[v]! <= hostVcpus[h]!)
+        .sort((a, b) => Number(b === hint[v]) - Number(a === hint[v]) || (hostMemory[b]! - mem[b]!) - (hostMemory[a]! - mem[a]!) || a - b)
+      for (const h of hosts) {
+        at[i] = h; shift(v, from, h); order.push({ vm: v, host: h })
+        if (dfs(left - 1)) return true
+        at[i] = -1; shift(v, h, from); order.pop()
+        if (nodes > budget) return false
+      }
+    }
+    return false
+  }
+  if (!dfs(pending.length)) return undefined
+  for (const { vm, host } of order) state.apply(vm, host)
+  return { steps: order, dropped: [] }
+}
