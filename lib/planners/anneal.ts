@@ -34,12 +34,14 @@ export interface AnnealOptions {
   movable: Uint8Array
   steps: number
   seed: number
+  /** Start temperature relative to the typical cost rise of a move (1: hot enough to dissolve applications). */
+  heat?: number
 }
 
 /** Anneals from `start`, then descends to a local optimum of moves and swaps; returns the best placement seen. */
 export function anneal (model: CostModel, start: Int32Array, opts: AnnealOptions): AnnealResult {
   const s = new Search(model, start, opts.movable, new Random(opts.seed))
-  s.anneal(opts.steps)
+  s.anneal(opts.steps, opts.heat ?? 1)
   s.restoreBest()
   s.permuteDcs()
   s.descend()
@@ -130,10 +132,10 @@ class Search {
     return n === 0 ? 0 : sum / n
   }
 
-  anneal (steps: number): void {
+  anneal (steps: number, heat: number): void {
     const inst = this.state.inst
     if (this.vms.length === 0 || inst.nDc < 2 || steps <= 0) return
-    const t0 = this.startTemperature()
+    const t0 = this.startTemperature() * heat
     if (t0 === 0) return
     const cool = Math.pow(END_RATIO, 1 / steps)
     let t = t0
