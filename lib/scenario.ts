@@ -49,7 +49,14 @@ class Builder {
   readonly vms: Vm[] = []
   readonly flows: Flow[] = []
   readonly prefixes: ExternalPrefix[] = []
-  constructor (readonly rng: Random, readonly nVm: number, readonly nDc: number) {}
+  readonly rng: Random
+  readonly nVm: number
+  readonly nDc: number
+  constructor (rng: Random, nVm: number, nDc: number) {
+    this.rng = rng
+    this.nVm = nVm
+    this.nDc = nDc
+  }
 
   vm (group: string): number {
     const i = this.vms.length

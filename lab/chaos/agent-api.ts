@@ -26,7 +26,14 @@ export class AgentApi {
   private closed = false
   private readonly streams = new Set<() => void>()
 
-  constructor (readonly host: string, readonly ns: string, readonly socketPath: string) {}
+  readonly host: string
+  readonly ns: string
+  readonly socketPath: string
+  constructor (host: string, ns: string, socketPath: string) {
+    this.host = host
+    this.ns = ns
+    this.socketPath = socketPath
+  }
 
   /** Starts the proxy in the host's namespace; resolves when it listens. */
   async start (): Promise<void> {

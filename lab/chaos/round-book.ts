@@ -35,7 +35,10 @@ export class RoundBook {
   private readonly entries = new Map<string, Map<number, Entry>>()
   private readonly logged = new Map<string, LoggedMove[]>()
 
-  constructor (private readonly timing: RoundTiming) {}
+  private readonly timing: RoundTiming
+  constructor (timing: RoundTiming) {
+    this.timing = timing
+  }
 
   private entry (host: string, round: number): Entry {
     let h = this.entries.get(host)
@@ -131,7 +134,10 @@ export class LogTail {
   /** The bytes after the last newline: a line still being written. */
   private partial = Buffer.alloc(0)
 
-  constructor (readonly path: string) {}
+  readonly path: string
+  constructor (path: string) {
+    this.path = path
+  }
 
   async lines (): Promise<string[]> {
     let chunk: Buffer

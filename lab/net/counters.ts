@@ -55,7 +55,13 @@ export function parseNftCounters (doc: unknown): Map<string, { bytes: number, pa
 
 export class RouterCounters {
   private readonly nft: Nft
-  constructor (readonly ns: string, readonly bridges: readonly string[], readonly links: readonly ShapedLink[]) {
+  readonly ns: string
+  readonly bridges: readonly string[]
+  readonly links: readonly ShapedLink[]
+  constructor (ns: string, bridges: readonly string[], links: readonly ShapedLink[]) {
+    this.ns = ns
+    this.bridges = bridges
+    this.links = links
     this.nft = new Nft({ netns: ns })
   }
 

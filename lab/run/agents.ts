@@ -27,7 +27,10 @@ export class AgentProcess {
   /** Set when the agent is gone on purpose (killed or stopped), so its exit is not reported as a crash. */
   expectedExit = false
 
-  constructor (spec: AgentSpec, logFile: string, onEvent: (e: AgentLogEvent) => void, private readonly onExit: (host: string, code: number | null, expected: boolean) => void) {
+  private readonly onExit: (host: string, code: number | null, expected: boolean) => void
+
+  constructor (spec: AgentSpec, logFile: string, onEvent: (e: AgentLogEvent) => void, onExit: (host: string, code: number | null, expected: boolean) => void) {
+    this.onExit = onExit
     this.spec = spec
     this.log = createWriteStream(logFile, { flags: 'a' })
     this.onEvent = onEvent

@@ -8,7 +8,12 @@ export class WanMonitor {
   private timer: ReturnType<typeof setInterval> | undefined
   private reading: Promise<void> = Promise.resolve()
 
-  constructor (private readonly counters: RouterCounters, private readonly onSample?: (s: RouterSample) => void) {}
+  private readonly counters: RouterCounters
+  private readonly onSample?: (s: RouterSample) => void
+  constructor (counters: RouterCounters, onSample?: (s: RouterSample) => void) {
+    this.counters = counters
+    this.onSample = onSample
+  }
 
   async start (): Promise<void> {
     await this.sample()

@@ -11,7 +11,12 @@ export class Progress {
   /** Rounds are shown counted from the one the traffic started in. */
   private baseRound = 0
 
-  constructor (private readonly print: (line: string) => void, private readonly clock: () => number) {}
+  private readonly print: (line: string) => void
+  private readonly clock: () => number
+  constructor (print: (line: string) => void, clock: () => number) {
+    this.print = print
+    this.clock = clock
+  }
 
   line (text: string): void {
     this.print(`[${this.clock().toFixed(1).padStart(6)}s] ${text}`)

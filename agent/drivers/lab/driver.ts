@@ -257,7 +257,9 @@ class InProcessProbe implements OutageProbe {
 class ChildProbe implements OutageProbe {
   private readonly lines: string[] = []
   private readonly waiters: Array<() => void> = []
-  private constructor (private readonly child: ChildProcess | undefined) {
+  private readonly child: ChildProcess | undefined
+  private constructor (child: ChildProcess | undefined) {
+    this.child = child
     if (child === undefined) return
     createInterface({ input: child.stdout! }).on('line', (line) => {
       this.lines.push(line)

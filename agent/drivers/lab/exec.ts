@@ -13,8 +13,14 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 15_000
 const MAX_OUTPUT_BYTES = 64 << 20
 
 export class CommandError extends Error {
-  constructor (readonly argv: readonly string[], readonly stderr: string, readonly code: string | number | undefined) {
+  readonly argv: readonly string[]
+  readonly stderr: string
+  readonly code: string | number | undefined
+  constructor (argv: readonly string[], stderr: string, code: string | number | undefined) {
     super(`${argv.join(' ').slice(0, 300)}: ${(stderr.trim() || `exit ${String(code)}`).slice(0, 500)}`)
+    this.argv = argv
+    this.stderr = stderr
+    this.code = code
     this.name = 'CommandError'
   }
 }

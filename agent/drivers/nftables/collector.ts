@@ -59,7 +59,9 @@ export class NftablesCollector implements TrafficCollector {
   private readonly pairDeltas = new CounterDeltas<string>()
   private readonly uncountedDeltas = new CounterDeltas<NftHook>()
 
-  constructor (private readonly init: NftablesCollectorInit = {}) {
+  private readonly init: NftablesCollectorInit
+  constructor (init: NftablesCollectorInit = {}) {
+    this.init = init
     this.table = init.table ?? DEFAULT_TABLE
     this.hooks = [...new Set(init.hooks ?? DEFAULT_HOOKS)]
     this.nft = new Nft(init)

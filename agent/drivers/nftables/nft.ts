@@ -35,8 +35,12 @@ export interface NftInit {
 interface Output { stdout: string, stderr: string }
 
 class ExecFailure extends Error {
-  constructor (message: string, readonly stderr: string, readonly code: string | number | undefined) {
+  readonly stderr: string
+  readonly code: string | number | undefined
+  constructor (message: string, stderr: string, code: string | number | undefined) {
     super(message)
+    this.stderr = stderr
+    this.code = code
   }
 }
 
@@ -59,7 +63,9 @@ export class Nft {
   private binary: string | undefined
   private readonly timeoutMs: number
 
-  constructor (private readonly init: NftInit = {}) {
+  private readonly init: NftInit
+  constructor (init: NftInit = {}) {
+    this.init = init
     this.timeoutMs = init.timeoutMs ?? DEFAULT_NFT_TIMEOUT_MS
   }
 

@@ -44,7 +44,9 @@ export function uniquePrefix (): string {
 export class Namespaces {
   readonly names: string[] = []
 
-  constructor (t: ExecutionContext, readonly prefix = uniquePrefix()) {
+  readonly prefix: string
+  constructor (t: ExecutionContext, prefix: string = uniquePrefix()) {
+    this.prefix = prefix
     t.teardown(() => this.destroy())
     // Teardowns do not run when a worker dies of an uncaught exception; this does.
     process.once('exit', () => {
