@@ -4,10 +4,11 @@
  * HashiCorp Serf as the reference.
  *
  * For 8, 16, 32 and 64 agents on this machine:
- *  - heliotrope: real agents in one process over TCP on [::1] (a fresh
- *    process per size), at least MEASURE_MS of rounds: digest publish -> last agent's
- *    arrival (p50/p99), loopback bytes, CPU and RSS per agent, and round
- *    start -> plan accepted by every agent;
+ *  - heliotrope: real agents over TCP on [::1], each in a process of its
+ *    own as on real hosts (or all in one with --layout one-process), at least
+ *    MEASURE_MS of rounds: digest publish -> last agent's arrival (p50/p99),
+ *    loopback bytes, CPU and RSS per agent, and round start -> plan accepted
+ *    by every agent;
  *  - Serf: N agents on 127.0.0.1, SERF_EVENTS user events sent through agent
  *    0's RPC; an event handler on every agent stamps arrivals.
  *
@@ -15,10 +16,10 @@
  * so the loopback byte counters count our agents alone; the namespace, and
  * any process left in it, is removed at the end, also on Ctrl-C. Without
  * root it runs on the shared loopback and reports no bytes. Serf is
- * installed with apt-get when missing (as root). About 5-8 minutes; sizes
+ * installed with apt-get when missing (as root). About 10-15 minutes; sizes
  * are skipped once BUDGET_MS has passed.
  *
- *   npm run bench:gossip [-- --sizes 8,16]
+ *   npm run bench:gossip [-- --sizes 8,16] [--layout process-per-agent|one-process]
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -28,7 +29,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { defaultPeriodMs } from '../sim/run.ts'
-import type { HeliotropeResult } from './gossip/heliotrope.ts'
+import type { HeliotropeResult, Layout } from './gossip/heliotrope.ts'
 import { canUseNetns, createNetns, deleteNetns, inNetns } from './gossip/netns.ts'
 import { failures, heliotropeTable, serfTable, type SizeResult } from './gossip/report.ts'
 import { killSerfs, runSerf, serfAvailable } from './gossip/serf.ts'
@@ -42,10 +43,10 @@ const SERF_EVENTS = 30
 const SERF_EVENT_GAP_MS = 300
 const SERF_SETTLE_MS = 10_000
 /** Whole-bench budget: sizes not started by then are skipped. */
-const BUDGET_MS = 8 * 60_000
+const BUDGET_MS = 20 * 60_000
 /** Starting a heliotrope child's agents may take this much, plus so much per agent. */
 const CHILD_BASE_TIMEOUT_MS = 60_000
-const CHILD_PER_AGENT_TIMEOUT_MS = 1_500
+const CHILD_PER_AGENT_TIMEOUT_MS = 4_000
 /** Every agent sees every other after one round at most (state is republished each round); plus slack. */
 const READY_SLACK_MS = 30_000
 const SERF_JOIN_TIMEOUT_MS = 60_000
@@ -54,7 +55,10 @@ const HELIOTROPE_CHILD = fileURLToPath(new URL('./gossip/heliotrope.ts', import.
 const SELF = fileURLToPath(import.meta.url)
 const INSIDE_FLAG = '--inside-netns'
 
-const { values } = parseArgs({ options: { sizes: { type: 'string' }, 'inside-netns': { type: 'boolean' } }, strict: true })
+const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'process-per-agent' }, 'inside-netns': { type: 'boolean' } }, strict: true })
+const LAYOUTS: readonly Layout[] = ['process-per-agent', 'one-process']
+const layout = values.layout as Layout
+if (!LAYOUTS.includes(layout)) throw new Error(`--layout: one of ${LAYOUTS.join(', ')}; got ${values.layout}`)
 const sizes = values.sizes === undefined ? SIZES : values.sizes.split(',').map(Number)
 if (sizes.some(n => !Number.isInteger(n) || n < 2)) throw new Error(`--sizes: integers >= 2, comma-separated; got ${values.sizes}`)
 
@@ -80,7 +84,7 @@ async function inOwnNetns (): Promise<number> {
     deleteNetns(ns)
   }
   createNetns(ns)
-  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(',')])
+  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(','), '--layout', layout])
   const child = spawn(cmd!, args, { stdio: 'inherit' })
   const onSignal = (): void => { child.kill('SIGTERM') }
   process.on('SIGINT', onSignal)
@@ -122,7 +126,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
       const readyTimeoutMs = periodMs + READY_SLACK_MS
       const timeoutMs = CHILD_BASE_TIMEOUT_MS + n * CHILD_PER_AGENT_TIMEOUT_MS + readyTimeoutMs + (rounds + 3) * periodMs
       try {
-        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs)], { stdio: ['ignore', 'inherit', 'inherit'] })
+        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs), layout], { stdio: ['ignore', 'inherit', 'inherit'] })
         const proc = child
         const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
         const code = await new Promise<number | null>(resolve => proc.once('exit', c => resolve(c)))
@@ -155,7 +159,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
     process.off('SIGTERM', onSignal)
     await rm(dir, { recursive: true, force: true })
   }
-  process.stdout.write(`\nheliotrope: N agents in one process, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
+  process.stdout.write(`\nheliotrope: N agents, ${layout === 'one-process' ? 'all in one process' : 'each in its own process'}, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
   process.stdout.write(heliotropeTable(rows))
   process.stdout.write(`\nSerf ${SERF_EVENTS} user events per size, ${SERF_EVENT_GAP_MS} ms apart, sent with \`serf event\` to agent 0 (p50/p99: CLI start -> last handler stamp; from origin: agent 0's own handler stamp -> last)\n`)
   process.stdout.write(serfTable(rows))

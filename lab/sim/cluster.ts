@@ -83,17 +83,78 @@ export interface SimCluster {
   close (): Promise<void>
 }
 
-export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
+/** A cluster's files, written before any agent starts: what every agent process reads. */
+export interface PreparedCluster {
+  dir: string
+  world: SimWorld
+  /** host -> its parsed config (also the input of agents in other processes: see agent-group.ts). */
+  configs: Map<string, AgentConfig>
+  /** The hosts that run agents, in start order. */
+  hosts: string[]
+  log: Logger
+}
+
+/**
+ * Writes the cluster directory: the world, the topology, a PSK, a peer key
+ * per member and a config per host. Agents started in this process
+ * (startCluster) or in others (process-cluster.ts) all run from it.
+ */
+export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedCluster> {
   if (spec.hosts.length === 0) throw new RangeError('a cluster needs at least one host')
-  presizePnetCipherMemory()
   const dir = await mkdtemp(join(spec.parentDir ?? tmpdir(), 'htsim-'))
   const world = spec.sharedWorld === true ? new SharedSimWorld(join(dir, 'world')) : new SimWorld(join(dir, 'world'))
   const log = spec.log === true ? createLogger({ pretty: true, level: 'info' }) : spec.log === undefined || spec.log === false ? silentLogger() : spec.log
-  const agents = new Map<string, Agent>()
   const configs = new Map<string, AgentConfig>()
-  const peers = new Map<string, string>()
   const transport = spec.transport ?? 'tcp'
-  const node: Partial<NodeInit> = { transport, ...(spec.connectionMonitor === false ? { connectionMonitor: { enabled: false } } : {}) }
+  try {
+    await world.init(spec.vms, spec.traffic)
+    await writeFile(join(dir, 'topology.json'), JSON.stringify(spec.topology))
+    await writeFile(join(dir, 'psk'), generatePsk(), { mode: 0o600 })
+    const members: Member[] = []
+    for (const host of [...spec.hosts.map(h => h.host), ...spec.extraMembers ?? []]) {
+      const key = await loadOrCreatePeerKey(join(dir, host))
+      members.push({ host, peerId: key.peerId })
+    }
+    const peerOf = new Map(members.map(m => [m.host, m.peerId]))
+    spec.hosts.forEach((h, i) => {
+      configs.set(h.host, parseConfig({
+        cluster: spec.cluster ?? DEFAULT_CLUSTER_NAME,
+        host: h.host,
+        dc: h.dc,
+        stateDir: join(dir, h.host),
+        // The memory transport's address is the peer id: unique in the process.
+        listen: [transport === 'memory' ? `/memory/${peerOf.get(h.host)!}` : TCP_LOOPBACK_LISTEN],
+        pskFile: join(dir, 'psk'),
+        members,
+        topologyFile: join(dir, 'topology.json'),
+        address: hostAddress(i),
+        capacity: { memoryMiB: h.memoryMiB, vcpus: h.vcpus },
+        roundPeriodMs: spec.roundPeriodMs ?? DEFAULT_SIM_ROUND_PERIOD_MS,
+        planner: spec.planner ?? {},
+        collector: { kind: 'sim', world: world.dir },
+        hypervisor: { kind: 'sim', world: world.dir, bandwidthBps: DEFAULT_SIM_BANDWIDTH_BPS, timeScale: spec.timeScale ?? DEFAULT_TIME_SCALE },
+        crowded: true,
+        reservationTtlMs: DEFAULT_SIM_RESERVATION_TTL_MS,
+        migrationDeadlineMs: DEFAULT_SIM_MIGRATION_DEADLINE_MS
+      }))
+    })
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true })
+    throw err
+  }
+  return { dir, world, configs, hosts: spec.hosts.map(h => h.host), log }
+}
+
+/** libp2p node options every sim agent gets. */
+export function simNodeOptions (spec: Pick<SimClusterSpec, 'transport' | 'connectionMonitor'>): Partial<NodeInit> {
+  return { transport: spec.transport ?? 'tcp', ...(spec.connectionMonitor === false ? { connectionMonitor: { enabled: false } } : {}) }
+}
+
+export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
+  presizePnetCipherMemory()
+  const { dir, world, configs, hosts, log } = await prepareCluster(spec)
+  const agents = new Map<string, Agent>()
+  const node = simNodeOptions(spec)
 
   const cluster: SimCluster = {
     dir,
@@ -118,48 +179,14 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
   async function launch (host: string, bootstrap: string[]): Promise<Agent> {
     const config = configs.get(host)
     if (config === undefined) throw new Error(`no host ${host} in this cluster`)
-    const own = peers.get(host)!
     const opts: StartOptions = { log, node, ...spec.agentOptions?.(host) }
     if (world instanceof SharedSimWorld) Object.assign(opts, sharedSimDrivers(config, world))
-    const agent = await startAgent({ ...config, bootstrap: bootstrap.filter(a => !a.includes(own)) }, opts)
+    const agent = await startAgent({ ...config, bootstrap: withoutOwn(bootstrap, config) }, opts)
     agents.set(host, agent)
     return agent
   }
 
   try {
-    await world.init(spec.vms, spec.traffic)
-    await writeFile(join(dir, 'topology.json'), JSON.stringify(spec.topology))
-    await writeFile(join(dir, 'psk'), generatePsk(), { mode: 0o600 })
-    const members: Member[] = []
-    for (const host of [...spec.hosts.map(h => h.host), ...spec.extraMembers ?? []]) {
-      const key = await loadOrCreatePeerKey(join(dir, host))
-      members.push({ host, peerId: key.peerId })
-      peers.set(host, key.peerId)
-    }
-    spec.hosts.forEach((h, i) => {
-      configs.set(h.host, parseConfig({
-        cluster: spec.cluster ?? DEFAULT_CLUSTER_NAME,
-        host: h.host,
-        dc: h.dc,
-        stateDir: join(dir, h.host),
-        // The memory transport's address is the peer id: unique in the process.
-        listen: [transport === 'memory' ? `/memory/${peers.get(h.host)!}` : TCP_LOOPBACK_LISTEN],
-        pskFile: join(dir, 'psk'),
-        members,
-        topologyFile: join(dir, 'topology.json'),
-        address: hostAddress(i),
-        capacity: { memoryMiB: h.memoryMiB, vcpus: h.vcpus },
-        roundPeriodMs: spec.roundPeriodMs ?? DEFAULT_SIM_ROUND_PERIOD_MS,
-        planner: spec.planner ?? {},
-        collector: { kind: 'sim', world: world.dir },
-        hypervisor: { kind: 'sim', world: world.dir, bandwidthBps: DEFAULT_SIM_BANDWIDTH_BPS, timeScale: spec.timeScale ?? DEFAULT_TIME_SCALE },
-        crowded: true,
-        reservationTtlMs: DEFAULT_SIM_RESERVATION_TTL_MS,
-        migrationDeadlineMs: DEFAULT_SIM_MIGRATION_DEADLINE_MS
-      }))
-    })
-
-    const hosts = spec.hosts.map(h => h.host)
     const nSeeds = Math.max(1, Math.min(spec.seeds ?? 1, hosts.length))
     const seedAddrs: string[][] = []
     let started = 0
@@ -187,6 +214,12 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
     throw err
   }
   return cluster
+}
+
+/** A bootstrap list without the host's own addresses (its peer id is in them). */
+export function withoutOwn (bootstrap: readonly string[], config: AgentConfig): string[] {
+  const own = config.members.find(m => m.host === config.host)?.peerId
+  return own === undefined ? [...bootstrap] : bootstrap.filter(a => !a.includes(own))
 }
 
 /** Rejects with the signal's reason once it aborts. */

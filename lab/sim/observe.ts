@@ -2,16 +2,41 @@
  * Watches a cluster's agents through Agent.observe(): when each agent
  * accepted each round's plan, how many gossip messages (and bytes) each
  * published and received per round, and how long every traffic digest took
- * from its sender to the last other agent.
+ * from its sender to the last other agent. Agents in other processes report
+ * the same events, made compact (compactEvent), through record().
  */
 import type { Agent, AgentEvent } from '../../agent/agent.ts'
 import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
-import type { Envelope } from '../../lib/wire/messages.ts'
+import type { Envelope, Topic } from '../../lib/wire/messages.ts'
 
 /** A digest's envelope seq is its creation time in µs (the agent stamps seqs from the clock). */
 const SEQ_PER_MS = 1000
 /** A seq-derived send time is used only this close before the 'published' event. */
 const SEQ_CLOCK_WINDOW_MS = 60_000
+
+/** The part of an envelope the observer reads. */
+export interface EnvelopeHead { host: string, round: number, seq: number }
+
+/** The agent events the observer counts, without their payloads: small enough to ship between processes. */
+export type ObservedEvent =
+  | { type: 'plan-accepted', round: number, atMs: number }
+  | { type: 'published', topic: Topic, env: EnvelopeHead, bytes: number, atMs: number }
+  | { type: 'gossip', topic: Topic, env: EnvelopeHead, atMs: number }
+  | { type: 'drop', reason: string, atMs: number }
+
+export function compactEvent (e: AgentEvent): ObservedEvent | undefined {
+  switch (e.type) {
+    case 'plan-accepted': return { type: e.type, round: e.round, atMs: e.atMs }
+    case 'published': return { type: e.type, topic: e.topic, env: head(e.env), bytes: e.bytes, atMs: e.atMs }
+    case 'gossip': return { type: e.type, topic: e.topic, env: head(e.env), atMs: e.atMs }
+    case 'drop': return { type: e.type, reason: e.reason, atMs: e.atMs }
+    default: return undefined
+  }
+}
+
+function head (env: Envelope): EnvelopeHead {
+  return { host: env.host, round: env.round, seq: env.seq }
+}
 
 export interface RoundTally {
   /** Per host: when it accepted a plan for the round (its own, for the planner). */
@@ -51,8 +76,16 @@ export class ClusterObserver {
   watch (agents: Iterable<Agent>): void {
     for (const agent of agents) {
       this.watched++
-      this.detach.push(agent.observe(event => { this.on(agent.host, event) }))
+      this.detach.push(agent.observe(event => {
+        const e = compactEvent(event)
+        if (e !== undefined) this.record(agent.host, e)
+      }))
     }
+  }
+
+  /** Counts `n` agents watched elsewhere (their events come through record()). */
+  watchRemote (n: number): void {
+    this.watched += n
   }
 
   close (): void {
@@ -80,7 +113,8 @@ export class ClusterObserver {
     return { latencies, incomplete }
   }
 
-  private on (host: string, e: AgentEvent): void {
+  /** One event seen by the agent of `host`. */
+  record (host: string, e: ObservedEvent): void {
     switch (e.type) {
       case 'plan-accepted':
         if (!this.tally(e.round).accepted.has(host)) this.tally(e.round).accepted.set(host, e.atMs)
@@ -111,11 +145,10 @@ export class ClusterObserver {
         drops.set(e.reason, (drops.get(e.reason) ?? 0) + 1)
         return
       }
-      default:
     }
   }
 
-  private digest (env: Envelope): Digest {
+  private digest (env: EnvelopeHead): Digest {
     const key = `${env.host}\n${env.seq}`
     let d = this.digests.get(key)
     if (d === undefined) {

@@ -10,7 +10,8 @@ import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import type { Agent } from '../../../agent/agent.ts'
-import { roundAt, roundStartMs } from '../../../lib/rounds.ts'
+import { defaultTiming, roundAt, roundStartMs, type RoundTiming } from '../../../lib/rounds.ts'
+import { startProcessCluster, type ProcessCluster } from '../../sim/process-cluster.ts'
 import { startCluster, type SimCluster } from '../../sim/cluster.ts'
 import { ClusterObserver } from '../../sim/observe.ts'
 import { ResourceMeter } from '../../sim/resources.ts'
@@ -33,6 +34,7 @@ const TAIL_SHARE = 0.9
 
 export interface HeliotropeResult {
   agents: number
+  layout: Layout
   periodMs: number
   rounds: number
   startMs: number
@@ -55,44 +57,55 @@ export interface HeliotropeResult {
   loopLagP99Ms: number
 }
 
-export async function measureHeliotrope (n: number, periodMs: number, rounds: number, countBytes: boolean, readyTimeoutMs: number): Promise<HeliotropeResult> {
-  const meter = new ResourceMeter()
+/** One process for all agents, or one process per agent (as on real hosts). */
+export type Layout = 'one-process' | 'process-per-agent'
+
+/** What the measurement needs from a running cluster, whatever its layout. */
+interface Running {
+  timing: RoundTiming
+  observer: ClusterObserver
+  allLive (): Promise<boolean>
+  /** CPU ms of all agents so far, and peak RSS per agent. */
+  usage (): Promise<{ cpuMs: number, rssBytesPerAgent: number }>
+  /** Stops the agents; afterwards the observer holds every event. */
+  stop (): Promise<void>
+  close (): Promise<void>
+}
+
+export async function measureHeliotrope (n: number, periodMs: number, rounds: number, countBytes: boolean, readyTimeoutMs: number, layout: Layout = 'process-per-agent'): Promise<HeliotropeResult> {
   const t0 = Date.now()
-  let cluster: SimCluster | undefined
-  let observer: ClusterObserver | undefined
+  let running: Running | undefined
   try {
-    cluster = await startCluster({
+    const spec = {
       ...worldFromScenario({ agents: n, vms: n * VMS_PER_AGENT }),
       cluster: 'bench',
-      transport: 'tcp',
+      transport: 'tcp' as const,
       roundPeriodMs: periodMs,
       planner: BENCH_PLANNER,
       connectionMonitor: false,
-      sharedWorld: true,
       seeds: SEEDS,
       batchSize: START_BATCH
-    })
+    }
+    running = layout === 'one-process' ? await inProcess(spec, n) : await inProcesses(spec, n)
     const startMs = Date.now() - t0
-    const agents = [...cluster.agents.values()]
-    const timing = agents[0]!.timing
-    observer = new ClusterObserver(timing)
-    observer.watch(agents)
+    const { timing, observer } = running
     // An overloaded cluster may never get there; measure anyway and say so.
-    const ready = await until(() => allLive(agents), readyTimeoutMs, 'every agent to see every member live').then(() => true, () => false)
+    const ready = await until(running.allLive, readyTimeoutMs, 'every agent to see every member live').then(() => true, () => false)
     const readyMs = ready ? Date.now() - t0 : undefined
 
     const first = roundAt(Date.now(), timing) + 1
     const last = first + rounds - 1
-    await until(() => Date.now() >= roundStartMs(first, timing), 2 * periodMs, 'the first round')
+    await until(async () => Date.now() >= roundStartMs(first, timing), 2 * periodMs, 'the first round')
     const tx0 = countBytes ? ownLoTxBytes() : 0
-    const cpu0 = meter.read().cpuMs
+    const use0 = await running.usage()
     const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS })
     lag.enable()
-    await until(() => Date.now() >= roundStartMs(last + 1, timing), (rounds + 1) * periodMs, 'the last round')
+    await until(async () => Date.now() >= roundStartMs(last + 1, timing), (rounds + 1) * periodMs, 'the last round')
     const tx1 = countBytes ? ownLoTxBytes() : 0
-    const use = meter.read()
+    const use1 = await running.usage()
     lag.disable()
-    await until(() => Date.now() >= roundStartMs(last + 1, timing) + TAIL_SHARE * periodMs, 2 * periodMs, 'stragglers')
+    await until(async () => Date.now() >= roundStartMs(last + 1, timing) + TAIL_SHARE * periodMs, 2 * periodMs, 'stragglers')
+    await running.stop()
 
     const { latencies, incomplete } = observer.dissemination(first, last)
     const planMs: number[] = []
@@ -104,6 +117,7 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
     }
     return {
       agents: n,
+      layout,
       periodMs,
       rounds,
       startMs,
@@ -114,14 +128,55 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       planMissing: rounds - planMs.length,
       ...(countBytes ? { bytesPerAgentPerRound: (tx1 - tx0) / n / rounds } : {}),
       payloadBytesPerAgentPerRound: payload / n / rounds,
-      cpuMsPerAgentPerRound: (use.cpuMs - cpu0) / n / rounds,
-      rssBytesPerAgent: use.peakRssBytes / n,
+      cpuMsPerAgentPerRound: (use1.cpuMs - use0.cpuMs) / n / rounds,
+      rssBytesPerAgent: use1.rssBytesPerAgent,
       loopLagP99Ms: lag.percentile(99) / 1e6
     }
   } finally {
-    observer?.close()
-    await cluster?.close()
-    meter.stop()
+    await running?.close()
+  }
+}
+
+type BenchSpec = Parameters<typeof startCluster>[0]
+
+/** Every agent in this process: the observer watches them live. */
+async function inProcess (spec: BenchSpec, n: number): Promise<Running> {
+  const meter = new ResourceMeter()
+  const cluster: SimCluster = await startCluster({ ...spec, sharedWorld: true })
+  const agents = [...cluster.agents.values()]
+  const timing = agents[0]!.timing
+  const observer = new ClusterObserver(timing)
+  observer.watch(agents)
+  return {
+    timing,
+    observer,
+    allLive: async () => allLive(agents),
+    usage: async () => {
+      const u = meter.read()
+      return { cpuMs: u.cpuMs, rssBytesPerAgent: u.peakRssBytes / n }
+    },
+    stop: async () => { observer.close(); await cluster.stopAll() },
+    close: async () => { observer.close(); await cluster.close(); meter.stop() }
+  }
+}
+
+/** One child process per agent: CPU and RSS are summed over them; the events arrive when they stop. */
+async function inProcesses (spec: BenchSpec, n: number): Promise<Running> {
+  const cluster: ProcessCluster = await startProcessCluster({ ...spec, agentsPerProcess: 1 })
+  const config = cluster.configs.values().next().value!
+  const timing = defaultTiming(config.roundPeriodMs)
+  const observer = new ClusterObserver(timing)
+  observer.watchRemote(n)
+  return {
+    timing,
+    observer,
+    allLive: async () => await cluster.minLive() >= n,
+    usage: async () => {
+      const u = await cluster.usage()
+      return { cpuMs: u.reduce((s, g) => s + g.cpuMs, 0), rssBytesPerAgent: u.reduce((s, g) => s + g.peakRssBytes, 0) / n }
+    },
+    stop: async () => { for (const [host, e] of await cluster.stop()) observer.record(host, e) },
+    close: async () => { await cluster.close() }
   }
 }
 
@@ -130,9 +185,9 @@ function allLive (agents: Agent[]): boolean {
   return agents.every(a => a.view.live(now).length === agents.length)
 }
 
-async function until (check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+async function until (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs
-  while (!check()) {
+  while (!await check()) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, POLL_MS))
   }
@@ -140,8 +195,8 @@ async function until (check: () => boolean, timeoutMs: number, what: string): Pr
 
 // As a child process of gossip.ts: measure, write the result, exit.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [n, period, rounds, out, bytes, ready] = process.argv.slice(2)
-  const result = await measureHeliotrope(Number(n), Number(period), Number(rounds), bytes === 'bytes', Number(ready))
+  const [n, period, rounds, out, bytes, ready, layout] = process.argv.slice(2)
+  const result = await measureHeliotrope(Number(n), Number(period), Number(rounds), bytes === 'bytes', Number(ready), layout === 'one-process' ? 'one-process' : 'process-per-agent')
   await writeFile(out!, JSON.stringify(result))
   // The result is written: nothing a stopped node may leave pending should hold the process.
   process.exit(0)

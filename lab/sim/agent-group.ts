@@ -1,0 +1,97 @@
+/**
+ * A process that runs some of a sim cluster's agents: forked by
+ * process-cluster.ts, so a cluster's agents spread over processes (and the
+ * machine's cores) the way hosts have CPUs of their own. It starts the
+ * agents it is given from the cluster directory's configs, records what they
+ * observe (compactly), and answers the parent over the IPC channel.
+ *
+ * Messages are GroupRequest in, GroupReply out. When the channel closes
+ * (the parent died) the agents halt and the process exits.
+ */
+import type { Agent } from '../../agent/agent.ts'
+import type { AgentConfig } from '../../agent/config.ts'
+import { startAgent } from '../../agent/daemon.ts'
+import { silentLogger } from '../../agent/log.ts'
+import type { NodeInit } from '../../agent/net/node.ts'
+import { compactEvent, type ObservedEvent } from './observe.ts'
+import { presizePnetCipherMemory } from './pnet-memory.ts'
+import { ResourceMeter } from './resources.ts'
+import { withoutOwn } from './cluster.ts'
+
+export type GroupRequest =
+  | { type: 'start', configs: AgentConfig[], bootstrap: string[], node: Partial<NodeInit>, batchSize: number }
+  /** How many members the agent that sees the fewest sees live. */
+  | { type: 'live' }
+  /** CPU and memory of this process so far. */
+  | { type: 'usage' }
+  /** Halt every agent and send what they observed. */
+  | { type: 'stop' }
+
+export type GroupReply =
+  | { type: 'started', host: string, addresses: string[] }
+  | { type: 'start-failed', host: string, error: string }
+  | { type: 'live', min: number }
+  | { type: 'usage', cpuMs: number, peakRssBytes: number }
+  | { type: 'stopped', events: Array<[string, ObservedEvent]> }
+
+const agents = new Map<string, Agent>()
+const events: Array<[string, ObservedEvent]> = []
+const meter = new ResourceMeter()
+const PRESIZE_ABOVE_AGENTS = 16
+
+function send (reply: GroupReply, then?: () => void): void {
+  process.send?.(reply, undefined, {}, () => then?.())
+}
+
+async function start (req: Extract<GroupRequest, { type: 'start' }>): Promise<void> {
+  // Only many agents in one process need the room (see pnet-memory.ts); it costs 16 MiB.
+  if (req.configs.length > PRESIZE_ABOVE_AGENTS) presizePnetCipherMemory()
+  for (let i = 0; i < req.configs.length; i += req.batchSize) {
+    await Promise.all(req.configs.slice(i, i + req.batchSize).map(async config => {
+      try {
+        const agent = await startAgent({ ...config, bootstrap: withoutOwn(req.bootstrap, config) }, { log: silentLogger(), node: req.node })
+        agents.set(config.host, agent)
+        agent.observe(e => {
+          const c = compactEvent(e)
+          if (c !== undefined) events.push([config.host, c])
+        })
+        send({ type: 'started', host: config.host, addresses: agent.addresses() })
+      } catch (err) {
+        send({ type: 'start-failed', host: config.host, error: (err as Error).message })
+      }
+    }))
+  }
+}
+
+async function stop (): Promise<void> {
+  await Promise.all([...agents.values()].map(async a => await a.halt().catch(() => undefined)))
+  agents.clear()
+}
+
+process.on('message', (msg: GroupRequest) => {
+  switch (msg.type) {
+    case 'start':
+      void start(msg)
+      return
+    case 'live': {
+      const now = Date.now()
+      send({ type: 'live', min: Math.min(...[...agents.values()].map(a => a.view.live(now).length)) })
+      return
+    }
+    case 'usage': {
+      const use = meter.read()
+      send({ type: 'usage', cpuMs: use.cpuMs, peakRssBytes: use.peakRssBytes })
+      return
+    }
+    case 'stop':
+      void stop().then(() => {
+        meter.stop()
+        // Sent: exit at once (a halted node may leave a timer behind; nothing is left to wait for).
+        send({ type: 'stopped', events }, () => process.exit(0))
+      })
+  }
+})
+
+process.on('disconnect', () => {
+  void stop().finally(() => process.exit(0))
+})
