@@ -12,7 +12,7 @@
  * I/O and keeps the clocks.
  */
 import type { Plan } from '../lib/model.ts'
-import { defaultTiming, maxRanks, planDeadlineMs, roundAt, type RoundTiming } from '../lib/rounds.ts'
+import { defaultTiming, maxRanks, planDeadlineMs, publishOffsetMs, roundAt, roundStartMs, type RoundTiming } from '../lib/rounds.ts'
 import { RateLimiter } from '../lib/rate-limit.ts'
 import { parseSnapshot } from '../lib/snapshot.ts'
 import type { Topology } from '../lib/topology.ts'
@@ -132,6 +132,8 @@ export class Agent {
   private readonly listeners = new Set<AgentListener>()
   /** The first round this agent saw start: it plans and acts only from the round after. */
   private firstRound = -1
+  /** The round whose state and digest went out (each round's go out at the host's offset into it). */
+  private statePublished = -1
   /** Per (author, topic): MESSAGES_PER_ROUND a round on average, and as a burst. */
   private readonly floodGuard: RateLimiter
   /** The VM addresses the collector counts for, as last told. */
@@ -315,6 +317,9 @@ export class Agent {
       this.currentRound = round
       this.record(round)
       this.controls.roundStarted(round)
+    }
+    if (this.statePublished !== round && now >= roundStartMs(round, this.timing) + publishOffsetMs(this.host, round, this.timing)) {
+      this.statePublished = round
       await this.publishState()
       await this.publishDigest()
     }

@@ -39,3 +39,25 @@ export function planDeadlineMs (round: number, rank: number, t: RoundTiming): nu
 export function maxRanks (t: RoundTiming): number {
   return Math.max(1, Math.floor((t.periodMs - t.planAtMs) / t.takeoverMs) - 1)
 }
+
+/**
+ * When in its round a host publishes its state and digest: at a fixed
+ * pseudo-random offset in the first half of the time before planning. Every
+ * host publishing at the very start would send the whole cluster's gossip
+ * at once, a burst every host must receive, check and forward together
+ * (measured at 64 hosts: seconds of queueing); spread out, the same
+ * messages flow one by one. Digests are still in well before `planAtMs`.
+ */
+export function publishOffsetMs (host: string, round: number, t: RoundTiming): number {
+  return Math.floor(spreadFraction(`${host}/${round}`) * t.planAtMs / 2)
+}
+
+/** FNV-1a over the string's UTF-16 units, as a fraction in [0, 1): cheap, stable, spread enough. */
+function spreadFraction (key: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  return h / 2 ** 32
+}

@@ -1,7 +1,7 @@
 import test from 'ava'
 import { createHash } from 'node:crypto'
 import { compareBytes, preferPlan, rankCandidates, roundKeyText, xorDistance } from '../../lib/election.ts'
-import { defaultTiming, maxRanks, planDeadlineMs, roundAt } from '../../lib/rounds.ts'
+import { defaultTiming, maxRanks, planDeadlineMs, publishOffsetMs, roundAt } from '../../lib/rounds.ts'
 
 const sha = (s: string): Uint8Array => createHash('sha256').update(s).digest()
 
@@ -38,4 +38,16 @@ test('round timing: rank k plans k takeover slots after rank 0', t => {
   t.is(planDeadlineMs(12, 0, tm), 124_000)
   t.is(planDeadlineMs(12, 2, tm), 126_000)
   t.true(maxRanks(tm) >= 3)
+})
+
+test('publish offsets: stable, inside the first half before planning, and spread over it', t => {
+  const timing = defaultTiming(40_000)
+  const window = timing.planAtMs / 2
+  const offsets = Array.from({ length: 64 }, (_, i) => publishOffsetMs(`host-${i}`, 1234, timing))
+  t.deepEqual(offsets, Array.from({ length: 64 }, (_, i) => publishOffsetMs(`host-${i}`, 1234, timing)), 'the same every time')
+  t.true(offsets.every(o => Number.isInteger(o) && o >= 0 && o < window))
+  // 64 hosts over 8 slices of the window: every slice gets some, none gets half.
+  const slices = Array.from({ length: 8 }, (_, k) => offsets.filter(o => Math.floor(o / window * 8) === k).length)
+  t.true(slices.every(n => n >= 2 && n <= 20), `hosts per eighth of the window: ${slices.join(' ')}`)
+  t.not(publishOffsetMs('host-1', 1234, timing), publishOffsetMs('host-1', 1235, timing), 'a host\'s place changes from round to round')
 })
