@@ -4,16 +4,22 @@
  * its DC costs against the other applications'; moving a whole application
  * later means a ridge of half-moved states and a full DC to swap with. Here
  * the units are the groups found from the traffic (lib/communities.ts), and
- * the search (annealing too) moves or exchanges whole groups between DCs,
- * each state checked to pack onto the DCs' hosts.
+ * the search (annealing too) moves or exchanges whole groups between DCs
+ * within each DC's pooled room; the best state is kept only if it packs
+ * onto the DCs' hosts.
  *
  * VMs outside any group are units of their own; VMs that may not move are
  * fixed where they are. Deterministic: seeded by the caller.
  */
 import { type CostModel, evaluate } from '../cost.ts'
+import type { Instance } from '../instance.ts'
 import { Random } from '../random.ts'
 
 const END_RATIO = 1e-4
+/** A unit takes at most this share of the smallest DC's memory. */
+const MAX_UNIT_SHARE = 0.5
+/** Up to this many VMs every state is packed onto hosts; above, DCs' pooled room is checked. */
+const EXACT_PACK_VMS = 100
 const EPS = 1e-12
 
 export interface GroupAssignOptions {
@@ -44,6 +50,13 @@ class GroupSearch {
   private readonly links: Array<Array<[number, number, number]>>
   private readonly mig: Float64Array
   private readonly nDc: number
+  /** Memory and vCPUs of each unit, and per DC what units and fixed VMs use of it. */
+  private readonly unitMem: Float64Array
+  private readonly unitCpu: Float64Array
+  private readonly dcMem: Float64Array
+  private readonly dcCpu: Float64Array
+  private readonly capMem: Float64Array
+  private readonly capCpu: Float64Array
 
   constructor (model: CostModel, start: Int32Array, opts: GroupAssignOptions) {
     const inst = model.instance
@@ -53,11 +66,15 @@ class GroupSearch {
     this.nDc = nDc
     this.unitOf = new Int32Array(nVm).fill(-1)
     const free = (v: number): boolean => opts.movable[v] === 1 && vmPinned[v] === 0
+    // A group too large for half a DC cannot live whole anywhere: it goes in pieces.
+    let smallest = Infinity
+    for (const hosts of inst.dcHosts) smallest = Math.min(smallest, hosts.reduce((a, h) => a + inst.hostMemory[h]!, 0))
     for (const members of opts.groups) {
       const m = members.filter(v => free(v) && this.unitOf[v] === -1)
-      if (m.length === 0) continue
-      for (const v of m) this.unitOf[v] = this.units.length
-      this.units.push(m)
+      for (const piece of pieces(inst, m, smallest * MAX_UNIT_SHARE)) {
+        for (const v of piece) this.unitOf[v] = this.units.length
+        this.units.push(piece)
+      }
     }
     for (let v = 0; v < nVm; v++) if (free(v) && this.unitOf[v] === -1) { this.unitOf[v] = this.units.length; this.units.push([v]) }
     const n = this.units.length
@@ -93,6 +110,38 @@ class GroupSearch {
       }
     }
     this.links = pairs.map(m => [...m].map(([w, [o, i]]) => [w, o, i] as [number, number, number]))
+    const { vmVcpus, hostMemory, hostVcpus, nHost } = inst
+    this.unitMem = Float64Array.from(this.units, m => m.reduce((a, v) => a + vmMemory[v]!, 0))
+    this.unitCpu = Float64Array.from(this.units, m => m.reduce((a, v) => a + vmVcpus[v]!, 0))
+    this.dcMem = new Float64Array(nDc); this.dcCpu = new Float64Array(nDc)
+    this.capMem = new Float64Array(nDc); this.capCpu = new Float64Array(nDc)
+    for (let h = 0; h < nHost; h++) { this.capMem[hostDc[h]!]! += hostMemory[h]!; this.capCpu[hostDc[h]!]! += hostVcpus[h]! }
+    for (let v = 0; v < nVm; v++) {
+      if (this.unitOf[v] !== -1) continue
+      const d = hostDc[start[v]!]!
+      this.dcMem[d]! += vmMemory[v]!; this.dcCpu[d]! += vmVcpus[v]!
+    }
+    for (let u = 0; u < n; u++) this.shift(u, this.dc[u]!, 1)
+  }
+
+  /** Books (sign 1) or unbooks (-1) unit u's memory and vCPUs in DC d. */
+  private shift (u: number, d: number, sign: number): void {
+    this.dcMem[d]! += sign * this.unitMem[u]!; this.dcCpu[d]! += sign * this.unitCpu[u]!
+  }
+
+  /** Moves unit u to DC d, keeping the books. */
+  private put (u: number, d: number): void {
+    this.shift(u, this.dc[u]!, -1); this.dc[u] = d; this.shift(u, d, 1)
+  }
+
+  /**
+   * DC d has room for what is booked there: on small instances it must pack
+   * onto the hosts; on larger ones the hosts pooled must have room (a
+   * relaxation, checked exactly on each new best).
+   */
+  private fits (d: number): boolean {
+    if (this.dcMem[d]! > this.capMem[d]! || this.dcCpu[d]! > this.capCpu[d]!) return false
+    return this.model.instance.nVm > EXACT_PACK_VMS || this.packs(d)
   }
 
   /** Cost of everything unit u takes part in, were it in DC d. */
@@ -119,26 +168,25 @@ class GroupSearch {
     const inst = this.model.instance
     const { dcHosts, hostMemory, hostVcpus, vmMemory, vmVcpus, nVm, hostDc } = inst
     const hosts = dcHosts[d]!
-    const mem = new Map<number, number>(); const cpu = new Map<number, number>()
-    for (const h of hosts) { mem.set(h, hostMemory[h]!); cpu.set(h, hostVcpus[h]!) }
+    const mem = Float64Array.from(hostMemory); const cpu = Float64Array.from(hostVcpus)
     for (let v = 0; v < nVm; v++) {
       const h = this.start[v]!
-      if (this.unitOf[v] === -1 && hostDc[h] === d) { mem.set(h, mem.get(h)! - vmMemory[v]!); cpu.set(h, cpu.get(h)! - vmVcpus[v]!) }
+      if (this.unitOf[v] === -1 && hostDc[h] === d) { mem[h]! -= vmMemory[v]!; cpu[h]! -= vmVcpus[v]! }
     }
     const vms: number[] = []
     this.units.forEach((m, u) => { if (this.dc[u] === d) vms.push(...m) })
     vms.sort((a, b) => vmMemory[b]! - vmMemory[a]! || vmVcpus[b]! - vmVcpus[a]! || a - b)
     const out: Array<[number, number]> = []
     const rest: number[] = []
-    const fits = (v: number, h: number): boolean => mem.get(h)! >= vmMemory[v]! && cpu.get(h)! >= vmVcpus[v]!
-    const put = (v: number, h: number): void => { mem.set(h, mem.get(h)! - vmMemory[v]!); cpu.set(h, cpu.get(h)! - vmVcpus[v]!); out.push([v, h]) }
+    const fits = (v: number, h: number): boolean => mem[h]! >= vmMemory[v]! && cpu[h]! >= vmVcpus[v]!
+    const put = (v: number, h: number): void => { mem[h]! -= vmMemory[v]!; cpu[h]! -= vmVcpus[v]!; out.push([v, h]) }
     for (const v of vms) {
       const h = this.start[v]!
       if (hostDc[h] === d && fits(v, h)) put(v, h); else rest.push(v)
     }
     for (const v of rest) {
       let best = -1
-      for (const h of hosts) if (fits(v, h) && (best < 0 || mem.get(h)! > mem.get(best)!)) best = h
+      for (const h of hosts) if (fits(v, h) && (best < 0 || mem[h]! > mem[best]!)) best = h
       if (best < 0) return undefined
       put(v, best)
     }
@@ -165,14 +213,14 @@ class GroupSearch {
       let d = rng.int(0, nDc - 2); if (d >= a) d++
       const w = rng.next() < 0.5 ? this.partner(u, d, rng) : -1
       let delta = this.unitCost(u, d) - this.unitCost(u, a)
-      this.dc[u] = d
-      if (w >= 0) { delta += this.unitCost(w, a) - this.unitCost(w, d); this.dc[w] = a }
-      const ok = (delta <= 0 || rng.next() < Math.exp(-delta / t)) && this.packs(d) && (w < 0 || this.packs(a))
-      if (!ok) { this.dc[u] = a; if (w >= 0) this.dc[w] = d; continue }
+      this.put(u, d)
+      if (w >= 0) { delta += this.unitCost(w, a) - this.unitCost(w, d); this.put(w, a) }
+      const ok = this.fits(d) && (w < 0 || this.fits(a)) && (delta <= 0 || rng.next() < Math.exp(-delta / t))
+      if (!ok) { this.put(u, a); if (w >= 0) this.put(w, d); continue }
       cost += delta
       if (cost < bestCost - EPS && this.allPack()) { bestCost = cost; best = Int32Array.from(this.dc) }
     }
-    this.dc.set(best)
+    for (let u = 0; u < n; u++) this.put(u, best[u]!)
   }
 
   private allPack (): boolean {
@@ -199,4 +247,34 @@ class GroupSearch {
     const before = evaluate(this.model, this.start).total
     return evaluate(this.model, out).total < before - EPS * Math.max(1e-300, before) ? out : undefined
   }
+}
+
+/**
+ * Members in breadth-first order over their traffic among themselves (so
+ * VMs that talk stay together), cut into pieces of at most `limit` memory.
+ */
+function pieces (inst: Instance, members: number[], limit: number): number[][] {
+  const { vmMemory, adjStart, adjNode } = inst
+  const inGroup = new Set(members)
+  const seen = new Set<number>()
+  const order: number[] = []
+  for (const root of members) {
+    if (seen.has(root)) continue
+    seen.add(root)
+    for (let q = order.push(root) - 1; q < order.length; q++) {
+      const v = order[q]!
+      for (let k = adjStart[v]!; k < adjStart[v + 1]!; k++) {
+        const w = adjNode[k]!
+        if (inGroup.has(w) && !seen.has(w)) { seen.add(w); order.push(w) }
+      }
+    }
+  }
+  const out: number[][] = []
+  let cur: number[] = []; let mem = 0
+  for (const v of order) {
+    if (cur.length > 0 && mem + vmMemory[v]! > limit) { out.push(cur); cur = []; mem = 0 }
+    cur.push(v); mem += vmMemory[v]!
+  }
+  if (cur.length > 0) out.push(cur)
+  return out
 }

@@ -80,8 +80,8 @@ export const ANNEAL_SEED = 0xa11ea1
 export const GROUP_STEPS = 20_000
 /** Its result is annealed from this share of the usual start temperature. */
 export const GROUP_HEAT = 0.05
-/** Nodes of the depth-first search for an order that carries out a whole annealed placement. */
-export const SEQUENCE_SEARCH_NODES = 20_000
+/** Work (VMs examined) of the depth-first search for an order that carries out a whole annealed placement. */
+export const SEQUENCE_SEARCH_WORK = 400_000
 /** Anneal-then-carry-out rounds at most (each anneals the VMs not moved yet). */
 export const ANNEAL_ROUNDS = 4
 
@@ -171,47 +171,57 @@ function planAnnealed (inst: Instance, model: CostModel, config: PlannerConfig):
   for (let round = 0; round < ANNEAL_ROUNDS; round++) {
     const movable = new Uint8Array(inst.nVm)
     for (let v = 0; v < inst.nVm; v++) movable[v] = state.hostOf[v] === inst.vmHost[v] ? 1 : 0
-    const target = annealTarget(model, state, movable)
+    // Each candidate placement is carried out three ways; the lowest cost carried out wins
+    // (the placement that anneals lowest is not always the one that can run).
     let chosen: { state: Placement, seq: Sequenced } | undefined
-    const sequencers = [
-      (s: Placement) => carryOutBySearch(s, target.hostOf, target.priority, SEQUENCE_SEARCH_NODES),
-      (s: Placement) => carryOut(s, target.hostOf, target.priority),
-      (s: Placement) => carryOutToDcs(s, target.hostOf, target.priority)
-    ]
-    for (const sequence of sequencers) {
-      const s = new Placement(model, state.hostOf)
-      const seq = sequence(s)
-      if (seq === undefined) continue
-      if (chosen === undefined || s.cost < chosen.state.cost - EPS * Math.max(1, s.cost)) chosen = { state: s, seq }
+    for (const target of annealTargets(model, state, movable)) {
+      const sequencers = [
+        (s: Placement) => carryOutBySearch(s, target.hostOf, target.priority, SEQUENCE_SEARCH_WORK),
+        (s: Placement) => carryOut(s, target.hostOf, target.priority),
+        (s: Placement) => carryOutToDcs(s, target.hostOf, target.priority)
+      ]
+      for (const sequence of sequencers) {
+        const s = new Placement(model, state.hostOf)
+        const seq = sequence(s)
+        if (seq === undefined) continue
+        if (chosen === undefined || s.cost < chosen.state.cost - EPS * Math.max(1e-300, chosen.state.cost)) chosen = { state: s, seq }
+        if (seq.dropped.length === 0) break
+      }
     }
-    state = chosen!.state
-    steps.push(...chosen!.seq.steps)
-    if (chosen!.seq.dropped.length === 0 || chosen!.seq.steps.length === 0) break
+    if (chosen === undefined) break
+    state = chosen.state
+    steps.push(...chosen.seq.steps)
+    if (chosen.seq.dropped.length === 0 || chosen.seq.steps.length === 0) break
   }
   const repair = new LookaheadSearch(inst, model, config, state.hostOf, true, new Uint8Array(inst.nVm))
   const stopped = repair.run()
   return replay(model, [...steps, ...repair.trailSteps()], stopped)
 }
 
-/** The best of a few annealing runs from `from`; moves ordered by their gain alone. */
-function annealTarget (model: CostModel, from: Placement, movable: Uint8Array): { hostOf: Int32Array, priority: number[] } {
+/**
+ * Candidate placements from `from`: a few annealing runs, and whole
+ * applications placed jointly then annealed cool (so they stay whole unless
+ * splitting pays). Moves are ordered by their gain alone.
+ */
+function annealTargets (model: CostModel, from: Placement, movable: Uint8Array): Array<{ hostOf: Int32Array, priority: number[] }> {
   const inst = model.instance
   const steps = Math.min(ANNEAL_MAX_STEPS, ANNEAL_STEPS_PER_VM * inst.nVm)
-  let best: AnnealResult | undefined
-  const keep = (r: AnnealResult): void => { if (best === undefined || r.cost < best.cost - EPS * Math.max(1e-300, best.cost)) best = r }
-  for (let run = 0; run < ANNEAL_RUNS; run++) keep(anneal(model, from.hostOf, { movable, steps, seed: ANNEAL_SEED + run }))
-  // Whole applications placed jointly first, then annealed cool (so they stay whole unless splitting pays).
+  const found: AnnealResult[] = []
+  for (let run = 0; run < ANNEAL_RUNS; run++) found.push(anneal(model, from.hostOf, { movable, steps, seed: ANNEAL_SEED + run }))
   const grouped = assignGroups(model, from.hostOf, { movable, groups: groupMembers(communities(inst)), steps: GROUP_STEPS, seed: ANNEAL_SEED })
-  if (grouped !== undefined) keep(anneal(model, grouped, { movable, steps, seed: ANNEAL_SEED, heat: GROUP_HEAT }))
-  const moved: number[] = []
-  const gain = new Float64Array(inst.nVm)
-  best!.hostOf.forEach((h, v) => {
-    if (h === from.hostOf[v]) return
-    moved.push(v)
-    gain[v] = -from.delta(v, inst.hostDc[h]!)
+  if (grouped !== undefined) found.push(anneal(model, grouped, { movable, steps, seed: ANNEAL_SEED, heat: GROUP_HEAT }))
+  found.sort((a, b) => a.cost - b.cost)
+  return found.map(r => {
+    const moved: number[] = []
+    const gain = new Float64Array(inst.nVm)
+    r.hostOf.forEach((h, v) => {
+      if (h === from.hostOf[v]) return
+      moved.push(v)
+      gain[v] = -from.delta(v, inst.hostDc[h]!)
+    })
+    moved.sort((a, b) => gain[b]! - gain[a]! || a - b)
+    return { hostOf: r.hostOf, priority: moved }
   })
-  moved.sort((a, b) => gain[b]! - gain[a]! || a - b)
-  return { hostOf: best!.hostOf, priority: moved }
 }
 
 /** Replays steps on a fresh placement: the plan's costs are those of carrying it out in order. */

@@ -163,7 +163,7 @@ function makeRoom (state: Placement, pending: number[], hint: Int32Array, place:
  * count, hosts are a hint): each VM bound for another DC tries its hinted
  * host, then the others there roomiest first, backtracking when the rest
  * cannot follow. Memoised on which VM went where, and bounded by `budget`
- * nodes; undefined when no order was found within it (greedy orders then
+ * VMs examined over all nodes; undefined when no order was found within it (greedy orders then
  * carry out what they can).
  */
 export function carryOutBySearch (state: Placement, hint: Int32Array, priority: number[], budget: number): Sequenced | undefined {
@@ -174,14 +174,15 @@ export function carryOutBySearch (state: Placement, hint: Int32Array, priority: 
   const at = new Int32Array(pending.length).fill(-1)
   const order: Step[] = []
   const seen = new Set<string>()
-  let nodes = 0
+  let work = 0
   const shift = (v: number, a: number, b: number): void => {
     mem[a]! -= vmMemory[v]!; cpu[a]! -= vmVcpus[v]!; mem[b]! += vmMemory[v]!; cpu[b]! += vmVcpus[v]!
   }
   const dfs = (left: number): boolean => {
     if (left === 0) return true
     const key = at.join(',')
-    if (seen.has(key) || ++nodes > budget) return false
+    work += pending.length
+    if (seen.has(key) || work > budget) return false
     seen.add(key)
     for (let i = 0; i < pending.length; i++) {
       if (at[i]! >= 0) continue
@@ -193,7 +194,7 @@ export function carryOutBySearch (state: Placement, hint: Int32Array, priority: 
         at[i] = h; shift(v, from, h); order.push({ vm: v, host: h })
         if (dfs(left - 1)) return true
         at[i] = -1; shift(v, h, from); order.pop()
-        if (nodes > budget) return false
+        if (work > budget) return false
       }
     }
     return false
