@@ -82,6 +82,10 @@ export const GROUP_STEPS = 20_000
 export const GROUP_HEAT = 0.05
 /** Work (VMs examined) of the depth-first search for an order that carries out a whole annealed placement. */
 export const SEQUENCE_SEARCH_WORK = 400_000
+/** Annealing starts again this many times at most, holding back VMs whose moves could not run... */
+export const ANNEAL_HOLD_ATTEMPTS = 3
+/** ...on instances up to this many VMs. */
+export const ANNEAL_HOLD_MAX_VMS = 100
 /** Anneal-then-carry-out rounds at most (each anneals the VMs not moved yet). */
 export const ANNEAL_ROUNDS = 4
 
@@ -166,11 +170,29 @@ function acceptable (plan: Plan, config: PlannerConfig): boolean {
  * (carryOut, carryOutToDcs), whichever ends lower.
  */
 function planAnnealed (inst: Instance, model: CostModel, config: PlannerConfig): Plan {
+  // VMs whose moves could not run are held where they are and the whole
+  // search starts again: the best placement that can run may leave them be.
+  let held = new Uint8Array(inst.nVm)
+  let best: Plan | undefined
+  const attempts = inst.nVm <= ANNEAL_HOLD_MAX_VMS ? ANNEAL_HOLD_ATTEMPTS : 1
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const { plan, dropped } = annealRounds(inst, model, config, held)
+    if (best === undefined || plan.finalCost < best.finalCost - EPS * Math.max(1e-300, best.finalCost)) best = plan
+    if (dropped.length === 0) break
+    held = Uint8Array.from(held)
+    for (const v of dropped) held[v] = 1
+  }
+  return best!
+}
+
+/** One planAnnealed attempt; `dropped`: the VMs whose moves the first round could not carry out. */
+function annealRounds (inst: Instance, model: CostModel, config: PlannerConfig, held: Uint8Array): { plan: Plan, dropped: number[] } {
   let state = new Placement(model)
   const steps: Step[] = []
+  let firstDropped: number[] | undefined
   for (let round = 0; round < ANNEAL_ROUNDS; round++) {
     const movable = new Uint8Array(inst.nVm)
-    for (let v = 0; v < inst.nVm; v++) movable[v] = state.hostOf[v] === inst.vmHost[v] ? 1 : 0
+    for (let v = 0; v < inst.nVm; v++) movable[v] = state.hostOf[v] === inst.vmHost[v] && held[v] === 0 ? 1 : 0
     // Each candidate placement is carried out three ways; the lowest cost carried out wins
     // (the placement that anneals lowest is not always the one that can run).
     let chosen: { state: Placement, seq: Sequenced } | undefined
@@ -189,13 +211,14 @@ function planAnnealed (inst: Instance, model: CostModel, config: PlannerConfig):
       }
     }
     if (chosen === undefined) break
+    firstDropped ??= chosen.seq.dropped
     state = chosen.state
     steps.push(...chosen.seq.steps)
     if (chosen.seq.dropped.length === 0 || chosen.seq.steps.length === 0) break
   }
   const repair = new LookaheadSearch(inst, model, config, state.hostOf, true, new Uint8Array(inst.nVm))
   const stopped = repair.run()
-  return replay(model, [...steps, ...repair.trailSteps()], stopped)
+  return { plan: replay(model, [...steps, ...repair.trailSteps()], stopped), dropped: firstDropped ?? [] }
 }
 
 /**

@@ -30,6 +30,17 @@ export function reach (inst: Instance, from: Int32Array, targetDc: Int32Array): 
   return { verdict: hosts === 'yes' ? 'direct' : hosts === 'no' ? 'blocked' : 'unknown', moves: pending.length }
 }
 
+/**
+ * True when no plan of single moves, each VM at most once, can end with
+ * every VM in targetDc, even with each DC's hosts pooled into one: a proof
+ * (within the node budget; false means not proven).
+ */
+export function pooledBlocked (inst: Instance, from: Int32Array, targetDc: Int32Array): boolean {
+  const pending: number[] = []
+  from.forEach((h, v) => { if (inst.hostDc[h] !== targetDc[v]) pending.push(v) })
+  return search(inst, from, targetDc, pending, true) === 'no'
+}
+
 /** Bins are hosts, or (pooled) whole DCs: bin b of VM v's current place. */
 function search (inst: Instance, from: Int32Array, targetDc: Int32Array, pending: number[], pooled: boolean): 'yes' | 'no' | 'budget' {
   const { nHost, nDc, hostDc, dcHosts, vmMemory, vmVcpus, hostMemory, hostVcpus } = inst
