@@ -24,7 +24,7 @@
  * prefix) must gain more than `minGain` per move, and each move is feasible
  * in the order listed, so executing the plan in order never overfills a host.
  */
-import { CostModel } from '../cost.ts'
+import { CostModel, evaluate } from '../cost.ts'
 import { MaxHeap } from '../heap.ts'
 import { compile, type Instance } from '../instance.ts'
 import type { Plan, Snapshot, StopReason } from '../model.ts'
@@ -249,9 +249,16 @@ function annealTargets (model: CostModel, from: Placement, movable: Uint8Array):
 
 /** Replays steps on a fresh placement: the plan's costs are those of carrying it out in order. */
 function replay (model: CostModel, steps: Step[], stopped: StopReason): Plan {
-  const rec = new MoveRecorder(new Placement(model))
+  const state = new Placement(model)
+  const rec = new MoveRecorder(state)
   for (const step of steps) rec.apply(step.vm, step.host)
-  return rec.plan(LOOKAHEAD_PLANNER, stopped)
+  const plan = rec.plan(LOOKAHEAD_PLANNER, stopped)
+  // Costs kept by deltas drift by rounding over many moves (1e-17 where 0
+  // belongs, when every application ends whole): state the exact final cost.
+  const exact = evaluate(model, state.hostOf).total
+  const last = plan.moves.at(-1)
+  if (last !== undefined) last.cost = exact
+  return { ...plan, finalCost: exact }
 }
 
 class LookaheadSearch {
