@@ -1,14 +1,18 @@
 /**
  * How close the planners get to the exact optimum.
  *
- *   npx tsx lab/bench/optimum.ts [--count N] [--vms LO-HI] [--time-limit S] [--jobs J] [--details K]
+ *   npx tsx lab/bench/optimum.ts [--count N] [--vms LO-HI] [--time-limit S] [--jobs J] [--details K] [--one-move-cuts C]
  *
  * Seeded instances of the generator's kinds on small hosts (see
  * optimum/instances.ts) are solved exactly with glpsol (optimum/ilp.ts) and
  * planned with the thesis and lookahead planners (default config: no
  * limits). Prints one row per instance, averages per kind, and the worst
  * lookahead instances group by group. An optimum marked * was not proven
- * within the time limit (its cost is then only an upper bound).
+ * within the time limit (its cost is then only an upper bound). With
+ * --one-move-cuts, instances where the lookahead is more than 10% above the
+ * optimum also get a lower bound for plans that move each VM at most once
+ * (optimum/one-move.ts), so the share of the gap that such plans cannot
+ * close is bounded.
  */
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
@@ -21,9 +25,10 @@ import { diagnose } from './optimum/diagnose.ts'
 import { solveOptimum } from './optimum/ilp.ts'
 import { benchCase } from './optimum/instances.ts'
 import { leftover } from './optimum/leftover.ts'
+import { oneMoveBound } from './optimum/one-move.ts'
 import { reach } from './optimum/reach.ts'
 import { replay, untilFixpoint } from './optimum/replay.ts'
-import { details, type Row, summary, table } from './optimum/table.ts'
+import { details, ratio, type Row, summary, table } from './optimum/table.ts'
 
 const SLACKS = [1.1, 1.2, 1.3]
 
@@ -33,7 +38,8 @@ const { values } = parseArgs({
     vms: { type: 'string', default: '12-40' },
     'time-limit': { type: 'string', default: '40' },
     jobs: { type: 'string', default: '2' },
-    details: { type: 'string', default: '4' }
+    details: { type: 'string', default: '4' },
+    'one-move-cuts': { type: 'string', default: '0' }
   }
 })
 const count = positive('count', values.count)
@@ -83,6 +89,29 @@ console.log('opt mv: VMs the optimum puts in another DC. reach: can the optimum 
 console.log('la rounds/opt: the lookahead planned again from its result, round after round, until a plan has no moves (plans run in brackets, the empty one included; at most 10).')
 console.log('la closed: share of the possible cost drop (initial - optimum) the lookahead achieved. move left / swap left: at the lookahead\'s end, a feasible improving single move / a two-VM swap that only fits done at once.')
 console.log('* = not proven optimal in the time limit: the real optimum is lower, so that row\'s ratios are underestimates.')
+const cuts = Number(values['one-move-cuts'])
+if (cuts > 0) {
+  console.log()
+  console.log(`one move per VM: a lower bound (DC assignments proven unreachable by such plans cut off, at most ${cuts}; settled = the next one was not proven unreachable)`)
+  const rs = rows.filter(r => ratio(r.look.cost, r.opt.cost) > 1.1)
+  const lines: string[][] = [['kind', 'seed', 'optimum', 'one-move bound', 'cuts', 'settled', 'lookahead', 'la/opt', 'la/bound', 'bound/opt']]
+  let logOpt = 0; let logBound = 0
+  for (const r of rows) {
+    let bound = r.opt.cost
+    if (rs.includes(r)) {
+      const rng = new Random(r.seed)
+      const c = benchCase(r.kind, rng.int(lo, hi), rng.int(3, 4), r.seed, rng.pick(SLACKS))
+      const b = await oneMoveBound(c.inst, { maxCuts: cuts, timeLimit, nodes: 200_000 })
+      bound = Math.max(r.opt.cost, b.bound)
+      lines.push([r.kind, String(r.seed), r.opt.cost.toPrecision(4), bound.toPrecision(4), String(b.cuts), b.settled ? 'yes' : 'no',
+        r.look.cost.toPrecision(4), ratio(r.look.cost, r.opt.cost).toFixed(3), ratio(r.look.cost, bound).toFixed(3), ratio(bound, r.opt.cost).toFixed(3)])
+    }
+    logOpt += Math.log(ratio(r.look.cost, r.opt.cost)); logBound += Math.log(ratio(r.look.cost, bound))
+  }
+  const w = lines[0]!.map((_, i) => Math.max(...lines.map(l => l[i]!.length)))
+  for (const l of lines) console.log(l.map((x, i) => i < 2 ? x.padEnd(w[i]!) : x.padStart(w[i]!)).join('  '))
+  console.log(`lookahead geo. mean over all ${rows.length}: ${Math.exp(logOpt / rows.length).toFixed(3)} against the optimum, at most ${Math.exp(logBound / rows.length).toFixed(3)} against the best one-move plan (its lower bound)`)
+}
 const k = positive('details', values.details)
 if (k > 0) { console.log(); console.log(details(rows, k)) }
 
