@@ -145,8 +145,14 @@ class Search {
       const from = inst.hostDc[a]!
       const r = this.rng.next()
       if (r < REPACK_SHARE) {
+        // Repack within the DC (cost-free): to a host with room, else exchanged with a VM on another host.
         const h = this.roomIn(v, from, a)
-        if (h >= 0) this.move(v, h)
+        if (h >= 0) { this.move(v, h); continue }
+        const hosts = inst.dcHosts[from]!
+        const b = hosts[this.rng.int(0, hosts.length - 1)]!
+        if (b === a || this.count[b] === 0) continue
+        const w = this.members[b]![this.rng.int(0, this.count[b]! - 1)]!
+        if (this.swapFits(v, w)) { this.move(v, b); this.move(w, a) }
         continue
       }
       let d = this.rng.int(0, inst.nDc - 2)

@@ -16,6 +16,8 @@ import type { Instance } from '../instance.ts'
 import { Random } from '../random.ts'
 
 const END_RATIO = 1e-4
+/** Units moved out of a full DC at most, to make room for one coming in. */
+const EJECT_UNITS = 4
 /** A unit takes at most this share of the smallest DC's memory. */
 const MAX_UNIT_SHARE = 0.5
 /** Up to this many VMs every state is packed onto hosts; above, DCs' pooled room is checked. */
@@ -161,10 +163,15 @@ class GroupSearch {
 
   /**
    * Hosts for the movable VMs of units in DC d: first each on its starting
-   * host if that is in d and has room, then largest first onto the roomiest
-   * host. Undefined if some VM finds no room.
+   * host if that is in d and has room, the rest largest first onto the
+   * roomiest host; failing that, all largest first onto the host they fill
+   * best (tighter, for DCs that are nearly full). Undefined if neither fits.
    */
   private pack (d: number): Array<[number, number]> | undefined {
+    return this.packWith(d, true) ?? this.packWith(d, false)
+  }
+
+  private packWith (d: number, stay: boolean): Array<[number, number]> | undefined {
     const inst = this.model.instance
     const { dcHosts, hostMemory, hostVcpus, vmMemory, vmVcpus, nVm, hostDc } = inst
     const hosts = dcHosts[d]!
@@ -182,11 +189,14 @@ class GroupSearch {
     const put = (v: number, h: number): void => { mem[h]! -= vmMemory[v]!; cpu[h]! -= vmVcpus[v]!; out.push([v, h]) }
     for (const v of vms) {
       const h = this.start[v]!
-      if (hostDc[h] === d && fits(v, h)) put(v, h); else rest.push(v)
+      if (stay && hostDc[h] === d && fits(v, h)) put(v, h); else rest.push(v)
     }
     for (const v of rest) {
       let best = -1
-      for (const h of hosts) if (fits(v, h) && (best < 0 || mem[h]! > mem[best]!)) best = h
+      for (const h of hosts) {
+        if (!fits(v, h)) continue
+        if (best < 0 || (stay ? mem[h]! > mem[best]! : mem[h]! < mem[best]!)) best = h
+      }
       if (best < 0) return undefined
       put(v, best)
     }
@@ -211,12 +221,29 @@ class GroupSearch {
     for (let i = 0; i < steps; i++, t *= cool) {
       const u = rng.int(0, n - 1); const a = this.dc[u]!
       let d = rng.int(0, nDc - 2); if (d >= a) d++
-      const w = rng.next() < 0.5 ? this.partner(u, d, rng) : -1
-      let delta = this.unitCost(u, d) - this.unitCost(u, a)
-      this.put(u, d)
-      if (w >= 0) { delta += this.unitCost(w, a) - this.unitCost(w, d); this.put(w, a) }
-      const ok = this.fits(d) && (w < 0 || this.fits(a)) && (delta <= 0 || rng.next() < Math.exp(-delta / t))
-      if (!ok) { this.put(u, a); if (w >= 0) this.put(w, d); continue }
+      // u goes to d alone, or in exchange for one unit there, or for as many
+      // as it takes to make room (up to EJECT_UNITS): a large application
+      // may trade places with several small ones.
+      const shifted: Array<[number, number]> = []
+      let delta = 0
+      const shift = (x: number, to: number): void => {
+        delta += this.unitCost(x, to) - this.unitCost(x, this.dc[x]!)
+        shifted.push([x, this.dc[x]!]); this.put(x, to)
+      }
+      shift(u, d)
+      const r = rng.next()
+      if (r < 0.4) {
+        const w = this.partner(u, d, rng)
+        if (w >= 0) shift(w, a)
+      } else if (r < 0.7) {
+        for (let k = 0; k < EJECT_UNITS && (this.dcMem[d]! > this.capMem[d]! || this.dcCpu[d]! > this.capCpu[d]!); k++) {
+          const w = this.partner(u, d, rng)
+          if (w < 0) break
+          shift(w, a)
+        }
+      }
+      const ok = this.fits(d) && (shifted.length === 1 || this.fits(a)) && (delta <= 0 || rng.next() < Math.exp(-delta / t))
+      if (!ok) { for (let k = shifted.length - 1; k >= 0; k--) this.put(shifted[k]![0], shifted[k]![1]); continue }
       cost += delta
       if (cost < bestCost - EPS && this.allPack()) { bestCost = cost; best = Int32Array.from(this.dc) }
     }
