@@ -5,7 +5,8 @@
  *
  * For 8, 16, 32 and 64 agents on this machine:
  *  - heliotrope: real agents over TCP on [::1], each in a process of its
- *    own as on real hosts (or all in one with --layout one-process), at least
+ *    own as on real hosts, at most MAX_AGENT_PROCESSES processes (several agents per
+ *    process above that), or all in one with --layout one-process; at least
  *    MEASURE_MS of rounds: digest publish -> last agent's arrival (p50/p99),
  *    loopback bytes, CPU and RSS per agent, and round start -> plan accepted
  *    by every agent;
@@ -19,7 +20,7 @@
  * installed with apt-get when missing (as root). About 10-15 minutes; sizes
  * are skipped once BUDGET_MS has passed.
  *
- *   npm run bench:gossip [-- --sizes 8,16] [--layout process-per-agent|one-process]
+ *   npm run bench:gossip [-- --sizes 8,16] [--layout processes|one-process]
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -29,7 +30,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { defaultPeriodMs } from '../sim/run.ts'
-import type { HeliotropeResult, Layout } from './gossip/heliotrope.ts'
+import { MAX_AGENT_PROCESSES, type HeliotropeResult, type Layout } from './gossip/heliotrope.ts'
 import { canUseNetns, createNetns, deleteNetns, inNetns } from './gossip/netns.ts'
 import { failures, heliotropeTable, serfTable, type SizeResult } from './gossip/report.ts'
 import { killSerfs, runSerf, serfAvailable } from './gossip/serf.ts'
@@ -38,7 +39,7 @@ import { percentile } from '../sim/stats.ts'
 const SIZES = [8, 16, 32, 64]
 /** Rounds per size: enough to cover MEASURE_MS, at least MIN_ROUNDS (the period grows with the size). */
 const MEASURE_MS = 30_000
-const MIN_ROUNDS = 1
+const MIN_ROUNDS = 3
 const SERF_EVENTS = 30
 const SERF_EVENT_GAP_MS = 300
 const SERF_SETTLE_MS = 10_000
@@ -55,8 +56,8 @@ const HELIOTROPE_CHILD = fileURLToPath(new URL('./gossip/heliotrope.ts', import.
 const SELF = fileURLToPath(import.meta.url)
 const INSIDE_FLAG = '--inside-netns'
 
-const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'process-per-agent' }, 'inside-netns': { type: 'boolean' } }, strict: true })
-const LAYOUTS: readonly Layout[] = ['process-per-agent', 'one-process']
+const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'processes' }, 'inside-netns': { type: 'boolean' } }, strict: true })
+const LAYOUTS: readonly Layout[] = ['processes', 'one-process']
 const layout = values.layout as Layout
 if (!LAYOUTS.includes(layout)) throw new Error(`--layout: one of ${LAYOUTS.join(', ')}; got ${values.layout}`)
 const sizes = values.sizes === undefined ? SIZES : values.sizes.split(',').map(Number)
@@ -159,7 +160,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
     process.off('SIGTERM', onSignal)
     await rm(dir, { recursive: true, force: true })
   }
-  process.stdout.write(`\nheliotrope: N agents, ${layout === 'one-process' ? 'all in one process' : 'each in its own process'}, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
+  process.stdout.write(`\nheliotrope: N agents, ${layout === 'one-process' ? 'all in one process' : `spread over ${MAX_AGENT_PROCESSES} processes at most`}, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
   process.stdout.write(heliotropeTable(rows))
   process.stdout.write(`\nSerf ${SERF_EVENTS} user events per size, ${SERF_EVENT_GAP_MS} ms apart, sent with \`serf event\` to agent 0 (p50/p99: CLI start -> last handler stamp; from origin: agent 0's own handler stamp -> last)\n`)
   process.stdout.write(serfTable(rows))

@@ -2,8 +2,8 @@
  * A process that runs some of a sim cluster's agents: forked by
  * process-cluster.ts, so a cluster's agents spread over processes (and the
  * machine's cores) the way hosts have CPUs of their own. It starts the
- * agents it is given from the cluster directory's configs, records what they
- * observe (compactly), and answers the parent over the IPC channel.
+ * agents it is given from the cluster directory's configs, sends what they
+ * observe (compactly, in batches) and answers the parent over the IPC channel.
  *
  * Messages are GroupRequest in, GroupReply out. When the channel closes
  * (the parent died) the agents halt and the process exits.
@@ -32,10 +32,21 @@ export type GroupReply =
   | { type: 'start-failed', host: string, error: string }
   | { type: 'live', min: number }
   | { type: 'usage', cpuMs: number, peakRssBytes: number }
-  | { type: 'stopped', events: Array<[string, ObservedEvent]> }
+  /** What the agents observed since the last batch, as [host, event]. */
+  | { type: 'events', events: Array<[string, ObservedEvent]> }
+  | { type: 'stopped' }
+
+/** Observed events go to the parent in batches this often (one IPC message per event would cost more than the event). */
+const FLUSH_MS = 200
 
 const agents = new Map<string, Agent>()
-const events: Array<[string, ObservedEvent]> = []
+let events: Array<[string, ObservedEvent]> = []
+const flush = (): void => {
+  if (events.length === 0) return
+  send({ type: 'events', events })
+  events = []
+}
+const flusher = setInterval(flush, FLUSH_MS)
 const meter = new ResourceMeter()
 const PRESIZE_ABOVE_AGENTS = 16
 
@@ -86,8 +97,10 @@ process.on('message', (msg: GroupRequest) => {
     case 'stop':
       void stop().then(() => {
         meter.stop()
+        clearInterval(flusher)
+        flush()
         // Sent: exit at once (a halted node may leave a timer behind; nothing is left to wait for).
-        send({ type: 'stopped', events }, () => process.exit(0))
+        send({ type: 'stopped' }, () => process.exit(0))
       })
   }
 })

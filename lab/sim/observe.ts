@@ -19,16 +19,19 @@ export interface EnvelopeHead { host: string, round: number, seq: number }
 
 /** The agent events the observer counts, without their payloads: small enough to ship between processes. */
 export type ObservedEvent =
-  | { type: 'plan-accepted', round: number, atMs: number }
-  | { type: 'published', topic: Topic, env: EnvelopeHead, bytes: number, atMs: number }
-  | { type: 'gossip', topic: Topic, env: EnvelopeHead, atMs: number }
+  | { type: 'plan-accepted', round: number, planner: string, rank: number, atMs: number }
+  | { type: 'published', topic: Topic, env: EnvelopeHead, bytes: number, atMs: number, plan?: PlanHead }
+  | { type: 'gossip', topic: Topic, env: EnvelopeHead, atMs: number, plan?: PlanHead }
   | { type: 'drop', reason: string, atMs: number }
+
+/** A plan's outline: what a round summary tells of it. */
+export interface PlanHead { initialCost: number, finalCost: number, moves: number }
 
 export function compactEvent (e: AgentEvent): ObservedEvent | undefined {
   switch (e.type) {
-    case 'plan-accepted': return { type: e.type, round: e.round, atMs: e.atMs }
-    case 'published': return { type: e.type, topic: e.topic, env: head(e.env), bytes: e.bytes, atMs: e.atMs }
-    case 'gossip': return { type: e.type, topic: e.topic, env: head(e.env), atMs: e.atMs }
+    case 'plan-accepted': return { type: e.type, round: e.round, planner: e.planner, rank: e.rank, atMs: e.atMs }
+    case 'published': return { type: e.type, topic: e.topic, env: head(e.env), bytes: e.bytes, atMs: e.atMs, ...planHead(e.env) }
+    case 'gossip': return { type: e.type, topic: e.topic, env: head(e.env), atMs: e.atMs, ...planHead(e.env) }
     case 'drop': return { type: e.type, reason: e.reason, atMs: e.atMs }
     default: return undefined
   }
@@ -38,9 +41,19 @@ function head (env: Envelope): EnvelopeHead {
   return { host: env.host, round: env.round, seq: env.seq }
 }
 
+function planHead (env: Envelope): { plan?: PlanHead } {
+  if (env.topic !== 'plan') return {}
+  const body = env.body as Envelope<'plan'>['body']
+  return { plan: { initialCost: body.initialCost, finalCost: body.finalCost, moves: body.moves.length } }
+}
+
 export interface RoundTally {
   /** Per host: when it accepted a plan for the round (its own, for the planner). */
   accepted: Map<string, number>
+  /** Per host: whose plan it accepted, and that planner's rank. */
+  acceptedFrom: Map<string, { planner: string, rank: number }>
+  /** Per planner: the outline of the plan it sent for the round. */
+  plans: Map<string, PlanHead>
   published: number
   publishedBytes: number
   received: number
@@ -95,7 +108,7 @@ export class ClusterObserver {
   tally (round: number): RoundTally {
     let t = this.rounds.get(round)
     if (t === undefined) {
-      t = { accepted: new Map(), published: 0, publishedBytes: 0, received: 0, drops: new Map() }
+      t = { accepted: new Map(), acceptedFrom: new Map(), plans: new Map(), published: 0, publishedBytes: 0, received: 0, drops: new Map() }
       this.rounds.set(round, t)
     }
     return t
@@ -117,12 +130,16 @@ export class ClusterObserver {
   record (host: string, e: ObservedEvent): void {
     switch (e.type) {
       case 'plan-accepted':
-        if (!this.tally(e.round).accepted.has(host)) this.tally(e.round).accepted.set(host, e.atMs)
+        if (!this.tally(e.round).accepted.has(host)) {
+          this.tally(e.round).accepted.set(host, e.atMs)
+          this.tally(e.round).acceptedFrom.set(host, { planner: e.planner, rank: e.rank })
+        }
         return
       case 'published': {
         const t = this.tally(roundAt(e.atMs, this.timing))
         t.published++
         t.publishedBytes += e.bytes
+        if (e.plan !== undefined) this.tally(e.env.round).plans.set(e.env.host, e.plan)
         if (e.topic === 'traffic') {
           const d = this.digest(e.env)
           // The event fires after publish() resolves; the seq says when the
@@ -134,6 +151,7 @@ export class ClusterObserver {
       }
       case 'gossip':
         this.tally(roundAt(e.atMs, this.timing)).received++
+        if (e.plan !== undefined) this.tally(e.env.round).plans.set(e.env.host, e.plan)
         if (e.topic === 'traffic') {
           const d = this.digest(e.env)
           d.arrivals++

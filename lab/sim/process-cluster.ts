@@ -5,8 +5,8 @@
  * come from prepareCluster; the first process starts the seed agents, the
  * others start once the seeds' addresses are known and dial them.
  *
- * What the agents observe comes back when the cluster stops: stop() returns
- * every agent's events, ready for a ClusterObserver's record().
+ * What the agents observe arrives in batches through `onEvents`, ready for a
+ * ClusterObserver's record().
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { rm } from 'node:fs/promises'
@@ -26,6 +26,8 @@ const PROCESS_WAVE = 4
 export interface ProcessClusterSpec extends SimClusterSpec {
   /** Agents per process; default 1. */
   agentsPerProcess?: number
+  /** Gets every agent's observed events as [host, event], in batches, a fraction of a second late. */
+  onEvents?: (events: Array<[string, ObservedEvent]>) => void
   /** Called as agents come up: host, how many are up, how many in all. */
   onStartedRemote?: (host: string, started: number, total: number) => void
 }
@@ -40,8 +42,8 @@ export interface ProcessCluster {
   minLive (): Promise<number>
   /** CPU and peak RSS of every process so far. */
   usage (): Promise<GroupUsage[]>
-  /** Halts every agent; returns each one's observed events as [host, event]. */
-  stop (): Promise<Array<[string, ObservedEvent]>>
+  /** Halts every agent; their last events have gone to onEvents when it resolves. */
+  stop (): Promise<void>
   /** stop() if not done, kills what is left, removes the directory. */
   close (): Promise<void>
 }
@@ -55,7 +57,7 @@ class Group {
   readonly failed: Array<{ host: string, error: string }> = []
   private onProgress: () => void = () => {}
 
-  constructor (hosts: string[]) {
+  constructor (hosts: string[], onEvents: (events: Array<[string, ObservedEvent]>) => void) {
     this.hosts = hosts
     // Node runs the TypeScript itself (type stripping: the code base keeps to
     // erasable syntax): tsx's loader would cost every agent process CPU.
@@ -63,6 +65,7 @@ class Group {
     this.child.on('message', (r: GroupReply) => {
       if (r.type === 'started') this.started.push({ host: r.host, addresses: r.addresses })
       else if (r.type === 'start-failed') this.failed.push({ host: r.host, error: r.error })
+      else if (r.type === 'events') onEvents(r.events)
       else this.waiting.get(r.type)?.(r)
       this.onProgress()
     })
@@ -96,7 +99,8 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
   const node = simNodeOptions(spec)
   const batchSize = Math.max(1, spec.batchSize ?? per)
   const groups: Group[] = []
-  let stopped: Array<[string, ObservedEvent]> | undefined
+  let stopping: Promise<void> | undefined
+  const onEvents = spec.onEvents ?? (() => {})
 
   const cluster: ProcessCluster = {
     dir,
@@ -113,10 +117,8 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
       }))
     },
     async stop () {
-      if (stopped !== undefined) return stopped
-      const all = await Promise.all(groups.map(async g => await g.ask({ type: 'stop' }, 'stopped', STOP_TIMEOUT_MS).then(r => r.events, () => [])))
-      stopped = all.flat()
-      return stopped
+      stopping ??= Promise.all(groups.map(async g => await g.ask({ type: 'stop' }, 'stopped', STOP_TIMEOUT_MS).catch(() => undefined))).then(() => undefined)
+      await stopping
     },
     async close () {
       await cluster.stop().catch(() => undefined)
@@ -126,7 +128,7 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
   }
 
   const launch = async (part: string[], bootstrap: string[]): Promise<Group> => {
-    const g = new Group(part)
+    const g = new Group(part, onEvents)
     groups.push(g)
     g.child.send({ type: 'start', configs: part.map(h => configs.get(h)!), bootstrap, node, batchSize } satisfies GroupRequest)
     await g.whenStarted(spec.signal)
