@@ -18,6 +18,9 @@
  * 4. Whole groups: applications found from the traffic (lib/communities.ts)
  *    are moved to another DC, or exchanged with a group there, as one step;
  *    this chooses which DC each application lives in, together.
+ * 5. Small instances without move limits: annealed placements (anneal.ts,
+ *    group-assign.ts) carried out one move at a time, against steps 1-4's;
+ *    the lower executable plan wins.
  *
  * Limits hold throughout: pinned VMs stay, a VM moves at most once per plan,
  * moves per plan and per host are capped, every move (or chain, or kept
@@ -75,6 +78,8 @@ export const ANNEAL_MAX_VMS = 400
 export const ANNEAL_STEPS_PER_VM = 10_000
 export const ANNEAL_MAX_STEPS = 400_000
 export const ANNEAL_RUNS = 2
+/** Runs on instances up to ANNEAL_HOLD_MAX_VMS: more candidates, more chances that one can be carried out. */
+export const ANNEAL_RUNS_SMALL = 5
 export const ANNEAL_SEED = 0xa11ea1
 /** Steps of the whole-group search (group-assign.ts) per annealing target. */
 export const GROUP_STEPS = 20_000
@@ -230,7 +235,8 @@ function annealTargets (model: CostModel, from: Placement, movable: Uint8Array):
   const inst = model.instance
   const steps = Math.min(ANNEAL_MAX_STEPS, ANNEAL_STEPS_PER_VM * inst.nVm)
   const found: AnnealResult[] = []
-  for (let run = 0; run < ANNEAL_RUNS; run++) found.push(anneal(model, from.hostOf, { movable, steps, seed: ANNEAL_SEED + run }))
+  const runs = inst.nVm <= ANNEAL_HOLD_MAX_VMS ? ANNEAL_RUNS_SMALL : ANNEAL_RUNS
+  for (let run = 0; run < runs; run++) found.push(anneal(model, from.hostOf, { movable, steps, seed: ANNEAL_SEED + run }))
   const grouped = assignGroups(model, from.hostOf, { movable, groups: groupMembers(communities(inst)), steps: GROUP_STEPS, seed: ANNEAL_SEED })
   if (grouped !== undefined) found.push(anneal(model, grouped, { movable, steps, seed: ANNEAL_SEED, heat: GROUP_HEAT }))
   found.sort((a, b) => a.cost - b.cost)

@@ -162,14 +162,33 @@ function makeRoom (state: Placement, pending: number[], hint: Int32Array, place:
  * An order for all of a placement's moves by depth-first search (DCs
  * count, hosts are a hint): each VM bound for another DC tries its hinted
  * host, then the others there roomiest first, backtracking when the rest
- * cannot follow. Memoised on which VM went where, and bounded by `budget`
- * VMs examined over all nodes; undefined when no order was found within it (greedy orders then
- * carry out what they can).
+ * cannot follow. If no order exists that way, the search runs again letting
+ * VMs that stay in their DC step aside once to another host there, to make
+ * room (only VMs still on their snapshot host: a VM moves once per plan).
+ * Memoised on which VM went where, each search bounded by `budget` VMs
+ * examined over all nodes; undefined when no order was found within it
+ * (greedy orders then carry out what they can).
  */
 export function carryOutBySearch (state: Placement, hint: Int32Array, priority: number[], budget: number): Sequenced | undefined {
+  const order = searchOrder(state, hint, priority, budget, false) ?? searchOrder(state, hint, priority, budget, true)
+  if (order === undefined) return undefined
+  for (const { vm, host } of order) state.apply(vm, host)
+  return { steps: order, dropped: [] }
+}
+
+function searchOrder (state: Placement, hint: Int32Array, priority: number[], budget: number, aside: boolean): Step[] | undefined {
   const inst = state.inst
-  const { hostDc, dcHosts, vmMemory, vmVcpus, hostMemory, hostVcpus } = inst
+  const { hostDc, dcHosts, vmMemory, vmVcpus, hostMemory, hostVcpus, vmHost, vmPinned } = inst
   const pending = priority.filter(v => hostDc[hint[v]!] !== state.dcOf(v))
+  const must = pending.length
+  if (aside) {
+    const bound = new Uint8Array(inst.nVm)
+    for (const v of pending) bound[v] = 1
+    for (let v = 0; v < inst.nVm; v++) {
+      if (bound[v] === 0 && vmPinned[v] === 0 && state.hostOf[v] === vmHost[v] && dcHosts[state.dcOf(v)]!.length > 1) pending.push(v)
+    }
+    if (pending.length === must) return undefined
+  }
   const mem = Float64Array.from(state.memUsed); const cpu = Float64Array.from(state.cpuUsed)
   const at = new Int32Array(pending.length).fill(-1)
   const order: Step[] = []
@@ -187,19 +206,18 @@ export function carryOutBySearch (state: Placement, hint: Int32Array, priority: 
     for (let i = 0; i < pending.length; i++) {
       if (at[i]! >= 0) continue
       const v = pending[i]!; const from = state.hostOf[v]!
-      const hosts = [...dcHosts[hostDc[hint[v]!]!]!]
-        .filter(h => mem[h]! + vmMemory[v]! <= hostMemory[h]! && cpu[h]! + vmVcpus[v]! <= hostVcpus[h]!)
+      const dc = i < must ? hostDc[hint[v]!]! : hostDc[from]!
+      const hosts = [...dcHosts[dc]!]
+        .filter(h => h !== from && mem[h]! + vmMemory[v]! <= hostMemory[h]! && cpu[h]! + vmVcpus[v]! <= hostVcpus[h]!)
         .sort((a, b) => Number(b === hint[v]) - Number(a === hint[v]) || (hostMemory[b]! - mem[b]!) - (hostMemory[a]! - mem[a]!) || a - b)
       for (const h of hosts) {
         at[i] = h; shift(v, from, h); order.push({ vm: v, host: h })
-        if (dfs(left - 1)) return true
+        if (dfs(i < must ? left - 1 : left)) return true
         at[i] = -1; shift(v, h, from); order.pop()
         if (work > budget) return false
       }
     }
     return false
   }
-  if (!dfs(pending.length)) return undefined
-  for (const { vm, host } of order) state.apply(vm, host)
-  return { steps: order, dropped: [] }
+  return dfs(must) ? order : undefined
 }
