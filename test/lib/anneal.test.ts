@@ -80,3 +80,37 @@ test('carrying a placement out by search: hosts are only hints, an order and hos
   t.deepEqual(found!.steps.map(s => [inst.vmIds[s.vm], inst.hostIds[s.host]]), [['a', 'c2'], ['b', 'c1']])
   t.true(near(state.cost, 0))
 })
+
+test('carrying a placement out by search: a VM staying in its DC steps aside once to make room', t => {
+  // b (4 GiB) goes to C, whose hosts have 2 GiB free each; s (2 GiB) stays
+  // in C. No host takes b until s moves from c1 to c2.
+  const snap = snapshot({
+    dcs: ['B', 'C'],
+    links: mesh(['B', 'C'], 100),
+    hosts: [
+      { id: 'b1', dc: 'B', memoryMiB: 8192, vcpus: 8 },
+      { id: 'c1', dc: 'C', memoryMiB: 4096, vcpus: 8 },
+      { id: 'c2', dc: 'C', memoryMiB: 4096, vcpus: 8 }
+    ],
+    vms: [
+      { id: 'b', host: 'b1', memoryMiB: 4096, vcpus: 1 },
+      { id: 's', host: 'c1', memoryMiB: 2048, vcpus: 1 },
+      { id: 't', host: 'c2', memoryMiB: 2048, vcpus: 1 }
+    ],
+    flows: [{ src: 'b', dst: 't', bps: 10 }]
+  })
+  const inst = compile(snap)
+  const model = new CostModel(inst)
+  const hint = Int32Array.from([1, 1, 2])
+  t.deepEqual(carryOut(new Placement(model), hint, [0]).dropped, [0], 'the greedy order cannot place b')
+  const state = new Placement(model)
+  const found = carryOutBySearch(state, hint, [0], 1000)
+  t.truthy(found)
+  t.deepEqual(found!.steps.map(s => [inst.vmIds[s.vm], inst.hostIds[s.host]]), [['s', 'c2'], ['b', 'c1']])
+  t.true(near(state.cost, 0))
+  // With s and t pinned nothing can make room.
+  snap.vms[1]!.pinned = true
+  snap.vms[2]!.pinned = true
+  const pinned = compile(snap)
+  t.is(carryOutBySearch(new Placement(new CostModel(pinned)), hint, [0], 1000), undefined)
+})
