@@ -90,7 +90,7 @@ export const SEQUENCE_SEARCH_WORK = 400_000
 /** Annealing starts again this many times at most, holding back VMs whose moves could not run... */
 export const ANNEAL_HOLD_ATTEMPTS = 3
 /** ...on instances up to this many VMs. */
-export const ANNEAL_HOLD_MAX_VMS = 100
+export const ANNEAL_HOLD_MAX_VMS = 60
 /** Anneal-then-carry-out rounds at most (each anneals the VMs not moved yet). */
 export const ANNEAL_ROUNDS = 4
 
