@@ -39,6 +39,7 @@ import { MoveRecorder } from './recorder.ts'
 import { carryOut, carryOutBySearch, carryOutToDcs, type Sequenced } from './sequence.ts'
 import { anneal, type AnnealResult } from './anneal.ts'
 import { assignGroups } from './group-assign.ts'
+import { polishReachable } from './polish.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Full-DC targets tried per VM for an ejection chain. */
@@ -91,6 +92,11 @@ export const SEQUENCE_SEARCH_WORK = 400_000
 export const ANNEAL_HOLD_ATTEMPTS = 3
 /** ...on instances up to this many VMs. */
 export const ANNEAL_HOLD_MAX_VMS = 60
+/** The end state is polished (polish.ts) on instances up to this many VMs... */
+export const POLISH_MAX_VMS = 60
+/** ...with at most this many order searches, of this much work each. */
+export const POLISH_CHECKS = 150
+export const POLISH_SEARCH_WORK = 50_000
 /** Anneal-then-carry-out rounds at most (each anneals the VMs not moved yet). */
 export const ANNEAL_ROUNDS = 4
 
@@ -114,8 +120,22 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   if (annealable(inst, config)) {
     const annealed = planAnnealed(inst, model, config)
     if (annealed.finalCost < best.finalCost - EPS && acceptable(annealed, config)) best = annealed
+    if (inst.nVm <= POLISH_MAX_VMS) {
+      const polished = polish(inst, model, best)
+      if (polished !== undefined && polished.finalCost < best.finalCost - EPS && acceptable(polished, config)) best = polished
+    }
   }
   return best
+}
+
+/** The plan's end state improved by changes that still leave an order that runs (polish.ts); undefined if none. */
+function polish (inst: Instance, model: CostModel, plan: Plan): Plan | undefined {
+  const hostIndex = new Map(inst.hostIds.map((id, i) => [id, i]))
+  const vmIndex = new Map(inst.vmIds.map((id, i) => [id, i]))
+  const end = Int32Array.from(inst.vmHost)
+  for (const m of plan.moves) end[vmIndex.get(m.vm)!] = hostIndex.get(m.to)!
+  const steps = polishReachable(model, end, { movable: new Uint8Array(inst.nVm).fill(1), checks: POLISH_CHECKS, budget: POLISH_SEARCH_WORK })
+  return steps === undefined ? undefined : replay(model, steps, plan.stopped)
 }
 
 interface Target {

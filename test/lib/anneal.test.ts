@@ -5,6 +5,7 @@ import { compile, type Instance } from '../../lib/instance.ts'
 import type { Plan, Snapshot } from '../../lib/model.ts'
 import { Placement } from '../../lib/placement.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
+import { polishReachable } from '../../lib/planners/polish.ts'
 import { carryOut, carryOutBySearch } from '../../lib/planners/sequence.ts'
 import { mesh, near, snapshot } from './fixtures.ts'
 
@@ -113,4 +114,32 @@ test('carrying a placement out by search: a VM staying in its DC steps aside onc
   snap.vms[2]!.pinned = true
   const pinned = compile(snap)
   t.is(carryOutBySearch(new Placement(new CostModel(pinned)), hint, [0], 1000), undefined)
+})
+
+test('polishing an end state: an improving change is taken only if an order carries it out', t => {
+  // x (A) talks to y (B). B's host is full; A has room. Moving y to A is
+  // better than staying; x to B cannot run (b1 is full) and is skipped.
+  const snap = snapshot({
+    dcs: ['A', 'B'],
+    links: mesh(['A', 'B'], 100),
+    hosts: [
+      { id: 'a1', dc: 'A', memoryMiB: 4096, vcpus: 8 },
+      { id: 'b1', dc: 'B', memoryMiB: 2048, vcpus: 8 }
+    ],
+    vms: [
+      { id: 'x', host: 'a1', memoryMiB: 1024, vcpus: 1 },
+      { id: 'y', host: 'b1', memoryMiB: 1024, vcpus: 1 },
+      { id: 'z', host: 'b1', memoryMiB: 1024, vcpus: 1 }
+    ],
+    flows: [{ src: 'x', dst: 'y', bps: 50 }]
+  })
+  const inst = compile(snap)
+  const model = new CostModel(inst)
+  const movable = new Uint8Array(inst.nVm).fill(1)
+  const steps = polishReachable(model, inst.vmHost, { movable, checks: 10, budget: 1000 })
+  t.deepEqual(steps?.map(s => [inst.vmIds[s.vm], inst.hostIds[s.host]]), [['y', 'a1']])
+  // With A full too (a second VM on a1 of 3 GiB) nothing can run: no steps.
+  snap.vms.push({ id: 'w', host: 'a1', memoryMiB: 3072, vcpus: 1, addresses: ['fd00::9'] })
+  const full = compile(snap)
+  t.is(polishReachable(new CostModel(full), full.vmHost, { movable: new Uint8Array(full.nVm).fill(1), checks: 10, budget: 1000 }), undefined)
 })
