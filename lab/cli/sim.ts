@@ -14,14 +14,15 @@ const MIN_PERIOD_MS = 500
 
 export const simCommand: Command = {
   name: 'sim',
-  summary: 'run N real agents in this process on a simulated world and time their rounds',
+  summary: 'run N real agents on a simulated world (in this process or several) and time their rounds',
   usage: `Usage: heliotrope lab sim --agents N [--rounds R] [--period MS] [--vms V]
                           [--transport memory|tcp] [--dcs D] [--seed S] [--kind KIND]
-                          [--planner NAME]
+                          [--planner NAME] [--processes P]
 
 Starts N real agents (libp2p with PSK, noise, yamux, gossipsub, kad-dht; the
-sim hypervisor and traffic source) in this process on a scenario world whose
-hosts are the agents, lets them run R rounds, and prints a line per round
+sim hypervisor and traffic source) on a scenario world whose hosts are the
+agents, in this process or spread over P child processes, lets them run R
+rounds, and prints a line per round
 (planner, cost before -> after, moves, messages per agent) and a summary:
 start time, round time (round start to the plan accepted by every agent,
 p50/p99), messages per agent per round, memory and CPU.
@@ -37,8 +38,10 @@ Options:
   --seed S         scenario seed (default ${DEFAULT_SIM_SEED})
   --kind KIND      ${SCENARIO_KINDS.join(' | ')} (default ${DEFAULT_SIM_KIND})
   --planner NAME   ${PLANNER_NAMES.join(' | ')} (default ${DEFAULT_PLANNER}, as on a real
-                   agent; every agent shares this process's one thread, so a slow
+                   agent; agents in one process share its one thread, so a slow
                    planner stalls all of them while it runs)
+  --processes P    spread the agents over P child processes, TCP between them
+                   (default 0: all in this process, on one core)
 `,
   options: {
     agents: { type: 'string' },
@@ -49,7 +52,8 @@ Options:
     dcs: { type: 'string' },
     seed: { type: 'string' },
     kind: { type: 'string' },
-    planner: { type: 'string' }
+    planner: { type: 'string' },
+    processes: { type: 'string' }
   },
   async run (args) {
     if (args.values.agents === undefined) throw new UsageError('how many agents? give --agents N')
@@ -75,6 +79,7 @@ Options:
       seed: numberOption(args, 'seed', DEFAULT_SIM_SEED, { integer: true }),
       kind: kind as ScenarioKind,
       planner: { name: planner },
+      processes: numberOption(args, 'processes', 0, { integer: true, min: 0 }),
       signal: stop.signal,
       onResult: r => { process.stdout.write('\n' + simTable([r])) }
     }).finally(() => {

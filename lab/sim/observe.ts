@@ -54,6 +54,8 @@ export interface RoundTally {
   acceptedFrom: Map<string, { planner: string, rank: number }>
   /** Per planner: the outline of the plan it sent for the round. */
   plans: Map<string, PlanHead>
+  /** Per planner: when it sent its plan. */
+  planSentMs: Map<string, number>
   published: number
   publishedBytes: number
   received: number
@@ -108,7 +110,7 @@ export class ClusterObserver {
   tally (round: number): RoundTally {
     let t = this.rounds.get(round)
     if (t === undefined) {
-      t = { accepted: new Map(), acceptedFrom: new Map(), plans: new Map(), published: 0, publishedBytes: 0, received: 0, drops: new Map() }
+      t = { accepted: new Map(), acceptedFrom: new Map(), plans: new Map(), planSentMs: new Map(), published: 0, publishedBytes: 0, received: 0, drops: new Map() }
       this.rounds.set(round, t)
     }
     return t
@@ -139,7 +141,10 @@ export class ClusterObserver {
         const t = this.tally(roundAt(e.atMs, this.timing))
         t.published++
         t.publishedBytes += e.bytes
-        if (e.plan !== undefined) this.tally(e.env.round).plans.set(e.env.host, e.plan)
+        if (e.plan !== undefined) {
+          this.tally(e.env.round).plans.set(e.env.host, e.plan)
+          this.tally(e.env.round).planSentMs.set(e.env.host, e.atMs)
+        }
         if (e.topic === 'traffic') {
           const d = this.digest(e.env)
           // The event fires after publish() resolves; the seq says when the

@@ -100,6 +100,7 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
   const batchSize = Math.max(1, spec.batchSize ?? per)
   const groups: Group[] = []
   let stopping: Promise<void> | undefined
+  let up = 0
   const onEvents = spec.onEvents ?? (() => {})
 
   const cluster: ProcessCluster = {
@@ -133,7 +134,7 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
     g.child.send({ type: 'start', configs: part.map(h => configs.get(h)!), bootstrap, node, batchSize } satisfies GroupRequest)
     await g.whenStarted(spec.signal)
     if (g.failed.length > 0) throw new Error(`agents did not start: ${g.failed.map(f => `${f.host}: ${f.error}`).join('; ')}`)
-    for (const s of g.started) spec.onStartedRemote?.(s.host, groups.reduce((n, x) => n + x.started.length, 0), hosts.length)
+    for (const s of g.started) spec.onStartedRemote?.(s.host, ++up, hosts.length)
     return g
   }
 

@@ -1,7 +1,8 @@
 /**
- * The logic of `heliotrope lab sim`: N real agents in this process on a
- * scenario world, R rounds watched from the outside, one progress line per
- * round and a summary. Sized for hundreds of agents on two cores: the
+ * The logic of `heliotrope lab sim`: N real agents on a scenario world, in
+ * this process or spread over child processes (`processes`), R rounds
+ * watched from the outside, one progress line per round and a summary.
+ * Sized for hundreds of agents on two cores: the
  * connection monitor is off (its pings queue behind CPU-bound work and cut
  * healthy links), agents start in batches behind a few seeds, and all of
  * them read one in-memory copy of the world.
@@ -9,8 +10,10 @@
 import type { Agent } from '../../agent/agent.ts'
 import { planDeadlineMs, roundAt, roundStartMs } from '../../lib/rounds.ts'
 import type { ScenarioKind } from '../../lib/scenario.ts'
+import { defaultTiming, type RoundTiming } from '../../lib/rounds.ts'
 import { startCluster, type SimCluster, type SimTransport } from './cluster.ts'
 import { ClusterObserver } from './observe.ts'
+import { startProcessCluster, type ProcessCluster } from './process-cluster.ts'
 import { ResourceMeter, type ResourceUse } from './resources.ts'
 import { worldFromScenario } from './scenario-world.ts'
 import { fixed, mean, percentile, seconds } from './stats.ts'
@@ -52,6 +55,8 @@ export interface SimRunOptions {
   planner?: Record<string, unknown>
   batchSize?: number
   seeds?: number
+  /** Spread the agents over this many child processes (TCP only); default 0: all in this process. */
+  processes?: number
   readyTimeoutMs?: number
   /** Stops waiting (once the agents are up) and returns the rounds told so far. */
   signal?: AbortSignal
@@ -73,6 +78,8 @@ export interface RoundSummary {
   agreed: boolean
   /** Round start to the plan accepted by the last agent; undefined unless all accepted. */
   roundMs?: number
+  /** Round start to the accepted planner sending its plan (planning ends there; spreading it follows). */
+  planSentMs?: number
   msgsOutPerAgent: number
   msgsInPerAgent: number
   /** Messages dropped by all agents during the round, by reason. */
@@ -85,6 +92,8 @@ export interface SimRunResult {
   up: number
   vms: number
   transport: SimTransport
+  /** Child processes the agents ran in; 0: this one. */
+  processes: number
   periodMs: number
   /** First agent starting to the last one up. */
   startMs: number
@@ -94,53 +103,67 @@ export interface SimRunResult {
   use: ResourceUse
 }
 
+/** The running agents, wherever they run: what a run reads from them. */
+interface SimAgents {
+  /** Child processes the agents run in; 0: this one. */
+  processes: number
+  timing: RoundTiming
+  observer: ClusterObserver
+  /** How many agents see every member live. */
+  seeingAll (): Promise<number>
+  summarize (round: number, startMs: number): RoundSummary
+  /** CPU and memory of every process the agents run in, this one included. */
+  use (): Promise<ResourceUse>
+  close (): Promise<void>
+}
+
 export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
   const out = opts.out ?? ((line: string) => { process.stdout.write(line + '\n') })
   const n = opts.agents
   const rounds = opts.rounds ?? DEFAULT_SIM_ROUNDS
   const periodMs = opts.periodMs ?? defaultPeriodMs(n)
   const vms = opts.vms ?? n * DEFAULT_VMS_PER_AGENT
-  const transport = opts.transport ?? DEFAULT_SIM_TRANSPORT
+  const processes = opts.processes ?? 0
+  // The in-memory transport connects agents of one process only.
+  const transport = processes > 0 ? 'tcp' : opts.transport ?? DEFAULT_SIM_TRANSPORT
   const world = worldFromScenario({ agents: n, vms, ...(opts.dcs !== undefined ? { dcs: opts.dcs } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.kind !== undefined ? { kind: opts.kind } : {}) })
   const meter = new ResourceMeter()
   const t0 = Date.now()
   const told = (r: SimRunResult): SimRunResult => { opts.onResult?.(r); return r }
   const step = Math.max(1, Math.round(n / 10))
-  out(`starting ${n} agents (${transport}, ${vms} VMs, ${world.topology.dcs.length} DCs, round ${periodMs} ms)`)
-  let cluster: SimCluster | undefined
-  let observer: ClusterObserver | undefined
+  out(`starting ${n} agents (${transport}, ${vms} VMs, ${world.topology.dcs.length} DCs, round ${periodMs} ms${processes > 0 ? `, ${Math.min(processes, n)} processes` : ''})`)
+  const spec = {
+    ...world,
+    cluster: 'sim',
+    transport,
+    roundPeriodMs: periodMs,
+    ...(opts.planner !== undefined ? { planner: opts.planner } : {}),
+    connectionMonitor: false,
+    seeds: opts.seeds ?? DEFAULT_SEEDS,
+    batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {})
+  }
+  let sim: SimAgents | undefined
   let up = 0
+  const onStarted = (started: number, total: number): void => {
+    up = started
+    if (started % step === 0 || started === total) out(`  ${started}/${total} agents up after ${seconds(Date.now() - t0, 1)} s, RSS ${(process.memoryUsage.rss() / 2 ** 30).toFixed(2)} GiB${processes > 0 ? ' (this process)' : ''}`)
+  }
   try {
     try {
-      cluster = await startCluster({
-        ...world,
-        cluster: 'sim',
-        transport,
-        roundPeriodMs: periodMs,
-        ...(opts.planner !== undefined ? { planner: opts.planner } : {}),
-        connectionMonitor: false,
-        sharedWorld: true,
-        seeds: opts.seeds ?? DEFAULT_SEEDS,
-        batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
-        onStarted: (_agent, started, total) => {
-          up = started
-          if (started % step === 0 || started === total) out(`  ${started}/${total} agents up after ${seconds(Date.now() - t0, 1)} s, RSS ${(process.memoryUsage.rss() / 2 ** 30).toFixed(2)} GiB`)
-        },
-        ...(opts.signal !== undefined ? { signal: opts.signal } : {})
-      })
+      sim = processes > 0
+        ? await inProcesses(spec, n, processes, meter, onStarted)
+        : await inThisProcess(spec, n, meter, onStarted)
     } catch (err) {
       if (opts.signal?.aborted !== true) throw err
       out(`stopped while starting, with ${up}/${n} agents up`)
-      return told({ agents: n, up, vms, transport, periodMs, startMs: Date.now() - t0, rounds: [], use: meter.read() })
+      return told({ agents: n, up, vms, transport, processes, periodMs, startMs: Date.now() - t0, rounds: [], use: meter.read() })
     }
     const startMs = Date.now() - t0
-    const agents = [...cluster.agents.values()]
-    const timing = agents[0]!.timing
-    observer = new ClusterObserver(timing)
-    observer.watch(agents)
+    const { timing, observer } = sim
 
     const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS
-    const readyMs = await waitReady(agents, readyTimeoutMs, out, opts.signal) ? Date.now() - t0 : undefined
+    const readyMs = await waitReady(sim, n, readyTimeoutMs, out, opts.signal) ? Date.now() - t0 : undefined
     out(readyMs !== undefined ? `ready: every agent sees ${n} live members after ${seconds(readyMs, 1)} s` : `not ready after ${seconds(readyTimeoutMs, 0)} s: going on anyway`)
 
     const first = roundAt(Date.now(), timing) + 1
@@ -156,28 +179,77 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
         await sleep(POLL_MS)
       }
       if (stopped()) { out(`stopped during round ${r}`); break }
-      const s = summarize(r, agents, observer, roundStartMs(r, timing))
+      const s = sim.summarize(r, roundStartMs(r, timing))
       summaries.push(s)
       out(progressLine(s, n))
     }
-    return told({ agents: n, up: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), rounds: summaries, use: meter.read() })
+    return told({ agents: n, up: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), processes: sim.processes, rounds: summaries, use: await sim.use() })
   } finally {
-    observer?.close()
-    await cluster?.close()
+    await sim?.close()
     meter.stop()
   }
 }
 
-async function waitReady (agents: Agent[], timeoutMs: number, out: (line: string) => void, signal: AbortSignal | undefined): Promise<boolean> {
+type SimSpec = Parameters<typeof startCluster>[0]
+
+/** Every agent in this process: agreement is read from the agents' own round records. */
+async function inThisProcess (spec: SimSpec, n: number, meter: ResourceMeter, onStarted: (started: number, total: number) => void): Promise<SimAgents> {
+  const cluster: SimCluster = await startCluster({ ...spec, sharedWorld: true, onStarted: (_agent, started, total) => { onStarted(started, total) } })
+  const agents = [...cluster.agents.values()]
+  const timing = agents[0]!.timing
+  const observer = new ClusterObserver(timing)
+  observer.watch(agents)
+  return {
+    processes: 0,
+    timing,
+    observer,
+    seeingAll: async () => {
+      const now = Date.now()
+      return agents.filter(a => a.view.live(now).length === n).length
+    },
+    summarize: (round, startMs) => summarize(round, agents, observer, startMs),
+    use: async () => meter.read(),
+    close: async () => { observer.close(); await cluster.close() }
+  }
+}
+
+/** Agents in child processes: agreement is read from the planner each one accepted, as its events tell. */
+async function inProcesses (spec: SimSpec, n: number, processes: number, meter: ResourceMeter, onStarted: (started: number, total: number) => void): Promise<SimAgents> {
+  const timing = defaultTiming(spec.roundPeriodMs)
+  const observer = new ClusterObserver(timing)
+  observer.watchRemote(n)
+  const cluster: ProcessCluster = await startProcessCluster({
+    ...spec,
+    agentsPerProcess: Math.ceil(n / processes),
+    onEvents: events => { for (const [host, e] of events) observer.record(host, e) },
+    onStartedRemote: (_host, started, total) => { onStarted(started, total) }
+  })
+  return {
+    processes: cluster.processes,
+    timing,
+    observer,
+    // The agent that sees the fewest tells: all or none (enough for "ready").
+    seeingAll: async () => await cluster.minLive() >= n ? n : 0,
+    summarize: (round, startMs) => summarizeFromEvents(round, n, observer, startMs),
+    use: async () => {
+      const own = meter.read()
+      const groups = await cluster.usage()
+      return { ...own, cpuMs: own.cpuMs + groups.reduce((s, g) => s + g.cpuMs, 0), peakRssBytes: own.peakRssBytes + groups.reduce((s, g) => s + g.peakRssBytes, 0) }
+    },
+    close: async () => { await cluster.close() }
+  }
+}
+
+async function waitReady (sim: SimAgents, n: number, timeoutMs: number, out: (line: string) => void, signal: AbortSignal | undefined): Promise<boolean> {
   const start = Date.now()
   let reported = start
   while (Date.now() < start + timeoutMs && signal?.aborted !== true) {
     const now = Date.now()
-    const seeAll = agents.filter(a => a.view.live(now).length === agents.length).length
-    if (seeAll === agents.length) return true
+    const seeAll = await sim.seeingAll()
+    if (seeAll === n) return true
     if (now - reported >= READY_REPORT_MS) {
       reported = now
-      out(`  ${seeAll}/${agents.length} agents see every member live after ${seconds(now - start, 0)} s more`)
+      out(`  ${seeAll}/${n} agents see every member live after ${seconds(now - start, 0)} s more`)
     }
     await sleep(POLL_MS * 5)
   }
@@ -190,17 +262,41 @@ function summarize (round: number, agents: Agent[], observer: ClusterObserver, s
   const first = records.find(r => r?.planner !== undefined)
   const key = (r: typeof first): string => JSON.stringify([r?.planner, r?.plan?.moves])
   const agreed = first !== undefined && records.every(r => key(r) === key(first))
-  const all = tally.accepted.size >= agents.length
   return {
     round,
     ...(first?.planner !== undefined ? { planner: first.planner } : {}),
     ...(first?.rank !== undefined ? { rank: first.rank } : {}),
     ...(first?.plan !== undefined ? { costBefore: first.plan.initialCost, costAfter: first.plan.finalCost, moves: first.plan.moves.length } : {}),
+    ...counts(tally, agents.length, startMs),
+    agreed
+  }
+}
+
+/** The same summary from events alone: every agent accepted a plan, all from the same planner (which sends one plan per round). */
+function summarizeFromEvents (round: number, n: number, observer: ClusterObserver, startMs: number): RoundSummary {
+  const tally = observer.tally(round)
+  const from = [...tally.acceptedFrom.values()]
+  const first = from[0]
+  const plan = first === undefined ? undefined : tally.plans.get(first.planner)
+  return {
+    round,
+    ...(first !== undefined ? { planner: first.planner, rank: first.rank } : {}),
+    ...(plan !== undefined ? { costBefore: plan.initialCost, costAfter: plan.finalCost, moves: plan.moves } : {}),
+    ...counts(tally, n, startMs),
+    agreed: first !== undefined && from.length === n && from.every(f => f.planner === first.planner)
+  }
+}
+
+function counts (tally: ReturnType<ClusterObserver['tally']>, n: number, startMs: number): Omit<RoundSummary, 'round' | 'agreed'> {
+  const all = tally.accepted.size >= n
+  const planner = [...tally.acceptedFrom.values()][0]?.planner
+  const sent = planner === undefined ? undefined : tally.planSentMs.get(planner)
+  return {
+    ...(sent !== undefined ? { planSentMs: sent - startMs } : {}),
     acceptedBy: tally.accepted.size,
-    agreed,
     ...(all ? { roundMs: Math.max(...tally.accepted.values()) - startMs } : {}),
-    msgsOutPerAgent: tally.published / agents.length,
-    msgsInPerAgent: tally.received / agents.length,
+    msgsOutPerAgent: tally.published / n,
+    msgsInPerAgent: tally.received / n,
     drops: Object.fromEntries(tally.drops)
   }
 }
@@ -210,7 +306,7 @@ export function progressLine (s: RoundSummary, n: number): string {
     ? 'no plan'
     : `planner ${s.planner} (rank ${s.rank ?? '?'})  cost ${fixed(s.costBefore ?? NaN, 4)} -> ${fixed(s.costAfter ?? NaN, 4)}  moves ${s.moves ?? 0}`
   const drops = Object.entries(s.drops).map(([reason, count]) => `${reason} ${count}`).join(', ')
-  return `round ${s.round}  ${plan}  accepted ${s.acceptedBy}/${n}${s.roundMs !== undefined ? ` at +${seconds(s.roundMs)} s` : ''}${s.agreed ? '' : '  DISAGREE'}  msgs/agent out ${fixed(s.msgsOutPerAgent)} in ${fixed(s.msgsInPerAgent)}${drops === '' ? '' : `  dropped: ${drops}`}`
+  return `round ${s.round}  ${plan}  ${s.planSentMs !== undefined ? `sent +${seconds(s.planSentMs)} s  ` : ''}accepted ${s.acceptedBy}/${n}${s.roundMs !== undefined ? ` at +${seconds(s.roundMs)} s` : ''}${s.agreed ? '' : '  DISAGREE'}  msgs/agent out ${fixed(s.msgsOutPerAgent)} in ${fixed(s.msgsInPerAgent)}${drops === '' ? '' : `  dropped: ${drops}`}`
 }
 
 /** Round time percentiles over the rounds every agent accepted. */
