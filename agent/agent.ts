@@ -33,6 +33,8 @@ import { type Claim, claimKey, planDigest, signClaim, validateClaim } from './cl
 import type { PrivateKey } from '@libp2p/interface'
 
 export const TICK_MS = 100
+/** The DHT cross-check of a round's ranking runs after this many takeover slots (plus the host's offset). */
+const CROSS_CHECK_AFTER_RANKS = 2
 /**
  * What one member may send on one topic per round before it counts as a
  * flood: a host sends its state once a round and again around each of its
@@ -328,7 +330,6 @@ export class Agent {
     if (accepted === undefined && now >= planDeadlineMs(round, 0, this.timing)) {
       const ranking = this.election.ranking(round, this.liveMembers(now), now)
       rec.ranking = ranking
-      void this.crossCheck(round)
       const rank = ranking.indexOf(this.host)
       if (rank >= 0 && rank < maxRanks(this.timing) && now >= planDeadlineMs(round, rank, this.timing) && rec.planned === undefined && !this.leaving && this.controls.plans) {
         if (round <= this.firstRound) {
@@ -345,6 +346,11 @@ export class Agent {
         }
       }
     }
+    // The DHT cross-check of the ranking waits until the plan is out and
+    // spread (at a per-host offset after two takeover slots): fifty agents
+    // asking the DHT at the plan's moment doubled the time the plan took to
+    // reach them all.
+    if (rec.dhtRanking === undefined && rec.ranking.length > 0 && now >= planDeadlineMs(round, CROSS_CHECK_AFTER_RANKS, this.timing) + publishOffsetMs(this.host, round, this.timing)) void this.crossCheck(round)
     // The previous round's plan too: one accepted late in its round becomes
     // final only after the round turned, and must still run (every agent
     // that accepted it runs its share; none may skip it silently).
