@@ -2,7 +2,7 @@
  * The best cost a plan of heliotrope's kind can reach (each VM moves at most
  * once, one at a time, every host within capacity at every step), exactly,
  * by enumerating DC assignments (branch and bound; undefined when it needs
- * more than `maxVisits` nodes). The cost depends on DCs only: every
+ * more than `maxVisits` nodes or finds more than `maxFound` assignments). The cost depends on DCs only: every
  * assignment cheaper than `below` whose DCs' pooled memory takes it is
  * listed, cheapest first, and each is proven
  * unreachable (reach.ts pooled, or one-move-proof.ts on real hosts) until one
@@ -22,7 +22,7 @@ export interface OneMoveExact {
   cheaper: number
 }
 
-export function oneMoveExact (inst: Instance, below: number, nodes: number, maxVisits = 2e8): OneMoveExact | undefined {
+export function oneMoveExact (inst: Instance, below: number, nodes: number, maxVisits = 2e8, maxFound = 2e6): OneMoveExact | undefined {
   const { nVm, nDc, nHost, hostDc, hostMemory, vmMemory, vmPinned, vmHost, adjStart, adjNode, adjOut, adjIn, prefixDc } = inst
   const model = new CostModel(inst)
   if (model.weights.dcLoad !== 0) throw new Error('one-move-exact: the DC-load term is not linear')
@@ -42,7 +42,7 @@ export function oneMoveExact (inst: Instance, below: number, nodes: number, maxV
   let visits = 0
   const walk = (i: number, partial: number): boolean => {
     if (++visits > maxVisits) return false
-    if (i === nVm) { found.push([partial, Int32Array.from(dcOf)]); return true }
+    if (i === nVm) { found.push([partial, Int32Array.from(dcOf)]); return found.length <= maxFound }
     const v = order[i]!
     for (let d = 0; d < nDc; d++) {
       if (use[d]! + vmMemory[v]! > cap[d]! || (vmPinned[v] === 1 && d !== hostDc[vmHost[v]!])) continue
