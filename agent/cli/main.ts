@@ -19,7 +19,9 @@ stop hammering the WAN links between them.
 Offline and lab commands:
   scenario     generate a seeded snapshot (thesis, clustered, web)
   plan         run a planner on a snapshot file and print the moves
-  demo         run the thesis scenario and write a report`
+  demo         run the thesis scenario and write a report
+  lab          network namespaces as data centers, with real agents:
+               up, down, run, sim, chaos (heliotrope lab --help)`
 
 export async function main (argv: string[]): Promise<number> {
   return dispatch(TITLE, AGENT_COMMANDS, argv)
