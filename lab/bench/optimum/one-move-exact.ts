@@ -20,6 +20,8 @@ export interface OneMoveExact {
   cost: number
   /** Assignments cheaper than `below` (pooled memory fitting), all checked when 'none-below'. */
   cheaper: number
+  /** The DC of each VM in the one-move optimum ('found'). */
+  dcOf?: Int32Array
 }
 
 export function oneMoveExact (inst: Instance, below: number, nodes: number, maxVisits = 2e8, maxFound = 2e6): OneMoveExact | undefined {
@@ -65,7 +67,7 @@ export function oneMoveExact (inst: Instance, below: number, nodes: number, maxV
   for (const [cost, dcs] of found) {
     if (pooledBlocked(inst, vmHost, dcs)) continue
     const r = provenUnreachable(inst, dcs, nodes)
-    if (r === 'reachable') return { status: 'found', cost, cheaper: found.length }
+    if (r === 'reachable') return { status: 'found', cost, cheaper: found.length, dcOf: dcs }
     if (r === 'unknown') return { status: 'unknown', cost, cheaper: found.length }
   }
   return { status: 'none-below', cost: below, cheaper: found.length }
