@@ -46,7 +46,7 @@ const SERF_SETTLE_MS = 10_000
 /** Whole-bench budget: sizes not started by then are skipped. */
 const BUDGET_MS = 20 * 60_000
 /** Starting a heliotrope child's agents may take this much, plus so much per agent. */
-const CHILD_BASE_TIMEOUT_MS = 60_000
+const CHILD_BASE_TIMEOUT_MS = 90_000
 const CHILD_PER_AGENT_TIMEOUT_MS = 4_000
 /** Every agent sees every other after one round at most (state is republished each round); plus slack. */
 const READY_SLACK_MS = 30_000

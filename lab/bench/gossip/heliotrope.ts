@@ -26,6 +26,8 @@ const VMS_PER_AGENT = 4
  */
 const BENCH_PLANNER = { name: 'thesis' }
 const START_BATCH = 8
+/** After every agent sees every other, this long before the measured rounds start. */
+const WARMUP_MS = 30_000
 const SEEDS = 2
 const POLL_MS = 100
 const LAG_RESOLUTION_MS = 10
@@ -99,6 +101,9 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
     // An overloaded cluster may never get there; measure anyway and say so.
     const ready = await until(running.allLive, readyTimeoutMs, 'every agent to see every member live').then(() => true, () => false)
     const readyMs = ready ? Date.now() - t0 : undefined
+    // A fresh agent process spends its first half-minute compiling hot code
+    // (27 ms of CPU per second idle, 5 ms once warm): measure after that.
+    await new Promise(resolve => setTimeout(resolve, WARMUP_MS))
 
     const first = roundAt(Date.now(), timing) + 1
     const last = first + rounds - 1
