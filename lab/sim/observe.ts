@@ -75,7 +75,7 @@ export interface Digest {
 export class ClusterObserver {
   readonly rounds = new Map<number, RoundTally>()
   readonly digests = new Map<string, Digest>()
-  private readonly timing: RoundTiming
+  readonly timing: RoundTiming
   private readonly detach: Array<() => void> = []
   private watched = 0
 

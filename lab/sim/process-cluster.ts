@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url'
 import type { AgentConfig } from '../../agent/config.ts'
 import type { GroupReply, GroupRequest } from './agent-group.ts'
 import { prepareCluster, simNodeOptions, type SimClusterSpec } from './cluster.ts'
-import type { ObservedEvent } from './observe.ts'
+import { defaultTiming } from '../../lib/rounds.ts'
+import { ClusterObserver, type ObservedEvent } from './observe.ts'
 
 const GROUP_SCRIPT = fileURLToPath(new URL('./agent-group.ts', import.meta.url))
 const ANSWER_TIMEOUT_MS = 30_000
@@ -32,7 +33,8 @@ export interface ProcessClusterSpec extends SimClusterSpec {
   onStartedRemote?: (host: string, started: number, total: number) => void
 }
 
-export interface GroupUsage { cpuMs: number, peakRssBytes: number, agents: number }
+/** CPU and peak RSS summed over the cluster's processes. */
+export interface ClusterUsage { cpuMs: number, peakRssBytes: number }
 
 export interface ProcessCluster {
   dir: string
@@ -40,8 +42,8 @@ export interface ProcessCluster {
   processes: number
   /** The fewest members any agent sees live. */
   minLive (): Promise<number>
-  /** CPU and peak RSS of every process so far. */
-  usage (): Promise<GroupUsage[]>
+  /** CPU and peak RSS of all its processes so far. */
+  usage (): Promise<ClusterUsage>
   /** Halts every agent; their last events have gone to onEvents when it resolves. */
   stop (): Promise<void>
   /** stop() if not done, kills what is left, removes the directory. */
@@ -112,10 +114,8 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
       return Math.min(...answers.map(a => a.min))
     },
     async usage () {
-      return await Promise.all(groups.map(async g => {
-        const u = await g.ask({ type: 'usage' }, 'usage')
-        return { cpuMs: u.cpuMs, peakRssBytes: u.peakRssBytes, agents: g.started.length }
-      }))
+      const all = await Promise.all(groups.map(async g => await g.ask({ type: 'usage' }, 'usage')))
+      return { cpuMs: all.reduce((sum, u) => sum + u.cpuMs, 0), peakRssBytes: all.reduce((sum, u) => sum + u.peakRssBytes, 0) }
     },
     async stop () {
       stopping ??= Promise.all(groups.map(async g => await g.ask({ type: 'stop' }, 'stopped', STOP_TIMEOUT_MS).catch(() => undefined))).then(() => undefined)
@@ -153,6 +153,14 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
     throw err
   }
   return cluster
+}
+
+/** A process cluster whose agents' events feed an observer, made before any event can arrive (all agents share one period). */
+export async function startObservedProcessCluster (spec: ProcessClusterSpec): Promise<{ cluster: ProcessCluster, observer: ClusterObserver }> {
+  const observer = new ClusterObserver(defaultTiming(spec.roundPeriodMs))
+  observer.watchRemote(spec.hosts.length)
+  const cluster = await startProcessCluster({ ...spec, onEvents: events => { for (const [host, e] of events) observer.record(host, e) } })
+  return { cluster, observer }
 }
 
 function chunks<T> (xs: T[], n: number): T[][] {

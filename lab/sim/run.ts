@@ -8,12 +8,11 @@
  * them read one in-memory copy of the world.
  */
 import type { Agent } from '../../agent/agent.ts'
-import { planDeadlineMs, roundAt, roundStartMs } from '../../lib/rounds.ts'
+import { planDeadlineMs, roundAt, roundStartMs, type RoundTiming } from '../../lib/rounds.ts'
 import type { ScenarioKind } from '../../lib/scenario.ts'
-import { defaultTiming, type RoundTiming } from '../../lib/rounds.ts'
 import { startCluster, type SimCluster, type SimTransport } from './cluster.ts'
 import { ClusterObserver } from './observe.ts'
-import { startProcessCluster, type ProcessCluster } from './process-cluster.ts'
+import { startObservedProcessCluster } from './process-cluster.ts'
 import { ResourceMeter, type ResourceUse } from './resources.ts'
 import { worldFromScenario } from './scenario-world.ts'
 import { fixed, mean, percentile, seconds } from './stats.ts'
@@ -215,18 +214,14 @@ async function inThisProcess (spec: SimSpec, n: number, meter: ResourceMeter, on
 
 /** Agents in child processes: agreement is read from the planner each one accepted, as its events tell. */
 async function inProcesses (spec: SimSpec, n: number, processes: number, meter: ResourceMeter, onStarted: (started: number, total: number) => void): Promise<SimAgents> {
-  const timing = defaultTiming(spec.roundPeriodMs)
-  const observer = new ClusterObserver(timing)
-  observer.watchRemote(n)
-  const cluster: ProcessCluster = await startProcessCluster({
+  const { cluster, observer } = await startObservedProcessCluster({
     ...spec,
     agentsPerProcess: Math.ceil(n / processes),
-    onEvents: events => { for (const [host, e] of events) observer.record(host, e) },
     onStartedRemote: (_host, started, total) => { onStarted(started, total) }
   })
   return {
     processes: cluster.processes,
-    timing,
+    timing: observer.timing,
     observer,
     // The agent that sees the fewest tells: all or none (enough for "ready").
     seeingAll: async () => await cluster.minLive() >= n ? n : 0,
@@ -234,7 +229,7 @@ async function inProcesses (spec: SimSpec, n: number, processes: number, meter: 
     use: async () => {
       const own = meter.read()
       const groups = await cluster.usage()
-      return { ...own, cpuMs: own.cpuMs + groups.reduce((s, g) => s + g.cpuMs, 0), peakRssBytes: own.peakRssBytes + groups.reduce((s, g) => s + g.peakRssBytes, 0) }
+      return { ...own, cpuMs: own.cpuMs + groups.cpuMs, peakRssBytes: own.peakRssBytes + groups.peakRssBytes }
     },
     close: async () => { await cluster.close() }
   }

@@ -10,8 +10,8 @@ import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import type { Agent } from '../../../agent/agent.ts'
-import { defaultTiming, roundAt, roundStartMs, type RoundTiming } from '../../../lib/rounds.ts'
-import { startProcessCluster, type ProcessCluster } from '../../sim/process-cluster.ts'
+import { roundAt, roundStartMs, type RoundTiming } from '../../../lib/rounds.ts'
+import { startObservedProcessCluster } from '../../sim/process-cluster.ts'
 import { startCluster, type SimCluster } from '../../sim/cluster.ts'
 import { ClusterObserver } from '../../sim/observe.ts'
 import { ResourceMeter } from '../../sim/resources.ts'
@@ -174,22 +174,14 @@ async function inProcess (spec: BenchSpec, n: number): Promise<Running> {
 
 /** Agents in child processes (one each up to MAX_AGENT_PROCESSES): CPU and RSS are summed over them; events arrive in batches. */
 async function inProcesses (spec: BenchSpec, n: number): Promise<Running> {
-  // The observer needs the timing before the first event: every agent has the same period.
-  const timing = defaultTiming(spec.roundPeriodMs)
-  const observer = new ClusterObserver(timing)
-  observer.watchRemote(n)
-  const cluster: ProcessCluster = await startProcessCluster({
-    ...spec,
-    agentsPerProcess: Math.ceil(n / MAX_AGENT_PROCESSES),
-    onEvents: events => { for (const [host, e] of events) observer.record(host, e) }
-  })
+  const { cluster, observer } = await startObservedProcessCluster({ ...spec, agentsPerProcess: Math.ceil(n / MAX_AGENT_PROCESSES) })
   return {
-    timing,
+    timing: observer.timing,
     observer,
     allLive: async () => await cluster.minLive() >= n,
     usage: async () => {
       const u = await cluster.usage()
-      return { cpuMs: u.reduce((s, g) => s + g.cpuMs, 0), rssBytesPerAgent: u.reduce((s, g) => s + g.peakRssBytes, 0) / n }
+      return { cpuMs: u.cpuMs, rssBytesPerAgent: u.peakRssBytes / n }
     },
     stop: async () => { await cluster.stop() },
     close: async () => { await cluster.close() }
