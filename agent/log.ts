@@ -27,8 +27,9 @@ export function createLogger (opts: { level?: Level, pretty?: boolean, sink?: Lo
     if (ORDER[lvl] < level) return
     const rec = { ts: new Date().toISOString(), level: lvl, ...base, msg, ...fields }
     if (pretty) {
-      const extra = Object.entries({ ...base, ...fields }).filter(([k]) => k !== 'component').map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')
-      sink.write(`${rec.ts.slice(11, 23)} ${lvl.padEnd(5)} ${String(base.component ?? '')} ${msg}${extra === '' ? '' : ' ' + extra}\n`)
+      const extra = Object.entries({ ...base, ...fields }).filter(([k]) => k !== 'component').map(([k, v]) => `${k}=${readable(v)}`)
+      const component = base.component === undefined ? [] : [readable(base.component)]
+      sink.write([rec.ts.slice(11, 23), lvl.padEnd(5), ...component, readable(msg), ...extra].join(' ') + '\n')
     } else {
       sink.write(JSON.stringify(rec) + '\n')
     }
@@ -40,6 +41,17 @@ export function createLogger (opts: { level?: Level, pretty?: boolean, sink?: Lo
     error: (m, f) => emit('error', m, f),
     child: (component) => createLogger({ ...opts, fields: { ...base, component } })
   }
+}
+
+/**
+ * A value as the terminal line shows it: strings bare, unless they hold a
+ * control character (a newline would split the record, an escape sequence
+ * from a peer's error text would drive the terminal): then quoted and
+ * escaped, as JSON does; anything else as JSON.
+ */
+function readable (v: unknown): string {
+  if (typeof v !== 'string') return JSON.stringify(v) ?? String(v)
+  return /[\x00-\x1f\x7f]/.test(v) ? JSON.stringify(v) : v // eslint-disable-line no-control-regex
 }
 
 /** A logger that keeps lines in memory (tests) or drops them. */
