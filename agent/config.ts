@@ -33,13 +33,29 @@ export type CollectorConfig =
 
 export type HypervisorConfig =
   | { kind: 'sim', world: string, bandwidthBps: number, timeScale: number }
-  | { kind: 'qemu', dir: string }
+  | { kind: 'qemu', dir: string, migration?: QemuMigrationConfig }
   /** The lab's VMs (network namespaces); `dir` is the lab's state directory. */
   | { kind: 'lab', dir: string }
   /** libvirtd through virsh (agent/drivers/libvirt/commands.ts: transports); defaults there. */
   | { kind: 'libvirt', uri?: string, transport?: LibvirtTransport, addressSource?: AddressSource }
   /** Xen through xl; migrations over ssh (agent/drivers/xen/commands.ts). */
   | { kind: 'xen', sshCommand?: string, sshUser?: string }
+
+/**
+ * Defaults for every live migration the qemu driver starts from this host
+ * (agent/drivers/qemu/migration.ts: MigrationTuning). All off or unset by
+ * default: auto-converge slows the guest, xbzrle costs CPU and cache memory
+ * on both ends; both pay off only where the link is slower than the guest
+ * dirties memory (WAN links).
+ */
+export interface QemuMigrationConfig {
+  /** Throttle the guest's vCPUs when it dirties memory faster than the link moves it. */
+  autoConverge?: boolean
+  /** Send deltas of re-dirtied pages instead of whole pages. */
+  xbzrle?: boolean
+  /** Cap on one migration's rate; the driver's default is 10 Gbit/s (QEMU's own 32 MiB/s would cap fast links). */
+  maxBandwidthBytesPerSec?: number
+}
 
 export interface AgentConfig {
   cluster: string
@@ -182,7 +198,13 @@ function readCollector (c: Checker, v: Json): CollectorConfig {
 function readHypervisor (c: Checker, v: Json): HypervisorConfig {
   const o = c.object('hypervisor', v) ?? {}
   const kind = c.oneOf('hypervisor.kind', o.kind, ['sim', 'qemu', 'lab', 'libvirt', 'xen'] as const)
-  if (kind === 'qemu' || kind === 'lab') {
+  if (kind === 'qemu') {
+    c.onlyKeys('hypervisor', o, ['kind', 'dir', 'migration'])
+    const h: HypervisorConfig = { kind, dir: c.string('hypervisor.dir', o.dir) ?? '' }
+    if (o.migration !== undefined) h.migration = readQemuMigration(c, o.migration)
+    return h
+  }
+  if (kind === 'lab') {
     c.onlyKeys('hypervisor', o, ['kind', 'dir'])
     return { kind, dir: c.string('hypervisor.dir', o.dir) ?? '' }
   }
@@ -208,4 +230,18 @@ function readHypervisor (c: Checker, v: Json): HypervisorConfig {
     bandwidthBps: o.bandwidthBps === undefined ? 1e9 : c.number('hypervisor.bandwidthBps', o.bandwidthBps, { positive: true }) ?? 1e9,
     timeScale: o.timeScale === undefined ? 1 : c.number('hypervisor.timeScale', o.timeScale, { min: 0 }) ?? 1
   }
+}
+
+function readQemuMigration (c: Checker, v: Json): QemuMigrationConfig {
+  const o = c.object('hypervisor.migration', v) ?? {}
+  c.onlyKeys('hypervisor.migration', o, ['autoConverge', 'xbzrle', 'maxBandwidthBytesPerSec'])
+  const m: QemuMigrationConfig = {}
+  if (o.autoConverge !== undefined) m.autoConverge = c.boolean('hypervisor.migration.autoConverge', o.autoConverge) ?? false
+  if (o.xbzrle !== undefined) m.xbzrle = c.boolean('hypervisor.migration.xbzrle', o.xbzrle) ?? false
+  if (o.maxBandwidthBytesPerSec !== undefined) {
+    // QEMU's max-bandwidth is a whole number of bytes/s.
+    const n = c.number('hypervisor.migration.maxBandwidthBytesPerSec', o.maxBandwidthBytesPerSec, { min: 1, integer: true })
+    if (n !== undefined) m.maxBandwidthBytesPerSec = n
+  }
+  return m
 }

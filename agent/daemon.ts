@@ -39,7 +39,15 @@ export function makeHypervisor (config: AgentConfig): HypervisorDriver {
   const h = config.hypervisor
   if (h.kind === 'sim') return new SimHypervisor({ world: h.world, host: config.host, address: config.address, bandwidthBps: h.bandwidthBps, timeScale: h.timeScale })
   if (h.kind === 'lab') return new LabHypervisor({ dir: h.dir, host: config.host, address: config.address })
-  if (h.kind === 'qemu') return new QemuDriver({ dir: h.dir, address: config.address })
+  if (h.kind === 'qemu') {
+    const m = h.migration ?? {}
+    const migration = {
+      ...(m.autoConverge !== undefined ? { autoConverge: m.autoConverge } : {}),
+      ...(m.xbzrle !== undefined ? { xbzrle: m.xbzrle } : {}),
+      ...(m.maxBandwidthBytesPerSec !== undefined ? { maxBandwidth: m.maxBandwidthBytesPerSec } : {})
+    }
+    return new QemuDriver({ dir: h.dir, address: config.address, migration })
+  }
   if (h.kind === 'libvirt') {
     return new LibvirtDriver({ address: config.address, ...(h.uri !== undefined ? { uri: h.uri } : {}), ...(h.transport !== undefined ? { transport: h.transport } : {}), ...(h.addressSource !== undefined ? { addressSource: h.addressSource } : {}) })
   }

@@ -9,7 +9,7 @@ import { mkdir, readdir } from 'node:fs/promises'
 import { isIPv6 } from 'node:net'
 import { promisify } from 'node:util'
 import { HypervisorError } from '../types.ts'
-import type { HypervisorDriver, MigrationResult, MigrationTarget, VmInfo } from '../types.ts'
+import type { HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget, VmInfo } from '../types.ts'
 import { QMP_SUFFIX, readVmConfig, validateVmConfig, vmPaths, writeVmConfig } from './config.ts'
 import type { VmConfig, VmPaths } from './config.ts'
 import { runMigration, tcpUri } from './migration.ts'
@@ -31,8 +31,8 @@ export interface QemuDriverOptions {
   prefix?: string[]
   /** Hardware args for an incoming VM whose VmInfo carries none (the source's list() includes them). */
   argsFor?: (vm: VmInfo) => string[]
-  /** Defaults for every migration from this host. */
-  migration?: MigrationTuning
+  /** Defaults for every migration from this host (the agent's config sets them); a caller's options win. */
+  migration?: MigrationTuning & Pick<MigrateOptions, 'maxBandwidth'>
   listTimeoutMs?: number
 }
 

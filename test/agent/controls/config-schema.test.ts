@@ -69,6 +69,8 @@ test('every field the parser knows is in the schema, and the schema has no field
       objects.push([[kind], v, example])
     }
   }
+  const qemu = P.hypervisor!.oneOf!.find(v => v.properties!.kind!.const === 'qemu')!
+  objects.push([['hypervisor', 'migration'], qemu.properties!.migration!, { ...BASE, hypervisor: { kind: 'qemu', dir: '/x', migration: {} } }])
   for (const [at, s, base] of objects) {
     t.deepEqual(knownKeys(base, at), keysOf(s), `fields of ${at.join('.') || '(top)'}`)
     t.false(s.additionalProperties !== false, `${at.join('.') || '(top)'} forbids unknown fields, as the parser does`)

@@ -41,6 +41,7 @@ test('every kind of config error names the field, the form expected and the valu
     ['not an object', { safety: 5 }, 'safety: expected an object, found 5'],
     ['unknown nested field', { safety: { maxInFlights: 3 } }, 'safety.maxInFlights: expected one of the fields maxInFlight, maxInFlightPerHost, cooldownRounds, minImprovement, approvalWindowRounds, found "maxInFlights"'],
     ['inconsistent', { members: [{ host: 'h2', peerId: 'P2' }] }, 'members: expected an entry for this host (h1), found "none"'],
+    ['bad migration tuning', { hypervisor: { kind: 'qemu', dir: '/x', migration: { maxBandwidthBytesPerSec: '100M' } } }, 'hypervisor.migration.maxBandwidthBytesPerSec: expected a finite number, found "100M"'],
     ['socket path too long', { controlSocket: `/run/${'x'.repeat(120)}` }, 'controlSocket: expected a path that leaves the control socket at most 107 bytes long']
   ]
   for (const [kind, patch, needle] of cases) {

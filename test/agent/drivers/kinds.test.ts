@@ -1,9 +1,10 @@
-/** The config kinds of the host parts: 'file' collector, 'libvirt' and 'xen' hypervisors, built by the daemon. */
+/** The config kinds of the host parts: 'file' collector, 'qemu', 'libvirt' and 'xen' hypervisors, built by the daemon. */
 import test from 'ava'
 import { parseConfig } from '../../../agent/config.ts'
 import { makeCollector, makeHypervisor } from '../../../agent/daemon.ts'
 import { FileCollector } from '../../../agent/drivers/file/collector.ts'
 import { LibvirtDriver } from '../../../agent/drivers/libvirt/driver.ts'
+import { QemuDriver } from '../../../agent/drivers/qemu/driver.ts'
 import { XenDriver } from '../../../agent/drivers/xen/driver.ts'
 
 function config (parts: Record<string, unknown>): Record<string, unknown> {
@@ -29,6 +30,20 @@ test('collector kind file: a path; the daemon builds a FileCollector', t => {
   t.true(made instanceof FileCollector)
   t.is((made as FileCollector).path, '/run/flows.jsonl')
   t.throws(() => parseConfig(config({ collector: { kind: 'file', path: '/x', hooks: [] } })), { message: /collector/ })
+})
+
+test('hypervisor kind qemu: migration tuning from the config reaches the driver; bad values named', t => {
+  const plain = parseConfig(config({ hypervisor: { kind: 'qemu', dir: '/run/ht' } }))
+  t.deepEqual(plain.hypervisor, { kind: 'qemu', dir: '/run/ht' })
+  t.deepEqual((makeHypervisor(plain) as QemuDriver).options.migration, {})
+  const wan = parseConfig(config({ hypervisor: { kind: 'qemu', dir: '/run/ht', migration: { autoConverge: true, xbzrle: true, maxBandwidthBytesPerSec: 12_500_000 } } }))
+  const d = makeHypervisor(wan)
+  t.true(d instanceof QemuDriver)
+  t.deepEqual((d as QemuDriver).options.migration, { autoConverge: true, xbzrle: true, maxBandwidth: 12_500_000 })
+  t.throws(() => parseConfig(config({ hypervisor: { kind: 'qemu', dir: '/x', migration: { xbzrle: 'on' } } })), { message: /hypervisor\.migration\.xbzrle: expected true or false, found "on"/ })
+  t.throws(() => parseConfig(config({ hypervisor: { kind: 'qemu', dir: '/x', migration: { maxBandwidthBytesPerSec: 0 } } })), { message: /hypervisor\.migration\.maxBandwidthBytesPerSec: expected a number >= 1, found 0/ })
+  t.throws(() => parseConfig(config({ hypervisor: { kind: 'qemu', dir: '/x', migration: { autoconverge: true } } })), { message: /hypervisor\.migration\.autoconverge: expected one of the fields autoConverge, xbzrle, maxBandwidthBytesPerSec/ })
+  t.throws(() => parseConfig(config({ hypervisor: { kind: 'lab', dir: '/x', migration: {} } })), { message: /hypervisor\.migration/ })
 })
 
 test('hypervisor kind libvirt: defaults, or uri, transport and address source; bad values named', t => {
