@@ -4,15 +4,22 @@
  * IPv6 link. Total time, downtime and bytes for an idle and a memory-writing
  * guest, beside the physical limit (bytes / link rate); what xbzrle and
  * auto-converge change; and the transfer rate over time (like the thesis's
- * Figures 5.1/5.2) as a plain table. Needs root, qemu-system-x86, a kernel in
- * /boot and busybox-static. About 3 minutes on 2 cores (guests run on TCG).
+ * Figures 5.1/5.2) as a table and as an SVG chart (lab/figures/migration-rate.svg,
+ * which README.md embeds; `--svg PATH` writes it elsewhere). Needs root,
+ * qemu-system-x86, a kernel in /boot and busybox-static. About 3 minutes on
+ * 2 cores (guests run on TCG).
  */
 import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 import { testGuestConfig, waitForGuestReady } from '../../agent/drivers/qemu/guest.ts'
 import type { TestGuestSpec } from '../../agent/drivers/qemu/guest.ts'
 import type { QemuDriver } from '../../agent/drivers/qemu/driver.ts'
 import type { MigrationSample, MigrationTuning } from '../../agent/drivers/qemu/migration.ts'
 import type { MigrationResult } from '../../agent/drivers/types.ts'
+import { lineChart } from '../report/svg-chart.ts'
+import type { Series } from '../report/svg-chart.ts'
 import { createQemuLab, qemuLabUnavailable } from '../../test/agent/drivers/qemu/lab.ts'
 import type { QemuLab } from '../../test/agent/drivers/qemu/lab.ts'
 
@@ -61,20 +68,44 @@ async function move (name: string, id: string, memoryMiB: number, from: QemuDriv
   return { name, memoryMiB, result, samples }
 }
 
-/** Mbit/s per bucket, from the growth of `transferred` between samples. */
-function series (samples: MigrationSample[]): string[][] {
-  const rows: string[][] = []
+interface Bucket {
+  startMs: number
+  endMs: number
+  mbit: number
+  remainingMiB: number
+  pass: number
+  status: string
+}
+
+/** Mbit/s per bucket of about SERIES_BUCKET_MS, from the growth of `transferred` between samples. */
+function buckets (samples: MigrationSample[]): Bucket[] {
+  const out: Bucket[] = []
   let prev = { elapsedMs: 0, transferredBytes: 0 }
   let bucketEnd = SERIES_BUCKET_MS
   for (const s of samples) {
     if (s.elapsedMs < bucketEnd && s !== samples.at(-1)) continue
+    if (s.elapsedMs <= prev.elapsedMs) continue
     const mbit = (s.transferredBytes - prev.transferredBytes) * 8 / 1e6 / ((s.elapsedMs - prev.elapsedMs) / 1000)
-    rows.push([(s.elapsedMs / 1000).toFixed(1), mbit.toFixed(1), (s.remainingBytes / 2 ** 20).toFixed(1), String(s.dirtySyncCount), s.status])
+    out.push({ startMs: prev.elapsedMs, endMs: s.elapsedMs, mbit, remainingMiB: s.remainingBytes / 2 ** 20, pass: s.dirtySyncCount, status: s.status })
     prev = s
     bucketEnd = s.elapsedMs + SERIES_BUCKET_MS
   }
-  return rows
+  return out
 }
+
+function seriesTable (bs: Bucket[]): string[][] {
+  return bs.map(b => [(b.endMs / 1000).toFixed(1), b.mbit.toFixed(1), b.remainingMiB.toFixed(1), String(b.pass), b.status])
+}
+
+/** Each bucket's rate held over its interval (a step line), as the router's log in the thesis's figures. */
+function rateSeries (name: string, bs: Bucket[]): Series {
+  const points: Array<[number, number]> = bs.map(b => [b.startMs / 1000, b.mbit])
+  const last = bs.at(-1)
+  if (last !== undefined) points.push([last.endMs / 1000, last.mbit])
+  return { name, points, step: true }
+}
+
+const args = parseArgs({ options: { svg: { type: 'string', default: fileURLToPath(new URL('../figures/migration-rate.svg', import.meta.url)) } } }).values
 
 const unavailable = await qemuLabUnavailable()
 if (unavailable !== undefined) {
@@ -131,10 +162,24 @@ tbf counts IP headers, so TCP payload tops out near 95 Mbit/s). RAM/link: the wh
 link rate; an idle guest beats it because QEMU sends zero pages as flags.`)
 for (const r of runs.filter(r => r.result.error !== undefined)) console.log(`${r.name}: ${r.result.error}`)
 
+const charted: Series[] = []
 for (const name of ['idle 256 MiB', 'writing 2 MiB/s']) {
   const r = runs.find(x => x.name === name)
   if (r === undefined) continue
+  const bs = buckets(r.samples)
   console.log(`\ntransfer rate over the migration, ${name} (${SERIES_BUCKET_MS} ms buckets from query-migrate):\n`)
-  console.log(table(['t s', 'Mbit/s', 'remaining MiB', 'pass', 'status'], series(r.samples)))
+  console.log(table(['t s', 'Mbit/s', 'remaining MiB', 'pass', 'status'], seriesTable(bs)))
+  charted.push(rateSeries(`${name === 'idle 256 MiB' ? 'idle guest' : 'writing guest'}, ${s(r.result.totalMs)} s`, bs))
+}
+if (charted.length > 0) {
+  const end = Math.max(...charted.flatMap(c => c.points.map(p => p[0])))
+  // The link's rate as a flat line: the physical limit the migrations run against.
+  charted.push({ name: `link, ${LINK_MBIT} Mbit/s`, points: [[0, LINK_MBIT], [end, LINK_MBIT]] })
+  writeFileSync(args.svg, lineChart(charted, {
+    title: `Live migration over a ${LINK_MBIT} Mbit/s link: transfer rate (QEMU ${qemu}, TCG)`,
+    xLabel: 'seconds since the migration started',
+    yLabel: 'Mbit/s (RAM bytes sent, 1 s buckets)'
+  }))
+  console.log(`\nchart: ${args.svg}`)
 }
 console.log(`\nbench wall time ${s(Date.now() - started)} s`)
