@@ -12,6 +12,7 @@
  * I/O and keeps the clocks.
  */
 import type { Plan } from '../lib/model.ts'
+import type { Verdict as PlanVerdict } from '../lib/planners/safe-plan.ts'
 import { defaultTiming, maxRanks, planDeadlineMs, publishOffsetMs, roundAt, roundStartMs, type RoundTiming } from '../lib/rounds.ts'
 import { RateLimiter } from '../lib/rate-limit.ts'
 import { parseSnapshot } from '../lib/snapshot.ts'
@@ -27,7 +28,7 @@ import { Election, type AcceptedPlan } from './election.ts'
 import { Executor } from './executor.ts'
 import type { Logger } from './log.ts'
 import { readMigrateRequest, type MigrateRequest, type MigrateResponse } from './migrate-protocol.ts'
-import { closestPeers, handle, publish, request, subscribeTopic, type ClusterNode, type GossipMessage, type Verdict } from './net/index.ts'
+import { closestPeers, handle, meshPeers, publish, request, subscribeTopic, type ClusterNode, type GossipMessage, type Verdict } from './net/index.ts'
 import { ReservationBook } from './reservations.ts'
 import { type Claim, claimKey, planDigest, signClaim, validateClaim } from './claims.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -95,6 +96,8 @@ export interface RoundRecord {
   plan?: { initialCost: number, finalCost: number, moves: PlannedMove[] }
   /** Set when this agent computed a plan itself. */
   planned?: Plan
+  /** What the safety controls made of that plan (run, below-min-improvement...): a plan held back gossips as one with no moves. */
+  verdict?: PlanVerdict
   /** The DHT's closest peers to the round key (hosts), for cross-checking the ranking. */
   dhtRanking?: string[]
   /** How long this agent's planner took, when it planned (ms). */
@@ -212,6 +215,12 @@ export class Agent {
     for (const l of this.listeners) {
       try { l(event) } catch { /* an observer must not break the agent */ }
     }
+  }
+
+  /** Per gossip topic, the peers grafted into this agent's mesh: whom it forwards to (none: its messages reach no one). */
+  meshPeers (): Record<Topic, string[]> {
+    const node = this.c.node
+    return Object.fromEntries(TOPICS.map(t => [t, meshPeers(node, node.topic(t))])) as Record<Topic, string[]>
   }
 
   /** VMs this host is migrating away right now. */
@@ -434,6 +443,7 @@ export class Agent {
     // The chosen planner under the operator's limits, or a drained host's evacuation.
     const { plan, verdict } = this.controls.plan(snapshot, round)
     rec.planned = plan
+    rec.verdict = verdict
     rec.planMs = performance.now() - planStart
     this.counters.plansMade++
     const inputs: Record<string, number> = {}

@@ -94,6 +94,8 @@ export class MetricsRecorder {
     x.family('heliotrope_migrations_in_flight', 'gauge', 'This host\'s VMs being migrated away now.').sample('heliotrope_migrations_in_flight', status.inFlight.length)
     x.family('heliotrope_members', 'gauge', 'Cluster members by state, as this agent sees them.')
     for (const state of ['live', 'down', 'leaving'] as const) x.sample('heliotrope_members', status.members[state], { state })
+    x.family('heliotrope_mesh_peers', 'gauge', 'Peers in this agent\'s gossipsub mesh, by topic (the ones it forwards to).')
+    for (const t of TOPICS) x.sample('heliotrope_mesh_peers', status.mesh?.[t].length ?? 0, { topic: t })
     x.family('heliotrope_events_stream_clients', 'gauge', 'Clients attached to /events.').sample('heliotrope_events_stream_clients', streams)
     x.family('heliotrope_events_stream_lagged_total', 'counter', 'Events not sent to a slow /events client.').sample('heliotrope_events_stream_lagged_total', this.streamLagged)
     const wan = wanState(a, topology, nowMs)

@@ -65,6 +65,7 @@ function roundView (agent: Agent, r: RoundRecord, ranking: string[]): RoundView 
     ...(r.plan !== undefined ? { costBefore: r.plan.initialCost, costAfter: r.plan.finalCost } : {}),
     moves,
     ...(plannedHere ? { stopped: r.planned!.stopped } : {}),
+    ...(plannedHere && r.verdict !== undefined ? { verdict: r.verdict } : {}),
     ...(r.planMs !== undefined ? { planMs: r.planMs } : {}),
     acted: r.acted === true,
     outcomes: r.outcomes

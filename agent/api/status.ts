@@ -1,7 +1,8 @@
 /** GET /status: who this agent is and where the mesh stands, in one glance. */
 import { roundAt, roundStartMs } from '../../lib/rounds.ts'
 import type { Agent } from '../agent.ts'
-import { API_VERSION, type StatusResponse } from './types.ts'
+import { API_VERSION, type MeshPeer, type StatusResponse } from './types.ts'
+import type { Topic } from '../../lib/wire/messages.ts'
 
 /**
  * The ranking for `round` without freezing it: the election freezes a
@@ -49,10 +50,18 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     planner,
     candidates,
     inFlight: agent.inFlight(),
+    mesh: meshView(agent),
     startedAtMs,
     uptimeMs: nowMs - startedAtMs,
     nowMs
   }
+}
+
+/** The agent's mesh per topic, each peer named by its host when it is a member. */
+export function meshView (agent: Agent): Record<Topic, MeshPeer[]> {
+  const byTopic = agent.meshPeers()
+  const named = (peerId: string): MeshPeer => ({ peerId, ...withHost(agent.view.hostOfPeer(peerId)) })
+  return Object.fromEntries(Object.entries(byTopic).map(([t, peers]) => [t, peers.map(named)])) as Record<Topic, MeshPeer[]>
 }
 
 function withHost (host: string | undefined): { host?: string } {

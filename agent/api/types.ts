@@ -3,7 +3,7 @@
  * these shapes; keeping them in one file keeps both sides honest.
  */
 import type { AgentEvent } from '../agent.ts'
-import type { PeerRate } from '../../lib/wire/messages.ts'
+import type { PeerRate, Topic } from '../../lib/wire/messages.ts'
 
 export const API_VERSION = 1
 
@@ -25,9 +25,21 @@ export interface StatusResponse {
   /** The current round's planner candidates in rank order (frozen at planning time; until then, as they stand). */
   candidates: string[]
   inFlight: string[]
+  /**
+   * Per gossip topic, the peers in this agent's gossipsub mesh (the ones it
+   * forwards to), with the member's host name when the peer is one; a peer
+   * without a host is an observer (a console) or not yet in the view.
+   * Absent from older agents.
+   */
+  mesh?: Record<Topic, MeshPeer[]>
   startedAtMs: number
   uptimeMs: number
   nowMs: number
+}
+
+export interface MeshPeer {
+  peerId: string
+  host?: string
 }
 
 export interface MemberVm {
@@ -113,6 +125,8 @@ export interface RoundView {
   moves: MoveWhy[]
   /** Why the planner stopped, when this agent planned. */
   stopped?: string
+  /** What the safety controls made of this agent's plan (run, evacuate, in-flight-limit, below-min-improvement, nothing-to-do), when it planned. */
+  verdict?: string
   planMs?: number
   /** True when this agent started carrying out its share of the accepted plan (absent from older agents). */
   acted?: boolean

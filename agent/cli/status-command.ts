@@ -11,7 +11,7 @@ export const statusCommand: Command = {
 
 Asks a running agent (its local API) who it is and where the mesh stands:
 the current round and its planner, members live and down, migrations in
-flight, uptime.
+flight, mesh peers per gossip topic, uptime.
 
 ${API_USAGE}
   --json       print the API's JSON as is
@@ -37,6 +37,7 @@ export function formatStatus (s: StatusResponse): string[] {
     `planner    ${planner}`,
     `members    ${s.members.live} live, ${s.members.down} down, ${s.members.leaving} leaving (${s.members.total} in the member list)`,
     `in flight  ${s.inFlight.length === 0 ? '-' : s.inFlight.join(' ')}`,
+    ...(s.mesh === undefined ? [] : [`mesh       ${Object.entries(s.mesh).map(([t, peers]) => `${t} ${peers.length}`).join(', ')} (peers per topic)`]),
     `uptime     ${ago(s.uptimeMs)}`
   ]
 }

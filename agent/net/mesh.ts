@@ -35,8 +35,13 @@ export interface TopicWaitOptions {
  */
 export function topicPeerCount (node: ClusterNode, topic: string, kind: 'subscribers' | 'mesh' = 'subscribers'): number {
   const pubsub = node.libp2p.services.pubsub
-  if (kind === 'mesh') return pubsub.getMeshPeers(topic).length
+  if (kind === 'mesh') return meshPeers(node, topic).length
   return pubsub.getSubscribers(topic).filter(p => pubsub.streamsOutbound.has(p.toString())).length
+}
+
+/** The peers grafted into `node`'s mesh for `topic` (peer id strings, sorted): those it forwards every message to. */
+export function meshPeers (node: ClusterNode, topic: string): string[] {
+  return [...node.libp2p.services.pubsub.getMeshPeers(topic)].sort()
 }
 
 /**

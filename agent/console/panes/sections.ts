@@ -44,11 +44,22 @@ function colourStatus (line: string, status: MemberView['status']): Line {
   return [seg(line.slice(0, at + 1)), seg(word, STATUS_STYLE[status]), seg(line.slice(at + 1 + word.length))]
 }
 
+/** Each topic's mesh peers (by /status: '-' for an agent too old to say) and message rates (by /events). */
 export function ratesBlock (ctx: PaneContext): Line[] {
   const rates = ctx.state.rates(ctx.nowMs)
-  const rows = TOPICS.map(t => [t, rates[t].in.toFixed(1), rates[t].out.toFixed(1), String(ctx.state.totals[t].in), String(ctx.state.totals[t].out)])
-  const lines = table(['TOPIC', 'IN/s', 'OUT/s', 'IN', 'OUT'], rows)
-  return [heading(`GOSSIP  messages per second (10 s)${ctx.state.streamConnected ? '' : '  [event stream disconnected]'}`), [seg(lines[0]!, 'dim')], ...lines.slice(1)]
+  const mesh = ctx.state.status?.mesh
+  const rows = TOPICS.map(t => {
+    const peers = mesh?.[t]
+    // A peer that is no member (a console attached as an observer) shows by its peer id's tail, as in the members table.
+    const names = (peers ?? []).map(p => p.host ?? `peer:${p.peerId.slice(-8)}`).sort()
+    return [t, peers === undefined ? '-' : String(peers.length), rates[t].in.toFixed(1), rates[t].out.toFixed(1), String(ctx.state.totals[t].in), String(ctx.state.totals[t].out), names.join(' ')]
+  })
+  const lines = table(['TOPIC', 'MESH', 'IN/s', 'OUT/s', 'IN', 'OUT', 'MESH PEERS'], rows)
+  return [
+    heading(`GOSSIP  mesh peers per topic; messages per second (10 s)${ctx.state.streamConnected ? '' : '  [event stream disconnected]'}`),
+    [seg(lines[0]!, 'dim')],
+    ...lines.slice(1).map((l, i) => (rows[i]![1] === '0' ? [seg(l, 'yellow')] : l))
+  ]
 }
 
 export function electionBlock (ctx: PaneContext): Line[] {
@@ -83,7 +94,13 @@ export function planBlock (r: RoundView | undefined, maxMoves = Infinity): Line[
     return [seg(`  ${m.vm}  ${m.from}${m.fromDc !== undefined ? `(${m.fromDc})` : ''} -> ${m.to}${m.toDc !== undefined ? `(${m.toDc})` : ''}  `), seg(m.why, 'dim'), tag]
   })
   const more = r.moves.length > maxMoves ? [`  ... ${r.moves.length - maxMoves} more (pane 3)`] : []
-  return [heading(head), ...(r.moves.length === 0 ? ['  no moves: nothing lowers the cost enough'] : moves), ...more]
+  return [heading(head), ...(r.moves.length === 0 ? [`  no moves: ${NO_MOVES_WHY[r.verdict ?? ''] ?? 'nothing lowers the cost enough'}`] : moves), ...more]
+}
+
+/** Why a plan moves nothing, when this agent planned it and the safety controls said (other agents see only the empty plan). */
+const NO_MOVES_WHY: Readonly<Record<string, string>> = {
+  'below-min-improvement': 'its gain is below the minimum improvement (safety.minImprovement)',
+  'in-flight-limit': 'the migrations in flight use up the limits (safety.maxInFlight)'
 }
 
 export function dropsBlock (ctx: PaneContext): Line[] {

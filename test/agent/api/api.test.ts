@@ -43,7 +43,15 @@ const getJson = async <T> (host: string, path: string): Promise<T> => {
 }
 const hosts = (): string[] => MESH_DCS.map(d => d.toLowerCase())
 
-test.serial('/status: who the agent is, the round, its planner, live members, uptime', async t => {
+test.serial('/status: who the agent is, the round, its planner, live members, each topic\'s mesh peers, uptime', async t => {
+  // Grafts happen on gossipsub's heartbeat: wait until every agent meshes every topic.
+  await waitFor(async () => {
+    for (const host of hosts()) {
+      const peers = (await getJson<StatusResponse>(host, '/status')).mesh
+      if (peers === undefined || TOPICS.some(topic => peers[topic].length === 0)) return false
+    }
+    return true
+  }, 20_000, 'a mesh peer on every topic at every agent')
   for (const host of hosts()) {
     const agent = mesh.cluster.agents.get(host)!
     const s = await getJson<StatusResponse>(host, '/status')
@@ -57,6 +65,17 @@ test.serial('/status: who the agent is, the round, its planner, live members, up
     t.true(s.planner.host !== undefined && hosts().includes(s.planner.host), `planner ${s.planner.host}`)
     t.deepEqual([...s.candidates].sort(), hosts(), 'the live members are the candidates')
     t.true(s.uptimeMs > 0 && s.roundElapsedMs >= 0 && s.roundElapsedMs < s.roundPeriodMs)
+    t.deepEqual(Object.keys(s.mesh ?? {}).sort(), [...TOPICS].sort())
+    for (const topic of TOPICS) {
+      const peers = s.mesh![topic]
+      t.true(peers.length > 0, `${host} has mesh peers on ${topic}`)
+      // Each is another agent, named by its host (no observer or stranger here yet).
+      for (const p of peers) {
+        t.true(p.host !== undefined && p.host !== host && hosts().includes(p.host), `${host}'s mesh peer on ${topic}: ${JSON.stringify(p)}`)
+        t.is(p.peerId, mesh.cluster.agents.get(p.host!)!.peerId)
+      }
+    }
+    t.log(`${host}: mesh ${TOPICS.map(topic => `${topic}=${s.mesh![topic].map(p => p.host).join('+')}`).join(' ')}`)
   }
 })
 
@@ -108,6 +127,7 @@ test.serial('/rounds: the same planner on every agent, the plan, cost before and
   const own = all.get(planner)!.rounds.find(r => r.round === round)!
   t.true(own.plannedHere)
   t.truthy(own.stopped)
+  t.is(own.verdict, 'run', 'the safety controls let the plan run')
   t.true(typeof own.planMs === 'number')
   const local = mesh.cluster.agents.get(planner)!.rounds.get(round)!.planned!
   own.moves.forEach((m, i) => {
@@ -119,6 +139,7 @@ test.serial('/rounds: the same planner on every agent, the plan, cost before and
   for (const other of hosts().filter(h => h !== planner)) {
     const r = all.get(other)!.rounds.find(x => x.round === round)!
     t.false(r.plannedHere)
+    t.is(r.verdict, undefined, 'only the planner knows what its controls decided')
     let before = r.costBefore!
     for (const m of r.moves) {
       t.true(Math.abs(m.gain - (before - m.cost)) < 1e-12, 'elsewhere the gain is the cost drop between moves')
@@ -240,6 +261,11 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   t.is(family(fams, 'heliotrope_link_utilization_ratio').metrics.length, 6)
   t.true(Number(family(fams, 'heliotrope_cost').metrics[0]!.value) >= 0)
   t.deepEqual(family(fams, 'heliotrope_members').metrics.map(m => [m.labels!.state, m.value]), [['live', '3'], ['down', '1'], ['leaving', '0']])
+  const meshPeers = family(fams, 'heliotrope_mesh_peers')
+  t.is(meshPeers.type, 'GAUGE')
+  t.deepEqual(meshPeers.metrics.map(m => m.labels!.topic).sort(), [...TOPICS].sort())
+  // a and b, and on host and traffic perhaps the rogue member of the drop test.
+  for (const m of meshPeers.metrics) t.true(Number(m.value) >= 1 && Number(m.value) <= 3, `mesh peers on ${m.labels!.topic}: ${m.value}`)
   // Every agent has planned some round by now (the planner changes every round); its time is a histogram.
   await waitFor(async () => {
     const h = family(parsePrometheusTextFormat(await (await fetch(base('c') + '/metrics')).text()), 'heliotrope_planning_seconds')

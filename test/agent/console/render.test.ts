@@ -24,7 +24,7 @@ test('lines are cut to the width with their styles; control characters from goss
 function fixture (): ConsoleState {
   const s = new ConsoleState()
   const now = Date.now()
-  s.status = { api: 1, cluster: 'c1', host: 'a', peerId: 'P-a', dc: 'A', round: 100, roundElapsedMs: 700, roundPeriodMs: 1500, mode: 'auto', members: { total: 2, live: 1, down: 1, leaving: 0 }, planner: { round: 100, host: 'a', rank: 0, accepted: true }, candidates: ['a'], inFlight: [], startedAtMs: now - 5000, uptimeMs: 5000, nowMs: now } satisfies StatusResponse
+  s.status = { api: 1, cluster: 'c1', host: 'a', peerId: 'P-a', dc: 'A', round: 100, roundElapsedMs: 700, roundPeriodMs: 1500, mode: 'auto', members: { total: 2, live: 1, down: 1, leaving: 0 }, planner: { round: 100, host: 'a', rank: 0, accepted: true }, candidates: ['a'], inFlight: [], mesh: { host: [{ peerId: 'P-b', host: 'b' }], traffic: [{ peerId: 'P-b', host: 'b' }, { peerId: '12D3KooWconsole1' }], plan: [], event: [{ peerId: 'P-b', host: 'b' }] }, startedAtMs: now - 5000, uptimeMs: 5000, nowMs: now } satisfies StatusResponse
   s.view = {
     host: 'a', nowMs: now, cost: 0.25, links: [{ link: 'A->B', from: 'A', to: 'B', capacityBps: 1e9, loadBps: 5e8, utilization: 0.5 }], migrating: [{ vm: 'vm1', host: 'a' }],
     drops: { replay: 2, 'not-member': 0 },
@@ -55,4 +55,29 @@ test('panes draw the state: members up and down, the plan and why, in flight, dr
   t.regex(draw('2'), /^A->B +500\.0Mb\/s of 1\.00Gb\/s +50\.0%$/m)
   t.regex(draw('5'), /replay +2\n/)
   t.regex(draw('5'), / host +replay +from P-x$/m)
+})
+
+test('the gossip block shows each topic\'s mesh peers by host (a non-member by its peer id) beside the rates; an agent too old to say shows -', t => {
+  const state = fixture()
+  const overview = (): string => PANES.find(p => p.key === '1')!.draw({ state, nowMs: Date.now(), width: 120, height: 40, filter: '', scroll: 0 }).map(plain).join('\n')
+  const text = overview()
+  t.regex(text, /^GOSSIP {2}mesh peers per topic; messages per second \(10 s\)/m)
+  t.regex(text, /^TOPIC +MESH +IN\/s +OUT\/s +IN +OUT +MESH PEERS$/m)
+  t.regex(text, /^host +1 +0\.0 +0\.0 +0 +0 +b$/m)
+  t.regex(text, /^traffic +2 +0\.0 +0\.0 +0 +0 +b peer:console1$/m)
+  t.regex(text, /^plan +0 +0\.0 +0\.0 +0 +0$/m)
+  t.regex(text, /^event +1 +0\.0 +0\.0 +0 +0 +b$/m)
+  delete state.status!.mesh
+  t.regex(overview(), /^host +- +0\.0 +0\.0 +0 +0$/m)
+})
+
+test('a plan the safety controls held back says why it moves nothing', t => {
+  const state = fixture()
+  state.rounds = { host: 'a', current: 100, rounds: [{ round: 99, ranking: ['a', 'b'], planner: 'a', rank: 0, plannedHere: true, costBefore: 0.5, costAfter: 0.5, stopped: 'converged', verdict: 'below-min-improvement', planMs: 1, outcomes: [], moves: [] }] }
+  const overview = PANES.find(p => p.key === '1')!.draw({ state, nowMs: Date.now(), width: 120, height: 40, filter: '', scroll: 0 }).map(plain).join('\n')
+  t.regex(overview, /^PLAN round 99 by a \(rank 0\) {2}cost 0\.5000 -> 0\.5000 {2}0 moves {2}planned here/m)
+  t.regex(overview, /^ {2}no moves: its gain is below the minimum improvement \(safety\.minImprovement\)$/m)
+  state.rounds.rounds[0]!.plannedHere = false
+  delete state.rounds.rounds[0]!.verdict
+  t.regex(PANES.find(p => p.key === '1')!.draw({ state, nowMs: Date.now(), width: 120, height: 40, filter: '', scroll: 0 }).map(plain).join('\n'), /^ {2}no moves: nothing lowers the cost enough$/m)
 })
