@@ -19,7 +19,11 @@ export type MigrateResponse =
   | { ok: true, target?: MigrationTarget, expiresAt?: number }
   | { ok: false, reason: RefusalReason, detail: string }
 
-export type RefusalReason = 'not-member' | 'not-in-plan' | 'no-room' | 'leaving' | 'busy' | 'bad-request' | 'unknown-reservation'
+export const REFUSAL_REASONS = ['not-member', 'not-in-plan', 'no-room', 'leaving', 'busy', 'bad-request', 'unknown-reservation'] as const
+export type RefusalReason = typeof REFUSAL_REASONS[number]
+
+/** A refusal's detail is for logs: longer ones are cut, not refused. */
+const MAX_DETAIL_CHARS = 1024
 
 export function readMigrateRequest (v: Json): MigrateRequest | string {
   const c = new Checker(3)
@@ -53,4 +57,38 @@ export function readMigrateRequest (v: Json): MigrateRequest | string {
   const first = c.issues[0]
   if (first !== undefined || op === undefined) return first === undefined ? 'invalid' : `${first.path}: expected ${first.expected}, found ${first.found}`
   return { op, round: round!, vmId: vmId! }
+}
+
+/**
+ * Validates a target's answer before the source acts on it: the target is
+ * a member, but its `target` goes to the hypervisor as a migration address,
+ * so a wrong shape must not reach the driver.
+ */
+export function readMigrateResponse (v: Json): MigrateResponse | string {
+  const c = new Checker(3)
+  const o = c.object('', v)
+  if (o === undefined) return 'not an object'
+  const ok = c.boolean('ok', o.ok)
+  if (ok === false) {
+    c.onlyKeys('', o, ['ok', 'reason', 'detail'])
+    const reason = c.oneOf('reason', o.reason, REFUSAL_REASONS)
+    const detail = c.string('detail', o.detail, { nonEmpty: false })
+    const first = c.issues[0]
+    if (first !== undefined) return `${first.path}: expected ${first.expected}, found ${first.found}`
+    return { ok, reason: reason!, detail: detail!.slice(0, MAX_DETAIL_CHARS) }
+  }
+  c.onlyKeys('', o, ['ok', 'target', 'expiresAt'])
+  const expiresAt = c.optional(o.expiresAt, x => c.number('expiresAt', x, { min: 0 }))
+  let target: MigrationTarget | undefined
+  const t = c.optional(o.target, x => c.object('target', x))
+  if (t !== undefined) {
+    c.onlyKeys('target', t, ['address', 'port', 'uri'])
+    const address = c.string('target.address', t.address, { max: 64 })
+    const port = c.optional(t.port, x => c.number('target.port', x, { integer: true, min: 1, max: 65535 }))
+    const uri = c.optional(t.uri, x => c.string('target.uri', x, { max: 512 }))
+    target = { address: address!, ...(port !== undefined ? { port } : {}), ...(uri !== undefined ? { uri } : {}) }
+  }
+  const first = c.issues[0]
+  if (first !== undefined || ok === undefined) return first === undefined ? 'invalid' : `${first.path}: expected ${first.expected}, found ${first.found}`
+  return { ok, ...(target !== undefined ? { target } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) }
 }

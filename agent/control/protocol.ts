@@ -29,6 +29,15 @@ export interface ControlHandler {
   handle (req: ControlRequest): Promise<ControlReply>
 }
 
+export const NOT_ONE_LINE_OF_JSON = 'a request is one line of JSON'
+
+/** Reads one request line (without its newline), or returns what is wrong with it. */
+export function parseControlLine (line: string): ControlRequest | string {
+  let json: unknown
+  try { json = JSON.parse(line) } catch { return NOT_ONE_LINE_OF_JSON }
+  return readControlRequest(json)
+}
+
 /** Validates a request, or returns what is wrong with it. */
 export function readControlRequest (value: Json): ControlRequest | string {
   const c = new Checker(5)

@@ -7,7 +7,7 @@
 import { chmod, lstat, unlink } from 'node:fs/promises'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import type { Logger } from '../log.ts'
-import { type ControlHandler, type ControlReply, MAX_REQUEST_BYTES, readControlRequest } from './protocol.ts'
+import { type ControlHandler, type ControlReply, MAX_REQUEST_BYTES, parseControlLine } from './protocol.ts'
 
 /** A client that says nothing for this long is dropped. */
 export const CONTROL_IDLE_MS = 30_000
@@ -79,9 +79,7 @@ export class ControlServer {
       const nl = buf.indexOf('\n')
       if (nl < 0) return
       answered = true
-      let json: unknown
-      try { json = JSON.parse(buf.slice(0, nl)) } catch { reply({ ok: false, error: 'a request is one line of JSON' }); return }
-      const req = readControlRequest(json)
+      const req = parseControlLine(buf.slice(0, nl))
       if (typeof req === 'string') { reply({ ok: false, error: req }); return }
       this.handler.handle(req).then(reply, (err: unknown) => {
         this.log.warn('control request failed', { op: req.op, error: (err as Error).message })

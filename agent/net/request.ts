@@ -142,7 +142,8 @@ export async function request (
   }
 }
 
-function parseEnvelope (raw: Uint8Array): Envelope {
+/** Reads a reply's envelope strictly; throws ProtocolError (exported for the fuzzer). */
+export function parseEnvelope (raw: Uint8Array): Envelope {
   let value: unknown
   try {
     value = decode(raw, DECODE_OPTIONS)
