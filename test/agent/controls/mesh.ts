@@ -7,7 +7,9 @@
 import type { Agent, AgentEvent } from '../../../agent/agent.ts'
 import type { AgentConfig } from '../../../agent/config.ts'
 import type { SimTraffic, SimVm } from '../../../agent/drivers/sim/world.ts'
-import { startTestCluster, type ClusterSpec, type TestCluster } from '../mesh/harness.ts'
+import type { Logger } from '../../../agent/log.ts'
+import { startCluster } from '../../../lab/sim/cluster.ts'
+import { startTestCluster, TEST_CLUSTER_NAME, type ClusterSpec, type TestCluster } from '../mesh/harness.ts'
 
 export const PERIOD_MS = 2000
 const DCS = ['A', 'B', 'C']
@@ -50,8 +52,12 @@ export async function restartWith (cluster: TestCluster, patch: ConfigPatch | ((
   await Promise.all(hosts.slice(1).map(async h => cluster.start(h)))
 }
 
-export async function startControlled (t: { teardown (fn: () => Promise<void> | void): void }, spec: ClusterSpec, patch: ConfigPatch | ((host: string) => ConfigPatch)): Promise<TestCluster> {
-  const cluster = await startTestCluster(t, { ...spec, planner: { maxMoves: 0 } })
+/** `log`: where the agents log (a test reads their round lines); default silent. */
+export async function startControlled (t: { teardown (fn: () => Promise<void> | void): void }, spec: ClusterSpec, patch: ConfigPatch | ((host: string) => ConfigPatch), log?: Logger): Promise<TestCluster> {
+  const first = { ...spec, planner: { maxMoves: 0 } }
+  // The harness's spec takes only true/false for logs; a logger of our own goes to the lab's cluster as the harness would.
+  const cluster = log === undefined ? await startTestCluster(t, first) : await startCluster({ ...first, log, cluster: TEST_CLUSTER_NAME, transport: 'tcp' })
+  if (log !== undefined) t.teardown(async () => cluster.close())
   await restartWith(cluster, patch)
   return cluster
 }

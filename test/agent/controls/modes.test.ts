@@ -1,8 +1,11 @@
 import test from 'ava'
+import { buildRounds } from '../../../agent/api/rounds.ts'
+import type { RoundView } from '../../../agent/api/types.ts'
+import { createLogger } from '../../../agent/log.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { waitFor } from '../mesh/harness.ts'
 import { heliotrope } from './cli-run.ts'
-import { appsSpec, PERIOD_MS, placement, recordMigrations, restartWith, sleep, startControlled } from './mesh.ts'
+import { appsSpec, type ConfigPatch, PERIOD_MS, placement, recordMigrations, restartWith, sleep, startControlled } from './mesh.ts'
 
 test.serial('observe never plans, dry-run plans and logs but moves nothing', async t => {
   const cluster = await startControlled(t, appsSpec(2), host => ({ mode: host === 'a1' ? 'observe' : 'dry-run', planner: { maxMoves: 5, minGain: 0 } }))
@@ -143,4 +146,43 @@ test.serial('over many rounds: migrations at once stay under the cluster and per
     for (const r of later) t.true(r - roundAt(m.atMs, timing) > cooldownRounds, `${m.vm} moved again ${r - roundAt(m.atMs, timing)} rounds after it arrived`)
   }
   t.log(`${moves.filter(m => m.phase === 'done').length} migrations; most at once ${most} (cap 2), per host ${mostPerHost} (cap 1); ${mover} arrived in round ${roundAt(arrived.atMs, timing)}, was turned towards ${partner} (pinned) at once, moved again in round ${roundAt(back.atMs, timing)}`)
+})
+
+test.serial('minimum gain: a plan that cuts the cost by less than safety.minImprovement moves nothing, round after round; a low threshold lets it run', async t => {
+  const lines: string[] = []
+  const log = createLogger({ level: 'info', pretty: false, sink: { write: l => { lines.push(l) } } })
+  const logged = (msg: string, since: number): Array<{ component: string, verdict?: string, action?: string, moves: string[] }> =>
+    lines.slice(since).map(l => JSON.parse(l) as { msg: string, component: string, verdict?: string, action?: string, moves: string[] }).filter(l => l.msg === msg)
+  const safety = (minImprovement: number): ConfigPatch['safety'] => ({ maxInFlight: 5, maxInFlightPerHost: 2, cooldownRounds: 3, minImprovement, approvalWindowRounds: 10 })
+  // Every link carries both apps' traffic until both are gathered (four moves),
+  // so two moves cut the cost by 2/3 at best (gathering app1) and one by 1/9
+  // at least: 0.9 holds every plan back, 0.05 lets any plan run.
+  const planner = { maxMoves: 2, minGain: 0 }
+  const cluster = await startControlled(t, appsSpec(2), { mode: 'auto', planner, safety: safety(0.9) }, log)
+  const since = lines.length
+  const before = await placement(cluster)
+  let agents = [...cluster.agents.values()]
+  const moves = recordMigrations(agents)
+  const plannedHere = (): RoundView[] => agents.flatMap(a => buildRounds(a, Date.now(), 64).rounds.filter(r => r.plannedHere))
+  await waitFor(() => plannedHere().length >= 5, 20 * PERIOD_MS, 'five rounds planned')
+  await sleep(PERIOD_MS) // the last plan's moves, had it any, would start by now
+  const held = plannedHere()
+  t.true(held.every(r => r.verdict === 'below-min-improvement' && r.moves.length === 0 && r.costAfter === r.costBefore && r.costBefore! > 0),
+    `every plan held back: ${JSON.stringify(held.map(r => [r.round, r.verdict, r.moves.length, r.costBefore, r.costAfter]))}`)
+  t.deepEqual(moves, [], 'no migration started')
+  t.deepEqual(await placement(cluster), before, 'every VM where it was')
+  const heldLines = logged('planned', since)
+  t.true(heldLines.length >= 5 && heldLines.every(l => l.verdict === 'below-min-improvement' && l.moves.length === 0), `the planners' log lines: ${JSON.stringify(heldLines)}`)
+  t.true(logged('round', since).every(l => l.action === 'nothing to move' || l.action === 'no plan'), 'every round line says nothing moved')
+
+  // The same mesh and plans with a low threshold: they run.
+  await restartWith(cluster, { safety: safety(0.05) })
+  const again = lines.length
+  agents = [...cluster.agents.values()]
+  const ran = recordMigrations(agents)
+  await waitFor(() => ran.some(m => m.phase === 'started'), 20 * PERIOD_MS, 'a migration')
+  const run = plannedHere().filter(r => r.moves.length > 0)
+  t.true(run.length > 0 && run.every(r => r.verdict === 'run'), `plans with moves ran: ${JSON.stringify(run.map(r => [r.round, r.verdict, r.moves.length]))}`)
+  t.true(logged('planned', again).some(l => l.verdict === 'run' && l.moves.length > 0), 'a planner logged verdict run')
+  t.log(`minImprovement 0.9: ${held.length} plans held back, e.g. round ${held[0]!.round} cost ${held[0]!.costBefore!.toFixed(4)}; 0.05: round ${run[0]!.round} ran ${run[0]!.moves.map(m => `${m.vm}:${m.from}->${m.to}`).join(' ')} (cost ${run[0]!.costBefore!.toFixed(4)} -> ${run[0]!.costAfter!.toFixed(4)})`)
 })
