@@ -27,7 +27,7 @@ import type { HypervisorDriver, MigrationResult, TrafficCollector } from './driv
 import { Election, type AcceptedPlan } from './election.ts'
 import { Executor } from './executor.ts'
 import type { Logger } from './log.ts'
-import { readMigrateRequest, type MigrateRequest, type MigrateResponse } from './migrate-protocol.ts'
+import { readMigrateRequest, readMigrateResponse, REFUSAL_REASONS, type MigrateRequest, type MigrateResponse, type RefusalReason } from './migrate-protocol.ts'
 import { closestPeers, handle, meshPeers, publish, request, subscribeTopic, type ClusterNode, type GossipMessage, type Verdict } from './net/index.ts'
 import { ReservationBook } from './reservations.ts'
 import { type Claim, claimKey, planDigest, signClaim, validateClaim } from './claims.ts'
@@ -115,7 +115,15 @@ export class Agent {
   readonly election: Election
   readonly timing: RoundTiming
   readonly rounds = new Map<number, RoundRecord>()
-  readonly counters = { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 } as Record<Topic, number>, plansMade: 0, migrationsOk: 0, migrationsFailed: 0 }
+  readonly counters = {
+    published: 0,
+    messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 } as Record<Topic, number>,
+    plansMade: 0,
+    migrationsOk: 0,
+    migrationsFailed: 0,
+    /** Migrate requests this host refused as a target, by reason (DESIGN.md invariant 5). */
+    migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>
+  }
   /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/controls/). */
   readonly controls: Controls
   private readonly c: AgentComponents
@@ -667,10 +675,20 @@ export class Agent {
     if (this.c.faults?.cutOff(host) === true) throw new Error(`no route to ${host}`)
     const peer = this.view.member(host)?.peerId
     if (peer === undefined) return { ok: false, reason: 'not-member', detail: `unknown host ${host}` }
-    return await request(this.c.node, peer, this.migrateProtocol(), req) as MigrateResponse
+    const answer = readMigrateResponse(await request(this.c.node, peer, this.migrateProtocol(), req))
+    // The executor counts a throw as a failed attempt; a malformed answer must not reach the driver.
+    if (typeof answer === 'string') throw new Error(`malformed answer from ${host}: ${answer}`)
+    return answer
   }
 
   private async onMigrateRequest (body: unknown, peer: string): Promise<MigrateResponse> {
+    const r = await this.answerMigrate(body, peer)
+    if (!r.ok) this.counters.migrateRefused[r.reason]++
+    return r
+  }
+
+  private async answerMigrate (body: unknown, peer: string): Promise<MigrateResponse> {
+    // Observers may connect (the allowlist admits them) but never reserve room.
     const from = this.view.hostOfPeer(peer)
     if (from === undefined) return { ok: false, reason: 'not-member', detail: 'not a member of this cluster' }
     const req = readMigrateRequest(body)

@@ -46,6 +46,8 @@ export interface SimClusterSpec extends SimWorldSpec {
   planner?: Record<string, unknown>
   /** Extra members (in everyone's member list) that run no agent: tests drive them by hand. */
   extraMembers?: string[]
+  /** Observers (allowlisted, not members) that run no agent: each gets a key in `<dir>/<name>`; tests drive them by hand. */
+  observers?: string[]
   timeScale?: number
   /** true: readable logs on stdout; a Logger: that one; default silent. */
   log?: boolean | Logger
@@ -116,6 +118,8 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
       members.push({ host, peerId: key.peerId })
     }
     const peerOf = new Map(members.map(m => [m.host, m.peerId]))
+    const observers: string[] = []
+    for (const name of spec.observers ?? []) observers.push((await loadOrCreatePeerKey(join(dir, name))).peerId)
     spec.hosts.forEach((h, i) => {
       configs.set(h.host, parseConfig({
         cluster: spec.cluster ?? DEFAULT_CLUSTER_NAME,
@@ -126,6 +130,7 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         listen: [transport === 'memory' ? `/memory/${peerOf.get(h.host)!}` : TCP_LOOPBACK_LISTEN],
         pskFile: join(dir, 'psk'),
         members,
+        observers,
         topologyFile: join(dir, 'topology.json'),
         address: hostAddress(i),
         capacity: { memoryMiB: h.memoryMiB, vcpus: h.vcpus },

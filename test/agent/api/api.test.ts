@@ -15,6 +15,7 @@ import { agentMode } from '../../../agent/api/status.ts'
 import type { RoundsResponse, StatusResponse, StreamEvent, ViewResponse } from '../../../agent/api/types.ts'
 import { createNode, loadOrCreatePeerKey, publish, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
 import { DROP_REASONS } from '../../../lib/view.ts'
+import { REFUSAL_REASONS } from '../../../agent/migrate-protocol.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
 import { TOPICS, type Envelope } from '../../../lib/wire/messages.ts'
@@ -252,6 +253,9 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   t.true(Number(received.metrics.find(m => m.labels!.topic === 'traffic')!.value) > 0)
   t.true(Number(family(fams, 'heliotrope_messages_published_total').metrics.find(m => m.labels!.topic === 'host')!.value) > 0)
   t.deepEqual(family(fams, 'heliotrope_messages_dropped_total').metrics.map(m => m.labels!.reason).sort(), [...DROP_REASONS].sort())
+  const refused = family(fams, 'heliotrope_migrate_refused_total')
+  t.deepEqual(refused.metrics.map(m => m.labels!.reason).sort(), [...REFUSAL_REASONS].sort())
+  for (const m of refused.metrics) t.is(Number(m.value), agent.counters.migrateRefused[m.labels!.reason as typeof REFUSAL_REASONS[number]])
   const migrations = family(fams, 'heliotrope_migrations_total')
   t.deepEqual(migrations.metrics.map(m => m.labels!.outcome), ['started', 'done', 'failed'])
   t.is(Number(migrations.metrics.find(m => m.labels!.outcome === 'failed')!.value), agent.counters.migrationsFailed)

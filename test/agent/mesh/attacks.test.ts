@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createNode, loadOrCreatePeerKey, publish, request, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
 import { encode } from 'cborg'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { Envelope } from '../../../lib/wire/messages.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { startTestCluster, waitFor } from './harness.ts'
@@ -14,8 +15,8 @@ import { threeDcSpec } from './scenario.ts'
  * insider. Every forged, foreign, replayed, oversized or unelected message
  * it sends must be dropped, counted by reason, and change nothing.
  */
-test('forged, foreign, replayed, oversized, unelected and flooding messages and bad reservations from a member are dropped and counted; rounds go on', async t => {
-  const cluster = await startTestCluster(t, threeDcSpec({ roundPeriodMs: 2000, extraMembers: ['rogue'] }))
+test('forged, foreign, replayed, oversized, unelected and flooding messages and bad reservations from a member or an observer are dropped and counted; rounds go on', async t => {
+  const cluster = await startTestCluster(t, threeDcSpec({ roundPeriodMs: 2000, extraMembers: ['rogue'], observers: ['watcher'] }))
   const agents = [...cluster.agents.values()]
   const a1 = cluster.agents.get('a1')!
   await waitFor(() => agents.every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
@@ -94,6 +95,21 @@ test('forged, foreign, replayed, oversized, unelected and flooding messages and 
   t.deepEqual([refused.ok, refused.reason], [false, 'not-in-plan'])
   const malformed = await request(rogue, a1.peerId, rogue.protocol('migrate', '1.0.0'), { op: 'reserve', round: -1 }) as { ok: boolean, reason?: string }
   t.deepEqual([malformed.ok, malformed.reason], [false, 'bad-request'])
+
+  // 7b. A migrate request from a non-member: an observer (allowlisted, so it
+  // connects; the console is one) sends a well-formed reservation. Were the
+  // member check gone, it would be judged against the plan ('not-in-plan'),
+  // so only 'not-member' shows the check.
+  const watcherKey = await loadOrCreatePeerKey(join(cluster.dir, 'watcher'))
+  const watcher: ClusterNode = await createNode({ cluster: 'test', privateKey: watcherKey.key, psk: await readFile(join(cluster.dir, 'psk')), allow: () => true, listen: ['/ip6/::1/tcp/0'] })
+  t.teardown(async () => watcher.stop())
+  const refusedBefore = { ...a1.counters.migrateRefused }
+  const stranger = await request(watcher, multiaddr(a1.addresses()[0]!), watcher.protocol('migrate', '1.0.0'), { op: 'reserve', round: round(), vm: { id: 'app1-1', status: 'running', memoryMiB: 1024, vcpus: 1, addresses: ['fd00:1::1:2'] } }) as { ok: boolean, reason?: string }
+  t.deepEqual([stranger.ok, stranger.reason], [false, 'not-member'])
+  // Every refusal is counted by reason (/metrics: heliotrope_migrate_refused_total).
+  t.is(a1.counters.migrateRefused['not-member'], refusedBefore['not-member'] + 1, 'the stranger\'s request counted as not-member')
+  t.true(a1.counters.migrateRefused['not-in-plan'] >= 1 && a1.counters.migrateRefused['bad-request'] >= 1, 'the rogue\'s refusals counted too')
+  t.log(`a1 refused migrate requests: ${JSON.stringify(a1.counters.migrateRefused)}`)
 
   // 8. A flood: 400 valid-looking states from one member in a burst.
   const limited = agents.map(a => a.view.drops['rate-limited'])
