@@ -37,6 +37,12 @@ export interface ChaosReport {
   moves: number
   lostMessages: number
   roundsWithPlan: number
+  /**
+   * What the agents refused, summed over every agent (each restart too):
+   * gossip drops by reason, and migrate requests refused as `refused:<reason>`
+   * (DESIGN.md invariant 5; foreign-vm is invariant 4's traffic half).
+   */
+  drops: Record<string, number>
 }
 
 export const PING_PONG_ROUNDS = 3
@@ -133,8 +139,19 @@ export async function runSimChaos (opts: ChaosOptions): Promise<ChaosReport> {
     pingPongs: pingPongs(rounds, PING_PONG_ROUNDS).length,
     moves: rounds.reduce((s, r) => s + r.moves.filter(m => m.ok).length, 0),
     lostMessages: faults.lost,
-    roundsWithPlan: planned.size
+    roundsWithPlan: planned.size,
+    drops: dropsOf(everyAgent)
   }
+}
+
+function dropsOf (agents: Agent[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  const add = (key: string, n: number): void => { out[key] = (out[key] ?? 0) + n }
+  for (const a of agents) {
+    for (const [reason, n] of Object.entries(a.view.drops)) add(reason, n)
+    for (const [reason, n] of Object.entries(a.counters.migrateRefused)) add(`refused:${reason}`, n)
+  }
+  return out
 }
 
 function agentRounds (agents: Agent[]): AgentRound[] {

@@ -1,6 +1,6 @@
 /** `heliotrope lab chaos`: seeded fault injection on the in-process simulation, with the invariants checked every round. */
 import { type Command, numberOption } from '../../agent/cli/run.ts'
-import { chaosTable } from '../chaos/report.ts'
+import { chaosTable, dropsTable } from '../chaos/report.ts'
 import { runSimChaos, type ChaosReport } from '../chaos/sim-chaos.ts'
 
 export const chaosCommand: Command = {
@@ -14,7 +14,8 @@ them with a skewed clock), message loss, a DC partitioned from the others,
 slow and failing migrations. After every round it checks the invariants
 against the hypervisors' placement and what the agents did, then prints the
 faults by kind, violations (must be 0), rounds in which two planners' plans
-were both acted on (must be 0), and VMs moved back within 3 rounds.
+were both acted on (must be 0), VMs moved back within 3 rounds, and what
+the agents dropped or refused, by reason (summed over agents).
 Exit status 1 if any violation or split round was seen.
 
 Options:
@@ -39,6 +40,7 @@ Options:
       for (const d of report.splitDetails) process.stdout.write(`SPLIT seed ${seed}: ${d}\n`)
     }
     process.stdout.write(chaosTable(runs) + '\n')
+    process.stdout.write('\nDropped or refused by the agents (summed over agents), by reason:\n\n' + dropsTable(runs) + '\n')
     return runs.some(r => r.report.violations.length > 0 || r.report.splitRounds.length > 0) ? 1 : 0
   }
 }
