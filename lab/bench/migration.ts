@@ -11,6 +11,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { testGuestConfig, waitForGuestReady } from '../../agent/drivers/qemu/guest.ts'
@@ -176,10 +177,11 @@ if (charted.length > 0) {
   // The link's rate as a flat line: the physical limit the migrations run against.
   charted.push({ name: `link, ${LINK_MBIT} Mbit/s`, points: [[0, LINK_MBIT], [end, LINK_MBIT]] })
   writeFileSync(args.svg, lineChart(charted, {
-    title: `Live migration over a ${LINK_MBIT} Mbit/s link: transfer rate (QEMU ${qemu}, TCG)`,
+    // The short version only: Debian's full version string overflows the chart's width.
+    title: `Live migration over a ${LINK_MBIT} Mbit/s link: transfer rate (QEMU ${qemu.split(' ')[0]!}, TCG)`,
     xLabel: 'seconds since the migration started',
     yLabel: 'Mbit/s (RAM bytes sent, 1 s buckets)'
   }))
-  console.log(`\nchart: ${args.svg}`)
+  console.log(`\nchart: ${relative(process.cwd(), args.svg)}`)
 }
 console.log(`\nbench wall time ${s(Date.now() - started)} s`)
