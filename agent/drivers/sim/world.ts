@@ -5,7 +5,7 @@
  * several processes move VMs at once: invariant 1 holds by construction and
  * tests can check it by reading the directory.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Flow } from '../../../lib/model.ts'
 
@@ -24,8 +24,24 @@ export interface SimTraffic {
   prefixes: Array<{ id: string, prefix: string }>
 }
 
+/**
+ * A listing is kept only if the directory had not changed for this long
+ * before we looked: file times are coarse (a clock tick), so a write in the
+ * same tick as our look could leave the directory's mtime as it was.
+ */
+const RACY_MS = 100
+
 export class SimWorld {
   readonly dir: string
+  /**
+   * The last listing, by the directory's mtime. Every write renames a file
+   * into the directory, which changes its mtime, so an unchanged mtime means
+   * unchanged VMs, also when agents in other processes write. Without it,
+   * each agent read every VM file twice a round: at 64 agents on two cores
+   * that held a host's state back by seconds.
+   */
+  private listing: { mtimeNs: bigint, vms: SimVm[] } | undefined
+
   constructor (dir: string) {
     this.dir = dir
   }
@@ -41,12 +57,22 @@ export class SimWorld {
   }
 
   async vms (): Promise<SimVm[]> {
+    const dir = join(this.dir, 'vms')
+    let mtimeNs: bigint
     let names: string[]
-    try { names = await readdir(join(this.dir, 'vms')) } catch { return [] }
-    const out: SimVm[] = []
-    for (const n of names.filter(n => n.endsWith('.json')).sort()) {
-      try { out.push(JSON.parse(await readFile(join(this.dir, 'vms', n), 'utf8')) as SimVm) } catch { /* being replaced: the rename makes the next read whole */ }
-    }
+    const before = Date.now()
+    try {
+      mtimeNs = (await stat(dir, { bigint: true })).mtimeNs
+      if (this.listing?.mtimeNs === mtimeNs) return this.listing.vms.map(v => ({ ...v }))
+      names = await readdir(dir)
+    } catch { return [] }
+    const files = names.filter(n => n.endsWith('.json')).sort()
+    const read = await Promise.all(files.map(async n => {
+      try { return JSON.parse(await readFile(join(dir, n), 'utf8')) as SimVm } catch { return undefined /* being replaced: the rename makes the next read whole */ }
+    }))
+    const out = read.filter((v): v is SimVm => v !== undefined)
+    const whole = out.length === files.length
+    if (whole && before - Number(mtimeNs / 1_000_000n) > RACY_MS) this.listing = { mtimeNs, vms: out.map(v => ({ ...v })) }
     return out
   }
 
