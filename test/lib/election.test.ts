@@ -1,7 +1,7 @@
 import test from 'ava'
 import { createHash } from 'node:crypto'
 import { compareBytes, preferPlan, rankCandidates, roundKeyText, xorDistance } from '../../lib/election.ts'
-import { defaultTiming, maxRanks, planDeadlineMs, publishOffsetMs, roundAt } from '../../lib/rounds.ts'
+import { defaultTiming, maxRanks, planDeadlineMs, PUBLISH_SPREAD, publishOffsetMs, roundAt } from '../../lib/rounds.ts'
 
 const sha = (s: string): Uint8Array => createHash('sha256').update(s).digest()
 
@@ -40,9 +40,11 @@ test('round timing: rank k plans k takeover slots after rank 0', t => {
   t.true(maxRanks(tm) >= 3)
 })
 
-test('publish offsets: stable, inside the first half before planning, and spread over it', t => {
+test('publish offsets: stable, inside their share of the time before planning, and spread over it', t => {
   const timing = defaultTiming(40_000)
-  const window = timing.planAtMs / 2
+  const window = timing.planAtMs * PUBLISH_SPREAD
+  // Digests need time to spread, and skewed clocks (up to takeoverMs / 2) publish late.
+  t.true(timing.planAtMs - window > timing.takeoverMs / 2)
   const offsets = Array.from({ length: 64 }, (_, i) => publishOffsetMs(`host-${i}`, 1234, timing))
   t.deepEqual(offsets, Array.from({ length: 64 }, (_, i) => publishOffsetMs(`host-${i}`, 1234, timing)), 'the same every time')
   t.true(offsets.every(o => Number.isInteger(o) && o >= 0 && o < window))
