@@ -6,7 +6,7 @@
  * the same events, made compact (compactEvent), through record().
  */
 import type { Agent, AgentEvent } from '../../agent/agent.ts'
-import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
+import { roundAt, roundStartMs, type RoundTiming } from '../../lib/rounds.ts'
 import type { Envelope, Topic } from '../../lib/wire/messages.ts'
 
 /** A digest's envelope seq is its creation time in µs (the agent stamps seqs from the clock). */
@@ -63,6 +63,11 @@ export interface RoundTally {
   drops: Map<string, number>
 }
 
+/** A slow digest, for finding where the tail comes from: when in its round it went out, when half and when all the agents had it (ms after it went out), and who was last. */
+export interface SlowDigest { host: string, round: number, sentInRoundMs: number, medianMs: number, lastMs: number, lastHost: string }
+/** How many of the slowest digests dissemination() describes. */
+const SLOWEST_KEPT = 8
+
 export interface Digest {
   host: string
   round: number
@@ -70,6 +75,10 @@ export interface Digest {
   sentMs: number | undefined
   arrivals: number
   lastMs: number
+  /** The agent the digest reached last. */
+  lastHost: string
+  /** Every arrival, for the spread between the first and the last agent. */
+  arrivalMs: number[]
 }
 
 export class ClusterObserver {
@@ -117,15 +126,19 @@ export class ClusterObserver {
   }
 
   /** Send-to-last-arrival times (ms) of the digests of rounds [from, to] that reached every other agent, and how many did not. */
-  dissemination (from: number, to: number): { latencies: number[], incomplete: number } {
+  dissemination (from: number, to: number): { latencies: number[], incomplete: number, slowest: SlowDigest[] } {
     const latencies: number[] = []
+    const complete: Digest[] = []
     let incomplete = 0
     for (const d of this.digests.values()) {
       if (d.round < from || d.round > to) continue
-      if (d.sentMs !== undefined && d.arrivals >= this.watched - 1) latencies.push(d.lastMs - d.sentMs)
-      else incomplete++
+      if (d.sentMs !== undefined && d.arrivals >= this.watched - 1) { latencies.push(d.lastMs - d.sentMs); complete.push(d) } else incomplete++
     }
-    return { latencies, incomplete }
+    const slowest = complete.sort((a, b) => (b.lastMs - b.sentMs!) - (a.lastMs - a.sentMs!)).slice(0, SLOWEST_KEPT).map(d => {
+      const sorted = [...d.arrivalMs].sort((a, b) => a - b)
+      return { host: d.host, round: d.round, sentInRoundMs: d.sentMs! - roundStartMs(d.round, this.timing), medianMs: sorted[sorted.length >> 1]! - d.sentMs!, lastMs: d.lastMs - d.sentMs!, lastHost: d.lastHost }
+    })
+    return { latencies, incomplete, slowest }
   }
 
   /** One event seen by the agent of `host`. */
@@ -160,7 +173,8 @@ export class ClusterObserver {
         if (e.topic === 'traffic') {
           const d = this.digest(e.env)
           d.arrivals++
-          d.lastMs = Math.max(d.lastMs, e.atMs)
+          d.arrivalMs.push(e.atMs)
+          if (e.atMs >= d.lastMs) { d.lastMs = e.atMs; d.lastHost = host }
         }
         return
       case 'drop': {
@@ -175,7 +189,7 @@ export class ClusterObserver {
     const key = `${env.host}\n${env.seq}`
     let d = this.digests.get(key)
     if (d === undefined) {
-      d = { host: env.host, round: env.round, sentMs: undefined, arrivals: 0, lastMs: 0 }
+      d = { host: env.host, round: env.round, sentMs: undefined, arrivals: 0, lastMs: 0, lastHost: '', arrivalMs: [] }
       this.digests.set(key, d)
     }
     return d

@@ -13,7 +13,7 @@ import type { Agent } from '../../../agent/agent.ts'
 import { roundAt, roundStartMs, type RoundTiming } from '../../../lib/rounds.ts'
 import { startObservedProcessCluster } from '../../sim/process-cluster.ts'
 import { startCluster, type SimCluster } from '../../sim/cluster.ts'
-import { ClusterObserver } from '../../sim/observe.ts'
+import { ClusterObserver, type SlowDigest } from '../../sim/observe.ts'
 import { ResourceMeter } from '../../sim/resources.ts'
 import { worldFromScenario } from '../../sim/scenario-world.ts'
 import { ownLoTxBytes } from './netns.ts'
@@ -46,6 +46,8 @@ export interface HeliotropeResult {
   latencies: number[]
   /** Digests that did not reach every other agent. */
   incomplete: number
+  /** The slowest digests: when they went out in their round, when half and all the agents had them. */
+  slowest: SlowDigest[]
   /** Per measured round every agent accepted: round start to the last acceptance (ms). */
   planMs: number[]
   /** Rounds in which not every agent accepted a plan. */
@@ -119,7 +121,7 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
     await until(async () => Date.now() >= roundStartMs(last + 1, timing) + TAIL_SHARE * periodMs, 2 * periodMs, 'stragglers')
     await running.stop()
 
-    const { latencies, incomplete } = observer.dissemination(first, last)
+    const { latencies, incomplete, slowest } = observer.dissemination(first, last)
     const planMs: number[] = []
     let payload = 0
     for (let r = first; r <= last; r++) {
@@ -136,6 +138,7 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       ...(readyMs !== undefined ? { readyMs } : {}),
       latencies,
       incomplete,
+      slowest,
       planMs,
       planMissing: rounds - planMs.length,
       ...(countBytes ? { bytesPerAgentPerRound: (tx1 - tx0) / n / rounds } : {}),
