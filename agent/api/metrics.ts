@@ -87,6 +87,8 @@ export class MetricsRecorder {
     for (const t of TOPICS) x.sample('heliotrope_published_bytes_total', this.published[t].bytes, { topic: t })
     x.family('heliotrope_messages_dropped_total', 'counter', 'Gossip messages dropped, by reason.')
     for (const [reason, n] of Object.entries(a.view.drops)) x.sample('heliotrope_messages_dropped_total', n, { reason })
+    x.family('heliotrope_collector_uncounted_bytes_total', 'counter', 'Bytes the traffic collector saw but could not count by VM pair (its set was full).')
+    x.sample('heliotrope_collector_uncounted_bytes_total', a.counters.uncountedBytes)
     x.family('heliotrope_migrate_refused_total', 'counter', 'Migrate requests this host refused as a target, by reason.')
     for (const [reason, n] of Object.entries(a.counters.migrateRefused)) x.sample('heliotrope_migrate_refused_total', n, { reason })
     x.family('heliotrope_migrations_total', 'counter', 'Migrations of this host\'s VMs, by outcome (started counts attempts).')

@@ -256,6 +256,9 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   const refused = family(fams, 'heliotrope_migrate_refused_total')
   t.deepEqual(refused.metrics.map(m => m.labels!.reason).sort(), [...REFUSAL_REASONS].sort())
   for (const m of refused.metrics) t.is(Number(m.value), agent.counters.migrateRefused[m.labels!.reason as typeof REFUSAL_REASONS[number]])
+  // The sim collector attributes every byte; the series must be there for the nftables collector's full set.
+  t.is(family(fams, 'heliotrope_collector_uncounted_bytes_total').type, 'COUNTER')
+  t.is(Number(family(fams, 'heliotrope_collector_uncounted_bytes_total').metrics[0]!.value), agent.counters.uncountedBytes)
   const migrations = family(fams, 'heliotrope_migrations_total')
   t.deepEqual(migrations.metrics.map(m => m.labels!.outcome), ['started', 'done', 'failed'])
   t.is(Number(migrations.metrics.find(m => m.labels!.outcome === 'failed')!.value), agent.counters.migrationsFailed)
