@@ -92,9 +92,13 @@ export class ReplicatedView {
     if (env.seq <= rec.seq[env.topic]) return drop('replay', false)
     if (env.topic === 'host' && this.topology !== undefined && (env.body as HostState).topology !== this.topology) return drop('topology-mismatch', false)
     if (env.topic === 'traffic') {
-      // A host reports traffic only for VMs its own latest state lists.
+      // A host reports traffic only for VMs its own latest state lists. Ignored,
+      // not rejected: the check depends on which state of the host reached us
+      // first, and right after a migration an honest digest can overtake the
+      // state that lists the arrived VM; a reject would count against the
+      // peer that forwarded it, checked against a view where it was fine.
       const own = new Set(rec.state?.vms.map(v => v.id) ?? [])
-      if ((env.body as TrafficDigest).vms.some(v => !own.has(v.vm))) return drop('foreign-vm', true)
+      if ((env.body as TrafficDigest).vms.some(v => !own.has(v.vm))) return drop('foreign-vm', false)
     }
     return { ok: true }
   }
