@@ -136,6 +136,8 @@ async function measureAll (countBytes: boolean): Promise<number> {
         row.heliotrope = JSON.parse(await readFile(out, 'utf8')) as HeliotropeResult
         const h = row.heliotrope
         process.stdout.write(`${n} agents, heliotrope: digest p50 ${percentile(h.latencies, 50)} ms, p99 ${percentile(h.latencies, 99)} ms (${h.latencies.length} digests, ${h.incomplete} short${h.readyMs === undefined ? '; never saw every member live' : ''})\n`)
+        // Where the tail comes from: a straggler agent (median low, last high) or everyone late.
+        for (const d of h.slowest.slice(0, 3)) process.stdout.write(`  slow: ${d.host}'s digest of round ${d.round}, out ${(d.sentInRoundMs / 1000).toFixed(1)} s into it: half the agents had it after ${d.medianMs} ms, all after ${d.lastMs} ms (last: ${d.lastHost})\n`)
       } catch (err) {
         row.heliotropeError = (err as Error).message
         process.stdout.write(`${n} agents, heliotrope failed: ${row.heliotropeError}\n`)
