@@ -48,14 +48,12 @@ export function readMigrateRequest (v: Json): MigrateRequest | string {
         args.forEach((a, i) => c.string(`vm.args[${i}]`, a, { nonEmpty: false, max: MAX_ARG_CHARS }))
       }
     }
-    const first = c.issues[0]
-    if (first !== undefined) return `${first.path}: expected ${first.expected}, found ${first.found}`
+    if (!c.ok) return c.summary('(request)')
     return { op, round: round!, vm: { ...(vm as unknown as VmInfo), status: 'incoming' } }
   }
   c.onlyKeys('', o, ['op', 'round', 'vmId'])
   const vmId = c.string('vmId', o.vmId, { max: 128 })
-  const first = c.issues[0]
-  if (first !== undefined || op === undefined) return first === undefined ? 'invalid' : `${first.path}: expected ${first.expected}, found ${first.found}`
+  if (!c.ok || op === undefined) return c.summary('(request)')
   return { op, round: round!, vmId: vmId! }
 }
 
@@ -73,8 +71,7 @@ export function readMigrateResponse (v: Json): MigrateResponse | string {
     c.onlyKeys('', o, ['ok', 'reason', 'detail'])
     const reason = c.oneOf('reason', o.reason, REFUSAL_REASONS)
     const detail = c.string('detail', o.detail, { nonEmpty: false })
-    const first = c.issues[0]
-    if (first !== undefined) return `${first.path}: expected ${first.expected}, found ${first.found}`
+    if (!c.ok) return c.summary('(answer)')
     return { ok, reason: reason!, detail: detail!.slice(0, MAX_DETAIL_CHARS) }
   }
   c.onlyKeys('', o, ['ok', 'target', 'expiresAt'])
@@ -88,7 +85,6 @@ export function readMigrateResponse (v: Json): MigrateResponse | string {
     const uri = c.optional(t.uri, x => c.string('target.uri', x, { max: 512 }))
     target = { address: address!, ...(port !== undefined ? { port } : {}), ...(uri !== undefined ? { uri } : {}) }
   }
-  const first = c.issues[0]
-  if (first !== undefined || ok === undefined) return first === undefined ? 'invalid' : `${first.path}: expected ${first.expected}, found ${first.found}`
+  if (!c.ok || ok === undefined) return c.summary('(answer)')
   return { ok, ...(target !== undefined ? { target } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) }
 }

@@ -23,6 +23,16 @@ export class Checker {
     return this.issues.length === 0
   }
 
+  /**
+   * The first issue as one line (`path: expected X, found Y`), for
+   * validators that answer with a reason instead of throwing; `whole` names
+   * the value itself when the issue is at its root. 'invalid' when none.
+   */
+  summary (whole = '(value)'): string {
+    const i = this.issues[0]
+    return i === undefined ? 'invalid' : `${i.path === '' ? whole : i.path}: expected ${i.expected}, found ${i.found}`
+  }
+
   /** Throws a ValidationError listing every issue, if any. */
   done (what: string): void {
     if (!this.ok) throw new ValidationError(what, this.issues)

@@ -44,25 +44,20 @@ export function readControlRequest (value: Json): ControlRequest | string {
   const o = c.object('', value)
   if (o === undefined) return 'a request is a JSON object'
   const op = c.oneOf('op', o.op, CONTROL_OPS)
-  if (op === undefined) return describe(c)
+  if (op === undefined) return c.summary('(request)')
   if (op === 'approve') {
     c.onlyKeys('', o, ['op', 'round'])
     const round = c.optional(o.round, x => c.number('round', x, { integer: true, min: 0 }))
-    if (!c.ok) return describe(c)
+    if (!c.ok) return c.summary('(request)')
     return round === undefined ? { op } : { op, round }
   }
   if (op === 'pin' || op === 'unpin') {
     c.onlyKeys('', o, ['op', 'vm'])
     const vm = op === 'unpin' ? c.string('vm', o.vm, { max: 128 }) : c.optional(o.vm, x => c.string('vm', x, { max: 128 }))
-    if (!c.ok) return describe(c)
+    if (!c.ok) return c.summary('(request)')
     if (op === 'unpin') return { op, vm: vm! }
     return vm === undefined ? { op } : { op, vm }
   }
   c.onlyKeys('', o, ['op'])
-  return c.ok ? { op } : describe(c)
-}
-
-function describe (c: Checker): string {
-  const i = c.issues[0]!
-  return `${i.path === '' ? '(request)' : i.path}: expected ${i.expected}, found ${i.found}`
+  return c.ok ? { op } : c.summary('(request)')
 }

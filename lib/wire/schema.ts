@@ -14,22 +14,17 @@ const MAX_MOVES = 100_000
 export function readEnvelope (value: Json): Envelope | string {
   const c = new Checker(5)
   const o = c.object('', value)
-  if (o === undefined) return first(c)
+  if (o === undefined) return c.summary('(message)')
   c.onlyKeys('', o, ['v', 'topic', 'host', 'round', 'seq', 'body'])
   if (o.v !== WIRE_VERSION) c.fail('v', String(WIRE_VERSION), o.v)
   const topic = c.oneOf('topic', o.topic, TOPICS)
   const host = c.string('host', o.host, { max: ID_MAX })
   const round = c.number('round', o.round, { integer: true, min: 0 })
   const seq = c.number('seq', o.seq, { integer: true, min: 0 })
-  if (!c.ok || topic === undefined) return first(c)
+  if (!c.ok || topic === undefined) return c.summary('(message)')
   const body = BODY_READERS[topic](c, 'body', o.body)
-  if (!c.ok || body === undefined) return first(c)
+  if (!c.ok || body === undefined) return c.summary('(message)')
   return { v: WIRE_VERSION, topic, host: host!, round: round!, seq: seq!, body } as Envelope
-}
-
-function first (c: Checker): string {
-  const i = c.issues[0]
-  return i === undefined ? 'invalid' : `${i.path === '' ? '(message)' : i.path}: expected ${i.expected}, found ${i.found}`
 }
 
 type Reader<T> = (c: Checker, path: string, v: Json) => T | undefined
