@@ -13,7 +13,7 @@
  */
 import type { Plan } from '../lib/model.ts'
 import type { Verdict as PlanVerdict } from '../lib/planners/safe-plan.ts'
-import { defaultTiming, maxRanks, planDeadlineMs, publishOffsetMs, roundAt, roundStartMs, type RoundTiming } from '../lib/rounds.ts'
+import { defaultTiming, maxRanks, planDeadlineMs, publishOffsetMs, roundAt, roundStartMs, spreadOffsetMs, type RoundTiming } from '../lib/rounds.ts'
 import { RateLimiter } from '../lib/rate-limit.ts'
 import { parseSnapshot } from '../lib/snapshot.ts'
 import type { Topology } from '../lib/topology.ts'
@@ -30,6 +30,7 @@ import type { Logger } from './log.ts'
 import { readMigrateRequest, readMigrateResponse, REFUSAL_REASONS, type MigrateRequest, type MigrateResponse, type RefusalReason } from './migrate-protocol.ts'
 import { closestPeers, handle, meshPeers, publish, request, subscribeTopic, type ClusterNode, type GossipMessage, type Verdict } from './net/index.ts'
 import { ReservationBook } from './reservations.ts'
+import { StateWaits } from './state-waits.ts'
 import { type Claim, claimKey, planDigest, signClaim, validateClaim } from './claims.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -42,8 +43,20 @@ const CROSS_CHECK_AFTER_RANKS = 2
  * migrations, a digest and at most one plan per round; this is ample.
  */
 export const MESSAGES_PER_ROUND = 40
-/** Members heard within this many rounds count towards a quorum (each publishes its state every round). */
+/** Members heard within this many rounds count towards a quorum (each publishes its digest every round). */
 export const QUORUM_ROUNDS = 1.5
+/**
+ * A host sends its state when it changes, and an unchanged one again after
+ * this many rounds in case a change was lost; its digest, sent every round,
+ * keeps it live. (A state every round was half of the gossip before
+ * planning, and on two cores for 64 agents the CPU for it queued every
+ * message behind it: bench:gossip.)
+ */
+export const STATE_REFRESH_ROUNDS = 10
+/** States a host sends in its first rounds say hello: every member answers with its own. */
+export const HELLO_ROUNDS = 2
+/** How long a digest that overtook its author's state waits for it. */
+export const DIGEST_HOLD_MS = 1_000
 /** How much longer than a migration's deadline a reservation holds its room. */
 export const RESERVATION_MARGIN_MS = 10_000
 const CLAIMED_BELOW = 'a lower rank claimed the round in the DHT: no takeover'
@@ -149,6 +162,14 @@ export class Agent {
   private firstRound = -1
   /** The round whose state and digest went out (each round's go out at the host's offset into it). */
   private statePublished = -1
+  /** The last state sent (without its hello flag), and the round it went out. */
+  private lastState = ''
+  private lastStateRound = -1
+  /** When to answer a newcomer's hello with our state. */
+  private helloAnswerAtMs: number | undefined
+  /** States go out one after the other (see publishState). */
+  private stateQueue: Promise<unknown> = Promise.resolve()
+  private readonly stateWaits = new StateWaits()
   /** Per (author, topic): MESSAGES_PER_ROUND a round on average, and as a burst. */
   private readonly floodGuard: RateLimiter
   /** The VM addresses the collector counts for, as last told. */
@@ -295,6 +316,7 @@ export class Agent {
     await this.executing.catch(() => undefined)
     await this.reservations.stop()
     for (const u of this.unsubscribe) u()
+    this.stateWaits.close()
     await this.controls.stop()
     await this.c.collector.stop()
     await this.c.node.stop()
@@ -310,6 +332,7 @@ export class Agent {
     this.timer = undefined
     this.executor.stop()
     for (const u of this.unsubscribe) u()
+    this.stateWaits.close()
     await this.controls.stop()
     await this.c.node.stop()
     await this.running.catch(() => undefined)
@@ -341,8 +364,13 @@ export class Agent {
     }
     if (this.statePublished !== round && now >= roundStartMs(round, this.timing) + publishOffsetMs(this.host, round, this.timing)) {
       this.statePublished = round
-      await this.publishState()
+      // In our first rounds every state goes out: they say hello.
+      await this.publishState(this.greeting() ? {} : { unlessUnchangedSince: round - STATE_REFRESH_ROUNDS })
       await this.publishDigest()
+    }
+    if (this.helloAnswerAtMs !== undefined && now >= this.helloAnswerAtMs) {
+      this.helloAnswerAtMs = undefined
+      await this.publishState()
     }
     const rec = this.record(round)
     const accepted = this.election.accepted(round)
@@ -540,7 +568,7 @@ export class Agent {
     }
   }
 
-  private validate (topic: Topic, msg: GossipMessage): Verdict {
+  private validate (topic: Topic, msg: GossipMessage): Verdict | Promise<Verdict> {
     if (this.c.faults?.dropGossip(topic, msg.from) === true) return 'ignore'
     // A member flooding a topic is cut off before any decoding work.
     if (!this.floodGuard.take(`${msg.from}/${topic}`, this.now())) {
@@ -549,6 +577,7 @@ export class Agent {
     const env = this.decode(topic, msg)
     if (env instanceof WireError) { this.view.countDrop(env.reason); this.emit({ type: 'drop', topic, reason: env.reason, peer: msg.from, atMs: this.now() }); return 'reject' }
     const verdict = this.view.check(env, msg.from)
+    if (!verdict.ok && verdict.reason === 'foreign-vm') return this.afterState(topic, env, msg)
     if (!verdict.ok) { this.emit({ type: 'drop', topic, reason: verdict.reason, peer: msg.from, atMs: this.now() }); return this.dropped(verdict) }
     if (env.topic === 'plan') {
       const now = this.now()
@@ -560,6 +589,14 @@ export class Agent {
       }
     }
     return 'accept'
+  }
+
+  /** A digest naming a VM its author's state does not list (yet): checked again once the author's next state is here (see state-waits.ts). */
+  private async afterState (topic: Topic, env: Envelope, msg: GossipMessage): Promise<Verdict> {
+    await this.stateWaits.wait(env.host, DIGEST_HOLD_MS)
+    const verdict = this.view.check(env, msg.from)
+    if (!verdict.ok) this.emit({ type: 'drop', topic, reason: verdict.reason, peer: msg.from, atMs: this.now() })
+    return this.dropped(verdict)
   }
 
   private dropped (v: ViewVerdict): Verdict {
@@ -577,6 +614,13 @@ export class Agent {
     if (!this.view.accept(env, msg.from, now).ok) return
     this.counters.messagesIn[topic]++
     this.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
+    if (env.topic === 'host') this.stateWaits.arrived(env.host)
+    if (env.topic === 'host' && (env.body as HostState).hello === true && !this.greeting()) {
+      // A newcomer (or a restarted host) knows no states yet: answer with
+      // ours, at an offset of our own so the answers do not all come at once.
+      // (While we greet ourselves, our states go out every round anyway.)
+      this.helloAnswerAtMs ??= now + spreadOffsetMs(`${this.host}/hello/${env.host}`, this.timing.takeoverMs)
+    }
     if (env.topic === 'event') {
       const ev = (env as Envelope<'event'>).body
       if (ev.kind === 'plan-ack' && ev.round !== undefined && ev.planner !== undefined) this.election.ack(ev.round, ev.planner, env.host)
@@ -606,7 +650,22 @@ export class Agent {
     this.emit({ type: 'published', topic: env.topic, env, bytes: bytes.length, atMs: this.now() })
   }
 
-  async publishState (): Promise<HostState> {
+  /**
+   * Sends this host's state as the hypervisor reports it; with
+   * `unlessUnchangedSince`, not when the same state already went out after
+   * that round.
+   */
+  async publishState (opts: { unlessUnchangedSince?: number } = {}): Promise<HostState> {
+    // One at a time: the round's publish and a migration's could both read
+    // the hypervisor, and the one that read first could go out last, an
+    // older state with a newer sequence number that no later round would
+    // correct while nothing changes.
+    const next = this.stateQueue.then(async () => await this.sendState(opts))
+    this.stateQueue = next.catch(() => undefined)
+    return await next
+  }
+
+  private async sendState (opts: { unlessUnchangedSince?: number }): Promise<HostState> {
     // A VM arriving here is still its source's until the migration is done;
     // a stopped one stays ours but is not to be moved while it is down.
     const vms = (await this.c.hypervisor.list()).filter(v => v.status !== 'incoming')
@@ -627,13 +686,24 @@ export class Agent {
         migrating: v.status === 'migrating' || this.migrating.has(v.id)
       }))
     }
-    await this.send(this.envelope('host', Math.max(0, this.currentRound), state))
+    const text = JSON.stringify(state)
+    const unchanged = text === this.lastState && opts.unlessUnchangedSince !== undefined && this.lastStateRound > opts.unlessUnchangedSince
+    if (!unchanged) {
+      await this.send(this.envelope('host', Math.max(0, this.currentRound), this.greeting() ? { ...state, hello: true } : state))
+      this.lastState = text
+      this.lastStateRound = this.currentRound
+    }
     const addresses = state.vms.flatMap(v => v.addresses).sort()
     if (this.c.collector.setLocalAddresses !== undefined && addresses.join() !== this.countedAddresses) {
       this.countedAddresses = addresses.join()
       await this.c.collector.setLocalAddresses(addresses)
     }
     return state
+  }
+
+  /** True in this agent's first rounds, whose states say hello. */
+  private greeting (): boolean {
+    return this.firstRound < 0 || this.currentRound < this.firstRound + HELLO_ROUNDS
   }
 
   private async publishDigest (): Promise<void> {

@@ -59,7 +59,12 @@ export const PUBLISH_SPREAD = 0.85
  * the same messages flow one by one.
  */
 export function publishOffsetMs (host: string, round: number, t: RoundTiming): number {
-  return Math.floor(spreadFraction(`${host}/${round}`) * t.planAtMs * PUBLISH_SPREAD)
+  return spreadOffsetMs(`${host}/${round}`, t.planAtMs * PUBLISH_SPREAD)
+}
+
+/** A fixed pseudo-random offset in [0, spanMs) for `key`: hosts answering one event spread their answers out. */
+export function spreadOffsetMs (key: string, spanMs: number): number {
+  return Math.floor(spreadFraction(key) * spanMs)
 }
 
 /** FNV-1a over the string's UTF-16 units, as a fraction in [0, 1): cheap, stable, spread enough. */

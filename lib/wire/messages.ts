@@ -58,6 +58,13 @@ export interface HostState {
    * reads the same to every agent.
    */
   draining?: boolean
+  /**
+   * Set on the states a host sends in its first rounds after it starts.
+   * Hosts send their state only when it changes (their digest keeps them
+   * live), so a newcomer would not learn an unchanged host's state: every
+   * member answers a hello with its own state. Sent only when true.
+   */
+  hello?: boolean
 }
 
 /** A VM's traffic to one peer (a VM id or an external prefix id), both directions. */

@@ -46,7 +46,7 @@ function ids (c: Checker, path: string, v: Json, max: number): string[] | undefi
 function readHostState (c: Checker, path: string, v: Json): HostState | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'leaving', 'draining'])
+  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'leaving', 'draining', 'hello'])
   const dc = c.string(join(path, 'dc'), o.dc, { max: ID_MAX })
   const memoryMiB = c.number(join(path, 'memoryMiB'), o.memoryMiB, { min: 0 })
   const vcpus = c.number(join(path, 'vcpus'), o.vcpus, { min: 0, integer: true })
@@ -55,12 +55,14 @@ function readHostState (c: Checker, path: string, v: Json): HostState | undefine
   const topology = c.string(join(path, 'topology'), o.topology, { max: 128 })
   const leaving = c.boolean(join(path, 'leaving'), o.leaving)
   const draining = c.optional(o.draining, x => c.boolean(join(path, 'draining'), x))
+  const hello = c.optional(o.hello, x => c.boolean(join(path, 'hello'), x))
   const arr = c.array(join(path, 'vms'), o.vms) ?? []
   if (arr.length > MAX_VMS_PER_HOST) c.fail(join(path, 'vms'), `at most ${MAX_VMS_PER_HOST} VMs`, arr)
   const vms = arr.slice(0, MAX_VMS_PER_HOST).map((x, i) => readVm(c, join(join(path, 'vms'), i), x))
   if (!c.ok) return undefined
   const state: HostState = { dc: dc!, memoryMiB: memoryMiB!, vcpus: vcpus!, address: address!, vms: vms as VmState[], topology: topology!, leaving: leaving! }
   if (draining === true) state.draining = true
+  if (hello === true) state.hello = true
   return state
 }
 

@@ -68,3 +68,10 @@ test('operator fields: a draining state, approve and pin events round-trip; an a
   t.regex(reason(event({ kind: 'pin' })), /^schema: body.vm: expected the VM id/)
   t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, draining: 1 } })), /^schema: body.draining: expected true or false/)
 })
+
+test('a state may say hello: it round-trips, is absent otherwise, and must be a boolean', t => {
+  const hello: Envelope = { ...hostEnv, body: { ...hostEnv.body, hello: true } }
+  t.deepEqual(decodeEnvelope(encodeEnvelope(hello), 'host'), hello)
+  t.false('hello' in (decodeEnvelope(encodeEnvelope(hostEnv), 'host') as Envelope<'host'>).body)
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, hello: 'yes' } })), /^schema: body.hello: expected true or false/)
+})

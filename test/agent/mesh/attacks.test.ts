@@ -1,13 +1,13 @@
 import test from 'ava'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createNode, loadOrCreatePeerKey, publish, request, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
+import { createNode, loadOrCreatePeerKey, request, type ClusterNode } from '../../../agent/net/index.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
 import { encode } from 'cborg'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Envelope } from '../../../lib/wire/messages.ts'
 import { roundAt } from '../../../lib/rounds.ts'
-import { startTestCluster, waitFor } from './harness.ts'
+import { joinHandMember, startTestCluster, waitFor } from './harness.ts'
 import { threeDcSpec } from './scenario.ts'
 
 /**
@@ -20,25 +20,11 @@ test('forged, foreign, replayed, oversized, unelected and flooding messages and 
   const agents = [...cluster.agents.values()]
   const a1 = cluster.agents.get('a1')!
   await waitFor(() => agents.every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
-  const key = await loadOrCreatePeerKey(join(cluster.dir, 'rogue'))
-  const rogue: ClusterNode = await createNode({
-    cluster: 'test',
-    privateKey: key.key,
-    psk: await readFile(join(cluster.dir, 'psk')),
-    allow: () => true,
-    listen: ['/ip6/::1/tcp/0'],
-    bootstrap: cluster.bootstrap,
-    gossip: { ipColocationFactorWeight: 0 }
-  })
-  t.teardown(async () => rogue.stop())
-  await rogue.bootstrap()
-  for (const topic of ['host', 'traffic', 'plan']) rogue.libp2p.services.pubsub.subscribe(rogue.topic(topic))
-  await waitForTopicPeers(rogue, rogue.topic('plan'), 3)
+  const hand = await joinHandMember(t, cluster, 'rogue')
+  const rogue = hand.node
   const round = (): number => roundAt(Date.now(), a1.timing)
-  let seq = Date.now() * 1000
-  const send = async (env: Envelope | Uint8Array, topic = (env as Envelope).topic): Promise<void> => {
-    await publish(rogue, rogue.topic(topic), env instanceof Uint8Array ? env : encodeEnvelope(env))
-  }
+  let seq = hand.nextSeq()
+  const send = async (env: Envelope | Uint8Array, topic = (env as Envelope).topic): Promise<void> => await hand.send(env, topic)
   const rogueState: Envelope<'host'> = { v: 1, topic: 'host', host: 'rogue', round: round(), seq: ++seq, body: { dc: 'A', memoryMiB: 1024, vcpus: 1, address: 'fd00::99', topology: a1.view.member('a1')!.state!.topology, leaving: false, vms: [] } }
   await send(rogueState)
   await waitFor(() => agents.every(a => a.view.member('rogue')?.state !== undefined), 15_000, 'the rogue\'s own state to be accepted')

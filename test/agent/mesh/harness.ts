@@ -4,7 +4,12 @@
  * traffic source sharing one temporary world directory. A thin wrapper over
  * lab/sim/cluster.ts that ties the cluster's life to the test's.
  */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createNode, loadOrCreatePeerKey, publish, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
 import { startCluster, type SimCluster, type SimClusterSpec } from '../../../lab/sim/cluster.ts'
+import { encodeEnvelope } from '../../../lib/wire/codec.ts'
+import type { Envelope, Topic } from '../../../lib/wire/messages.ts'
 import type { SimHostSpec } from '../../../lab/sim/scenario-world.ts'
 
 export type HostSpec = SimHostSpec
@@ -29,5 +34,40 @@ export async function waitFor (check: () => boolean | Promise<boolean>, ms: numb
     if (await check()) return
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+/** A member (in `extraMembers`) that runs no agent: the test sends its gossip by hand. */
+export interface HandMember {
+  node: ClusterNode
+  /** A sequence number above every earlier one. */
+  nextSeq (): number
+  send (env: Envelope | Uint8Array, topic?: Topic): Promise<void>
+}
+
+/** Joins `name` (one of the cluster's extraMembers) to the mesh with its key and the PSK, subscribed to the gossip topics. */
+export async function joinHandMember (t: { teardown (fn: () => Promise<void> | void): void }, cluster: TestCluster, name: string): Promise<HandMember> {
+  const key = await loadOrCreatePeerKey(join(cluster.dir, name))
+  const node = await createNode({
+    cluster: TEST_CLUSTER_NAME,
+    privateKey: key.key,
+    psk: await readFile(join(cluster.dir, 'psk')),
+    allow: () => true,
+    listen: ['/ip6/::1/tcp/0'],
+    bootstrap: cluster.bootstrap,
+    gossip: { ipColocationFactorWeight: 0 }
+  })
+  t.teardown(async () => node.stop())
+  await node.bootstrap()
+  for (const topic of ['host', 'traffic', 'plan']) node.libp2p.services.pubsub.subscribe(node.topic(topic))
+  await waitForTopicPeers(node, node.topic('plan'), 3)
+  let seq = Date.now() * 1000
+  return {
+    node,
+    nextSeq: () => ++seq,
+    send: async (env, topic) => {
+      const to = topic ?? (env as Envelope).topic
+      await publish(node, node.topic(to), env instanceof Uint8Array ? env : encodeEnvelope(env))
+    }
   }
 }

@@ -1,0 +1,94 @@
+import test from 'ava'
+import { DIGEST_HOLD_MS, HELLO_ROUNDS, STATE_REFRESH_ROUNDS, type AgentEvent } from '../../../agent/agent.ts'
+import { roundAt, roundStartMs } from '../../../lib/rounds.ts'
+import type { Envelope } from '../../../lib/wire/messages.ts'
+import { joinHandMember, startTestCluster, waitFor, type ClusterSpec } from './harness.ts'
+import { threeDcSpec } from './scenario.ts'
+
+const PERIOD = 1000
+const ROUNDS = 5
+
+// No traffic, so no plan moves anything: a host's state changes only when the test changes it.
+const quiet = (more: Partial<ClusterSpec> = {}): ClusterSpec => threeDcSpec({ roundPeriodMs: PERIOD, traffic: { flows: [], prefixes: [] }, ...more })
+
+test('an unchanged host sends its digest every round but its state only when it changes', async t => {
+  t.true(STATE_REFRESH_ROUNDS > ROUNDS + 1, 'the refresh would otherwise fall inside the window')
+  const cluster = await startTestCluster(t, quiet())
+  const agents = () => [...cluster.agents.values()]
+  await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
+  const timing = agents()[0]!.timing
+  // Past every agent's hello rounds (whose states go out each round).
+  const first = roundAt(Date.now(), timing) + HELLO_ROUNDS + 1
+  await waitFor(() => Date.now() >= roundStartMs(first, timing), (HELLO_ROUNDS + 2) * PERIOD, 'the hello rounds to pass')
+
+  const sent = new Map<string, { states: number, digests: number }>(agents().map(a => [a.host, { states: 0, digests: 0 }]))
+  const detach = agents().map(a => a.observe((e: AgentEvent) => {
+    if (e.type !== 'published') return
+    if (e.topic === 'host') sent.get(a.host)!.states++
+    if (e.topic === 'traffic') sent.get(a.host)!.digests++
+  }))
+  t.teardown(() => { for (const d of detach) d() })
+  await waitFor(() => Date.now() >= roundStartMs(first + ROUNDS, timing), (ROUNDS + 1) * PERIOD, 'the measured rounds')
+  t.log(`in ${ROUNDS} rounds, per agent: ${[...sent].map(([host, c]) => `${host} ${c.digests} digests / ${c.states} states`).join(', ')}`)
+  for (const [host, c] of sent) {
+    t.true(c.digests >= ROUNDS - 1, `${host} sent a digest each round`)
+    t.true(c.states <= 1, `${host} sent at most one (refresh) state in ${ROUNDS} unchanged rounds`)
+  }
+
+  // A change the agent can only see by reading its hypervisor: it goes out with the next round's digest.
+  const vm = (await cluster.world.vms()).find(v => v.host === 'b1')!
+  await cluster.world.write({ ...vm, memoryMiB: vm.memoryMiB + 256 })
+  const changedAt = Date.now()
+  await waitFor(() => agents().every(a => a.view.member('b1')?.state?.vms.find(v => v.id === vm.id)?.memoryMiB === vm.memoryMiB + 256), 2 * PERIOD, 'the changed state everywhere')
+  t.log(`b1's changed state reached every agent ${Date.now() - changedAt} ms after the change`)
+})
+
+test('a restarted agent says hello and every member answers with its unchanged state', async t => {
+  const cluster = await startTestCluster(t, quiet())
+  const agents = () => [...cluster.agents.values()]
+  await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
+  const timing = agents()[0]!.timing
+  // Everyone past its hello rounds: from here on no state changes, so none goes out but for hellos.
+  const quietFrom = roundAt(Date.now(), timing) + HELLO_ROUNDS + 1
+  await waitFor(() => Date.now() >= roundStartMs(quietFrom, timing), (HELLO_ROUNDS + 2) * PERIOD, 'the hello rounds to pass')
+  const host = 'c2'
+  await cluster.agents.get(host)!.halt()
+  cluster.agents.delete(host)
+  const restarted = await cluster.start(host)
+  const back = Date.now()
+  // Well inside STATE_REFRESH_ROUNDS: only the answers to its hello can fill its view this soon.
+  const within = 3 * PERIOD
+  t.true(STATE_REFRESH_ROUNDS * PERIOD > within + (Date.now() - roundStartMs(quietFrom, timing)))
+  await waitFor(() => restarted.view.live(Date.now()).length === 6, within, 'the restarted agent to know every member')
+  t.log(`the restarted agent knew all six states ${Date.now() - back} ms after it started`)
+})
+
+test('a digest that overtakes the state listing its VM waits for that state and is accepted; a foreign one is still dropped', async t => {
+  const cluster = await startTestCluster(t, quiet({ extraMembers: ['m'] }))
+  const agents = [...cluster.agents.values()]
+  await waitFor(() => agents.every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
+  const m = await joinHandMember(t, cluster, 'm')
+  const round = (): number => roundAt(Date.now(), agents[0]!.timing)
+  const topology = agents[0]!.view.member('a1')!.state!.topology
+  const state = (vms: string[]): Envelope<'host'> => ({
+    v: 1, topic: 'host', host: 'm', round: round(), seq: m.nextSeq(),
+    body: { dc: 'A', memoryMiB: 4096, vcpus: 4, address: 'fd00::98', topology, leaving: false, vms: vms.map((id, i) => ({ id, addresses: [`fd00:9::${i + 1}`], memoryMiB: 512, vcpus: 1, pinned: false, migrating: false })) }
+  })
+  const digest = (vm: string): Envelope<'traffic'> => ({ v: 1, topic: 'traffic', host: 'm', round: round(), seq: m.nextSeq(), body: { windowMs: 1000, vms: [{ vm, peers: [{ peer: 'app0-0', out: 1e6, in: 0 }], restOut: 0 }] } })
+  await m.send(state([]))
+  await waitFor(() => agents.every(a => a.view.member('m')?.state !== undefined), 10_000, 'm\'s first state everywhere')
+  const foreignBefore = agents.map(a => a.view.drops['foreign-vm'])
+
+  // The VM "arrives" at m: its digest goes out first, the state that lists it 300 ms later.
+  const arrivedState = state(['newcomer'])
+  await m.send(digest('newcomer'))
+  await new Promise(resolve => setTimeout(resolve, 300))
+  await m.send(arrivedState)
+  await waitFor(() => agents.every(a => a.view.member('m')?.digest?.vms[0]?.vm === 'newcomer'), 5_000, 'the overtaking digest everywhere')
+  t.deepEqual(agents.map(a => a.view.drops['foreign-vm']), foreignBefore, 'nobody dropped it')
+
+  // A digest for a VM m never lists waits as long as DIGEST_HOLD_MS, then is dropped as before.
+  await m.send(digest('app1-1'))
+  await waitFor(() => agents.every((a, i) => a.view.drops['foreign-vm'] === foreignBefore[i]! + 1), DIGEST_HOLD_MS + 5_000, 'the foreign digest dropped everywhere')
+  t.true(agents.every(a => a.view.member('m')?.digest?.vms[0]?.vm === 'newcomer'), 'and it changed nothing')
+})
