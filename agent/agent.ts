@@ -46,9 +46,9 @@ export const MESSAGES_PER_ROUND = 40
 /** Members heard within this many rounds count towards a quorum (each publishes its digest every round). */
 export const QUORUM_ROUNDS = 1.5
 /**
- * A host sends its state when it changes, and an unchanged one again after
- * this many rounds in case a change was lost; its digest, sent every round,
- * keeps it live. (A state every round was half of the gossip before
+ * A host sends its state when it changes, and an unchanged one again once
+ * in this many rounds in case a change was lost; its digest, sent every
+ * round, keeps it live. (A state every round was half of the gossip before
  * planning, and on two cores for 64 agents the CPU for it queued every
  * message behind it: bench:gossip.)
  */
@@ -82,6 +82,11 @@ export interface Faults {
   dropGossip (topic: Topic, fromPeer: string): boolean
   /** True when requests to `host` cannot get through (a partition). */
   cutOff (host: string): boolean
+}
+
+export interface StateOptions {
+  onlyIfChanged?: boolean
+  hello?: boolean
 }
 
 export interface AgentInit {
@@ -162,9 +167,8 @@ export class Agent {
   private firstRound = -1
   /** The round whose state and digest went out (each round's go out at the host's offset into it). */
   private statePublished = -1
-  /** The last state sent (without its hello flag), and the round it went out. */
+  /** The last state sent (without its hello flag). */
   private lastState = ''
-  private lastStateRound = -1
   /** When to answer a newcomer's hello with our state. */
   private helloAnswerAtMs: number | undefined
   /** States go out one after the other (see publishState). */
@@ -287,7 +291,7 @@ export class Agent {
       await this.c.hypervisor.cancelIncoming(vm.id).catch(err => log.warn('could not cancel it', { vm: vm.id, error: (err as Error).message }))
     }
     // Reconcile with the hypervisor at once and say who we are.
-    await this.publishState()
+    await this.publishState({ hello: true })
     this.timer = setInterval(() => { this.tick() }, TICK_MS)
     log.info('agent started', { host: this.host, peerId: this.peerId, dc: this.config.dc, addresses: node.addresses() })
   }
@@ -364,8 +368,12 @@ export class Agent {
     }
     if (this.statePublished !== round && now >= roundStartMs(round, this.timing) + publishOffsetMs(this.host, round, this.timing)) {
       this.statePublished = round
-      // In our first rounds every state goes out: they say hello.
-      await this.publishState(this.greeting() ? {} : { unlessUnchangedSince: round - STATE_REFRESH_ROUNDS })
+      // In our first rounds every state goes out and says hello (the first
+      // may have reached nobody yet). Later, an unchanged one goes out only
+      // in this host's refresh round, each host in its own of every
+      // STATE_REFRESH_ROUNDS, so the refreshes do not all come at once.
+      const refresh = round % STATE_REFRESH_ROUNDS === spreadOffsetMs(`${this.host}/refresh`, STATE_REFRESH_ROUNDS)
+      await this.publishState(this.greeting() ? { hello: true } : { onlyIfChanged: !refresh })
       await this.publishDigest()
     }
     if (this.helloAnswerAtMs !== undefined && now >= this.helloAnswerAtMs) {
@@ -615,10 +623,11 @@ export class Agent {
     this.counters.messagesIn[topic]++
     this.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
     if (env.topic === 'host') this.stateWaits.arrived(env.host)
-    if (env.topic === 'host' && (env.body as HostState).hello === true && !this.greeting()) {
+    if (env.topic === 'host' && (env.body as HostState).hello === true) {
       // A newcomer (or a restarted host) knows no states yet: answer with
       // ours, at an offset of our own so the answers do not all come at once.
-      // (While we greet ourselves, our states go out every round anyway.)
+      // One answer serves every hello that came before it; answers never say
+      // hello themselves, so two newcomers do not answer each other forever.
       this.helloAnswerAtMs ??= now + spreadOffsetMs(`${this.host}/hello/${env.host}`, this.timing.takeoverMs)
     }
     if (env.topic === 'event') {
@@ -652,10 +661,10 @@ export class Agent {
 
   /**
    * Sends this host's state as the hypervisor reports it; with
-   * `unlessUnchangedSince`, not when the same state already went out after
-   * that round.
+   * `onlyIfChanged`, not when it is the state that went out last; with
+   * `hello`, asking every member for its state.
    */
-  async publishState (opts: { unlessUnchangedSince?: number } = {}): Promise<HostState> {
+  async publishState (opts: StateOptions = {}): Promise<HostState> {
     // One at a time: the round's publish and a migration's could both read
     // the hypervisor, and the one that read first could go out last, an
     // older state with a newer sequence number that no later round would
@@ -665,7 +674,7 @@ export class Agent {
     return await next
   }
 
-  private async sendState (opts: { unlessUnchangedSince?: number }): Promise<HostState> {
+  private async sendState (opts: StateOptions): Promise<HostState> {
     // A VM arriving here is still its source's until the migration is done;
     // a stopped one stays ours but is not to be moved while it is down.
     const vms = (await this.c.hypervisor.list()).filter(v => v.status !== 'incoming')
@@ -687,11 +696,9 @@ export class Agent {
       }))
     }
     const text = JSON.stringify(state)
-    const unchanged = text === this.lastState && opts.unlessUnchangedSince !== undefined && this.lastStateRound > opts.unlessUnchangedSince
-    if (!unchanged) {
-      await this.send(this.envelope('host', Math.max(0, this.currentRound), this.greeting() ? { ...state, hello: true } : state))
+    if (opts.onlyIfChanged !== true || text !== this.lastState) {
+      await this.send(this.envelope('host', Math.max(0, this.currentRound), opts.hello === true ? { ...state, hello: true } : state))
       this.lastState = text
-      this.lastStateRound = this.currentRound
     }
     const addresses = state.vms.flatMap(v => v.addresses).sort()
     if (this.c.collector.setLocalAddresses !== undefined && addresses.join() !== this.countedAddresses) {

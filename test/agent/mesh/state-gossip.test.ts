@@ -12,7 +12,7 @@ const ROUNDS = 5
 const quiet = (more: Partial<ClusterSpec> = {}): ClusterSpec => threeDcSpec({ roundPeriodMs: PERIOD, traffic: { flows: [], prefixes: [] }, ...more })
 
 test('an unchanged host sends its digest every round but its state only when it changes', async t => {
-  t.true(STATE_REFRESH_ROUNDS > ROUNDS + 1, 'the refresh would otherwise fall inside the window')
+  t.true(STATE_REFRESH_ROUNDS > ROUNDS, 'each host\'s refresh round comes at most once in the window')
   const cluster = await startTestCluster(t, quiet())
   const agents = () => [...cluster.agents.values()]
   await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
@@ -56,10 +56,13 @@ test('a restarted agent says hello and every member answers with its unchanged s
   cluster.agents.delete(host)
   const restarted = await cluster.start(host)
   const back = Date.now()
-  // Well inside STATE_REFRESH_ROUNDS: only the answers to its hello can fill its view this soon.
+  // Each host refreshes an unchanged state in its own one of every
+  // STATE_REFRESH_ROUNDS rounds (a1 7, a2 0, b1 8, b2 3, c1 1 of 10): in three
+  // rounds at most two of the five would, so only the answers to its hello
+  // can fill its view this soon.
   const within = 3 * PERIOD
-  t.true(STATE_REFRESH_ROUNDS * PERIOD > within + (Date.now() - roundStartMs(quietFrom, timing)))
   await waitFor(() => restarted.view.live(Date.now()).length === 6, within, 'the restarted agent to know every member')
+  t.is(restarted.view.live(Date.now()).length, 6)
   t.log(`the restarted agent knew all six states ${Date.now() - back} ms after it started`)
 })
 
