@@ -169,8 +169,8 @@ export class Agent {
   private statePublished = -1
   /** The last state sent (without its hello flag). */
   private lastState = ''
-  /** When to answer a newcomer's hello with our state. */
-  private helloAnswerAtMs: number | undefined
+  /** When to send our state again though it did not change: a newcomer said hello, or a peer's view of us proved stale. */
+  private stateDueAtMs: number | undefined
   /** States go out one after the other (see publishState). */
   private stateQueue: Promise<unknown> = Promise.resolve()
   private readonly stateWaits = new StateWaits()
@@ -374,10 +374,17 @@ export class Agent {
       // STATE_REFRESH_ROUNDS, so the refreshes do not all come at once.
       const refresh = round % STATE_REFRESH_ROUNDS === spreadOffsetMs(`${this.host}/refresh`, STATE_REFRESH_ROUNDS)
       await this.publishState(this.greeting() ? { hello: true } : { onlyIfChanged: !refresh })
-      await this.publishDigest()
+      let digest = false
+      try {
+        digest = await this.publishDigest()
+      } catch (err) {
+        this.c.log.warn('no traffic digest this round: the collector failed', { round, error: (err as Error).message })
+      }
+      // Without a digest nothing else says we are alive this round: the state does.
+      if (!digest) await this.publishState()
     }
-    if (this.helloAnswerAtMs !== undefined && now >= this.helloAnswerAtMs) {
-      this.helloAnswerAtMs = undefined
+    if (this.stateDueAtMs !== undefined && now >= this.stateDueAtMs) {
+      this.stateDueAtMs = undefined
       await this.publishState()
     }
     const rec = this.record(round)
@@ -628,7 +635,7 @@ export class Agent {
       // ours, at an offset of our own so the answers do not all come at once.
       // One answer serves every hello that came before it; answers never say
       // hello themselves, so two newcomers do not answer each other forever.
-      this.helloAnswerAtMs ??= now + spreadOffsetMs(`${this.host}/hello/${env.host}`, this.timing.takeoverMs)
+      this.stateDueAtMs ??= now + spreadOffsetMs(`${this.host}/hello/${env.host}`, this.timing.takeoverMs)
     }
     if (env.topic === 'event') {
       const ev = (env as Envelope<'event'>).body
@@ -713,7 +720,8 @@ export class Agent {
     return this.firstRound < 0 || this.currentRound < this.firstRound + HELLO_ROUNDS
   }
 
-  private async publishDigest (): Promise<void> {
+  /** True when a digest went out (none does for the collector's first, empty window). */
+  private async publishDigest (): Promise<boolean> {
     const now = this.now()
     const sample = await this.c.collector.read(now)
     if (sample.uncountedBytes > 0) {
@@ -725,8 +733,9 @@ export class Agent {
     const all = this.view.members().flatMap(m => m.state?.vms ?? [])
     const book = new AddressBook(all, this.topology.prefixes, mine)
     this.window.update(sample.deltas, sample.windowMs, book, mine)
-    if (sample.windowMs <= 0) return
+    if (sample.windowMs <= 0) return false
     await this.send(this.envelope('traffic', this.currentRound, this.window.digest()))
+    return true
   }
 
   private async publishEvent (body: Bodies['event']): Promise<void> {
@@ -768,6 +777,10 @@ export class Agent {
   private async onMigrateRequest (body: unknown, peer: string): Promise<MigrateResponse> {
     const r = await this.answerMigrate(body, peer)
     if (!r.ok) this.counters.migrateRefused[r.reason]++
+    // A planner sent a VM here that does not fit: its view of us is out of
+    // date (a state of ours was lost on its way), and with states sent only
+    // on change nothing else would correct it soon.
+    if (!r.ok && r.reason === 'no-room') this.stateDueAtMs ??= this.now()
     return r
   }
 

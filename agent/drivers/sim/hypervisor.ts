@@ -1,8 +1,11 @@
 /**
  * The `sim` hypervisor: VMs live in a SimWorld directory; a migration takes
  * memory / bandwidth (times `timeScale`) and then rewrites the VM's file to
- * name the target host, atomically. It fails when told to (SimWorld.setFailing)
- * or when the deadline passes first; either way the VM stays on the source.
+ * name the target host, atomically. It fails when told to (SimWorld.setFailing),
+ * when the deadline passes first, or when the target no longer awaits the VM
+ * (it cancelled the incoming VM, for example after a restart); in each case
+ * the VM stays on the source. An awaited VM is listed at the target as
+ * 'incoming', so the target's room counts it, as a real hypervisor's would.
  */
 import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationResult, type MigrationTarget, type VmInfo } from '../types.ts'
 import { SimWorld } from './world.ts'
@@ -35,16 +38,21 @@ export class SimHypervisor implements HypervisorDriver {
   }
 
   async list (): Promise<VmInfo[]> {
-    return (await this.world.vms())
-      .filter(v => v.host === this.init.host)
-      .map(v => ({ id: v.id, status: this.inFlight.has(v.id) ? 'migrating' : 'running', memoryMiB: v.memoryMiB, vcpus: v.vcpus, addresses: v.addresses }))
+    const [vms, awaited] = await Promise.all([this.world.vms(), this.world.incomingAt(this.init.host)])
+    const incoming = new Set(awaited)
+    return vms
+      .filter(v => v.host === this.init.host || incoming.has(v.id))
+      .map(v => ({ id: v.id, status: v.host !== this.init.host ? 'incoming' : this.inFlight.has(v.id) ? 'migrating' : 'running', memoryMiB: v.memoryMiB, vcpus: v.vcpus, addresses: v.addresses }))
   }
 
-  async prepareIncoming (_vm: VmInfo): Promise<MigrationTarget> {
+  async prepareIncoming (vm: VmInfo): Promise<MigrationTarget> {
+    await this.world.setIncoming(vm.id, this.init.host, true)
     return { address: this.init.address, uri: `sim:${this.init.host}` }
   }
 
-  async cancelIncoming (_vmId: string): Promise<void> {}
+  async cancelIncoming (vmId: string): Promise<void> {
+    await this.world.setIncoming(vmId, this.init.host, false)
+  }
 
   async migrate (vmId: string, target: MigrationTarget, opts: MigrateOptions): Promise<MigrationResult> {
     const vm = await this.world.vm(vmId)
@@ -64,7 +72,9 @@ export class SimHypervisor implements HypervisorDriver {
       if (!finished) return { ok: false, totalMs: Date.now() - started, error: 'aborted: the agent is stopping' }
       if (fails) return { ok: false, totalMs: Date.now() - started, error: 'simulated failure' }
       if (duration > opts.deadlineMs) return { ok: false, totalMs: Date.now() - started, error: `deadline of ${opts.deadlineMs} ms passed` }
+      if (!await this.world.isIncoming(vmId, to)) return { ok: false, totalMs: Date.now() - started, error: `${to} no longer awaits the VM (it cancelled the incoming VM)` }
       await this.world.write({ ...vm, host: to })
+      await this.world.setIncoming(vmId, to, false)
       return { ok: true, totalMs: Date.now() - started, downtimeMs: Math.min(50, ms), bytes: vm.memoryMiB * 1024 * 1024 }
     } finally {
       this.inFlight.delete(vmId)

@@ -5,7 +5,7 @@
  * several processes move VMs at once: invariant 1 holds by construction and
  * tests can check it by reading the directory.
  */
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Flow } from '../../../lib/model.ts'
 
@@ -112,5 +112,37 @@ export class SimWorld {
 
   async setSlowdown (factors: Record<string, number>): Promise<void> {
     await writeFile(join(this.dir, 'slow.json'), JSON.stringify(factors))
+  }
+
+  private incomingPath (vm: string, host: string): string {
+    return join(this.dir, 'incoming', `${encodeURIComponent(vm)}@${encodeURIComponent(host)}`)
+  }
+
+  /**
+   * Marks `vm` as awaited (or no longer) at `host`: a real target prepares
+   * the incoming VM (QEMU -incoming, a paused domain) before the source
+   * sends it, and the migration fails if the target drops it. One file per
+   * (VM, host), apart from the VM's own file, so the two sides never
+   * overwrite each other's writes.
+   */
+  async setIncoming (vm: string, host: string, awaited: boolean): Promise<void> {
+    if (awaited) {
+      await mkdir(join(this.dir, 'incoming'), { recursive: true })
+      await writeFile(this.incomingPath(vm, host), '')
+    } else {
+      await rm(this.incomingPath(vm, host), { force: true })
+    }
+  }
+
+  async isIncoming (vm: string, host: string): Promise<boolean> {
+    try { await stat(this.incomingPath(vm, host)); return true } catch { return false }
+  }
+
+  /** The VMs `host` awaits. */
+  async incomingAt (host: string): Promise<string[]> {
+    let names: string[]
+    try { names = await readdir(join(this.dir, 'incoming')) } catch { return [] }
+    const suffix = `@${encodeURIComponent(host)}`
+    return names.filter(n => n.endsWith(suffix)).map(n => decodeURIComponent(n.slice(0, -suffix.length)))
   }
 }

@@ -1,5 +1,7 @@
 import test from 'ava'
 import { DIGEST_HOLD_MS, HELLO_ROUNDS, STATE_REFRESH_ROUNDS, type AgentEvent } from '../../../agent/agent.ts'
+import { DEFAULT_DOWN_AFTER_ROUNDS } from '../../../agent/config.ts'
+import type { TrafficCollector } from '../../../agent/drivers/types.ts'
 import { roundAt, roundStartMs } from '../../../lib/rounds.ts'
 import type { Envelope } from '../../../lib/wire/messages.ts'
 import { joinHandMember, startTestCluster, waitFor, type ClusterSpec } from './harness.ts'
@@ -94,4 +96,32 @@ test('a digest that overtakes the state listing its VM waits for that state and 
   await m.send(digest('app1-1'))
   await waitFor(() => agents.every((a, i) => a.view.drops['foreign-vm'] === foreignBefore[i]! + 1), DIGEST_HOLD_MS + 5_000, 'the foreign digest dropped everywhere')
   t.true(agents.every(a => a.view.member('m')?.digest?.vms[0]?.vm === 'newcomer'), 'and it changed nothing')
+})
+
+test('a host whose collector fails sends its state instead of a digest and stays live', async t => {
+  const cluster = await startTestCluster(t, quiet())
+  const agents = () => [...cluster.agents.values()]
+  await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
+  const timing = agents()[0]!.timing
+  const b1 = cluster.agents.get('b1')!
+  // The agent's drivers are private; the test breaks this one's collector in place.
+  const collector = (b1 as unknown as { c: { collector: TrafficCollector } }).c.collector
+  collector.read = async () => { throw new Error('nft: permission denied') }
+  // A round step already past its read may still send one digest: count from the next round on.
+  const from = roundAt(Date.now(), timing) + 1
+  await waitFor(() => Date.now() >= roundStartMs(from, timing), 2 * PERIOD, 'the next round')
+  let states = 0
+  let digests = 0
+  const detach = b1.observe((e: AgentEvent) => {
+    if (e.type === 'published' && e.topic === 'host') states++
+    if (e.type === 'published' && e.topic === 'traffic') digests++
+  })
+  t.teardown(detach)
+  // Longer than the view's down time: only the states keep b1 up.
+  const rounds = DEFAULT_DOWN_AFTER_ROUNDS + 2
+  const until = roundStartMs(from + rounds + 1, timing)
+  await waitFor(() => Date.now() >= until, (rounds + 2) * PERIOD, 'the rounds to pass')
+  t.is(digests, 0)
+  t.true(states >= rounds, `b1 sent ${states} states in ${rounds + 1} rounds`)
+  t.true(agents().every(a => a.view.isUp('b1', Date.now())), 'everyone still sees b1 up')
 })
