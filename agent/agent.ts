@@ -39,8 +39,9 @@ export const TICK_MS = 100
 const CROSS_CHECK_AFTER_RANKS = 2
 /**
  * What one member may send on one topic per round before it counts as a
- * flood: a host sends its state once a round and again around each of its
- * migrations, a digest and at most one plan per round; this is ample.
+ * flood: a host sends its state when it changes (around each of its
+ * migrations) and at most one answer to hellos per takeover slot (ten a
+ * round), a digest and at most one plan per round; this is ample.
  */
 export const MESSAGES_PER_ROUND = 40
 /** Members heard within this many rounds count towards a quorum (each publishes its digest every round). */
