@@ -172,6 +172,8 @@ export class Agent {
   private lastState = ''
   /** When to send our state again though it did not change: a newcomer said hello, or a peer's view of us proved stale. */
   private stateDueAtMs: number | undefined
+  /** When such an extra state last went out: at most one per takeover slot. */
+  private extraStateAtMs = -Infinity
   /** States go out one after the other (see publishState). */
   private stateQueue: Promise<unknown> = Promise.resolve()
   private readonly stateWaits = new StateWaits()
@@ -384,8 +386,11 @@ export class Agent {
       // Without a digest nothing else says we are alive this round: the state does.
       if (!digest) await this.publishState()
     }
-    if (this.stateDueAtMs !== undefined && now >= this.stateDueAtMs) {
+    if (this.stateDueAtMs !== undefined && now >= this.stateDueAtMs && now >= this.extraStateAtMs + this.timing.takeoverMs) {
+      // One answer serves every hello before it; a cluster starting at once
+      // says hello many times, and its answers stay within the flood bound.
       this.stateDueAtMs = undefined
+      this.extraStateAtMs = now
       await this.publishState()
     }
     const rec = this.record(round)

@@ -16,7 +16,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { defaultTiming, roundAt } from '../../lib/rounds.ts'
+import { defaultTiming, roundAt, roundStartMs } from '../../lib/rounds.ts'
 import { readVmRecords, type LabState, type LabVmRecord } from '../../agent/drivers/lab/state.ts'
 import { RouterCounters, type RouterSample } from '../net/counters.ts'
 import { Lab } from '../net/lab.ts'
@@ -201,6 +201,15 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
     const links = lab.shapedLinks()
     monitor = new WanMonitor(new RouterCounters(state.routerNs, lab.bridges(), links), (s) => progress.sample(s, links))
     await monitor.start()
+    // The timeline starts after a round's plan slots, so the first plan that
+    // sees a phase's traffic comes a round later and the load before it is
+    // measured over a round or more. Started at any moment, a plan could
+    // follow the traffic by two seconds, leaving one sample before it.
+    const timing = defaultTiming(scenario.roundPeriodMs)
+    const planned = (round: number): number => roundStartMs(round, timing) + timing.planAtMs + timing.takeoverMs
+    let startAt = planned(roundAt(Date.now(), timing))
+    if (startAt < Date.now()) startAt = planned(roundAt(Date.now(), timing) + 1)
+    await sleep(startAt - Date.now(), opts.signal)
     t0Ms = Date.now()
     progress.reset(monitor.samples[monitor.samples.length - 1], roundAt(t0Ms, defaultTiming(scenario.roundPeriodMs)))
 
