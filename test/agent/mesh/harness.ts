@@ -4,6 +4,7 @@
  * traffic source sharing one temporary world directory. A thin wrapper over
  * lab/sim/cluster.ts that ties the cluster's life to the test's.
  */
+import { multiaddr } from '@multiformats/multiaddr'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createNode, loadOrCreatePeerKey, publish, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
@@ -45,7 +46,13 @@ export interface HandMember {
   send (env: Envelope | Uint8Array, topic?: Topic): Promise<void>
 }
 
-/** Joins `name` (one of the cluster's extraMembers) to the mesh with its key and the PSK, subscribed to the gossip topics. */
+/**
+ * Joins `name` (one of the cluster's extraMembers) to the mesh with its key
+ * and the PSK, connected to every running agent and subscribed to the gossip
+ * topics. A message the agents drop goes no further than the first hop, so
+ * a test that counts drops at every agent needs the member to reach each
+ * directly (gossipsub's flood publish sends to every connected subscriber).
+ */
 export async function joinHandMember (t: { teardown (fn: () => Promise<void> | void): void }, cluster: TestCluster, name: string): Promise<HandMember> {
   const key = await loadOrCreatePeerKey(join(cluster.dir, name))
   const node = await createNode({
@@ -59,8 +66,10 @@ export async function joinHandMember (t: { teardown (fn: () => Promise<void> | v
   })
   t.teardown(async () => node.stop())
   await node.bootstrap()
-  for (const topic of ['host', 'traffic', 'plan']) node.libp2p.services.pubsub.subscribe(node.topic(topic))
-  await waitForTopicPeers(node, node.topic('plan'), 3)
+  for (const agent of cluster.agents.values()) await node.libp2p.dial(multiaddr(agent.addresses()[0]!))
+  const topics = ['host', 'traffic', 'plan']
+  for (const topic of topics) node.libp2p.services.pubsub.subscribe(node.topic(topic))
+  for (const topic of topics) await waitForTopicPeers(node, node.topic(topic), cluster.agents.size)
   let seq = Date.now() * 1000
   return {
     node,
