@@ -4,7 +4,7 @@ import { DEFAULT_DOWN_AFTER_ROUNDS } from '../../../agent/config.ts'
 import type { TrafficCollector } from '../../../agent/drivers/types.ts'
 import { roundAt, roundStartMs } from '../../../lib/rounds.ts'
 import type { Envelope } from '../../../lib/wire/messages.ts'
-import { joinHandMember, startTestCluster, waitFor, type ClusterSpec } from './harness.ts'
+import { joinHandMember, startTestCluster, waitFor, type ClusterSpec, type TestCluster } from './harness.ts'
 import { threeDcSpec } from './scenario.ts'
 
 const PERIOD = 1000
@@ -13,15 +13,22 @@ const ROUNDS = 5
 // No traffic, so no plan moves anything: a host's state changes only when the test changes it.
 const quiet = (more: Partial<ClusterSpec> = {}): ClusterSpec => threeDcSpec({ roundPeriodMs: PERIOD, traffic: { flows: [], prefixes: [] }, ...more })
 
-test('an unchanged host sends its digest every round but its state only when it changes', async t => {
-  t.true(STATE_REFRESH_ROUNDS > ROUNDS, 'each host\'s refresh round comes at most once in the window')
+/** A quiet cluster with its mesh formed and every agent past its hello rounds (whose states go out each round); returns the first round after them. */
+async function pastHello (t: Parameters<typeof startTestCluster>[0]): Promise<{ cluster: TestCluster, first: number }> {
   const cluster = await startTestCluster(t, quiet())
-  const agents = () => [...cluster.agents.values()]
-  await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
-  const timing = agents()[0]!.timing
-  // Past every agent's hello rounds (whose states go out each round).
+  const agents = [...cluster.agents.values()]
+  await waitFor(() => agents.every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
+  const timing = agents[0]!.timing
   const first = roundAt(Date.now(), timing) + HELLO_ROUNDS + 1
   await waitFor(() => Date.now() >= roundStartMs(first, timing), (HELLO_ROUNDS + 2) * PERIOD, 'the hello rounds to pass')
+  return { cluster, first }
+}
+
+test('an unchanged host sends its digest every round but its state only when it changes', async t => {
+  t.true(STATE_REFRESH_ROUNDS > ROUNDS, 'each host\'s refresh round comes at most once in the window')
+  const { cluster, first } = await pastHello(t)
+  const agents = () => [...cluster.agents.values()]
+  const timing = agents()[0]!.timing
 
   const sent = new Map<string, { states: number, digests: number }>(agents().map(a => [a.host, { states: 0, digests: 0 }]))
   const detach = agents().map(a => a.observe((e: AgentEvent) => {
@@ -46,13 +53,8 @@ test('an unchanged host sends its digest every round but its state only when it 
 })
 
 test('a restarted agent says hello and every member answers with its unchanged state', async t => {
-  const cluster = await startTestCluster(t, quiet())
-  const agents = () => [...cluster.agents.values()]
-  await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
-  const timing = agents()[0]!.timing
-  // Everyone past its hello rounds: from here on no state changes, so none goes out but for hellos.
-  const quietFrom = roundAt(Date.now(), timing) + HELLO_ROUNDS + 1
-  await waitFor(() => Date.now() >= roundStartMs(quietFrom, timing), (HELLO_ROUNDS + 2) * PERIOD, 'the hello rounds to pass')
+  // From here on no state changes, so none goes out but for hellos.
+  const { cluster } = await pastHello(t)
   const host = 'c2'
   await cluster.agents.get(host)!.halt()
   cluster.agents.delete(host)
