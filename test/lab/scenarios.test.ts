@@ -20,7 +20,7 @@ const OVERHEAD_MS = 120_000
 const mbit = (bps: number): string => (bps / 1e6).toFixed(2)
 
 function logRun (t: { log: (...v: unknown[]) => void }, r: RunResult): void {
-  for (const p of r.phases) t.log(`${p.name}: WAN offered ${mbit(p.before.offeredBps)} -> ${mbit(p.after.offeredBps)} Mbit/s, carried ${mbit(p.before.carriedBps)} -> ${mbit(p.after.carriedBps)} Mbit/s, measured cost ${p.before.cost.toFixed(3)} -> ${p.after.cost.toFixed(3)}, ${p.migrations} migrations`)
+  for (const p of r.phases) t.log(`${p.name}: WAN offered ${mbit(p.before.offeredBps)} -> ${mbit(p.after.offeredBps)} Mbit/s, carried ${mbit(p.before.carriedBps)} -> ${mbit(p.after.carriedBps)} Mbit/s, measured cost ${p.before.cost.toFixed(3)} -> ${p.after.cost.toFixed(3)} (${p.before.points} samples before, ${p.after.points} after), ${p.migrations} migrations`)
   const downs = r.migrations.filter(m => m.ok && m.downtimeMs !== undefined).map(m => m.downtimeMs!).sort((a, b) => a - b)
   t.log(`${r.migrations.filter(m => m.ok).length} migrations done, ${r.migrations.filter(m => !m.ok).length} failed; downtime median ${downs[Math.floor(downs.length / 2)] ?? '-'} ms, max ${downs[downs.length - 1] ?? '-'} ms; ${r.plans.length} rounds planned`)
   if (r.agentErrors.length > 0) t.log(`agent errors: ${r.agentErrors.slice(0, 5).join('; ')}`)
