@@ -376,7 +376,7 @@ export class Agent {
       // in this host's refresh round, each host in its own of every
       // STATE_REFRESH_ROUNDS, so the refreshes do not all come at once.
       const refresh = round % STATE_REFRESH_ROUNDS === spreadOffsetMs(`${this.host}/refresh`, STATE_REFRESH_ROUNDS)
-      await this.publishState(this.greeting() ? { hello: true } : { onlyIfChanged: !refresh })
+      const stateSent = await this.publishState(this.greeting() ? { hello: true } : { onlyIfChanged: !refresh })
       let digest = false
       try {
         digest = await this.publishDigest()
@@ -384,7 +384,7 @@ export class Agent {
         this.c.log.warn('no traffic digest this round: the collector failed', { round, error: (err as Error).message })
       }
       // Without a digest nothing else says we are alive this round: the state does.
-      if (!digest) await this.publishState()
+      if (!digest && !stateSent) await this.publishState()
     }
     if (this.stateDueAtMs !== undefined && now >= this.stateDueAtMs && now >= this.extraStateAtMs + this.timing.takeoverMs) {
       // One answer serves every hello before it; a cluster starting at once
@@ -675,9 +675,9 @@ export class Agent {
   /**
    * Sends this host's state as the hypervisor reports it; with
    * `onlyIfChanged`, not when it is the state that went out last; with
-   * `hello`, asking every member for its state.
+   * `hello`, asking every member for its state. True when it went out.
    */
-  async publishState (opts: StateOptions = {}): Promise<HostState> {
+  async publishState (opts: StateOptions = {}): Promise<boolean> {
     // One at a time: the round's publish and a migration's could both read
     // the hypervisor, and the one that read first could go out last, an
     // older state with a newer sequence number that no later round would
@@ -687,7 +687,7 @@ export class Agent {
     return await next
   }
 
-  private async sendState (opts: StateOptions): Promise<HostState> {
+  private async sendState (opts: StateOptions): Promise<boolean> {
     // A VM arriving here is still its source's until the migration is done;
     // a stopped one stays ours but is not to be moved while it is down.
     const vms = (await this.c.hypervisor.list()).filter(v => v.status !== 'incoming')
@@ -709,7 +709,8 @@ export class Agent {
       }))
     }
     const text = JSON.stringify(state)
-    if (opts.onlyIfChanged !== true || text !== this.lastState) {
+    const send = opts.onlyIfChanged !== true || text !== this.lastState
+    if (send) {
       await this.send(this.envelope('host', Math.max(0, this.currentRound), opts.hello === true ? { ...state, hello: true } : state))
       this.lastState = text
     }
@@ -718,7 +719,7 @@ export class Agent {
       this.countedAddresses = addresses.join()
       await this.c.collector.setLocalAddresses(addresses)
     }
-    return state
+    return send
   }
 
   /** True in this agent's first rounds, whose states say hello. */

@@ -126,8 +126,9 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
   const agentErrors: string[] = []
   let t0Ms = Date.now()
   const at = (ms: number): number => (ms - t0Ms) / 1000
+  const timing = defaultTiming(scenario.roundPeriodMs)
   const progress = new Progress(print, () => at(Date.now()))
-  progress.reset(undefined, roundAt(Date.now(), defaultTiming(scenario.roundPeriodMs)))
+  progress.reset(undefined, roundAt(Date.now(), timing))
   const startedAt = new Date().toISOString()
   let monitor: WanMonitor | undefined
   let aborted = false
@@ -205,13 +206,13 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
     // sees a phase's traffic comes a round later and the load before it is
     // measured over a round or more. Started at any moment, a plan could
     // follow the traffic by two seconds, leaving one sample before it.
-    const timing = defaultTiming(scenario.roundPeriodMs)
     const planned = (round: number): number => roundStartMs(round, timing) + timing.planAtMs + timing.takeoverMs
-    let startAt = planned(roundAt(Date.now(), timing))
-    if (startAt < Date.now()) startAt = planned(roundAt(Date.now(), timing) + 1)
-    await sleep(startAt - Date.now(), opts.signal)
+    let startRound = roundAt(Date.now(), timing)
+    if (planned(startRound) < Date.now()) startRound++
+    await sleep(planned(startRound) - Date.now(), opts.signal)
     t0Ms = Date.now()
-    progress.reset(monitor.samples[monitor.samples.length - 1], roundAt(t0Ms, defaultTiming(scenario.roundPeriodMs)))
+    const baseRound = roundAt(t0Ms, timing)
+    progress.reset(monitor.samples[monitor.samples.length - 1], baseRound)
 
     // The timeline: phase changes and events, in order; a placement snapshot before each phase ends.
     type Item = { atSec: number, kind: 'phase', index: number } | { atSec: number, kind: 'event', event: ScenarioEvent }
@@ -219,7 +220,7 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
       ...scenario.phases.map((p, index) => ({ atSec: p.atSec, kind: 'phase' as const, index })),
       ...scenario.events.filter(e => e.atSec < durationSec).map(event => ({ atSec: event.atSec, kind: 'event' as const, event }))
     ].filter(i => i.atSec < durationSec).sort((a, b) => a.atSec - b.atSec || (a.kind === 'phase' ? -1 : 1))
-    const chaos: ChaosContext = { lab, agents, roundPeriodMs: scenario.roundPeriodMs, killed: new Set(), baseRound: roundAt(t0Ms, defaultTiming(scenario.roundPeriodMs)), ...(opts.signal !== undefined ? { signal: opts.signal } : {}) }
+    const chaos: ChaosContext = { lab, agents, roundPeriodMs: scenario.roundPeriodMs, killed: new Set(), baseRound, ...(opts.signal !== undefined ? { signal: opts.signal } : {}) }
     let phase = -1
     const snapshot = async (): Promise<void> => {
       if (phase < 0) return
