@@ -37,16 +37,19 @@ serial('an unchanged host sends its digest every round but its state only when i
 
   // Counted by the round a message was made in, not by when it went out: a
   // late step of the round before the window still belongs to that round.
-  const measured = (e: { env: Envelope }): boolean => e.env.round >= first && e.env.round < first + ROUNDS
+  // Round `first` has begun, and some of its messages may be out already:
+  // the window starts with the round after it.
+  const start = first + 1
+  const measured = (e: { env: Envelope }): boolean => e.env.round >= start && e.env.round < start + ROUNDS
   const sent = new Map<string, { states: number[], digests: Set<number> }>(agents().map(a => [a.host, { states: [], digests: new Set() }]))
   const detach = agents().map(a => a.observe((e: AgentEvent) => {
     if (e.type !== 'published' || !measured(e)) return
-    if (e.topic === 'host') sent.get(a.host)!.states.push(e.env.round - first)
+    if (e.topic === 'host') sent.get(a.host)!.states.push(e.env.round - start)
     if (e.topic === 'traffic') sent.get(a.host)!.digests.add(e.env.round)
   }))
   t.teardown(() => { for (const d of detach) d() })
   // The last measured round's step may still be publishing as the next begins.
-  await waitFor(() => Date.now() >= roundStartMs(first + ROUNDS, timing) + PERIOD / 2, (ROUNDS + 2) * PERIOD, 'the measured rounds')
+  await waitFor(() => Date.now() >= roundStartMs(start + ROUNDS, timing) + PERIOD / 2, (ROUNDS + 3) * PERIOD, 'the measured rounds')
   t.log(`in ${ROUNDS} rounds, per agent: ${[...sent].map(([host, c]) => `${host} ${c.digests.size} digests / ${c.states.length} states${c.states.length > 0 ? ` (in round +${c.states.join(', +')})` : ''}`).join(', ')}`)
   for (const [host, c] of sent) {
     t.true(c.digests.size >= ROUNDS - 1, `${host} sent a digest each round`)
