@@ -23,22 +23,21 @@ test('forged, foreign, replayed, oversized, unelected and flooding messages and 
   const hand = await joinHandMember(t, cluster, 'rogue')
   const rogue = hand.node
   const round = (): number => roundAt(Date.now(), a1.timing)
-  let seq = hand.nextSeq()
-  const send = async (env: Envelope | Uint8Array, topic = (env as Envelope).topic): Promise<void> => await hand.send(env, topic)
-  const rogueState: Envelope<'host'> = { v: 1, topic: 'host', host: 'rogue', round: round(), seq: ++seq, body: { dc: 'A', memoryMiB: 1024, vcpus: 1, address: 'fd00::99', topology: a1.view.member('a1')!.state!.topology, leaving: false, vms: [] } }
+  const { send, nextSeq } = hand
+  const rogueState: Envelope<'host'> = { v: 1, topic: 'host', host: 'rogue', round: round(), seq: nextSeq(), body: { dc: 'A', memoryMiB: 1024, vcpus: 1, address: 'fd00::99', topology: a1.view.member('a1')!.state!.topology, leaving: false, vms: [] } }
   await send(rogueState)
   await waitFor(() => agents.every(a => a.view.member('rogue')?.state !== undefined), 15_000, 'the rogue\'s own state to be accepted')
   const a1Before = JSON.stringify(a1.view.member('a1')!.state)
   const drops = (reason: string): number[] => agents.map(a => a.view.drops[reason as keyof typeof a.view.drops])
 
   // 1. A forged host state: the rogue speaks for a1.
-  await send({ ...rogueState, host: 'a1', seq: ++seq, body: { ...rogueState.body, vms: [] } })
+  await send({ ...rogueState, host: 'a1', seq: nextSeq(), body: { ...rogueState.body, vms: [] } })
   // 2. A digest for a VM that is not the rogue's.
-  await send({ v: 1, topic: 'traffic', host: 'rogue', round: round(), seq: ++seq, body: { windowMs: 1000, vms: [{ vm: 'app0-0', peers: [{ peer: 'app0-1', out: 9e9, in: 0 }], restOut: 0 }] } })
+  await send({ v: 1, topic: 'traffic', host: 'rogue', round: round(), seq: nextSeq(), body: { windowMs: 1000, vms: [{ vm: 'app0-0', peers: [{ peer: 'app0-1', out: 9e9, in: 0 }], restOut: 0 }] } })
   // 3. A replay: the rogue's first state again, as it was.
   await send(rogueState)
   // 4. An oversized message (within libp2p's frame limit, over the envelope bound).
-  await send(encode({ ...rogueState, seq: ++seq, pad: "x".repeat(300_000) }), "host")
+  await send(encode({ ...rogueState, seq: nextSeq(), pad: "x".repeat(300_000) }), "host")
   // 5. A plan claiming rank 0 from a member that is not rank 0 this round
   // (the rogue is a live member, so in some rounds it is rank 0: skip those).
   const live = (): Array<{ host: string, peerId: string }> => a1.view.live(Date.now()).map(m => ({ host: m.host, peerId: m.peerId }))
@@ -49,7 +48,7 @@ test('forged, foreign, replayed, oversized, unelected and flooding messages and 
   }
   const ranking = a1.election.ranking(r, live(), 0)
   t.not(ranking.indexOf('rogue'), 0)
-  await send({ v: 1, topic: 'plan', host: 'rogue', round: r, seq: ++seq, body: { rank: 0, planner: 'rogue', inputs: {}, initialCost: 1, finalCost: 0, moves: [{ vm: 'app0-0', from: 'a1', to: 'b1', cost: 0 }] } })
+  await send({ v: 1, topic: 'plan', host: 'rogue', round: r, seq: nextSeq(), body: { rank: 0, planner: 'rogue', inputs: {}, initialCost: 1, finalCost: 0, moves: [{ vm: 'app0-0', from: 'a1', to: 'b1', cost: 0 }] } })
 
   const expect = ['impersonation', 'foreign-vm', 'replay', 'oversized', 'not-elected']
   await waitFor(() => expect.every(reason => drops(reason).every(n => n >= 1)), 15_000, `drops counted for ${expect.join(", ")}`).catch(err => { t.log(Object.fromEntries(expect.map(r => [r, drops(r)]))); throw err })
@@ -99,7 +98,7 @@ test('forged, foreign, replayed, oversized, unelected and flooding messages and 
 
   // 8. A flood: 400 valid-looking states from one member in a burst.
   const limited = agents.map(a => a.view.drops['rate-limited'])
-  for (let i = 0; i < 400; i++) void send({ ...rogueState, seq: ++seq })
+  for (let i = 0; i < 400; i++) void send({ ...rogueState, seq: nextSeq() })
   await waitFor(() => agents.every((a, i) => a.view.drops['rate-limited'] > limited[i]! + 300), 20_000, 'the flood to be cut off')
   t.log(`flood: ${agents.map((a, i) => a.view.drops['rate-limited'] - limited[i]!).join(', ')} of 400 rate-limited per agent`)
 

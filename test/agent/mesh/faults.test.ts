@@ -5,11 +5,11 @@ import { threeDcSpec } from './scenario.ts'
 
 const PERIOD = 2000
 
-// Each test times a kill against its round's deadlines: one cluster at a
-// time, so the other's load cannot stall a round step past them.
-const serial = test.serial
+// Each test times a kill against its round's deadlines, so the tests run
+// one cluster at a time (test.serial): the other's load could stall a round
+// step past them.
 
-serial('the rank-0 planner dies mid-round: rank 1 takes over and the round completes', async t => {
+test.serial('the rank-0 planner dies mid-round: rank 1 takes over and the round completes', async t => {
   const cluster = await startTestCluster(t, threeDcSpec({ roundPeriodMs: PERIOD }))
   const agents = () => [...cluster.agents.values()]
   await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
@@ -32,7 +32,7 @@ serial('the rank-0 planner dies mid-round: rank 1 takes over and the round compl
   for (const s of seen) t.deepEqual([s.planner, s.rank], [ranking[1], 1])
 })
 
-serial('an agent restarts: it rejoins with the same identity and catches up', async t => {
+test.serial('an agent restarts: it rejoins with the same identity and catches up', async t => {
   const cluster = await startTestCluster(t, threeDcSpec({ roundPeriodMs: PERIOD }))
   const agents = () => [...cluster.agents.values()]
   await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')

@@ -12,8 +12,8 @@ const ROUNDS = 5
 
 // These tests count messages per round. Run side by side, four clusters of
 // six agents share one process, and on a busy machine a round step can then
-// stall past its round (seen in CI): one at a time, each has the process.
-const serial = test.serial
+// stall past its round (seen in CI): one at a time (test.serial), each has
+// the process.
 
 // No traffic, so no plan moves anything: a host's state changes only when the test changes it.
 const quiet = (more: Partial<ClusterSpec> = {}): ClusterSpec => threeDcSpec({ roundPeriodMs: PERIOD, traffic: { flows: [], prefixes: [] }, ...more })
@@ -29,7 +29,7 @@ async function pastHello (t: Parameters<typeof startTestCluster>[0]): Promise<{ 
   return { cluster, first }
 }
 
-serial('an unchanged host sends its digest every round but its state only when it changes', async t => {
+test.serial('an unchanged host sends its digest every round but its state only when it changes', async t => {
   t.true(STATE_REFRESH_ROUNDS > ROUNDS, 'each host\'s refresh round comes at most once in the window')
   const { cluster, first } = await pastHello(t)
   const agents = () => [...cluster.agents.values()]
@@ -64,7 +64,7 @@ serial('an unchanged host sends its digest every round but its state only when i
   t.log(`b1's changed state reached every agent ${Date.now() - changedAt} ms after the change`)
 })
 
-serial('a restarted agent says hello and every member answers with its unchanged state', async t => {
+test.serial('a restarted agent says hello and every member answers with its unchanged state', async t => {
   // From here on no state changes, so none goes out but for hellos.
   const { cluster } = await pastHello(t)
   const host = 'c2'
@@ -82,7 +82,7 @@ serial('a restarted agent says hello and every member answers with its unchanged
   t.log(`the restarted agent knew all six states ${Date.now() - back} ms after it started`)
 })
 
-serial('a digest that overtakes the state listing its VM waits for that state and is accepted; a foreign one is still dropped', async t => {
+test.serial('a digest that overtakes the state listing its VM waits for that state and is accepted; a foreign one is still dropped', async t => {
   const cluster = await startTestCluster(t, quiet({ extraMembers: ['m'] }))
   const agents = [...cluster.agents.values()]
   await waitFor(() => agents.every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
@@ -112,7 +112,7 @@ serial('a digest that overtakes the state listing its VM waits for that state an
   t.true(agents.every(a => a.view.member('m')?.digest?.vms[0]?.vm === 'newcomer'), 'and it changed nothing')
 })
 
-serial('a host whose collector fails sends its state instead of a digest and stays live', async t => {
+test.serial('a host whose collector fails sends its state instead of a digest and stays live', async t => {
   const cluster = await startTestCluster(t, quiet())
   const agents = () => [...cluster.agents.values()]
   await waitFor(() => agents().every(a => a.view.live(Date.now()).length === 6), 20_000, 'the mesh')
