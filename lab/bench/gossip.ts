@@ -20,7 +20,7 @@
  * installed with apt-get when missing (as root). About 10-15 minutes; sizes
  * are skipped once BUDGET_MS has passed.
  *
- *   npm run bench:gossip [-- --sizes 8,16] [--layout processes|one-process]
+ *   npm run bench:gossip [-- --sizes 8,16] [--layout processes|one-process] [--no-write]
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -35,6 +35,10 @@ import { canUseNetns, createNetns, deleteNetns, inNetns } from './gossip/netns.t
 import { failures, heliotropeTable, serfTable, type SizeResult } from './gossip/report.ts'
 import { killSerfs, runSerf, serfAvailable } from './gossip/serf.ts'
 import { percentile } from '../sim/stats.ts'
+import { NO_WRITE_FLAG, startBenchReport } from './report.ts'
+
+/** Writes the measuring process's output into docs/benchmarks.md at the end (--no-write: not). */
+const report = startBenchReport('gossip', { internalArgs: ['--inside-netns'] })
 
 const SIZES = [8, 16, 32, 64]
 /** Rounds per size: enough to cover MEASURE_MS, at least MIN_ROUNDS (the period grows with the size). */
@@ -85,7 +89,7 @@ async function inOwnNetns (): Promise<number> {
     deleteNetns(ns)
   }
   createNetns(ns)
-  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(','), '--layout', layout])
+  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(','), '--layout', layout, ...(report.writes ? [] : [NO_WRITE_FLAG])])
   const child = spawn(cmd!, args, { stdio: 'inherit' })
   const onSignal = (): void => { child.kill('SIGTERM') }
   process.on('SIGINT', onSignal)
@@ -168,5 +172,6 @@ async function measureAll (countBytes: boolean): Promise<number> {
   process.stdout.write(serfTable(rows))
   process.stdout.write(failures(rows))
   process.stdout.write(`\nload average at the end: ${loadavg().map(x => x.toFixed(1)).join(' ')} (${Math.round((Date.now() - started) / 1000)} s in all)\n`)
+  await report.done()
   return rows.every(r => r.heliotrope !== undefined) ? 0 : 1
 }

@@ -5,7 +5,7 @@
  * guest, beside the physical limit (bytes / link rate); what xbzrle and
  * auto-converge change; and the transfer rate over time (like the thesis's
  * Figures 5.1/5.2) as a table and as an SVG chart (lab/figures/migration-rate.svg,
- * which README.md embeds; `--svg PATH` writes it elsewhere). Needs root,
+ * which docs/benchmarks.md embeds; `--svg PATH` writes it elsewhere). Needs root,
  * qemu-system-x86, a kernel in /boot and busybox-static. About 3 minutes on
  * 2 cores (guests run on TCG).
  */
@@ -23,6 +23,10 @@ import { lineChart } from '../report/svg-chart.ts'
 import type { Series } from '../report/svg-chart.ts'
 import { createQemuLab, qemuLabUnavailable } from '../../test/agent/drivers/qemu/lab.ts'
 import type { QemuLab } from '../../test/agent/drivers/qemu/lab.ts'
+import { startBenchReport } from './report.ts'
+
+/** Writes this run into docs/benchmarks.md at the end (--no-write: not). */
+const report = startBenchReport('migration')
 
 const LINK_MBIT = 100
 const LINK_BYTES_PER_SEC = LINK_MBIT * 1e6 / 8
@@ -185,3 +189,4 @@ if (charted.length > 0) {
   console.log(`\nchart: ${relative(process.cwd(), args.svg)}`)
 }
 console.log(`\nbench wall time ${s(Date.now() - started)} s`)
+await report.done()

@@ -19,6 +19,10 @@ import { NftablesCollector } from '../../agent/drivers/nftables/collector.ts'
 import { Nft } from '../../agent/drivers/nftables/nft.ts'
 import { parseTable } from '../../agent/drivers/nftables/parse.ts'
 import { FLOW_SET, UNCOUNTED_COUNTER } from '../../agent/drivers/nftables/ruleset.ts'
+import { startBenchReport } from './report.ts'
+
+/** Writes this run into docs/benchmarks.md at the end (--no-write: not). */
+const report = startBenchReport('nftables')
 
 const RUN_SECONDS = 2
 const ROUNDS = 3
@@ -164,3 +168,4 @@ try {
 } finally {
   cleanup()
 }
+await report.done()

@@ -31,6 +31,10 @@ import { oneMoveExact } from './optimum/one-move-exact.ts'
 import { reach } from './optimum/reach.ts'
 import { replay, untilFixpoint } from './optimum/replay.ts'
 import { details, ratio, type Row, summary, table } from './optimum/table.ts'
+import { startBenchReport } from './report.ts'
+
+/** Writes this run into docs/benchmarks.md at the end (--no-write: not). */
+const report = startBenchReport('optimum')
 
 const SLACKS = [1.1, 1.2, 1.3]
 /** One-move optima are enumerated exactly (branch and bound) up to this many nodes. */
@@ -127,6 +131,7 @@ if (cuts > 0) {
 }
 const k = positive('details', values.details)
 if (k > 0) { console.log(); console.log(details(rows, k)) }
+await report.done()
 
 function positive (name: string, s: string): number {
   const n = Number(s)

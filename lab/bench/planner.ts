@@ -11,6 +11,10 @@ import { fileURLToPath } from 'node:url'
 import { compile } from '../../lib/instance.ts'
 import { generate, type ScenarioKind } from '../../lib/scenario.ts'
 import { bestCostAfterMoves } from './move-bound.ts'
+import { startBenchReport } from './report.ts'
+
+/** Writes this run into docs/benchmarks.md at the end (--no-write: not). */
+const report = startBenchReport('planner')
 
 const CASE = fileURLToPath(new URL('./planner-case.ts', import.meta.url))
 const SIZES: Array<[number, number]> = [[100, 4], [1000, 4], [10000, 4], [100000, 16]]
@@ -61,3 +65,4 @@ const closed = (full.thesis!.finalCost - atThesisMoves) / gap
 const bound = bestCostAfterMoves(compile(generate(kind as ScenarioKind, { vms: 10000, dcs: 4, seed: 1 })), thesisMoves)
 console.log(`\nwith Algorithm 1's ${thesisMoves} moves the lookahead planner closes ${(closed * 100).toFixed(1)}% of the gap between Algorithm 1 (${full.thesis!.finalCost.toFixed(4)}) and its own unlimited re-placement (${full.lookahead!.finalCost.toFixed(4)}, ${full.lookahead!.moves} moves = ${(full.lookahead!.moves / 10000 * 100).toFixed(0)}% of VMs).`)
 console.log(`no plan of ${thesisMoves} moves can end below ${bound.toFixed(4)} here (each move removes at most its own VM's cost): at most ${(Math.max(0, full.thesis!.finalCost - bound) / gap * 100).toFixed(1)}% of that gap can be closed with that many moves.`)
+await report.done()
