@@ -1,5 +1,5 @@
 /**
- * Planner claims in the DHT (DESIGN.md, "Electing the planner"): the planner
+ * Planner claims in the DHT (docs/design.md §4.4): the planner
  * of round r stores a signed record under /heliotrope/<cluster>/round/<r>,
  * so anyone can ask who planned a round, long after its gossip is gone. The
  * DHT validates records with `validateClaim` (signature by the claimed peer,

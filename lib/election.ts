@@ -1,5 +1,5 @@
 /**
- * Who plans round r (DESIGN.md, "Electing the planner"). The round's key is
+ * Who plans round r (docs/design.md §4.2). The round's key is
  * K_r = sha256("/heliotrope/<cluster>/round/" + r); candidates are the live
  * members ordered by XOR distance between their Kademlia id (sha256 of the
  * peer id's bytes) and K_r: the DHT's own metric, so a closest-peer lookup

@@ -1,5 +1,5 @@
 /**
- * The invariants of DESIGN.md, checked from what the cluster did: where the
+ * The invariants of docs/design.md §7, checked from what the cluster did: where the
  * hypervisors say each VM runs, and what each agent recorded per round. The
  * chaos runs call this after every round. Pure: data in, violations out.
  */

@@ -1,5 +1,5 @@
 /**
- * The snapshot format (see docs in README, "Snapshot format") and its
+ * The snapshot format (docs/planner.md, "Snapshot format") and its
  * validator. Every problem is reported with its path, what was expected and
  * what was found; all problems are listed, not just the first.
  */

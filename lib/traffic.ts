@@ -1,5 +1,5 @@
 /**
- * From counters to a digest (DESIGN.md, "Measuring"). A host counts what its
+ * From counters to a digest (docs/design.md §2.2). A host counts what its
  * own VMs send, and for traffic with the outside world also what they
  * receive, so every byte is counted once across the cluster. Addresses map
  * to VMs through the gossiped inventory; the rest is summed per external

@@ -1,7 +1,7 @@
 /**
  * The replicated view every agent keeps: the newest HostState and
  * TrafficDigest per member, fed by validated gossip. It enforces the
- * message rules of DESIGN.md (a member speaks only for itself and its own
+ * message rules of docs/design.md §3.3 (a member speaks only for itself and its own
  * VMs, sequence numbers only go up) and counts every drop by reason. From it
  * an agent builds the planner's snapshot. Time comes in as arguments.
  */

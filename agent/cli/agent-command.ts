@@ -11,8 +11,8 @@ export const agentCommand: Command = {
   summary: 'run the agent (the daemon) on this host',
   usage: `Usage: heliotrope agent --config FILE [--log-level debug|info|warn|error]
 
-Runs the heliotrope agent with the JSON config FILE (see README, "Agent
-config"). Logs are JSON lines on stdout (readable lines on a terminal).
+Runs the heliotrope agent with the JSON config FILE (see docs/operations.md,
+"Config"). Logs are JSON lines on stdout (readable lines on a terminal).
 SIGTERM or SIGINT stops it cleanly: it announces its leave, lets a migration
 in flight finish or abort (and reports it), then exits.
 

@@ -1,4 +1,4 @@
-/** The chaos figures as tables (the README quotes them). */
+/** The chaos figures as tables (docs/reliability.md quotes them). */
 import type { ChaosReport } from './sim-chaos.ts'
 import { FAULT_KINDS } from './faults.ts'
 import { formatTable } from '../sim/stats.ts'

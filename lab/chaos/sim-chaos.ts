@@ -40,7 +40,7 @@ export interface ChaosReport {
   /**
    * What the agents refused, summed over every agent (each restart too):
    * gossip drops by reason, and migrate requests refused as `refused:<reason>`
-   * (DESIGN.md invariant 5; foreign-vm is invariant 4's traffic half).
+   * (docs/design.md#invariant-5; foreign-vm is #invariant-4's traffic half).
    */
   drops: Record<string, number>
 }

@@ -13,7 +13,7 @@ export const planCommand: Command = {
   usage: `Usage: heliotrope plan SNAPSHOT.json|- [--planner NAME] [--json] [--report DIR]
                       [--max-moves N] [--max-moves-per-host N] [--min-gain X]
 
-Runs a planner on a snapshot (see README, "Snapshot format") and prints the
+Runs a planner on a snapshot (see docs/planner.md, "Snapshot format") and prints the
 moves with the cost after each one.
 
 Options:

@@ -1,7 +1,7 @@
 /**
  * A small SVG line chart: series of (x, y) points, linear axes with round
  * ticks, a legend. No dependencies; the output is a standalone SVG document
- * that browsers and the README render as is.
+ * that browsers and the docs (Markdown) render as is.
  */
 
 export interface Series {

@@ -1,5 +1,5 @@
 /**
- * The gossip messages (DESIGN.md, "Gossip"). Every message is an Envelope:
+ * The gossip messages (docs/design.md §3.2). Every message is an Envelope:
  * who speaks (host), for which round, with a sequence number that only goes
  * up per (host, topic), so replays and stale copies are recognised and
  * identical payloads never occur (gossipsub would drop them as duplicates).

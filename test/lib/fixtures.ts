@@ -21,7 +21,7 @@ export function snapshot (parts: { dcs: string[], links: Link[], hosts: Host[], 
 }
 
 /**
- * The worked example for Algorithm 1 (README, "Algorithm 1 by hand"): three
+ * The worked example for Algorithm 1 (docs/planner.md, "`thesis`: Algorithm 1"): three
  * DCs, six links of 100 bit/s, B's only host holds three small VMs.
  */
 export function workedExample (): Snapshot {

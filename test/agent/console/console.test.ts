@@ -69,7 +69,7 @@ serial('the console shows members, each topic\'s mesh peers and rates, the round
   // p pauses: the screen holds still while the mesh goes on.
   await tmux.keys('1', 'p')
   const paused = await tmux.waitForScreen(s => s.includes(' PAUSED '), 5000, 'PAUSED')
-  // What the README shows: the overview once rates have built up.
+  // What docs/operations.md shows: the overview once rates have built up.
   t.log(`the overview, paused:\n${paused.trimEnd()}`)
   const frozenRound = /round (\d+) {2}planner/.exec(paused)?.[1]
   await new Promise(resolve => setTimeout(resolve, 2000))

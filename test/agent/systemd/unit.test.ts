@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 const UNIT = new URL('../../../agent/systemd/heliotrope.service', import.meta.url).pathname
 const LAUNCHER = new URL('../../../agent/bin/heliotrope.js', import.meta.url).pathname
-/** What `systemd-analyze security` may score the unit at most (README quotes the score). */
+/** What `systemd-analyze security` may score the unit at most (docs/operations.md quotes the score). */
 const MAX_EXPOSURE = 3.0
 
 /** The unit as installed would run /usr/local/bin/heliotrope; verify checks the binary exists, so point it at this checkout. */
