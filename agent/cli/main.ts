@@ -2,6 +2,7 @@
 import { agentCommand } from './agent-command.ts'
 import { approveCommand } from './approve-command.ts'
 import { configCommand } from './config-command.ts'
+import { doctorCommand } from './doctor-command.ts'
 import { drainCommand, undrainCommand } from './drain-command.ts'
 import { initCommand } from './init-command.ts'
 import { pinCommand, unpinCommand } from './pin-command.ts'
@@ -11,7 +12,7 @@ import { monitorCommand } from './monitor-command.ts'
 import { dispatch, type Command } from './run.ts'
 import { statusCommand } from './status-command.ts'
 
-export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
+export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, doctorCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
 
 const TITLE = `heliotrope: moves VMs between data centers so distributed applications
 stop hammering the WAN links between them.
