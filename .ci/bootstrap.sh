@@ -2,34 +2,58 @@
 # Runs as npm's `pre` hook for `demo` and `test`, before any dependency may
 # exist: installs the npm packages (from the committed lock) when they are
 # missing or stale, and the Debian packages the lab and the host parts need.
+#
+# Debian packages are decided by dpkg's own records, never by `command -v`:
+# inside an npm script PATH starts with node_modules/.bin, where ava's
+# dependency @vercel/nft installs an `nft` that is not nftables, and a lookup
+# through PATH once skipped installing nftables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x node_modules/.bin/node ] || [ ! -x node_modules/.bin/tsx ] \
+if [ ! -x node_modules/.bin/node ] || [ ! -x node_modules/.bin/ava ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: npm ci" >&2
-  npm ci --no-audit --no-fund
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# Debian packages: only what is missing, only as root, and never fatal for
-# the pure parts (planner tests run without them).
+installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
+
+# Each package and why (README, "What the two commands install").
+packages=(
+  nftables              # the collector counts per-VM-pair traffic in the kernel; the lab routes with it
+  iproute2              # ip, tc, bridge: the lab's namespaces, veths, bridges and WAN rate limits
+  qemu-system-x86       # the QEMU driver and its live migrations between lab hosts
+  busybox-static        # the QEMU test guest's whole userland (a static initramfs)
+  libvirt-daemon-system # the libvirt driver's live tests: a private libvirtd per lab host (and its libvirt-qemu user)
+  libvirt-clients       # virsh, which the libvirt driver runs
+  tmux                  # the console's tests drive it in a real terminal
+  cpio                  # checks the test guest's initramfs archive
+  systemd               # systemd-analyze verifies the agent's unit file
+  util-linux            # unshare and setpriv: private mount namespaces, unprivileged runs
+)
 need=()
-for pair in nft:nftables ip:iproute2 tc:iproute2 bridge:iproute2 qemu-system-x86_64:qemu-system-x86 systemd-analyze:systemd tmux:tmux; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
-done
-# The QEMU driver's test guest: a Debian kernel plus a static busybox initramfs.
-ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
-dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
-# The libvirt driver's live tests: a private libvirtd per namespace (libvirtd
-# looks up the libvirt-qemu user that libvirt-daemon-system creates).
-command -v virsh >/dev/null 2>&1 || need+=(libvirt-clients)
-getent passwd libvirt-qemu >/dev/null 2>&1 || need+=(libvirt-daemon-system)
+for p in "${packages[@]}"; do installed "$p" || need+=("$p"); done
+# The QEMU test guest boots the host's Debian kernel.
+compgen -G '/boot/vmlinuz-*' >/dev/null || need+=(linux-image-amd64)
+
 if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if [ "$(id -u)" = 0 ] && [ -x /usr/bin/apt-get ]; then
     echo "bootstrap: apt-get install ${need[*]}" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >&2 \
-      || echo "bootstrap: apt-get failed; lab tests will be skipped" >&2
+    (/usr/bin/apt-get update -qq && DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get install -y -qq --no-install-recommends "${need[@]}") >&2 \
+      || echo "bootstrap: apt-get failed; the tests that need these packages will be skipped (and fail in CI)" >&2
   else
-    echo "bootstrap: missing ${need[*]} (run as root to install them)" >&2
+    echo "bootstrap: missing ${need[*]} (run as root to install them); the tests that need them will be skipped" >&2
   fi
 fi
+
+# br_netfilter is a kernel module, not a package: load it where we may (one collector test needs it).
+if [ "$(id -u)" = 0 ] && [ ! -e /proc/sys/net/bridge ] && [ -x /usr/sbin/modprobe ]; then
+  /usr/sbin/modprobe br_netfilter 2>/dev/null || true
+fi
+
+# What is still missing, said once, in the doctor's words (the tests say it again per file).
+if ! node_modules/.bin/node agent/bin/heliotrope.js doctor --lab >/tmp/heliotrope-doctor.$$ 2>&1; then
+  echo "bootstrap: heliotrope doctor --lab reports:" >&2
+  grep -E '^(FAIL|WARN)|fix:' /tmp/heliotrope-doctor.$$ >&2 || cat /tmp/heliotrope-doctor.$$ >&2
+fi
+rm -f /tmp/heliotrope-doctor.$$

@@ -19,7 +19,7 @@ import { writeRates } from '../../lab/vm/rates.ts'
 import { TrafficProcess } from '../../lab/vm/traffic-process.ts'
 import { labScope, labTest } from './helpers.ts'
 
-const test = labTest('test/lab/interrupted-move.test.ts')
+const test = await labTest('test/lab/interrupted-move.test.ts')
 const PROBE = fileURLToPath(new URL('../../agent/drivers/lab/probe.ts', import.meta.url))
 
 /** Does `address` echo a probe sent from namespace `ns` within `ms`? */

@@ -13,7 +13,7 @@ import { labChaosLog, labChaosTable } from '../../lab/chaos/lab-table.ts'
 import { loadScenario } from '../../lab/run/scenario.ts'
 import { labScope, labTest } from './helpers.ts'
 
-const test = labTest('test/lab/lab-chaos.test.ts')
+const test = await labTest('test/lab/lab-chaos.test.ts')
 /** A cap: the fault list once usually takes 3-4 minutes here. */
 const CHAOS_CAP_SEC = 330
 /** Agents starting before, the lab going down after. */

@@ -20,7 +20,7 @@ import { writeRates } from '../../lab/vm/rates.ts'
 import { TrafficProcess } from '../../lab/vm/traffic-process.ts'
 import { labScope, labTest } from './helpers.ts'
 
-const test = labTest('test/lab/migration.test.ts')
+const test = await labTest('test/lab/migration.test.ts')
 const MIGRATE = fileURLToPath(new URL('./migrate-in-netns.ts', import.meta.url))
 const PROBE = fileURLToPath(new URL('../../agent/drivers/lab/probe.ts', import.meta.url))
 

@@ -12,7 +12,7 @@ import { runScenario, type RunResult } from '../../lab/run/runner.ts'
 import { loadScenario, type Scenario } from '../../lab/run/scenario.ts'
 import { labScope, labTest } from './helpers.ts'
 
-const test = labTest('test/lab/scenarios.test.ts')
+const test = await labTest('test/lab/scenarios.test.ts')
 const scenarioFile = (name: string): string => fileURLToPath(new URL(`../../lab/scenarios/${name}.json`, import.meta.url))
 /** Startup of the agents and the teardown come on top of the traffic's duration. */
 const OVERHEAD_MS = 120_000

@@ -21,7 +21,7 @@ import { writeRates } from '../../lab/vm/rates.ts'
 import { TrafficProcess } from '../../lab/vm/traffic-process.ts'
 import { labScope, labTest } from './helpers.ts'
 
-const test = labTest('test/lab/shaping.test.ts')
+const test = await labTest('test/lab/shaping.test.ts')
 const TOPOLOGY = fileURLToPath(new URL('../../lab/topologies/two-dc.json', import.meta.url))
 const ETHERNET_HEADER = 14
 const SETTLE_MS = 1_500

@@ -5,12 +5,9 @@
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { systemTool } from '../../../agent/host/system-tools.ts'
 
 const run = promisify(execFile)
-
-export async function hasTmux (): Promise<boolean> {
-  return await run('tmux', ['-V']).then(() => true, () => false)
-}
 
 export class TmuxSession {
   /** A server of our own, so a test never touches anyone's tmux. */
@@ -18,7 +15,7 @@ export class TmuxSession {
   private readonly name = 'console'
 
   private async tmux (...args: string[]): Promise<string> {
-    const { stdout } = await run('tmux', ['-L', this.socket, ...args])
+    const { stdout } = await run(systemTool('tmux'), ['-L', this.socket, ...args])
     return stdout
   }
 

@@ -14,20 +14,15 @@ import test from 'ava'
 import { LibvirtDriver } from '../../../../agent/drivers/libvirt/driver.ts'
 import { buildTestGuest, waitForGuestReady, type TestGuest } from '../../../../agent/drivers/qemu/guest.ts'
 import type { MigrationResult } from '../../../../agent/drivers/types.ts'
-import { qemuLabUnavailable } from '../qemu/lab.ts'
+import { missing, requires } from '../../../prerequisites.ts'
 import { createLink, type LabLink } from '../qemu/link.ts'
-import { domainXml, libvirtdUnavailable, startLibvirtd, type Libvirtd } from './libvirtd.ts'
+import { domainXml, startLibvirtd, type Libvirtd } from './libvirtd.ts'
 
 const run = promisify(execFile)
-const unavailable = await qemuLabUnavailable() ?? await libvirtdUnavailable()
-if (unavailable !== undefined) {
-  test('libvirt lab unavailable: live libvirt tests skipped', t => {
-    t.log(`skipped: ${unavailable}`)
-    t.pass()
-  })
-}
+const NEEDS = ['root', 'iproute2', 'qemu', 'kernel-image', 'busybox', 'libvirt'] as const
+const unavailable = await missing(...NEEDS)
 // Serial and sharing one lab: two cores, and every guest boots under TCG.
-const labTest = unavailable === undefined ? test.serial : test.skip
+const labTest = await requires('test/agent/drivers/libvirt/live.test.ts', ...NEEDS)
 
 const LINK_BYTES_PER_SEC = 100e6 / 8
 const VM = 'htlv-vm1'

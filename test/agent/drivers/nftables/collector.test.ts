@@ -2,13 +2,15 @@
  * The nftables collector against real traffic in network namespaces (see
  * netns.ts for the lab). Needs root, ip and nft; skipped without them.
  */
-import anyTest, { type TestFn } from 'ava'
 import { NftablesCollector } from '../../../../agent/drivers/nftables/collector.ts'
-import { existsSync } from 'node:fs'
 import { CollectorError, type CollectorSample } from '../../../../agent/drivers/types.ts'
-import { BR_NETFILTER_IP6, buildLab, l3Bytes, labAvailable, Namespaces, nftBinary, run, sendUdp, type Lab } from './netns.ts'
+import { requires } from '../../../prerequisites.ts'
+import { buildLab, l3Bytes, Namespaces, nftBinary, run, sendUdp, type Lab } from './netns.ts'
 
-const test = (await labAvailable() ? anyTest.serial : anyTest.serial.skip) as TestFn
+const FILE = 'test/agent/drivers/nftables/collector.test.ts'
+const test = await requires(FILE, 'root', 'iproute2', 'nftables', 'nf_tables', 'netns')
+/** br_netfilter is a kernel module: the bootstrap cannot install it, so without it this test only skips. */
+const brTest = await requires(FILE, 'root', 'iproute2', 'nftables', 'nf_tables', 'netns', 'br_netfilter')
 
 function bytesOf (s: CollectorSample, src: string, dst: string): number {
   return s.deltas.filter(d => d.src === src && d.dst === dst).reduce((a, d) => a + d.bytes, 0)
@@ -167,8 +169,7 @@ test('start is idempotent, recreates a leftover table, and stop removes it', asy
   t.notRegex(await list(), /htnft_idem/)
 })
 
-test('with br_netfilter handing bridged IPv6 to the inet hooks, counting on both hooks is refused', async t => {
-  if (!existsSync(BR_NETFILTER_IP6)) return t.pass('br_netfilter is not loaded here')
+brTest('with br_netfilter handing bridged IPv6 to the inet hooks, counting on both hooks is refused', async t => {
   t.timeout(60_000)
   const lab = await buildLab(t)
   await lab.ns.sysctl(lab.hostA, 'net.bridge.bridge-nf-call-ip6tables', '1')

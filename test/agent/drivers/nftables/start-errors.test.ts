@@ -8,9 +8,11 @@ import { dirname, join } from 'node:path'
 import test from 'ava'
 import { NftablesCollector } from '../../../../agent/drivers/nftables/collector.ts'
 import { CollectorError } from '../../../../agent/drivers/types.ts'
-import { labAvailable, Namespaces, nftBinary, run } from './netns.ts'
+import { requires } from '../../../prerequisites.ts'
+import { Namespaces, nftBinary, run } from './netns.ts'
 
-const lab = await labAvailable()
+/** For the tests that run the real nft in a namespace. */
+const labTest = await requires('test/agent/drivers/nftables/start-errors.test.ts', 'root', 'iproute2', 'nftables', 'nf_tables', 'netns')
 
 /** A directory holding an executable `nft` that is not nftables (like @vercel/nft's CLI in node_modules/.bin). */
 async function impostorDir (t: { teardown: (f: () => Promise<void>) => void }): Promise<string> {
@@ -31,17 +33,19 @@ test('no nft on the search path: CollectorError at start()', async t => {
   await t.notThrowsAsync(c.stop(), 'stop after a failed start is a no-op')
 })
 
-test('an nft that is not nftables is skipped, and named when it is the only one', async t => {
+test('an nft that is not nftables is named when it is the only one', async t => {
   const fake = await impostorDir(t)
   await t.throwsAsync(new NftablesCollector({ searchPath: [fake] }).start(), { instanceOf: CollectorError, message: /not nftables: .*nft 0\.24\.0/ })
-  if (!lab) return
-  // With the real one further down the path, the search passes the impostor by.
+})
+
+labTest('an nft that is not nftables is skipped when the real one is further down the path', async t => {
+  const fake = await impostorDir(t)
+  // The search passes the impostor by and reaches the namespace step.
   const c = new NftablesCollector({ searchPath: [fake, dirname(await nftBinary())], netns: 'htnft-never-created' })
   await t.throwsAsync(c.start(), { instanceOf: CollectorError, message: /Cannot open network namespace "htnft-never-created"/ })
 })
 
-test('nft without privileges: CollectorError at start() that says so, and nothing left behind', async t => {
-  if (!lab) return t.pass('needs root, ip and nft')
+labTest('nft without privileges: CollectorError at start() that says so, and nothing left behind', async t => {
   t.timeout(30_000)
   const ns = new Namespaces(t)
   const host = await ns.add('host')

@@ -20,17 +20,10 @@ import { buildTestGuest, testGuestConfig, waitForGuestReady } from '../../../../
 import { killQemu } from '../../../../agent/drivers/qemu/process.ts'
 import { writeAgentFiles } from './agent-files.ts'
 import { AgentProcess, type LogRecord } from './agent-process.ts'
-import { qemuLabUnavailable } from './lab.ts'
+import { requires } from '../../../prerequisites.ts'
 import { createLink } from './link.ts'
 
-const unavailable = await qemuLabUnavailable()
-if (unavailable !== undefined) {
-  test('qemu lab unavailable: agent-level test skipped', t => {
-    t.log(`skipped: ${unavailable}`)
-    t.pass()
-  })
-}
-const labTest = unavailable === undefined ? test.serial : test.skip
+const labTest = await requires('test/agent/drivers/qemu/agents.test.ts', 'root', 'iproute2', 'qemu', 'kernel-image', 'busybox')
 
 /** Short rounds: the move should come within a few of them. */
 const ROUND_MS = 3_000

@@ -6,23 +6,15 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
 import type { QemuVmInfo } from '../../../../agent/drivers/qemu/driver.ts'
 import { buildTestGuest, testGuestConfig } from '../../../../agent/drivers/qemu/guest.ts'
 import type { TestGuest } from '../../../../agent/drivers/qemu/guest.ts'
 import { killQemu, readPid } from '../../../../agent/drivers/qemu/process.ts'
-import { qemuLabUnavailable } from './lab.ts'
+import { requires } from '../../../prerequisites.ts'
 
-const unavailable = await qemuLabUnavailable()
-const qemuTest = unavailable === undefined ? test.serial : test.skip
-if (unavailable !== undefined) {
-  test('qemu unavailable: list tests skipped', t => {
-    t.log(`skipped: ${unavailable}`)
-    t.pass()
-  })
-}
+const qemuTest = await requires('test/agent/drivers/qemu/list.test.ts', 'qemu', 'kernel-image', 'busybox')
 
 async function host (t: ExecutionContext): Promise<{ driver: QemuDriver, guest: TestGuest }> {
   const dir = await mkdtemp(join(tmpdir(), 'htqemu-'))

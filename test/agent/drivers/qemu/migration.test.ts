@@ -12,18 +12,12 @@ import { testGuestConfig, waitForGuestReady } from '../../../../agent/drivers/qe
 import type { TestGuestSpec } from '../../../../agent/drivers/qemu/guest.ts'
 import type { QemuDriver, QemuVmInfo } from '../../../../agent/drivers/qemu/driver.ts'
 import type { MigrationResult } from '../../../../agent/drivers/types.ts'
-import { createQemuLab, qemuLabUnavailable } from './lab.ts'
+import { createQemuLab } from './lab.ts'
+import { requires } from '../../../prerequisites.ts'
 import type { QemuLab } from './lab.ts'
 
-const unavailable = await qemuLabUnavailable()
 // Serial: two cores, and TCG guests compete for them; metrics stay readable.
-const labTest = unavailable === undefined ? test.serial : test.skip
-if (unavailable !== undefined) {
-  test('qemu lab unavailable: migration tests skipped', t => {
-    t.log(`skipped: ${unavailable}`)
-    t.pass()
-  })
-}
+const labTest = await requires('test/agent/drivers/qemu/migration.test.ts', 'root', 'iproute2', 'qemu', 'kernel-image', 'busybox')
 
 const LINK_BYTES_PER_SEC = 100e6 / 8
 const VM = 'htqemu-vm1'
