@@ -73,16 +73,6 @@ export interface AgentComponents {
   clock?: () => number
   /** Signs this agent's planner claims in the DHT; without it no claim is stored. */
   privateKey?: PrivateKey
-  /** Fault injection for chaos runs (never set in production): lose or cut messages. */
-  faults?: Faults
-}
-
-/** What a chaos run may do to an agent's communication. */
-export interface Faults {
-  /** True to lose this incoming gossip message (by topic and author peer id). */
-  dropGossip (topic: Topic, fromPeer: string): boolean
-  /** True when requests to `host` cannot get through (a partition). */
-  cutOff (host: string): boolean
 }
 
 export interface StateOptions {
@@ -590,7 +580,6 @@ export class Agent {
   }
 
   private validate (topic: Topic, msg: GossipMessage): Verdict | Promise<Verdict> {
-    if (this.c.faults?.dropGossip(topic, msg.from) === true) return 'ignore'
     // A member flooding a topic is cut off before any decoding work.
     if (!this.floodGuard.take(`${msg.from}/${topic}`, this.now())) {
       this.view.countDrop('rate-limited'); this.emit({ type: 'drop', topic, reason: 'rate-limited', peer: msg.from, atMs: this.now() }); return 'reject'
@@ -772,7 +761,6 @@ export class Agent {
   // --- the migrate protocol -------------------------------------------------
 
   private async ask (host: string, req: MigrateRequest): Promise<MigrateResponse> {
-    if (this.c.faults?.cutOff(host) === true) throw new Error(`no route to ${host}`)
     const peer = this.view.member(host)?.peerId
     if (peer === undefined) return { ok: false, reason: 'not-member', detail: `unknown host ${host}` }
     const answer = readMigrateResponse(await request(this.c.node, peer, this.migrateProtocol(), req))
