@@ -231,7 +231,7 @@ export class Agent {
    */
   async halt (): Promise<void> {
     this.loop.pause()
-    this.migrations.beforeStop()
+    this.migrations.stopStarting()
     await stop(this.cluster, this.controls)
     await this.loop.settled()
     await this.c.hypervisor.stop()

@@ -75,10 +75,15 @@ export class Migrations implements Startable {
     this.executing = Promise.all([this.executing, run])
   }
 
+  /** Nothing to start: the hypervisor driver starts with the agent (its stop is ours, see stop). */
   start (): void {}
 
-  /** No new migration starts (a crash stops here too: see Agent.halt). */
   beforeStop (): void {
+    this.stopStarting()
+  }
+
+  /** No new migration starts, and those waiting for a reservation give up (a crash ends here: see Agent.halt). */
+  stopStarting (): void {
     this.executor.stop()
   }
 

@@ -55,6 +55,7 @@ export class RoundLoop implements Startable {
     await this.settled()
   }
 
+  /** Nothing left to stop: beforeStop ended the loop while the rest still ran. */
   stop (): void {}
 
   /** Starts no further step. */
