@@ -70,7 +70,6 @@ export class Agent {
   /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/controls/). */
   readonly controls: Controls
   private readonly c: AgentComponents
-  private readonly now: () => number
   private readonly events = new EventStream()
   private readonly records: RoundRecords
   private readonly cluster: Cluster
@@ -101,7 +100,6 @@ export class Agent {
     const publishEvent = async (body: Bodies['event']): Promise<void> => await this.publishEvent(body)
     this.c = components
     this.config = config
-    this.now = now
     this.timing = defaultTiming(config.roundPeriodMs)
     const timing = this.timing
     this.records = new RoundRecords(log)
