@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseTopology, type Topology } from '../lib/topology.ts'
-import { Agent, type Faults } from './agent.ts'
+import { Agent } from './agent.ts'
 import { ApiServer } from './api/server.ts'
 import type { AgentConfig } from './config.ts'
 import { FileCollector } from './drivers/file/collector.ts'
@@ -20,7 +20,7 @@ import { XenDriver } from './drivers/xen/driver.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
-import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type NodeInit } from './net/index.ts'
+import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type ClusterNode, type NodeInit } from './net/index.ts'
 
 export interface LoadedTopology {
   topology: Topology
@@ -74,8 +74,8 @@ export interface StartOptions {
   hypervisor?: HypervisorDriver
   collector?: TrafficCollector
   clock?: () => number
-  /** Fault injection (chaos runs only). */
-  faults?: Faults
+  /** What the agent sees of its node: a chaos run wraps it to lose or cut messages (lab/chaos/chaos-node.ts). */
+  wrapNode?: (node: ClusterNode) => ClusterNode
 }
 
 export async function startAgent (config: AgentConfig, opts: StartOptions): Promise<Agent> {
@@ -98,12 +98,11 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     ...opts.node
   })
   const agent = new Agent({
-    node,
+    node: opts.wrapNode?.(node) ?? node,
     hypervisor: opts.hypervisor ?? makeHypervisor(config),
     collector: opts.collector ?? makeCollector(config),
     log: opts.log.child(config.host),
     privateKey: key.key,
-    ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})
   }, { config, topology, topologyHash: hash })
   try {

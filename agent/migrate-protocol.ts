@@ -88,3 +88,8 @@ export function readMigrateResponse (v: Json): MigrateResponse | string {
   if (!c.ok || ok === undefined) return c.summary('(answer)')
   return { ok, ...(target !== undefined ? { target } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) }
 }
+
+/** The protocol's id on a node: `/heliotrope/<cluster>/migrate/1.0.0`. */
+export function migrateProtocol (node: { protocol (name: string, version?: string): string }): string {
+  return node.protocol('migrate', '1.0.0')
+}

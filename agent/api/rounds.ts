@@ -12,7 +12,7 @@ import { roundAt } from '../../lib/rounds.ts'
 import { currentRanking } from './status.ts'
 
 export const DEFAULT_ROUNDS_LIMIT = 20
-/** How many recent rounds' frozen rankings agent/election.ts keeps. */
+/** How many recent rounds' frozen rankings agent/ballot.ts keeps. */
 export const ELECTION_MEMORY_ROUNDS = 8
 
 export function buildRounds (agent: Agent, nowMs: number, limit = DEFAULT_ROUNDS_LIMIT): RoundsResponse {

@@ -1,12 +1,11 @@
 /**
  * The faults a chaos run injects, as a seeded schedule and the state the
- * agents consult (agent Faults): lost messages, partitions between DCs.
- * Kills, restarts, skew and slow or failing migrations are applied by the
- * runner; this file keeps who is cut off from whom.
+ * agents' wrapped nodes consult (chaos-node.ts): lost messages, partitions
+ * between DCs. Kills, restarts, skew and slow or failing migrations are
+ * applied by the runner; this file keeps who is cut off from whom.
  */
-import type { Faults } from '../../agent/agent.ts'
-import type { Topic } from '../../lib/wire/messages.ts'
 import type { Random } from '../../lib/random.ts'
+import type { NodeFaults } from './chaos-node.ts'
 
 export const FAULT_KINDS = ['kill', 'restart', 'skewed-restart', 'message-loss', 'partition', 'slow-migration', 'failing-migration'] as const
 export type FaultKind = typeof FAULT_KINDS[number]
@@ -17,6 +16,7 @@ export class FaultState {
   private readonly cut = new Map<string, Set<string>>()
   private readonly lossRate = new Map<string, number>()
   private readonly dcOfPeer = new Map<string, string>()
+  private readonly hostOfPeer = new Map<string, string>()
   private readonly dcOfHost: Map<string, string>
   private readonly rng: Random
   lost = 0
@@ -30,6 +30,7 @@ export class FaultState {
   learnPeer (host: string, peerId: string): void {
     const dc = this.dcOfHost.get(host)
     if (dc !== undefined) this.dcOfPeer.set(peerId, dc)
+    this.hostOfPeer.set(peerId, host)
   }
 
   partition (dc: string, others: string[]): void {
@@ -55,16 +56,19 @@ export class FaultState {
     return a !== undefined && b !== undefined && this.cut.get(a)?.has(b) === true
   }
 
-  /** The Faults view of one agent. */
-  forHost (host: string): Faults {
+  /** The faults one agent's node suffers (see chaos-node.ts). */
+  forHost (host: string): NodeFaults {
     const dc = this.dcOfHost.get(host)
     return {
-      dropGossip: (_topic: Topic, fromPeer: string) => {
+      dropGossip: (_topic: string, fromPeer: string) => {
         const drop = this.blocked(dc, this.dcOfPeer.get(fromPeer)) || this.rng.next() < (this.lossRate.get(host) ?? 0)
         if (drop) this.lost++
         return drop
       },
-      cutOff: (other: string) => this.blocked(dc, this.dcOfHost.get(other))
+      cutOff: (peer: string) => {
+        const other = this.hostOfPeer.get(peer)
+        return other !== undefined && this.blocked(dc, this.dcOfHost.get(other)) ? other : undefined
+      }
     }
   }
 }

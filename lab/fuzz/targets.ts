@@ -151,7 +151,7 @@ export const TARGETS: FuzzTarget[] = [
     }
   },
   {
-    // The migrate protocol's answer, as the source reads it (agent.ts ask()): envelope, then body.
+    // The migrate protocol's answer, as the source reads it (agent/migrations.ts ask()): envelope, then body.
     name: 'migrate-reply',
     seeds: migrateReplies.map(body => encode({ ok: true, body })),
     values: migrateReplies.map(body => ({ ok: true, body })),

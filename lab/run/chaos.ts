@@ -4,7 +4,7 @@
  * round, as that round starts, so rank 1 has to take over), start killed
  * agents again, cut a DC off the WAN at the router and restore it.
  */
-import { Election } from '../../agent/election.ts'
+import { Ballot } from '../../agent/ballot.ts'
 import { defaultTiming, planDeadlineMs, roundAt, roundStartMs } from '../../lib/rounds.ts'
 import type { Lab } from '../net/lab.ts'
 import type { AgentProcess } from './agents.ts'
@@ -52,7 +52,7 @@ export async function runEvent (ctx: ChaosContext, e: ScenarioEvent): Promise<st
       if (roundStartMs(round, timing) - Date.now() < MIN_LEAD_MS) round++
       const live = [...ctx.agents.values()].filter(a => a.running).map(a => ({ host: a.spec.host, peerId: a.spec.peerId }))
       // nowMs 0: rank without freezing, exactly as the agents will rank this round's live members.
-      const ranking = new Election({ cluster: LAB_CLUSTER, timing }).ranking(round, live, 0)
+      const ranking = new Ballot({ cluster: LAB_CLUSTER, timing }).ranking(round, live, 0)
       const victim = ranking[0]
       if (victim === undefined) return 'no planner to kill'
       await sleep(roundStartMs(round, timing) + KILL_INTO_ROUND_MS - Date.now(), ctx.signal)

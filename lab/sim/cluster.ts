@@ -63,7 +63,7 @@ export interface SimClusterSpec extends SimWorldSpec {
   onStarted?: (agent: Agent, started: number, total: number) => void
   /** Where the cluster's temporary directory goes; default the OS's. */
   parentDir?: string
-  /** Extra start options per agent, asked at every (re)start: chaos runs pass faults and skewed clocks. */
+  /** Extra start options per agent, asked at every (re)start: chaos runs wrap the node (faults) and skew clocks. */
   agentOptions?: (host: string) => Partial<StartOptions>
   /** Aborting stops starting agents (between batches): startCluster closes what it started and throws the signal's reason. */
   signal?: AbortSignal

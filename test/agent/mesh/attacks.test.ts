@@ -70,8 +70,8 @@ test('forged, foreign, replayed, oversized, unelected and flooding messages and 
   // Replayed to an agent other than its author.
   const b1 = agents.find(a => a.host !== old.env.host && a.host !== 'a1')!
   const replays = b1.view.drops.replay
-  // White-box: hand the captured message to b1's validator as gossip would.
-  const verdict = (b1 as unknown as { validate (topic: string, msg: object): string }).validate('plan', { topic: 'plan', data: encodeEnvelope(old.env), from: old.from, seqno: 0n, via: old.from, msgId: 'replayed' })
+  // White-box: hand the captured message to b1's validator as gossip would (its cluster layer's inbound dispatch).
+  const verdict = (b1 as unknown as { cluster: { inbound: { validate (topic: string, msg: object): string } } }).cluster.inbound.validate('plan', { topic: 'plan', data: encodeEnvelope(old.env), from: old.from, seqno: 0n, via: old.from, msgId: 'replayed' })
   t.is(verdict, 'ignore')
   t.is(b1.view.drops.replay, replays + 1, 'counted as a replay')
 

@@ -1,7 +1,8 @@
 /**
- * The agent's side of the election: hashes round keys and peer ids (lib
- * ranks them), freezes each round's ranking at its planning time, and
- * decides which plan an agent accepts for a round.
+ * Each round's ballot, as this agent keeps it (lib/election.ts ranks; this
+ * holds the rounds): hashes round keys and peer ids, freezes each round's
+ * ranking of candidates at its planning time, decides which plan the agent
+ * accepts for a round, and counts the votes for it.
  *
  * A plan from host H claiming rank k is accepted when H's position in our
  * own ranking is at most k (a planner may be more modest than our view, not
@@ -31,7 +32,7 @@ export interface AcceptedPlan {
 
 export type PlanVerdict = { ok: true } | { ok: false, reason: ViewDropReason | 'superseded', reject: boolean }
 
-export class Election {
+export class Ballot {
   private readonly cluster: string
   private readonly timing: RoundTiming
   private readonly skewMs: number

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { StateWaits } from '../../agent/state-waits.ts'
+import { StateWaits } from '../../../agent/cluster/state-waits.ts'
 
 test('a waiting digest goes on when its author\'s state arrives, not before', async t => {
   const waits = new StateWaits()

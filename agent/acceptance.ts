@@ -1,0 +1,121 @@
+/**
+ * Plan acceptance and votes: which plan this agent takes for a round (the
+ * ballot's rules, ballot.ts), its one vote per round for the first plan it
+ * takes, and when a taken plan runs: once final and voted for by a
+ * majority of the members.
+ */
+import { planDeadlineMs, type RoundTiming } from '../lib/rounds.ts'
+import type { Envelope, EventMessage, PlannedMove } from '../lib/wire/messages.ts'
+import type { AcceptedPlan, Ballot } from './ballot.ts'
+import type { Cluster, UpstreamVerdict } from './cluster/index.ts'
+import type { Controls } from './controls/controls.ts'
+import type { AgentEvent } from './events.ts'
+import type { Logger } from './log.ts'
+import type { RoundRecords } from './round-records.ts'
+
+export interface AcceptanceComponents {
+  cluster: Cluster
+  ballot: Ballot
+  controls: Controls
+  records: RoundRecords
+  log: Logger
+  emit: (event: AgentEvent) => void
+  publishEvent: (body: EventMessage) => Promise<void>
+  /** Carries out this host's moves of a plan (see Migrations.execute). */
+  execute: (round: number, moves: PlannedMove[], untilMs: number) => void
+}
+
+export interface AcceptanceInit {
+  host: string
+  timing: RoundTiming
+}
+
+export class PlanAcceptance {
+  private readonly c: AcceptanceComponents
+  private readonly host: string
+  private readonly timing: RoundTiming
+
+  constructor (components: AcceptanceComponents, init: AcceptanceInit) {
+    this.c = components
+    this.host = init.host
+    this.timing = init.timing
+  }
+
+  /** Checks a plan from the gossip against this round's ranking; a plan merely superseded is no drop. */
+  check (env: Envelope<'plan'>, now: number): UpstreamVerdict {
+    const { ballot, cluster } = this.c
+    const ranking = ballot.ranking(env.round, cluster.liveMembers(now), now)
+    const v = ballot.check(env, ranking, now)
+    if (v.ok) return v
+    return v.reason === 'superseded' ? { ok: false, reject: v.reject } : { ok: false, reject: v.reject, reason: v.reason }
+  }
+
+  /** A plan from the gossip, applied: taken if it still passes (validation ran moments ago). */
+  onPlan (env: Envelope<'plan'>, now: number): void {
+    if (this.check(env, now).ok) this.accept(env, now)
+  }
+
+  /** An event from the gossip: a vote for a plan is counted. */
+  onEvent (env: Envelope<'event'>): void {
+    const ev = env.body
+    if (ev.kind === 'plan-ack' && ev.round !== undefined && ev.planner !== undefined) this.c.ballot.ack(ev.round, ev.planner, env.host)
+  }
+
+  /** Takes `env` as its round's plan (ours or a peer's). */
+  accept (env: Envelope<'plan'>, now: number): AcceptedPlan {
+    const first = this.c.ballot.accepted(env.round) === undefined
+    const a = this.c.ballot.accept(env, now)
+    // Vote for the first plan we accept this round, and only for it: a plan
+    // runs only once a majority voted for it (see ballot.ts).
+    if (first) this.voteFor(env)
+    return this.noteAccepted(env, a)
+  }
+
+  private voteFor (env: Envelope<'plan'>): void {
+    this.c.ballot.ack(env.round, env.host, this.host)
+    void this.c.publishEvent({ kind: 'plan-ack', round: env.round, planner: env.host }).catch(err => this.c.log.warn('could not acknowledge the plan', { round: env.round, error: (err as Error).message }))
+  }
+
+  private noteAccepted (env: Envelope<'plan'>, a: AcceptedPlan): AcceptedPlan {
+    const now = a.acceptedAtMs
+    const rec = this.c.records.record(env.round)
+    rec.planner = env.host
+    rec.rank = env.body.rank
+    rec.plan = { initialCost: env.body.initialCost, finalCost: env.body.finalCost, moves: env.body.moves }
+    this.c.emit({ type: 'plan-accepted', round: env.round, planner: env.host, rank: env.body.rank, atMs: now })
+    if (env.host !== this.host) this.c.log.info('plan accepted', { round: env.round, planner: env.host, rank: env.body.rank, moves: env.body.moves.length, costBefore: env.body.initialCost, costAfter: env.body.finalCost })
+    return a
+  }
+
+  /**
+   * Runs the plans of this round and the previous one that became final
+   * and gathered a majority of votes. The previous round's too: one
+   * accepted late in its round becomes final only after the round turned,
+   * and must still run (every agent that accepted it runs its share; none
+   * may skip it silently).
+   */
+  runFinal (now: number, round: number): void {
+    for (const r of [round - 1, round]) {
+      const plan = this.c.ballot.accepted(r)
+      if (plan !== undefined && !plan.executing && now >= this.c.ballot.executeAtMs(plan)) this.runIfVoted(now, round, plan)
+    }
+  }
+
+  private runIfVoted (now: number, round: number, plan: AcceptedPlan): void {
+    const { ballot, records } = this.c
+    const r = plan.round
+    // A plan runs once a majority of the members acknowledged it (see
+    // ballot.ts); wait for the acknowledgements until the round ends.
+    const members = this.c.cluster.view.members().length
+    if (ballot.acked(r, plan.planner) * 2 <= members) {
+      if (now < planDeadlineMs(r + 1, 0, this.timing)) return
+      plan.executing = true
+      records.noteOnce(records.record(r), `only ${ballot.acked(r, plan.planner)} of ${members} members acknowledged ${plan.planner}'s plan: not carried out`)
+      return
+    }
+    plan.executing = true
+    records.record(r).acted = true
+    // The mode decides: carry it out, hold it for approval, or only log it.
+    if (this.c.controls.planFinal(plan)) this.c.execute(r, plan.plan.moves, Math.max(planDeadlineMs(r + 1, 0, this.timing), planDeadlineMs(round + 1, 0, this.timing)))
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The cluster layer (as Serf's is over memberlist): who the members are,
+ * how this host's state and digest travel and when, who is live and
+ * whether a quorum is. It is the one place that knows how states and
+ * digests travel; the agent layer above it (plans, votes, migrations) sees
+ * the view, sends through it, and hears plans and events (Upstream).
+ *
+ * Lifecycle (Startable): start subscribes the topics; afterStart joins
+ * (dials the seeds) and says hello; stop unsubscribes; afterStop stops the
+ * node, once everything above has stopped using it.
+ */
+import type { Startable } from '@libp2p/interface'
+import { publishOffsetMs, roundStartMs, type RoundTiming } from '../../lib/rounds.ts'
+import type { Topology } from '../../lib/topology.ts'
+import { ReplicatedView } from '../../lib/view.ts'
+import { type Bodies, type Envelope, type Topic, TOPICS } from '../../lib/wire/messages.ts'
+import type { AgentConfig } from '../config.ts'
+import type { HypervisorDriver, TrafficCollector } from '../drivers/types.ts'
+import type { Logger } from '../log.ts'
+import { meshPeers, type ClusterNode } from '../net/index.ts'
+import { Digests } from './digests.ts'
+import { Inbound, type Upstream } from './inbound.ts'
+import { hasQuorum, liveMembers } from './liveness.ts'
+import { Outbox } from './outbox.ts'
+import { StateWaits } from './state-waits.ts'
+import { HELLO_ROUNDS, HostStates, type LocalState, type StateOptions } from './states.ts'
+import type { ClusterContext, ClusterCounters, ClusterEvent } from './types.ts'
+
+export interface ClusterComponents {
+  node: ClusterNode
+  hypervisor: HypervisorDriver
+  collector: TrafficCollector
+  log: Logger
+  now: () => number
+  emit: (event: ClusterEvent) => void
+  counters: ClusterCounters
+  upstream: Upstream
+  local: LocalState
+}
+
+export interface ClusterInit {
+  config: AgentConfig
+  topology: Topology
+  topologyHash: string
+  timing: RoundTiming
+}
+
+export class Cluster implements Startable {
+  readonly view: ReplicatedView
+  private readonly ctx: ClusterContext
+  private readonly outbox: Outbox
+  private readonly states: HostStates
+  private readonly digests: Digests
+  private readonly inbound: Inbound
+  private readonly waits = new StateWaits()
+  private leavingNow = false
+  private currentRound = -1
+  /** The first round this agent saw start. */
+  private firstRound = -1
+  /** The round whose state and digest went out (each round's go out at the host's offset into it). */
+  private published = -1
+
+  constructor (components: ClusterComponents, init: ClusterInit) {
+    const { config } = init
+    this.view = new ReplicatedView({
+      members: config.members,
+      observers: config.observers,
+      downAfterMs: config.roundPeriodMs * config.downAfterRounds,
+      topology: init.topologyHash
+    })
+    const { node, log, now, emit, counters } = components
+    this.ctx = { host: config.host, node, view: this.view, timing: init.timing, log, now, emit, counters }
+    this.outbox = new Outbox(this.ctx)
+    this.states = new HostStates({
+      ...this.ctx,
+      hypervisor: components.hypervisor,
+      collector: components.collector,
+      outbox: this.outbox,
+      local: components.local,
+      leaving: () => this.leavingNow,
+      round: () => this.currentRound
+    }, { config, topologyHash: init.topologyHash })
+    this.digests = new Digests({ ...this.ctx, collector: components.collector, outbox: this.outbox }, { topology: init.topology })
+    this.inbound = new Inbound({ ...this.ctx, upstream: components.upstream, states: this.states, waits: this.waits })
+  }
+
+  /** The round of the loop's latest step (-1 before its first). */
+  get round (): number {
+    return this.currentRound
+  }
+
+  /** The first round this agent saw start: before it, its view lacked the states sent before it joined. */
+  get joinedRound (): number {
+    return this.firstRound
+  }
+
+  /** True once this host announced its leave. */
+  get leaving (): boolean {
+    return this.leavingNow
+  }
+
+  start (): void {
+    this.inbound.subscribe()
+  }
+
+  /** Joins: dials the seeds, then says who we are (reconciled with the hypervisor at once) and asks every member for its state. */
+  async afterStart (): Promise<void> {
+    await this.ctx.node.bootstrap()
+    await this.states.publish({ hello: true })
+  }
+
+  stop (): void {
+    this.inbound.unsubscribe()
+    this.waits.close()
+  }
+
+  async afterStop (): Promise<void> {
+    await this.ctx.node.stop()
+  }
+
+  /** Marks this host as leaving and says so: the others stop counting it as a candidate at once. */
+  async leave (): Promise<void> {
+    this.leavingNow = true
+    await this.states.publish()
+  }
+
+  roundStarted (round: number): void {
+    if (this.firstRound < 0) this.firstRound = round
+    this.currentRound = round
+  }
+
+  /**
+   * This round's dissemination, called by the round loop on every step: at
+   * the host's offset into the round its state and digest; whenever due, a
+   * state a member asked for.
+   */
+  async disseminate (now: number, round: number): Promise<void> {
+    const { host, timing, log } = this.ctx
+    if (this.published !== round && now >= roundStartMs(round, timing) + publishOffsetMs(host, round, timing)) {
+      this.published = round
+      const stateSent = await this.states.publishForRound(round, this.greeting())
+      let digest = false
+      try {
+        digest = await this.digests.publish(round)
+      } catch (err) {
+        log.warn('no traffic digest this round: the collector failed', { round, error: (err as Error).message })
+      }
+      // Without a digest nothing else says we are alive this round: the state does.
+      if (!digest && !stateSent) await this.states.publish()
+    }
+    await this.states.publishIfDue(now)
+  }
+
+  /** True in this agent's first rounds, whose states say hello. */
+  private greeting (): boolean {
+    return this.firstRound < 0 || this.currentRound < this.firstRound + HELLO_ROUNDS
+  }
+
+  /** See HostStates.publish. */
+  async publishState (opts: StateOptions = {}): Promise<boolean> {
+    return await this.states.publish(opts)
+  }
+
+  /** A peer's view of us proved stale: our state goes out again at the next step. */
+  resendState (now: number): void {
+    this.states.resendSoon(now)
+  }
+
+  envelope<T extends Topic> (topic: T, round: number, body: Bodies[T]): Envelope<T> {
+    return this.outbox.envelope(topic, round, body)
+  }
+
+  async send (env: Envelope): Promise<void> {
+    await this.outbox.send(env)
+  }
+
+  liveMembers (now: number): Array<{ host: string, peerId: string }> {
+    return liveMembers(this.view, now)
+  }
+
+  hasQuorum (now: number): boolean {
+    return hasQuorum(this.view, this.ctx.host, now, this.ctx.timing.periodMs)
+  }
+
+  /** Per gossip topic, the peers grafted into this agent's mesh: whom it forwards to (none: its messages reach no one). */
+  meshPeers (): Record<Topic, string[]> {
+    const { node } = this.ctx
+    return Object.fromEntries(TOPICS.map(t => [t, meshPeers(node, node.topic(t))])) as Record<Topic, string[]>
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Gossip in, by topic (as Serf's delegate.go is for memberlist): every
+ * message is rate-limited per author and topic, decoded, checked against
+ * the view before gossipsub forwards it, then applied. States and digests
+ * stop here; plans and events go on to the agent layer (Upstream).
+ */
+import { RateLimiter } from '../../lib/rate-limit.ts'
+import type { ViewDropReason, Verdict as ViewVerdict } from '../../lib/view.ts'
+import { decodeEnvelope, WireError } from '../../lib/wire/codec.ts'
+import { type Envelope, type HostState, type Topic, TOPICS } from '../../lib/wire/messages.ts'
+import { subscribeTopic, type GossipMessage, type Verdict } from '../net/index.ts'
+import type { StateWaits } from './state-waits.ts'
+import type { HostStates } from './states.ts'
+import type { ClusterContext } from './types.ts'
+
+/**
+ * What one member may send on one topic per round before it counts as a
+ * flood: a host sends its state when it changes (around each of its
+ * migrations) and at most one answer to hellos per takeover slot (ten a
+ * round), a digest and at most one plan per round; this is ample.
+ */
+export const MESSAGES_PER_ROUND = 40
+/** How long a digest that overtook its author's state waits for it. */
+export const DIGEST_HOLD_MS = 1_000
+
+/** The layer above's verdict on a plan; without a reason the drop is not counted (a plan merely superseded). */
+export type UpstreamVerdict = { ok: true } | { ok: false, reject: boolean, reason?: ViewDropReason }
+
+/** What the agent layer hears of the gossip: plans (checked before they spread) and events. */
+export interface Upstream {
+  checkPlan (env: Envelope<'plan'>, now: number): UpstreamVerdict
+  deliver (env: Envelope<'plan'> | Envelope<'event'>, now: number): void
+}
+
+export interface InboundComponents extends ClusterContext {
+  upstream: Upstream
+  states: HostStates
+  waits: StateWaits
+}
+
+export class Inbound {
+  private readonly c: InboundComponents
+  /** Per (author, topic): MESSAGES_PER_ROUND a round on average, and as a burst. */
+  private readonly floodGuard: RateLimiter
+  private readonly subscriptions: Array<() => void> = []
+
+  constructor (components: InboundComponents) {
+    this.c = components
+    this.floodGuard = new RateLimiter({ burst: MESSAGES_PER_ROUND, perSecond: MESSAGES_PER_ROUND * 1000 / components.timing.periodMs })
+  }
+
+  subscribe (): void {
+    const { node } = this.c
+    for (const topic of TOPICS) {
+      const sub = subscribeTopic(node, node.topic(topic), {
+        validate: (msg) => this.validate(topic, msg),
+        deliver: (msg) => this.deliver(topic, msg)
+      })
+      this.subscriptions.push(() => sub.unsubscribe())
+    }
+  }
+
+  unsubscribe (): void {
+    for (const u of this.subscriptions) u()
+  }
+
+  private decode (topic: Topic, msg: GossipMessage): Envelope | WireError {
+    try {
+      return decodeEnvelope(msg.data, topic)
+    } catch (err) {
+      if (err instanceof WireError) return err
+      throw err
+    }
+  }
+
+  private validate (topic: Topic, msg: GossipMessage): Verdict | Promise<Verdict> {
+    const { view } = this.c
+    // A member flooding a topic is cut off before any decoding work.
+    if (!this.floodGuard.take(`${msg.from}/${topic}`, this.c.now())) {
+      view.countDrop('rate-limited'); this.drop(topic, 'rate-limited', msg.from, this.c.now()); return 'reject'
+    }
+    const env = this.decode(topic, msg)
+    if (env instanceof WireError) { view.countDrop(env.reason); this.drop(topic, env.reason, msg.from, this.c.now()); return 'reject' }
+    const verdict = view.check(env, msg.from)
+    if (!verdict.ok && verdict.reason === 'foreign-vm') return this.afterState(topic, env, msg)
+    if (!verdict.ok) { this.drop(topic, verdict.reason, msg.from, this.c.now()); return this.dropped(verdict) }
+    if (env.topic === 'plan') {
+      const now = this.c.now()
+      const v = this.c.upstream.checkPlan(env as Envelope<'plan'>, now)
+      if (!v.ok) {
+        if (v.reason !== undefined) { view.countDrop(v.reason); this.drop(topic, v.reason, msg.from, now) }
+        return v.reject ? 'reject' : 'ignore'
+      }
+    }
+    return 'accept'
+  }
+
+  /** A digest naming a VM its author's state does not list (yet): checked again once the author's next state is here (see state-waits.ts). */
+  private async afterState (topic: Topic, env: Envelope, msg: GossipMessage): Promise<Verdict> {
+    await this.c.waits.wait(env.host, DIGEST_HOLD_MS)
+    const verdict = this.c.view.check(env, msg.from)
+    if (!verdict.ok) this.drop(topic, verdict.reason, msg.from, this.c.now())
+    return this.dropped(verdict)
+  }
+
+  private dropped (v: ViewVerdict): Verdict {
+    if (v.ok) return 'accept'
+    this.c.view.countDrop(v.reason)
+    return v.reject ? 'reject' : 'ignore'
+  }
+
+  private drop (topic: Topic, reason: string, peer: string, atMs: number): void {
+    this.c.emit({ type: 'drop', topic, reason, peer, atMs })
+  }
+
+  private deliver (topic: Topic, msg: GossipMessage): void {
+    const env = this.decode(topic, msg)
+    if (env instanceof WireError) return
+    const now = this.c.now()
+    // Validation ran moments ago; apply re-checks sequence numbers so a
+    // message that raced another from the same host is still applied once.
+    if (!this.c.view.accept(env, msg.from, now).ok) return
+    this.c.counters.messagesIn[topic]++
+    this.c.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
+    if (env.topic === 'host') {
+      this.c.waits.arrived(env.host)
+      if ((env.body as HostState).hello === true) this.c.states.answerHello(env.host, now)
+    }
+    if (env.topic === 'plan' || env.topic === 'event') this.c.upstream.deliver(env as Envelope<'plan'> | Envelope<'event'>, now)
+  }
+}

@@ -1,0 +1,32 @@
+/** What the parts of the cluster layer share, and what it reports upwards. */
+import type { RoundTiming } from '../../lib/rounds.ts'
+import type { ReplicatedView } from '../../lib/view.ts'
+import type { Envelope, Topic } from '../../lib/wire/messages.ts'
+import type { Logger } from '../log.ts'
+import type { ClusterNode } from '../net/index.ts'
+
+/** What the cluster layer reports as it runs (the agent layer adds its own kinds: agent/events.ts). */
+export type ClusterEvent =
+  | { type: 'gossip', topic: Topic, env: Envelope, from: string, atMs: number }
+  | { type: 'drop', topic: Topic, reason: string, peer: string, atMs: number }
+  | { type: 'published', topic: Topic, env: Envelope, bytes: number, atMs: number }
+
+/** The cluster layer's share of the agent's counters. */
+export interface ClusterCounters {
+  published: number
+  messagesIn: Record<Topic, number>
+  /** Bytes the collector saw but could not attribute to a pair (a full set): the digest under-reports by this much. */
+  uncountedBytes: number
+}
+
+/** One cluster layer's shared parts: its node, the view it keeps, its clock, where it reports. */
+export interface ClusterContext {
+  host: string
+  node: ClusterNode
+  view: ReplicatedView
+  timing: RoundTiming
+  log: Logger
+  now: () => number
+  emit: (event: ClusterEvent) => void
+  counters: ClusterCounters
+}

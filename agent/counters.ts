@@ -1,0 +1,23 @@
+/** What an agent counts as it runs (the API's metrics and status read them). */
+import type { ClusterCounters } from './cluster/index.ts'
+import { REFUSAL_REASONS, type RefusalReason } from './migrate-protocol.ts'
+
+export interface AgentCounters extends ClusterCounters {
+  plansMade: number
+  migrationsOk: number
+  migrationsFailed: number
+  /** Migrate requests this host refused as a target, by reason (DESIGN.md invariant 5). */
+  migrateRefused: Record<RefusalReason, number>
+}
+
+export function newCounters (): AgentCounters {
+  return {
+    published: 0,
+    messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 },
+    plansMade: 0,
+    migrationsOk: 0,
+    migrationsFailed: 0,
+    uncountedBytes: 0,
+    migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * This host's migrations as a source: runs its moves of a final plan beside
+ * the round loop (through the Executor), asks the targets over the migrate
+ * protocol, and reports each start and outcome to the cluster. On stop,
+ * migrations in flight get STOP_GRACE_MS to finish before the hypervisor
+ * driver is stopped, which aborts them (the VM stays on its source).
+ */
+import type { Startable } from '@libp2p/interface'
+import type { EventMessage, PlannedMove } from '../lib/wire/messages.ts'
+import type { Cluster } from './cluster/index.ts'
+import type { AgentCounters } from './counters.ts'
+import type { HypervisorDriver, MigrationResult } from './drivers/types.ts'
+import type { AgentEvent } from './events.ts'
+import { Executor } from './executor.ts'
+import type { Logger } from './log.ts'
+import { migrateProtocol, readMigrateResponse, type MigrateRequest, type MigrateResponse } from './migrate-protocol.ts'
+import { request, type ClusterNode } from './net/index.ts'
+import type { RoundRecords } from './round-records.ts'
+
+/** On stop, how long migrations in flight may take to finish before they are aborted. */
+export const STOP_GRACE_MS = 5_000
+
+export interface MigrationsComponents {
+  node: ClusterNode
+  hypervisor: HypervisorDriver
+  cluster: Cluster
+  records: RoundRecords
+  counters: AgentCounters
+  log: Logger
+  now: () => number
+  emit: (event: AgentEvent) => void
+  publishEvent: (body: EventMessage) => Promise<void>
+}
+
+export interface MigrationsInit {
+  host: string
+  deadlineMs: number
+}
+
+export class Migrations implements Startable {
+  private readonly c: MigrationsComponents
+  private readonly executor: Executor
+  private readonly migrating = new Set<string>()
+  private executing: Promise<unknown> = Promise.resolve()
+
+  constructor (components: MigrationsComponents, init: MigrationsInit) {
+    this.c = components
+    this.executor = new Executor({
+      host: init.host,
+      driver: components.hypervisor,
+      log: components.log.child('executor'),
+      now: components.now,
+      deadlineMs: init.deadlineMs,
+      ask: async (host, req) => this.ask(host, req),
+      started: async (move) => this.onStarted(move),
+      finished: async (move, result) => this.onFinished(move, result)
+    })
+  }
+
+  /** VMs this host is migrating away right now. */
+  inFlight (): string[] {
+    return [...this.migrating].sort()
+  }
+
+  isMigrating (vmId: string): boolean {
+    return this.migrating.has(vmId)
+  }
+
+  /** Carries out this host's moves of a round's plan, beside the loop so the next round's gossip is not held up. */
+  execute (round: number, moves: PlannedMove[], untilMs: number): void {
+    const rec = this.c.records.record(round)
+    const run = this.executor.run(round, moves, untilMs).then(outcomes => {
+      rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, from: o.move.from, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
+    })
+    this.executing = Promise.all([this.executing, run])
+  }
+
+  /** Nothing to start: the hypervisor driver starts with the agent (its stop is ours, see stop). */
+  start (): void {}
+
+  beforeStop (): void {
+    this.stopStarting()
+  }
+
+  /** No new migration starts, and those waiting for a reservation give up (a crash ends here: see Agent.halt). */
+  stopStarting (): void {
+    this.executor.stop()
+  }
+
+  /**
+   * Migrations in flight finish within the grace period, or the driver
+   * aborts them (the VM stays on its source); either way they are reported.
+   */
+  async stop (): Promise<void> {
+    const grace = new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())
+    await Promise.race([this.executing, grace])
+    await this.c.hypervisor.stop()
+    await this.executing.catch(() => undefined)
+  }
+
+  private async onStarted (move: PlannedMove): Promise<void> {
+    this.migrating.add(move.vm)
+    this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: 'started', atMs: this.c.now() })
+    await this.c.publishEvent({ kind: 'migration-started', vm: move.vm, from: move.from, to: move.to })
+    await this.c.cluster.publishState()
+  }
+
+  private async onFinished (move: PlannedMove, result: MigrationResult): Promise<void> {
+    this.migrating.delete(move.vm)
+    if (result.ok) this.c.counters.migrationsOk++; else this.c.counters.migrationsFailed++
+    this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: result.ok ? 'done' : 'failed', ...(result.error !== undefined ? { detail: result.error } : {}), atMs: this.c.now() })
+    await this.c.publishEvent({
+      kind: result.ok ? 'migration-done' : 'migration-failed',
+      vm: move.vm,
+      from: move.from,
+      to: move.to,
+      totalMs: result.totalMs,
+      ...(result.downtimeMs !== undefined ? { downtimeMs: result.downtimeMs } : {}),
+      ...(result.bytes !== undefined ? { bytes: result.bytes } : {}),
+      ...(result.error !== undefined ? { detail: result.error } : {})
+    })
+    await this.c.cluster.publishState()
+  }
+
+  /** The migrate protocol's client side: one request to the agent of `host`. */
+  private async ask (host: string, req: MigrateRequest): Promise<MigrateResponse> {
+    const peer = this.c.cluster.view.member(host)?.peerId
+    if (peer === undefined) return { ok: false, reason: 'not-member', detail: `unknown host ${host}` }
+    const answer = readMigrateResponse(await request(this.c.node, peer, migrateProtocol(this.c.node), req))
+    // The executor counts a throw as a failed attempt; a malformed answer must not reach the driver.
+    if (typeof answer === 'string') throw new Error(`malformed answer from ${host}: ${answer}`)
+    return answer
+  }
+}
