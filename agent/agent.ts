@@ -1,6 +1,6 @@
 /**
  * One heliotrope agent: the daemon on a hypervisor host, a composition of
- * two layers (DESIGN.md):
+ * two layers (docs/design.md §1):
  *
  *   cluster layer  membership, how states and digests travel, liveness
  *                  and quorum (cluster/)

@@ -6,7 +6,7 @@ export interface AgentCounters extends ClusterCounters {
   plansMade: number
   migrationsOk: number
   migrationsFailed: number
-  /** Migrate requests this host refused as a target, by reason (DESIGN.md invariant 5). */
+  /** Migrate requests this host refused as a target, by reason (docs/design.md #invariant-5). */
   migrateRefused: Record<RefusalReason, number>
 }
 

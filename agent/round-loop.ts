@@ -1,5 +1,5 @@
 /**
- * The round loop (DESIGN.md): every TICK_MS, one step of the current round.
+ * The round loop (docs/design.md §4): every TICK_MS, one step of the current round.
  *
  *   round start   this host's HostState and TrafficDigest go out (the cluster layer)
  *   plan time     the live members are ranked for the round; rank k plans
