@@ -184,8 +184,7 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
   async function launch (host: string, bootstrap: string[]): Promise<Agent> {
     const config = configs.get(host)
     if (config === undefined) throw new Error(`no host ${host} in this cluster`)
-    const opts: StartOptions = { log, node, ...spec.agentOptions?.(host) }
-    if (world instanceof SharedSimWorld) Object.assign(opts, sharedSimDrivers(config, world))
+    const opts: StartOptions = { log, node, ...spec.agentOptions?.(host), ...(world instanceof SharedSimWorld ? sharedSimDrivers(config, world) : {}) }
     const agent = await startAgent({ ...config, bootstrap: withoutOwn(bootstrap, config) }, opts)
     agents.set(host, agent)
     return agent

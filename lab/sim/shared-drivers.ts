@@ -11,18 +11,18 @@
 import type { AgentConfig } from '../../agent/config.ts'
 import { makeCollector, makeHypervisor } from '../../agent/daemon.ts'
 import { SimWorld } from '../../agent/drivers/sim/world.ts'
-import type { HypervisorDriver, TrafficCollector } from '../../agent/drivers/types.ts'
+import type { CollectorFactory, HypervisorFactory } from '../../agent/drivers/kinds.ts'
 import type { SharedSimWorld } from './shared-world.ts'
 
 /** The name of the drivers' private SimWorld field. */
 const WORLD_FIELD = 'world'
 
-export function sharedSimDrivers (config: AgentConfig, world: SharedSimWorld): { hypervisor: HypervisorDriver, collector: TrafficCollector } {
+export function sharedSimDrivers (config: AgentConfig, world: SharedSimWorld): { hypervisor: HypervisorFactory, collector: CollectorFactory } {
   const hypervisor = makeHypervisor(config)
   const collector = makeCollector(config)
   useWorld(hypervisor, world)
   useWorld(collector, world)
-  return { hypervisor, collector }
+  return { hypervisor: () => hypervisor, collector: () => collector }
 }
 
 function useWorld (driver: object, world: SharedSimWorld): void {
