@@ -1,5 +1,5 @@
 /** The lab hypervisor's entry: its factory and its config kind (`hypervisor: { kind: 'lab', dir }`, `dir` the lab's state directory). */
-import type { DriverFactory, DriverKind } from '../kinds.ts'
+import type { DriverFactory, DriverKind } from '../../../agent/drivers/kinds.ts'
 import { LabHypervisor } from './driver.ts'
 
 export function labHypervisor (init: { dir: string }): DriverFactory<LabHypervisor> {
