@@ -10,10 +10,10 @@ import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
 import type { QemuVmInfo } from '../../../../agent/drivers/qemu/driver.ts'
-import { buildTestGuest, testGuestConfig } from '../../../../agent/drivers/qemu/guest.ts'
-import type { TestGuest } from '../../../../agent/drivers/qemu/guest.ts'
+import { buildTestGuest, testGuestConfig } from '../../../../lab/vm/qemu-guest.ts'
+import type { TestGuest } from '../../../../lab/vm/qemu-guest.ts'
 import { killQemu, readPid } from '../../../../agent/drivers/qemu/process.ts'
-import { qemuLabUnavailable } from './lab.ts'
+import { qemuLabUnavailable } from '../../../../lab/vm/qemu-lab.ts'
 
 const unavailable = await qemuLabUnavailable()
 const qemuTest = unavailable === undefined ? test.serial : test.skip

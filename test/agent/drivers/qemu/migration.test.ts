@@ -8,12 +8,12 @@
 import { access } from 'node:fs/promises'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
-import { testGuestConfig, waitForGuestReady } from '../../../../agent/drivers/qemu/guest.ts'
-import type { TestGuestSpec } from '../../../../agent/drivers/qemu/guest.ts'
+import { testGuestConfig, waitForGuestReady } from '../../../../lab/vm/qemu-guest.ts'
+import type { TestGuestSpec } from '../../../../lab/vm/qemu-guest.ts'
 import type { QemuDriver, QemuVmInfo } from '../../../../agent/drivers/qemu/driver.ts'
 import type { MigrationResult } from '../../../../agent/drivers/types.ts'
-import { createQemuLab, qemuLabUnavailable } from './lab.ts'
-import type { QemuLab } from './lab.ts'
+import { createQemuLab, qemuLabUnavailable } from '../../../../lab/vm/qemu-lab.ts'
+import type { QemuLab } from '../../../../lab/vm/qemu-lab.ts'
 
 const unavailable = await qemuLabUnavailable()
 // Serial: two cores, and TCG guests compete for them; metrics stay readable.

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import test from 'ava'
-import { cpioArchive } from '../../../../agent/drivers/qemu/cpio.ts'
+import { cpioArchive } from '../../../lab/vm/cpio.ts'
 
 test('cpio(1) lists the archive: directories, files, symlinks and device nodes', async t => {
   const archive = cpioArchive([
