@@ -69,8 +69,8 @@ export interface StartOptions {
 
 export async function startAgent (config: AgentConfig, opts: StartOptions): Promise<Agent> {
   // Resolved first: a kind this registry lacks fails before any node exists.
-  const makeHypervisor = opts.hypervisor ?? hypervisorFactory(config, opts.drivers)
-  const makeCollector = opts.collector ?? collectorFactory(config, opts.drivers)
+  const hypervisor = opts.hypervisor ?? hypervisorFactory(config, opts.drivers)
+  const collector = opts.collector ?? collectorFactory(config, opts.drivers)
   const { topology, hash } = await loadTopology(config.topologyFile)
   const key = await loadOrCreatePeerKey(config.stateDir)
   const psk = await readPsk(config.pskFile)
@@ -91,8 +91,8 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
   })
   const agent = new Agent({
     node,
-    hypervisor: makeHypervisor(driverComponents(config)),
-    collector: makeCollector(driverComponents(config)),
+    hypervisor: hypervisor(driverComponents(config)),
+    collector: collector(driverComponents(config)),
     log: opts.log.child(config.host),
     privateKey: key.key,
     ...(opts.faults !== undefined ? { faults: opts.faults } : {}),
