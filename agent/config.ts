@@ -4,14 +4,15 @@
  * constants; a field that is not known is an error, so typos do not pass.
  */
 import { Checker, join, type Json } from '../lib/check.ts'
-import { parseIpv6, parseIpv6Prefix } from '../lib/address.ts'
+import { parseIpv6 } from '../lib/address.ts'
 import { PLANNER_NAMES, DEFAULT_PLANNER } from '../lib/planners/index.ts'
 import type { CostWeights } from '../lib/cost.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
 import { readControlSocket, readMode, readSafety, type SafetyConfig } from './controls/config.ts'
 import type { Mode } from './controls/mode.ts'
 import { readApiConfig, type ApiConfig } from './api/config.ts'
-import { ADDRESS_SOURCES, LIBVIRT_TRANSPORTS, type AddressSource, type LibvirtTransport } from './drivers/libvirt/commands.ts'
+import { PRODUCTION_DRIVERS } from './drivers/index.ts'
+import { readDriverSection, type DriverRegistry, type DriverSection } from './drivers/kinds.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -25,37 +26,13 @@ export const DEFAULT_MIGRATION_DEADLINE_MS = 600_000
 
 export interface Member { host: string, peerId: string }
 
-export type CollectorConfig =
-  | { kind: 'sim', world: string }
-  | { kind: 'nftables', hooks: Array<'bridge' | 'inet'>, platformPrefixes: string[], table?: string, netns?: string }
-  /** JSON flow lines from a file, a FIFO or standard input ("-") (agent/drivers/file/). */
-  | { kind: 'file', path: string }
-
-export type HypervisorConfig =
-  | { kind: 'sim', world: string, bandwidthBps: number, timeScale: number }
-  | { kind: 'qemu', dir: string, migration?: QemuMigrationConfig }
-  /** The lab's VMs (network namespaces); `dir` is the lab's state directory. */
-  | { kind: 'lab', dir: string }
-  /** libvirtd through virsh (agent/drivers/libvirt/commands.ts: transports); defaults there. */
-  | { kind: 'libvirt', uri?: string, transport?: LibvirtTransport, addressSource?: AddressSource }
-  /** Xen through xl; migrations over ssh (agent/drivers/xen/commands.ts). */
-  | { kind: 'xen', sshCommand?: string, sshUser?: string }
-
 /**
- * Defaults for every live migration the qemu driver starts from this host
- * (agent/drivers/qemu/migration.ts: MigrationTuning). All off or unset by
- * default: auto-converge slows the guest, xbzrle costs CPU and cache memory
- * on both ends; both pay off only where the link is slower than the guest
- * dirties memory (WAN links).
+ * The parsed `collector` and `hypervisor` sections: a kind and that kind's
+ * fields, read by the kind's entry in the DriverRegistry the config is
+ * parsed with (agent/drivers/kinds.ts).
  */
-export interface QemuMigrationConfig {
-  /** Throttle the guest's vCPUs when it dirties memory faster than the link moves it. */
-  autoConverge?: boolean
-  /** Send deltas of re-dirtied pages instead of whole pages. */
-  xbzrle?: boolean
-  /** Cap on one migration's rate; the driver's default is 10 Gbit/s (QEMU's own 32 MiB/s would cap fast links). */
-  maxBandwidthBytesPerSec?: number
-}
+export type CollectorConfig = DriverSection
+export type HypervisorConfig = DriverSection
 
 export interface AgentConfig {
   cluster: string
@@ -101,7 +78,11 @@ export interface AgentConfig {
 
 const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded', 'mode', 'safety', 'controlSocket', 'api'] as const
 
-export function parseConfig (input: Json): AgentConfig {
+/**
+ * Reads and checks a config. `drivers` are the kinds its collector and
+ * hypervisor may name: production's by default; the lab passes its own.
+ */
+export function parseConfig (input: Json, drivers: DriverRegistry = PRODUCTION_DRIVERS): AgentConfig {
   const c = new Checker()
   const o = c.object('', input) ?? {}
   c.onlyKeys('', o, KEYS)
@@ -157,8 +138,8 @@ export function parseConfig (input: Json): AgentConfig {
     },
     reservationTtlMs: num('reservationTtlMs', o.reservationTtlMs, DEFAULT_RESERVATION_TTL_MS, { min: 1000, integer: true }),
     migrationDeadlineMs: num('migrationDeadlineMs', o.migrationDeadlineMs, DEFAULT_MIGRATION_DEADLINE_MS, { min: 1000, integer: true }),
-    collector: readCollector(c, o.collector),
-    hypervisor: readHypervisor(c, o.hypervisor),
+    collector: readDriverSection(c, 'collector', o.collector, drivers.collectors, drivers.elsewhere),
+    hypervisor: readDriverSection(c, 'hypervisor', o.hypervisor, drivers.hypervisors, drivers.elsewhere),
     crowded: o.crowded === undefined ? false : c.boolean('crowded', o.crowded) ?? false,
     api: readApiConfig(c, o.api)
   }
@@ -169,79 +150,4 @@ export function parseConfig (input: Json): AgentConfig {
   config.controlSocket = readControlSocket(c, o.controlSocket, config.stateDir)
   c.done('config')
   return config
-}
-
-function readCollector (c: Checker, v: Json): CollectorConfig {
-  const o = c.object('collector', v) ?? {}
-  const kind = c.oneOf('collector.kind', o.kind, ['sim', 'nftables', 'file'] as const)
-  if (kind === 'sim') {
-    c.onlyKeys('collector', o, ['kind', 'world'])
-    return { kind, world: c.string('collector.world', o.world) ?? '' }
-  }
-  if (kind === 'file') {
-    c.onlyKeys('collector', o, ['kind', 'path'])
-    return { kind, path: c.string('collector.path', o.path) ?? '' }
-  }
-  c.onlyKeys('collector', o, ['kind', 'hooks', 'platformPrefixes', 'table', 'netns'])
-  const hooks = o.hooks === undefined ? ['bridge' as const] : (c.array('collector.hooks', o.hooks) ?? []).map((h, i) => c.oneOf(`collector.hooks[${i}]`, h, ['bridge', 'inet'] as const) ?? 'bridge')
-  const platformPrefixes = (c.array('collector.platformPrefixes', o.platformPrefixes) ?? []).map((p, i) => {
-    const s = c.string(`collector.platformPrefixes[${i}]`, p) ?? ''
-    if (s !== '' && parseIpv6Prefix(s) === undefined) c.fail(`collector.platformPrefixes[${i}]`, 'an IPv6 prefix such as "fd00::/8"', s)
-    return s
-  })
-  const out: CollectorConfig = { kind: 'nftables', hooks, platformPrefixes }
-  if (o.table !== undefined) out.table = c.string('collector.table', o.table) ?? ''
-  if (o.netns !== undefined) out.netns = c.string('collector.netns', o.netns) ?? ''
-  return out
-}
-
-function readHypervisor (c: Checker, v: Json): HypervisorConfig {
-  const o = c.object('hypervisor', v) ?? {}
-  const kind = c.oneOf('hypervisor.kind', o.kind, ['sim', 'qemu', 'lab', 'libvirt', 'xen'] as const)
-  if (kind === 'qemu') {
-    c.onlyKeys('hypervisor', o, ['kind', 'dir', 'migration'])
-    const h: HypervisorConfig = { kind, dir: c.string('hypervisor.dir', o.dir) ?? '' }
-    if (o.migration !== undefined) h.migration = readQemuMigration(c, o.migration)
-    return h
-  }
-  if (kind === 'lab') {
-    c.onlyKeys('hypervisor', o, ['kind', 'dir'])
-    return { kind, dir: c.string('hypervisor.dir', o.dir) ?? '' }
-  }
-  if (kind === 'libvirt') {
-    c.onlyKeys('hypervisor', o, ['kind', 'uri', 'transport', 'addressSource'])
-    const h: HypervisorConfig = { kind }
-    if (o.uri !== undefined) h.uri = c.string('hypervisor.uri', o.uri) ?? ''
-    if (o.transport !== undefined) h.transport = c.oneOf('hypervisor.transport', o.transport, LIBVIRT_TRANSPORTS) ?? 'ssh'
-    if (o.addressSource !== undefined) h.addressSource = c.oneOf('hypervisor.addressSource', o.addressSource, ADDRESS_SOURCES) ?? 'agent'
-    return h
-  }
-  if (kind === 'xen') {
-    c.onlyKeys('hypervisor', o, ['kind', 'sshCommand', 'sshUser'])
-    const h: HypervisorConfig = { kind }
-    if (o.sshCommand !== undefined) h.sshCommand = c.string('hypervisor.sshCommand', o.sshCommand) ?? ''
-    if (o.sshUser !== undefined) h.sshUser = c.string('hypervisor.sshUser', o.sshUser) ?? ''
-    return h
-  }
-  c.onlyKeys('hypervisor', o, ['kind', 'world', 'bandwidthBps', 'timeScale'])
-  return {
-    kind: 'sim',
-    world: c.string('hypervisor.world', o.world) ?? '',
-    bandwidthBps: o.bandwidthBps === undefined ? 1e9 : c.number('hypervisor.bandwidthBps', o.bandwidthBps, { positive: true }) ?? 1e9,
-    timeScale: o.timeScale === undefined ? 1 : c.number('hypervisor.timeScale', o.timeScale, { min: 0 }) ?? 1
-  }
-}
-
-function readQemuMigration (c: Checker, v: Json): QemuMigrationConfig {
-  const o = c.object('hypervisor.migration', v) ?? {}
-  c.onlyKeys('hypervisor.migration', o, ['autoConverge', 'xbzrle', 'maxBandwidthBytesPerSec'])
-  const m: QemuMigrationConfig = {}
-  if (o.autoConverge !== undefined) m.autoConverge = c.boolean('hypervisor.migration.autoConverge', o.autoConverge) ?? false
-  if (o.xbzrle !== undefined) m.xbzrle = c.boolean('hypervisor.migration.xbzrle', o.xbzrle) ?? false
-  if (o.maxBandwidthBytesPerSec !== undefined) {
-    // QEMU's max-bandwidth is a whole number of bytes/s.
-    const n = c.number('hypervisor.migration.maxBandwidthBytesPerSec', o.maxBandwidthBytesPerSec, { min: 1, integer: true })
-    if (n !== undefined) m.maxBandwidthBytesPerSec = n
-  }
-  return m
 }

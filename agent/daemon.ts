@@ -1,7 +1,8 @@
 /**
  * Builds a running agent from its config file: keys and PSK from disk, the
- * topology file, the chosen collector and hypervisor driver, the libp2p
- * node. The CLI's `heliotrope agent` and the lab both start agents here.
+ * topology file, the collector and hypervisor the config names (built from
+ * the factories a DriverRegistry holds for their kinds), the libp2p node.
+ * The CLI's `heliotrope agent` and the lab both start agents here.
  */
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
@@ -9,14 +10,8 @@ import { parseTopology, type Topology } from '../lib/topology.ts'
 import { Agent } from './agent.ts'
 import { ApiServer } from './api/server.ts'
 import type { AgentConfig } from './config.ts'
-import { FileCollector } from './drivers/file/collector.ts'
-import { LabHypervisor } from './drivers/lab/driver.ts'
-import { LibvirtDriver } from './drivers/libvirt/driver.ts'
-import { NftablesCollector } from './drivers/nftables/collector.ts'
-import { QemuDriver } from './drivers/qemu/driver.ts'
-import { SimCollector } from './drivers/sim/collector.ts'
-import { SimHypervisor } from './drivers/sim/hypervisor.ts'
-import { XenDriver } from './drivers/xen/driver.ts'
+import { PRODUCTION_DRIVERS } from './drivers/index.ts'
+import { driverKind, type CollectorFactory, type DriverComponents, type DriverRegistry, type HypervisorFactory } from './drivers/kinds.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
@@ -35,50 +30,47 @@ export async function loadTopology (path: string): Promise<LoadedTopology> {
   return { topology: parseTopology(json), hash: createHash('sha256').update(text).digest('hex') }
 }
 
-export function makeHypervisor (config: AgentConfig): HypervisorDriver {
-  const h = config.hypervisor
-  if (h.kind === 'sim') return new SimHypervisor({ world: h.world, host: config.host, address: config.address, bandwidthBps: h.bandwidthBps, timeScale: h.timeScale })
-  if (h.kind === 'lab') return new LabHypervisor({ dir: h.dir, host: config.host, address: config.address })
-  if (h.kind === 'qemu') {
-    const m = h.migration ?? {}
-    const migration = {
-      ...(m.autoConverge !== undefined ? { autoConverge: m.autoConverge } : {}),
-      ...(m.xbzrle !== undefined ? { xbzrle: m.xbzrle } : {}),
-      ...(m.maxBandwidthBytesPerSec !== undefined ? { maxBandwidth: m.maxBandwidthBytesPerSec } : {})
-    }
-    return new QemuDriver({ dir: h.dir, address: config.address, migration })
-  }
-  if (h.kind === 'libvirt') {
-    return new LibvirtDriver({ address: config.address, ...(h.uri !== undefined ? { uri: h.uri } : {}), ...(h.transport !== undefined ? { transport: h.transport } : {}), ...(h.addressSource !== undefined ? { addressSource: h.addressSource } : {}) })
-  }
-  if (h.kind === 'xen') return new XenDriver({ address: config.address, ...(h.sshCommand !== undefined ? { sshCommand: h.sshCommand } : {}), ...(h.sshUser !== undefined ? { sshUser: h.sshUser } : {}) })
-  throw new Error(`hypervisor driver ${(h as { kind: string }).kind} is not available in this build yet`)
+/** What the config's host gives its drivers. */
+export function driverComponents (config: AgentConfig): DriverComponents {
+  return { host: config.host, address: config.address }
 }
 
-export function makeCollector (config: AgentConfig): TrafficCollector {
-  const c = config.collector
-  if (c.kind === 'sim') return new SimCollector({ world: c.world, host: config.host })
-  if (c.kind === 'file') return new FileCollector({ path: c.path })
-  return new NftablesCollector({
-    hooks: c.hooks,
-    platformPrefixes: c.platformPrefixes,
-    ...(c.table !== undefined ? { table: c.table } : {}),
-    ...(c.netns !== undefined ? { netns: c.netns } : {})
-  })
+/** The factory the config's hypervisor section names, from `drivers`. */
+export function hypervisorFactory (config: AgentConfig, drivers: DriverRegistry = PRODUCTION_DRIVERS): HypervisorFactory {
+  return driverKind('hypervisor', drivers.hypervisors, config.hypervisor, drivers.elsewhere).factory(config.hypervisor)
+}
+
+/** The factory the config's collector section names, from `drivers`. */
+export function collectorFactory (config: AgentConfig, drivers: DriverRegistry = PRODUCTION_DRIVERS): CollectorFactory {
+  return driverKind('collector', drivers.collectors, config.collector, drivers.elsewhere).factory(config.collector)
+}
+
+export function makeHypervisor (config: AgentConfig, drivers: DriverRegistry = PRODUCTION_DRIVERS): HypervisorDriver {
+  return hypervisorFactory(config, drivers)(driverComponents(config))
+}
+
+export function makeCollector (config: AgentConfig, drivers: DriverRegistry = PRODUCTION_DRIVERS): TrafficCollector {
+  return collectorFactory(config, drivers)(driverComponents(config))
 }
 
 export interface StartOptions {
   log: Logger
   /** Overrides for the node (tests: transport, listen). */
   node?: Partial<NodeInit>
-  hypervisor?: HypervisorDriver
-  collector?: TrafficCollector
+  /** The driver kinds the config may name: production's by default; the lab passes its registry. */
+  drivers?: DriverRegistry
+  /** A factory to use instead of the one the config names (the lab's sim agents sharing one world). */
+  hypervisor?: HypervisorFactory
+  collector?: CollectorFactory
   clock?: () => number
   /** What the agent sees of its node: a chaos run wraps it to lose or cut messages (lab/chaos/chaos-node.ts). */
   wrapNode?: (node: ClusterNode) => ClusterNode
 }
 
 export async function startAgent (config: AgentConfig, opts: StartOptions): Promise<Agent> {
+  // Resolved first: a kind this registry lacks fails before any node exists.
+  const hypervisor = opts.hypervisor ?? hypervisorFactory(config, opts.drivers)
+  const collector = opts.collector ?? collectorFactory(config, opts.drivers)
   const { topology, hash } = await loadTopology(config.topologyFile)
   const key = await loadOrCreatePeerKey(config.stateDir)
   const psk = await readPsk(config.pskFile)
@@ -99,8 +91,8 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
   })
   const agent = new Agent({
     node: opts.wrapNode?.(node) ?? node,
-    hypervisor: opts.hypervisor ?? makeHypervisor(config),
-    collector: opts.collector ?? makeCollector(config),
+    hypervisor: hypervisor(driverComponents(config)),
+    collector: collector(driverComponents(config)),
     log: opts.log.child(config.host),
     privateKey: key.key,
     ...(opts.clock !== undefined ? { clock: opts.clock } : {})

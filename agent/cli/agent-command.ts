@@ -2,9 +2,14 @@
 import { readFile } from 'node:fs/promises'
 import { parseConfig } from '../config.ts'
 import { startDaemon } from '../daemon.ts'
+import { PRODUCTION_DRIVERS } from '../drivers/index.ts'
+import type { DriverRegistry } from '../drivers/kinds.ts'
 import { createLogger, type Level } from '../log.ts'
 import { UsageError } from './errors.ts'
-import type { Command } from './run.ts'
+import type { Command, ParsedArgs } from './run.ts'
+
+/** Shared with `heliotrope lab agent`, which takes the same options. */
+export const AGENT_OPTIONS: Command['options'] = { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } }
 
 export const agentCommand: Command = {
   name: 'agent',
@@ -21,30 +26,36 @@ Prometheus) listens on [::1]:7878 unless the config's "api" section says
 otherwise (listen, port, enabled; a non-loopback listen also needs
 allowNonLoopback: true).
 `,
-  options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
-  async run (args) {
-    const path = args.values.config
-    if (typeof path !== 'string') throw new UsageError('--config FILE is required')
-    const level = (args.values['log-level'] as string | undefined) ?? 'info'
-    if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${JSON.stringify(level)}`)
-    let text: string
-    try { text = await readFile(path, 'utf8') } catch (err) { throw new Error(`cannot read ${path}: ${(err as Error).message}`) }
-    let json: unknown
-    try { json = JSON.parse(text) } catch (err) { throw new Error(`${path} is not valid JSON: ${(err as Error).message}`) }
-    const config = parseConfig(json)
-    const log = createLogger({ level: level as Level })
-    const daemon = await startDaemon(config, { log })
-    await new Promise<void>(resolve => {
-      const stop = (signal: string): void => {
-        log.info('stopping', { signal })
-        process.off('SIGTERM', onTerm); process.off('SIGINT', onInt)
-        daemon.stop().then(resolve, err => { log.error('stop failed', { error: String(err) }); resolve() })
-      }
-      const onTerm = (): void => stop('SIGTERM')
-      const onInt = (): void => stop('SIGINT')
-      process.on('SIGTERM', onTerm)
-      process.on('SIGINT', onInt)
-    })
-    return 0
-  }
+  options: AGENT_OPTIONS,
+  run: async (args) => await runAgent(args, PRODUCTION_DRIVERS)
+}
+
+/**
+ * The command's work, with the driver kinds the config may name: production's
+ * here; the lab's `heliotrope lab agent` runs the same with its own registry.
+ */
+export async function runAgent (args: ParsedArgs, drivers: DriverRegistry): Promise<number> {
+  const path = args.values.config
+  if (typeof path !== 'string') throw new UsageError('--config FILE is required')
+  const level = (args.values['log-level'] as string | undefined) ?? 'info'
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${JSON.stringify(level)}`)
+  let text: string
+  try { text = await readFile(path, 'utf8') } catch (err) { throw new Error(`cannot read ${path}: ${(err as Error).message}`) }
+  let json: unknown
+  try { json = JSON.parse(text) } catch (err) { throw new Error(`${path} is not valid JSON: ${(err as Error).message}`) }
+  const config = parseConfig(json, drivers)
+  const log = createLogger({ level: level as Level })
+  const daemon = await startDaemon(config, { log, drivers })
+  await new Promise<void>(resolve => {
+    const stop = (signal: string): void => {
+      log.info('stopping', { signal })
+      process.off('SIGTERM', onTerm); process.off('SIGINT', onInt)
+      daemon.stop().then(resolve, err => { log.error('stop failed', { error: String(err) }); resolve() })
+    }
+    const onTerm = (): void => stop('SIGTERM')
+    const onInt = (): void => stop('SIGINT')
+    process.on('SIGTERM', onTerm)
+    process.on('SIGINT', onInt)
+  })
+  return 0
 }

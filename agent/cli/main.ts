@@ -22,7 +22,7 @@ Offline and lab commands:
   plan         run a planner on a snapshot file and print the moves
   demo         run the thesis scenario and write a report
   lab          network namespaces as data centers, with real agents:
-               up, down, run, sim, chaos (heliotrope lab --help)`
+               up, down, run, sim, chaos, agent (heliotrope lab --help)`
 
 export async function main (argv: string[]): Promise<number> {
   return dispatch(TITLE, AGENT_COMMANDS, argv)

@@ -9,6 +9,10 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { parseTopology } from '../../lib/topology.ts'
 import type { AgentConfig } from '../config.ts'
+import type { FileSection } from '../drivers/file/index.ts'
+import type { LibvirtSection } from '../drivers/libvirt/index.ts'
+import type { NftablesSection } from '../drivers/nftables/index.ts'
+import type { QemuSection } from '../drivers/qemu/index.ts'
 import { lookupTool, TOOLS } from '../host/system-tools.ts'
 import { PEER_KEY_FILE, readPsk } from '../net/keys.ts'
 import { fail, ok, warn, type CheckResult } from './check.ts'
@@ -46,8 +50,10 @@ function checkTopology (config: AgentConfig): CheckResult {
 }
 
 function checkHypervisor (config: AgentConfig): CheckResult[] {
-  const h = config.hypervisor
-  if (h.kind === 'qemu') {
+  // Sections are typed by their kind's reader (agent/drivers/kinds.ts); narrow by kind.
+  const section = config.hypervisor
+  if (section.kind === 'qemu') {
+    const h = section as QemuSection
     const results = [checkTool('qemu', { id: 'qemu' })]
     try {
       accessSync(h.dir, constants.W_OK)
@@ -58,7 +64,8 @@ function checkHypervisor (config: AgentConfig): CheckResult[] {
     try { accessSync('/dev/kvm', constants.R_OK | constants.W_OK); results.push(ok('kvm', '/dev/kvm usable')) } catch { results.push(warn('kvm', 'no usable /dev/kvm: guests run under TCG, far slower', 'enable virtualization in the firmware, modprobe kvm_intel or kvm_amd')) }
     return results
   }
-  if (h.kind === 'libvirt') {
+  if (section.kind === 'libvirt') {
+    const h = section as LibvirtSection
     const virsh = lookupTool(TOOLS.virsh)
     if (!virsh.found) return [fail('libvirt', virsh.reason, 'apt-get install libvirt-clients')]
     const uri = h.uri ?? 'qemu:///system'
@@ -69,7 +76,7 @@ function checkHypervisor (config: AgentConfig): CheckResult[] {
       return [fail('libvirt', `libvirtd at ${uri} does not answer: ${String((err as { stderr?: string }).stderr ?? '').trim().split('\n')[0]}`, 'systemctl start libvirtd')]
     }
   }
-  if (h.kind === 'xen') {
+  if (section.kind === 'xen') {
     const xl = lookupTool(TOOLS.xl)
     if (!xl.found) return [fail('xen', xl.reason, 'run on a Xen Dom0 (apt-get install xen-utils)')]
     try {
@@ -79,22 +86,24 @@ function checkHypervisor (config: AgentConfig): CheckResult[] {
       return [fail('xen', `xl info failed: ${(err as Error).message.split('\n')[0]}`, 'run on a Xen Dom0 with xencommons started')]
     }
   }
-  return [warn('hypervisor', `kind ${h.kind} is for the lab and the simulator, not a real host`)]
+  return [warn('hypervisor', `kind ${section.kind} is for the lab and the simulator, not a real host`)]
 }
 
 function checkCollector (config: AgentConfig): CheckResult[] {
-  const c = config.collector
-  if (c.kind === 'nftables') {
+  const section = config.collector
+  if (section.kind === 'nftables') {
+    const c = section as NftablesSection
     const nft = lookupTool(TOOLS.nft)
     const tool = checkTool('nft', { id: 'nftables' })
     const kernel = process.getuid?.() === 0 ? checkNfTables(nft.found ? nft.path : undefined) : warn('nf_tables', 'not root: the kernel was not asked', 'run doctor as root, as the agent runs')
     return [tool, kernel, checkBridgeNetfilter(c.hooks), checkForwarding(c.hooks.includes('inet'))]
   }
-  if (c.kind === 'file') {
+  if (section.kind === 'file') {
+    const c = section as FileSection
     if (c.path === '-') return [ok('collector', 'flow lines from standard input')]
     try { accessSync(c.path, constants.R_OK); return [ok('collector', `${c.path} is readable`)] } catch { return [warn('collector', `${c.path} does not exist yet (the collector waits for it)`)] }
   }
-  return [warn('collector', `kind ${c.kind} is for the lab and the simulator, not a real host`)]
+  return [warn('collector', `kind ${section.kind} is for the lab and the simulator, not a real host`)]
 }
 
 /** host:port of a bootstrap multiaddr, or undefined for one without a TCP address. */

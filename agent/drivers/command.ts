@@ -4,6 +4,7 @@
  * outputs of the real tools and check the exact command lines.
  */
 import { spawn } from 'node:child_process'
+import { resolveCommand } from '../host/system-tools.ts'
 
 /** Most output kept per stream; the tools' answers are a few KiB. */
 export const MAX_OUTPUT_BYTES = 4 * 2 ** 20
@@ -28,7 +29,7 @@ export const runCommand: CommandRunner = async (argv, opts) => {
   const [command, ...args] = argv
   if (command === undefined) throw new TypeError('empty command')
   return await new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: opts.killSignal ?? 'SIGKILL' })
+    const child = spawn(resolveCommand(command), args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs, killSignal: opts.killSignal ?? 'SIGKILL' })
     const out: Buffer[] = []
     const err: Buffer[] = []
     let outBytes = 0

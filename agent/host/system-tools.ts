@@ -106,3 +106,29 @@ export function systemTool (name: ToolName): string {
   cache.set(name, r.path)
   return r.path
 }
+
+/**
+ * A tool by its binary name: a known one (TOOLS) checked for what it is,
+ * any other the first executable in the system directories, then PATH
+ * without node_modules. For argv[0] of commands the lab and drivers run.
+ */
+export function toolPath (binary: string): string {
+  const known = (Object.keys(TOOLS) as ToolName[]).find(k => TOOLS[k].name === binary)
+  if (known !== undefined) return systemTool(known)
+  const hit = cache.get(binary)
+  if (hit !== undefined) return hit
+  for (const path of candidatePaths(binary)) {
+    try { accessSync(path, constants.X_OK); cache.set(binary, path); return path } catch { /* next */ }
+  }
+  throw new Error(`${binary} not found in ${SYSTEM_DIRS.join(':')} or PATH (outside node_modules)`)
+}
+
+/**
+ * argv[0] as a path: a bare name resolved with toolPath, left as it is when
+ * not found (the spawn then fails with ENOENT as it always did, and the
+ * caller's error says what to install).
+ */
+export function resolveCommand (command: string): string {
+  if (command.includes('/')) return command
+  try { return toolPath(command) } catch { return command }
+}

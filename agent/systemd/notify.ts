@@ -6,6 +6,7 @@
  * NOTIFY_SOCKET (not under systemd) every call does nothing.
  */
 import { execFile } from 'node:child_process'
+import { resolveCommand } from '../host/system-tools.ts'
 import type { Logger } from '../log.ts'
 
 /** How long readiness waits for a first peer before saying ready anyway. */
@@ -50,7 +51,7 @@ export class SystemdNotifier {
 
 async function runSystemdNotify (args: string[]): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    execFile('systemd-notify', args, { timeout: NOTIFY_TIMEOUT_MS }, err => (err === null ? resolve() : reject(err)))
+    execFile(resolveCommand('systemd-notify'), args, { timeout: NOTIFY_TIMEOUT_MS }, err => (err === null ? resolve() : reject(err)))
   })
 }
 

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { tool } from '../../agent/drivers/lab/exec.ts'
+import { tool } from '../drivers/lab-host/exec.ts'
 import { DEFAULT_API_PORT } from '../../agent/api/config.ts'
 
 const PROXY_SCRIPT = fileURLToPath(new URL('./api-proxy.ts', import.meta.url))

@@ -7,7 +7,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readVmRecords, type LabState, type LabVmRecord } from '../../agent/drivers/lab/state.ts'
+import { readVmRecords, type LabState, type LabVmRecord } from '../drivers/lab-host/state.ts'
 import { Lab } from '../net/lab.ts'
 import { labHosts } from '../net/topology.ts'
 import { writeRates, type RatesFile } from '../vm/rates.ts'

@@ -3,9 +3,9 @@
  * VM runs (which host namespace holds its vif) and whether it is wired there
  * (the vif on the host's bridge, the router's host route to the host's DC).
  */
-import { ip } from '../../agent/drivers/lab/exec.ts'
-import { HOST_BRIDGE } from '../../agent/drivers/lab/fabric.ts'
-import type { LabState, LabVmRecord } from '../../agent/drivers/lab/state.ts'
+import { ip } from '../drivers/lab-host/exec.ts'
+import { HOST_BRIDGE } from '../drivers/lab-host/fabric.ts'
+import type { LabState, LabVmRecord } from '../drivers/lab-host/state.ts'
 import type { Placed } from '../../lib/invariants.ts'
 import { locateVms } from '../run/placement.ts'
 

@@ -4,6 +4,7 @@
  * LAB_SUBCOMMANDS.
  */
 import { dispatch, type Command } from '../../agent/cli/run.ts'
+import { labAgentCommand } from './lab-agent.ts'
 import { labDownCommand } from './lab-down.ts'
 import { labRunCommand } from './lab-run.ts'
 import { labUpCommand } from './lab-up.ts'
@@ -11,7 +12,7 @@ import { chaosCommand } from './chaos.ts'
 import { labChaosCommand } from './lab-chaos.ts'
 import { simCommand } from './sim.ts'
 
-export const LAB_SUBCOMMANDS: Command[] = [simCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand]
+export const LAB_SUBCOMMANDS: Command[] = [simCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand, labAgentCommand]
 
 const TITLE = 'heliotrope lab: clusters of real agents on this machine'
 

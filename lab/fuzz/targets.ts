@@ -9,6 +9,7 @@ import { parseTopology } from '../../lib/topology.ts'
 import { decodeEnvelope, encodeEnvelope, WireError } from '../../lib/wire/codec.ts'
 import type { Envelope } from '../../lib/wire/messages.ts'
 import { parseConfig } from '../../agent/config.ts'
+import { LAB_DRIVERS } from '../drivers/index.ts'
 import { readMigrateRequest, readMigrateResponse } from '../../agent/migrate-protocol.ts'
 import { MAX_REQUEST_BYTES, NOT_ONE_LINE_OF_JSON, parseControlLine } from '../../agent/control/protocol.ts'
 import { ProtocolError } from '../../agent/net/errors.ts'
@@ -67,6 +68,8 @@ const configSeed = {
   collector: { kind: 'nftables', hooks: ['bridge'], platformPrefixes: ['fd00::/8'] }, hypervisor: { kind: 'qemu', dir: '/run/heliotrope/qemu' }
 }
 
+const simConfigSeed = { ...configSeed, collector: { kind: 'sim', world: '/tmp/w' }, hypervisor: { kind: 'sim', world: '/tmp/w' } }
+
 const envelopes: Envelope[] = [
   { v: 1, topic: 'host', host: 'h1', round: 3, seq: 9, body: { dc: 'A', memoryMiB: 4096, vcpus: 4, address: 'fd00::1', topology: 'ab', leaving: false, vms: [{ id: 'v1', addresses: ['fd00::10'], memoryMiB: 512, vcpus: 1, pinned: false, migrating: false }] } },
   { v: 1, topic: 'traffic', host: 'h1', round: 3, seq: 10, body: { windowMs: 1000, vms: [{ vm: 'v1', peers: [{ peer: 'v2', out: 10, in: 0 }], restOut: 1 }] } },
@@ -114,7 +117,9 @@ const protocolReason = (err: unknown): string => {
 export const TARGETS: FuzzTarget[] = [
   jsonTarget('snapshot', [snapshotSeed], parseSnapshot),
   jsonTarget('topology', [{ dcs: snapshotSeed.dcs, links: snapshotSeed.links, prefixes: snapshotSeed.prefixes }], parseTopology),
-  jsonTarget('config', [configSeed, { ...configSeed, collector: { kind: 'sim', world: '/tmp/w' }, hypervisor: { kind: 'sim', world: '/tmp/w' } }], parseConfig),
+  // A production agent refuses the lab's kinds; the lab's parser reads them too.
+  jsonTarget('config', [configSeed, simConfigSeed], parseConfig),
+  jsonTarget('lab config', [configSeed, simConfigSeed], json => parseConfig(json, LAB_DRIVERS)),
   {
     name: 'gossip',
     seeds: envelopes.map(encodeEnvelope),

@@ -4,7 +4,7 @@
  * and what the htb class sent and dropped (carried; frame lengths, as tc
  * counts them). These, not the agents' numbers, are the lab's ground truth.
  */
-import { run } from '../../agent/drivers/lab/exec.ts'
+import { run } from '../drivers/lab-host/exec.ts'
 import { Nft } from '../../agent/drivers/nftables/nft.ts'
 import { classId, counterName, ROUTER_TABLE, type ShapedLink } from './shaping.ts'
 

@@ -4,8 +4,8 @@
  * holding the prefix's first address. Its traffic to a VM in another DC
  * crosses the WAN link from its DC, like the DC's own traffic does.
  */
-import { ipBatch, run, sysctls } from '../../agent/drivers/lab/exec.ts'
-import { checkAddress, checkMac } from '../../agent/drivers/lab/fabric.ts'
+import { ipBatch, run, sysctls } from '../drivers/lab-host/exec.ts'
+import { checkAddress, checkMac } from '../drivers/lab-host/fabric.ts'
 import { ROUTER_LINK_LOCAL, ROUTER_MAC } from './addresses.ts'
 import { addNamespace } from './namespaces.ts'
 import { GUEST_IF } from './names.ts'

@@ -5,8 +5,8 @@
  * br0. All VM traffic, same-host traffic included, is bridged port to port,
  * which is where the collector's bridge hook counts it.
  */
-import { ipBatch, run, sysctls } from '../../agent/drivers/lab/exec.ts'
-import { HOST_BRIDGE, shortcutTableScript } from '../../agent/drivers/lab/fabric.ts'
+import { ipBatch, run, sysctls } from '../drivers/lab-host/exec.ts'
+import { HOST_BRIDGE, shortcutTableScript } from '../drivers/lab-host/fabric.ts'
 import { Nft } from '../../agent/drivers/nftables/nft.ts'
 import { ROUTER_MAC, routerAddress } from './addresses.ts'
 import { addNamespace } from './namespaces.ts'

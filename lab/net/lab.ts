@@ -17,7 +17,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { LAB_STATE_FILE, LAB_STATE_VERSION, VM_RECORD_DIR, writeJsonAtomic, type LabState, type LabVmRecord } from '../../agent/drivers/lab/state.ts'
+import { LAB_STATE_FILE, LAB_STATE_VERSION, VM_RECORD_DIR, writeJsonAtomic, type LabState, type LabVmRecord } from '../drivers/lab-host/state.ts'
 import { createVm } from '../vm/vm.ts'
 import { externalAddress, externalMac, hostAddress, ROUTER_MAC, vmAddress, vmMac } from './addresses.ts'
 import { labDown } from './down.ts'

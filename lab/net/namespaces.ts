@@ -4,7 +4,7 @@
  * is not gone, it is only unnamed).
  */
 import { readdir } from 'node:fs/promises'
-import { run } from '../../agent/drivers/lab/exec.ts'
+import { run } from '../drivers/lab-host/exec.ts'
 
 const NETNS_DIR = '/run/netns'
 /** How long processes get between SIGTERM and SIGKILL when a lab goes down. */

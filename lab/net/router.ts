@@ -4,7 +4,7 @@
  * the WAN shaping of shaping.ts, and the ports the hosts and client networks
  * plug into.
  */
-import { ipBatch, run, sysctls } from '../../agent/drivers/lab/exec.ts'
+import { ipBatch, run, sysctls } from '../drivers/lab-host/exec.ts'
 import { Nft } from '../../agent/drivers/nftables/nft.ts'
 import { ROUTER_LINK_LOCAL, ROUTER_MAC, routerAddress } from './addresses.ts'
 import { addNamespace } from './namespaces.ts'

@@ -1,5 +1,5 @@
 /**
- * The agents of a lab run: `heliotrope agent --config FILE` inside each
+ * The agents of a lab run: `heliotrope lab agent --config FILE` inside each
  * host's namespace (`ip netns exec`), the real daemon with the real
  * collector and the lab hypervisor. Their log lines go to a file each and,
  * parsed, to the run's listeners. An agent can be killed (SIGKILL: a crash
@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { tool } from '../../agent/drivers/lab/exec.ts'
+import { tool } from '../drivers/lab-host/exec.ts'
 import type { AgentSpec } from './cluster-files.ts'
 import { parseAgentLine, type AgentLogEvent } from './log-events.ts'
 
@@ -43,7 +43,7 @@ export class AgentProcess {
   start (): void {
     if (this.running) return
     this.expectedExit = false
-    const child = spawn(tool('ip'), ['netns', 'exec', this.spec.ns, process.execPath, BIN, 'agent', '--config', this.spec.configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(tool('ip'), ['netns', 'exec', this.spec.ns, process.execPath, BIN, 'lab', 'agent', '--config', this.spec.configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.on('error', () => {})
     createInterface({ input: child.stdout! }).on('line', (line) => {

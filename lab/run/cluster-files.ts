@@ -8,7 +8,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseConfig } from '../../agent/config.ts'
-import type { LabState } from '../../agent/drivers/lab/state.ts'
+import { LAB_DRIVERS } from '../drivers/index.ts'
+import type { LabState } from '../drivers/lab-host/state.ts'
 import { generatePsk, loadOrCreatePeerKey } from '../../agent/net/keys.ts'
 import type { Json } from '../../lib/check.ts'
 import { agentTopology, labHosts, type LabTopology } from '../net/topology.ts'
@@ -78,7 +79,7 @@ export async function writeClusterFiles (init: ClusterInit): Promise<AgentSpec[]
       // Eight agents share two cores: the crowded-host timeouts.
       crowded: true
     }
-    parseConfig(config) // what the agent will check at start, checked now
+    parseConfig(config, LAB_DRIVERS) // what the agent will check at start, checked now
     await writeFile(s.configPath, JSON.stringify(config, null, 2) + '\n')
   }
   return specs

@@ -3,8 +3,8 @@
  * VM's vif), and the invariants a run must keep: every VM on exactly one
  * host, no host over its memory or vCPUs.
  */
-import { ip } from '../../agent/drivers/lab/exec.ts'
-import type { LabState, LabVmRecord } from '../../agent/drivers/lab/state.ts'
+import { ip } from '../drivers/lab-host/exec.ts'
+import type { LabState, LabVmRecord } from '../drivers/lab-host/state.ts'
 import type { LabHost } from '../net/topology.ts'
 
 /** vm id -> the hosts its vif is in (exactly one when all is well). */

@@ -17,7 +17,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { defaultTiming, roundAt, roundStartMs } from '../../lib/rounds.ts'
-import { readVmRecords, type LabState, type LabVmRecord } from '../../agent/drivers/lab/state.ts'
+import { readVmRecords, type LabState, type LabVmRecord } from '../drivers/lab-host/state.ts'
 import { RouterCounters, type RouterSample } from '../net/counters.ts'
 import { Lab } from '../net/lab.ts'
 import { defaultLabDir, DEFAULT_LAB_PREFIX } from '../net/names.ts'

@@ -12,6 +12,7 @@ import type { Agent } from '../../agent/agent.ts'
 import type { AgentConfig } from '../../agent/config.ts'
 import { startAgent } from '../../agent/daemon.ts'
 import { silentLogger } from '../../agent/log.ts'
+import { LAB_DRIVERS } from '../drivers/index.ts'
 import type { NodeInit } from '../../agent/net/node.ts'
 import { compactEvent, type ObservedEvent } from './observe.ts'
 import { presizePnetCipherMemory } from './pnet-memory.ts'
@@ -60,7 +61,7 @@ async function start (req: Extract<GroupRequest, { type: 'start' }>): Promise<vo
   for (let i = 0; i < req.configs.length; i += req.batchSize) {
     await Promise.all(req.configs.slice(i, i + req.batchSize).map(async config => {
       try {
-        const agent = await startAgent({ ...config, bootstrap: withoutOwn(req.bootstrap, config) }, { log: silentLogger(), node: req.node })
+        const agent = await startAgent({ ...config, bootstrap: withoutOwn(req.bootstrap, config) }, { log: silentLogger(), node: req.node, drivers: LAB_DRIVERS })
         agents.set(config.host, agent)
         agent.observe(e => {
           const c = compactEvent(e)

@@ -16,8 +16,9 @@ import { join } from 'node:path'
 import type { Agent } from '../../agent/agent.ts'
 import { parseConfig, type AgentConfig, type Member } from '../../agent/config.ts'
 import { startAgent, type StartOptions } from '../../agent/daemon.ts'
-import { SimWorld } from '../../agent/drivers/sim/world.ts'
+import { SimWorld } from '../drivers/sim-host/world.ts'
 import { createLogger, silentLogger, type Logger } from '../../agent/log.ts'
+import { LAB_DRIVERS } from '../drivers/index.ts'
 import { generatePsk, loadOrCreatePeerKey } from '../../agent/net/keys.ts'
 import type { NodeInit } from '../../agent/net/node.ts'
 import { presizePnetCipherMemory } from './pnet-memory.ts'
@@ -141,7 +142,7 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         crowded: true,
         reservationTtlMs: DEFAULT_SIM_RESERVATION_TTL_MS,
         migrationDeadlineMs: DEFAULT_SIM_MIGRATION_DEADLINE_MS
-      }))
+      }, LAB_DRIVERS))
     })
   } catch (err) {
     await rm(dir, { recursive: true, force: true })
@@ -184,8 +185,7 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
   async function launch (host: string, bootstrap: string[]): Promise<Agent> {
     const config = configs.get(host)
     if (config === undefined) throw new Error(`no host ${host} in this cluster`)
-    const opts: StartOptions = { log, node, ...spec.agentOptions?.(host) }
-    if (world instanceof SharedSimWorld) Object.assign(opts, sharedSimDrivers(config, world))
+    const opts: StartOptions = { log, node, drivers: LAB_DRIVERS, ...spec.agentOptions?.(host), ...(world instanceof SharedSimWorld ? sharedSimDrivers(config, world) : {}) }
     const agent = await startAgent({ ...config, bootstrap: withoutOwn(bootstrap, config) }, opts)
     agents.set(host, agent)
     return agent

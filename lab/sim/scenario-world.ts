@@ -8,7 +8,7 @@
  */
 import { generate, type ScenarioKind } from '../../lib/scenario.ts'
 import type { Topology } from '../../lib/topology.ts'
-import type { SimTraffic, SimVm } from '../../agent/drivers/sim/world.ts'
+import type { SimTraffic, SimVm } from '../drivers/sim-host/world.ts'
 
 export const DEFAULT_SIM_DCS = 4
 export const DEFAULT_SIM_SEED = 1

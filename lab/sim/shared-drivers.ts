@@ -1,34 +1,21 @@
 /**
- * The real sim hypervisor and traffic source for one host, made to read a
- * SharedSimWorld instead of each opening the world directory on its own.
- *
- * The drivers build their SimWorld privately from a directory path and take
- * no instance, so the shared one is put in its place after construction. The
- * swap checks that the slot exists and holds a SimWorld, and fails loudly if
- * the drivers ever change shape. (A driver option accepting a SimWorld would
- * make this unnecessary; agent/ is not ours to change here.)
+ * The sim hypervisor and traffic source for one host, reading a
+ * SharedSimWorld instead of each opening the world directory on its own:
+ * the same factories the config's sim kinds make, given the shared world.
  */
 import type { AgentConfig } from '../../agent/config.ts'
-import { makeCollector, makeHypervisor } from '../../agent/daemon.ts'
-import { SimWorld } from '../../agent/drivers/sim/world.ts'
-import type { HypervisorDriver, TrafficCollector } from '../../agent/drivers/types.ts'
+import type { CollectorFactory, HypervisorFactory } from '../../agent/drivers/kinds.ts'
+import { isSimCollectorSection, isSimHypervisorSection, simCollector, simHypervisor } from '../drivers/sim-host/index.ts'
 import type { SharedSimWorld } from './shared-world.ts'
 
-/** The name of the drivers' private SimWorld field. */
-const WORLD_FIELD = 'world'
-
-export function sharedSimDrivers (config: AgentConfig, world: SharedSimWorld): { hypervisor: HypervisorDriver, collector: TrafficCollector } {
-  const hypervisor = makeHypervisor(config)
-  const collector = makeCollector(config)
-  useWorld(hypervisor, world)
-  useWorld(collector, world)
-  return { hypervisor, collector }
-}
-
-function useWorld (driver: object, world: SharedSimWorld): void {
-  const current: unknown = Reflect.get(driver, WORLD_FIELD)
-  if (!(current instanceof SimWorld) || current.dir !== world.dir) {
-    throw new Error(`driver ${driver.constructor.name} has no SimWorld field "${WORLD_FIELD}" for ${world.dir}; the sim drivers changed`)
+export function sharedSimDrivers (config: AgentConfig, world: SharedSimWorld): { hypervisor: HypervisorFactory, collector: CollectorFactory } {
+  const h = config.hypervisor
+  const c = config.collector
+  if (!isSimHypervisorSection(h) || !isSimCollectorSection(c)) throw new Error(`host ${config.host} has ${h.kind} and ${c.kind} drivers; a shared sim world needs sim ones`)
+  // The config names the world's directory; the shared world must be that one.
+  for (const dir of [h.world, c.world]) if (dir !== world.dir) throw new Error(`host ${config.host}'s config names the world ${dir}, not the shared ${world.dir}`)
+  return {
+    hypervisor: simHypervisor({ world, bandwidthBps: h.bandwidthBps, timeScale: h.timeScale }),
+    collector: simCollector({ world })
   }
-  Reflect.set(driver, WORLD_FIELD, world)
 }

@@ -7,7 +7,7 @@
  * (atomically, through SimWorld), so the directory stays the truth that
  * tests and tools read. Only valid while this process is the only writer.
  */
-import { SimWorld, type SimTraffic, type SimVm } from '../../agent/drivers/sim/world.ts'
+import { SimWorld, type SimTraffic, type SimVm } from '../drivers/sim-host/world.ts'
 
 export class SharedSimWorld extends SimWorld {
   private cache: Map<string, SimVm> | undefined

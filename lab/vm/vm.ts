@@ -2,12 +2,12 @@
  * A lab VM: a network namespace with one interface (eth0, a fixed MAC and
  * one address from the VM prefix), whose other veth end (the vif) sits on a
  * host's bridge. It sends through the router's gateway MAC like any guest
- * behind a Dom0 bridge. Its record (agent/drivers/lab/state.ts) is what the
+ * behind a Dom0 bridge. Its record (lab/drivers/lab-host/state.ts) is what the
  * lab driver lists and moves.
  */
-import { ipBatch, run, sysctls } from '../../agent/drivers/lab/exec.ts'
-import { attachVm, checkAddress, checkMac } from '../../agent/drivers/lab/fabric.ts'
-import { writeVmRecord, type LabState, type LabVmRecord } from '../../agent/drivers/lab/state.ts'
+import { ipBatch, run, sysctls } from '../drivers/lab-host/exec.ts'
+import { attachVm, checkAddress, checkMac } from '../drivers/lab-host/fabric.ts'
+import { writeVmRecord, type LabState, type LabVmRecord } from '../drivers/lab-host/state.ts'
 import { Nft } from '../../agent/drivers/nftables/nft.ts'
 import { ROUTER_LINK_LOCAL, ROUTER_MAC } from '../net/addresses.ts'
 import { guestSysctls, sinkScript } from '../net/guest.ts'

@@ -9,18 +9,18 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { LabHypervisor } from '../../agent/drivers/lab/driver.ts'
-import { tool } from '../../agent/drivers/lab/exec.ts'
-import { moveVif, removeShortcut } from '../../agent/drivers/lab/fabric.ts'
-import { recordMove, unfinishedMoves } from '../../agent/drivers/lab/journal.ts'
-import { LAB_ECHO_PORT } from '../../agent/drivers/lab/state.ts'
+import { LabHypervisor } from '../../lab/drivers/lab-host/driver.ts'
+import { tool } from '../../lab/drivers/lab-host/exec.ts'
+import { moveVif, removeShortcut } from '../../lab/drivers/lab-host/fabric.ts'
+import { recordMove, unfinishedMoves } from '../../lab/drivers/lab-host/journal.ts'
+import { LAB_ECHO_PORT } from '../../lab/drivers/lab-host/state.ts'
 import { Lab } from '../../lab/net/lab.ts'
 import { writeRates } from '../../lab/vm/rates.ts'
 import { TrafficProcess } from '../../lab/vm/traffic-process.ts'
 import { labScope, labTest } from './helpers.ts'
 
 const test = await labTest('test/lab/interrupted-move.test.ts')
-const PROBE = fileURLToPath(new URL('../../agent/drivers/lab/probe.ts', import.meta.url))
+const PROBE = fileURLToPath(new URL('../../lab/drivers/lab-host/probe.ts', import.meta.url))
 
 /** Does `address` echo a probe sent from namespace `ns` within `ms`? */
 function reachable (ns: string, address: string, ms = 3_000): Promise<boolean> {

@@ -3,8 +3,8 @@
  * host's namespace (`ip netns exec SRC node --import tsx THIS DIR SRC VM DST`),
  * with the target's prepareIncoming answer. Prints the MigrationResult as JSON.
  */
-import { LabHypervisor } from '../../agent/drivers/lab/driver.ts'
-import { readLabState } from '../../agent/drivers/lab/state.ts'
+import { LabHypervisor } from '../../lab/drivers/lab-host/driver.ts'
+import { readLabState } from '../../lab/drivers/lab-host/state.ts'
 
 const [dir, src, vm, dst] = process.argv.slice(2) as [string, string, string, string]
 const state = await readLabState(dir)

@@ -10,9 +10,9 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { LabHypervisor } from '../../agent/drivers/lab/driver.ts'
-import { inNetns, tool } from '../../agent/drivers/lab/exec.ts'
-import { LAB_ECHO_PORT } from '../../agent/drivers/lab/state.ts'
+import { LabHypervisor } from '../../lab/drivers/lab-host/driver.ts'
+import { inNetns, tool } from '../../lab/drivers/lab-host/exec.ts'
+import { LAB_ECHO_PORT } from '../../lab/drivers/lab-host/state.ts'
 import type { MigrationResult } from '../../agent/drivers/types.ts'
 import { Lab } from '../../lab/net/lab.ts'
 import { namespacePids } from '../../lab/net/namespaces.ts'
@@ -22,7 +22,7 @@ import { labScope, labTest } from './helpers.ts'
 
 const test = await labTest('test/lab/migration.test.ts')
 const MIGRATE = fileURLToPath(new URL('./migrate-in-netns.ts', import.meta.url))
-const PROBE = fileURLToPath(new URL('../../agent/drivers/lab/probe.ts', import.meta.url))
+const PROBE = fileURLToPath(new URL('../../lab/drivers/lab-host/probe.ts', import.meta.url))
 
 /** Does `address` echo a probe sent from namespace `ns` within `ms`? */
 function reachable (ns: string, address: string, ms = 3_000): Promise<boolean> {

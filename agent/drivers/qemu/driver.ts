@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process'
 import { mkdir, readdir } from 'node:fs/promises'
 import { isIPv6 } from 'node:net'
 import { promisify } from 'node:util'
+import { resolveCommand } from '../../host/system-tools.ts'
 import { HypervisorError } from '../types.ts'
 import type { HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget, VmInfo } from '../types.ts'
 import { QMP_SUFFIX, readVmConfig, validateVmConfig, vmPaths, writeVmConfig } from './config.ts'
@@ -66,7 +67,7 @@ export class QemuDriver implements HypervisorDriver {
     await mkdir(this.options.dir, { recursive: true, mode: 0o700 })
     const binary = this.options.binary ?? DEFAULT_QEMU_BINARY
     try {
-      await promisify(execFile)(binary, ['-version'], { timeout: 10_000 })
+      await promisify(execFile)(resolveCommand(binary), ['-version'], { timeout: 10_000 })
     } catch (err) {
       throw new HypervisorError(`cannot run ${binary} -version: ${(err as Error).message} (install qemu-system-x86)`)
     }

@@ -5,6 +5,7 @@
  * The launcher returns once QEMU is initialized, i.e. its QMP socket listens.
  */
 import { spawn } from 'node:child_process'
+import { resolveCommand } from '../../host/system-tools.ts'
 import { readFile, rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HypervisorError } from '../types.ts'
@@ -44,7 +45,7 @@ export async function launchQemu (spec: LaunchSpec): Promise<number> {
   const [command, ...args] = qemuCommand(spec)
   const timeoutMs = spec.timeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS
   const stderr = await new Promise<string>((resolve, reject) => {
-    const child = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs })
+    const child = spawn(resolveCommand(command!), args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs })
     let err = ''
     child.stderr.setEncoding('utf8')
     child.stderr.on('data', (chunk: string) => { if (err.length < 8192) err += chunk })

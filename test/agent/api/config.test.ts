@@ -9,14 +9,15 @@ import { formatApiAddress, parseApiAddress } from '../../../agent/api/client.ts'
 import { ApiAddressError, ApiListenError } from '../../../agent/api/errors.ts'
 import { parseConfig } from '../../../agent/config.ts'
 import { startDaemon } from '../../../agent/daemon.ts'
-import { SimWorld } from '../../../agent/drivers/sim/world.ts'
+import { LAB_DRIVERS } from '../../../lab/drivers/index.ts'
+import { SimWorld } from '../../../lab/drivers/sim-host/world.ts'
 import { silentLogger } from '../../../agent/log.ts'
 import { generatePsk, loadOrCreatePeerKey } from '../../../agent/net/keys.ts'
 import { ValidationError } from '../../../lib/errors.ts'
 
 const BASE = {
   cluster: 'cfg', host: 'h1', dc: 'A', members: [], pskFile: '/x/psk', topologyFile: '/x/t.json', address: 'fd00::1',
-  capacity: { memoryMiB: 1024, vcpus: 1 }, collector: { kind: 'sim', world: '/x' }, hypervisor: { kind: 'sim', world: '/x' }
+  capacity: { memoryMiB: 1024, vcpus: 1 }, collector: { kind: 'file', path: '/x' }, hypervisor: { kind: 'xen' }
 }
 
 test('api config: on [::1]:7878 by default; loopback only unless allowNonLoopback; precise errors', t => {
@@ -46,6 +47,7 @@ test('--api addresses: [v6]:port, v4:port, localhost:port, a bare port, http://'
   for (const bad of ['', '::1:7878', '[::1]', '[zz::1]:1', 'example.com:80', '0', '70000', '[::1]:x']) t.throws(() => parseApiAddress(bad), { instanceOf: ApiAddressError }, bad)
 })
 
+/** A one-host agent on the lab's sim drivers: the only kinds that run anywhere without root or a hypervisor. */
 async function oneHostConfig (t: { teardown (fn: () => Promise<void>): void }, api: Record<string, unknown>): Promise<ReturnType<typeof parseConfig>> {
   const dir = await mkdtemp(join(tmpdir(), 'htapicfg-'))
   t.teardown(async () => rm(dir, { recursive: true, force: true }))
@@ -56,12 +58,12 @@ async function oneHostConfig (t: { teardown (fn: () => Promise<void>): void }, a
   return parseConfig({
     ...BASE, stateDir: join(dir, 'state'), listen: ['/ip6/::1/tcp/0'], pskFile: join(dir, 'psk'), members: [{ host: 'h1', peerId: key.peerId }],
     topologyFile: join(dir, 'topology.json'), roundPeriodMs: 1000, collector: { kind: 'sim', world: join(dir, 'world') }, hypervisor: { kind: 'sim', world: join(dir, 'world') }, api
-  })
+  }, LAB_DRIVERS)
 }
 
 test('the daemon starts its API with the agent and stops it after the agent', async t => {
   const config = await oneHostConfig(t, { port: 0 })
-  const daemon = await startDaemon(config, { log: silentLogger() })
+  const daemon = await startDaemon(config, { log: silentLogger(), drivers: LAB_DRIVERS })
   t.teardown(async () => daemon.stop().catch(() => undefined))
   const address = daemon.api!.address
   t.regex(address, /^\[::1\]:\d+$/)
@@ -77,6 +79,6 @@ test('a taken API port is a precise error, and the agent does not stay up', asyn
   t.teardown(async () => new Promise<void>(resolve => taken.close(() => resolve())))
   const port = (taken.address() as { port: number }).port
   const config = await oneHostConfig(t, { port })
-  const err = await t.throwsAsync(startDaemon(config, { log: silentLogger() }), { instanceOf: ApiListenError })
+  const err = await t.throwsAsync(startDaemon(config, { log: silentLogger(), drivers: LAB_DRIVERS }), { instanceOf: ApiListenError })
   t.regex(err!.message, new RegExp(`the API cannot listen on \\[::1\\]:${port}: .*EADDRINUSE.*the port is taken`))
 })

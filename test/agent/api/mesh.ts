@@ -6,7 +6,7 @@
 import { loadTopology } from '../../../agent/daemon.ts'
 import { ApiServer } from '../../../agent/api/server.ts'
 import { silentLogger } from '../../../agent/log.ts'
-import type { SimTraffic, SimVm } from '../../../agent/drivers/sim/world.ts'
+import type { SimTraffic, SimVm } from '../../../lab/drivers/sim-host/world.ts'
 import { startTestCluster, waitFor, type ClusterSpec, type TestCluster } from '../mesh/harness.ts'
 
 export const MESH_DCS = ['A', 'B', 'C']

@@ -13,7 +13,7 @@ const schema = JSON.parse(readFileSync(new URL('../../../agent/config.schema.jso
 
 const BASE: Record<string, unknown> = {
   cluster: 'prod', host: 'h1', dc: 'A', pskFile: '/p', members: [{ host: 'h1', peerId: 'P1' }], topologyFile: '/t', address: 'fd00::1',
-  capacity: { memoryMiB: 4096, vcpus: 4 }, collector: { kind: 'sim', world: '/w' }, hypervisor: { kind: 'sim', world: '/w' },
+  capacity: { memoryMiB: 4096, vcpus: 4 }, collector: { kind: 'file', path: '/f' }, hypervisor: { kind: 'xen' },
   planner: { weights: {} }, safety: {}
 }
 

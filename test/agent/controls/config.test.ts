@@ -16,8 +16,8 @@ const BASE = {
   topologyFile: '/etc/heliotrope/topology.json',
   address: 'fd00::1',
   capacity: { memoryMiB: 4096, vcpus: 4 },
-  collector: { kind: 'sim', world: '/tmp/w' },
-  hypervisor: { kind: 'sim', world: '/tmp/w' }
+  collector: { kind: 'file', path: '/run/heliotrope/flows' },
+  hypervisor: { kind: 'xen' }
 }
 
 function issues (config: unknown): string[] {

@@ -17,7 +17,7 @@ async function make (t: { teardown (fn: () => Promise<void>): void }, mode: stri
   if (stateDir === undefined) t.teardown(async () => rm(dir, { recursive: true, force: true }))
   const config = parseConfig({
     cluster: 'c', host: 'h1', dc: 'A', stateDir: dir, pskFile: '/p', members: [{ host: 'h1', peerId: 'P1' }, { host: 'h2', peerId: 'P2' }], topologyFile: '/t', address: 'fd00::1',
-    capacity: { memoryMiB: 4096, vcpus: 4 }, collector: { kind: 'sim', world: '/w' }, hypervisor: { kind: 'sim', world: '/w' }, mode, roundPeriodMs: 1000
+    capacity: { memoryMiB: 4096, vcpus: 4 }, collector: { kind: 'file', path: '/f' }, hypervisor: { kind: 'xen' }, mode, roundPeriodMs: 1000
   })
   const lines: Array<Record<string, unknown>> = []
   const executed: Array<{ round: number, moves: PlannedMove[] }> = []

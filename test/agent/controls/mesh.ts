@@ -6,7 +6,7 @@
  */
 import type { Agent, AgentEvent } from '../../../agent/agent.ts'
 import type { AgentConfig } from '../../../agent/config.ts'
-import type { SimTraffic, SimVm } from '../../../agent/drivers/sim/world.ts'
+import type { SimTraffic, SimVm } from '../../../lab/drivers/sim-host/world.ts'
 import type { Logger } from '../../../agent/log.ts'
 import { startCluster } from '../../../lab/sim/cluster.ts'
 import { startTestCluster, TEST_CLUSTER_NAME, type ClusterSpec, type TestCluster } from '../mesh/harness.ts'

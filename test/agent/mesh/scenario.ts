@@ -1,5 +1,5 @@
 /** The mesh tests' world: 3 DCs, 2 hosts each, applications split across DCs. */
-import type { SimTraffic, SimVm } from '../../../agent/drivers/sim/world.ts'
+import type { SimTraffic, SimVm } from '../../../lab/drivers/sim-host/world.ts'
 import type { ClusterSpec, HostSpec } from './harness.ts'
 
 export const DCS = ['A', 'B', 'C']

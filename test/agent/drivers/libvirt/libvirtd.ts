@@ -12,7 +12,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import type { LabHost } from '../qemu/link.ts'
+import type { LabHost } from '../../../../lab/net/veth-link.ts'
 
 const run = promisify(execFile)
 /** Time for libvirtd to open its socket (it probes QEMU's capabilities first). */

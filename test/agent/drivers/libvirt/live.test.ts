@@ -12,10 +12,10 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import test from 'ava'
 import { LibvirtDriver } from '../../../../agent/drivers/libvirt/driver.ts'
-import { buildTestGuest, waitForGuestReady, type TestGuest } from '../../../../agent/drivers/qemu/guest.ts'
+import { buildTestGuest, waitForGuestReady, type TestGuest } from '../../../../lab/vm/qemu-guest.ts'
 import type { MigrationResult } from '../../../../agent/drivers/types.ts'
 import { missing, requires } from '../../../prerequisites.ts'
-import { createLink, type LabLink } from '../qemu/link.ts'
+import { createLink, type LabLink } from '../../../../lab/net/veth-link.ts'
 import { domainXml, startLibvirtd, type Libvirtd } from './libvirtd.ts'
 
 const run = promisify(execFile)

@@ -16,12 +16,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
 import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
 import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
-import { buildTestGuest, testGuestConfig, waitForGuestReady } from '../../../../agent/drivers/qemu/guest.ts'
+import { buildTestGuest, testGuestConfig, waitForGuestReady } from '../../../../lab/vm/qemu-guest.ts'
 import { killQemu } from '../../../../agent/drivers/qemu/process.ts'
 import { writeAgentFiles } from './agent-files.ts'
 import { AgentProcess, type LogRecord } from './agent-process.ts'
 import { requires } from '../../../prerequisites.ts'
-import { createLink } from './link.ts'
+import { createLink } from '../../../../lab/net/veth-link.ts'
 
 const labTest = await requires('test/agent/drivers/qemu/agents.test.ts', 'root', 'iproute2', 'qemu', 'kernel-image', 'busybox')
 

@@ -8,13 +8,13 @@
 import { access } from 'node:fs/promises'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
-import { testGuestConfig, waitForGuestReady } from '../../../../agent/drivers/qemu/guest.ts'
-import type { TestGuestSpec } from '../../../../agent/drivers/qemu/guest.ts'
+import { testGuestConfig, waitForGuestReady } from '../../../../lab/vm/qemu-guest.ts'
+import type { TestGuestSpec } from '../../../../lab/vm/qemu-guest.ts'
 import type { QemuDriver, QemuVmInfo } from '../../../../agent/drivers/qemu/driver.ts'
 import type { MigrationResult } from '../../../../agent/drivers/types.ts'
-import { createQemuLab } from './lab.ts'
+import { createQemuLab } from '../../../../lab/vm/qemu-lab.ts'
 import { requires } from '../../../prerequisites.ts'
-import type { QemuLab } from './lab.ts'
+import type { QemuLab } from '../../../../lab/vm/qemu-lab.ts'
 
 // Serial: two cores, and TCG guests compete for them; metrics stay readable.
 const labTest = await requires('test/agent/drivers/qemu/migration.test.ts', 'root', 'iproute2', 'qemu', 'kernel-image', 'busybox')

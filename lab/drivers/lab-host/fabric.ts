@@ -17,7 +17,7 @@
  *   router's host route is what follows the VM (Mobile-IPv6-like).
  */
 import { isIPv6 } from 'node:net'
-import { Nft } from '../nftables/nft.ts'
+import { Nft } from '../../../agent/drivers/nftables/nft.ts'
 import { ip, ipBatch, run } from './exec.ts'
 import type { LabHostState, LabState, LabVmRecord } from './state.ts'
 

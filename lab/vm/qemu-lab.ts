@@ -1,21 +1,22 @@
 /**
  * Lab helper: two hosts (network namespaces on a throttled link), a QEMU
  * driver for each with its own directory, and the test guest's kernel and
- * initramfs. Also used by lab/bench/migration.ts.
+ * initramfs. Used by lab/bench/migration.ts and the qemu and libvirt
+ * driver tests.
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
-import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
-import { buildTestGuest, findKernel } from '../../../../agent/drivers/qemu/guest.ts'
-import type { TestGuest } from '../../../../agent/drivers/qemu/guest.ts'
-import type { MigrationTuning } from '../../../../agent/drivers/qemu/migration.ts'
-import { DEFAULT_QEMU_BINARY, killQemu } from '../../../../agent/drivers/qemu/process.ts'
-import { createLink, labUnavailable } from './link.ts'
-import type { LabLink } from './link.ts'
+import { vmPaths } from '../../agent/drivers/qemu/config.ts'
+import { QemuDriver } from '../../agent/drivers/qemu/driver.ts'
+import { buildTestGuest, findKernel } from './qemu-guest.ts'
+import type { TestGuest } from './qemu-guest.ts'
+import type { MigrationTuning } from '../../agent/drivers/qemu/migration.ts'
+import { DEFAULT_QEMU_BINARY, killQemu } from '../../agent/drivers/qemu/process.ts'
+import { createLink, labUnavailable } from '../net/veth-link.ts'
+import type { LabLink } from '../net/veth-link.ts'
 
 export interface QemuLab {
   link: LabLink

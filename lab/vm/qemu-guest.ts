@@ -7,9 +7,9 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { HypervisorError } from '../types.ts'
+import { HypervisorError } from '../../agent/drivers/types.ts'
 import { cpioArchive } from './cpio.ts'
-import type { VmConfig } from './config.ts'
+import type { VmConfig } from '../../agent/drivers/qemu/config.ts'
 
 export const DEFAULT_GUEST_MEMORY_MIB = 96
 export const DEFAULT_GUEST_VCPUS = 1

@@ -6,7 +6,7 @@ import test from 'ava'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SimWorld, type SimVm } from '../../../../agent/drivers/sim/world.ts'
+import { SimWorld, type SimVm } from '../../../../lab/drivers/sim-host/world.ts'
 
 const vm = (id: string, host: string): SimVm => ({ id, host, memoryMiB: 512, vcpus: 1, addresses: [`fd00::${id.slice(2)}`] })
 const hosts = async (w: SimWorld): Promise<Record<string, string>> => Object.fromEntries((await w.vms()).map(v => [v.id, v.host]))

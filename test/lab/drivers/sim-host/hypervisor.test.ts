@@ -8,8 +8,8 @@ import test from 'ava'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SimHypervisor } from '../../../../agent/drivers/sim/hypervisor.ts'
-import { SimWorld } from '../../../../agent/drivers/sim/world.ts'
+import { SimHypervisor } from '../../../../lab/drivers/sim-host/hypervisor.ts'
+import { SimWorld } from '../../../../lab/drivers/sim-host/world.ts'
 
 async function twoHosts (t: { teardown (fn: () => Promise<void>): void }): Promise<{ world: SimWorld, h1: SimHypervisor, h2: SimHypervisor }> {
   const dir = await mkdtemp(join(tmpdir(), 'ht-simhv-'))

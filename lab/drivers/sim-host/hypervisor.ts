@@ -7,11 +7,12 @@
  * the VM stays on the source. An awaited VM is listed at the target as
  * 'incoming', so the target's room counts it, as a real hypervisor's would.
  */
-import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationResult, type MigrationTarget, type VmInfo } from '../types.ts'
+import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationResult, type MigrationTarget, type VmInfo } from '../../../agent/drivers/types.ts'
 import { SimWorld } from './world.ts'
 
 export interface SimHypervisorInit {
-  world: string
+  /** The world's directory, or a SimWorld to share (lab/sim/shared-world.ts). */
+  world: string | SimWorld
   host: string
   address: string
   bandwidthBps: number
@@ -28,7 +29,7 @@ export class SimHypervisor implements HypervisorDriver {
 
   constructor (init: SimHypervisorInit) {
     this.init = init
-    this.world = new SimWorld(init.world)
+    this.world = typeof init.world === 'string' ? new SimWorld(init.world) : init.world
   }
 
   async start (): Promise<void> {}

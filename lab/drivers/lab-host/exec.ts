@@ -1,14 +1,13 @@
 /**
  * Runs the iproute2 tools (`ip`, `bridge`, `tc`) for the lab driver and the
- * lab itself. Binaries are looked up in the sbin directories first: under
- * `npm`/`npx` the PATH starts with node_modules/.bin, and a lab must not run
- * whatever happens to be called `ip` there.
+ * lab itself. Binaries are found as the agent finds them (system
+ * directories first, never node_modules/.bin, checked by their version
+ * answer): under `npm`/`npx` the PATH starts with node_modules/.bin, and a
+ * lab must not run whatever happens to be called `ip` there.
  */
 import { execFile } from 'node:child_process'
-import { accessSync, constants } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { toolPath } from '../../../agent/host/system-tools.ts'
 
-export const TOOL_DIRS: readonly string[] = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin']
 export const DEFAULT_COMMAND_TIMEOUT_MS = 15_000
 const MAX_OUTPUT_BYTES = 64 << 20
 
@@ -25,18 +24,9 @@ export class CommandError extends Error {
   }
 }
 
-const found = new Map<string, string>()
-
-/** The absolute path of a system tool; throws when it is not installed. */
+/** The absolute path of a system tool, checked to be the real one (agent/host/system-tools.ts); throws when it is not installed. */
 export function tool (name: string): string {
-  const hit = found.get(name)
-  if (hit !== undefined) return hit
-  for (const dir of [...TOOL_DIRS, ...(process.env.PATH ?? '').split(delimiter)]) {
-    if (dir === '' || dir.includes('node_modules')) continue
-    const path = join(dir, name)
-    try { accessSync(path, constants.X_OK); found.set(name, path); return path } catch { /* next */ }
-  }
-  throw new Error(`${name} not found (install iproute2)`)
+  return toolPath(name)
 }
 
 export interface RunOptions {

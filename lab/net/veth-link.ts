@@ -1,7 +1,8 @@
 /**
  * Lab helper: two "hosts" as network namespaces joined by a veth pair whose
  * both ends are throttled by tbf, with IPv6 ULA addresses (fd00::/8). No
- * traffic leaves the two namespaces. Also used by lab/bench/migration.ts.
+ * traffic leaves the two namespaces. Used by lab/vm/qemu-lab.ts (the
+ * migration bench) and the qemu and libvirt driver tests.
  */
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'

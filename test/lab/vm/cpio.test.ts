@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { requires } from '../../../prerequisites.ts'
-import { cpioArchive } from '../../../../agent/drivers/qemu/cpio.ts'
-import { systemTool } from '../../../../agent/host/system-tools.ts'
+import { requires } from '../../prerequisites.ts'
+import { cpioArchive } from '../../../lab/vm/cpio.ts'
+import { systemTool } from '../../../agent/host/system-tools.ts'
 
-const test = await requires('test/agent/drivers/qemu/cpio.test.ts', 'cpio')
+const test = await requires('test/lab/vm/cpio.test.ts', 'cpio')
 
 test('cpio(1) lists the archive: directories, files, symlinks and device nodes', async t => {
   const archive = cpioArchive([

@@ -5,7 +5,7 @@
  * real collector would see them.
  */
 import { formatIpv6, parseIpv6Prefix } from '../../../lib/address.ts'
-import type { CollectorSample, CounterDelta, TrafficCollector } from '../types.ts'
+import type { CollectorSample, CounterDelta, TrafficCollector } from '../../../agent/drivers/types.ts'
 import { SimWorld } from './world.ts'
 
 export class SimCollector implements TrafficCollector {
@@ -14,8 +14,9 @@ export class SimCollector implements TrafficCollector {
   private readonly host: string
   private lastMs: number | undefined
 
-  constructor (init: { world: string, host: string }) {
-    this.world = new SimWorld(init.world)
+  /** `world`: the world's directory, or a SimWorld to share (lab/sim/shared-world.ts). */
+  constructor (init: { world: string | SimWorld, host: string }) {
+    this.world = typeof init.world === 'string' ? new SimWorld(init.world) : init.world
     this.host = init.host
   }
 
