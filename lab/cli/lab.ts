@@ -10,8 +10,9 @@ import { labUpCommand } from './lab-up.ts'
 import { chaosCommand } from './chaos.ts'
 import { labChaosCommand } from './lab-chaos.ts'
 import { simCommand } from './sim.ts'
+import { modelCommand } from './model.ts'
 
-export const LAB_SUBCOMMANDS: Command[] = [simCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand]
+export const LAB_SUBCOMMANDS: Command[] = [simCommand, modelCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand]
 
 const TITLE = 'heliotrope lab: clusters of real agents on this machine'
 

@@ -74,7 +74,7 @@ export class Network {
   }
 
   /**
-   * A gossipsub publish to `subscribers` (the author excluded). Every
+   * A gossipsub publish to `subscribers` (the author among them: it gets no copy). Every
    * subscriber receives GOSSIP_COPIES_IN frames, checks the signature of
    * the first, forwards GOSSIP_FORWARDS_OUT; it has the message one hop
    * per mesh level after the author's flood publish reaches it. Fills
@@ -83,7 +83,7 @@ export class Network {
   flood (from: number, subscribers: ArrayLike<number>, bytes: number, at: number, doneAt?: Float64Array): number {
     const l = this.ledger
     if (!this.up(from, at)) return LOST
-    const n = subscribers.length
+    const n = subscribers.length - 1
     const wire = bytes + GOSSIP_OVERHEAD_B + TRANSPORT_OVERHEAD_B
     const fanout = Math.min(n, GOSSIP_FORWARDS_OUT + 1)
     const sent = l.work(from, at, SIGN_MS + fanout * FRAME_CPU_MS)
@@ -92,8 +92,9 @@ export class Network {
     const forwards = Math.min(GOSSIP_FORWARDS_OUT, Math.max(0, n - 1))
     const cpu = (copies + forwards) * FRAME_CPU_MS + VERIFY_MS + bytes / 1024 * DECODE_MS_PER_KB
     const hops = n <= GOSSIP_FORWARDS_OUT + 1 ? 1 : 1 + Math.ceil(Math.log(n) / Math.log(GOSSIP_FORWARDS_OUT))
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < subscribers.length; i++) {
       const to = subscribers[i]!
+      if (to === from) { if (doneAt !== undefined) doneAt[i] = LOST; continue }
       // The first copy comes over the author's direct link; later hops add a
       // LAN hop and a busy peer's handling each (its queue is not modelled).
       const arrive = sent + this.latency(from, to) + (hops - 1) * (LAN_LATENCY_MS + FRAME_CPU_MS) * (to % hops) / Math.max(1, hops - 1)
