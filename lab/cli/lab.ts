@@ -11,8 +11,9 @@ import { labUpCommand } from './lab-up.ts'
 import { chaosCommand } from './chaos.ts'
 import { labChaosCommand } from './lab-chaos.ts'
 import { simCommand } from './sim.ts'
+import { modelCommand } from './model.ts'
 
-export const LAB_SUBCOMMANDS: Command[] = [simCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand, labAgentCommand]
+export const LAB_SUBCOMMANDS: Command[] = [simCommand, modelCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand, labAgentCommand]
 
 const TITLE = 'heliotrope lab: clusters of real agents on this machine'
 
