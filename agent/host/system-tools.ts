@@ -53,6 +53,8 @@ export type ToolLookup =
 export interface LookupOptions {
   /** Directories to search instead of SYSTEM_DIRS then $PATH (tests). */
   dirs?: readonly string[]
+  /** Exact candidate paths instead of any search (a configured binary). */
+  paths?: readonly string[]
 }
 
 /** The first line a binary prints for its version query, or undefined when it does not run. */
@@ -70,6 +72,7 @@ function versionOf (path: string, args: readonly string[]): string | undefined {
 
 /** Candidate paths for a name: the system directories, then PATH minus anything under node_modules. */
 export function candidatePaths (name: string, opts: LookupOptions = {}): string[] {
+  if (opts.paths !== undefined) return [...new Set(opts.paths)]
   const dirs = opts.dirs ?? [...SYSTEM_DIRS, ...(process.env.PATH ?? '').split(delimiter).filter(d => !d.split('/').includes('node_modules'))]
   return [...new Set(dirs.filter(d => d !== '').map(d => join(d, name)))]
 }
@@ -88,8 +91,8 @@ export function lookupTool (spec: ToolSpec, opts: LookupOptions = {}): ToolLooku
     if (version !== undefined && spec.identity.test(version)) return { found: true, path, version, lookalikes }
     lookalikes.push(`${path} (says ${JSON.stringify((version ?? '').slice(0, 60))})`)
   }
-  const dirs = opts.dirs ?? SYSTEM_DIRS
-  const reason = `${spec.name} not found in ${dirs.join(':')}` +
+  const where = opts.paths ?? opts.dirs ?? SYSTEM_DIRS
+  const reason = `${spec.name} not found in ${where.join(':')}` +
     (lookalikes.length > 0 ? `; not ${spec.package}: ${lookalikes.join(', ')}` : '') +
     ` (apt-get install ${spec.package})`
   return { found: false, reason, lookalikes }

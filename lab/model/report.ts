@@ -1,23 +1,12 @@
 /** One `lab model` run over several sizes and protocols, as the text it prints. */
-import type { Attack } from './audit.ts'
-import { runModel, type Protocol } from './run.ts'
+import { runModel, type ModelOptions, type Protocol } from './run.ts'
 import { roleTable, roundsSummary } from './table.ts'
 import { buildWorld } from './world.ts'
 
-export interface ReportOptions {
+/** The model's options, with several sizes and protocols instead of one of each. */
+export type ReportOptions = Omit<ModelOptions, 'hosts' | 'protocol' | 'world'> & {
   hosts: number[]
   protocols: Protocol[]
-  dcs: number
-  vmsPerHost: number
-  rounds: number
-  seed: number
-  periodMs: number
-  crashRate: number
-  loss: number
-  changeRate: number
-  killAggregator: boolean
-  killPlanner: boolean
-  attack?: Attack
 }
 
 export function modelReport (o: ReportOptions): string {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { HypervisorError } from '../../agent/drivers/types.ts'
 import { cpioArchive } from './cpio.ts'
 import type { VmConfig } from '../../agent/drivers/qemu/config.ts'
+import { isStaticElf } from '../../agent/host/elf.ts'
 
 export const DEFAULT_GUEST_MEMORY_MIB = 96
 export const DEFAULT_GUEST_VCPUS = 1
@@ -71,19 +72,6 @@ while true; do
   fi
 done
 `
-
-/** Whether an ELF executable has no program interpreter (is statically linked). */
-async function isStaticElf (path: string): Promise<boolean> {
-  const data = await readFile(path)
-  if (data.readUInt32BE(0) !== 0x7f454c46 || data[4] !== 2) return false // not a 64-bit ELF
-  const phoff = Number(data.readBigUInt64LE(0x20))
-  const phentsize = data.readUInt16LE(0x36)
-  const phnum = data.readUInt16LE(0x38)
-  for (let i = 0; i < phnum; i++) {
-    if (data.readUInt32LE(phoff + i * phentsize) === 3) return false // PT_INTERP
-  }
-  return true
-}
 
 /** The newest /boot/vmlinuz-* (Debian's linux-image-amd64 puts it there). */
 export async function findKernel (bootDir = DEFAULT_BOOT_DIR): Promise<string> {

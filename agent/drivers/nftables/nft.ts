@@ -5,16 +5,9 @@
  * becomes a CollectorError that says what to do about it.
  */
 import { execFile } from 'node:child_process'
-import { access, constants } from 'node:fs/promises'
-import { delimiter, join } from 'node:path'
+import { lookupTool, SYSTEM_DIRS, TOOLS } from '../../host/system-tools.ts'
 import { CollectorError } from '../types.ts'
 
-/**
- * Searched before $PATH: under `npm test`/`npx` the PATH starts with
- * node_modules/.bin, where @vercel/nft (pulled in by ava) installs an `nft`
- * that is not nftables at all.
- */
-export const DEFAULT_NFT_DIRS: readonly string[] = ['/usr/sbin', '/sbin', '/usr/local/sbin', '/usr/bin', '/bin']
 export const DEFAULT_NFT_TIMEOUT_MS = 15_000
 /** Listing a full 64k-entry set as JSON is ~8 MB; leave ample room. */
 const MAX_OUTPUT_BYTES = 256 << 20
@@ -22,7 +15,7 @@ const MAX_OUTPUT_BYTES = 256 << 20
 export interface NftInit {
   /** An explicit path to the binary; skips the search. */
   nftPath?: string
-  /** Directories to search for `nft`; default DEFAULT_NFT_DIRS then $PATH. */
+  /** Directories to search for `nft`; default the system directories, then $PATH outside node_modules. */
   searchPath?: readonly string[]
   /** Run nft inside this named network namespace (`ip netns exec NAME nft ...`). */
   netns?: string
@@ -72,27 +65,17 @@ export class Nft {
   /** The binary found by locate(). */
   get path (): string | undefined { return this.binary }
 
-  /** Finds nftables' `nft`, skipping anything else named nft. Throws a CollectorError when there is none. */
+  /** Finds nftables' `nft`, skipping anything else named nft (agent/host/system-tools.ts). Throws a CollectorError when there is none. */
   async locate (): Promise<string> {
     if (this.binary !== undefined) return this.binary
-    const candidates = this.init.nftPath !== undefined
-      ? [this.init.nftPath]
-      : (this.init.searchPath ?? [...DEFAULT_NFT_DIRS, ...(process.env.PATH ?? '').split(delimiter)])
-          .filter(d => d !== '').map(d => join(d, 'nft'))
-    const rejected: string[] = []
-    for (const c of new Set(candidates)) {
-      try { await access(c, constants.X_OK) } catch { continue }
-      // --version needs no privileges, so it runs without the netns/wrapper.
-      const version = await exec([c, '--version'], undefined, this.timeoutMs).then(o => o.stdout.trim(), () => '')
-      if (version.startsWith('nftables ')) {
-        this.binary = c
-        return c
-      }
-      rejected.push(`${c} (says ${JSON.stringify(version.slice(0, 60))})`)
+    const r = lookupTool(TOOLS.nft, this.init.nftPath !== undefined ? { paths: [this.init.nftPath] } : this.init.searchPath !== undefined ? { dirs: this.init.searchPath } : {})
+    if (r.found) {
+      this.binary = r.path
+      return r.path
     }
-    const where = this.init.nftPath ?? candidates.map(c => c.slice(0, -4)).join(':')
+    const where = this.init.nftPath ?? (this.init.searchPath ?? SYSTEM_DIRS).join(':')
     throw new CollectorError(`nftables' nft binary not found in ${where}` +
-      (rejected.length > 0 ? `; not nftables: ${rejected.join(', ')}` : '') +
+      (r.lookalikes.length > 0 ? `; not nftables: ${r.lookalikes.join(', ')}` : '') +
       ' (install the nftables package or set nftPath)')
   }
 

@@ -121,18 +121,6 @@ export function nftBinary (): Promise<string> {
   return new Nft().locate()
 }
 
-/** Whether this machine can run the lab: root, ip, nft, and network namespaces. */
-export async function labAvailable (): Promise<boolean> {
-  if (process.getuid?.() !== 0) return false
-  try {
-    await nftBinary()
-    await run(['ip', '-V'])
-    return true
-  } catch {
-    return false
-  }
-}
-
 export async function buildLab (t: ExecutionContext): Promise<Lab> {
   const nft = await nftBinary()
   const ns = new Namespaces(t)
