@@ -1,5 +1,6 @@
 /** The config kinds of the host parts: 'file' collector, 'qemu', 'libvirt' and 'xen' hypervisors, built by the daemon. */
 import test from 'ava'
+import { minimalConfig } from '../../config-fixture.ts'
 import { parseConfig } from '../../../agent/config.ts'
 import { makeCollector, makeHypervisor } from '../../../agent/daemon.ts'
 import { FileCollector } from '../../../agent/drivers/file/collector.ts'
@@ -8,19 +9,7 @@ import { QemuDriver } from '../../../agent/drivers/qemu/driver.ts'
 import { XenDriver } from '../../../agent/drivers/xen/driver.ts'
 
 function config (parts: Record<string, unknown>): Record<string, unknown> {
-  return {
-    cluster: 'c1',
-    host: 'h1',
-    dc: 'A',
-    pskFile: '/nonexistent/psk',
-    members: [{ host: 'h1', peerId: 'p1' }],
-    topologyFile: '/nonexistent/topology.json',
-    address: 'fd00::1',
-    capacity: { memoryMiB: 1024, vcpus: 2 },
-    collector: { kind: 'file', path: '/nonexistent/flows' },
-    hypervisor: { kind: 'xen' },
-    ...parts
-  }
+  return minimalConfig(parts)
 }
 
 test('collector kind file: a path; the daemon builds a FileCollector', t => {

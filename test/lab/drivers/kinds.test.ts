@@ -1,5 +1,6 @@
 /** The lab's driver kinds: 'sim' hypervisor and collector, 'lab' hypervisor, read and built with the lab's registry. */
 import test from 'ava'
+import { minimalConfig } from '../../config-fixture.ts'
 import { parseConfig } from '../../../agent/config.ts'
 import { makeCollector, makeHypervisor, startAgent } from '../../../agent/daemon.ts'
 import { silentLogger } from '../../../agent/log.ts'
@@ -9,19 +10,7 @@ import { SimCollector } from '../../../lab/drivers/sim-host/collector.ts'
 import { SimHypervisor } from '../../../lab/drivers/sim-host/hypervisor.ts'
 
 function config (parts: Record<string, unknown>): Record<string, unknown> {
-  return {
-    cluster: 'c1',
-    host: 'h1',
-    dc: 'A',
-    pskFile: '/nonexistent/psk',
-    members: [{ host: 'h1', peerId: 'p1' }],
-    topologyFile: '/nonexistent/topology.json',
-    address: 'fd00::1',
-    capacity: { memoryMiB: 1024, vcpus: 2 },
-    collector: { kind: 'sim', world: '/nonexistent' },
-    hypervisor: { kind: 'sim', world: '/nonexistent' },
-    ...parts
-  }
+  return minimalConfig({ collector: { kind: 'sim', world: '/nonexistent' }, hypervisor: { kind: 'sim', world: '/nonexistent' }, ...parts })
 }
 
 test('kind sim: defaults for bandwidth and time scale; the daemon builds the sim drivers', t => {
