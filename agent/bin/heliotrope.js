@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The `heliotrope` command. It runs the TypeScript sources through tsx (no
-// build step) and routes each command to its home: daemon and operator
+// The `heliotrope` command. Node (>= 22.18, or 24 as pinned) runs the
+// TypeScript sources itself by type stripping: the code keeps to erasable
+// syntax (tsconfig's erasableSyntaxOnly), so there is no build step and no
+// loader. It routes each command to its home: daemon and operator
 // commands live in agent/cli, offline tools and the lab in lab/cli. This
 // launcher is the only place that knows both; agent/ never imports lab/.
 //
@@ -12,11 +14,13 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 
-const MIN_NODE_MAJOR = 22
-if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+// Type stripping runs without a flag from Node 22.18 on.
+const MIN_NODE = [22, 18]
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
   const pinned = new URL('../../node_modules/node/bin/node', import.meta.url).pathname
   if (!existsSync(pinned)) {
-    process.stderr.write(`heliotrope needs Node ${MIN_NODE_MAJOR} or newer; this is ${process.version}. Run \`npm ci\` (it installs the pinned Node 24) or install Node >= ${MIN_NODE_MAJOR}.\n`)
+    process.stderr.write(`heliotrope needs Node ${MIN_NODE.join('.')} or newer; this is ${process.version}. Run \`npm ci\` (it installs the pinned Node 24) or install Node >= ${MIN_NODE.join('.')}.\n`)
     process.exit(1)
   }
   const r = spawnSync(pinned, process.argv.slice(1), { stdio: 'inherit' })
@@ -30,8 +34,6 @@ if (command === '--version' || command === '-V') {
   process.exit(0)
 }
 
-const { register } = await import('tsx/esm/api')
-register()
 const LAB_COMMANDS = new Set(['lab', 'scenario', 'plan', 'demo'])
 const entry = LAB_COMMANDS.has(command) ? '../../lab/cli/main.ts' : '../cli/main.ts'
 const { main } = await import(new URL(entry, import.meta.url).href)

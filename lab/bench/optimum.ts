@@ -1,7 +1,7 @@
 /**
  * How close the planners get to the exact optimum.
  *
- *   npx tsx lab/bench/optimum.ts [--count N] [--vms LO-HI] [--time-limit S] [--jobs J] [--details K] [--one-move-cuts C]
+ *   node lab/bench/optimum.ts [--count N] [--vms LO-HI] [--time-limit S] [--jobs J] [--details K] [--one-move-cuts C]
  *
  * Seeded instances of the generator's kinds on small hosts (see
  * optimum/instances.ts) are solved exactly with glpsol (optimum/ilp.ts) and

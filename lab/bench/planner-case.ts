@@ -6,7 +6,7 @@
  * matters is a warm call: the planner first runs on a smaller instance (the
  * JIT compiles it), then the case is timed (median of `runs`). The first,
  * cold call is reported beside it.
- * Usage: tsx lab/bench/planner-case.ts KIND VMS DCS PLANNER [MAX_MOVES]
+ * Usage: node lab/bench/planner-case.ts KIND VMS DCS PLANNER [MAX_MOVES]
  */
 import { compile } from '../../lib/instance.ts'
 import type { Plan } from '../../lib/model.ts'

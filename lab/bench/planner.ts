@@ -25,7 +25,7 @@ const kind = process.argv[2] ?? 'thesis'
 interface Result { vms: number, dcs: number, flows: number, planner: string, moves: number, initialCost: number, finalCost: number, stopped: string, ms: number, cpuMs: number, coldMs: number, peakMiB: number, baseMiB: number }
 
 function run (vms: number, dcs: number, planner: string, maxMoves?: number): Result {
-  const args = ['--expose-gc', '--import', 'tsx', CASE, kind, String(vms), String(dcs), planner]
+  const args = ['--expose-gc', CASE, kind, String(vms), String(dcs), planner]
   if (maxMoves !== undefined) args.push(String(maxMoves))
   return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as Result
 }

@@ -62,7 +62,7 @@ class Group {
   constructor (hosts: string[], onEvents: (events: Array<[string, ObservedEvent]>) => void) {
     this.hosts = hosts
     // Node runs the TypeScript itself (type stripping: the code base keeps to
-    // erasable syntax): tsx's loader would cost every agent process CPU.
+    // erasable syntax).
     this.child = fork(GROUP_SCRIPT, [], { execArgv: ['--disable-warning=ExperimentalWarning'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
     this.child.on('message', (r: GroupReply) => {
       if (r.type === 'started') this.started.push({ host: r.host, addresses: r.addresses })

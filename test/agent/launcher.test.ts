@@ -2,7 +2,8 @@
  * The launcher prints only its own output, whatever Node started it: npx
  * (the system's npm, on the system's Node) printed ten lines of EBADENGINE
  * warnings before every `npx heliotrope` on a Node 20 machine; an older Node
- * starting the launcher directly is handed to the pinned Node 24.
+ * starting the launcher directly is handed to the pinned Node 24. Node runs
+ * the sources itself: no loader.
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -29,5 +30,13 @@ test('a Node older than 22 starting the launcher hands it to the pinned Node', a
   if (system === undefined) { t.log('no system Node here: checking the pinned one only') }
   const r = await run(system ?? PINNED_NODE, [BIN, '--version'], { timeout: 60_000 })
   t.regex(r.stdout, VERSION)
+  t.is(r.stderr, '')
+})
+
+test('the launcher runs the TypeScript sources with no loader: tsx is not installed and `heliotrope agent --help` answers', async t => {
+  // Node strips the types itself (the code is erasable syntax only); a loader would cost every agent process CPU and a dependency.
+  t.false(existsSync(new URL('../../node_modules/tsx', import.meta.url)), 'tsx is installed again: nothing should need it')
+  const r = await run(PINNED_NODE, [BIN, 'agent', '--help'], { timeout: 60_000 })
+  t.regex(r.stdout, /--config/)
   t.is(r.stderr, '')
 })

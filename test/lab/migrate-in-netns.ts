@@ -1,6 +1,6 @@
 /**
  * Runs one lab migration the way an agent does it: from inside the source
- * host's namespace (`ip netns exec SRC node --import tsx THIS DIR SRC VM DST`),
+ * host's namespace (`ip netns exec SRC node THIS DIR SRC VM DST`),
  * with the target's prepareIncoming answer. Prints the MigrationResult as JSON.
  */
 import { LabHypervisor } from '../../lab/drivers/lab-host/driver.ts'

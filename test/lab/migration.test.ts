@@ -84,7 +84,7 @@ test('a migrated lab VM keeps its address, process and socket; downtime is measu
 })
 
 async function migrateFromInside (ns: string, dir: string, from: string, to: string): Promise<MigrationResult> {
-  const out = await inNetns(ns, [process.execPath, '--import', 'tsx', MIGRATE, dir, from, 'm', to], { timeoutMs: 30_000 })
+  const out = await inNetns(ns, [process.execPath, MIGRATE, dir, from, 'm', to], { timeoutMs: 30_000 })
   return JSON.parse(out.trim().split('\n').pop()!) as MigrationResult
 }
 

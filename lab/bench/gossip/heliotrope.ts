@@ -4,7 +4,7 @@
  * process per size (see gossip.ts), so CPU and memory are the agents' alone;
  * inside a network namespace of our own the loopback counter gives the bytes.
  *
- *   node --import tsx lab/bench/gossip/heliotrope.ts N PERIOD_MS ROUNDS RESULT.json bytes|nobytes READY_TIMEOUT_MS
+ *   node lab/bench/gossip/heliotrope.ts N PERIOD_MS ROUNDS RESULT.json bytes|nobytes READY_TIMEOUT_MS
  */
 import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'

@@ -3,7 +3,7 @@
  * 7-9 VMs on 4-6 hosts), with pinned VMs and the linear extra cost terms, so
  * the aggregated model's exactness is tested, not just argued.
  *
- *   npx tsx lab/bench/optimum/selfcheck.ts
+ *   node lab/bench/optimum/selfcheck.ts
  */
 import { type CostOptions, CostModel, evaluate } from '../../../lib/cost.ts'
 import { compile, type Instance } from '../../../lib/instance.ts'

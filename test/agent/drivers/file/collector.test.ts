@@ -162,7 +162,7 @@ test('a FIFO: writers come and go, lines arrive, no end-of-file', async t => {
 test('standard input ("-"): records piped in are read', async t => {
   t.timeout(60_000)
   const script = fileURLToPath(new URL('./stdin-reader.ts', import.meta.url))
-  const child = spawn(process.execPath, ['--import=tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] })
   t.teardown(() => { child.kill('SIGKILL') })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })

@@ -33,7 +33,7 @@ const LINK_BPS = 100e6
 const FLOW_BPS = 40e6
 const FEED_EVERY_MS = 500
 const GUEST_BOOT_TIMEOUT_MS = 120_000
-/** From agents started to a finished migration; agents under tsx start slowly on a busy machine. */
+/** From agents started to a finished migration; agents start slowly on a busy machine. */
 const MOVE_TIMEOUT_MS = 180_000
 const GUEST_PREFIX = 'fd00:4854:77::'
 /** Tries of the final list() on a busy machine. */
