@@ -23,7 +23,7 @@ import { Ballot } from './ballot.ts'
 import type { Claim } from './claims.ts'
 import { Cluster, type StateOptions } from './cluster/index.ts'
 import type { AgentConfig } from './config.ts'
-import { Controls } from './controls/controls.ts'
+import { Controls } from './policy/controls.ts'
 import { newCounters } from './counters.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import { EventStream, type AgentListener } from './events.ts'
@@ -67,7 +67,7 @@ export class Agent {
   readonly timing: RoundTiming
   readonly rounds: Map<number, RoundRecord>
   readonly counters = newCounters()
-  /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/controls/). */
+  /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/policy/). */
   readonly controls: Controls
   private readonly c: AgentComponents
   private readonly events = new EventStream()

@@ -8,8 +8,8 @@ import { parseIpv6 } from '../lib/address.ts'
 import { PLANNER_NAMES, DEFAULT_PLANNER } from '../lib/planners/index.ts'
 import type { CostWeights } from '../lib/cost.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
-import { readControlSocket, readMode, readSafety, type SafetyConfig } from './controls/config.ts'
-import type { Mode } from './controls/mode.ts'
+import { readControlSocket, readMode, readSafety, type SafetyConfig } from './policy/config.ts'
+import type { Mode } from './policy/mode.ts'
 import { readApiConfig, type ApiConfig } from './api/config.ts'
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
 import { readDriverSection, type DriverRegistry, type DriverSection } from './drivers/kinds.ts'
@@ -66,7 +66,7 @@ export interface AgentConfig {
   ipColocationFactorWeight?: number
   /** Tuning for many agents on one machine (lab, tests). */
   crowded: boolean
-  /** What the agent may do: observe, dry-run, approve or auto (agent/controls/mode.ts); parseConfig always sets it. */
+  /** What the agent may do: observe, dry-run, approve or auto (agent/policy/mode.ts); parseConfig always sets it. */
   mode?: Mode
   /** Limits on migrations in flight, cooldown, minimum improvement, approval window; parseConfig always sets it. */
   safety?: SafetyConfig

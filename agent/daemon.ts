@@ -63,7 +63,7 @@ export interface StartOptions {
   hypervisor?: HypervisorFactory
   collector?: CollectorFactory
   clock?: () => number
-  /** What the agent sees of its node: a chaos run wraps it to lose or cut messages (lab/chaos/chaos-node.ts). */
+  /** What the agent sees of its node: a chaos run wraps it to lose or cut messages (lab/chaos/faulty-node.ts). */
   wrapNode?: (node: ClusterNode) => ClusterNode
 }
 

@@ -4,8 +4,8 @@
  * outright with --socket.
  */
 import { readFile } from 'node:fs/promises'
-import { controlRequest } from '../control/client.ts'
-import type { ControlReply, ControlRequest } from '../control/protocol.ts'
+import { controlRequest } from '../control-socket/client.ts'
+import type { ControlReply, ControlRequest } from '../control-socket/protocol.ts'
 import { parseConfig } from '../config.ts'
 import type { Command, ParsedArgs } from './run.ts'
 

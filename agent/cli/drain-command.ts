@@ -1,5 +1,5 @@
 /** `heliotrope drain` and `heliotrope undrain`: empty this host for maintenance, and end it. */
-import { controlRequest } from '../control/client.ts'
+import { controlRequest } from '../control-socket/client.ts'
 import { UsageError } from './errors.ts'
 import { CONTROL_OPTIONS, CONTROL_USAGE, sendControl, socketPath } from './control-socket.ts'
 import { numberOption, type Command } from './run.ts'

@@ -1,11 +1,11 @@
 /**
  * The faults a chaos run injects, as a seeded schedule and the state the
- * agents' wrapped nodes consult (chaos-node.ts): lost messages, partitions
+ * agents' wrapped nodes consult (faulty-node.ts): lost messages, partitions
  * between DCs. Kills, restarts, skew and slow or failing migrations are
  * applied by the runner; this file keeps who is cut off from whom.
  */
 import type { Random } from '../../lib/random.ts'
-import type { NodeFaults } from './chaos-node.ts'
+import type { NodeFaults } from './faulty-node.ts'
 
 export const FAULT_KINDS = ['kill', 'restart', 'skewed-restart', 'message-loss', 'partition', 'slow-migration', 'failing-migration'] as const
 export type FaultKind = typeof FAULT_KINDS[number]
@@ -56,7 +56,7 @@ export class FaultState {
     return a !== undefined && b !== undefined && this.cut.get(a)?.has(b) === true
   }
 
-  /** The faults one agent's node suffers (see chaos-node.ts). */
+  /** The faults one agent's node suffers (see faulty-node.ts). */
   forHost (host: string): NodeFaults {
     const dc = this.dcOfHost.get(host)
     return {

@@ -18,7 +18,7 @@
 import type { StatusResponse, ViewResponse } from '../../agent/api/types.ts'
 import type { Random } from '../../lib/random.ts'
 import { planDeadlineMs, roundAt, roundStartMs, type RoundTiming } from '../../lib/rounds.ts'
-import { sleep } from '../run/chaos.ts'
+import { sleep } from '../run/scenario-events.ts'
 import { AGENTS_READY_TIMEOUT_MS } from '../run/runner.ts'
 import type { LabCluster } from './lab-cluster.ts'
 import { placedVms, wiringProblems } from './lab-truth.ts'

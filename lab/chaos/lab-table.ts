@@ -1,6 +1,6 @@
 /** The lab chaos figures as a table (lab/README.md quotes it), one row per run and a total. */
 import { LAB_FAULT_KINDS } from './lab-faults.ts'
-import type { LabChaosReport } from './lab-chaos.ts'
+import type { LabChaosReport } from './lab-chaos-run.ts'
 
 export function labChaosTable (runs: Array<{ name: string, report: LabChaosReport }>): string {
   const head = ['run', 'minutes', 'rounds', ...LAB_FAULT_KINDS, 'restart', 'moves', 'failed', 'violations', 'split rounds', 'ping-pong', 'reconciled']

@@ -1,5 +1,5 @@
 /** The chaos figures as tables (docs/reliability.md quotes them). */
-import type { ChaosReport } from './sim-chaos.ts'
+import type { ChaosReport } from './sim-chaos-run.ts'
 import { FAULT_KINDS } from './faults.ts'
 import { formatTable } from '../sim/stats.ts'
 

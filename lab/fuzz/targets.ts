@@ -11,7 +11,7 @@ import type { Envelope } from '../../lib/wire/messages.ts'
 import { parseConfig } from '../../agent/config.ts'
 import { LAB_DRIVERS } from '../drivers/index.ts'
 import { readMigrateRequest, readMigrateResponse } from '../../agent/migrate-protocol.ts'
-import { MAX_REQUEST_BYTES, NOT_ONE_LINE_OF_JSON, parseControlLine } from '../../agent/control/protocol.ts'
+import { MAX_REQUEST_BYTES, NOT_ONE_LINE_OF_JSON, parseControlLine } from '../../agent/control-socket/protocol.ts'
 import { ProtocolError } from '../../agent/net/errors.ts'
 import { parseEnvelope } from '../../agent/net/request.ts'
 import { decode, encode } from 'cborg'
@@ -170,7 +170,7 @@ export const TARGETS: FuzzTarget[] = [
     }
   },
   {
-    // What the control socket's server makes of a client's bytes (control/server.ts).
+    // What the control socket's server makes of a client's bytes (control-socket/server.ts).
     name: 'control-request',
     seeds: controlSeeds.map(v => bytes(JSON.stringify(v) + '\n')),
     values: controlSeeds,

@@ -2,7 +2,7 @@ import test from 'ava'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { heliotrope } from './controls/cli-run.ts'
+import { heliotrope } from './cli-run.ts'
 
 test('`heliotrope agent` with a bad config names every bad field and exits 1', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'htcli-'))

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generatePsk } from '../../../agent/net/keys.ts'
-import { heliotrope } from '../controls/cli-run.ts'
+import { heliotrope } from '../cli-run.ts'
 import anyTest from 'ava'
 import { requires } from '../../prerequisites.ts'
 

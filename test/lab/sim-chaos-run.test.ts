@@ -1,6 +1,6 @@
 import test from 'ava'
 import { dropsTable } from '../../lab/chaos/report.ts'
-import { runSimChaos } from '../../lab/chaos/sim-chaos.ts'
+import { runSimChaos } from '../../lab/chaos/sim-chaos-run.ts'
 
 /** What only an outsider, a forger or a broken encoder sends: honest agents under faults never do. */
 const STRANGERS_ONLY = ['oversized', 'malformed', 'schema', 'wrong-topic', 'not-member', 'observer', 'impersonation', 'refused:not-member', 'refused:bad-request']

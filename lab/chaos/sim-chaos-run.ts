@@ -11,7 +11,7 @@ import { Random } from '../../lib/random.ts'
 import { roundAt } from '../../lib/rounds.ts'
 import { startCluster, type SimCluster } from '../sim/cluster.ts'
 import { worldFromScenario } from '../sim/scenario-world.ts'
-import { chaosNode } from './chaos-node.ts'
+import { faultyNode } from './faulty-node.ts'
 import { FAULT_KINDS, FaultState, type FaultKind } from './faults.ts'
 
 export interface ChaosOptions {
@@ -61,7 +61,7 @@ export async function runSimChaos (opts: ChaosOptions): Promise<ChaosReport> {
     connectionMonitor: false,
     planner: { maxMoves: 6, maxMovesPerHost: 2, minGain: 0.001 },
     agentOptions: (host: string) => ({
-      wrapNode: node => chaosNode(node, faults.forHost(host)),
+      wrapNode: node => faultyNode(node, faults.forHost(host)),
       ...(skews.has(host) ? { clock: () => Date.now() + skews.get(host)! } : {})
     })
   })

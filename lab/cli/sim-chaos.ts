@@ -1,7 +1,7 @@
 /** `heliotrope lab chaos`: seeded fault injection on the in-process simulation, with the invariants checked every round. */
 import { type Command, numberOption } from '../../agent/cli/run.ts'
 import { chaosTable, dropsTable } from '../chaos/report.ts'
-import { runSimChaos, type ChaosReport } from '../chaos/sim-chaos.ts'
+import { runSimChaos, type ChaosReport } from '../chaos/sim-chaos-run.ts'
 
 export const chaosCommand: Command = {
   name: 'chaos',

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { parseConfig } from '../../../agent/config.ts'
 import { ValidationError } from '../../../lib/errors.ts'
 import { generatePsk } from '../../../agent/net/keys.ts'
-import { heliotrope } from './cli-run.ts'
+import { heliotrope } from '../cli-run.ts'
 
 const BASE = {
   cluster: 'prod',

@@ -2,7 +2,7 @@
  * Chaos in the lab: the faults of lab-faults.ts against real agents in
  * network namespaces, while the traffic shifts through the scenario's phases
  * in a loop (follow-the-sun keeps VMs moving, so migrations are there to be
- * cut short). Checked like the simulation (sim-chaos.ts): after every round
+ * cut short). Checked like the simulation (sim-chaos-run.ts): after every round
  * the VMs' places are read from the kernel, the agents' rounds from their
  * APIs and logs (round-book.ts), and lib/invariants.ts judges them; after
  * every restart the agent must have reconciled with its hypervisor.
@@ -17,9 +17,9 @@ import { Random } from '../../lib/random.ts'
 import { defaultTiming, roundAt, roundStartMs } from '../../lib/rounds.ts'
 import { DEFAULT_LAB_PREFIX, defaultLabDir } from '../net/names.ts'
 import { labHosts } from '../net/topology.ts'
-import { sleep } from '../run/chaos.ts'
+import { sleep } from '../run/scenario-events.ts'
 import type { Scenario } from '../run/scenario.ts'
-import { PING_PONG_ROUNDS } from './sim-chaos.ts'
+import { PING_PONG_ROUNDS } from './sim-chaos-run.ts'
 import { startLabCluster, type LabCluster } from './lab-cluster.ts'
 import { checkReconciled, heal, inject, LAB_FAULT_KINDS, MigrationWatch, type FaultContext, type LabFaultKind } from './lab-faults.ts'
 import { placedVms } from './lab-truth.ts'

@@ -4,7 +4,7 @@ import type { RoundView } from '../../../agent/api/types.ts'
 import { createLogger } from '../../../agent/log.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { waitFor } from '../mesh/harness.ts'
-import { heliotrope } from './cli-run.ts'
+import { heliotrope } from '../cli-run.ts'
 import { appsSpec, type ConfigPatch, PERIOD_MS, placement, recordMigrations, restartWith, sleep, startControlled } from './mesh.ts'
 
 test.serial('observe never plans, dry-run plans and logs but moves nothing', async t => {

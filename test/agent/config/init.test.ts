@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../../agent/config.ts'
-import { heliotrope } from './cli-run.ts'
+import { heliotrope } from '../cli-run.ts'
 
 async function dirs (t: { teardown (fn: () => Promise<void>): void }): Promise<{ root: string, etc: string, state: string }> {
   const root = await mkdtemp(join(tmpdir(), 'htinit-'))

@@ -1,7 +1,7 @@
 /** Runs the `heliotrope` CLI in a child process, for the command tests. */
 import { spawn } from 'node:child_process'
 
-const BIN = new URL('../../../agent/bin/heliotrope.js', import.meta.url).pathname
+const BIN = new URL('../../agent/bin/heliotrope.js', import.meta.url).pathname
 
 export interface CliResult { code: number | null, out: string, err: string }
 

@@ -7,13 +7,13 @@
  * migrations cut short end on exactly one host.
  */
 import { fileURLToPath } from 'node:url'
-import { runLabChaos } from '../../lab/chaos/lab-chaos.ts'
+import { runLabChaos } from '../../lab/chaos/lab-chaos-run.ts'
 import { LAB_FAULT_KINDS } from '../../lab/chaos/lab-faults.ts'
 import { labChaosLog, labChaosTable } from '../../lab/chaos/lab-table.ts'
 import { loadScenario } from '../../lab/run/scenario.ts'
 import { labScope, labTest } from './helpers.ts'
 
-const test = await labTest('test/lab/lab-chaos.test.ts')
+const test = await labTest('test/lab/lab-chaos-run.test.ts')
 /** A cap: the fault list once usually takes 3-4 minutes here. */
 const CHAOS_CAP_SEC = 330
 /** Agents starting before, the lab going down after. */

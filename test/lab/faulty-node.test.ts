@@ -1,5 +1,5 @@
 import test from 'ava'
-import { chaosNode } from '../../lab/chaos/chaos-node.ts'
+import { faultyNode } from '../../lab/chaos/faulty-node.ts'
 import { waitForTopicPeers } from '../../agent/net/mesh.ts'
 import { publish, subscribeTopic } from '../../agent/net/pubsub.ts'
 import { handle, request } from '../../agent/net/request.ts'
@@ -10,7 +10,7 @@ test('a chaos-wrapped node loses the gossip its faults drop and cannot reach a c
   t.timeout(40_000)
   const [a, b, c] = await startCluster(t, 3, { transport: 'memory' }) as [ClusterNode, ClusterNode, ClusterNode]
   // b loses whatever c authors and cannot reach c; a and everything else are untouched.
-  const wrapped = chaosNode(b, {
+  const wrapped = faultyNode(b, {
     dropGossip: (_topic, from) => from === c.peerId,
     cutOff: (peer) => peer === c.peerId ? 'host-c' : undefined
   })

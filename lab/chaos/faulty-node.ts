@@ -25,7 +25,7 @@ export interface NodeFaults {
 }
 
 /** Wraps `node` so `faults` decide which gossip is lost and which requests fail. */
-export function chaosNode (node: ClusterNode, faults: NodeFaults): ClusterNode {
+export function faultyNode (node: ClusterNode, faults: NodeFaults): ClusterNode {
   const pubsub = node.libp2p.services.pubsub
   for (const name of TOPICS) {
     const topic = node.topic(name)
