@@ -86,7 +86,7 @@ function table (head: string[], rows: string[][]): string {
 }
 
 async function throughput (): Promise<string[][]> {
-  const collector = new NftablesCollector({ netns: NS.host, table: TABLE, hooks: ['bridge'], localAddresses: [VM1, VM2], platformPrefixes: ['fd00:1::/64'] })
+  const collector = new NftablesCollector({}, { netns: NS.host, table: TABLE, hooks: ['bridge'], localAddresses: [VM1, VM2], platformPrefixes: ['fd00:1::/64'] })
   const rows: string[][] = []
   for (const udp of [false, true]) {
     const without: number[] = []
@@ -110,7 +110,7 @@ async function throughput (): Promise<string[][]> {
 }
 
 async function readCost (): Promise<string[][]> {
-  const collector = new NftablesCollector({ netns: NS.fill, table: TABLE, hooks: ['bridge'], setSize: FILL_PAIRS })
+  const collector = new NftablesCollector({}, { netns: NS.fill, table: TABLE, hooks: ['bridge'], setSize: FILL_PAIRS })
   await collector.start()
   try {
     // 256 sources x 256 destinations, in chunks so no single nft command line is huge.

@@ -70,7 +70,7 @@ export async function createQemuLab (options: { rateMbit?: number, tag?: string,
     link = await createLink({ rateMbit: options.rateMbit, tag: options.tag })
     const guest = await buildTestGuest(dir)
     for (const host of [link.a, link.b]) {
-      const d = new QemuDriver({ dir: join(dir, host === link.a ? 'a' : 'b'), address: host.address, prefix: host.prefix, migration: options.migration })
+      const d = new QemuDriver({ address: host.address }, { dir: join(dir, host === link.a ? 'a' : 'b'), prefix: host.prefix, migration: options.migration })
       drivers.push(d)
       await d.start()
     }

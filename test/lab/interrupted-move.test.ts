@@ -47,7 +47,7 @@ test('a move interrupted by a crash is finished or undone when the source\'s dri
   const a0 = state.hosts.a0!
   const b0 = state.hosts.b0!
   const restartDriver = async (host: string): Promise<LabHypervisor> => {
-    const d = new LabHypervisor({ dir, host, address: state.hosts[host]!.address })
+    const d = new LabHypervisor({ host, address: state.hosts[host]!.address }, { dir })
     await d.start()
     return d
   }

@@ -8,8 +8,8 @@ import { readLabState } from '../../lab/drivers/lab-host/state.ts'
 
 const [dir, src, vm, dst] = process.argv.slice(2) as [string, string, string, string]
 const state = await readLabState(dir)
-const source = new LabHypervisor({ dir, host: src, address: state.hosts[src]!.address })
-const target = new LabHypervisor({ dir, host: dst, address: state.hosts[dst]!.address })
+const source = new LabHypervisor({ host: src, address: state.hosts[src]!.address }, { dir })
+const target = new LabHypervisor({ host: dst, address: state.hosts[dst]!.address }, { dir })
 await source.start()
 await target.start()
 const info = (await source.list()).find(v => v.id === vm)

@@ -66,7 +66,7 @@ test('a migrated lab VM keeps its address, process and socket; downtime is measu
     t.true(result.ok, `${from} -> ${to}: ${result.error}`)
     t.is(typeof result.downtimeMs, 'number', 'downtime measured')
     const listed = async (host: string): Promise<string[]> => {
-      const d = new LabHypervisor({ dir, host, address: lab.state.hosts[host]!.address })
+      const d = new LabHypervisor({ host, address: lab.state.hosts[host]!.address }, { dir })
       await d.start()
       return (await d.list()).map(v => v.id)
     }
@@ -89,8 +89,8 @@ async function migrateFromInside (ns: string, dir: string, from: string, to: str
 }
 
 async function migrateFromHere (dir: string, hosts: Record<string, { address: string }>, from: string, to: string): Promise<MigrationResult> {
-  const source = new LabHypervisor({ dir, host: from, address: hosts[from]!.address })
-  const target = new LabHypervisor({ dir, host: to, address: hosts[to]!.address })
+  const source = new LabHypervisor({ host: from, address: hosts[from]!.address }, { dir })
+  const target = new LabHypervisor({ host: to, address: hosts[to]!.address }, { dir })
   await source.start()
   await target.start()
   const info = (await source.list()).find(v => v.id === 'm')!

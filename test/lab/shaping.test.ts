@@ -58,8 +58,8 @@ test('the router holds each WAN direction at its capacity, and the hosts\' colle
 
   // The collectors as the lab's agents configure them.
   const collectors = {
-    dc0: new NftablesCollector({ netns: hostNs(prefix, 'dc0-h0'), hooks: ['bridge'], platformPrefixes: [topo.vmPrefix], localAddresses: [addr.v0, addr.v1] }),
-    dc1: new NftablesCollector({ netns: hostNs(prefix, 'dc1-h0'), hooks: ['bridge'], platformPrefixes: [topo.vmPrefix], localAddresses: [addr.w0] })
+    dc0: new NftablesCollector({}, { netns: hostNs(prefix, 'dc0-h0'), hooks: ['bridge'], platformPrefixes: [topo.vmPrefix], localAddresses: [addr.v0, addr.v1] }),
+    dc1: new NftablesCollector({}, { netns: hostNs(prefix, 'dc1-h0'), hooks: ['bridge'], platformPrefixes: [topo.vmPrefix], localAddresses: [addr.w0] })
   }
   for (const c of Object.values(collectors)) { await c.start(); await c.read(0) }
 

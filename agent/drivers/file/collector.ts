@@ -32,6 +32,9 @@ export interface FileCollectorInit {
   maxReadBytes?: number
 }
 
+/** Nothing from the host: flow records name their own addresses. */
+export type FileComponents = Record<never, never>
+
 export interface FileCollectorStats {
   /** Records accepted. */
   records: number
@@ -60,7 +63,7 @@ export class FileCollector implements TrafficCollector {
   private lastReadMs: number | undefined
   private started = false
 
-  constructor (init: FileCollectorInit) {
+  constructor (_components: FileComponents, init: FileCollectorInit) {
     if (init.path === '') throw new CollectorError('the file collector needs a path (a file, a FIFO, or "-" for standard input)')
     this.path = init.path
     this.maxPairs = init.maxPairs ?? DEFAULT_MAX_PAIRS

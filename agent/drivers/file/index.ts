@@ -3,8 +3,7 @@ import type { DriverFactory, DriverKind } from '../kinds.ts'
 import { FileCollector, type FileCollectorInit } from './collector.ts'
 
 export function file (init: FileCollectorInit): DriverFactory<FileCollector> {
-  // Flow records name their own addresses: the host's components are not needed.
-  return () => new FileCollector(init)
+  return (components) => new FileCollector(components, init)
 }
 
 export interface FileSection {

@@ -37,6 +37,11 @@ export interface LibvirtDriverOptions {
   commandTimeoutMs?: number
 }
 
+/** What the driver takes from the host (the daemon's DriverComponents): its address. */
+export type LibvirtComponents = Pick<LibvirtDriverOptions, 'address'>
+/** Its own settings (the config section's): everything but the address. */
+export type LibvirtInit = Omit<LibvirtDriverOptions, 'address'>
+
 export class LibvirtDriver implements HypervisorDriver {
   readonly name = 'libvirt'
   readonly options: LibvirtDriverOptions
@@ -44,7 +49,8 @@ export class LibvirtDriver implements HypervisorDriver {
   #started = false
   readonly #migrating = new Set<string>()
 
-  constructor (options: LibvirtDriverOptions) {
+  constructor (components: LibvirtComponents, init: LibvirtInit = {}) {
+    const options: LibvirtDriverOptions = { ...init, address: components.address }
     this.options = options
     this.virsh = new Virsh({
       uri: options.uri ?? DEFAULT_LOCAL_URI,

@@ -1,13 +1,12 @@
 /** The libvirt driver's entry: its factory and its config kind (`hypervisor: { kind: 'libvirt', uri?, transport?, addressSource? }`; defaults in commands.ts). */
 import type { DriverFactory, DriverKind } from '../kinds.ts'
 import { ADDRESS_SOURCES, LIBVIRT_TRANSPORTS, type AddressSource, type LibvirtTransport } from './commands.ts'
-import { LibvirtDriver, type LibvirtDriverOptions } from './driver.ts'
+import { LibvirtDriver, type LibvirtInit } from './driver.ts'
 
-/** Everything but the address, which is the host's. */
-export type LibvirtInit = Omit<LibvirtDriverOptions, 'address'>
+export type { LibvirtInit }
 
 export function libvirt (init: LibvirtInit = {}): DriverFactory<LibvirtDriver> {
-  return (components) => new LibvirtDriver({ ...init, address: components.address })
+  return (components) => new LibvirtDriver(components, init)
 }
 
 export interface LibvirtSection {

@@ -44,6 +44,9 @@ export interface NftablesCollectorInit extends NftInit {
   priority?: number
 }
 
+/** Nothing from the host: its VM addresses come later, through setLocalAddresses(). */
+export type NftablesComponents = Record<never, never>
+
 /** Bridged IPv6 handed to the inet hooks too when br_netfilter is loaded; per network namespace. */
 const BR_NETFILTER_IP6 = '/proc/sys/net/bridge/bridge-nf-call-ip6tables'
 
@@ -60,7 +63,7 @@ export class NftablesCollector implements TrafficCollector {
   private readonly uncountedDeltas = new CounterDeltas<NftHook>()
 
   private readonly init: NftablesCollectorInit
-  constructor (init: NftablesCollectorInit = {}) {
+  constructor (_components: NftablesComponents, init: NftablesCollectorInit) {
     this.init = init
     this.table = init.table ?? DEFAULT_TABLE
     this.hooks = [...new Set(init.hooks ?? DEFAULT_HOOKS)]

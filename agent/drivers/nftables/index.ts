@@ -4,8 +4,7 @@ import type { DriverFactory, DriverKind } from '../kinds.ts'
 import { NftablesCollector, type NftablesCollectorInit } from './collector.ts'
 
 export function nftables (init: NftablesCollectorInit = {}): DriverFactory<NftablesCollector> {
-  // The host's VM addresses come later, through setLocalAddresses(): the host's components are not needed.
-  return () => new NftablesCollector(init)
+  return (components) => new NftablesCollector(components, init)
 }
 
 export interface NftablesSection {

@@ -37,6 +37,11 @@ export interface QemuDriverOptions {
   listTimeoutMs?: number
 }
 
+/** What the driver takes from the host (the daemon's DriverComponents): its address. */
+export type QemuComponents = Pick<QemuDriverOptions, 'address'>
+/** Its own settings (the config section's): everything but the address. */
+export type QemuInit = Omit<QemuDriverOptions, 'address'>
+
 /** What list() reports: a VmInfo plus the hardware args a target needs for prepareIncoming(). */
 export interface QemuVmInfo extends VmInfo {
   args?: string[]
@@ -54,8 +59,8 @@ export class QemuDriver implements HypervisorDriver {
   #pool = new Map<string, PoolEntry>()
   #migrating = new Set<string>()
 
-  constructor (options: QemuDriverOptions) {
-    this.options = options
+  constructor (components: QemuComponents, init: QemuInit) {
+    this.options = { ...init, address: components.address }
   }
 
   get dir (): string {

@@ -1,13 +1,12 @@
 /** The qemu driver's entry: its factory and its config kind (`hypervisor: { kind: 'qemu', dir, migration? }`). */
 import type { Checker, Json } from '../../../lib/check.ts'
 import type { DriverFactory, DriverKind } from '../kinds.ts'
-import { QemuDriver, type QemuDriverOptions } from './driver.ts'
+import { QemuDriver, type QemuInit } from './driver.ts'
 
-/** Everything but the address, which is the host's. */
-export type QemuInit = Omit<QemuDriverOptions, 'address'>
+export type { QemuInit }
 
 export function qemu (init: QemuInit): DriverFactory<QemuDriver> {
-  return (components) => new QemuDriver({ ...init, address: components.address })
+  return (components) => new QemuDriver(components, init)
 }
 
 /**

@@ -28,6 +28,11 @@ export interface XenDriverOptions {
   commandTimeoutMs?: number
 }
 
+/** What the driver takes from the host (the daemon's DriverComponents): its address. */
+export type XenComponents = Pick<XenDriverOptions, 'address'>
+/** Its own settings (the config section's): everything but the address. */
+export type XenInit = Omit<XenDriverOptions, 'address'>
+
 export class XenDriver implements HypervisorDriver {
   readonly name = 'xen'
   readonly options: XenDriverOptions
@@ -35,7 +40,8 @@ export class XenDriver implements HypervisorDriver {
   readonly #migrating = new Set<string>()
   readonly #run: CommandRunner
 
-  constructor (options: XenDriverOptions) {
+  constructor (components: XenComponents, init: XenInit = {}) {
+    const options: XenDriverOptions = { address: components.address, ...init }
     this.options = options
     this.#run = options.run ?? runCommand
   }

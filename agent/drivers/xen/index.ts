@@ -1,12 +1,11 @@
 /** The xen driver's entry: its factory and its config kind (`hypervisor: { kind: 'xen', sshCommand?, sshUser? }`; migrations over ssh, commands.ts). */
 import type { DriverFactory, DriverKind } from '../kinds.ts'
-import { XenDriver, type XenDriverOptions } from './driver.ts'
+import { XenDriver, type XenInit } from './driver.ts'
 
-/** Everything but the address, which is the host's. */
-export type XenInit = Omit<XenDriverOptions, 'address'>
+export type { XenInit }
 
 export function xen (init: XenInit = {}): DriverFactory<XenDriver> {
-  return (components) => new XenDriver({ address: components.address, ...init })
+  return (components) => new XenDriver(components, init)
 }
 
 export interface XenSection {

@@ -44,24 +44,28 @@ const URI_SCHEME = 'lab:'
 const PROBE_SCRIPT = fileURLToPath(new URL('./probe.ts', import.meta.url))
 const NETNS_DIR = '/run/netns'
 
-export interface LabHypervisorInit {
-  /** The lab's state directory (lab.json, vms/). */
-  dir: string
+/** What the lab hypervisor takes from the host (the daemon's DriverComponents). */
+export interface LabHypervisorComponents {
   /** This host's id in lab.json. */
   host: string
   /** This host's address, given to sources in prepareIncoming. */
   address: string
 }
 
+export interface LabHypervisorInit {
+  /** The lab's state directory (lab.json, vms/). */
+  dir: string
+}
+
 export class LabHypervisor implements HypervisorDriver {
   readonly name = 'lab'
-  private readonly init: LabHypervisorInit
+  private readonly init: LabHypervisorInit & LabHypervisorComponents
   private state: LabState | undefined
   private readonly inFlight = new Set<string>()
   private stopping = false
 
-  constructor (init: LabHypervisorInit) {
-    this.init = init
+  constructor (components: LabHypervisorComponents, init: LabHypervisorInit) {
+    this.init = { ...init, host: components.host, address: components.address }
   }
 
   async start (): Promise<void> {

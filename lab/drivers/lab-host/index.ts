@@ -3,7 +3,7 @@ import type { DriverFactory, DriverKind } from '../../../agent/drivers/kinds.ts'
 import { LabHypervisor } from './driver.ts'
 
 export function labHypervisor (init: { dir: string }): DriverFactory<LabHypervisor> {
-  return (components) => new LabHypervisor({ dir: init.dir, host: components.host, address: components.address })
+  return (components) => new LabHypervisor(components, init)
 }
 
 export interface LabSection {

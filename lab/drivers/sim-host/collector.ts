@@ -15,9 +15,9 @@ export class SimCollector implements TrafficCollector {
   private lastMs: number | undefined
 
   /** `world`: the world's directory, or a SimWorld to share (lab/sim/shared-world.ts). */
-  constructor (init: { world: string | SimWorld, host: string }) {
+  constructor (components: { host: string }, init: { world: string | SimWorld }) {
     this.world = typeof init.world === 'string' ? new SimWorld(init.world) : init.world
-    this.host = init.host
+    this.host = components.host
   }
 
   async start (): Promise<void> {}

@@ -10,11 +10,15 @@
 import { HypervisorError, type HypervisorDriver, type MigrateOptions, type MigrationResult, type MigrationTarget, type VmInfo } from '../../../agent/drivers/types.ts'
 import { SimWorld } from './world.ts'
 
+/** What the sim hypervisor takes from the host (the daemon's DriverComponents). */
+export interface SimHypervisorComponents {
+  host: string
+  address: string
+}
+
 export interface SimHypervisorInit {
   /** The world's directory, or a SimWorld to share (lab/sim/shared-world.ts). */
   world: string | SimWorld
-  host: string
-  address: string
   bandwidthBps: number
   timeScale: number
 }
@@ -24,11 +28,11 @@ const BITS_PER_MIB = 8 * 1024 * 1024
 export class SimHypervisor implements HypervisorDriver {
   readonly name = 'sim'
   private readonly world: SimWorld
-  private readonly init: SimHypervisorInit
+  private readonly init: SimHypervisorInit & SimHypervisorComponents
   private readonly inFlight = new Map<string, AbortController>()
 
-  constructor (init: SimHypervisorInit) {
-    this.init = init
+  constructor (components: SimHypervisorComponents, init: SimHypervisorInit) {
+    this.init = { ...init, host: components.host, address: components.address }
     this.world = typeof init.world === 'string' ? new SimWorld(init.world) : init.world
   }
 

@@ -12,12 +12,12 @@ import type { SimWorld } from './world.ts'
 const SECTION_BANDWIDTH_BPS = 1e9
 const SECTION_TIME_SCALE = 1
 
-export function simHypervisor (init: Omit<SimHypervisorInit, 'host' | 'address'>): DriverFactory<SimHypervisor> {
-  return (components) => new SimHypervisor({ ...init, host: components.host, address: components.address })
+export function simHypervisor (init: SimHypervisorInit): DriverFactory<SimHypervisor> {
+  return (components) => new SimHypervisor(components, init)
 }
 
 export function simCollector (init: { world: string | SimWorld }): DriverFactory<SimCollector> {
-  return (components) => new SimCollector({ world: init.world, host: components.host })
+  return (components) => new SimCollector(components, init)
 }
 
 export interface SimHypervisorSection {

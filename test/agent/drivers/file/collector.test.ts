@@ -21,7 +21,7 @@ async function tempDir (t: ExecutionContext): Promise<string> {
 }
 
 async function started (t: ExecutionContext, init: FileCollectorInit): Promise<FileCollector> {
-  const c = new FileCollector(init)
+  const c = new FileCollector({}, init)
   await c.start()
   t.teardown(async () => { await c.stop() })
   return c
@@ -136,8 +136,8 @@ test('a backlog larger than one read is taken over several reads', async t => {
 test('a directory is refused with a clear reason; an empty path too', async t => {
   const dir = await tempDir(t)
   await mkdir(join(dir, 'sub'))
-  await t.throwsAsync(new FileCollector({ path: join(dir, 'sub') }).start(), { name: 'CollectorError', message: /neither a regular file nor a FIFO/ })
-  t.throws(() => new FileCollector({ path: '' }), { name: 'CollectorError' })
+  await t.throwsAsync(new FileCollector({}, { path: join(dir, 'sub') }).start(), { name: 'CollectorError', message: /neither a regular file nor a FIFO/ })
+  t.throws(() => new FileCollector({}, { path: '' }), { name: 'CollectorError' })
 })
 
 test('a FIFO: writers come and go, lines arrive, no end-of-file', async t => {

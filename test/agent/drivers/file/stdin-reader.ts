@@ -1,7 +1,7 @@
 /** Helper process for collector.test.ts: a file collector on standard input; prints one read when stdin ends. */
 import { FileCollector } from '../../../../agent/drivers/file/collector.ts'
 
-const c = new FileCollector({ path: '-' })
+const c = new FileCollector({}, { path: '-' })
 await c.start()
 await c.read(0)
 process.stdout.write('started\n')

@@ -24,7 +24,7 @@ function fakeVirsh (answer: (args: string[]) => CommandResult | Promise<CommandR
 }
 
 async function started (run: CommandRunner): Promise<LibvirtDriver> {
-  const d = new LibvirtDriver({ address: A, uri: 'qemu:///system', transport: 'ssh', run })
+  const d = new LibvirtDriver({ address: A }, { uri: 'qemu:///system', transport: 'ssh', run })
   await d.start()
   return d
 }
@@ -63,8 +63,8 @@ test('list: libvirtd not answering is an error, with virsh\'s message', async t 
 
 test('start: an unreachable libvirtd is refused with a clear reason', async t => {
   const v = fakeVirsh(() => fail('error: failed to connect to the hypervisor\n'))
-  await t.throwsAsync(new LibvirtDriver({ address: A, run: v.run }).start(), { name: 'HypervisorError', message: /cannot reach libvirtd at qemu:\/\/\/system/ })
-  await t.throwsAsync(new LibvirtDriver({ address: '10.0.0.1', run: v.run }).start(), { name: 'HypervisorError', message: /not an IPv6/ })
+  await t.throwsAsync(new LibvirtDriver({ address: A }, { run: v.run }).start(), { name: 'HypervisorError', message: /cannot reach libvirtd at qemu:\/\/\/system/ })
+  await t.throwsAsync(new LibvirtDriver({ address: '10.0.0.1' }, { run: v.run }).start(), { name: 'HypervisorError', message: /not an IPv6/ })
 })
 
 test('migrate: the virsh command line, then the target\'s job record for downtime and bytes', async t => {

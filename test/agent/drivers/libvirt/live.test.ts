@@ -46,7 +46,7 @@ test.before(async () => {
   for (const [name, host] of [['a', link.a], ['b', link.b]] as const) daemons.push(await startLibvirtd(host, join(dir, name)))
   const driver = (i: 0 | 1): LibvirtDriver => {
     const host = i === 0 ? link.a : link.b
-    return new LibvirtDriver({ address: host.address, uri: daemons[i]!.uri, transport: 'tcp', prefix: host.prefix })
+    return new LibvirtDriver({ address: host.address }, { uri: daemons[i]!.uri, transport: 'tcp', prefix: host.prefix })
   }
   lab.a = driver(0)
   lab.b = driver(1)

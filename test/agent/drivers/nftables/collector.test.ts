@@ -21,7 +21,7 @@ function within1pct (actual: number, expected: number): boolean {
 }
 
 function collectorFor (lab: Lab, host: 'A' | 'B', table: string, extra: Partial<ConstructorParameters<typeof NftablesCollector>[0]> = {}): NftablesCollector {
-  return new NftablesCollector({
+  return new NftablesCollector({}, {
     netns: host === 'A' ? lab.hostA : lab.hostB,
     table,
     // hostA bridges its VMs and routes to hostB and ext: both hooks.
@@ -154,13 +154,13 @@ test('start is idempotent, recreates a leftover table, and stop removes it', asy
   await ns.keepBridgedOutOfInet(host)
   const nft = await nftBinary()
   const list = (): Promise<string> => run(['ip', 'netns', 'exec', host, nft, 'list', 'tables'])
-  const c = new NftablesCollector({ netns: host, table: 'htnft_idem', hooks: ['bridge', 'inet'] })
+  const c = new NftablesCollector({}, { netns: host, table: 'htnft_idem', hooks: ['bridge', 'inet'] })
   await c.start()
   await c.start()
   t.regex(await list(), /table bridge htnft_idem/)
   t.regex(await list(), /table inet htnft_idem/)
   // A second agent (or one restarted after a crash) takes the table over.
-  const again = new NftablesCollector({ netns: host, table: 'htnft_idem', hooks: ['bridge', 'inet'] })
+  const again = new NftablesCollector({}, { netns: host, table: 'htnft_idem', hooks: ['bridge', 'inet'] })
   await again.start()
   await again.stop()
   t.notRegex(await list(), /htnft_idem/)

@@ -26,22 +26,22 @@ async function impostorDir (t: { teardown: (f: () => Promise<void>) => void }): 
 test('no nft on the search path: CollectorError at start()', async t => {
   const empty = await mkdtemp(join(tmpdir(), 'htnft-'))
   t.teardown(() => rm(empty, { recursive: true, force: true }))
-  const c = new NftablesCollector({ searchPath: [empty, '/nonexistent'] })
+  const c = new NftablesCollector({}, { searchPath: [empty, '/nonexistent'] })
   await t.throwsAsync(c.start(), { instanceOf: CollectorError, message: /nft binary not found in .*nonexistent.*install the nftables package/ })
-  await t.throwsAsync(new NftablesCollector({ nftPath: '/nonexistent/nft' }).start(), { instanceOf: CollectorError, message: /not found in \/nonexistent\/nft/ })
+  await t.throwsAsync(new NftablesCollector({}, { nftPath: '/nonexistent/nft' }).start(), { instanceOf: CollectorError, message: /not found in \/nonexistent\/nft/ })
   await t.throwsAsync(c.read(0), { instanceOf: CollectorError, message: /before start/ })
   await t.notThrowsAsync(c.stop(), 'stop after a failed start is a no-op')
 })
 
 test('an nft that is not nftables is named when it is the only one', async t => {
   const fake = await impostorDir(t)
-  await t.throwsAsync(new NftablesCollector({ searchPath: [fake] }).start(), { instanceOf: CollectorError, message: /not nftables: .*nft 0\.24\.0/ })
+  await t.throwsAsync(new NftablesCollector({}, { searchPath: [fake] }).start(), { instanceOf: CollectorError, message: /not nftables: .*nft 0\.24\.0/ })
 })
 
 labTest('an nft that is not nftables is skipped when the real one is further down the path', async t => {
   const fake = await impostorDir(t)
   // The search passes the impostor by and reaches the namespace step.
-  const c = new NftablesCollector({ searchPath: [fake, dirname(await nftBinary())], netns: 'htnft-never-created' })
+  const c = new NftablesCollector({}, { searchPath: [fake, dirname(await nftBinary())], netns: 'htnft-never-created' })
   await t.throwsAsync(c.start(), { instanceOf: CollectorError, message: /Cannot open network namespace "htnft-never-created"/ })
 })
 
@@ -53,7 +53,7 @@ labTest('nft without privileges: CollectorError at start() that says so, and not
   // A fresh user namespace holds no capability over the host's network
   // namespace; an unprivileged uid holds none at all.
   for (const wrapper of [['unshare', '-U'], ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']]) {
-    const c = new NftablesCollector({ netns: host, table: 'htnft_perm', wrapper })
+    const c = new NftablesCollector({}, { netns: host, table: 'htnft_perm', wrapper })
     await t.throwsAsync(c.start(), { instanceOf: CollectorError, message: /no permission.*CAP_NET_ADMIN/ }, wrapper[0])
   }
   t.notRegex(await run(['ip', 'netns', 'exec', host, nft, 'list', 'tables']), /htnft_perm/)
@@ -69,6 +69,6 @@ test('bad configuration is refused at start() before anything runs', async t => 
     [{ hooks: [] }, /no hook/]
   ]
   for (const [init, message] of bad) {
-    await t.throwsAsync(new NftablesCollector({ ...init, searchPath: [fake] }).start(), { instanceOf: CollectorError, message })
+    await t.throwsAsync(new NftablesCollector({}, { ...init, searchPath: [fake] }).start(), { instanceOf: CollectorError, message })
   }
 })

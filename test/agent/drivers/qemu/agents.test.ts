@@ -67,7 +67,7 @@ labTest('real agents on two hosts move one QEMU guest to the other over the thro
   // One guest per host, created by the test (the agents find them through list()).
   const bootStart = Date.now()
   await Promise.all(hosts.map(async h => {
-    const d = new QemuDriver({ dir: h.vmDir, address: h.net.address, prefix: h.net.prefix })
+    const d = new QemuDriver({ address: h.net.address }, { dir: h.vmDir, prefix: h.net.prefix })
     drivers.push(d)
     await d.start()
     await d.create(testGuestConfig(guest, { id: h.vm, addresses: [h.vmAddress] }))

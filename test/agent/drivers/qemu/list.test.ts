@@ -18,7 +18,7 @@ const qemuTest = await requires('test/agent/drivers/qemu/list.test.ts', 'qemu', 
 
 async function host (t: ExecutionContext): Promise<{ driver: QemuDriver, guest: TestGuest }> {
   const dir = await mkdtemp(join(tmpdir(), 'htqemu-'))
-  const driver = new QemuDriver({ dir: join(dir, 'h'), address: '::1' })
+  const driver = new QemuDriver({ address: '::1' }, { dir: join(dir, 'h') })
   t.teardown(async () => {
     await driver.stop()
     for (const n of await readdir(driver.dir).catch(() => [] as string[])) {

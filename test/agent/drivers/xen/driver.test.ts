@@ -19,7 +19,7 @@ function fakeXl (answer: (args: string[], opts: CommandOptions) => CommandResult
 }
 
 async function started (run: CommandRunner, extra: Partial<ConstructorParameters<typeof XenDriver>[0]> = {}): Promise<XenDriver> {
-  const d = new XenDriver({ address: A, run, ...extra })
+  const d = new XenDriver({ address: A }, { run, ...extra })
   await d.start()
   return d
 }
@@ -62,7 +62,7 @@ test('list: a domain in only one of the two answers (created or gone between the
 test('start: not a Xen host is refused with a clear reason', async t => {
   // A made-up message: the test is about the driver's wording around it.
   const x = fakeXl(() => ({ code: 1, signal: null, stdout: '', stderr: 'no hypervisor here (test message)\n' }))
-  await t.throwsAsync(new XenDriver({ address: A, run: x.run }).start(), { name: 'HypervisorError', message: /cannot run xl info: no hypervisor here \(test message\).*xencommons/ })
+  await t.throwsAsync(new XenDriver({ address: A }, { run: x.run }).start(), { name: 'HypervisorError', message: /cannot run xl info: no hypervisor here \(test message\).*xencommons/ })
 })
 
 test('migrate: xl migrate over ssh to root@<IPv6>, BatchMode by default', async t => {

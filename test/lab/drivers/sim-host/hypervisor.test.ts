@@ -17,7 +17,7 @@ async function twoHosts (t: { teardown (fn: () => Promise<void>): void }): Promi
   const world = new SimWorld(dir)
   await world.init([{ id: 'vm1', host: 'h1', memoryMiB: 1024, vcpus: 2, addresses: ['fd00::1'] }], { flows: [], prefixes: [] })
   // 1024 MiB at 8 Gbit/s: about 1.1 s, times 0.2.
-  const hv = (host: string, address: string): SimHypervisor => new SimHypervisor({ world: dir, host, address, bandwidthBps: 8e9, timeScale: 0.2 })
+  const hv = (host: string, address: string): SimHypervisor => new SimHypervisor({ host, address }, { world: dir, bandwidthBps: 8e9, timeScale: 0.2 })
   return { world, h1: hv('h1', 'fd00::a1'), h2: hv('h2', 'fd00::a2') }
 }
 
