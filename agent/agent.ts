@@ -34,6 +34,7 @@ import type { ClusterNode } from './net/index.ts'
 import { Planning } from './planning.ts'
 import { RoundLoop } from './round-loop.ts'
 import { RoundRecords, type RoundRecord } from './round-records.ts'
+import { definedOnly } from '../lib/defined.ts'
 
 export { DIGEST_HOLD_MS, HELLO_ROUNDS, MESSAGES_PER_ROUND, QUORUM_ROUNDS, STATE_REFRESH_ROUNDS, type StateOptions } from './cluster/index.ts'
 export type { AgentEvent, AgentListener } from './events.ts'
@@ -141,7 +142,7 @@ export class Agent {
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })
     this.acceptance = new PlanAcceptance({ ...parts, execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) } }, { host: config.host, timing })
-    this.planning = new Planning({ ...parts, acceptance: this.acceptance, ...(components.privateKey !== undefined ? { privateKey: components.privateKey } : {}) }, { host: config.host, cluster: config.cluster, topology: init.topology, timing })
+    this.planning = new Planning({ ...parts, acceptance: this.acceptance, ...definedOnly({ privateKey: components.privateKey }) }, { host: config.host, cluster: config.cluster, topology: init.topology, timing })
     this.server = new MigrateServer({ ...parts, hypervisor }, { config })
     this.loop = new RoundLoop({ ...parts, planning: this.planning, acceptance: this.acceptance }, { timing })
   }

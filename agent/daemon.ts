@@ -16,6 +16,7 @@ import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
 import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type ClusterNode, type NodeInit } from './net/index.ts'
+import { definedOnly } from '../lib/defined.ts'
 
 export interface LoadedTopology {
   topology: Topology
@@ -83,7 +84,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     psk,
     allow,
     listen: config.listen,
-    ...(config.announce !== undefined ? { announce: config.announce } : {}),
+    ...definedOnly({ announce: config.announce }),
     bootstrap: config.bootstrap,
     dht: { ...DEFAULT_DHT, validators: { [CLAIM_NAMESPACE]: async (key, value) => { await validateClaim(key, value) } }, selectors: { [CLAIM_NAMESPACE]: selectClaim } },
     ...(config.ipColocationFactorWeight !== undefined ? { gossip: { ...tuning.gossip, ipColocationFactorWeight: config.ipColocationFactorWeight } } : {}),
@@ -95,7 +96,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     collector: collector(driverComponents(config)),
     log: opts.log.child(config.host),
     privateKey: key.key,
-    ...(opts.clock !== undefined ? { clock: opts.clock } : {})
+    ...definedOnly({ clock: opts.clock })
   }, { config, topology, topologyHash: hash })
   try {
     await agent.start()
@@ -119,7 +120,7 @@ export async function startDaemon (config: AgentConfig, opts: StartOptions): Pro
   if (!config.api.enabled) return { agent, stop: async () => agent.stop() }
   // The same file startAgent read: the API reports link loads on the topology the agent plans with.
   const { topology } = await loadTopology(config.topologyFile)
-  const api = new ApiServer({ agent, topology, log: opts.log.child('api'), ...(opts.clock !== undefined ? { clock: opts.clock } : {}) }, { listen: config.api.listen, port: config.api.port })
+  const api = new ApiServer({ agent, topology, log: opts.log.child('api'), ...definedOnly({ clock: opts.clock }) }, { listen: config.api.listen, port: config.api.port })
   try {
     await api.start()
   } catch (err) {

@@ -7,6 +7,7 @@
  */
 import { Checker, type Json } from '../lib/check.ts'
 import type { MigrationTarget, VmInfo } from './drivers/types.ts'
+import { definedOnly } from '../lib/defined.ts'
 
 const MAX_ARGS = 256
 const MAX_ARG_CHARS = 4096
@@ -83,10 +84,10 @@ export function readMigrateResponse (v: Json): MigrateResponse | string {
     const address = c.string('target.address', t.address, { max: 64 })
     const port = c.optional(t.port, x => c.number('target.port', x, { integer: true, min: 1, max: 65535 }))
     const uri = c.optional(t.uri, x => c.string('target.uri', x, { max: 512 }))
-    target = { address: address!, ...(port !== undefined ? { port } : {}), ...(uri !== undefined ? { uri } : {}) }
+    target = { address: address!, ...definedOnly({ port, uri }) }
   }
   if (!c.ok || ok === undefined) return c.summary('(answer)')
-  return { ok, ...(target !== undefined ? { target } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) }
+  return { ok, ...definedOnly({ target, expiresAt }) }
 }
 
 /** The protocol's id on a node: `/heliotrope/<cluster>/migrate/1.0.0`. */

@@ -16,6 +16,7 @@ import type { Logger } from './log.ts'
 import { migrateProtocol, readMigrateResponse, type MigrateRequest, type MigrateResponse } from './migrate-protocol.ts'
 import { request, type ClusterNode } from './net/index.ts'
 import type { RoundRecords } from './round-records.ts'
+import { definedOnly } from '../lib/defined.ts'
 
 /** On stop, how long migrations in flight may take to finish before they are aborted. */
 export const STOP_GRACE_MS = 5_000
@@ -70,7 +71,7 @@ export class Migrations implements Startable {
   execute (round: number, moves: PlannedMove[], untilMs: number): void {
     const rec = this.c.records.record(round)
     const run = this.executor.run(round, moves, untilMs).then(outcomes => {
-      rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, from: o.move.from, to: o.move.to, ok: o.result.ok, ...(o.result.error !== undefined ? { error: o.result.error } : {}) })))
+      rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, from: o.move.from, to: o.move.to, ok: o.result.ok, ...definedOnly({ error: o.result.error }) })))
     })
     this.executing = Promise.all([this.executing, run])
   }
@@ -108,16 +109,18 @@ export class Migrations implements Startable {
   private async onFinished (move: PlannedMove, result: MigrationResult): Promise<void> {
     this.migrating.delete(move.vm)
     if (result.ok) this.c.counters.migrationsOk++; else this.c.counters.migrationsFailed++
-    this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: result.ok ? 'done' : 'failed', ...(result.error !== undefined ? { detail: result.error } : {}), atMs: this.c.now() })
+    this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: result.ok ? 'done' : 'failed', ...definedOnly({ detail: result.error }), atMs: this.c.now() })
     await this.c.publishEvent({
       kind: result.ok ? 'migration-done' : 'migration-failed',
       vm: move.vm,
       from: move.from,
       to: move.to,
       totalMs: result.totalMs,
-      ...(result.downtimeMs !== undefined ? { downtimeMs: result.downtimeMs } : {}),
-      ...(result.bytes !== undefined ? { bytes: result.bytes } : {}),
-      ...(result.error !== undefined ? { detail: result.error } : {})
+      ...definedOnly({
+        downtimeMs: result.downtimeMs,
+        bytes: result.bytes,
+        detail: result.error
+      })
     })
     await this.c.cluster.publishState()
   }

@@ -7,6 +7,7 @@ import { parseIpv6 } from '../../lib/address.ts'
 import { DEFAULT_API_LISTEN, DEFAULT_API_PORT, isIpv4 } from './config.ts'
 import { AgentNotRunningError, ApiAddressError, ApiResponseError } from './errors.ts'
 import type { StreamEvent } from './types.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 /** A request that has not answered by then means the agent is stuck or absent. */
 export const DEFAULT_API_TIMEOUT_MS = 5_000
@@ -121,7 +122,7 @@ export class ApiClient {
   private async open (path: string, accept: string, signal?: AbortSignal): Promise<IncomingMessage> {
     const where = this.where
     return await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = get({ host: this.address.host, port: this.address.port, path, headers: { accept }, ...(signal !== undefined ? { signal } : {}) }, res => {
+      const req = get({ host: this.address.host, port: this.address.port, path, headers: { accept }, ...definedOnly({ signal }) }, res => {
         // Past the headers, a stream may stay quiet for long: only the connect and the first answer are timed.
         req.setTimeout(0)
         resolve(res)

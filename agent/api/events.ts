@@ -13,6 +13,7 @@ import type { Agent, AgentEvent } from '../agent.ts'
 import { EVENT_TYPES, type StreamEvent } from './types.ts'
 import { TOPICS } from '../../lib/wire/messages.ts'
 import { BadRequestError } from './errors.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 /** Bytes queued for one client before its events are skipped. */
 export const STREAM_BUFFER_LIMIT = 1024 * 1024
@@ -35,7 +36,7 @@ export function parseFilter (url: URL): StreamFilter {
   }
   const types = list('types', EVENT_TYPES)
   const topics = list('topics', TOPICS)
-  return { ...(types !== undefined ? { types } : {}), ...(topics !== undefined ? { topics } : {}) }
+  return definedOnly({ types, topics })
 }
 
 export function matches (e: AgentEvent, f: StreamFilter): boolean {

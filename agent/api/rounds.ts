@@ -10,6 +10,7 @@ import type { Agent, RoundRecord } from '../agent.ts'
 import type { MoveWhy, RoundsResponse, RoundView } from './types.ts'
 import { roundAt } from '../../lib/rounds.ts'
 import { currentRanking } from './status.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 export const DEFAULT_ROUNDS_LIMIT = 20
 /** How many recent rounds' frozen rankings agent/ballot.ts keeps. */
@@ -48,10 +49,9 @@ function roundView (agent: Agent, r: RoundRecord, ranking: string[]): RoundView 
     const why = `${relieves !== undefined ? `relieves ${relieves}; ` : ''}cost ${fmt(before)} -> ${fmt(m.cost)} (gain ${fmt(gain)})`
     moves.push({
       vm: m.vm, from: m.from, to: m.to,
-      ...(fromDc !== undefined ? { fromDc } : {}),
-      ...(toDc !== undefined ? { toDc } : {}),
+      ...definedOnly({ fromDc, toDc }),
       cost: m.cost, gain,
-      ...(relieves !== undefined ? { relieves } : {}),
+      ...definedOnly({ relieves }),
       why
     })
     before = m.cost
@@ -59,14 +59,13 @@ function roundView (agent: Agent, r: RoundRecord, ranking: string[]): RoundView 
   return {
     round: r.round,
     ranking,
-    ...(r.planner !== undefined ? { planner: r.planner } : {}),
-    ...(r.rank !== undefined ? { rank: r.rank } : {}),
+    ...definedOnly({ planner: r.planner, rank: r.rank }),
     plannedHere,
     ...(r.plan !== undefined ? { costBefore: r.plan.initialCost, costAfter: r.plan.finalCost } : {}),
     moves,
     ...(plannedHere ? { stopped: r.planned!.stopped } : {}),
     ...(plannedHere && r.verdict !== undefined ? { verdict: r.verdict } : {}),
-    ...(r.planMs !== undefined ? { planMs: r.planMs } : {}),
+    ...definedOnly({ planMs: r.planMs }),
     acted: r.acted === true,
     outcomes: r.outcomes
   }

@@ -3,6 +3,7 @@ import { roundAt, roundStartMs } from '../../lib/rounds.ts'
 import type { Agent } from '../agent.ts'
 import { API_VERSION, type MeshPeer, type StatusResponse } from './types.ts'
 import type { Topic } from '../../lib/wire/messages.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 /**
  * The ranking for `round` without freezing it: the election freezes a
@@ -34,7 +35,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
   const accepted = agent.rounds.get(round)
   const candidates = currentRanking(agent, round, nowMs)
   const planner: StatusResponse['planner'] = accepted?.planner !== undefined
-    ? { round, host: accepted.planner, ...(accepted.rank !== undefined ? { rank: accepted.rank } : {}), accepted: true }
+    ? { round, host: accepted.planner, ...definedOnly({ rank: accepted.rank }), accepted: true }
     : { round, ...withHost(candidates[0]), rank: 0, accepted: false }
   return {
     api: API_VERSION,

@@ -3,6 +3,7 @@ import type { Topology } from '../../lib/topology.ts'
 import type { Agent } from '../agent.ts'
 import { wanState } from './links.ts'
 import type { MemberView, ViewResponse } from './types.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 export function buildView (agent: Agent, topology: Topology, nowMs: number): ViewResponse {
   const view = agent.view
@@ -46,7 +47,7 @@ export function buildView (agent: Agent, topology: Topology, nowMs: number): Vie
     nowMs,
     members,
     drops: { ...view.drops },
-    ...(wan !== undefined ? { cost: wan.cost } : {}),
+    ...definedOnly({ cost: wan?.cost }),
     links: wan?.links ?? [],
     migrating
   }

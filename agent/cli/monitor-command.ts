@@ -4,6 +4,7 @@ import { describeEvent } from '../console/event-line.ts'
 import { TOPICS } from '../../lib/wire/messages.ts'
 import { API_OPTIONS, API_USAGE, apiClient, listOption } from './api-option.ts'
 import type { Command } from './run.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 export const monitorCommand: Command = {
   name: 'monitor',
@@ -30,7 +31,7 @@ ${API_USAGE}
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     try {
-      for await (const e of client.events({ ...(types !== undefined ? { types } : {}), ...(topics !== undefined ? { topics } : {}) }, abort.signal)) {
+      for await (const e of client.events(definedOnly({ types, topics }), abort.signal)) {
         process.stdout.write((args.values.json === true ? JSON.stringify(e) : describeEvent(e)) + '\n')
       }
     } finally {

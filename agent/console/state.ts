@@ -5,6 +5,7 @@
  */
 import { TOPICS, type Topic } from '../../lib/wire/messages.ts'
 import type { RoundsResponse, StatusResponse, StreamEvent, ViewResponse } from '../api/types.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 /** Events kept for the gossip pane. */
 export const EVENT_HISTORY = 2000
@@ -49,13 +50,13 @@ export class ConsoleState {
       if (e.type === 'gossip' && e.env.topic === 'event') {
         const b = e.env.body as { kind: string, vm?: string, from?: string, to?: string, detail?: string }
         if (b.kind.startsWith('migration-') && b.vm !== undefined) {
-          push(this.migrations, { atMs: e.atMs, vm: b.vm, from: b.from ?? '?', to: b.to ?? '?', phase: b.kind.slice('migration-'.length), by: e.env.host, ...(b.detail !== undefined ? { detail: b.detail } : {}) }, RECENT_LIMIT)
+          push(this.migrations, { atMs: e.atMs, vm: b.vm, from: b.from ?? '?', to: b.to ?? '?', phase: b.kind.slice('migration-'.length), by: e.env.host, ...definedOnly({ detail: b.detail }) }, RECENT_LIMIT)
         }
       }
     } else if (e.type === 'drop') {
       push(this.drops, e, RECENT_LIMIT)
     } else if (e.type === 'migration') {
-      push(this.migrations, { atMs: e.atMs, vm: e.vm, from: e.from, to: e.to, phase: e.phase, by: 'local', ...(e.detail !== undefined ? { detail: e.detail } : {}) }, RECENT_LIMIT)
+      push(this.migrations, { atMs: e.atMs, vm: e.vm, from: e.from, to: e.to, phase: e.phase, by: 'local', ...definedOnly({ detail: e.detail }) }, RECENT_LIMIT)
     }
   }
 

@@ -4,6 +4,8 @@
  * cannot do what its config asks; a warning, that it can but something is
  * off (slow, unsafe or unknown).
  */
+import { definedOnly } from '../../lib/defined.ts'
+
 export type CheckStatus = 'ok' | 'warn' | 'fail'
 
 export interface CheckResult {
@@ -17,8 +19,8 @@ export interface CheckResult {
 }
 
 export const ok = (id: string, detail: string): CheckResult => ({ id, status: 'ok', detail })
-export const warn = (id: string, detail: string, fix?: string): CheckResult => ({ id, status: 'warn', detail, ...(fix !== undefined ? { fix } : {}) })
-export const fail = (id: string, detail: string, fix?: string): CheckResult => ({ id, status: 'fail', detail, ...(fix !== undefined ? { fix } : {}) })
+export const warn = (id: string, detail: string, fix?: string): CheckResult => ({ id, status: 'warn', detail, ...definedOnly({ fix }) })
+export const fail = (id: string, detail: string, fix?: string): CheckResult => ({ id, status: 'fail', detail, ...definedOnly({ fix }) })
 
 export function failed (results: readonly CheckResult[]): CheckResult[] {
   return results.filter(r => r.status === 'fail')

@@ -33,6 +33,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { KadDHTComponents, SingleKadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
+import { definedOnly } from '../../lib/defined.ts'
 
 /**
  * The gossipsub object at run time is the library's GossipSub class; the
@@ -110,10 +111,12 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
   const g = init.gossip ?? {}
 
   const gossipOptions: Partial<GossipsubOpts> = {
-    ...(g.D !== undefined ? { D: g.D } : {}),
-    ...(g.Dlo !== undefined ? { Dlo: g.Dlo } : {}),
-    ...(g.Dhi !== undefined ? { Dhi: g.Dhi } : {}),
-    ...(g.heartbeatInterval !== undefined ? { heartbeatInterval: g.heartbeatInterval } : {}),
+    ...definedOnly({
+      D: g.D,
+      Dlo: g.Dlo,
+      Dhi: g.Dhi,
+      heartbeatInterval: g.heartbeatInterval
+    }),
     // Every message carries its author's signature; unsigned ones are dropped.
     globalSignaturePolicy: StrictSign,
     // Duplicates (one per mesh peer) are dropped before their signature is checked again.
@@ -127,20 +130,20 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
     fallbackToFloodsub: false,
     doPX: false,
     maxInboundDataLength: maxMessageBytes,
-    ...(init.topics !== undefined ? { allowedTopics: init.topics } : {}),
+    ...definedOnly({ allowedTopics: init.topics }),
     scoreParams: {
       ...g.scoreParams,
       IPColocationFactorWeight: g.ipColocationFactorWeight ?? DEFAULT_IP_COLOCATION_FACTOR_WEIGHT,
       IPColocationFactorThreshold: g.ipColocationFactorThreshold ?? DEFAULT_IP_COLOCATION_FACTOR_THRESHOLD,
       IPColocationFactorWhitelist: new Set(g.ipColocationFactorWhitelist ?? [])
     },
-    ...(g.scoreThresholds !== undefined ? { scoreThresholds: g.scoreThresholds } : {})
+    ...definedOnly({ scoreThresholds: g.scoreThresholds })
   }
 
   const libp2p = await createLibp2p<NetServices>({
     privateKey: init.privateKey,
     nodeInfo: { name: 'heliotrope' },
-    addresses: { listen, ...(init.announce !== undefined ? { announce: init.announce } : {}) },
+    addresses: { listen, ...definedOnly({ announce: init.announce }) },
     transports: transport === 'tcp' ? [tcp()] : [memory()],
     connectionProtector: preSharedKey({ psk }),
     connectionEncrypters: [noise()],

@@ -24,6 +24,7 @@ import { startLabCluster, type LabCluster } from './lab-cluster.ts'
 import { checkReconciled, heal, inject, LAB_FAULT_KINDS, MigrationWatch, type FaultContext, type LabFaultKind } from './lab-faults.ts'
 import { placedVms } from './lab-truth.ts'
 import { LogTail, RoundBook } from './round-book.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 /** Rounds a fault lasts before it is healed. */
 export const DEFAULT_HOLD_ROUNDS = 2
@@ -94,7 +95,7 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
   const cluster: LabCluster = await startLabCluster(scenario, {
     prefix, dir, print,
     onUnexpectedExit: (host, code) => { crashes.push(`${host} exited by itself (code ${String(code)})`); print(`agent ${host} exited unexpectedly (code ${String(code)})`) },
-    ...(opts.signal !== undefined ? { signal: opts.signal } : {})
+    ...definedOnly({ signal: opts.signal })
   })
 
   const counts = Object.fromEntries(LAB_FAULT_KINDS.map(k => [k, 0])) as Record<LabFaultKind, number>
@@ -119,7 +120,7 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
   const watch = new MigrationWatch(cluster)
   const ctx: FaultContext = { cluster, timing, rng, watch, migrationWaitMs: Math.max(phaseSec * 1500, timing.periodMs * 6), baseRound: firstRound, signal: stop.signal }
   // Heals and reconciliation checks finish even after the end is called: only the caller's abort cuts them.
-  const healCtx: FaultContext = { ...ctx, ...(opts.signal !== undefined ? { signal: opts.signal } : {}) }
+  const healCtx: FaultContext = { ...ctx, ...definedOnly({ signal: opts.signal }) }
   const sleepRounds = async (n: number): Promise<void> => sleep(n * timing.periodMs, stop.signal)
 
   const readAgents = async (): Promise<void> => {

@@ -12,6 +12,7 @@ import type { RoundsResponse } from '../../agent/api/types.ts'
 import type { AgentRound } from '../../lib/invariants.ts'
 import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
 import { parseAgentLine } from '../run/log-events.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 /** An outcome the API reported this many rounds around a log line's time is the same move. */
 const MATCH_ROUNDS = 3
@@ -91,7 +92,7 @@ export class RoundBook {
       let r = h.get(round)
       if (r === undefined) {
         const e = this.entries.get(host)?.get(round)
-        r = { host, round, acted: e?.acted === true, moves: [], ...(e?.planner !== undefined ? { planner: e.planner } : {}) }
+        r = { host, round, acted: e?.acted === true, moves: [], ...definedOnly({ planner: e?.planner }) }
         h.set(round, r)
       }
       return r

@@ -13,6 +13,7 @@ import { startCluster, type SimCluster } from '../sim/cluster.ts'
 import { worldFromScenario } from '../sim/scenario-world.ts'
 import { faultyNode } from './faulty-node.ts'
 import { FAULT_KINDS, FaultState, type FaultKind } from './faults.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 export interface ChaosOptions {
   agents: number
@@ -159,7 +160,7 @@ function agentRounds (agents: Agent[]): AgentRound[] {
   return agents.flatMap(a => [...a.rounds.values()].map(rec => ({
     host: a.host,
     round: rec.round,
-    ...(rec.planner !== undefined ? { planner: rec.planner } : {}),
+    ...definedOnly({ planner: rec.planner }),
     acted: rec.acted === true,
     moves: rec.outcomes.map(o => ({ vm: o.vm, from: o.from, to: o.to, ok: o.ok }))
   })))

@@ -6,6 +6,7 @@ import { ATTACKS, type Attack } from '../model/audit.ts'
 import { calibrationTable } from '../model/calibration.ts'
 import { modelReport } from '../model/report.ts'
 import { PROTOCOLS, type Protocol } from '../model/run.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 export const DEFAULT_MODEL_HOSTS = [1000, 10000]
 export const DEFAULT_MODEL_DCS = 16
@@ -89,7 +90,7 @@ Options:
       changeRate: share('change-rate', DEFAULT_CHANGE_RATE),
       killAggregator: args.values['kill-aggregator'] === true,
       killPlanner: args.values['kill-planner'] === true,
-      ...(attack !== undefined ? { attack: attack as Attack } : {})
+      ...definedOnly({ attack: attack as Attack | undefined })
     }))
     return 0
   }

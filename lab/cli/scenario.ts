@@ -2,6 +2,7 @@
 import { generate, SCENARIO_KINDS, type ScenarioKind } from '../../lib/scenario.ts'
 import { UsageError } from '../../agent/cli/errors.ts'
 import { type Command, numberOption } from '../../agent/cli/run.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 export const scenarioCommand: Command = {
   name: 'scenario',
@@ -29,7 +30,7 @@ Options:
     const dcs = numberOption(args, 'dcs', 4, { integer: true, min: 1 })
     const seed = numberOption(args, 'seed', 1, { integer: true })
     const slack = args.values.slack === undefined ? undefined : numberOption(args, 'slack', 1.25, { min: 1 })
-    const snap = generate(kind as ScenarioKind, { vms, dcs, seed, ...(slack !== undefined ? { slack } : {}) })
+    const snap = generate(kind as ScenarioKind, { vms, dcs, seed, ...definedOnly({ slack }) })
     process.stdout.write(JSON.stringify(snap) + '\n')
     return 0
   }

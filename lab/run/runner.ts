@@ -34,6 +34,7 @@ import { checkPlacement, locateVms, type PlacementCheck } from './placement.ts'
 import { Progress } from './progress.ts'
 import type { Scenario, ScenarioEvent } from './scenario.ts'
 import { loadSeries, phaseSummaries, type LoadPoint, type PhaseSummary } from './summary.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 /** Agents on two busy cores take a few seconds each to load and join. */
 export const AGENTS_READY_TIMEOUT_MS = 90_000
@@ -220,7 +221,7 @@ export async function runScenario (scenario: Scenario, opts: RunOptions = {}): P
       ...scenario.phases.map((p, index) => ({ atSec: p.atSec, kind: 'phase' as const, index })),
       ...scenario.events.filter(e => e.atSec < durationSec).map(event => ({ atSec: event.atSec, kind: 'event' as const, event }))
     ].filter(i => i.atSec < durationSec).sort((a, b) => a.atSec - b.atSec || (a.kind === 'phase' ? -1 : 1))
-    const chaos: ChaosContext = { lab, agents, roundPeriodMs: scenario.roundPeriodMs, killed: new Set(), baseRound, ...(opts.signal !== undefined ? { signal: opts.signal } : {}) }
+    const chaos: ChaosContext = { lab, agents, roundPeriodMs: scenario.roundPeriodMs, killed: new Set(), baseRound, ...definedOnly({ signal: opts.signal }) }
     let phase = -1
     const snapshot = async (): Promise<void> => {
       if (phase < 0) return

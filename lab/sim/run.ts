@@ -16,6 +16,7 @@ import { startObservedProcessCluster } from './process-cluster.ts'
 import { ResourceMeter, type ResourceUse } from './resources.ts'
 import { worldFromScenario } from './scenario-world.ts'
 import { fixed, mean, percentile, seconds } from './stats.ts'
+import { definedOnly } from '../../lib/defined.ts'
 
 export const DEFAULT_SIM_ROUNDS = 5
 export const DEFAULT_VMS_PER_AGENT = 4
@@ -125,7 +126,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
   const processes = opts.processes ?? 0
   // The in-memory transport connects agents of one process only.
   const transport = processes > 0 ? 'tcp' : opts.transport ?? DEFAULT_SIM_TRANSPORT
-  const world = worldFromScenario({ agents: n, vms, ...(opts.dcs !== undefined ? { dcs: opts.dcs } : {}), ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.kind !== undefined ? { kind: opts.kind } : {}) })
+  const world = worldFromScenario({ agents: n, vms, ...definedOnly({ dcs: opts.dcs, seed: opts.seed, kind: opts.kind }) })
   const meter = new ResourceMeter()
   const t0 = Date.now()
   const told = (r: SimRunResult): SimRunResult => { opts.onResult?.(r); return r }
@@ -136,11 +137,11 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
     cluster: 'sim',
     transport,
     roundPeriodMs: periodMs,
-    ...(opts.planner !== undefined ? { planner: opts.planner } : {}),
+    ...definedOnly({ planner: opts.planner }),
     connectionMonitor: false,
     seeds: opts.seeds ?? DEFAULT_SEEDS,
     batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
-    ...(opts.signal !== undefined ? { signal: opts.signal } : {})
+    ...definedOnly({ signal: opts.signal })
   }
   let sim: SimAgents | undefined
   let up = 0
@@ -182,7 +183,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
       summaries.push(s)
       out(progressLine(s, n))
     }
-    return told({ agents: n, up: n, vms, transport, periodMs, startMs, ...(readyMs !== undefined ? { readyMs } : {}), processes: sim.processes, rounds: summaries, use: await sim.use() })
+    return told({ agents: n, up: n, vms, transport, periodMs, startMs, ...definedOnly({ readyMs }), processes: sim.processes, rounds: summaries, use: await sim.use() })
   } finally {
     await sim?.close()
     meter.stop()
@@ -259,8 +260,7 @@ function summarize (round: number, agents: Agent[], observer: ClusterObserver, s
   const agreed = first !== undefined && records.every(r => key(r) === key(first))
   return {
     round,
-    ...(first?.planner !== undefined ? { planner: first.planner } : {}),
-    ...(first?.rank !== undefined ? { rank: first.rank } : {}),
+    ...definedOnly({ planner: first?.planner, rank: first?.rank }),
     ...(first?.plan !== undefined ? { costBefore: first.plan.initialCost, costAfter: first.plan.finalCost, moves: first.plan.moves.length } : {}),
     ...counts(tally, agents.length, startMs),
     agreed

@@ -4,6 +4,7 @@ import { parseSnapshot } from '../../lib/snapshot.ts'
 import { workedExample } from './fixtures.ts'
 
 /** Applies `mutate` to a valid snapshot and expects exactly this issue among the reported ones. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mutate reaches into deliberately malformed JSON
 function rejects (name: string, mutate: (s: any) => void, path: string, expected: RegExp, found: RegExp): void {
   test(`invalid snapshot: ${name}`, t => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests build deliberately malformed JSON

@@ -17,6 +17,7 @@ import {
 import { ipv6Addresses, parseDomifaddr, parseDominfo, parseDomstate, parseJobStats, parseNames, type DomInfo } from './parse.ts'
 import { domainStatus } from './status.ts'
 import { errorText, isNoDomain, Virsh } from './virsh.ts'
+import { definedOnly } from '../../../lib/defined.ts'
 
 /** Domains asked about at once in list(). */
 export const LIST_CONCURRENCY = 4
@@ -54,10 +55,12 @@ export class LibvirtDriver implements HypervisorDriver {
     this.options = options
     this.virsh = new Virsh({
       uri: options.uri ?? DEFAULT_LOCAL_URI,
-      ...(options.binary !== undefined ? { binary: options.binary } : {}),
-      ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
-      ...(options.run !== undefined ? { run: options.run } : {}),
-      ...(options.commandTimeoutMs !== undefined ? { timeoutMs: options.commandTimeoutMs } : {})
+      ...definedOnly({
+        binary: options.binary,
+        prefix: options.prefix,
+        run: options.run,
+        timeoutMs: options.commandTimeoutMs
+      })
     })
   }
 
@@ -112,7 +115,7 @@ export class LibvirtDriver implements HypervisorDriver {
     if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= 0) throw new HypervisorError(`migration deadline ${opts.deadlineMs} ms is not a positive duration`)
     if (this.#migrating.has(vmId)) throw new HypervisorError(`VM ${vmId} is already being migrated`)
     const uri = target.uri?.startsWith('qemu+') === true ? target.uri : undefined
-    const args = migrateArgs({ domain: vmId, address: target.address, transport: this.transport, ...(uri !== undefined ? { uri } : {}), ...(opts.maxBandwidth !== undefined ? { maxBandwidth: opts.maxBandwidth } : {}) })
+    const args = migrateArgs({ domain: vmId, address: target.address, transport: this.transport, ...definedOnly({ uri, maxBandwidth: opts.maxBandwidth }) })
     const dest = uri ?? targetUri(this.transport, target.address)
     this.#migrating.add(vmId)
     const started = Date.now()
@@ -143,7 +146,7 @@ export class LibvirtDriver implements HypervisorDriver {
     const stats = parseJobStats(r.stdout)
     const downtime = stats.get('downtime')
     const bytes = stats.get('data_processed') ?? stats.get('memory_processed')
-    return { ...(downtime !== undefined ? { downtimeMs: downtime } : {}), ...(bytes !== undefined ? { bytes } : {}) }
+    return definedOnly({ downtimeMs: downtime, bytes })
   }
 
   #requireStarted (): void {

@@ -11,6 +11,7 @@ import type { HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget
 import { checkDomainName, DEFAULT_SSH_COMMAND, DEFAULT_SSH_USER, DEFAULT_XL, migrateArgs } from './commands.ts'
 import { ipv6Of, parseXlList, parseXlListLong } from './parse.ts'
 import { INCOMING_SUFFIX, vmIdOf, xenStatus } from './status.ts'
+import { definedOnly } from '../../../lib/defined.ts'
 
 /** Time for one query (xl list) before it counts as hung, in ms. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 15_000
@@ -132,7 +133,7 @@ export class XenDriver implements HypervisorDriver {
   async #xl (args: readonly string[], timeoutMs = this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, killSignal?: NodeJS.Signals): Promise<CommandResult> {
     const argv = this.argv(args)
     try {
-      return await this.#run(argv, { timeoutMs, ...(killSignal !== undefined ? { killSignal } : {}) })
+      return await this.#run(argv, { timeoutMs, ...definedOnly({ killSignal }) })
     } catch (err) {
       throw new HypervisorError(`cannot run ${showCommand(argv)}: ${(err as Error).message}`)
     }

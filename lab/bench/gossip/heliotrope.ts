@@ -17,6 +17,7 @@ import { ClusterObserver, type SlowDigest } from '../../sim/observe.ts'
 import { ResourceMeter } from '../../sim/resources.ts'
 import { worldFromScenario } from '../../sim/scenario-world.ts'
 import { ownLoTxBytes } from './netns.ts'
+import { definedOnly } from '../../../lib/defined.ts'
 
 const VMS_PER_AGENT = 4
 /**
@@ -135,7 +136,7 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       periodMs,
       rounds,
       startMs,
-      ...(readyMs !== undefined ? { readyMs } : {}),
+      ...definedOnly({ readyMs }),
       latencies,
       incomplete,
       slowest,

@@ -34,6 +34,7 @@ import { EchoProbe } from './echo-probe.ts'
 import { addShortcut, attachVm, moveVif, plugVif, removeShortcut, routeToHost } from './fabric.ts'
 import { clearMove, recordMove, unfinishedMoves } from './journal.ts'
 import { LAB_ECHO_PORT, readLabState, readVmRecords, type LabHostState, type LabState, type LabVmRecord } from './state.ts'
+import { definedOnly } from '../../../lib/defined.ts'
 
 export const PROBE_INTERVAL_MS = 2
 /** How long the probe may take to see its first echo before we migrate without it. */
@@ -192,7 +193,7 @@ export class LabHypervisor implements HypervisorDriver {
       return {
         ok: true,
         totalMs: Math.round(performance.now() - started),
-        ...(outage !== undefined ? { downtimeMs: outage } : {}),
+        ...definedOnly({ downtimeMs: outage }),
         // Nothing is copied: the VM's memory stays where it is.
         bytes: 0
       }

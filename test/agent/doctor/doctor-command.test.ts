@@ -65,7 +65,7 @@ test('a key others can read fails with the chmod that fixes it', async t => {
   await chmod(h.pskFile, 0o644)
   const r = await heliotrope(['doctor', '--config', h.configPath])
   t.is(r.code, 1)
-  t.regex(r.out, /^FAIL  psk .*mode 644/m)
+  t.regex(r.out, /^FAIL {2}psk .*mode 644/m)
   t.regex(r.out, new RegExp(`fix: .*chmod 600 ${h.pskFile}`))
   const json = JSON.parse((await heliotrope(['doctor', '--config', h.configPath, '--json'])).out) as { ok: boolean, checks: Array<{ id: string, status: string }> }
   t.false(json.ok)
@@ -79,8 +79,8 @@ test('a DC the topology lacks and a bootstrap peer that does not answer both fai
   await writeFile(h.configPath, JSON.stringify({ ...h.config, dc: 'C' }))
   const r = await heliotrope(['doctor', '--config', h.configPath])
   t.is(r.code, 1)
-  t.regex(r.out, /^FAIL  topology .*no DC "C"/m)
-  t.regex(r.out, /^FAIL  bootstrap .*no bootstrap peer answers/m)
+  t.regex(r.out, /^FAIL {2}topology .*no DC "C"/m)
+  t.regex(r.out, /^FAIL {2}bootstrap .*no bootstrap peer answers/m)
 })
 
 // Needs nothing of the machine: runs everywhere.

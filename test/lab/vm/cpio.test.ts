@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { requires } from '../../prerequisites.ts'
 import { cpioArchive } from '../../../lab/vm/cpio.ts'
 import { systemTool } from '../../../agent/host/system-tools.ts'

@@ -6,7 +6,6 @@
  * busy guest in flight, which is QEMU's business, not the driver's).
  */
 import { access } from 'node:fs/promises'
-import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import { testGuestConfig, waitForGuestReady } from '../../../../lab/vm/qemu-guest.ts'
 import type { TestGuestSpec } from '../../../../lab/vm/qemu-guest.ts'
