@@ -5,6 +5,7 @@
  * its driver registry (lab kinds added to production's).
  */
 import { z } from 'zod'
+import { integerInJsonSchema } from '../lib/schema-issues.ts'
 import { configSchema } from './config.ts'
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
 import type { DriverRegistry } from './drivers/kinds.ts'
@@ -12,17 +13,8 @@ import type { DriverRegistry } from './drivers/kinds.ts'
 /** Where the production schema lives, beside its definition. */
 export const CONFIG_SCHEMA_FILE = new URL('./config.schema.json', import.meta.url)
 
-/** zod marks every integer with JavaScript's safe range: noise in a config's schema. */
-const SAFE = Number.MAX_SAFE_INTEGER
-
 export function configJsonSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS): Record<string, unknown> {
-  const generated = z.toJSONSchema(configSchema(drivers), {
-    io: 'input',
-    override: ({ jsonSchema: s }) => {
-      if (s.minimum === -SAFE) delete s.minimum
-      if (s.maximum === SAFE) delete s.maximum
-    }
-  })
+  const generated = z.toJSONSchema(configSchema(drivers), { io: 'input', override: integerInJsonSchema })
   const { $schema, title, ...rest } = generated
   return {
     $schema,

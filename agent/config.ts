@@ -17,7 +17,7 @@ import { parseIpv6 } from '../lib/address.ts'
 import { ValidationError, type Issue } from '../lib/errors.ts'
 import { DEFAULT_PLANNER, PLANNER_NAMES } from '../lib/planners/index.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
-import { closed, expectedWording, meets, nonEmpty, toIssues } from '../lib/schema-issues.ts'
+import { closed, expectedWording, integer, meets, nonEmpty, toIssues } from '../lib/schema-issues.ts'
 import { API_SECTION } from './api/config.ts'
 import { CONTROL_SOCKET_FIELD, controlSocketPath, MODE_FIELD, SAFETY_SECTION, SOCKET_PATH_LIMIT, socketPathTooLong } from './controls/config.ts'
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
@@ -41,8 +41,8 @@ const MEMBER = closed({ host: nonEmpty(), peerId: nonEmpty() })
 
 const PLANNER = closed({
   name: z.enum(PLANNER_NAMES as [string, ...string[]]).default(DEFAULT_PLANNER),
-  maxMoves: z.int().min(0).default(DEFAULT_MAX_MOVES).meta({ description: 'Migrations per round (per plan).' }),
-  maxMovesPerHost: z.int().min(1).default(DEFAULT_MAX_MOVES_PER_HOST).meta({ description: 'Migrations per host (in or out) per round.' }),
+  maxMoves: integer().min(0).default(DEFAULT_MAX_MOVES).meta({ description: 'Migrations per round (per plan).' }),
+  maxMovesPerHost: integer().min(1).default(DEFAULT_MAX_MOVES_PER_HOST).meta({ description: 'Migrations per host (in or out) per round.' }),
   minGain: z.number().min(0).default(DEFAULT_MIN_GAIN).meta({ description: 'A move must lower the cost by more than this (cost units).' }),
   weights: closed({
     bandwidth: z.number().min(0).optional(),
@@ -70,12 +70,12 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     observers: strings().default(() => []).meta({ description: 'Peer ids that may watch the gossip but never speak.' }),
     topologyFile: nonEmpty().meta({ description: 'DCs, WAN links and external prefixes; the same file on every host.' }),
     address: nonEmpty().check(meets(s => parseIpv6(s) !== undefined, 'an IPv6 address')).meta({ description: "This host's IPv6 address for migrations.", format: 'ipv6' }),
-    capacity: closed({ memoryMiB: z.number().positive(), vcpus: z.int().positive() }).meta({ description: 'What VMs may use on this host.' }),
-    roundPeriodMs: z.int().min(500).default(DEFAULT_ROUND_PERIOD_MS).meta({ description: 'Length of a round.' }),
-    downAfterRounds: z.int().min(1).default(DEFAULT_DOWN_AFTER_ROUNDS).meta({ description: 'A member silent this many rounds is down.' }),
+    capacity: closed({ memoryMiB: z.number().positive(), vcpus: integer().positive() }).meta({ description: 'What VMs may use on this host.' }),
+    roundPeriodMs: integer().min(500).default(DEFAULT_ROUND_PERIOD_MS).meta({ description: 'Length of a round.' }),
+    downAfterRounds: integer().min(1).default(DEFAULT_DOWN_AFTER_ROUNDS).meta({ description: 'A member silent this many rounds is down.' }),
     planner: PLANNER,
-    reservationTtlMs: z.int().min(1000).default(DEFAULT_RESERVATION_TTL_MS).meta({ description: 'How long a target holds the room it reserved for an incoming migration.' }),
-    migrationDeadlineMs: z.int().min(1000).default(DEFAULT_MIGRATION_DEADLINE_MS).meta({ description: 'A migration not done by then is aborted.' }),
+    reservationTtlMs: integer().min(1000).default(DEFAULT_RESERVATION_TTL_MS).meta({ description: 'How long a target holds the room it reserved for an incoming migration.' }),
+    migrationDeadlineMs: integer().min(1000).default(DEFAULT_MIGRATION_DEADLINE_MS).meta({ description: 'A migration not done by then is aborted.' }),
     collector: driverSectionSchema(drivers.collectors, drivers.elsewhere).meta({ description: `How traffic is measured: one of the kinds ${Object.keys(drivers.collectors).join(', ')}.` }),
     hypervisor: driverSectionSchema(drivers.hypervisors, drivers.elsewhere).meta({ description: `How VMs are listed and migrated: one of the kinds ${Object.keys(drivers.hypervisors).join(', ')}.` }),
     ipColocationFactorWeight: z.number().max(0).optional().meta({ description: "gossipsub's IP-colocation penalty weight; 0 where many agents share an address (lab)." }),

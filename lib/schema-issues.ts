@@ -29,6 +29,25 @@ export function meets<T> (test: (value: T) => boolean, expected: string): z.core
   return z.refine<T>(test, { error: expected, when: payload => payload.issues.length === 0 })
 }
 
+/**
+ * An integer check of our own: zod's integer() marks its issue as aborting the
+ * whole parse, which would hide the config's rules across fields (all
+ * problems are listed at once). The JSON Schema still says "integer"
+ * (`integerInJsonSchema`).
+ */
+const INTEGER = z.refine<number>(Number.isInteger, { error: 'an integer' })
+
+/** A finite number that is whole; chain bounds after it (.min, .max, .positive). */
+export function integer (): z.ZodNumber {
+  return z.number().check(INTEGER)
+}
+
+/** For z.toJSONSchema's `override`: a number checked by integer() is an "integer". */
+export function integerInJsonSchema (ctx: { zodSchema: z.core.$ZodTypes, jsonSchema: z.core.JSONSchema.BaseSchema }): void {
+  const checks: readonly unknown[] = ctx.zodSchema._zod.def.checks ?? []
+  if (ctx.jsonSchema.type === 'number' && checks.includes(INTEGER)) ctx.jsonSchema.type = 'integer'
+}
+
 const TYPE_WORDS: Readonly<Record<string, string>> = {
   string: 'a string',
   number: 'a finite number',
@@ -41,7 +60,6 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
 export const expectedWording: z.core.$ZodErrorMap = iss => {
   switch (iss.code) {
     case 'invalid_type':
-      if (iss.expected === 'int') return typeof iss.input === 'number' ? 'an integer' : 'a finite number'
       return TYPE_WORDS[iss.expected] ?? `a value of type ${iss.expected}`
     case 'too_small':
       if (iss.origin === 'string') return Number(iss.minimum) === 1 ? 'a non-empty string' : `a string of at least ${iss.minimum} characters`

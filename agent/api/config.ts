@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import { parseIpv6 } from '../../lib/address.ts'
-import { closed, meets, nonEmpty } from '../../lib/schema-issues.ts'
+import { closed, integer, meets, nonEmpty } from '../../lib/schema-issues.ts'
 
 /** Serf's RPC is 7373 and its gossip 7946; ours sits apart from both. */
 export const DEFAULT_API_PORT = 7878
@@ -33,7 +33,7 @@ const isIp = (s: string): boolean => isIpv4(s) || parseIpv6(s) !== undefined
 export const API_SECTION = closed({
   enabled: z.boolean().default(true),
   listen: nonEmpty().check(meets(isIp, 'an IP address such as "::1" (no brackets, no port)')).default(DEFAULT_API_LISTEN).meta({ description: 'An IP address literal (IPv6 or IPv4), no brackets, no port.' }),
-  port: z.int().min(0).max(65535).default(DEFAULT_API_PORT).meta({ description: '0 picks a free port (tests).' }),
+  port: integer().min(0).max(65535).default(DEFAULT_API_PORT).meta({ description: '0 picks a free port (tests).' }),
   allowNonLoopback: z.boolean().default(false).meta({ description: 'Must be true for a listen address that is not loopback.' })
 }).superRefine((api, ctx) => {
   // Runs even when another field is bad, so every problem is listed at once (and so on whatever was given).

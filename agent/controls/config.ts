@@ -4,7 +4,7 @@
  */
 import { join as joinPath } from 'node:path'
 import { z } from 'zod'
-import { closed, nonEmpty } from '../../lib/schema-issues.ts'
+import { closed, integer, nonEmpty } from '../../lib/schema-issues.ts'
 import { DEFAULT_COOLDOWN_ROUNDS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT_PER_HOST, DEFAULT_MIN_IMPROVEMENT } from '../../lib/planners/limits.ts'
 import { DEFAULT_MODE, MODES } from './mode.ts'
 
@@ -17,11 +17,11 @@ export const MAX_SOCKET_PATH_BYTES = 107
 
 /** The `safety` section: every field has a default, so an absent section is all defaults. */
 export const SAFETY_SECTION = closed({
-  maxInFlight: z.int().min(1).default(DEFAULT_MAX_IN_FLIGHT).meta({ description: 'Migrations in flight at once across the cluster.' }),
-  maxInFlightPerHost: z.int().min(1).default(DEFAULT_MAX_IN_FLIGHT_PER_HOST).meta({ description: 'Outbound migrations in flight at once per host.' }),
-  cooldownRounds: z.int().min(0).default(DEFAULT_COOLDOWN_ROUNDS).meta({ description: 'Rounds a VM stays put after it moved.' }),
+  maxInFlight: integer().min(1).default(DEFAULT_MAX_IN_FLIGHT).meta({ description: 'Migrations in flight at once across the cluster.' }),
+  maxInFlightPerHost: integer().min(1).default(DEFAULT_MAX_IN_FLIGHT_PER_HOST).meta({ description: 'Outbound migrations in flight at once per host.' }),
+  cooldownRounds: integer().min(0).default(DEFAULT_COOLDOWN_ROUNDS).meta({ description: 'Rounds a VM stays put after it moved.' }),
   minImprovement: z.number().min(0).max(1).default(DEFAULT_MIN_IMPROVEMENT).meta({ description: 'A plan runs only if it cuts the cost by this fraction of it.' }),
-  approvalWindowRounds: z.int().min(1).default(DEFAULT_APPROVAL_WINDOW_ROUNDS).meta({ description: 'Rounds a plan waits for approval (mode approve) before it lapses.' })
+  approvalWindowRounds: integer().min(1).default(DEFAULT_APPROVAL_WINDOW_ROUNDS).meta({ description: 'Rounds a plan waits for approval (mode approve) before it lapses.' })
 }).prefault({}).meta({ description: "Limits on migrations (KubeVirt's defaults: 5 at once per cluster, 2 outbound per node)." })
 
 export type SafetyConfig = z.output<typeof SAFETY_SECTION>

@@ -1,6 +1,6 @@
 /** The qemu driver's entry: its factory and its config kind (`hypervisor: { kind: 'qemu', dir, migration? }`). */
 import { z } from 'zod'
-import { closed, nonEmpty } from '../../../lib/schema-issues.ts'
+import { closed, integer, nonEmpty } from '../../../lib/schema-issues.ts'
 import type { DriverFactory, DriverKind } from '../kinds.ts'
 import { QemuDriver, type QemuDriverOptions } from './driver.ts'
 
@@ -22,7 +22,7 @@ const MIGRATION_SECTION = closed({
   autoConverge: z.boolean().optional().meta({ description: "Throttle the guest's vCPUs when it dirties memory faster than the link moves it (default off)." }),
   xbzrle: z.boolean().optional().meta({ description: 'Send deltas of re-dirtied pages instead of whole pages (64 MiB page cache; default off).' }),
   // QEMU's max-bandwidth is a whole number of bytes/s.
-  maxBandwidthBytesPerSec: z.int().min(1).optional().meta({ description: "Cap on one migration's rate, bytes/s (default 10 Gbit/s; QEMU's own 32 MiB/s would cap fast links)." })
+  maxBandwidthBytesPerSec: integer().min(1).optional().meta({ description: "Cap on one migration's rate, bytes/s (default 10 Gbit/s; QEMU's own 32 MiB/s would cap fast links)." })
 }).meta({ description: 'Defaults for every live migration from this host. Turn auto-converge or xbzrle on for WAN links slower than the guests dirty memory.' })
 
 export type QemuMigrationConfig = z.output<typeof MIGRATION_SECTION>
