@@ -30,7 +30,7 @@ export function meets<T> (test: (value: T) => boolean, expected: string): z.core
 }
 
 /**
- * An integer check of our own: zod's integer() marks its issue as aborting the
+ * An integer check of our own: zod's z.int() marks its issue as aborting the
  * whole parse, which would hide the config's rules across fields (all
  * problems are listed at once). The JSON Schema still says "integer"
  * (`integerInJsonSchema`).

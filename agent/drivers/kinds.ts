@@ -37,7 +37,7 @@ export type SectionSchema<S extends DriverSection> = z.ZodType<S> & z.core.$ZodT
 export interface DriverKind<S extends DriverSection, T> {
   /** The definition of a section of this kind (lib/schema-issues.ts's closed(), `kind: z.literal(name)` among its fields). */
   readonly section: SectionSchema<S>
-  /** The factory for a section read() returned. */
+  /** The factory for a parsed section of this kind. */
   factory (section: S): DriverFactory<T>
 }
 
@@ -60,6 +60,10 @@ export interface DriverRegistry {
  */
 export function driverSectionSchema<T> (kinds: Readonly<Record<string, DriverKind<DriverSection, T>>>, elsewhere: Readonly<Record<string, string>> = {}): z.ZodType<DriverSection> {
   const names = Object.keys(kinds)
+  for (const [name, k] of Object.entries(kinds)) {
+    // The union tells sections apart by their literal kind; the errors and the daemon go by the registry's name.
+    if (k.section._zod.propValues?.kind?.has(name) !== true) throw new Error(`driver kind ${name}: its section's kind must be the literal ${JSON.stringify(name)}`)
+  }
   const sections = Object.values(kinds).map(k => k.section)
   const [first, ...rest] = sections
   if (first === undefined) throw new Error('a driver registry needs at least one kind of each')

@@ -53,3 +53,8 @@ test('an unknown top-level field close to a known one asks "did you mean"; one f
   t.is(far.length, 1)
   t.regex(far[0]!.expected, /^one of the fields cluster, host, dc, .*, api$/)
 })
+
+test('the rules across fields are checked along with the rest, even beside a value that is not an integer', t => {
+  const found = issues(minimalConfig({ roundPeriodMs: 1.5, members: [{ host: 'h2', peerId: 'p2' }], api: { listen: '::', port: 1.5 } })).map(i => i.path).sort()
+  t.deepEqual(found, ['api.listen', 'api.port', 'members', 'roundPeriodMs'])
+})
