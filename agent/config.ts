@@ -1,18 +1,27 @@
 /**
- * The agent's one JSON config file, validated with precise errors (the path
- * of the bad field, what was expected, what was found). Defaults are named
- * constants; a field that is not known is an error, so typos do not pass.
+ * The agent's one JSON config file, defined once: the zod schema below is
+ * where the TypeScript types (AgentConfig), the validation (precise errors:
+ * the path of the bad field, what was expected, what was found; an unknown
+ * field is an error, so typos do not pass) and the JSON Schema
+ * (agent/config.schema.json, `npm run schema`) all come from.
+ *
+ * Why zod 4: its issues carry what the Checker's wording needs (the path,
+ * the bound, the choices, the value found; agent/config-issues.ts words them),
+ * z.toJSONSchema is built in (TypeBox would need its own validator's errors
+ * reworded, valibot a second package for the schema), and a driver kind's
+ * section is one more schema in a discriminated union, so a registry of
+ * kinds (production's or the lab's) makes its own config definition.
  */
-import { Checker, join, type Json } from '../lib/check.ts'
+import { z } from 'zod'
 import { parseIpv6 } from '../lib/address.ts'
-import { PLANNER_NAMES, DEFAULT_PLANNER } from '../lib/planners/index.ts'
-import type { CostWeights } from '../lib/cost.ts'
+import { ValidationError, type Issue } from '../lib/errors.ts'
+import { DEFAULT_PLANNER, PLANNER_NAMES } from '../lib/planners/index.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
-import { readControlSocket, readMode, readSafety, type SafetyConfig } from './policy/config.ts'
-import type { Mode } from './policy/mode.ts'
-import { readApiConfig, type ApiConfig } from './api/config.ts'
+import { closed, expectedWording, integer, meets, nonEmpty, toIssues } from './config-issues.ts'
+import { API_SECTION } from './api/config.ts'
+import { CONTROL_SOCKET_FIELD, controlSocketPath, MODE_FIELD, SAFETY_SECTION, SOCKET_PATH_LIMIT, socketPathTooLong } from './policy/config.ts'
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
-import { readDriverSection, type DriverRegistry, type DriverSection } from './drivers/kinds.ts'
+import { driverSectionSchema, type DriverRegistry, type DriverSection } from './drivers/kinds.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -24,130 +33,115 @@ export const DEFAULT_MIN_GAIN = 0.001
 export const DEFAULT_RESERVATION_TTL_MS = 120_000
 export const DEFAULT_MIGRATION_DEADLINE_MS = 600_000
 
-export interface Member { host: string, peerId: string }
+const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+const HOST_ID = nonEmpty().max(128)
+
+const MEMBER = closed({ host: nonEmpty(), peerId: nonEmpty() })
+
+const PLANNER = closed({
+  name: z.enum(PLANNER_NAMES as [string, ...string[]]).default(DEFAULT_PLANNER),
+  maxMoves: integer().min(0).default(DEFAULT_MAX_MOVES).meta({ description: 'Migrations per round (per plan).' }),
+  maxMovesPerHost: integer().min(1).default(DEFAULT_MAX_MOVES_PER_HOST).meta({ description: 'Migrations per host (in or out) per round.' }),
+  minGain: z.number().min(0).default(DEFAULT_MIN_GAIN).meta({ description: 'A move must lower the cost by more than this (cost units).' }),
+  weights: closed({
+    bandwidth: z.number().min(0).optional(),
+    latency: z.number().min(0).optional(),
+    price: z.number().min(0).optional(),
+    dcLoad: z.number().min(0).optional(),
+    migration: z.number().min(0).optional()
+  }).prefault({}).meta({ description: "The cost's weights (lib/cost.ts); an absent one keeps the planner's." })
+}).prefault({})
+
+const strings = (): z.ZodArray<z.ZodString> => z.array(nonEmpty())
+
+/** The config's definition with `drivers`' kinds as the choices of its collector and hypervisor. */
+export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
+  return closed({
+    cluster: nonEmpty().regex(CLUSTER_NAME, { error: 'lower-case letters, digits and dashes, 1-63 characters' }).meta({ description: 'Cluster name: topics and protocols live under /heliotrope/<cluster>/.' }),
+    host: HOST_ID.meta({ description: "This host's id, unique in the cluster." }),
+    dc: nonEmpty().max(128).meta({ description: "This host's data center (an id in the topology)." }),
+    stateDir: nonEmpty().default(DEFAULT_STATE_DIR).meta({ description: 'Peer key, persisted controls, control socket.' }),
+    listen: strings().default(() => [...DEFAULT_LISTEN]).meta({ description: 'libp2p listen multiaddrs.' }),
+    announce: strings().optional().meta({ description: 'Multiaddrs to announce instead of the listen addresses.' }),
+    bootstrap: strings().default(() => []).meta({ description: 'Members to dial at start: multiaddrs ending in /p2p/<peer id>.' }),
+    pskFile: nonEmpty().meta({ description: "The cluster's pre-shared key (libp2p private network), mode 0600." }),
+    members: z.array(MEMBER).meta({ description: "The allowlist: every member's host id and peer id (heliotrope init prints this host's)." }),
+    observers: strings().default(() => []).meta({ description: 'Peer ids that may watch the gossip but never speak.' }),
+    topologyFile: nonEmpty().meta({ description: 'DCs, WAN links and external prefixes; the same file on every host.' }),
+    address: nonEmpty().check(meets(s => parseIpv6(s) !== undefined, 'an IPv6 address')).meta({ description: "This host's IPv6 address for migrations.", format: 'ipv6' }),
+    capacity: closed({ memoryMiB: z.number().positive(), vcpus: integer().positive() }).meta({ description: 'What VMs may use on this host.' }),
+    roundPeriodMs: integer().min(500).default(DEFAULT_ROUND_PERIOD_MS).meta({ description: 'Length of a round.' }),
+    downAfterRounds: integer().min(1).default(DEFAULT_DOWN_AFTER_ROUNDS).meta({ description: 'A member silent this many rounds is down.' }),
+    planner: PLANNER,
+    reservationTtlMs: integer().min(1000).default(DEFAULT_RESERVATION_TTL_MS).meta({ description: 'How long a target holds the room it reserved for an incoming migration.' }),
+    migrationDeadlineMs: integer().min(1000).default(DEFAULT_MIGRATION_DEADLINE_MS).meta({ description: 'A migration not done by then is aborted.' }),
+    collector: driverSectionSchema(drivers.collectors, drivers.elsewhere).meta({ description: `How traffic is measured: one of the kinds ${Object.keys(drivers.collectors).join(', ')}.` }),
+    hypervisor: driverSectionSchema(drivers.hypervisors, drivers.elsewhere).meta({ description: `How VMs are listed and migrated: one of the kinds ${Object.keys(drivers.hypervisors).join(', ')}.` }),
+    ipColocationFactorWeight: z.number().max(0).optional().meta({ description: "gossipsub's IP-colocation penalty weight; 0 where many agents share an address (lab)." }),
+    crowded: z.boolean().default(false).meta({ description: 'Tuning for many agents on one machine (lab, tests).' }),
+    mode: MODE_FIELD,
+    safety: SAFETY_SECTION,
+    controlSocket: CONTROL_SOCKET_FIELD,
+    api: API_SECTION
+  }).superRefine((c, ctx) => {
+    // Rules across fields; they run even when another field is bad, so every problem is listed at once
+    // (and so on whatever was given, even a value that is no object).
+    if (typeof c !== 'object' || c === null) return
+    const members: unknown[] = Array.isArray(c.members) ? c.members : []
+    const hostOf = (m: unknown): unknown => typeof m === 'object' && m !== null ? (m as { host?: unknown }).host : undefined
+    if (HOST_ID.safeParse(c.host).success && members.length > 0 && !members.some(m => hostOf(m) === c.host)) {
+      ctx.addIssue({ code: 'custom', path: ['members'], input: 'none', message: `an entry for this host (${c.host})` })
+    }
+    // Too long a socket path is the fault of the field that made it: controlSocket, or stateDir for the default socket.
+    const stateDir = typeof c.stateDir === 'string' ? c.stateDir : undefined
+    if ((c.controlSocket === undefined && stateDir !== undefined) || typeof c.controlSocket === 'string') {
+      const path = controlSocketPath(c.controlSocket, stateDir ?? DEFAULT_STATE_DIR)
+      if (socketPathTooLong(path)) ctx.addIssue({ code: 'custom', path: [c.controlSocket === undefined ? 'stateDir' : 'controlSocket'], input: path, message: SOCKET_PATH_LIMIT })
+    }
+  }, { when: () => true }).meta({ title: 'heliotrope agent config' })
+}
+
+type ConfigSchema = ReturnType<typeof configSchema>
+type Parsed = z.output<ConfigSchema>
+
+export type Member = z.output<typeof MEMBER>
 
 /**
  * The parsed `collector` and `hypervisor` sections: a kind and that kind's
- * fields, read by the kind's entry in the DriverRegistry the config is
- * parsed with (agent/drivers/kinds.ts).
+ * fields, as the kind's entry in the DriverRegistry the config is parsed
+ * with defines them (agent/drivers/kinds.ts).
  */
 export type CollectorConfig = DriverSection
 export type HypervisorConfig = DriverSection
 
-export interface AgentConfig {
-  cluster: string
-  host: string
-  dc: string
-  stateDir: string
-  listen: string[]
-  announce?: string[]
-  bootstrap: string[]
-  pskFile: string
-  members: Member[]
-  observers: string[]
-  topologyFile: string
-  /** This host's address for migrations (IPv6). */
-  address: string
-  capacity: { memoryMiB: number, vcpus: number }
-  roundPeriodMs: number
-  downAfterRounds: number
-  planner: {
-    name: string
-    maxMoves: number
-    maxMovesPerHost: number
-    minGain: number
-    weights: Partial<CostWeights>
-  }
-  reservationTtlMs: number
-  migrationDeadlineMs: number
-  collector: CollectorConfig
-  hypervisor: HypervisorConfig
-  /** gossipsub's IP-colocation penalty weight; 0 where many agents share an address (lab). */
-  ipColocationFactorWeight?: number
-  /** Tuning for many agents on one machine (lab, tests). */
-  crowded: boolean
-  /** What the agent may do: observe, dry-run, approve or auto (agent/policy/mode.ts); parseConfig always sets it. */
-  mode?: Mode
-  /** Limits on migrations in flight, cooldown, minimum improvement, approval window; parseConfig always sets it. */
-  safety?: SafetyConfig
-  /** The local control socket (heliotrope approve, pin, drain); default control.sock in stateDir. */
-  controlSocket?: string
-  /** The local HTTP API (agent/api/). */
-  api: ApiConfig
+/** A parsed config: the definition's output, with the control socket's path always set. */
+export type AgentConfig = Omit<Parsed, 'controlSocket'> & { controlSocket: string }
+
+/** Issues listed at most, as the Checker lists them (lib/check.ts). */
+const MAX_ISSUES = 50
+
+/** One definition per registry, made on first use (the daemon and the lab parse many configs). */
+const schemas = new WeakMap<DriverRegistry, ConfigSchema>()
+
+function schemaFor (drivers: DriverRegistry): ConfigSchema {
+  let s = schemas.get(drivers)
+  if (s === undefined) { s = configSchema(drivers); schemas.set(drivers, s) }
+  return s
 }
 
-const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded', 'mode', 'safety', 'controlSocket', 'api'] as const
+/** The fields a config may have at its top, for "did you mean". */
+const TOP_FIELDS = Object.keys(schemaFor(PRODUCTION_DRIVERS).shape)
 
 /**
  * Reads and checks a config. `drivers` are the kinds its collector and
  * hypervisor may name: production's by default; the lab passes its own.
  */
-export function parseConfig (input: Json, drivers: DriverRegistry = PRODUCTION_DRIVERS): AgentConfig {
-  const c = new Checker()
-  const o = c.object('', input) ?? {}
-  c.onlyKeys('', o, KEYS)
-  const strings = (path: string, v: Json, fallback: string[]): string[] => v === undefined ? fallback : (c.array(path, v) ?? []).map((x, i) => c.string(join(path, i), x) ?? '')
-  const cluster = c.string('cluster', o.cluster)
-  if (cluster !== undefined && !/^[a-z0-9][a-z0-9-]{0,62}$/.test(cluster)) c.fail('cluster', 'lower-case letters, digits and dashes, 1-63 characters', cluster)
-  const host = c.string('host', o.host, { max: 128 })
-  const dc = c.string('dc', o.dc, { max: 128 })
-  const address = c.string('address', o.address)
-  if (address !== undefined && parseIpv6(address) === undefined) c.fail('address', 'an IPv6 address', address)
-  const members = (c.array('members', o.members) ?? []).map((m, i) => {
-    const p = join('members', i)
-    const r = c.object(p, m)
-    if (r === undefined) return { host: '', peerId: '' }
-    c.onlyKeys(p, r, ['host', 'peerId'])
-    return { host: c.string(join(p, 'host'), r.host) ?? '', peerId: c.string(join(p, 'peerId'), r.peerId) ?? '' }
-  })
-  if (host !== undefined && members.length > 0 && !members.some(m => m.host === host)) c.fail('members', `an entry for this host (${host})`, 'none')
-  const cap = c.object('capacity', o.capacity) ?? {}
-  c.onlyKeys('capacity', cap, ['memoryMiB', 'vcpus'])
-  const plannerIn = o.planner === undefined ? {} : c.object('planner', o.planner) ?? {}
-  c.onlyKeys('planner', plannerIn, ['name', 'maxMoves', 'maxMovesPerHost', 'minGain', 'weights'])
-  const plannerName = plannerIn.name === undefined ? DEFAULT_PLANNER : c.oneOf('planner.name', plannerIn.name, PLANNER_NAMES)
-  const weightsIn = plannerIn.weights === undefined ? {} : c.object('planner.weights', plannerIn.weights) ?? {}
-  c.onlyKeys('planner.weights', weightsIn, ['bandwidth', 'latency', 'price', 'dcLoad', 'migration'])
-  const weights: Partial<CostWeights> = {}
-  for (const [k, v] of Object.entries(weightsIn)) {
-    const n = c.number(`planner.weights.${k}`, v, { min: 0 })
-    if (n !== undefined) weights[k as keyof CostWeights] = n
+export function parseConfig (input: unknown, drivers: DriverRegistry = PRODUCTION_DRIVERS): AgentConfig {
+  const r = schemaFor(drivers).safeParse(input, { error: expectedWording, reportInput: true })
+  if (!r.success) {
+    const issues: Issue[] = toIssues(r.error.issues, { topFields: TOP_FIELDS })
+    throw new ValidationError('config', issues.slice(0, MAX_ISSUES))
   }
-  const num = (path: string, v: Json, fallback: number, opts: Parameters<Checker['number']>[2] = {}): number => v === undefined ? fallback : c.number(path, v, opts) ?? fallback
-  const config: AgentConfig = {
-    cluster: cluster ?? '',
-    host: host ?? '',
-    dc: dc ?? '',
-    stateDir: o.stateDir === undefined ? DEFAULT_STATE_DIR : c.string('stateDir', o.stateDir) ?? '',
-    listen: strings('listen', o.listen, DEFAULT_LISTEN),
-    bootstrap: strings('bootstrap', o.bootstrap, []),
-    pskFile: c.string('pskFile', o.pskFile) ?? '',
-    members,
-    observers: strings('observers', o.observers, []),
-    topologyFile: c.string('topologyFile', o.topologyFile) ?? '',
-    address: address ?? '',
-    capacity: { memoryMiB: c.number('capacity.memoryMiB', cap.memoryMiB, { positive: true }) ?? 0, vcpus: c.number('capacity.vcpus', cap.vcpus, { positive: true, integer: true }) ?? 0 },
-    roundPeriodMs: num('roundPeriodMs', o.roundPeriodMs, DEFAULT_ROUND_PERIOD_MS, { min: 500, integer: true }),
-    downAfterRounds: num('downAfterRounds', o.downAfterRounds, DEFAULT_DOWN_AFTER_ROUNDS, { min: 1, integer: true }),
-    planner: {
-      name: plannerName ?? DEFAULT_PLANNER,
-      maxMoves: num('planner.maxMoves', plannerIn.maxMoves, DEFAULT_MAX_MOVES, { min: 0, integer: true }),
-      maxMovesPerHost: num('planner.maxMovesPerHost', plannerIn.maxMovesPerHost, DEFAULT_MAX_MOVES_PER_HOST, { min: 1, integer: true }),
-      minGain: num('planner.minGain', plannerIn.minGain, DEFAULT_MIN_GAIN, { min: 0 }),
-      weights
-    },
-    reservationTtlMs: num('reservationTtlMs', o.reservationTtlMs, DEFAULT_RESERVATION_TTL_MS, { min: 1000, integer: true }),
-    migrationDeadlineMs: num('migrationDeadlineMs', o.migrationDeadlineMs, DEFAULT_MIGRATION_DEADLINE_MS, { min: 1000, integer: true }),
-    collector: readDriverSection(c, 'collector', o.collector, drivers.collectors, drivers.elsewhere),
-    hypervisor: readDriverSection(c, 'hypervisor', o.hypervisor, drivers.hypervisors, drivers.elsewhere),
-    crowded: o.crowded === undefined ? false : c.boolean('crowded', o.crowded) ?? false,
-    api: readApiConfig(c, o.api)
-  }
-  if (o.announce !== undefined) config.announce = strings('announce', o.announce, [])
-  if (o.ipColocationFactorWeight !== undefined) config.ipColocationFactorWeight = c.number('ipColocationFactorWeight', o.ipColocationFactorWeight, { max: 0 }) ?? 0
-  config.mode = readMode(c, o.mode)
-  config.safety = readSafety(c, o.safety)
-  config.controlSocket = readControlSocket(c, o.controlSocket, config.stateDir)
-  c.done('config')
-  return config
+  return { ...r.data, controlSocket: controlSocketPath(r.data.controlSocket, r.data.stateDir) }
 }

@@ -1,7 +1,8 @@
 /**
  * A small reader for untrusted JSON-shaped input. It walks a value, records
  * every problem with its path, and returns typed fields, so validators read
- * like the format they check. Used for snapshots, configs and messages.
+ * like the format they check. Used for snapshots and messages; the agent's
+ * config is a zod schema worded the same way (agent/config-issues.ts).
  */
 import { describe, type Issue, ValidationError } from './errors.ts'
 

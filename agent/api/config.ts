@@ -3,24 +3,13 @@
  * Loopback only unless the operator says otherwise in so many words: the API
  * has no authentication, so exposing it is a decision, not a default.
  */
+import { z } from 'zod'
 import { parseIpv6 } from '../../lib/address.ts'
-import { Checker, type Json } from '../../lib/check.ts'
+import { closed, integer, meets, nonEmpty } from '../config-issues.ts'
 
 /** Serf's RPC is 7373 and its gossip 7946; ours sits apart from both. */
 export const DEFAULT_API_PORT = 7878
 export const DEFAULT_API_LISTEN = '::1'
-
-export interface ApiConfig {
-  enabled: boolean
-  /** An IP address literal (IPv6 or IPv4). */
-  listen: string
-  /** 0 picks a free port (tests). */
-  port: number
-  /** Must be true to listen anywhere but loopback. */
-  allowNonLoopback: boolean
-}
-
-export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = { enabled: true, listen: DEFAULT_API_LISTEN, port: DEFAULT_API_PORT, allowNonLoopback: false }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
 
@@ -38,19 +27,23 @@ export function isLoopback (address: string): boolean {
   return g.slice(0, 5).every(x => x === 0) && g[5] === 0xffff && (g[6]! >> 8) === 127
 }
 
-export function readApiConfig (c: Checker, v: Json): ApiConfig {
-  if (v === undefined) return { ...DEFAULT_API_CONFIG }
-  const o = c.object('api', v) ?? {}
-  c.onlyKeys('api', o, ['enabled', 'listen', 'port', 'allowNonLoopback'])
-  const enabled = o.enabled === undefined ? true : c.boolean('api.enabled', o.enabled) ?? true
-  const allowNonLoopback = o.allowNonLoopback === undefined ? false : c.boolean('api.allowNonLoopback', o.allowNonLoopback) ?? false
-  let listen = DEFAULT_API_LISTEN
-  if (o.listen !== undefined) {
-    const s = c.string('api.listen', o.listen)
-    if (s !== undefined && !isIpv4(s) && parseIpv6(s) === undefined) c.fail('api.listen', 'an IP address such as "::1" (no brackets, no port)', s)
-    else if (s !== undefined && !isLoopback(s) && !allowNonLoopback) c.fail('api.listen', 'a loopback address (set api.allowNonLoopback to true to expose the API, which has no authentication)', s)
-    else if (s !== undefined) listen = s
+const isIp = (s: string): boolean => isIpv4(s) || parseIpv6(s) !== undefined
+
+/** The `api` section: every field has a default; a listen address off loopback needs allowNonLoopback. */
+export const API_SECTION = closed({
+  enabled: z.boolean().default(true),
+  listen: nonEmpty().check(meets(isIp, 'an IP address such as "::1" (no brackets, no port)')).default(DEFAULT_API_LISTEN).meta({ description: 'An IP address literal (IPv6 or IPv4), no brackets, no port.' }),
+  port: integer().min(0).max(65535).default(DEFAULT_API_PORT).meta({ description: '0 picks a free port (tests).' }),
+  allowNonLoopback: z.boolean().default(false).meta({ description: 'Must be true for a listen address that is not loopback.' })
+}).superRefine((api, ctx) => {
+  // Runs even when another field is bad, so every problem is listed at once (and so on whatever was given).
+  if (typeof api === 'object' && api !== null && typeof api.listen === 'string' && isIp(api.listen) && !isLoopback(api.listen) && api.allowNonLoopback !== true) {
+    ctx.addIssue({ code: 'custom', path: ['listen'], input: api.listen, message: 'a loopback address (set api.allowNonLoopback to true to expose the API, which has no authentication)' })
   }
-  const port = o.port === undefined ? DEFAULT_API_PORT : c.number('api.port', o.port, { min: 0, max: 65535, integer: true }) ?? DEFAULT_API_PORT
-  return { enabled, listen, port, allowNonLoopback }
-}
+}, { when: () => true }).prefault({}).meta({
+  description: 'The local HTTP API (status, members, monitor, console, Prometheus /metrics). Loopback only unless allowNonLoopback: it has no authentication.'
+})
+
+export type ApiConfig = z.output<typeof API_SECTION>
+
+export const DEFAULT_API_CONFIG: Readonly<ApiConfig> = API_SECTION.parse(undefined)

@@ -3,12 +3,13 @@
  * module exports a function such as `qemu(init)` that returns a factory, and
  * the daemon calls the factory with what the host itself provides (its id
  * and address). The config names a driver by `kind`; a DriverRegistry maps
- * each kind to how its config section is read and which factory it makes,
- * so neither the parser nor the daemon knows the list of kinds. agent/
- * registers the production drivers (drivers/index.ts); the lab registers
- * its own in addition.
+ * each kind to its config section's definition (a zod schema: the types,
+ * the validation and the JSON Schema all come from it) and the factory it
+ * makes, so neither the config nor the daemon knows the list of kinds.
+ * agent/ registers the production drivers (drivers/index.ts); the lab
+ * registers its own in addition.
  */
-import { join, type Checker, type Json } from '../../lib/check.ts'
+import { z } from 'zod'
 import type { HypervisorDriver, TrafficCollector } from './types.ts'
 
 /** What a driver gets from the host rather than from its own config section. */
@@ -29,11 +30,14 @@ export interface DriverSection {
   kind: string
 }
 
+/** A kind's section definition: a closed object whose `kind` is the kind's name as a literal. */
+export type SectionSchema<S extends DriverSection> = z.ZodType<S> & z.core.$ZodTypeDiscriminable
+
 /** One kind a config section may name. */
 export interface DriverKind<S extends DriverSection, T> {
-  /** Reads a section whose kind is this one (checking its fields, kind included); issues go to `c` under `path`. */
-  read (c: Checker, path: string, section: Record<string, Json>): S
-  /** The factory for a section read() returned. */
+  /** The definition of a section of this kind (agent/config-issues.ts's closed(), `kind: z.literal(name)` among its fields). */
+  readonly section: SectionSchema<S>
+  /** The factory for a parsed section of this kind. */
   factory (section: S): DriverFactory<T>
 }
 
@@ -49,18 +53,29 @@ export interface DriverRegistry {
 }
 
 /**
- * Reads the section at `path` with the kind it names. An unknown kind is one
- * issue (the known kinds, and a hint when the kind lives elsewhere), not a
- * cascade of field errors against some other kind's fields.
+ * The definition of a `collector` or `hypervisor` section: one of the
+ * registered kinds, told apart by `kind`. An unknown kind is one issue (the
+ * known kinds, and a hint when the kind lives elsewhere), not a cascade of
+ * field errors against some other kind's fields.
  */
-export function readDriverSection<T> (c: Checker, path: string, value: Json, kinds: Readonly<Record<string, DriverKind<DriverSection, T>>>, elsewhere: Readonly<Record<string, string>> = {}): DriverSection {
-  const o = c.object(path, value) ?? {}
-  const kind = o.kind
-  const known = typeof kind === 'string' && Object.hasOwn(kinds, kind) ? kinds[kind] : undefined
-  if (known !== undefined) return known.read(c, path, o)
-  const hint = typeof kind === 'string' && Object.hasOwn(elsewhere, kind) ? ` (${kind} is ${elsewhere[kind]})` : ''
-  c.fail(join(path, 'kind'), `one of ${Object.keys(kinds).map(k => JSON.stringify(k)).join(', ')}${hint}`, kind)
-  return { kind: typeof kind === 'string' ? kind : '' }
+export function driverSectionSchema<T> (kinds: Readonly<Record<string, DriverKind<DriverSection, T>>>, elsewhere: Readonly<Record<string, string>> = {}): z.ZodType<DriverSection> {
+  const names = Object.keys(kinds)
+  for (const [name, k] of Object.entries(kinds)) {
+    // The union tells sections apart by their literal kind; the errors and the daemon go by the registry's name.
+    if (k.section._zod.propValues?.kind?.has(name) !== true) throw new Error(`driver kind ${name}: its section's kind must be the literal ${JSON.stringify(name)}`)
+  }
+  const sections = Object.values(kinds).map(k => k.section)
+  const [first, ...rest] = sections
+  if (first === undefined) throw new Error('a driver registry needs at least one kind of each')
+  const known = `one of ${names.map(k => JSON.stringify(k)).join(', ')}`
+  return z.discriminatedUnion('kind', [first, ...rest], {
+    error: iss => {
+      if (iss.code !== 'invalid_union') return undefined
+      const input: unknown = iss.input
+      const kind = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).kind : undefined
+      return typeof kind === 'string' && Object.hasOwn(elsewhere, kind) ? `${known} (${kind} is ${elsewhere[kind]})` : known
+    }
+  })
 }
 
 /** The registered kind of a parsed section; throws when the registry lacks it (a config parsed with another registry). */

@@ -1,11 +1,12 @@
 /**
- * The config's safety section and mode (agent/config.ts calls these), with
- * the same precise errors as the rest of the file.
+ * The config's safety section, mode and control socket: their parts of the
+ * config's one definition (agent/config.ts puts them together).
  */
 import { join as joinPath } from 'node:path'
-import { Checker, type Json } from '../../lib/check.ts'
+import { z } from 'zod'
+import { closed, integer, nonEmpty } from '../config-issues.ts'
 import { DEFAULT_COOLDOWN_ROUNDS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT_PER_HOST, DEFAULT_MIN_IMPROVEMENT } from '../../lib/planners/limits.ts'
-import { DEFAULT_MODE, MODES, type Mode } from './mode.ts'
+import { DEFAULT_MODE, MODES } from './mode.ts'
 
 /** Rounds an operator has to approve a plan before it lapses (5 minutes at 30 s rounds). */
 export const DEFAULT_APPROVAL_WINDOW_ROUNDS = 10
@@ -14,51 +15,33 @@ export const CONTROL_SOCKET_FILE = 'control.sock'
 /** A unix socket path's limit (sun_path is 108 bytes with its NUL). */
 export const MAX_SOCKET_PATH_BYTES = 107
 
-export interface SafetyConfig {
-  /** Migrations in flight at once across the cluster. */
-  maxInFlight: number
-  /** Outbound migrations in flight at once per host. */
-  maxInFlightPerHost: number
-  /** Rounds a VM stays put after it moved. */
-  cooldownRounds: number
-  /** A plan runs only if it cuts the cost by this fraction of it. */
-  minImprovement: number
-  /** Rounds a plan waits for approval (mode approve) before it lapses. */
-  approvalWindowRounds: number
-}
+/** The `safety` section: every field has a default, so an absent section is all defaults. */
+export const SAFETY_SECTION = closed({
+  maxInFlight: integer().min(1).default(DEFAULT_MAX_IN_FLIGHT).meta({ description: 'Migrations in flight at once across the cluster.' }),
+  maxInFlightPerHost: integer().min(1).default(DEFAULT_MAX_IN_FLIGHT_PER_HOST).meta({ description: 'Outbound migrations in flight at once per host.' }),
+  cooldownRounds: integer().min(0).default(DEFAULT_COOLDOWN_ROUNDS).meta({ description: 'Rounds a VM stays put after it moved.' }),
+  minImprovement: z.number().min(0).max(1).default(DEFAULT_MIN_IMPROVEMENT).meta({ description: 'A plan runs only if it cuts the cost by this fraction of it.' }),
+  approvalWindowRounds: integer().min(1).default(DEFAULT_APPROVAL_WINDOW_ROUNDS).meta({ description: 'Rounds a plan waits for approval (mode approve) before it lapses.' })
+}).prefault({}).meta({ description: "Limits on migrations (KubeVirt's defaults: 5 at once per cluster, 2 outbound per node)." })
 
-export const SAFETY_KEYS = ['maxInFlight', 'maxInFlightPerHost', 'cooldownRounds', 'minImprovement', 'approvalWindowRounds'] as const
+export type SafetyConfig = z.output<typeof SAFETY_SECTION>
 
-export const DEFAULT_SAFETY: Readonly<SafetyConfig> = {
-  maxInFlight: DEFAULT_MAX_IN_FLIGHT,
-  maxInFlightPerHost: DEFAULT_MAX_IN_FLIGHT_PER_HOST,
-  cooldownRounds: DEFAULT_COOLDOWN_ROUNDS,
-  minImprovement: DEFAULT_MIN_IMPROVEMENT,
-  approvalWindowRounds: DEFAULT_APPROVAL_WINDOW_ROUNDS
-}
+export const DEFAULT_SAFETY: Readonly<SafetyConfig> = SAFETY_SECTION.parse(undefined)
 
-export function readMode (c: Checker, v: Json): Mode {
-  return v === undefined ? DEFAULT_MODE : c.oneOf('mode', v, MODES) ?? DEFAULT_MODE
-}
+export const MODE_FIELD = z.enum(MODES).default(DEFAULT_MODE).meta({
+  description: 'observe: gossip only; dry-run: plan and log, never migrate; approve: plans wait for `heliotrope approve ROUND`; auto: carry plans out.'
+})
 
-export function readSafety (c: Checker, v: Json): SafetyConfig {
-  if (v === undefined) return { ...DEFAULT_SAFETY }
-  const o = c.object('safety', v) ?? {}
-  c.onlyKeys('safety', o, SAFETY_KEYS)
-  const num = (key: keyof SafetyConfig, opts: Parameters<Checker['number']>[2]): number =>
-    o[key] === undefined ? DEFAULT_SAFETY[key] : c.number(`safety.${key}`, o[key], opts) ?? DEFAULT_SAFETY[key]
-  return {
-    maxInFlight: num('maxInFlight', { min: 1, integer: true }),
-    maxInFlightPerHost: num('maxInFlightPerHost', { min: 1, integer: true }),
-    cooldownRounds: num('cooldownRounds', { min: 0, integer: true }),
-    minImprovement: num('minImprovement', { min: 0, max: 1 }),
-    approvalWindowRounds: num('approvalWindowRounds', { min: 1, integer: true })
-  }
-}
+export const CONTROL_SOCKET_FIELD = nonEmpty().optional().meta({ description: `The local control socket; default ${CONTROL_SOCKET_FILE} in stateDir (at most ${MAX_SOCKET_PATH_BYTES} bytes).` })
 
 /** The control socket's path: the config's, else control.sock in the state directory. */
-export function readControlSocket (c: Checker, v: Json, stateDir: string): string {
-  const path = v === undefined ? joinPath(stateDir, CONTROL_SOCKET_FILE) : c.string('controlSocket', v) ?? ''
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) c.fail(v === undefined ? 'stateDir' : 'controlSocket', `a path that leaves the control socket at most ${MAX_SOCKET_PATH_BYTES} bytes long`, path)
-  return path
+export function controlSocketPath (controlSocket: string | undefined, stateDir: string): string {
+  return controlSocket ?? joinPath(stateDir, CONTROL_SOCKET_FILE)
+}
+
+/** What a control socket's path must be, in the config's words, when it is too long (sun_path). */
+export const SOCKET_PATH_LIMIT = `a path that leaves the control socket at most ${MAX_SOCKET_PATH_BYTES} bytes long`
+
+export function socketPathTooLong (path: string): boolean {
+  return Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES
 }

@@ -1,5 +1,7 @@
 /** The nftables collector's entry: its factory and its config kind (`collector: { kind: 'nftables', hooks?, platformPrefixes, table?, netns? }`). */
 import { parseIpv6Prefix } from '../../../lib/address.ts'
+import { z } from 'zod'
+import { closed, meets, nonEmpty } from '../../config-issues.ts'
 import type { DriverFactory, DriverKind } from '../kinds.ts'
 import { NftablesCollector, type NftablesCollectorInit } from './collector.ts'
 
@@ -7,28 +9,18 @@ export function nftables (init: NftablesCollectorInit = {}): DriverFactory<Nftab
   return (components) => new NftablesCollector(components, init)
 }
 
-export interface NftablesSection {
-  kind: 'nftables'
-  hooks: Array<'bridge' | 'inet'>
-  platformPrefixes: string[]
-  table?: string
-  netns?: string
-}
+const NFTABLES_SECTION = closed({
+  kind: z.literal('nftables'),
+  hooks: z.array(z.enum(['bridge', 'inet'])).default(() => ['bridge' as const]).meta({ description: 'Where to count: bridge (bridged taps), inet (routed), or both.' }),
+  platformPrefixes: z.array(nonEmpty().check(meets(s => parseIpv6Prefix(s) !== undefined, 'an IPv6 prefix such as "fd00::/8"'))).meta({ description: "IPv6 prefixes of the platform's VMs." }),
+  table: nonEmpty().optional().meta({ description: "The nftables table's name (in each hook's family)." }),
+  netns: nonEmpty().optional().meta({ description: 'Run nft inside this named network namespace.' })
+})
+
+export type NftablesSection = z.output<typeof NFTABLES_SECTION>
 
 export const NFTABLES_KIND: DriverKind<NftablesSection, NftablesCollector> = {
-  read (c, path, o) {
-    c.onlyKeys(path, o, ['kind', 'hooks', 'platformPrefixes', 'table', 'netns'])
-    const hooks = o.hooks === undefined ? ['bridge' as const] : (c.array(`${path}.hooks`, o.hooks) ?? []).map((h, i) => c.oneOf(`${path}.hooks[${i}]`, h, ['bridge', 'inet'] as const) ?? 'bridge')
-    const platformPrefixes = (c.array(`${path}.platformPrefixes`, o.platformPrefixes) ?? []).map((p, i) => {
-      const s = c.string(`${path}.platformPrefixes[${i}]`, p) ?? ''
-      if (s !== '' && parseIpv6Prefix(s) === undefined) c.fail(`${path}.platformPrefixes[${i}]`, 'an IPv6 prefix such as "fd00::/8"', s)
-      return s
-    })
-    const out: NftablesSection = { kind: 'nftables', hooks, platformPrefixes }
-    if (o.table !== undefined) out.table = c.string(`${path}.table`, o.table) ?? ''
-    if (o.netns !== undefined) out.netns = c.string(`${path}.netns`, o.netns) ?? ''
-    return out
-  },
+  section: NFTABLES_SECTION,
   factory (section) {
     return nftables({
       hooks: section.hooks,

@@ -1,5 +1,6 @@
 /** The qemu driver's entry: its factory and its config kind (`hypervisor: { kind: 'qemu', dir, migration? }`). */
-import type { Checker, Json } from '../../../lib/check.ts'
+import { z } from 'zod'
+import { closed, integer, nonEmpty } from '../../config-issues.ts'
 import type { DriverFactory, DriverKind } from '../kinds.ts'
 import { QemuDriver, type QemuInit } from './driver.ts'
 
@@ -16,28 +17,25 @@ export function qemu (init: QemuInit): DriverFactory<QemuDriver> {
  * ends; both pay off only where the link is slower than the guest dirties
  * memory (WAN links).
  */
-export interface QemuMigrationConfig {
-  /** Throttle the guest's vCPUs when it dirties memory faster than the link moves it. */
-  autoConverge?: boolean
-  /** Send deltas of re-dirtied pages instead of whole pages. */
-  xbzrle?: boolean
-  /** Cap on one migration's rate; the driver's default is 10 Gbit/s (QEMU's own 32 MiB/s would cap fast links). */
-  maxBandwidthBytesPerSec?: number
-}
+const MIGRATION_SECTION = closed({
+  autoConverge: z.boolean().optional().meta({ description: "Throttle the guest's vCPUs when it dirties memory faster than the link moves it (default off)." }),
+  xbzrle: z.boolean().optional().meta({ description: 'Send deltas of re-dirtied pages instead of whole pages (64 MiB page cache; default off).' }),
+  // QEMU's max-bandwidth is a whole number of bytes/s.
+  maxBandwidthBytesPerSec: integer().min(1).optional().meta({ description: "Cap on one migration's rate, bytes/s (default 10 Gbit/s; QEMU's own 32 MiB/s would cap fast links)." })
+}).meta({ description: 'Defaults for every live migration from this host. Turn auto-converge or xbzrle on for WAN links slower than the guests dirty memory.' })
 
-export interface QemuSection {
-  kind: 'qemu'
-  dir: string
-  migration?: QemuMigrationConfig
-}
+export type QemuMigrationConfig = z.output<typeof MIGRATION_SECTION>
+
+const QEMU_SECTION = closed({
+  kind: z.literal('qemu'),
+  dir: nonEmpty().meta({ description: "The directory of the VMs' QMP sockets and JSON sidecars." }),
+  migration: MIGRATION_SECTION.optional()
+})
+
+export type QemuSection = z.output<typeof QEMU_SECTION>
 
 export const QEMU_KIND: DriverKind<QemuSection, QemuDriver> = {
-  read (c, path, o) {
-    c.onlyKeys(path, o, ['kind', 'dir', 'migration'])
-    const h: QemuSection = { kind: 'qemu', dir: c.string(`${path}.dir`, o.dir) ?? '' }
-    if (o.migration !== undefined) h.migration = readMigration(c, `${path}.migration`, o.migration)
-    return h
-  },
+  section: QEMU_SECTION,
   factory (section) {
     const m = section.migration ?? {}
     return qemu({
@@ -49,18 +47,4 @@ export const QEMU_KIND: DriverKind<QemuSection, QemuDriver> = {
       }
     })
   }
-}
-
-function readMigration (c: Checker, path: string, v: Json): QemuMigrationConfig {
-  const o = c.object(path, v) ?? {}
-  c.onlyKeys(path, o, ['autoConverge', 'xbzrle', 'maxBandwidthBytesPerSec'])
-  const m: QemuMigrationConfig = {}
-  if (o.autoConverge !== undefined) m.autoConverge = c.boolean(`${path}.autoConverge`, o.autoConverge) ?? false
-  if (o.xbzrle !== undefined) m.xbzrle = c.boolean(`${path}.xbzrle`, o.xbzrle) ?? false
-  if (o.maxBandwidthBytesPerSec !== undefined) {
-    // QEMU's max-bandwidth is a whole number of bytes/s.
-    const n = c.number(`${path}.maxBandwidthBytesPerSec`, o.maxBandwidthBytesPerSec, { min: 1, integer: true })
-    if (n !== undefined) m.maxBandwidthBytesPerSec = n
-  }
-  return m
 }

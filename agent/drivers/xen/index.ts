@@ -1,4 +1,6 @@
 /** The xen driver's entry: its factory and its config kind (`hypervisor: { kind: 'xen', sshCommand?, sshUser? }`; migrations over ssh, commands.ts). */
+import { z } from 'zod'
+import { closed, nonEmpty } from '../../config-issues.ts'
 import type { DriverFactory, DriverKind } from '../kinds.ts'
 import { XenDriver, type XenInit } from './driver.ts'
 
@@ -8,20 +10,16 @@ export function xen (init: XenInit = {}): DriverFactory<XenDriver> {
   return (components) => new XenDriver(components, init)
 }
 
-export interface XenSection {
-  kind: 'xen'
-  sshCommand?: string
-  sshUser?: string
-}
+const XEN_SECTION = closed({
+  kind: z.literal('xen'),
+  sshCommand: nonEmpty().optional().meta({ description: 'What xl migrate runs to reach the target.' }),
+  sshUser: nonEmpty().optional()
+})
+
+export type XenSection = z.output<typeof XEN_SECTION>
 
 export const XEN_KIND: DriverKind<XenSection, XenDriver> = {
-  read (c, path, o) {
-    c.onlyKeys(path, o, ['kind', 'sshCommand', 'sshUser'])
-    const h: XenSection = { kind: 'xen' }
-    if (o.sshCommand !== undefined) h.sshCommand = c.string(`${path}.sshCommand`, o.sshCommand) ?? ''
-    if (o.sshUser !== undefined) h.sshUser = c.string(`${path}.sshUser`, o.sshUser) ?? ''
-    return h
-  },
+  section: XEN_SECTION,
   factory (section) {
     return xen({
       ...(section.sshCommand !== undefined ? { sshCommand: section.sshCommand } : {}),

@@ -3,6 +3,8 @@
  * (`{ kind: 'sim', world, bandwidthBps?, timeScale? }`) and a collector
  * (`{ kind: 'sim', world }`) over one SimWorld directory.
  */
+import { z } from 'zod'
+import { closed, nonEmpty } from '../../../agent/config-issues.ts'
 import type { DriverFactory, DriverKind, DriverSection } from '../../../agent/drivers/kinds.ts'
 import { SimCollector } from './collector.ts'
 import { SimHypervisor, type SimHypervisorInit } from './hypervisor.ts'
@@ -20,17 +22,20 @@ export function simCollector (init: { world: string | SimWorld }): DriverFactory
   return (components) => new SimCollector(components, init)
 }
 
-export interface SimHypervisorSection {
-  kind: 'sim'
-  world: string
-  bandwidthBps: number
-  timeScale: number
-}
+const SIM_HYPERVISOR_SECTION = closed({
+  kind: z.literal('sim'),
+  world: nonEmpty().meta({ description: 'The SimWorld directory.' }),
+  bandwidthBps: z.number().positive().default(SECTION_BANDWIDTH_BPS),
+  timeScale: z.number().min(0).default(SECTION_TIME_SCALE)
+})
 
-export interface SimCollectorSection {
-  kind: 'sim'
-  world: string
-}
+const SIM_COLLECTOR_SECTION = closed({
+  kind: z.literal('sim'),
+  world: nonEmpty().meta({ description: 'The SimWorld directory.' })
+})
+
+export type SimHypervisorSection = z.output<typeof SIM_HYPERVISOR_SECTION>
+export type SimCollectorSection = z.output<typeof SIM_COLLECTOR_SECTION>
 
 export function isSimHypervisorSection (section: DriverSection): section is SimHypervisorSection {
   return section.kind === 'sim'
@@ -41,25 +46,14 @@ export function isSimCollectorSection (section: DriverSection): section is SimCo
 }
 
 export const SIM_HYPERVISOR_KIND: DriverKind<SimHypervisorSection, SimHypervisor> = {
-  read (c, path, o) {
-    c.onlyKeys(path, o, ['kind', 'world', 'bandwidthBps', 'timeScale'])
-    return {
-      kind: 'sim',
-      world: c.string(`${path}.world`, o.world) ?? '',
-      bandwidthBps: o.bandwidthBps === undefined ? SECTION_BANDWIDTH_BPS : c.number(`${path}.bandwidthBps`, o.bandwidthBps, { positive: true }) ?? SECTION_BANDWIDTH_BPS,
-      timeScale: o.timeScale === undefined ? SECTION_TIME_SCALE : c.number(`${path}.timeScale`, o.timeScale, { min: 0 }) ?? SECTION_TIME_SCALE
-    }
-  },
+  section: SIM_HYPERVISOR_SECTION,
   factory (section) {
     return simHypervisor({ world: section.world, bandwidthBps: section.bandwidthBps, timeScale: section.timeScale })
   }
 }
 
 export const SIM_COLLECTOR_KIND: DriverKind<SimCollectorSection, SimCollector> = {
-  read (c, path, o) {
-    c.onlyKeys(path, o, ['kind', 'world'])
-    return { kind: 'sim', world: c.string(`${path}.world`, o.world) ?? '' }
-  },
+  section: SIM_COLLECTOR_SECTION,
   factory (section) {
     return simCollector({ world: section.world })
   }
