@@ -3,9 +3,11 @@
  * the console use, so "the agent is not running" reads the same everywhere.
  */
 import { get, type IncomingMessage } from 'node:http'
+import { pipe } from 'it-pipe'
 import { parseIpv6 } from '../../lib/address.ts'
 import { DEFAULT_API_LISTEN, DEFAULT_API_PORT, isIpv4 } from './config.ts'
 import { AgentNotRunningError, ApiAddressError, ApiResponseError } from './errors.ts'
+import { parseJsonLines, splitLines } from './ndjson.ts'
 import type { StreamEvent } from './types.ts'
 import { definedOnly } from '../../lib/defined.ts'
 
@@ -98,18 +100,9 @@ export class ApiClient {
     const onAbort = (): void => { res.destroy() }
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      // Split lines by hand: readline never ends when its input is destroyed (our abort).
       res.setEncoding('utf8')
-      let buf = ''
-      for await (const chunk of res) {
-        buf += chunk as string
-        let nl: number
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl)
-          buf = buf.slice(nl + 1)
-          if (line.trim() !== '') yield JSON.parse(line) as StreamEvent
-        }
-      }
+      // With an encoding set, the response yields strings.
+      yield * pipe(res as AsyncIterable<string>, splitLines, parseJsonLines<StreamEvent>)
     } catch (err) {
       // A stream cut by our own abort is the normal end; anything else is news.
       if (signal?.aborted !== true) throw err
