@@ -24,7 +24,12 @@ export const DEFAULT_MIN_GAIN = 0.001
 export const DEFAULT_RESERVATION_TTL_MS = 120_000
 export const DEFAULT_MIGRATION_DEADLINE_MS = 600_000
 
-export interface Member { host: string, peerId: string }
+/** A member; its `dc` is needed by the tiered dissemination (where it reports), optional otherwise. */
+export interface Member { host: string, peerId: string, dc?: string }
+
+/** How states, digests, plans and votes travel: flooded on gossipsub (§3), or through per-DC aggregators (§9). */
+export const DISSEMINATIONS = ['flood', 'tiered'] as const
+export type Dissemination = typeof DISSEMINATIONS[number]
 
 /**
  * The parsed `collector` and `hypervisor` sections: a kind and that kind's
@@ -74,9 +79,11 @@ export interface AgentConfig {
   controlSocket?: string
   /** The local HTTP API (agent/api/). */
   api: ApiConfig
+  /** How messages travel (docs/design.md §3, §9.8); default flood. */
+  dissemination: Dissemination
 }
 
-const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded', 'mode', 'safety', 'controlSocket', 'api'] as const
+const KEYS = ['cluster', 'host', 'dc', 'stateDir', 'listen', 'announce', 'bootstrap', 'pskFile', 'members', 'observers', 'topologyFile', 'address', 'capacity', 'roundPeriodMs', 'downAfterRounds', 'planner', 'reservationTtlMs', 'migrationDeadlineMs', 'collector', 'hypervisor', 'ipColocationFactorWeight', 'crowded', 'mode', 'safety', 'controlSocket', 'api', 'dissemination'] as const
 
 /**
  * Reads and checks a config. `drivers` are the kinds its collector and
@@ -97,8 +104,10 @@ export function parseConfig (input: Json, drivers: DriverRegistry = PRODUCTION_D
     const p = join('members', i)
     const r = c.object(p, m)
     if (r === undefined) return { host: '', peerId: '' }
-    c.onlyKeys(p, r, ['host', 'peerId'])
-    return { host: c.string(join(p, 'host'), r.host) ?? '', peerId: c.string(join(p, 'peerId'), r.peerId) ?? '' }
+    c.onlyKeys(p, r, ['host', 'peerId', 'dc'])
+    const member: Member = { host: c.string(join(p, 'host'), r.host) ?? '', peerId: c.string(join(p, 'peerId'), r.peerId) ?? '' }
+    if (r.dc !== undefined) member.dc = c.string(join(p, 'dc'), r.dc, { max: 128 }) ?? ''
+    return member
   })
   if (host !== undefined && members.length > 0 && !members.some(m => m.host === host)) c.fail('members', `an entry for this host (${host})`, 'none')
   const cap = c.object('capacity', o.capacity) ?? {}
@@ -141,7 +150,12 @@ export function parseConfig (input: Json, drivers: DriverRegistry = PRODUCTION_D
     collector: readDriverSection(c, 'collector', o.collector, drivers.collectors, drivers.elsewhere),
     hypervisor: readDriverSection(c, 'hypervisor', o.hypervisor, drivers.hypervisors, drivers.elsewhere),
     crowded: o.crowded === undefined ? false : c.boolean('crowded', o.crowded) ?? false,
-    api: readApiConfig(c, o.api)
+    api: readApiConfig(c, o.api),
+    dissemination: o.dissemination === undefined ? 'flood' : c.oneOf('dissemination', o.dissemination, DISSEMINATIONS) ?? 'flood'
+  }
+  if (config.dissemination === 'tiered') {
+    const missing = members.findIndex(m => m.dc === undefined)
+    if (missing >= 0) c.fail(join(join('members', missing), 'dc'), 'the member\'s DC (dissemination "tiered" needs every member\'s)', undefined)
   }
   if (o.announce !== undefined) config.announce = strings('announce', o.announce, [])
   if (o.ipColocationFactorWeight !== undefined) config.ipColocationFactorWeight = c.number('ipColocationFactorWeight', o.ipColocationFactorWeight, { max: 0 }) ?? 0
