@@ -41,18 +41,24 @@ export class PlanAcceptance {
     this.timing = init.timing
   }
 
-  /** Checks a plan from the gossip against this round's ranking; a plan merely superseded is no drop. */
-  check (env: Envelope<'plan'>, now: number): UpstreamVerdict {
+  /**
+   * Checks a plan from the gossip against this round's ranking; a plan
+   * merely superseded is no drop. A `relayed` plan came from this host's
+   * aggregator, which ranked it (tiered dissemination, docs/design.md
+   * §9.8): a host that only reports keeps no view to rank with, so only the
+   * ballot's other rules (slot, round, one plan) are checked here.
+   */
+  check (env: Envelope<'plan'>, now: number, relayed = false): UpstreamVerdict {
     const { ballot, cluster } = this.c
-    const ranking = ballot.ranking(env.round, cluster.liveMembers(now), now)
+    const ranking = relayed ? [env.host] : ballot.ranking(env.round, cluster.liveMembers(now), now)
     const v = ballot.check(env, ranking, now)
     if (v.ok) return v
     return v.reason === 'superseded' ? { ok: false, reject: v.reject } : { ok: false, reject: v.reject, reason: v.reason }
   }
 
   /** A plan from the gossip, applied: taken if it still passes (validation ran moments ago). */
-  onPlan (env: Envelope<'plan'>, now: number): void {
-    if (this.check(env, now).ok) this.accept(env, now)
+  onPlan (env: Envelope<'plan'>, now: number, relayed = false): void {
+    if (this.check(env, now, relayed).ok) this.accept(env, now)
   }
 
   /** An event from the gossip: a vote for a plan is counted. */

@@ -118,14 +118,15 @@ export class Agent {
       emit,
       counters: this.counters,
       upstream: {
-        checkPlan: (env, at) => this.acceptance.check(env, at),
-        deliver: (env, at) => { this.fromGossip(env, at) }
+        checkPlan: (env, at, relayed) => this.acceptance.check(env, at, relayed),
+        deliver: (env, at, relayed) => { this.fromGossip(env, at, relayed) }
       },
       local: {
         draining: () => this.controls.draining,
         pinned: (vmId) => this.controls.isPinned(vmId),
         migrating: (vmId) => this.migrations.isMigrating(vmId)
-      }
+      },
+      ...(components.privateKey !== undefined ? { privateKey: components.privateKey } : {})
     }, { config, topology: init.topology, topologyHash: init.topologyHash, timing })
     this.view = this.cluster.view
     this.controls = new Controls({
@@ -168,6 +169,11 @@ export class Agent {
   /** Per gossip topic, the peers grafted into this agent's mesh: whom it forwards to (none: its messages reach no one). */
   meshPeers (): Record<Topic, string[]> {
     return this.cluster.meshPeers()
+  }
+
+  /** With the tiered dissemination: whom this host reports to in `round` (undefined when flooding). */
+  aggregator (round: number): string | undefined {
+    return this.cluster.aggregator(round)
   }
 
   /** VMs this host is migrating away right now. */
@@ -244,13 +250,13 @@ export class Agent {
   }
 
   /** A plan or event from the gossip, for the agent layer. */
-  private fromGossip (env: Envelope<'plan'> | Envelope<'event'>, now: number): void {
+  private fromGossip (env: Envelope<'plan'> | Envelope<'event'>, now: number, relayed: boolean): void {
     if (env.topic === 'event') {
       const ev = env as Envelope<'event'>
       this.acceptance.onEvent(ev)
       this.controls.onEvent(ev)
     } else {
-      this.acceptance.onPlan(env as Envelope<'plan'>, now)
+      this.acceptance.onPlan(env as Envelope<'plan'>, now, relayed)
     }
   }
 }

@@ -37,7 +37,15 @@ const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 
 const HOST_ID = nonEmpty().max(128)
 
-const MEMBER = closed({ host: nonEmpty(), peerId: nonEmpty() })
+const MEMBER = closed({
+  host: nonEmpty(),
+  peerId: nonEmpty(),
+  dc: nonEmpty().max(128).optional().meta({ description: 'The member\'s data center; needed by dissemination "tiered" (where the member reports).' })
+})
+
+/** How states, digests, plans and votes travel: flooded on gossipsub (docs/design.md §3), or through per-DC aggregators (§9.8). */
+export const DISSEMINATIONS = ['flood', 'tiered'] as const
+export type Dissemination = typeof DISSEMINATIONS[number]
 
 const PLANNER = closed({
   name: z.enum(PLANNER_NAMES as [string, ...string[]]).default(DEFAULT_PLANNER),
@@ -83,7 +91,8 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     mode: MODE_FIELD,
     safety: SAFETY_SECTION,
     controlSocket: CONTROL_SOCKET_FIELD,
-    api: API_SECTION
+    api: API_SECTION,
+    dissemination: z.enum(DISSEMINATIONS).default('flood').meta({ description: 'How states, digests, plans and votes travel: flood (gossipsub, every agent) or tiered (per-DC aggregators over direct streams; docs/design.md §9.8).' })
   }).superRefine((c, ctx) => {
     // Rules across fields; they run even when another field is bad, so every problem is listed at once
     // (and so on whatever was given, even a value that is no object).
@@ -92,6 +101,11 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     const hostOf = (m: unknown): unknown => typeof m === 'object' && m !== null ? (m as { host?: unknown }).host : undefined
     if (HOST_ID.safeParse(c.host).success && members.length > 0 && !members.some(m => hostOf(m) === c.host)) {
       ctx.addIssue({ code: 'custom', path: ['members'], input: 'none', message: `an entry for this host (${c.host})` })
+    }
+    // The tiered dissemination ranks each DC's members for its aggregator: every member's DC is needed.
+    if (c.dissemination === 'tiered') {
+      const missing = members.findIndex(m => typeof m === 'object' && m !== null && (m as { dc?: unknown }).dc === undefined)
+      if (missing >= 0) ctx.addIssue({ code: 'custom', path: ['members', missing, 'dc'], input: undefined, message: 'the member\'s DC (dissemination "tiered" needs every member\'s)' })
     }
     // Too long a socket path is the fault of the field that made it: controlSocket, or stateDir for the default socket.
     const stateDir = typeof c.stateDir === 'string' ? c.stateDir : undefined

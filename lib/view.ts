@@ -13,7 +13,8 @@ import type { Envelope, HostState, Topic, TrafficDigest } from './wire/messages.
 export const DROP_REASONS = [
   'oversized', 'malformed', 'schema', 'wrong-topic', // decoding (lib/wire/codec.ts)
   'not-member', 'observer', 'impersonation', 'replay', 'foreign-vm', 'topology-mismatch', // the view
-  'not-elected', 'stale-round', 'plan-mismatch', 'rate-limited' // the agent's plan and flood checks
+  'not-elected', 'stale-round', 'plan-mismatch', 'rate-limited', // the agent's plan and flood checks
+  'bad-signature' // a relayed item not signed by its author (tiered dissemination, agent/cluster/tiered/)
 ] as const
 export type ViewDropReason = typeof DROP_REASONS[number]
 

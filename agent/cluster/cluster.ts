@@ -9,8 +9,8 @@
  * (dials the seeds) and says hello; stop unsubscribes; afterStop stops the
  * node, once everything above has stopped using it.
  */
-import type { Startable } from '@libp2p/interface'
-import { publishOffsetMs, roundStartMs, type RoundTiming } from '../../lib/rounds.ts'
+import type { PrivateKey, Startable } from '@libp2p/interface'
+import { publishOffsetMs, roundAt, roundStartMs, type RoundTiming } from '../../lib/rounds.ts'
 import type { Topology } from '../../lib/topology.ts'
 import { ReplicatedView } from '../../lib/view.ts'
 import { type Bodies, type Envelope, type Topic, TOPICS } from '../../lib/wire/messages.ts'
@@ -24,6 +24,7 @@ import { hasQuorum, liveMembers } from './liveness.ts'
 import { Outbox } from './outbox.ts'
 import { StateWaits } from './state-waits.ts'
 import { HELLO_ROUNDS, HostStates, type LocalState, type StateOptions } from './states.ts'
+import { TieredDissemination } from './tiered/tiered.ts'
 import type { ClusterContext, ClusterCounters, ClusterEvent } from './types.ts'
 
 export interface ClusterComponents {
@@ -36,6 +37,8 @@ export interface ClusterComponents {
   counters: ClusterCounters
   upstream: Upstream
   local: LocalState
+  /** Signs this host's messages when they travel through aggregators (dissemination "tiered"). */
+  privateKey?: PrivateKey
 }
 
 export interface ClusterInit {
@@ -53,6 +56,8 @@ export class Cluster implements Startable {
   private readonly digests: Digests
   private readonly inbound: Inbound
   private readonly waits = new StateWaits()
+  /** Set with dissemination "tiered": messages travel through per-DC aggregators instead of gossipsub (§9.8). */
+  private readonly tiered: TieredDissemination | undefined
   private leavingNow = false
   private currentRound = -1
   /** The first round this agent saw start. */
@@ -82,6 +87,17 @@ export class Cluster implements Startable {
     }, { config, topologyHash: init.topologyHash })
     this.digests = new Digests({ ...this.ctx, collector: components.collector, outbox: this.outbox }, { topology: init.topology })
     this.inbound = new Inbound({ ...this.ctx, upstream: components.upstream, states: this.states, waits: this.waits })
+    if (config.dissemination === 'tiered') {
+      if (components.privateKey === undefined) throw new Error('dissemination "tiered" needs the agent\'s private key (it signs every message)')
+      const tiered = new TieredDissemination({
+        ...this.ctx,
+        inbound: this.inbound,
+        privateKey: components.privateKey,
+        resendState: () => { this.states.resendSoon(this.ctx.now()) }
+      }, { cluster: config.cluster, dc: config.dc, members: config.members })
+      this.outbox.through(async (env, bytes) => { await tiered.send(env, bytes) })
+      this.tiered = tiered
+    }
   }
 
   /** The round of the loop's latest step (-1 before its first). */
@@ -99,8 +115,10 @@ export class Cluster implements Startable {
     return this.leavingNow
   }
 
-  start (): void {
-    this.inbound.subscribe()
+  /** Subscribes the gossip topics, or (tiered) serves the relay protocol: nothing is flooded then. */
+  async start (): Promise<void> {
+    if (this.tiered !== undefined) await this.tiered.start()
+    else this.inbound.subscribe()
   }
 
   /** Joins: dials the seeds, then says who we are (reconciled with the hypervisor at once) and asks every member for its state. */
@@ -109,8 +127,9 @@ export class Cluster implements Startable {
     await this.states.publish({ hello: true })
   }
 
-  stop (): void {
+  async stop (): Promise<void> {
     this.inbound.unsubscribe()
+    await this.tiered?.stop()
     this.waits.close()
   }
 
@@ -127,6 +146,7 @@ export class Cluster implements Startable {
   roundStarted (round: number): void {
     if (this.firstRound < 0) this.firstRound = round
     this.currentRound = round
+    this.tiered?.roundStarted(round)
   }
 
   /**
@@ -174,8 +194,22 @@ export class Cluster implements Startable {
     await this.outbox.send(env)
   }
 
+  /**
+   * The live members: the round's planner candidates. With the tiered
+   * dissemination only aggregators hold the whole view, so only each DC's
+   * live aggregator is a candidate (and a host that only reports has none:
+   * it never plans).
+   */
   liveMembers (now: number): Array<{ host: string, peerId: string }> {
-    return liveMembers(this.view, now)
+    const live = liveMembers(this.view, now)
+    if (this.tiered === undefined) return live
+    const candidates = this.tiered.candidates(roundAt(now, this.ctx.timing), new Set(live.map(m => m.host)))
+    return live.filter(m => candidates.has(m.host))
+  }
+
+  /** With the tiered dissemination: whom this host reports to in `round` (after failovers). */
+  aggregator (round: number): string | undefined {
+    return this.tiered?.aggregator(round)
   }
 
   hasQuorum (now: number): boolean {

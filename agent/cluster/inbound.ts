@@ -28,8 +28,9 @@ export type UpstreamVerdict = { ok: true } | { ok: false, reject: boolean, reaso
 
 /** What the agent layer hears of the gossip: plans (checked before they spread) and events. */
 export interface Upstream {
-  checkPlan (env: Envelope<'plan'>, now: number): UpstreamVerdict
-  deliver (env: Envelope<'plan'> | Envelope<'event'>, now: number): void
+  /** `relayed`: from this host's aggregator, which ranked it against its full view (tiered dissemination). */
+  checkPlan (env: Envelope<'plan'>, now: number, relayed: boolean): UpstreamVerdict
+  deliver (env: Envelope<'plan'> | Envelope<'event'>, now: number, relayed: boolean): void
 }
 
 export interface InboundComponents extends ClusterContext {
@@ -73,6 +74,23 @@ export class Inbound {
     }
   }
 
+  /**
+   * A message that came another way than the gossip (the tiered
+   * dissemination relays signed envelopes: cluster/tiered/), checked and
+   * applied as gossip is. `from` is the peer whose signature it carries;
+   * `relayed` plans come from this host's aggregator, which checked them
+   * against its full view (a host that only reports has none). True when
+   * it was applied.
+   */
+  async receive (env: Envelope, from: string, opts: { relayed?: boolean } = {}): Promise<boolean> {
+    const topic = env.topic
+    if (!this.floodGuard.take(`${from}/${topic}`, this.c.now())) {
+      this.c.view.countDrop('rate-limited'); this.drop(topic, 'rate-limited', from, this.c.now()); return false
+    }
+    if (await this.check(topic, env, from, opts.relayed === true) !== 'accept') return false
+    return this.apply(topic, env, from, opts.relayed === true)
+  }
+
   private validate (topic: Topic, msg: GossipMessage): Verdict | Promise<Verdict> {
     const { view } = this.c
     // A member flooding a topic is cut off before any decoding work.
@@ -81,14 +99,19 @@ export class Inbound {
     }
     const env = this.decode(topic, msg)
     if (env instanceof WireError) { view.countDrop(env.reason); this.drop(topic, env.reason, msg.from, this.c.now()); return 'reject' }
-    const verdict = view.check(env, msg.from)
-    if (!verdict.ok && verdict.reason === 'foreign-vm') return this.afterState(topic, env, msg)
-    if (!verdict.ok) { this.drop(topic, verdict.reason, msg.from, this.c.now()); return this.dropped(verdict) }
+    return this.check(topic, env, msg.from, false)
+  }
+
+  private check (topic: Topic, env: Envelope, from: string, relayed: boolean): Verdict | Promise<Verdict> {
+    const { view } = this.c
+    const verdict = view.check(env, from)
+    if (!verdict.ok && verdict.reason === 'foreign-vm') return this.afterState(topic, env, from)
+    if (!verdict.ok) { this.drop(topic, verdict.reason, from, this.c.now()); return this.dropped(verdict) }
     if (env.topic === 'plan') {
       const now = this.c.now()
-      const v = this.c.upstream.checkPlan(env as Envelope<'plan'>, now)
+      const v = this.c.upstream.checkPlan(env as Envelope<'plan'>, now, relayed)
       if (!v.ok) {
-        if (v.reason !== undefined) { view.countDrop(v.reason); this.drop(topic, v.reason, msg.from, now) }
+        if (v.reason !== undefined) { view.countDrop(v.reason); this.drop(topic, v.reason, from, now) }
         return v.reject ? 'reject' : 'ignore'
       }
     }
@@ -96,10 +119,10 @@ export class Inbound {
   }
 
   /** A digest naming a VM its author's state does not list (yet): checked again once the author's next state is here (see state-waits.ts). */
-  private async afterState (topic: Topic, env: Envelope, msg: GossipMessage): Promise<Verdict> {
+  private async afterState (topic: Topic, env: Envelope, from: string): Promise<Verdict> {
     await this.c.waits.wait(env.host, DIGEST_HOLD_MS)
-    const verdict = this.c.view.check(env, msg.from)
-    if (!verdict.ok) this.drop(topic, verdict.reason, msg.from, this.c.now())
+    const verdict = this.c.view.check(env, from)
+    if (!verdict.ok) this.drop(topic, verdict.reason, from, this.c.now())
     return this.dropped(verdict)
   }
 
@@ -116,16 +139,27 @@ export class Inbound {
   private deliver (topic: Topic, msg: GossipMessage): void {
     const env = this.decode(topic, msg)
     if (env instanceof WireError) return
+    this.apply(topic, env, msg.from)
+  }
+
+  private apply (topic: Topic, env: Envelope, from: string, relayed = false): boolean {
     const now = this.c.now()
     // Validation ran moments ago; apply re-checks sequence numbers so a
     // message that raced another from the same host is still applied once.
-    if (!this.c.view.accept(env, msg.from, now).ok) return
+    if (!this.c.view.accept(env, from, now).ok) return false
     this.c.counters.messagesIn[topic]++
     this.c.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
     if (env.topic === 'host') {
       this.c.waits.arrived(env.host)
       if ((env.body as HostState).hello === true) this.c.states.answerHello(env.host, now)
     }
-    if (env.topic === 'plan' || env.topic === 'event') this.c.upstream.deliver(env as Envelope<'plan'> | Envelope<'event'>, now)
+    if (env.topic === 'plan' || env.topic === 'event') this.c.upstream.deliver(env as Envelope<'plan'> | Envelope<'event'>, now, relayed)
+    return true
+  }
+
+  /** A drop found outside (a relayed item's signature), counted and reported as the others. */
+  countDrop (topic: Topic, reason: ViewDropReason, peer: string): void {
+    this.c.view.countDrop(reason)
+    this.drop(topic, reason, peer, this.c.now())
   }
 }

@@ -8,12 +8,22 @@ import type { Bodies, Envelope, Topic } from '../../lib/wire/messages.ts'
 import { publish } from '../net/index.ts'
 import type { ClusterContext } from './types.ts'
 
+/** How a message leaves once applied here: gossipsub by default; the tiered dissemination hands it to its aggregator. */
+export type Transmit = (env: Envelope, bytes: Uint8Array) => Promise<void>
+
 export class Outbox {
   private readonly ctx: ClusterContext
   private readonly seqs: Record<Topic, number> = { host: 0, traffic: 0, plan: 0, event: 0 }
+  private transmit: Transmit
 
   constructor (ctx: ClusterContext) {
     this.ctx = ctx
+    this.transmit = async (env, bytes) => { await publish(ctx.node, ctx.node.topic(env.topic), bytes) }
+  }
+
+  /** Messages leave through `transmit` from now on. */
+  through (transmit: Transmit): void {
+    this.transmit = transmit
   }
 
   envelope<T extends Topic> (topic: T, round: number, body: Bodies[T]): Envelope<T> {
@@ -28,7 +38,7 @@ export class Outbox {
     // Our own messages are not delivered back to us: apply them directly.
     view.accept(env, node.peerId, this.ctx.now())
     const bytes = encodeEnvelope(env)
-    await publish(node, node.topic(env.topic), bytes)
+    await this.transmit(env, bytes)
     counters.published++
     this.ctx.emit({ type: 'published', topic: env.topic, env, bytes: bytes.length, atMs: this.ctx.now() })
   }

@@ -20,7 +20,7 @@
  * installed with apt-get when missing (as root). About 10-15 minutes; sizes
  * are skipped once BUDGET_MS has passed.
  *
- *   npm run bench:gossip [-- --sizes 8,16] [--layout processes|one-process] [--no-write]
+ *   npm run bench:gossip [-- --sizes 8,16] [--layout processes|one-process] [--dissemination flood|tiered] [--no-write]
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -30,6 +30,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { defaultPeriodMs } from '../sim/run.ts'
+import { DISSEMINATIONS, type Dissemination } from '../../agent/config.ts'
 import { MAX_AGENT_PROCESSES, type HeliotropeResult, type Layout } from './gossip/heliotrope.ts'
 import { canUseNetns, createNetns, deleteNetns, inNetns } from './gossip/netns.ts'
 import { failures, heliotropeTable, serfTable, type SizeResult } from './gossip/report.ts'
@@ -60,7 +61,9 @@ const HELIOTROPE_CHILD = fileURLToPath(new URL('./gossip/heliotrope.ts', import.
 const SELF = fileURLToPath(import.meta.url)
 const INSIDE_FLAG = '--inside-netns'
 
-const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'processes' }, 'inside-netns': { type: 'boolean' } }, strict: true })
+const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'processes' }, dissemination: { type: 'string', default: 'flood' }, 'inside-netns': { type: 'boolean' } }, strict: true })
+const dissemination = values.dissemination as Dissemination
+if (!DISSEMINATIONS.includes(dissemination)) throw new Error(`--dissemination: one of ${DISSEMINATIONS.join(', ')}; got ${values.dissemination}`)
 const LAYOUTS: readonly Layout[] = ['processes', 'one-process']
 const layout = values.layout as Layout
 if (!LAYOUTS.includes(layout)) throw new Error(`--layout: one of ${LAYOUTS.join(', ')}; got ${values.layout}`)
@@ -89,7 +92,7 @@ async function inOwnNetns (): Promise<number> {
     deleteNetns(ns)
   }
   createNetns(ns)
-  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(','), '--layout', layout, ...(report.writes ? [] : [NO_WRITE_FLAG])])
+  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(','), '--layout', layout, '--dissemination', dissemination, ...(report.writes ? [] : [NO_WRITE_FLAG])])
   const child = spawn(cmd!, args, { stdio: 'inherit' })
   const onSignal = (): void => { child.kill('SIGTERM') }
   process.on('SIGINT', onSignal)
@@ -131,7 +134,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
       const readyTimeoutMs = periodMs + READY_SLACK_MS
       const timeoutMs = CHILD_BASE_TIMEOUT_MS + n * CHILD_PER_AGENT_TIMEOUT_MS + readyTimeoutMs + (rounds + 3) * periodMs
       try {
-        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs), layout], { stdio: ['ignore', 'inherit', 'inherit'] })
+        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs), layout, dissemination], { stdio: ['ignore', 'inherit', 'inherit'] })
         const proc = child
         const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
         const code = await new Promise<number | null>(resolve => proc.once('exit', c => resolve(c)))

@@ -31,7 +31,7 @@ export type GroupRequest =
 export type GroupReply =
   | { type: 'started', host: string, addresses: string[] }
   | { type: 'start-failed', host: string, error: string }
-  | { type: 'live', min: number }
+  | { type: 'live', min: number, max: number }
   | { type: 'usage', cpuMs: number, peakRssBytes: number }
   /** What the agents observed since the last batch, as [host, event]. */
   | { type: 'events', events: Array<[string, ObservedEvent]> }
@@ -87,7 +87,8 @@ process.on('message', (msg: GroupRequest) => {
       return
     case 'live': {
       const now = Date.now()
-      send({ type: 'live', min: Math.min(...[...agents.values()].map(a => a.view.live(now).length)) })
+      const live = [...agents.values()].map(a => a.view.live(now).length)
+      send({ type: 'live', min: Math.min(...live), max: Math.max(...live) })
       return
     }
     case 'usage': {

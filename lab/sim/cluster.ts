@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Agent } from '../../agent/agent.ts'
-import { parseConfig, type AgentConfig, type Member } from '../../agent/config.ts'
+import { parseConfig, type AgentConfig, type Dissemination, type Member } from '../../agent/config.ts'
 import { startAgent, type StartOptions } from '../../agent/daemon.ts'
 import { SimWorld } from '../drivers/sim-host/world.ts'
 import { createLogger, silentLogger, type Logger } from '../../agent/log.ts'
@@ -45,7 +45,9 @@ export interface SimClusterSpec extends SimWorldSpec {
   roundPeriodMs?: number
   /** The agents' `planner` config section. */
   planner?: Record<string, unknown>
-  /** Extra members (in everyone's member list) that run no agent: tests drive them by hand. */
+  /** How the agents' messages travel (config `dissemination`); default flood. */
+  dissemination?: Dissemination
+  /** Extra members (in everyone's member list) that run no agent: tests drive them by hand (in the first host's DC). */
   extraMembers?: string[]
   /** Observers (allowlisted, not members) that run no agent: each gets a key in `<dir>/<name>`; tests drive them by hand. */
   observers?: string[]
@@ -114,9 +116,10 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
     await writeFile(join(dir, 'topology.json'), JSON.stringify(spec.topology))
     await writeFile(join(dir, 'psk'), generatePsk(), { mode: 0o600 })
     const members: Member[] = []
+    const dcOf = new Map(spec.hosts.map(h => [h.host, h.dc]))
     for (const host of [...spec.hosts.map(h => h.host), ...spec.extraMembers ?? []]) {
       const key = await loadOrCreatePeerKey(join(dir, host))
-      members.push({ host, peerId: key.peerId })
+      members.push({ host, peerId: key.peerId, dc: dcOf.get(host) ?? spec.hosts[0]!.dc })
     }
     const peerOf = new Map(members.map(m => [m.host, m.peerId]))
     const observers: string[] = []
@@ -141,7 +144,8 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         hypervisor: { kind: 'sim', world: world.dir, bandwidthBps: DEFAULT_SIM_BANDWIDTH_BPS, timeScale: spec.timeScale ?? DEFAULT_TIME_SCALE },
         crowded: true,
         reservationTtlMs: DEFAULT_SIM_RESERVATION_TTL_MS,
-        migrationDeadlineMs: DEFAULT_SIM_MIGRATION_DEADLINE_MS
+        migrationDeadlineMs: DEFAULT_SIM_MIGRATION_DEADLINE_MS,
+        dissemination: spec.dissemination ?? 'flood'
       }, LAB_DRIVERS))
     })
   } catch (err) {

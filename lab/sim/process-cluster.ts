@@ -42,6 +42,8 @@ export interface ProcessCluster {
   processes: number
   /** The fewest members any agent sees live. */
   minLive (): Promise<number>
+  /** The most members any agent sees live (with the tiered dissemination only aggregators see them all). */
+  maxLive (): Promise<number>
   /** CPU and peak RSS of all its processes so far. */
   usage (): Promise<ClusterUsage>
   /** Halts every agent; their last events have gone to onEvents when it resolves. */
@@ -112,6 +114,10 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
     async minLive () {
       const answers = await Promise.all(groups.map(async g => await g.ask({ type: 'live' }, 'live')))
       return Math.min(...answers.map(a => a.min))
+    },
+    async maxLive () {
+      const answers = await Promise.all(groups.map(async g => await g.ask({ type: 'live' }, 'live')))
+      return Math.max(...answers.map(a => a.max))
     },
     async usage () {
       const all = await Promise.all(groups.map(async g => await g.ask({ type: 'usage' }, 'usage')))

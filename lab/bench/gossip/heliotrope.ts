@@ -4,12 +4,13 @@
  * process per size (see gossip.ts), so CPU and memory are the agents' alone;
  * inside a network namespace of our own the loopback counter gives the bytes.
  *
- *   node lab/bench/gossip/heliotrope.ts N PERIOD_MS ROUNDS RESULT.json bytes|nobytes READY_TIMEOUT_MS
+ *   node lab/bench/gossip/heliotrope.ts N PERIOD_MS ROUNDS RESULT.json bytes|nobytes READY_TIMEOUT_MS LAYOUT flood|tiered
  */
 import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import type { Agent } from '../../../agent/agent.ts'
+import type { Dissemination } from '../../../agent/config.ts'
 import { roundAt, roundStartMs, type RoundTiming } from '../../../lib/rounds.ts'
 import { startObservedProcessCluster } from '../../sim/process-cluster.ts'
 import { startCluster, type SimCluster } from '../../sim/cluster.ts'
@@ -37,6 +38,7 @@ const TAIL_SHARE = 0.9
 
 export interface HeliotropeResult {
   agents: number
+  dissemination: Dissemination
   layout: Layout
   periodMs: number
   rounds: number
@@ -53,6 +55,8 @@ export interface HeliotropeResult {
   planMs: number[]
   /** Rounds in which not every agent accepted a plan. */
   planMissing: number
+  /** Per measured round every agent accepted: the plan's publication at its planner to the last acceptance (ms). */
+  planToAllMs: number[]
   bytesPerAgentPerRound?: number
   /** Gossip payload (encoded envelopes) each agent published per round. */
   payloadBytesPerAgentPerRound: number
@@ -77,6 +81,7 @@ interface Running {
   timing: RoundTiming
   observer: ClusterObserver
   allLive (): Promise<boolean>
+  someSeesAll (): Promise<boolean>
   /** CPU ms of all agents so far, and peak RSS per agent. */
   usage (): Promise<{ cpuMs: number, rssBytesPerAgent: number }>
   /** Stops the agents; afterwards the observer holds every event. */
@@ -84,7 +89,7 @@ interface Running {
   close (): Promise<void>
 }
 
-export async function measureHeliotrope (n: number, periodMs: number, rounds: number, countBytes: boolean, readyTimeoutMs: number, layout: Layout = 'processes'): Promise<HeliotropeResult> {
+export async function measureHeliotrope (n: number, periodMs: number, rounds: number, countBytes: boolean, readyTimeoutMs: number, layout: Layout = 'processes', dissemination: Dissemination = 'flood'): Promise<HeliotropeResult> {
   const t0 = Date.now()
   let running: Running | undefined
   try {
@@ -96,13 +101,16 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       planner: BENCH_PLANNER,
       connectionMonitor: false,
       seeds: SEEDS,
-      batchSize: START_BATCH
+      batchSize: START_BATCH,
+      dissemination
     }
     running = layout === 'one-process' ? await inProcess(spec, n) : await inProcesses(spec, n)
     const startMs = Date.now() - t0
     const { timing, observer } = running
     // An overloaded cluster may never get there; measure anyway and say so.
-    const ready = await until(running.allLive, readyTimeoutMs, 'every agent to see every member live').then(() => true, () => false)
+    // Tiered: only aggregators hold the whole view; one seeing every member live is the cluster formed.
+    const formed = dissemination === 'tiered' ? running.someSeesAll : running.allLive
+    const ready = await until(formed, readyTimeoutMs, dissemination === 'tiered' ? 'an aggregator to see every member live' : 'every agent to see every member live').then(() => true, () => false)
     const readyMs = ready ? Date.now() - t0 : undefined
     // A fresh agent process spends its first half-minute compiling hot code
     // (27 ms of CPU per second idle, 5 ms once warm): measure after that.
@@ -124,14 +132,21 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
 
     const { latencies, incomplete, slowest } = observer.dissemination(first, last)
     const planMs: number[] = []
+    const planToAllMs: number[] = []
     let payload = 0
     for (let r = first; r <= last; r++) {
       const t = observer.tally(r)
       payload += t.publishedBytes
-      if (t.accepted.size >= n) planMs.push(Math.max(...t.accepted.values()) - roundStartMs(r, timing))
+      if (t.accepted.size < n) continue
+      const lastAt = Math.max(...t.accepted.values())
+      planMs.push(lastAt - roundStartMs(r, timing))
+      const planners = new Set([...t.acceptedFrom.values()].map(a => a.planner))
+      const sent = planners.size === 1 ? t.planSentMs.get([...planners][0]!) : undefined
+      if (sent !== undefined) planToAllMs.push(lastAt - sent)
     }
     return {
       agents: n,
+      dissemination,
       layout,
       periodMs,
       rounds,
@@ -142,6 +157,7 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       slowest,
       planMs,
       planMissing: rounds - planMs.length,
+      planToAllMs,
       ...(countBytes ? { bytesPerAgentPerRound: (tx1 - tx0) / n / rounds } : {}),
       payloadBytesPerAgentPerRound: payload / n / rounds,
       cpuMsPerAgentPerRound: (use1.cpuMs - use0.cpuMs) / n / rounds,
@@ -167,6 +183,7 @@ async function inProcess (spec: BenchSpec, n: number): Promise<Running> {
     timing,
     observer,
     allLive: async () => allLive(agents),
+    someSeesAll: async () => agents.some(a => a.view.live(Date.now()).length === agents.length),
     usage: async () => {
       const u = meter.read()
       return { cpuMs: u.cpuMs, rssBytesPerAgent: u.peakRssBytes / n }
@@ -183,6 +200,7 @@ async function inProcesses (spec: BenchSpec, n: number): Promise<Running> {
     timing: observer.timing,
     observer,
     allLive: async () => await cluster.minLive() >= n,
+    someSeesAll: async () => await cluster.maxLive() >= n,
     usage: async () => {
       const u = await cluster.usage()
       return { cpuMs: u.cpuMs, rssBytesPerAgent: u.peakRssBytes / n }
@@ -207,8 +225,8 @@ async function until (check: () => Promise<boolean>, timeoutMs: number, what: st
 
 // As a child process of gossip.ts: measure, write the result, exit.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [n, period, rounds, out, bytes, ready, layout] = process.argv.slice(2)
-  const result = await measureHeliotrope(Number(n), Number(period), Number(rounds), bytes === 'bytes', Number(ready), layout === 'one-process' ? 'one-process' : 'processes')
+  const [n, period, rounds, out, bytes, ready, layout, dissemination] = process.argv.slice(2)
+  const result = await measureHeliotrope(Number(n), Number(period), Number(rounds), bytes === 'bytes', Number(ready), layout === 'one-process' ? 'one-process' : 'processes', dissemination === 'tiered' ? 'tiered' : 'flood')
   await writeFile(out!, JSON.stringify(result))
   // The result is written: nothing a stopped node may leave pending should hold the process.
   process.exit(0)

@@ -15,7 +15,7 @@ import type { SimHostSpec } from '../../../lab/sim/scenario-world.ts'
 
 export type HostSpec = SimHostSpec
 
-export type ClusterSpec = Pick<SimClusterSpec, 'topology' | 'hosts' | 'vms' | 'traffic' | 'roundPeriodMs' | 'planner' | 'extraMembers' | 'observers' | 'timeScale'> & { log?: boolean }
+export type ClusterSpec = Pick<SimClusterSpec, 'topology' | 'hosts' | 'vms' | 'traffic' | 'roundPeriodMs' | 'planner' | 'extraMembers' | 'observers' | 'timeScale' | 'dissemination'> & { log?: boolean }
 
 export type TestCluster = SimCluster
 

@@ -1,0 +1,258 @@
+/**
+ * An aggregator's side of the tiered dissemination (docs/design.md §9.8),
+ * and a host's ear for its aggregator's notices. Every item is checked
+ * (decoded, signed by its author, then the view's and the ballot's rules,
+ * as gossip is: Inbound.receive) before it counts or travels on:
+ *
+ *   report  from a host of our DC that chose us: applied, then passed to the
+ *           other DCs' aggregators in the next batch
+ *   batch   from another aggregator: applied; plans and votes our hosts
+ *           need go on to them as notices
+ *   notice  from our aggregator: plans (checked there against the full
+ *           view) and, for the hosts a plan moves VMs of, the votes for it
+ *
+ * An aggregator passes items on as their authors signed them: it cannot
+ * invent or alter one (the signature fails at every receiver); what it
+ * hides is missed by the host, whose digest is then absent from the plan's
+ * inputs (tiered/audit is not built yet: docs/design.md §9.8).
+ */
+import { decodeEnvelope, WireError } from '../../../lib/wire/codec.ts'
+import type { Envelope, EventMessage, PlanMessage } from '../../../lib/wire/messages.ts'
+import type { RelayAnswer, RelayMessage, SignedItem } from '../../../lib/wire/relay.ts'
+import type { Logger } from '../../log.ts'
+import type { Inbound } from '../inbound.ts'
+import type { AggregatorRoles } from './roles.ts'
+import type { Verifier } from './signing.ts'
+
+export interface RelayComponents {
+  host: string
+  roles: AggregatorRoles
+  verifier: Verifier
+  inbound: Inbound
+  log: Logger
+  now: () => number
+  /** How many members the cluster has: a plan's votes go to its movers once more than half voted. */
+  memberCount: number
+  /** Sends one relay message to `host`; resolves with its answer. */
+  send: (host: string, msg: RelayMessage) => Promise<RelayAnswer>
+  /** How long items wait to travel together to the other aggregators. */
+  batchMs: number
+  /** The round this agent is in, and its epoch. */
+  round: () => number
+  epoch: () => number
+  /** Whether our view holds `host` live (a recent digest). */
+  isUp: (host: string) => boolean
+}
+
+interface PlanRecord { planner: string, item: SignedItem, movers: Set<string>, votes: SignedItem[], voters: Set<string>, sent: boolean }
+
+export class Relay {
+  private readonly c: RelayComponents
+  private epoch = -1
+  /** Hosts that reported to us, and the round they last did: the recent ones get the plans. */
+  private readonly clients = new Map<string, number>()
+  /** Aggregators that sent us a batch this epoch: one not among them holds nothing of our hosts. */
+  private readonly heard = new Set<string>()
+  /** The newest signed state of each host that reported to us: what a newly met aggregator lacks. */
+  private readonly states = new Map<string, SignedItem>()
+  private pending: SignedItem[] = []
+  private timer: ReturnType<typeof setTimeout> | undefined
+  /** Per round, per planner: the plan, its movers, the votes for it. */
+  private readonly plans = new Map<number, Map<string, PlanRecord>>()
+  private stopped = false
+  /** The first round of this stretch of aggregating, and the last round a report came. */
+  private since = -1
+  private lastReport = -1
+
+  constructor (components: RelayComponents) {
+    this.c = components
+  }
+
+  /** True while this host aggregates: a host (itself included) reported to it this round or the last. */
+  get aggregating (): boolean {
+    return this.recentClients().length > 0
+  }
+
+  /** How many rounds this host has aggregated without a break (0 in the first; -1 when it does not). */
+  get aggregatingFor (): number {
+    return this.aggregating ? this.c.round() - this.since : -1
+  }
+
+  private noteReport (fromHost: string): void {
+    const round = this.c.round()
+    if (this.lastReport < round - 1) this.since = round
+    this.lastReport = round
+    this.clients.set(fromHost, round)
+  }
+
+  /** The hosts that reported to us this round or the last: a standby that took one report after a slow answer stops aggregating soon. */
+  private recentClients (): string[] {
+    const round = this.c.round()
+    return [...this.clients].filter(([, r]) => r >= round - 1).map(([h]) => h)
+  }
+
+
+  stop (): void {
+    this.stopped = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+  }
+
+  /** One relay message from `fromHost` (ourselves, for our own reports: already applied here). */
+  async receive (msg: RelayMessage, fromHost: string): Promise<RelayAnswer> {
+    this.turnEpoch(this.c.epoch())
+    let accepted = 0
+    let dropped = 0
+    const local = fromHost === this.c.host
+    const fresh = msg.kind === 'batch' && !this.heard.has(fromHost)
+    if (msg.kind === 'batch') this.heard.add(fromHost)
+    if (msg.kind === 'report') this.noteReport(fromHost)
+    for (const item of msg.items) {
+      const env = local ? this.decodeOwn(item) : await this.take(item, fromHost, msg.kind === 'notice')
+      if (env === undefined) { dropped++; continue }
+      accepted++
+      if (msg.kind === 'notice') continue
+      if (msg.kind === 'report') {
+        this.pending.push(item)
+        if (env.topic === 'host') this.states.set(env.host, item)
+      }
+      this.track(env, item)
+    }
+    if (msg.kind === 'report' && this.pending.length > 0) this.schedule()
+    return { accepted, dropped, fresh }
+  }
+
+  /** A new epoch: the roles moved; whoever reports to us again makes us an aggregator again. */
+  turnEpoch (epoch: number): void {
+    if (epoch <= this.epoch) return
+    this.epoch = epoch
+    this.clients.clear()
+    this.heard.clear()
+  }
+
+  private decodeOwn (item: SignedItem): Envelope | undefined {
+    try {
+      return decodeEnvelope(item.e)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Decodes, checks the author's signature, and applies the item as gossip; undefined when dropped (and counted). */
+  private async take (item: SignedItem, fromHost: string, relayed: boolean): Promise<Envelope | undefined> {
+    let env: Envelope
+    try {
+      env = decodeEnvelope(item.e)
+    } catch (err) {
+      if (err instanceof WireError) { this.c.inbound.countDrop('event', err.reason, this.c.roles.peerOf(fromHost) ?? fromHost); return undefined }
+      throw err
+    }
+    const author = this.c.roles.peerOf(env.host)
+    if (author === undefined) { this.c.inbound.countDrop(env.topic, 'not-member', fromHost); return undefined }
+    if (!(await this.c.verifier.verify(item, author))) {
+      this.c.log.warn('relayed item not signed by its author: dropped', { author: env.host, via: fromHost, topic: env.topic })
+      this.c.inbound.countDrop(env.topic, 'bad-signature', this.c.roles.peerOf(fromHost) ?? fromHost)
+      return undefined
+    }
+    return await this.c.inbound.receive(env, author, { relayed }) ? env : undefined
+  }
+
+  /** Plans and votes our hosts will need: a plan goes to every client at once, its votes to its movers once a majority voted. */
+  private track (env: Envelope, item: SignedItem): void {
+    if (env.topic === 'plan') {
+      const plan = env.body as PlanMessage
+      const byPlanner = this.roundPlans(env.round)
+      const known = byPlanner.get(env.host)
+      if (known !== undefined && known.item.e.length > 0) return
+      const movers = new Set(plan.moves.flatMap(m => [m.from, m.to]))
+      // Votes may have overtaken the plan: keep them.
+      const rec: PlanRecord = { planner: env.host, item, movers, votes: known?.votes ?? [], voters: known?.voters ?? new Set(), sent: false }
+      byPlanner.set(env.host, rec)
+      this.notify(this.recentClients().filter(h => h !== env.host), [item])
+      // Votes that overtook the plan.
+      this.maybeSendVotes(rec)
+      return
+    }
+    const ev = env.body as EventMessage
+    if (env.topic === 'event' && ev.kind === 'plan-ack' && ev.round !== undefined && ev.planner !== undefined) {
+      const byPlanner = this.roundPlans(ev.round)
+      let rec = byPlanner.get(ev.planner)
+      if (rec === undefined) {
+        rec = { planner: ev.planner, item: { e: new Uint8Array(), s: new Uint8Array() }, movers: new Set(), votes: [], voters: new Set(), sent: false }
+        byPlanner.set(ev.planner, rec)
+      }
+      if (rec.voters.has(env.host)) return
+      rec.voters.add(env.host)
+      rec.votes.push(item)
+      this.maybeSendVotes(rec)
+    }
+  }
+
+  private roundPlans (round: number): Map<string, PlanRecord> {
+    let m = this.plans.get(round)
+    if (m === undefined) {
+      m = new Map()
+      this.plans.set(round, m)
+      for (const old of this.plans.keys()) if (old < round - 4) this.plans.delete(old)
+    }
+    return m
+  }
+
+  private maybeSendVotes (rec: PlanRecord): void {
+    if (rec.sent || rec.item.e.length === 0 || rec.voters.size * 2 <= this.c.memberCount) return
+    const movers = this.recentClients().filter(h => rec.movers.has(h))
+    rec.sent = true
+    if (movers.length > 0) this.notify(movers, [rec.item, ...rec.votes])
+  }
+
+  private notify (hosts: string[], items: SignedItem[]): void {
+    for (const host of hosts) {
+      if (host === this.c.host) continue
+      void this.c.send(host, { kind: 'notice', epoch: Math.max(0, this.epoch), items })
+        .catch(err => this.c.log.debug('notice not delivered', { host, error: (err as Error).message }))
+    }
+  }
+
+  private schedule (): void {
+    if (this.timer !== undefined || this.stopped) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      void this.flush()
+    }, this.c.batchMs)
+  }
+
+  /**
+   * Sends what our hosts reported to the aggregator of every other DC (the
+   * first of its ranking that our view holds live, rank 0 while none is)
+   * and to every aggregator that sent us a batch this epoch (a standby of
+   * ours among them).
+   */
+  private async flush (): Promise<void> {
+    const items = this.pending
+    this.pending = []
+    if (items.length === 0 || this.stopped) return
+    const epoch = Math.max(0, this.epoch)
+    const targets = new Set(this.heard)
+    for (const ranking of this.c.roles.byDc(epoch).values()) {
+      const mine = ranking.indexOf(this.c.host)
+      // Our own DC: a standby that aggregates (some host's report to rank 0
+      // failed) tells the ranks before it, so they learn of it and send it
+      // theirs.
+      if (mine >= 0) for (const h of ranking.slice(0, mine)) targets.add(h)
+      else targets.add(ranking.find(h => this.c.isUp(h)) ?? ranking[0]!)
+    }
+    targets.delete(this.c.host)
+    await Promise.all([...targets].map(async target => { await this.sendBatch(target, epoch, items) }))
+  }
+
+  private async sendBatch (target: string, epoch: number, items: SignedItem[]): Promise<boolean> {
+    try {
+      const answer = await this.c.send(target, { kind: 'batch', epoch, items })
+      // A newly met aggregator holds nothing of our hosts yet: their states first.
+      if (answer.fresh && this.states.size > 0) await this.c.send(target, { kind: 'batch', epoch, items: [...this.states.values()] })
+      return true
+    } catch (err) {
+      this.c.log.warn('aggregator did not take our batch', { aggregator: target, epoch, error: (err as Error).message })
+      return false
+    }
+  }
+}

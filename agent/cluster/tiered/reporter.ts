@@ -1,0 +1,89 @@
+/**
+ * A host's side of the tiered dissemination (docs/design.md §9.8): every
+ * message this host authors goes, signed, to its DC's aggregator for the
+ * epoch: rank 0 of the DC's ranking, or the first standby that answers.
+ * Messages queued while a report is on its way go together in the next.
+ * A new aggregator (a new epoch, or a failover) first gets this host's
+ * whole state: it holds nothing of ours yet.
+ */
+import { epochOf } from '../../../lib/roles.ts'
+import type { RelayMessage, SignedItem } from '../../../lib/wire/relay.ts'
+import type { Logger } from '../../log.ts'
+import type { AggregatorRoles } from './roles.ts'
+
+export interface ReporterComponents {
+  host: string
+  dc: string
+  roles: AggregatorRoles
+  log: Logger
+  /** Sends one relay message to `host` (or handles it here, when `host` is us). */
+  deliver: (host: string, msg: RelayMessage) => Promise<void>
+  /** Called when the aggregator changed: our state must go to the new one. */
+  newAggregator: () => void
+}
+
+export class Reporter {
+  private readonly c: ReporterComponents
+  private queue: SignedItem[] = []
+  private flushing: Promise<void> | undefined
+  private epoch = -1
+  private round = -1
+  /** Index into this epoch's ranking of the aggregator that answers (this round). */
+  private choice = 0
+  private lastTarget: string | undefined
+  /** Reports that reached no aggregator at all (their items are lost; the next state and digest repair the loss). */
+  failed = 0
+
+  constructor (components: ReporterComponents) {
+    this.c = components
+  }
+
+  /** Whom this host reports to in `round`'s epoch (after failovers). */
+  aggregator (round: number): string | undefined {
+    const ranking = this.c.roles.ofDc(this.c.dc, epochOf(round))
+    return ranking[Math.min(this.epoch === epochOf(round) ? this.choice : 0, ranking.length - 1)]
+  }
+
+  /** Queues `item` and sends the queue unless a report is on its way (it takes the queue next). */
+  async send (item: SignedItem, round: number): Promise<void> {
+    this.queue.push(item)
+    if (this.flushing === undefined) {
+      this.flushing = this.flush(round).finally(() => { this.flushing = undefined })
+    }
+    await this.flushing
+  }
+
+  private async flush (round: number): Promise<void> {
+    while (this.queue.length > 0) {
+      const items = this.queue
+      this.queue = []
+      await this.report(items, round)
+    }
+  }
+
+  private async report (items: SignedItem[], round: number): Promise<void> {
+    const epoch = epochOf(round)
+    // Rank 0 is tried again every round: a failover after one slow answer
+    // must not make a second aggregator for the rest of the epoch.
+    if (round !== this.round) { this.round = round; this.epoch = epoch; this.choice = 0 }
+    const ranking = this.c.roles.ofDc(this.c.dc, epoch)
+    for (; this.choice < ranking.length; this.choice++) {
+      const target = ranking[this.choice]!
+      try {
+        await this.c.deliver(target, { kind: 'report', epoch, items })
+        if (target !== this.lastTarget) {
+          if (this.lastTarget !== undefined) this.c.log.info('reporting to a new aggregator', { aggregator: target, epoch, rank: this.choice })
+          this.lastTarget = target
+          this.c.newAggregator()
+        }
+        return
+      } catch (err) {
+        this.c.log.warn('aggregator did not take our report: trying the next', { aggregator: target, epoch, rank: this.choice, error: (err as Error).message })
+      }
+    }
+    // Every rank failed: start from rank 0 again next time (it may be back).
+    this.choice = 0
+    this.failed++
+    this.c.log.warn('no aggregator of our DC took the report: its items are lost until our next state and digest', { epoch, items: items.length })
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The tiered dissemination (docs/design.md §9.8), composed: this host's
+ * messages go signed to its DC's aggregator (reporter.ts); whoever is
+ * reported to aggregates and exchanges batches with the other DCs'
+ * aggregators (relay.ts); all of it over one request/response protocol on
+ * direct streams, nothing on gossipsub. The cluster layer switches to it
+ * with `dissemination: "tiered"` in the config.
+ */
+import type { PrivateKey } from '@libp2p/interface'
+import { epochOf } from '../../../lib/roles.ts'
+import { roundAt, type RoundTiming } from '../../../lib/rounds.ts'
+import type { Envelope } from '../../../lib/wire/messages.ts'
+import { MAX_RELAY_BYTES, readRelayAnswer, readRelayMessage, type RelayAnswer, type RelayMessage } from '../../../lib/wire/relay.ts'
+import { handle, request } from '../../net/index.ts'
+import type { Inbound } from '../inbound.ts'
+import type { ClusterContext } from '../types.ts'
+import { Relay } from './relay.ts'
+import { Reporter } from './reporter.ts'
+import { AggregatorRoles, type RoleMember } from './roles.ts'
+import { signItem, Verifier } from './signing.ts'
+
+export interface TieredComponents extends ClusterContext {
+  inbound: Inbound
+  privateKey: PrivateKey
+  /** Our state must go out again (to a new aggregator). */
+  resendState: () => void
+}
+
+export interface TieredInit {
+  cluster: string
+  dc: string
+  members: readonly RoleMember[]
+}
+
+/** Rounds a standby aggregates before it counts as its DC's aggregator (see candidates). */
+export const STANDBY_WARMUP_ROUNDS = 2
+
+export class TieredDissemination {
+  private readonly c: TieredComponents
+  private readonly roles: AggregatorRoles
+  private readonly reporter: Reporter
+  private readonly relay: Relay
+  private readonly hosts = new Map<string, string>()
+  private readonly timeoutMs: number
+  private readonly dc: string
+  private unhandle: (() => Promise<void>) | undefined
+
+  constructor (components: TieredComponents, init: TieredInit) {
+    this.c = components
+    this.dc = init.dc
+    this.roles = new AggregatorRoles(init.cluster, init.members)
+    for (const m of init.members) this.hosts.set(m.peerId, m.host)
+    const { timing } = components
+    // A report or batch that takes longer than a quarter of a round has missed its purpose: try a standby.
+    this.timeoutMs = Math.max(1000, Math.min(10_000, Math.round(timing.periodMs / 4)))
+    this.reporter = new Reporter({
+      host: components.host,
+      dc: init.dc,
+      roles: this.roles,
+      log: components.log,
+      deliver: async (host, msg) => { await this.deliver(host, msg) },
+      newAggregator: components.resendState
+    })
+    this.relay = new Relay({
+      host: components.host,
+      roles: this.roles,
+      verifier: new Verifier(),
+      inbound: components.inbound,
+      log: components.log,
+      now: components.now,
+      memberCount: init.members.length,
+      send: async (host, msg) => await this.deliver(host, msg),
+      batchMs: batchDelayMs(timing),
+      round: () => roundAt(components.now(), timing),
+      epoch: () => epochOf(roundAt(components.now(), timing)),
+      isUp: (host) => components.view.isUp(host, components.now())
+    })
+  }
+
+  get protocol (): string {
+    return this.c.node.protocol('relay', '1.0.0')
+  }
+
+  async start (): Promise<void> {
+    this.unhandle = await handle(this.c.node, this.protocol, async (body, ctx) => {
+      const from = this.hosts.get(ctx.peer)
+      if (from === undefined) throw new Error('not a member of this cluster')
+      const msg = readRelayMessage(body)
+      if (typeof msg === 'string') throw new Error(`malformed relay message: ${msg}`)
+      return await this.relay.receive(msg, from)
+    }, { maxBytes: MAX_RELAY_BYTES, timeoutMs: this.timeoutMs, maxInboundStreams: 256 })
+  }
+
+  async stop (): Promise<void> {
+    this.relay.stop()
+    await this.unhandle?.()
+  }
+
+  roundStarted (round: number): void {
+    this.relay.turnEpoch(epochOf(round))
+  }
+
+  /** Our own message (already applied to our view), signed, to our aggregator. */
+  async send (env: Envelope, bytes: Uint8Array): Promise<void> {
+    await this.reporter.send(await signItem(this.c.privateKey, bytes), env.round)
+  }
+
+  /**
+   * The round's planner candidates among `live` (hosts with a recent
+   * digest): for each DC the first of its epoch's aggregator ranking that
+   * is live; none when this host only reports (it holds no view to plan
+   * with). Every aggregator holds the whole view, so they rank alike, as
+   * every agent did with the flooded view.
+   */
+  candidates (round: number, live: ReadonlySet<string>): Set<string> {
+    const out = new Set<string>()
+    const byDc = this.roles.byDc(epochOf(round))
+    // A standby that took a report moments ago (one slow answer of rank 0)
+    // holds only part of the view: it ranks and plans only once it has
+    // aggregated for a whole round (rank 0 did not come back).
+    const rankZero = byDc.get(this.dc)?.[0] === this.c.host
+    if (this.relay.aggregatingFor < (rankZero ? 0 : STANDBY_WARMUP_ROUNDS)) return out
+    for (const ranking of byDc.values()) {
+      const first = ranking.find(h => live.has(h))
+      if (first !== undefined) out.add(first)
+    }
+    return out
+  }
+
+  /** Whom this host reports to in `round`'s epoch. */
+  aggregator (round: number): string | undefined {
+    return this.reporter.aggregator(round)
+  }
+
+  private async deliver (host: string, msg: RelayMessage): Promise<RelayAnswer> {
+    if (host === this.c.host) return await this.relay.receive(msg, host)
+    const peer = this.roles.peerOf(host)
+    if (peer === undefined) throw new Error(`unknown host ${host}`)
+    const answer = readRelayAnswer(await request(this.c.node, peer, this.protocol, msg, { maxBytes: MAX_RELAY_BYTES, timeoutMs: this.timeoutMs }))
+    if (typeof answer === 'string') throw new Error(`malformed answer from ${host}: ${answer}`)
+    return answer
+  }
+}
+
+/** Items wait this long to travel together: a sixtieth of the round, 50 ms to 1 s. */
+export function batchDelayMs (timing: RoundTiming): number {
+  return Math.min(1000, Math.max(50, Math.round(timing.periodMs / 60)))
+}
