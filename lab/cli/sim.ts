@@ -1,5 +1,6 @@
 /** `heliotrope lab sim`: many real agents in one process on a simulated world. */
 import { UsageError } from '../../agent/cli/errors.ts'
+import { DISSEMINATIONS, type Dissemination } from '../../agent/config.ts'
 import { type Command, numberOption } from '../../agent/cli/run.ts'
 import { DEFAULT_PLANNER, PLANNER_NAMES } from '../../lib/planners/index.ts'
 import { SCENARIO_KINDS, type ScenarioKind } from '../../lib/scenario.ts'
@@ -17,7 +18,7 @@ export const simCommand: Command = {
   summary: 'run N real agents on a simulated world (in this process or several) and time their rounds',
   usage: `Usage: heliotrope lab sim --agents N [--rounds R] [--period MS] [--vms V]
                           [--transport memory|tcp] [--dcs D] [--seed S] [--kind KIND]
-                          [--planner NAME] [--processes P]
+                          [--planner NAME] [--processes P] [--dissemination flood|tiered]
 
 Starts N real agents (libp2p with PSK, noise, yamux, gossipsub, kad-dht; the
 sim hypervisor and traffic source) on a scenario world whose hosts are the
@@ -42,6 +43,9 @@ Options:
                    planner stalls all of them while it runs)
   --processes P    spread the agents over P child processes, TCP between them
                    (default 0: all in this process, on one core)
+  --dissemination flood | tiered
+                   how messages travel: flooded on gossipsub (default) or
+                   through per-DC aggregators (docs/design.md §9.8)
 `,
   options: {
     agents: { type: 'string' },
@@ -53,7 +57,8 @@ Options:
     seed: { type: 'string' },
     kind: { type: 'string' },
     planner: { type: 'string' },
-    processes: { type: 'string' }
+    processes: { type: 'string' },
+    dissemination: { type: 'string' }
   },
   async run (args) {
     if (args.values.agents === undefined) throw new UsageError('how many agents? give --agents N')
@@ -62,6 +67,8 @@ Options:
     if (!(TRANSPORTS as readonly string[]).includes(transport)) throw new UsageError(`--transport is one of ${TRANSPORTS.join(', ')}, got ${JSON.stringify(transport)}`)
     const kind = (args.values.kind as string | undefined) ?? DEFAULT_SIM_KIND
     if (!(SCENARIO_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind is one of ${SCENARIO_KINDS.join(', ')}, got ${JSON.stringify(kind)}`)
+    const dissemination = (args.values.dissemination as string | undefined) ?? 'flood'
+    if (!(DISSEMINATIONS as readonly string[]).includes(dissemination)) throw new UsageError(`--dissemination is one of ${DISSEMINATIONS.join(', ')}, got ${JSON.stringify(dissemination)}`)
     const planner = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
     if (!PLANNER_NAMES.includes(planner)) throw new UsageError(`--planner is one of ${PLANNER_NAMES.join(', ')}, got ${JSON.stringify(planner)}`)
     // Ctrl-C (or a timeout's SIGTERM) stops the run but still prints what was measured.
@@ -80,6 +87,7 @@ Options:
       kind: kind as ScenarioKind,
       planner: { name: planner },
       processes: numberOption(args, 'processes', 0, { integer: true, min: 0 }),
+      dissemination: dissemination as Dissemination,
       signal: stop.signal,
       onResult: r => { process.stdout.write('\n' + simTable([r])) }
     }).finally(() => {

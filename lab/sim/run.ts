@@ -8,6 +8,7 @@
  * them read one in-memory copy of the world.
  */
 import type { Agent } from '../../agent/agent.ts'
+import type { Dissemination } from '../../agent/config.ts'
 import { planDeadlineMs, roundAt, roundStartMs, type RoundTiming } from '../../lib/rounds.ts'
 import type { ScenarioKind } from '../../lib/scenario.ts'
 import { startCluster, type SimCluster, type SimTransport } from './cluster.ts'
@@ -57,6 +58,8 @@ export interface SimRunOptions {
   seeds?: number
   /** Spread the agents over this many child processes (TCP only); default 0: all in this process. */
   processes?: number
+  /** How the agents' messages travel (config `dissemination`); default flood. */
+  dissemination?: Dissemination
   readyTimeoutMs?: number
   /** Stops waiting (once the agents are up) and returns the rounds told so far. */
   signal?: AbortSignal
@@ -141,7 +144,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
     connectionMonitor: false,
     seeds: opts.seeds ?? DEFAULT_SEEDS,
     batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
-    ...definedOnly({ signal: opts.signal })
+    ...definedOnly({ signal: opts.signal, dissemination: opts.dissemination })
   }
   let sim: SimAgents | undefined
   let up = 0
@@ -163,8 +166,10 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
     const { timing, observer } = sim
 
     const readyTimeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS
-    const readyMs = await waitReady(sim, n, readyTimeoutMs, out, opts.signal) ? Date.now() - t0 : undefined
-    out(readyMs !== undefined ? `ready: every agent sees ${n} live members after ${seconds(readyMs, 1)} s` : `not ready after ${seconds(readyTimeoutMs, 0)} s: going on anyway`)
+    // Tiered: only aggregators hold the whole view; one of them seeing every member is the cluster formed.
+    const needed = opts.dissemination === 'tiered' ? 1 : n
+    const readyMs = await waitReady(sim, n, needed, readyTimeoutMs, out, opts.signal) ? Date.now() - t0 : undefined
+    out(readyMs !== undefined ? `ready: ${needed === n ? 'every agent sees' : 'an aggregator sees'} ${n} live members after ${seconds(readyMs, 1)} s` : `not ready after ${seconds(readyTimeoutMs, 0)} s: going on anyway`)
 
     const first = roundAt(Date.now(), timing) + 1
     const summaries: RoundSummary[] = []
@@ -225,7 +230,7 @@ async function inProcesses (spec: SimSpec, n: number, processes: number, meter: 
     timing: observer.timing,
     observer,
     // The agent that sees the fewest tells: all or none (enough for "ready").
-    seeingAll: async () => await cluster.minLive() >= n ? n : 0,
+    seeingAll: async () => await cluster.minLive() >= n ? n : await cluster.maxLive() >= n ? 1 : 0,
     summarize: (round, startMs) => summarizeFromEvents(round, n, observer, startMs),
     use: async () => {
       const own = meter.read()
@@ -236,13 +241,13 @@ async function inProcesses (spec: SimSpec, n: number, processes: number, meter: 
   }
 }
 
-async function waitReady (sim: SimAgents, n: number, timeoutMs: number, out: (line: string) => void, signal: AbortSignal | undefined): Promise<boolean> {
+async function waitReady (sim: SimAgents, n: number, needed: number, timeoutMs: number, out: (line: string) => void, signal: AbortSignal | undefined): Promise<boolean> {
   const start = Date.now()
   let reported = start
   while (Date.now() < start + timeoutMs && signal?.aborted !== true) {
     const now = Date.now()
     const seeAll = await sim.seeingAll()
-    if (seeAll === n) return true
+    if (seeAll >= needed) return true
     if (now - reported >= READY_REPORT_MS) {
       reported = now
       out(`  ${seeAll}/${n} agents see every member live after ${seconds(now - start, 0)} s more`)
