@@ -50,7 +50,7 @@ export class PlanAcceptance {
    */
   check (env: Envelope<'plan'>, now: number, relayed = false): UpstreamVerdict {
     const { ballot, cluster } = this.c
-    const ranking = relayed ? [env.host] : ballot.ranking(env.round, cluster.liveMembers(now), now)
+    const ranking = relayed ? [env.host] : ballot.frozenRanking(env.round) ?? ballot.ranking(env.round, cluster.liveMembers(now), now)
     const v = ballot.check(env, ranking, now)
     if (v.ok) return v
     return v.reason === 'superseded' ? { ok: false, reject: v.reject } : { ok: false, reject: v.reject, reason: v.reason }

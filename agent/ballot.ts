@@ -80,6 +80,11 @@ export class Ballot {
     return r
   }
 
+  /** The ranking for `round` if it is frozen already (see ranking): the round loop asks every tick, so the live members are not listed again. */
+  frozenRanking (round: number): string[] | undefined {
+    return this.frozen.get(round)
+  }
+
   /** Records that `host` acknowledged `planner`'s plan for `round`. */
   ack (round: number, planner: string, host: string): void {
     let byPlanner = this.acks.get(round)

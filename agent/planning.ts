@@ -66,7 +66,7 @@ export class Planning {
     const { ballot, cluster } = this.c
     const rec = this.c.records.record(round)
     if (ballot.accepted(round) === undefined && now >= planDeadlineMs(round, 0, this.timing)) {
-      rec.ranking = ballot.ranking(round, cluster.liveMembers(now), now)
+      rec.ranking = ballot.frozenRanking(round) ?? ballot.ranking(round, cluster.liveMembers(now), now)
       const rank = rec.ranking.indexOf(this.host)
       if (this.ourTurn(rec, rank, now)) await this.planUnlessHeldBack(rec, rank, now)
     }

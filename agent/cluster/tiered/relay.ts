@@ -17,12 +17,15 @@
  * inputs (tiered/audit is not built yet: docs/design.md §9.8).
  */
 import { decodeEnvelope, WireError } from '../../../lib/wire/codec.ts'
-import type { Envelope, EventMessage, PlanMessage } from '../../../lib/wire/messages.ts'
+import type { Envelope, EventMessage, PlanMessage, Topic } from '../../../lib/wire/messages.ts'
 import type { RelayAnswer, RelayMessage, SignedItem } from '../../../lib/wire/relay.ts'
 import type { Logger } from '../../log.ts'
 import type { Inbound } from '../inbound.ts'
 import type { AggregatorRoles } from './roles.ts'
 import type { Verifier } from './signing.ts'
+
+/** Votes wait at most this long to travel together (a plan's hosts vote within moments of each other). */
+export const VOTE_BATCH_MS = 50
 
 export interface RelayComponents {
   host: string
@@ -55,8 +58,10 @@ export class Relay {
   private readonly heard = new Set<string>()
   /** The newest signed state of each host that reported to us: what a newly met aggregator lacks. */
   private readonly states = new Map<string, SignedItem>()
-  private pending: SignedItem[] = []
+  /** What our hosts reported since the last batch went out, with each item's topic (for how soon it must go). */
+  private pending: Array<{ item: SignedItem, topic: Topic }> = []
   private timer: ReturnType<typeof setTimeout> | undefined
+  private dueAt = Infinity
   /** Per round, per planner: the plan, its movers, the votes for it. */
   private readonly plans = new Map<number, Map<string, PlanRecord>>()
   private stopped = false
@@ -112,12 +117,12 @@ export class Relay {
       accepted++
       if (msg.kind === 'notice') continue
       if (msg.kind === 'report') {
-        this.pending.push(item)
+        this.pending.push({ item, topic: env.topic })
         if (env.topic === 'host') this.states.set(env.host, item)
       }
       this.track(env, item)
     }
-    if (msg.kind === 'report' && this.pending.length > 0) this.schedule()
+    if (msg.kind === 'report' && this.pending.length > 0) this.schedule(this.urgency())
     return { accepted, dropped, fresh }
   }
 
@@ -212,12 +217,31 @@ export class Relay {
     }
   }
 
-  private schedule (): void {
-    if (this.timer !== undefined || this.stopped) return
+  /**
+   * How soon what is pending must travel: a plan at once (every host waits
+   * for it, and its slot is short), votes within VOTE_BATCH_MS (a plan runs
+   * once a majority is in), states and digests within the batch delay (the
+   * planner needs them only at planning time).
+   */
+  private urgency (): number {
+    let delay = this.c.batchMs
+    for (const { topic } of this.pending) {
+      if (topic === 'plan') return 0
+      if (topic === 'event') delay = Math.min(delay, VOTE_BATCH_MS)
+    }
+    return delay
+  }
+
+  private schedule (delayMs: number): void {
+    if (this.stopped) return
+    const due = Date.now() + delayMs
+    if (this.timer !== undefined && due >= this.dueAt) return
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.dueAt = due
     this.timer = setTimeout(() => {
       this.timer = undefined
       void this.flush()
-    }, this.c.batchMs)
+    }, delayMs)
   }
 
   /**
@@ -227,7 +251,7 @@ export class Relay {
    * ours among them).
    */
   private async flush (): Promise<void> {
-    const items = this.pending
+    const items = this.pending.map(p => p.item)
     this.pending = []
     if (items.length === 0 || this.stopped) return
     const epoch = Math.max(0, this.epoch)

@@ -11,6 +11,9 @@ import type { RelayMessage, SignedItem } from '../../../lib/wire/relay.ts'
 import type { Logger } from '../../log.ts'
 import type { AggregatorRoles } from './roles.ts'
 
+/** How long a state or digest waits for the other before its report goes (one request instead of two). */
+export const COALESCE_MS = 25
+
 export interface ReporterComponents {
   host: string
   dc: string
@@ -44,13 +47,21 @@ export class Reporter {
     return ranking[Math.min(this.epoch === epochOf(round) ? this.choice : 0, ranking.length - 1)]
   }
 
-  /** Queues `item` and sends the queue unless a report is on its way (it takes the queue next). */
-  async send (item: SignedItem, round: number): Promise<void> {
+  /**
+   * Queues `item` and sends the queue unless a report is on its way (it
+   * takes the queue next). A state and the digest that follows it moments
+   * later go in one report (`urgent` false: they wait COALESCE_MS); plans
+   * and votes go at once.
+   */
+  async send (item: SignedItem, round: number, urgent: boolean): Promise<void> {
     this.queue.push(item)
     if (this.flushing === undefined) {
-      this.flushing = this.flush(round).finally(() => { this.flushing = undefined })
+      const wait = urgent ? Promise.resolve() : new Promise(resolve => setTimeout(resolve, COALESCE_MS))
+      this.flushing = wait.then(async () => { await this.flush(round) }).finally(() => { this.flushing = undefined })
     }
-    await this.flushing
+    // A state's sender goes on to its digest while the report waits for it;
+    // report() logs and counts a report no aggregator took.
+    if (urgent) await this.flushing
   }
 
   private async flush (round: number): Promise<void> {

@@ -102,7 +102,7 @@ export class TieredDissemination {
 
   /** Our own message (already applied to our view), signed, to our aggregator. */
   async send (env: Envelope, bytes: Uint8Array): Promise<void> {
-    await this.reporter.send(await signItem(this.c.privateKey, bytes), env.round)
+    await this.reporter.send(await signItem(this.c.privateKey, bytes), env.round, env.topic === 'plan' || env.topic === 'event')
   }
 
   /**
