@@ -2,7 +2,8 @@
  * Plan acceptance and votes: which plan this agent takes for a round (the
  * ballot's rules, ballot.ts), its one vote per round for the first plan it
  * takes, and when a taken plan runs: once final and voted for by a
- * majority of the members.
+ * majority of the members. The vote is one per round across restarts too:
+ * it is on disk before it goes out (vote-book.ts).
  */
 import { planDeadlineMs, type RoundTiming } from '../lib/rounds.ts'
 import type { Envelope, EventMessage, PlannedMove } from '../lib/wire/messages.ts'
@@ -12,12 +13,15 @@ import type { Controls } from './policy/controls.ts'
 import type { AgentEvent } from './events.ts'
 import type { Logger } from './log.ts'
 import type { RoundRecords } from './round-records.ts'
+import type { VoteBook } from './vote-book.ts'
 
 export interface AcceptanceComponents {
   cluster: Cluster
   ballot: Ballot
   controls: Controls
   records: RoundRecords
+  /** This host's own votes, kept across restarts. */
+  votes: VoteBook
   log: Logger
   emit: (event: AgentEvent) => void
   publishEvent: (body: EventMessage) => Promise<void>
@@ -72,14 +76,25 @@ export class PlanAcceptance {
     const first = this.c.ballot.accepted(env.round) === undefined
     const a = this.c.ballot.accept(env, now)
     // Vote for the first plan we accept this round, and only for it: a plan
-    // runs only once a majority voted for it (see ballot.ts).
+    // runs only once a majority voted for it (see ballot.ts). "First" in
+    // this run is not enough: before a restart we may have voted for
+    // another plan of the round (the vote book remembers).
     if (first) this.voteFor(env)
     return this.noteAccepted(env, a)
   }
 
   private voteFor (env: Envelope<'plan'>): void {
-    this.c.ballot.ack(env.round, env.host, this.host)
-    void this.c.publishEvent({ kind: 'plan-ack', round: env.round, planner: env.host }).catch(err => this.c.log.warn('could not acknowledge the plan', { round: env.round, error: (err as Error).message }))
+    const { round, host: planner } = env
+    const vote = this.c.votes.take(round, planner)
+    if (!vote.ok) {
+      this.c.log.warn('not voting: voted for another plan of this round before a restart', { round, planner, votedFor: this.c.votes.votedFor(round) })
+      return
+    }
+    // On disk before it goes out: a crash after the send must not forget it.
+    vote.durable.then(async () => {
+      this.c.ballot.ack(round, planner, this.host)
+      await this.c.publishEvent({ kind: 'plan-ack', round, planner })
+    }).catch(err => this.c.log.warn('could not acknowledge the plan', { round, error: (err as Error).message }))
   }
 
   private noteAccepted (env: Envelope<'plan'>, a: AcceptedPlan): AcceptedPlan {

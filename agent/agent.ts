@@ -34,6 +34,7 @@ import type { ClusterNode } from './net/index.ts'
 import { Planning } from './planning.ts'
 import { RoundLoop } from './round-loop.ts'
 import { RoundRecords, type RoundRecord } from './round-records.ts'
+import { VoteBook } from './vote-book.ts'
 import { definedOnly } from '../lib/defined.ts'
 
 export { DIGEST_HOLD_MS, HELLO_ROUNDS, MESSAGES_PER_ROUND, QUORUM_ROUNDS, STATE_REFRESH_ROUNDS, type StateOptions } from './cluster/index.ts'
@@ -75,6 +76,8 @@ export class Agent {
   private readonly records: RoundRecords
   private readonly cluster: Cluster
   private readonly acceptance: PlanAcceptance
+  /** This host's own votes, on disk before they go out (vote-book.ts). */
+  private readonly votes: VoteBook
   private readonly planning: Planning
   private readonly migrations: Migrations
   private readonly server: MigrateServer
@@ -142,7 +145,8 @@ export class Agent {
     })
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })
-    this.acceptance = new PlanAcceptance({ ...parts, execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) } }, { host: config.host, timing })
+    this.votes = new VoteBook(config.stateDir)
+    this.acceptance = new PlanAcceptance({ ...parts, votes: this.votes, execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) } }, { host: config.host, timing })
     this.planning = new Planning({ ...parts, acceptance: this.acceptance, ...definedOnly({ privateKey: components.privateKey }) }, { host: config.host, cluster: config.cluster, topology: init.topology, timing })
     this.server = new MigrateServer({ ...parts, hypervisor }, { config })
     this.loop = new RoundLoop({ ...parts, planning: this.planning, acceptance: this.acceptance }, { timing })
@@ -197,18 +201,19 @@ export class Agent {
   }
 
   /**
-   * Bottom up, each layer on running ones: the drivers and the operator's
-   * controls (pins and drain come from disk before we first say who we
-   * are); the cluster layer and the migrate server (topics and protocol,
-   * then the seeds dialled, a hello said, stale incoming VMs cancelled);
-   * then the round loop.
+   * Bottom up, each layer on running ones: the drivers, the operator's
+   * controls and this host's votes (pins, drain and the votes of earlier
+   * runs come from disk before we first say who we are); the cluster layer
+   * (its sequence mark loaded from disk first) and the migrate server
+   * (topics and protocol, then the seeds dialled, a hello said, stale
+   * incoming VMs cancelled); then the round loop.
    */
   async start (): Promise<void> {
     const { hypervisor, collector, node, log } = this.c
-    await start(hypervisor, collector, this.controls)
+    await start(hypervisor, collector, this.controls, this.votes)
     await start(this.cluster, this.server)
     await start(this.loop)
-    log.info('agent started', { host: this.host, peerId: this.peerId, dc: this.config.dc, addresses: node.addresses() })
+    log.info('agent started', { host: this.host, peerId: this.peerId, dc: this.config.dc, mode: this.mode, addresses: node.addresses() })
   }
 
   /**

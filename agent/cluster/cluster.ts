@@ -22,6 +22,7 @@ import { Digests } from './digests.ts'
 import { Inbound, type Upstream } from './inbound.ts'
 import { hasQuorum, liveMembers } from './liveness.ts'
 import { Outbox } from './outbox.ts'
+import { SeqStore } from './seq-store.ts'
 import { StateWaits } from './state-waits.ts'
 import { HELLO_ROUNDS, HostStates, type LocalState, type StateOptions } from './states.ts'
 import { TieredDissemination } from './tiered/tiered.ts'
@@ -75,7 +76,7 @@ export class Cluster implements Startable {
     })
     const { node, log, now, emit, counters } = components
     this.ctx = { host: config.host, node, view: this.view, timing: init.timing, log, now, emit, counters }
-    this.outbox = new Outbox(this.ctx)
+    this.outbox = new Outbox(this.ctx, new SeqStore(config.stateDir))
     this.states = new HostStates({
       ...this.ctx,
       hypervisor: components.hypervisor,
@@ -115,8 +116,9 @@ export class Cluster implements Startable {
     return this.leavingNow
   }
 
-  /** Subscribes the gossip topics, or (tiered) serves the relay protocol: nothing is flooded then. */
+  /** Loads the sequence mark; subscribes the gossip topics, or (tiered) serves the relay protocol: nothing is flooded then. */
   async start (): Promise<void> {
+    await this.outbox.load()
     if (this.tiered !== undefined) await this.tiered.start()
     else this.inbound.subscribe()
   }

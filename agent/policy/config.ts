@@ -29,7 +29,7 @@ export type SafetyConfig = z.output<typeof SAFETY_SECTION>
 export const DEFAULT_SAFETY: Readonly<SafetyConfig> = SAFETY_SECTION.parse(undefined)
 
 export const MODE_FIELD = z.enum(MODES).default(DEFAULT_MODE).meta({
-  description: 'observe: gossip only; dry-run: plan and log, never migrate; approve: plans wait for `heliotrope approve ROUND`; auto: carry plans out.'
+  description: 'observe: gossip only; dry-run: plan and log, never migrate; approve: plans wait for `heliotrope approve ROUND`; auto: carry plans out. Without it: observe, so nothing migrates unless asked for.'
 })
 
 export const CONTROL_SOCKET_FIELD = nonEmpty().optional().meta({ description: `The local control socket; default ${CONTROL_SOCKET_FILE} in stateDir (at most ${MAX_SOCKET_PATH_BYTES} bytes).` })

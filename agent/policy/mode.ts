@@ -7,8 +7,12 @@
 export const MODES = ['observe', 'dry-run', 'approve', 'auto'] as const
 export type Mode = typeof MODES[number]
 
-/** What an agent does when its config names no mode: what it always did. */
-export const DEFAULT_MODE: Mode = 'auto'
+/**
+ * What an agent does when its config names no mode: watch. Nothing
+ * migrates unless the operator asked for it; the agent still joins, gossips
+ * and shows the cluster (API, console), and says its mode as it starts.
+ */
+export const DEFAULT_MODE: Mode = 'observe'
 /** What `heliotrope init` writes: watch the plans before letting them run. */
 export const INIT_MODE: Mode = 'dry-run'
 

@@ -1,10 +1,10 @@
 /**
  * The operator's decisions that must outlive a restart: which VMs are
  * pinned and whether this host is drained. One small JSON file in the state
- * directory, replaced atomically (write, fsync, rename).
+ * directory, replaced atomically (agent/durable-file.ts).
  */
-import { open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import { DurableFile } from '../durable-file.ts'
 
 export const CONTROLS_FILE = 'controls.json'
 const VERSION = 1
@@ -22,21 +22,17 @@ export interface StoredControls {
 
 export class ControlStore {
   readonly path: string
+  private readonly file: DurableFile
   private data: StoredControls = { draining: false, pins: {} }
-  private writing: Promise<void> = Promise.resolve()
 
   constructor (stateDir: string) {
     this.path = join(stateDir, CONTROLS_FILE)
+    this.file = new DurableFile(this.path)
   }
 
   async load (): Promise<void> {
-    let text: string
-    try {
-      text = await readFile(this.path, 'utf8')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw err
-    }
+    const text = await this.file.read()
+    if (text === undefined) return
     const json = JSON.parse(text) as { version?: unknown, draining?: unknown, pins?: unknown }
     if (json.version !== VERSION || typeof json.draining !== 'boolean' || typeof json.pins !== 'object' || json.pins === null) {
       throw new Error(`${this.path} is not a heliotrope controls file (version ${VERSION}); move it away to start without pins and drain`)
@@ -72,18 +68,6 @@ export class ControlStore {
 
   /** Writes one at a time, so the file always holds the latest state. */
   private async save (): Promise<void> {
-    const next = this.writing.then(async () => {
-      const tmp = `${this.path}.${process.pid}.tmp`
-      const file = await open(tmp, 'w', 0o600)
-      try {
-        await file.writeFile(JSON.stringify({ version: VERSION, ...this.data }, null, 2) + '\n')
-        await file.sync()
-      } finally {
-        await file.close()
-      }
-      await rename(tmp, this.path)
-    })
-    this.writing = next.catch(() => undefined)
-    await next
+    await this.file.write(JSON.stringify({ version: VERSION, ...this.data }, null, 2) + '\n')
   }
 }

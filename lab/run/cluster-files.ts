@@ -62,6 +62,8 @@ export async function writeClusterFiles (init: ClusterInit): Promise<AgentSpec[]
       host: s.host,
       dc: s.dc,
       stateDir: join(root, s.host),
+      // The lab is there to move VMs: say so (a config without mode only observes).
+      mode: 'auto',
       listen: [`/ip6/${s.address}/tcp/${AGENT_PORT}`],
       bootstrap: specs.filter(o => o !== s).map(dial),
       pskFile,

@@ -130,6 +130,8 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         host: h.host,
         dc: h.dc,
         stateDir: join(dir, h.host),
+        // The simulator is there to move VMs: say so (a config without mode only observes).
+        mode: 'auto',
         // The memory transport's address is the peer id: unique in the process.
         listen: [transport === 'memory' ? `/memory/${peerOf.get(h.host)!}` : TCP_LOOPBACK_LISTEN],
         pskFile: join(dir, 'psk'),

@@ -35,6 +35,8 @@ test('`heliotrope lab agent` runs from a config file and stops cleanly on SIGTER
     cluster: 'cli', host: 'h1', dc: 'A', stateDir: join(dir, 'state'), listen: ['/ip6/::1/tcp/0'], pskFile: join(dir, 'psk'),
     members: [{ host: 'h1', peerId: key.peerId }], topologyFile: join(dir, 'topology.json'), address: 'fd00::1',
     capacity: { memoryMiB: 4096, vcpus: 4 }, roundPeriodMs: 1000,
+    // A config without mode only observes; this one is to plan.
+    mode: 'auto',
     collector: { kind: 'sim', world: join(dir, 'world') }, hypervisor: { kind: 'sim', world: join(dir, 'world') }
   }
   await writeFile(join(dir, 'config.json'), JSON.stringify(config))

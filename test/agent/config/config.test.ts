@@ -54,9 +54,9 @@ test('every kind of config error names the field, the form expected and the valu
   t.is(all.length, 3, 'every problem is listed at once')
 })
 
-test('the defaults: mode auto, KubeVirt-like limits, the control socket in the state directory', t => {
+test('the defaults: mode observe (nothing migrates unless asked for), KubeVirt-like limits, the control socket in the state directory', t => {
   const c = parseConfig(BASE)
-  t.is(c.mode, 'auto')
+  t.is(c.mode, 'observe')
   t.deepEqual(c.safety, { maxInFlight: 5, maxInFlightPerHost: 2, cooldownRounds: 3, minImprovement: 0.01, approvalWindowRounds: 10 })
   t.is(c.controlSocket, '/var/lib/heliotrope/control.sock')
   t.is(parseConfig({ ...BASE, stateDir: '/srv/ht' }).controlSocket, '/srv/ht/control.sock')
@@ -71,7 +71,7 @@ test('`heliotrope config check` passes a good config with its files, and lists w
   await writeFile(join(dir, 'good.json'), JSON.stringify(good))
   const ok = await heliotrope(['config', 'check', join(dir, 'good.json')])
   t.is(ok.code, 0, ok.err)
-  t.regex(ok.out, /good\.json: ok\n\s+cluster prod, host h1 \(dc A\), mode auto/)
+  t.regex(ok.out, /good\.json: ok\n\s+cluster prod, host h1 \(dc A\), mode observe/)
   await writeFile(join(dir, 'bad.json'), JSON.stringify({ ...good, mode: 'yolo', safety: { maxInFlight: 0 } }))
   const bad = await heliotrope(['config', 'check', join(dir, 'bad.json')])
   t.is(bad.code, 1)

@@ -62,6 +62,8 @@ export async function writeAgentFiles (init: ClusterFilesInit): Promise<AgentFil
       host: p.spec.host,
       dc: p.spec.dc,
       stateDir: p.stateDir,
+      // These agents migrate guests: say so (a config without mode only observes).
+      mode: 'auto',
       listen: [`/ip6/${p.spec.address}/tcp/${AGENT_PORT}`],
       bootstrap: peers.filter(o => o !== p).map(o => `/ip6/${o.spec.address}/tcp/${AGENT_PORT}/p2p/${o.peerId}`),
       pskFile,
