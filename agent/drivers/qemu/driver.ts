@@ -13,14 +13,20 @@ import { HypervisorError } from '../types.ts'
 import type { HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget, VmInfo } from '../types.ts'
 import { QMP_SUFFIX, readVmConfig, validateVmConfig, vmPaths, writeVmConfig } from './config.ts'
 import type { VmConfig, VmPaths } from './config.ts'
-import { runMigration, tcpUri } from './migration.ts'
+import { DEFAULT_CANCEL_TIMEOUT_MS, runMigration, tcpUri } from './migration.ts'
 import type { MigrationTuning, QemuMigrateOptions } from './migration.ts'
 import { DEFAULT_QEMU_BINARY, DEFAULT_STOP_TIMEOUT_MS, isQemuRunning, killQemu, launchQemu, readPid, removeVmFiles, waitForExit } from './process.ts'
-import { QmpClient } from './qmp.ts'
+import { DEFAULT_QMP_COMMAND_TIMEOUT_MS, QmpClient } from './qmp.ts'
 import { vmStatus } from './status.ts'
 
 /** Time for list() to reach one VM's monitor before the socket counts as stale, in ms. */
 export const DEFAULT_LIST_TIMEOUT_MS = 2_000
+/**
+ * On stop, how long cancelled migrations may take to end and be confirmed
+ * before the monitors are closed anyway, in ms: QEMU's cancel, the polls
+ * after it and a command timeout or two.
+ */
+export const STOP_CANCEL_WAIT_MS = DEFAULT_CANCEL_TIMEOUT_MS + 2 * DEFAULT_QMP_COMMAND_TIMEOUT_MS
 
 export interface QemuDriverOptions {
   /** Where the VMs' sockets, sidecars, pid files and serial logs live. */
@@ -57,7 +63,8 @@ export class QemuDriver implements HypervisorDriver {
   readonly options: QemuDriverOptions
   #started = false
   #pool = new Map<string, PoolEntry>()
-  #migrating = new Set<string>()
+  /** Migrations in flight from here: how to cancel each, and its end. */
+  #migrating = new Map<string, { abort: AbortController, done: Promise<unknown> }>()
 
   constructor (components: QemuComponents, init: QemuInit) {
     this.options = { ...init, address: components.address }
@@ -79,9 +86,22 @@ export class QemuDriver implements HypervisorDriver {
     this.#started = true
   }
 
-  /** Closes monitor connections. The VMs keep running: they are not the agent's children. */
+  /**
+   * Cancels migrations in flight first, each on its own monitor connection
+   * while it is open (migrate_cancel, then query-migrate and query-status
+   * confirm the VM runs here), then closes the connections. The VMs keep
+   * running: they are not the agent's children.
+   */
   async stop (): Promise<void> {
     this.#started = false
+    const inFlight = [...this.#migrating.values()]
+    for (const m of inFlight) m.abort.abort()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled(inFlight.map(async m => await m.done)),
+      new Promise(resolve => { timer = setTimeout(resolve, STOP_CANCEL_WAIT_MS) })
+    ])
+    clearTimeout(timer)
     const entries = [...this.#pool.values()]
     this.#pool.clear()
     await Promise.all(entries.map(async e => { (await e.client.catch(() => undefined))?.close() }))
@@ -152,22 +172,29 @@ export class QemuDriver implements HypervisorDriver {
     const paths = this.paths(vmId)
     const uri = targetUri(target)
     if (this.#migrating.has(vmId)) throw new HypervisorError(`VM ${vmId} is already being migrated`)
-    this.#migrating.add(vmId)
+    const abort = new AbortController()
+    const done = this.#migrate(vmId, uri, { ...this.options.migration, ...opts, signal: abort.signal })
+    this.#migrating.set(vmId, { abort, done })
     try {
-      const pid = await readPid(paths)
-      const result = await this.#withQmp(vmId, async qmp => {
-        const r = await runMigration(qmp, uri, { ...this.options.migration, ...opts })
-        if (r.ok) await quit(qmp) // the VM now runs on the target: exactly one copy
-        return r
-      })
-      if (result.ok) {
-        if (pid !== undefined && !await waitForExit(pid, paths, DEFAULT_STOP_TIMEOUT_MS)) await killQemu(paths)
-        await removeVmFiles(paths)
-      }
-      return result
+      return await done
     } finally {
       this.#migrating.delete(vmId)
     }
+  }
+
+  async #migrate (vmId: string, uri: string, opts: QemuMigrateOptions): Promise<MigrationResult> {
+    const paths = this.paths(vmId)
+    const pid = await readPid(paths)
+    const result = await this.#withQmp(vmId, async qmp => {
+      const r = await runMigration(qmp, uri, opts)
+      if (r.ok) await quit(qmp) // the VM now runs on the target: exactly one copy
+      return r
+    })
+    if (result.ok) {
+      if (pid !== undefined && !await waitForExit(pid, paths, DEFAULT_STOP_TIMEOUT_MS)) await killQemu(paths)
+      await removeVmFiles(paths)
+    }
+    return result
   }
 
   #requireStarted (): void {
