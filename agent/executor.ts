@@ -89,6 +89,7 @@ export class Executor {
     if (!admission.ok) return this.report(move, fail(`${move.to} refused: ${admission.reason} (${admission.detail})`))
     if (admission.target === undefined) return this.report(move, fail(`${move.to} admitted without a target`))
     await this.ctx.started(move)
+    log.info('migrating', { vm: move.vm, from: move.from, to: move.to, target: admission.target.address })
     let result: MigrationResult
     try {
       result = await driver.migrate(move.vm, admission.target, { deadlineMs: this.ctx.deadlineMs })

@@ -161,5 +161,4 @@ labTest('stop mid-migration: the driver aborts the job through libvirtd and wait
   await l.b.start()
   t.deepEqual((await l.b.list()).map(v => [v.id, v.status]), [[VM, 'running']])
   t.deepEqual(await l.a.list(), [])
-  t.regex(await virsh(l.daemons[1]!, 'domjobinfo', '--completed', VM), /Job type:\s+Cancelled/)
 })
