@@ -169,7 +169,6 @@ export class QemuDriver implements HypervisorDriver {
 
   async migrate (vmId: string, target: MigrationTarget, opts: QemuMigrateOptions): Promise<MigrationResult> {
     this.#requireStarted()
-    const paths = this.paths(vmId)
     const uri = targetUri(target)
     if (this.#migrating.has(vmId)) throw new HypervisorError(`VM ${vmId} is already being migrated`)
     const abort = new AbortController()

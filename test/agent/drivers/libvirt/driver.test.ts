@@ -156,5 +156,8 @@ test('stop: a migration in flight is aborted through libvirtd (domjobabort, agai
   t.is(r.error, 'the agent is stopping: migration aborted: operation aborted: job \'migration out\' canceled by client')
   t.is(r.runsOn, 'source')
   t.is(aborts, 2)
+  // The abort goes to the local libvirtd, whatever the transport (qemu+ssh here) the migration uses.
+  t.deepEqual(v.calls.filter(c => c[3] === 'domjobabort').map(c => c.slice(0, 3)), [['virsh', '-c', 'qemu:///system'], ['virsh', '-c', 'qemu:///system']])
+  t.regex(v.calls.find(c => c[3] === 'migrate')?.join(' ') ?? '', /qemu\+ssh:\/\/root@\[fd00:4854:1:2::2\]\/system/)
   t.deepEqual(v.calls.slice(-2).map(c => c.slice(3)), [['dominfo', '--', 'web-1'], ['domstate', '--reason', '--', 'web-1']])
 })
