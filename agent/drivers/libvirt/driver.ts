@@ -25,6 +25,12 @@ export const LIST_CONCURRENCY = 4
 export const ABORT_GRACE_MS = 30_000
 /** On stop, how often domjobabort is sent again while virsh migrate has not returned, in ms. */
 export const STOP_ABORT_RETRY_MS = 1_000
+/**
+ * On stop, how long virsh migrate may take to return after the aborts
+ * before its process group is ended, in ms (an abort takes a second or
+ * two); with the agent's 5 s grace inside the unit's TimeoutStopSec=30s.
+ */
+export const STOP_ABORT_WAIT_MS = 15_000
 
 export interface LibvirtDriverOptions {
   /** This host's IPv6 address: where other hosts send migrations. */
@@ -83,7 +89,7 @@ export class LibvirtDriver implements HypervisorDriver {
    * connection, again each STOP_ABORT_RETRY_MS: the job may not have
    * started yet), and waits for each virsh migrate to return, which then
    * confirms the domain runs here. Should virsh not return within
-   * ABORT_GRACE_MS, its process group is ended. The domains keep running
+   * STOP_ABORT_WAIT_MS, its process group is ended. The domains keep running
    * under libvirtd.
    */
   async stop (): Promise<void> {
@@ -91,7 +97,7 @@ export class LibvirtDriver implements HypervisorDriver {
     await Promise.all([...this.#migrating].map(async ([id, m]) => {
       let ended = false
       void m.done.finally(() => { ended = true })
-      const giveUp = Date.now() + ABORT_GRACE_MS
+      const giveUp = Date.now() + STOP_ABORT_WAIT_MS
       while (!ended && Date.now() < giveUp) {
         await this.virsh.result(['domjobabort', '--', id]).catch(() => undefined)
         await Promise.race([m.done.catch(() => undefined), new Promise(resolve => setTimeout(resolve, STOP_ABORT_RETRY_MS))])
