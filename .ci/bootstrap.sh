@@ -26,6 +26,7 @@ packages=(
   busybox-static        # the QEMU test guest's whole userland (a static initramfs)
   libvirt-daemon-system # the libvirt driver's live tests: a private libvirtd per lab host (and its libvirt-qemu user)
   libvirt-clients       # virsh, which the libvirt driver runs
+  openssh-server        # sshd on a lab host: the libvirt driver's default qemu+ssh transport, tested live
   tmux                  # the console's tests drive it in a real terminal
   cpio                  # checks the test guest's initramfs archive
   systemd               # systemd-analyze verifies the agent's unit file

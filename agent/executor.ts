@@ -10,6 +10,7 @@ import type { PlannedMove } from '../lib/wire/messages.ts'
 import type { HypervisorDriver, MigrationResult, VmInfo } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import type { MigrateRequest, MigrateResponse } from './migrate-protocol.ts'
+import { definedOnly } from '../lib/defined.ts'
 
 export const DEFAULT_CONCURRENCY = 2
 export const RESERVE_RETRY_MS = 300
@@ -88,6 +89,7 @@ export class Executor {
     if (!admission.ok) return this.report(move, fail(`${move.to} refused: ${admission.reason} (${admission.detail})`))
     if (admission.target === undefined) return this.report(move, fail(`${move.to} admitted without a target`))
     await this.ctx.started(move)
+    log.info('migrating', { vm: move.vm, from: move.from, to: move.to, target: admission.target.address })
     let result: MigrationResult
     try {
       result = await driver.migrate(move.vm, admission.target, { deadlineMs: this.ctx.deadlineMs })
@@ -104,7 +106,9 @@ export class Executor {
   }
 
   private async report (move: PlannedMove, result: MigrationResult): Promise<MigrationResult> {
-    this.ctx.log[result.ok ? 'info' : 'warn'](result.ok ? 'migrated' : 'migration failed', { vm: move.vm, from: move.from, to: move.to, ...result })
+    // Where the VM runs now, by host name: after a failed or aborted move an operator's first question.
+    const runsOn = result.ok || result.runsOn === 'target' ? move.to : result.runsOn === 'source' ? move.from : result.runsOn
+    this.ctx.log[result.ok ? 'info' : 'warn'](result.ok ? 'migrated' : 'migration failed', { vm: move.vm, from: move.from, to: move.to, ...result, ...definedOnly({ runsOn }) })
     await this.ctx.finished(move, result)
     return result
   }

@@ -11,7 +11,7 @@ import { isStaticElf } from '../host/elf.ts'
 import { fail, ok, warn, type CheckResult } from './check.ts'
 import { checkIpv6, checkNfTables, checkNode, checkRoot, checkTool } from './system-checks.ts'
 
-export const LAB_CHECK_IDS = ['node', 'root', 'iproute2', 'nftables', 'nf_tables', 'ipv6', 'netns', 'qemu', 'kernel-image', 'busybox', 'kvm', 'br_netfilter', 'libvirt', 'tmux', 'cpio', 'systemd-analyze'] as const
+export const LAB_CHECK_IDS = ['node', 'root', 'iproute2', 'nftables', 'nf_tables', 'ipv6', 'netns', 'qemu', 'kernel-image', 'busybox', 'kvm', 'br_netfilter', 'libvirt', 'sshd', 'tmux', 'cpio', 'systemd-analyze'] as const
 export type LabCheckId = typeof LAB_CHECK_IDS[number]
 
 /** The checks the bootstrap cannot fix: a test needing them only ever skips. */
@@ -109,6 +109,7 @@ export async function labChecks (): Promise<CheckResult[]> {
     checkKvm(),
     checkBrNetfilter(),
     checkLibvirt(),
+    checkTool('sshd'),
     checkTool('tmux'),
     checkTool('cpio'),
     checkTool('systemdAnalyze')

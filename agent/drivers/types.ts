@@ -62,6 +62,11 @@ export interface MigrationResult {
   downtimeMs?: number
   bytes?: number
   error?: string
+  /**
+   * Where the VM runs afterwards, as the driver confirmed it with the
+   * hypervisor (after an abort on stop above all); unset when not checked.
+   */
+  runsOn?: 'source' | 'target' | 'unknown'
 }
 
 export interface MigrateOptions {
@@ -74,6 +79,11 @@ export interface MigrateOptions {
 export interface HypervisorDriver {
   readonly name: string
   start (): Promise<void>
+  /**
+   * Aborts migrations in flight through a live connection to the
+   * hypervisor (the VM stays on its source), confirms where each VM runs,
+   * then lets go of the hypervisor. The VMs keep running.
+   */
   stop (): Promise<void>
   /** The VMs running here: the source of truth for where a VM is. */
   list (): Promise<VmInfo[]>

@@ -7,7 +7,7 @@
  * them without node_modules, and every candidate asked for its version; one
  * that answers wrongly is a lookalike, skipped and named.
  */
-import { execFileSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { accessSync, constants, realpathSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 
@@ -41,6 +41,7 @@ export const TOOLS = {
   timedatectl: { name: 'timedatectl', package: 'systemd', versionArgs: ['--version'], identity: /^systemd \d/ },
   chronyc: { name: 'chronyc', package: 'chrony', versionArgs: ['--version'], identity: /^chronyc \(chrony\)/ },
   unshare: { name: 'unshare', package: 'util-linux', versionArgs: ['--version'], identity: /^unshare from util-linux/ },
+  sshd: { name: 'sshd', package: 'openssh-server', versionArgs: ['-V'], identity: /^OpenSSH_\d/ },
   xl: { name: 'xl', package: 'xen-utils', versionArgs: ['help'], identity: /xl/ }
 } as const satisfies Record<string, ToolSpec>
 
@@ -59,15 +60,12 @@ export interface LookupOptions {
 
 /** The first line a binary prints for its version query, or undefined when it does not run. */
 function versionOf (path: string, args: readonly string[]): string | undefined {
-  try {
-    const out = execFileSync(path, args, { encoding: 'utf8', timeout: IDENTIFY_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] })
-    return out.trim().split('\n')[0] ?? ''
-  } catch (err) {
-    // Some tools print their version and exit non-zero (xl help): still an answer.
-    const e = err as { stdout?: string, stderr?: string }
-    const text = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim()
-    return text === '' ? undefined : text.split('\n')[0]
-  }
+  const r = spawnSync(path, args, { encoding: 'utf8', timeout: IDENTIFY_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (r.status === 0 && r.stdout.trim() !== '') return r.stdout.trim().split('\n')[0]
+  // Some tools print their version and exit non-zero (xl help), or print it on stderr (sshd -V): still an answer.
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim()
+  if (text !== '') return text.split('\n')[0]
+  return r.status === 0 ? '' : undefined
 }
 
 /** Candidate paths for a name: the system directories, then PATH minus anything under node_modules. */

@@ -18,6 +18,8 @@ export const DEFAULT_BOOT_DIR = '/boot'
 export const DEFAULT_BUSYBOX = '/bin/busybox'
 /** Printed on the serial console once the guest's workload runs. */
 export const GUEST_READY_MARK = 'htguest: ready'
+/** A heartbeat guest's line each second, followed by its count. */
+export const TICK_MARK = 'htguest: tick'
 /** Time for the guest to boot to its ready line under TCG, in ms. */
 export const DEFAULT_GUEST_BOOT_TIMEOUT_MS = 60_000
 
@@ -38,6 +40,8 @@ export interface TestGuestSpec {
   vcpus?: number
   addresses?: string[]
   dirty?: DirtyWorkload
+  /** Print a numbered tick line to the serial log every second: proof the guest runs (and where). */
+  heartbeat?: boolean
   /** QEMU accelerator; TCG by default because KVM is not always usable in the lab. */
   accel?: string
 }
@@ -49,11 +53,14 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 spec=
+tick=
 for arg in $(cat /proc/cmdline); do
-  case "$arg" in htdirty=*) spec="\${arg#htdirty=}" ;; esac
+  case "$arg" in htdirty=*) spec="\${arg#htdirty=}" ;; httick=1) tick=1 ;; esac
 done
 if [ -z "$spec" ]; then
   echo "${GUEST_READY_MARK} idle"
+  n=0
+  while [ -n "$tick" ]; do n=$((n + 1)); echo "${TICK_MARK} $n"; sleep 1; done
   while true; do sleep 3600; done
 fi
 size="\${spec%,*}"
@@ -115,6 +122,7 @@ export function testGuestConfig (guest: TestGuest, spec: TestGuestSpec): VmConfi
     if (spec.dirty.sizeMiB >= memoryMiB) throw new HypervisorError(`dirty buffer of ${spec.dirty.sizeMiB} MiB does not fit a ${memoryMiB} MiB guest`)
     append.push(`htdirty=${spec.dirty.sizeMiB},${spec.dirty.rateMiBps}`)
   }
+  if (spec.heartbeat === true) append.push('httick=1')
   return {
     id: spec.id,
     memoryMiB,
@@ -141,3 +149,22 @@ export async function waitForGuestReady (logPath: string, timeoutMs = DEFAULT_GU
   throw new HypervisorError(`guest did not print "${GUEST_READY_MARK}" within ${timeoutMs} ms; serial log ends: ${text.slice(-500)}`)
 }
 
+
+/** The highest heartbeat count in a serial log (0 before the first). */
+export async function lastTick (logPath: string): Promise<number> {
+  const text = await readFile(logPath, 'utf8').catch(() => '')
+  let n = 0
+  for (const m of text.matchAll(new RegExp(`${TICK_MARK} (\\d+)`, 'g'))) n = Math.max(n, Number(m[1]))
+  return n
+}
+
+/** Waits for a heartbeat above `after`: the guest executes and its console reaches this log. */
+export async function waitForTick (logPath: string, after: number, timeoutMs = DEFAULT_GUEST_BOOT_TIMEOUT_MS): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const n = await lastTick(logPath)
+    if (n > after) return n
+    if (Date.now() >= deadline) throw new HypervisorError(`no heartbeat after tick ${after} in ${logPath} within ${timeoutMs} ms`)
+    await sleep(200)
+  }
+}

@@ -23,6 +23,14 @@ import { definedOnly } from '../../../lib/defined.ts'
 export const LIST_CONCURRENCY = 4
 /** After a deadline's abort, time for virsh migrate to return before we give up on it, in ms. */
 export const ABORT_GRACE_MS = 30_000
+/** On stop, how often domjobabort is sent again while virsh migrate has not returned, in ms. */
+export const STOP_ABORT_RETRY_MS = 1_000
+/**
+ * On stop, how long virsh migrate may take to return after the aborts
+ * before its process group is ended, in ms (an abort takes a second or
+ * two); with the agent's 5 s grace inside the unit's TimeoutStopSec=30s.
+ */
+export const STOP_ABORT_WAIT_MS = 15_000
 
 export interface LibvirtDriverOptions {
   /** This host's IPv6 address: where other hosts send migrations. */
@@ -48,7 +56,8 @@ export class LibvirtDriver implements HypervisorDriver {
   readonly options: LibvirtDriverOptions
   readonly virsh: Virsh
   #started = false
-  readonly #migrating = new Set<string>()
+  /** Migrations in flight from here: their virsh migrate's abort, and their end. */
+  readonly #migrating = new Map<string, { abort: AbortController, done: Promise<unknown> }>()
 
   constructor (components: LibvirtComponents, init: LibvirtInit = {}) {
     const options: LibvirtDriverOptions = { ...init, address: components.address }
@@ -75,10 +84,27 @@ export class LibvirtDriver implements HypervisorDriver {
     this.#started = true
   }
 
-  /** Aborts migrations in flight (the domain stays here); the domains keep running under libvirtd. */
+  /**
+   * Aborts migrations in flight through libvirtd (domjobabort on a fresh
+   * connection, again each STOP_ABORT_RETRY_MS: the job may not have
+   * started yet), and waits for each virsh migrate to return, which then
+   * confirms the domain runs here. Should virsh not return within
+   * STOP_ABORT_WAIT_MS, its process group is ended. The domains keep running
+   * under libvirtd.
+   */
   async stop (): Promise<void> {
     this.#started = false
-    await Promise.all([...this.#migrating].map(async id => { await this.virsh.result(['domjobabort', '--', id]).catch(() => undefined) }))
+    await Promise.all([...this.#migrating].map(async ([id, m]) => {
+      let ended = false
+      void m.done.finally(() => { ended = true })
+      const giveUp = Date.now() + STOP_ABORT_WAIT_MS
+      while (!ended && Date.now() < giveUp) {
+        await this.virsh.result(['domjobabort', '--', id]).catch(() => undefined)
+        await Promise.race([m.done.catch(() => undefined), new Promise(resolve => setTimeout(resolve, STOP_ABORT_RETRY_MS))])
+      }
+      if (!ended) m.abort.abort()
+      await m.done.catch(() => undefined)
+    }))
   }
 
   async list (): Promise<VmInfo[]> {
@@ -117,25 +143,48 @@ export class LibvirtDriver implements HypervisorDriver {
     const uri = target.uri?.startsWith('qemu+') === true ? target.uri : undefined
     const args = migrateArgs({ domain: vmId, address: target.address, transport: this.transport, ...definedOnly({ uri, maxBandwidth: opts.maxBandwidth }) })
     const dest = uri ?? targetUri(this.transport, target.address)
-    this.#migrating.add(vmId)
+    const abort = new AbortController()
+    const done = this.#migrate(vmId, args, dest, opts.deadlineMs, abort.signal)
+    this.#migrating.set(vmId, { abort, done })
+    try {
+      return await done
+    } finally {
+      this.#migrating.delete(vmId)
+    }
+  }
+
+  async #migrate (vmId: string, args: string[], dest: string, deadlineMs: number, signal: AbortSignal): Promise<MigrationResult> {
     const started = Date.now()
     let timedOut = false
     // On the deadline, abort the job: libvirt then resumes the domain here and drops the target's copy.
     const timer = setTimeout(() => {
       timedOut = true
       void this.virsh.result(['domjobabort', '--', vmId]).catch(() => undefined)
-    }, opts.deadlineMs)
+    }, deadlineMs)
     try {
-      const r = await this.virsh.result(args, { timeoutMs: opts.deadlineMs + ABORT_GRACE_MS })
+      const r = await this.virsh.result(args, { timeoutMs: deadlineMs + ABORT_GRACE_MS, signal })
       const totalMs = Date.now() - started
       if (r.code !== 0) {
         const why = errorText(r)
-        return { ok: false, totalMs, error: timedOut ? `deadline of ${opts.deadlineMs} ms passed, migration aborted: ${why}` : why }
+        if (!this.#started) return { ok: false, totalMs, error: `the agent is stopping: migration aborted: ${why}`, runsOn: await this.#whereIs(vmId) }
+        return { ok: false, totalMs, error: timedOut ? `deadline of ${deadlineMs} ms passed, migration aborted: ${why}` : why }
       }
-      return { ok: true, totalMs, ...await this.#completedStats(vmId, dest) }
+      return { ok: true, totalMs, ...await this.#completedStats(vmId, dest), runsOn: 'target' }
     } finally {
       clearTimeout(timer)
-      this.#migrating.delete(vmId)
+    }
+  }
+
+  /** After an abort on stop: 'source' when the domain runs here, 'target' when it left, else 'unknown'. */
+  async #whereIs (vmId: string): Promise<'source' | 'target' | 'unknown'> {
+    try {
+      const info = await this.#dominfo(vmId)
+      if (info === undefined) return 'target' // --undefinesource: a completed migration leaves nothing here
+      if (info.id === undefined) return 'unknown' // defined but not running
+      const { state } = parseDomstate(await this.virsh.text(['domstate', '--reason', '--', vmId]))
+      return state === 'running' ? 'source' : 'unknown'
+    } catch {
+      return 'unknown'
     }
   }
 

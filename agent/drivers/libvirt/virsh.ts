@@ -2,6 +2,7 @@
 import { runCommand, showCommand, type CommandResult, type CommandRunner } from '../command.ts'
 import { HypervisorError } from '../types.ts'
 import { virsh } from './commands.ts'
+import { definedOnly } from '../../../lib/defined.ts'
 
 export const DEFAULT_VIRSH = 'virsh'
 /** Time for one query (list, dominfo, domifaddr) before it counts as hung, in ms. */
@@ -38,10 +39,10 @@ export class Virsh {
   }
 
   /** Runs and returns the result whatever the exit code. */
-  async result (args: readonly string[], opts: { uri?: string, timeoutMs?: number } = {}): Promise<CommandResult> {
+  async result (args: readonly string[], opts: { uri?: string, timeoutMs?: number, signal?: AbortSignal } = {}): Promise<CommandResult> {
     const argv = this.argv(args, opts.uri)
     try {
-      return await this.#run(argv, { timeoutMs: opts.timeoutMs ?? this.#timeoutMs })
+      return await this.#run(argv, { timeoutMs: opts.timeoutMs ?? this.#timeoutMs, ...definedOnly({ signal: opts.signal }) })
     } catch (err) {
       throw new HypervisorError(`cannot run ${showCommand(argv)}: ${(err as Error).message} (install libvirt-clients)`)
     }

@@ -21,6 +21,13 @@ import { vmStatus } from './status.ts'
 
 /** Time for list() to reach one VM's monitor before the socket counts as stale, in ms. */
 export const DEFAULT_LIST_TIMEOUT_MS = 2_000
+/**
+ * On stop, how long cancelled migrations may take to end and be confirmed
+ * before the monitors are closed anyway, in ms (a cancel takes well under a
+ * second; this is for a QEMU that hangs). With the agent's 5 s grace it
+ * stays inside the unit's TimeoutStopSec=30s.
+ */
+export const STOP_CANCEL_WAIT_MS = 20_000
 
 export interface QemuDriverOptions {
   /** Where the VMs' sockets, sidecars, pid files and serial logs live. */
@@ -57,7 +64,8 @@ export class QemuDriver implements HypervisorDriver {
   readonly options: QemuDriverOptions
   #started = false
   #pool = new Map<string, PoolEntry>()
-  #migrating = new Set<string>()
+  /** Migrations in flight from here: how to cancel each, and its end. */
+  #migrating = new Map<string, { abort: AbortController, done: Promise<unknown> }>()
 
   constructor (components: QemuComponents, init: QemuInit) {
     this.options = { ...init, address: components.address }
@@ -79,9 +87,22 @@ export class QemuDriver implements HypervisorDriver {
     this.#started = true
   }
 
-  /** Closes monitor connections. The VMs keep running: they are not the agent's children. */
+  /**
+   * Cancels migrations in flight first, each on its own monitor connection
+   * while it is open (migrate_cancel, then query-migrate and query-status
+   * confirm the VM runs here), then closes the connections. The VMs keep
+   * running: they are not the agent's children.
+   */
   async stop (): Promise<void> {
     this.#started = false
+    const inFlight = [...this.#migrating.values()]
+    for (const m of inFlight) m.abort.abort()
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.allSettled(inFlight.map(async m => await m.done)),
+      new Promise(resolve => { timer = setTimeout(resolve, STOP_CANCEL_WAIT_MS) })
+    ])
+    clearTimeout(timer)
     const entries = [...this.#pool.values()]
     this.#pool.clear()
     await Promise.all(entries.map(async e => { (await e.client.catch(() => undefined))?.close() }))
@@ -149,25 +170,31 @@ export class QemuDriver implements HypervisorDriver {
 
   async migrate (vmId: string, target: MigrationTarget, opts: QemuMigrateOptions): Promise<MigrationResult> {
     this.#requireStarted()
-    const paths = this.paths(vmId)
     const uri = targetUri(target)
     if (this.#migrating.has(vmId)) throw new HypervisorError(`VM ${vmId} is already being migrated`)
-    this.#migrating.add(vmId)
+    const abort = new AbortController()
+    const done = this.#migrate(vmId, uri, { ...this.options.migration, ...opts, signal: abort.signal })
+    this.#migrating.set(vmId, { abort, done })
     try {
-      const pid = await readPid(paths)
-      const result = await this.#withQmp(vmId, async qmp => {
-        const r = await runMigration(qmp, uri, { ...this.options.migration, ...opts })
-        if (r.ok) await quit(qmp) // the VM now runs on the target: exactly one copy
-        return r
-      })
-      if (result.ok) {
-        if (pid !== undefined && !await waitForExit(pid, paths, DEFAULT_STOP_TIMEOUT_MS)) await killQemu(paths)
-        await removeVmFiles(paths)
-      }
-      return result
+      return await done
     } finally {
       this.#migrating.delete(vmId)
     }
+  }
+
+  async #migrate (vmId: string, uri: string, opts: QemuMigrateOptions): Promise<MigrationResult> {
+    const paths = this.paths(vmId)
+    const pid = await readPid(paths)
+    const result = await this.#withQmp(vmId, async qmp => {
+      const r = await runMigration(qmp, uri, opts)
+      if (r.ok) await quit(qmp) // the VM now runs on the target: exactly one copy
+      return r
+    })
+    if (result.ok) {
+      if (pid !== undefined && !await waitForExit(pid, paths, DEFAULT_STOP_TIMEOUT_MS)) await killQemu(paths)
+      await removeVmFiles(paths)
+    }
+    return result
   }
 
   #requireStarted (): void {

@@ -2,14 +2,16 @@
  * The source side of one live migration over an open QMP connection: set the
  * capabilities and parameters, start it, follow query-migrate to the end, and
  * cancel it at the deadline or when the guest dirties memory faster than the
- * link moves it (pre-copy then never converges). After a failure the VM is
- * left running on the source.
+ * link moves it (pre-copy then never converges), or when the driver stops
+ * (its signal: the cancel goes out on this connection, still open). After a
+ * failure the VM is left running on the source, and QEMU is asked to confirm.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HypervisorError } from '../types.ts'
 import type { MigrateOptions, MigrationResult } from '../types.ts'
 import { ConvergenceWatch } from './convergence.ts'
 import type { QmpClient } from './qmp.ts'
+import { definedOnly } from '../../../lib/defined.ts'
 
 /** How often query-migrate is polled, in ms. */
 export const DEFAULT_MIGRATION_POLL_MS = 200
@@ -54,7 +56,13 @@ export interface MigrationTuning {
   onSample?: (sample: MigrationSample) => void
 }
 
-export type QemuMigrateOptions = MigrateOptions & MigrationTuning
+export type QemuMigrateOptions = MigrateOptions & MigrationTuning & {
+  /** The driver is stopping: cancel on this (still open) connection, confirm, and return. */
+  signal?: AbortSignal
+}
+
+/** Why a migration was cancelled when its signal fired. */
+export const STOPPING_REASON = 'the agent is stopping'
 
 /** The part of query-migrate's answer that is used here. */
 interface MigrateInfo {
@@ -126,6 +134,7 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
   }
   if (opts.xbzrle === true) parameters['xbzrle-cache-size'] = opts.xbzrleCacheBytes ?? DEFAULT_XBZRLE_CACHE_BYTES
   await qmp.execute('migrate-set-parameters', parameters)
+  if (opts.signal?.aborted === true) return { ok: false, totalMs: Date.now() - started, error: `${STOPPING_REASON}: migration not started`, runsOn: 'source' }
   await qmp.execute('migrate', { uri })
 
   let followed: Followed
@@ -146,7 +155,8 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
       ok: true,
       totalMs: info['total-time'] ?? Date.now() - started,
       downtimeMs: info.downtime,
-      bytes: info.ram?.transferred
+      bytes: info.ram?.transferred,
+      runsOn: 'target'
     }
   }
   await resumeIfStopped(qmp, wasRunning)
@@ -154,7 +164,24 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
     ok: false,
     totalMs: Date.now() - started,
     bytes: info.ram?.transferred ?? transferred,
-    error: reason ?? `migration ${info.status ?? 'ended'}: ${info['error-desc'] ?? 'no reason given'}`
+    error: reason ?? `migration ${info.status ?? 'ended'}: ${info['error-desc'] ?? 'no reason given'}`,
+    runsOn: await confirmSource(qmp, wasRunning)
+  }
+}
+
+/**
+ * After a failed or cancelled migration, asks QEMU where the VM is: here
+ * when the migration ended without completing and the guest runs (or was
+ * paused before and still is); 'unknown' otherwise, for an operator.
+ */
+async function confirmSource (qmp: QmpClient, wasRunning: boolean): Promise<'source' | 'unknown'> {
+  try {
+    const migration = (await qmp.execute<MigrateInfo>('query-migrate')).status
+    const run = await qmp.execute<{ running: boolean }>('query-status')
+    const ended = migration === undefined || migration === 'cancelled' || migration === 'failed'
+    return ended && run.running === wasRunning ? 'source' : 'unknown'
+  } catch {
+    return 'unknown'
   }
 }
 
@@ -171,13 +198,15 @@ async function follow (qmp: QmpClient, opts: QemuMigrateOptions, started: number
   const watch = new ConvergenceWatch(opts.notConvergingMs ?? DEFAULT_NOT_CONVERGING_MS)
   let transferred: number | undefined
   for (;;) {
-    await sleep(pollMs)
+    // An abort wakes the wait: the cancel goes out at once.
+    await sleep(pollMs, undefined, definedOnly({ signal: opts.signal })).catch(() => undefined)
     const info = await qmp.execute<MigrateInfo>('query-migrate')
     const now = Date.now()
     const s = sample(info, now - started)
     transferred = info.ram?.transferred ?? transferred
     opts.onSample?.(s)
     if (ENDED.has(s.status)) return { reason: undefined, info, transferred }
+    if (opts.signal?.aborted === true) return { reason: `${STOPPING_REASON}: migration cancelled (${s.remainingBytes} bytes were still to send)`, info, transferred }
     if (now >= deadline) return { reason: `deadline of ${opts.deadlineMs} ms reached (${s.remainingBytes} bytes still to send)`, info, transferred }
     const reason = watch.observe(s)
     if (reason !== undefined) return { reason, info, transferred }

@@ -10,11 +10,13 @@ import { HypervisorError } from '../types.ts'
 import type { HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget, VmInfo } from '../types.ts'
 import { checkDomainName, DEFAULT_SSH_COMMAND, DEFAULT_SSH_USER, DEFAULT_XL, migrateArgs } from './commands.ts'
 import { ipv6Of, parseXlList, parseXlListLong } from './parse.ts'
-import { INCOMING_SUFFIX, vmIdOf, xenStatus } from './status.ts'
+import { INCOMING_SUFFIX, MIGRATED_AWAY_SUFFIX, vmIdOf, xenStatus } from './status.ts'
 import { definedOnly } from '../../../lib/defined.ts'
 
 /** Time for one query (xl list) before it counts as hung, in ms. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 15_000
+/** After SIGTERM to an xl migrate's process group, time before SIGKILL, in ms. */
+export const XL_KILL_GRACE_MS = 5_000
 
 export interface XenDriverOptions {
   /** This host's IPv6 address: where other hosts' xl connects (ssh). */
@@ -38,7 +40,8 @@ export class XenDriver implements HypervisorDriver {
   readonly name = 'xen'
   readonly options: XenDriverOptions
   #started = false
-  readonly #migrating = new Set<string>()
+  /** Migrations in flight from here: how to end each xl migrate, and its end. */
+  readonly #migrating = new Map<string, { abort: AbortController, done: Promise<unknown> }>()
   readonly #run: CommandRunner
 
   constructor (components: XenComponents, init: XenInit = {}) {
@@ -54,8 +57,16 @@ export class XenDriver implements HypervisorDriver {
     this.#started = true
   }
 
+  /**
+   * Ends every xl migrate in flight, with its process group (xl and the ssh
+   * it forked): SIGTERM, SIGKILL after XL_KILL_GRACE_MS. Each migrate()
+   * then asks `xl list` where its domain runs and says so in its result.
+   */
   async stop (): Promise<void> {
     this.#started = false
+    const inFlight = [...this.#migrating.values()]
+    for (const m of inFlight) m.abort.abort()
+    await Promise.allSettled(inFlight.map(async m => await m.done))
   }
 
   async list (): Promise<VmInfo[]> {
@@ -108,18 +119,43 @@ export class XenDriver implements HypervisorDriver {
     if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= 0) throw new HypervisorError(`migration deadline ${opts.deadlineMs} ms is not a positive duration`)
     if (this.#migrating.has(vmId)) throw new HypervisorError(`VM ${vmId} is already being migrated`)
     const args = migrateArgs({ domain: vmId, address: target.address, sshCommand: this.options.sshCommand ?? DEFAULT_SSH_COMMAND, sshUser: this.options.sshUser ?? DEFAULT_SSH_USER })
-    this.#migrating.add(vmId)
-    const started = Date.now()
+    const abort = new AbortController()
+    const done = this.#migrate(vmId, args, opts.deadlineMs, abort.signal)
+    this.#migrating.set(vmId, { abort, done })
     try {
-      // The runner's timeout is the deadline; SIGTERM, the conventional stop (what it leaves: see above).
-      const r = await this.#xl(args, opts.deadlineMs, 'SIGTERM')
-      const totalMs = Date.now() - started
-      if (r.code === 0) return { ok: true, totalMs }
-      const timedOut = r.signal !== null && totalMs >= opts.deadlineMs
-      return { ok: false, totalMs, error: timedOut ? `deadline of ${opts.deadlineMs} ms passed, xl migrate stopped: ${errorText(r)}` : errorText(r) }
+      return await done
     } finally {
       this.#migrating.delete(vmId)
     }
+  }
+
+  async #migrate (vmId: string, args: string[], deadlineMs: number, signal: AbortSignal): Promise<MigrationResult> {
+    const started = Date.now()
+    // The runner's timeout is the deadline; SIGTERM, the conventional stop (what it leaves: see above).
+    const r = await this.#xl(args, deadlineMs, 'SIGTERM', signal)
+    const totalMs = Date.now() - started
+    if (r.code === 0) return { ok: true, totalMs, runsOn: 'target' }
+    const why = errorText(r)
+    const timedOut = r.signal !== null && totalMs >= deadlineMs
+    const error = signal.aborted ? `the agent is stopping: xl migrate ended: ${why}` : timedOut ? `deadline of ${deadlineMs} ms passed, xl migrate stopped: ${why}` : why
+    return { ok: false, totalMs, error, runsOn: await this.#whereIs(vmId) }
+  }
+
+  /**
+   * Where a domain runs after a migration that did not succeed, from `xl
+   * list`: here under its own name; 'unknown' as NAME--migratedaway (past
+   * xl's point of no return: an operator checks both ends) or when xl does
+   * not answer; the target when it is gone from here.
+   */
+  async #whereIs (vmId: string): Promise<'source' | 'target' | 'unknown'> {
+    const r = await this.#xl(['list']).catch(() => undefined)
+    if (r === undefined || r.code !== 0) return 'unknown'
+    let rows
+    try { rows = parseXlList(r.stdout) } catch { return 'unknown' }
+    const names = new Set(rows.map(row => row.name))
+    if (names.has(vmId)) return 'source'
+    if (names.has(`${vmId}${MIGRATED_AWAY_SUFFIX}`)) return 'unknown'
+    return 'target'
   }
 
   #requireStarted (): void {
@@ -130,10 +166,10 @@ export class XenDriver implements HypervisorDriver {
     return [...this.options.prefix ?? [], this.options.binary ?? DEFAULT_XL, ...args]
   }
 
-  async #xl (args: readonly string[], timeoutMs = this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, killSignal?: NodeJS.Signals): Promise<CommandResult> {
+  async #xl (args: readonly string[], timeoutMs = this.options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS, killSignal?: NodeJS.Signals, signal?: AbortSignal): Promise<CommandResult> {
     const argv = this.argv(args)
     try {
-      return await this.#run(argv, { timeoutMs, ...definedOnly({ killSignal }) })
+      return await this.#run(argv, { timeoutMs, ...definedOnly({ killSignal, signal, killGraceMs: signal === undefined ? undefined : XL_KILL_GRACE_MS }) })
     } catch (err) {
       throw new HypervisorError(`cannot run ${showCommand(argv)}: ${(err as Error).message}`)
     }

@@ -36,3 +36,35 @@ test('the unit is hardened: notify readiness, restart on failure, a narrow capab
   t.log(`systemd-analyze security: exposure ${score}`)
   t.true(score <= MAX_EXPOSURE, `exposure ${score} > ${MAX_EXPOSURE}`)
 })
+
+/** The system calls of a systemd-analyze group, its nested groups expanded. */
+async function syscallsOf (group: string, seen = new Set<string>()): Promise<Set<string>> {
+  const names = new Set<string>()
+  if (seen.has(group)) return names
+  seen.add(group)
+  const lines = (await run('systemd-analyze', ['syscall-filter', group])).stdout.split('\n')
+  // The group's name, then its members indented, comments (#) among them, a blank line after.
+  for (const line of lines.slice(lines.indexOf(group) + 1)) {
+    const name = line.trim()
+    if (name === '') break
+    if (name.startsWith('@')) for (const n of await syscallsOf(name, seen)) names.add(n)
+    else if (!name.startsWith('#')) names.add(name)
+  }
+  return names
+}
+
+test('KillMode=process keeps the guests across a restart; the drivers\' children die with the agent: setpriv\'s prctl and the process groups\' setsid pass the syscall filter', async t => {
+  const text = await readFile(UNIT, 'utf8')
+  t.true(text.split('\n').includes('KillMode=process'))
+  // The unit says why, and where the children are handled.
+  t.regex(text, /setpriv\s+#?\s*--pdeathsig/)
+  t.regex(text, /agent\/drivers\/command\.ts/)
+  // What the runner needs from the kernel, against the unit's own filter: allowed by the
+  // first SystemCallFilter line, denied by none of the ~ groups.
+  const allow = /^SystemCallFilter=(@[\w-]+)$/m.exec(text)?.[1]
+  const deny = /^SystemCallFilter=~(.+)$/m.exec(text)?.[1]?.split(/\s+/) ?? []
+  t.is(allow, '@system-service')
+  const allowed = await syscallsOf(allow!)
+  const denied = new Set((await Promise.all(deny.map(async g => [...await syscallsOf(g)]))).flat())
+  for (const call of ['prctl', 'setsid', 'kill']) t.true(allowed.has(call) && !denied.has(call), `${call} passes the unit's filter`)
+})

@@ -130,3 +130,34 @@ test('cancelIncoming: destroys an incoming copy, never an arrived one', async t 
   await t.throwsAsync(d.cancelIncoming('htlv-guest1'), { name: 'HypervisorError', message: /running \(migrated\) here, not waiting/ })
   t.notDeepEqual(v.calls.at(-1)?.slice(3, 4), ['destroy'])
 })
+
+test('stop: a migration in flight is aborted through libvirtd (domjobabort, again until virsh migrate returns), then confirmed here', async t => {
+  const aborted = await fixture('migrate-aborted.err')
+  const dominfo = await fixture('dominfo-running.txt')
+  const domstate = await fixture('domstate-running.txt')
+  let release: (r: CommandResult) => void = () => {}
+  let aborts = 0
+  let migrating!: () => void
+  const inMigrate = new Promise<void>(resolve => { migrating = resolve })
+  const v = fakeVirsh(args => {
+    if (args[0] === 'migrate') { migrating(); return new Promise<CommandResult>(resolve => { release = resolve }) }
+    // The first abort comes before libvirtd's job exists (as it can on a real host): libvirt says so.
+    if (args[0] === 'domjobabort') return ++aborts === 1 ? fail('error: Requested operation is not valid: no job is active on the domain\n') : (release(fail(aborted)), ok('\n'))
+    if (args[0] === 'dominfo') return ok(dominfo)
+    if (args[0] === 'domstate') return ok(domstate)
+    return ok('\n')
+  })
+  const d = await started(v.run)
+  const migration = d.migrate('web-1', { address: B }, { deadlineMs: 600_000 })
+  await inMigrate
+  await d.stop()
+  const r = await migration
+  t.false(r.ok)
+  t.is(r.error, 'the agent is stopping: migration aborted: operation aborted: job \'migration out\' canceled by client')
+  t.is(r.runsOn, 'source')
+  t.is(aborts, 2)
+  // The abort goes to the local libvirtd, whatever the transport (qemu+ssh here) the migration uses.
+  t.deepEqual(v.calls.filter(c => c[3] === 'domjobabort').map(c => c.slice(0, 3)), [['virsh', '-c', 'qemu:///system'], ['virsh', '-c', 'qemu:///system']])
+  t.regex(v.calls.find(c => c[3] === 'migrate')?.join(' ') ?? '', /qemu\+ssh:\/\/root@\[fd00:4854:1:2::2\]\/system/)
+  t.deepEqual(v.calls.slice(-2).map(c => c.slice(3)), [['dominfo', '--', 'web-1'], ['domstate', '--reason', '--', 'web-1']])
+})

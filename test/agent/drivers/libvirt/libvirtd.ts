@@ -27,7 +27,31 @@ export interface Libvirtd {
   stop: () => Promise<void>
 }
 
-export async function startLibvirtd (host: LabHost, dir: string): Promise<Libvirtd> {
+/**
+ * An sshd for the qemu+ssh transport: in the libvirtd's network and mount
+ * namespaces (so the session's virt-ssh-helper finds this libvirtd's
+ * socket), port 22 on the host's address, root by key only, its host key,
+ * pid file and the authorized key all in the lab's directory.
+ */
+export interface SshdSpec {
+  authorizedKey: string
+}
+
+async function sshdCommand (host: LabHost, dir: string, spec: SshdSpec): Promise<string> {
+  const hostKey = join(dir, 'ssh_host_ed25519_key')
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey], { timeout: 30_000 })
+  await writeFile(join(dir, 'authorized_keys'), spec.authorizedKey, { mode: 0o600 })
+  const config = join(dir, 'sshd_config')
+  await writeFile(config, [
+    `ListenAddress ${host.address}`, 'Port 22', `HostKey ${hostKey}`, `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password', 'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', ''
+  ].join('\n'))
+  // /run/sshd: the privilege separation directory sshd insists on (systemd makes it on a normal host).
+  return `mkdir -p /run/sshd && /usr/sbin/sshd -f ${config} && `
+}
+
+export async function startLibvirtd (host: LabHost, dir: string, options: { sshd?: SshdSpec } = {}): Promise<Libvirtd> {
   for (const d of BOUND) await mkdir(join(dir, d), { recursive: true })
   // The bind mounts' targets. Without systemd (CI, containers) nothing makes
   // /run/libvirt at boot, so the lab makes what it binds over (empty, unused
@@ -43,7 +67,8 @@ export async function startLibvirtd (host: LabHost, dir: string): Promise<Libvir
     'user = "root"', 'group = "root"', `migration_address = "${host.address}"`, ''
   ].join('\n'))
   const binds = BOUND.map(d => `mount --bind ${join(dir, d)} ${SYSTEM_DIR[d]}`).join(' && ')
-  const script = `mount --make-rprivate / && ${binds} && exec libvirtd --listen --pid-file ${join(dir, 'libvirtd.pid')}`
+  const sshd = options.sshd === undefined ? '' : await sshdCommand(host, dir, options.sshd)
+  const script = `mount --make-rprivate / && ${binds} && ${sshd}exec libvirtd --listen --pid-file ${join(dir, 'libvirtd.pid')}`
   const [cmd, ...args] = [...host.prefix, 'unshare', '-m', 'sh', '-c', script]
   const child = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
@@ -55,6 +80,7 @@ export async function startLibvirtd (host: LabHost, dir: string): Promise<Libvir
     const names = await run('virsh', ['-c', uri, 'list', '--name'], { timeout: 10_000 }).then(r => r.stdout.split('\n').filter(Boolean), () => [])
     for (const n of names) await run('virsh', ['-c', uri, 'destroy', '--', n], { timeout: 15_000 }).catch(() => undefined)
     await killPidFiles(join(dir, 'run', 'qemu'))
+    if (options.sshd !== undefined) await killPidFile(join(dir, 'sshd.pid'))
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000)
@@ -77,11 +103,13 @@ export async function startLibvirtd (host: LabHost, dir: string): Promise<Libvir
 /** Kills the QEMUs whose pid files libvirtd left in `dir`. */
 async function killPidFiles (dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[])
-  for (const n of names.filter(x => x.endsWith('.pid'))) {
-    const pid = Number((await readFile(join(dir, n), 'utf8').catch(() => '')).trim())
-    if (Number.isInteger(pid) && pid > 1) {
-      try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
-    }
+  for (const n of names.filter(x => x.endsWith('.pid'))) await killPidFile(join(dir, n))
+}
+
+async function killPidFile (path: string): Promise<void> {
+  const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim())
+  if (Number.isInteger(pid) && pid > 1) {
+    try { process.kill(pid, 'SIGKILL') } catch { /* gone */ }
   }
 }
 

@@ -136,3 +136,29 @@ labTest('a migration that hits its deadline is aborted: the VM keeps running on 
   t.deepEqual(await l.a.list(), [])
   await l.a.cancelIncoming(VM) // nothing there: a no-op
 })
+
+labTest('stop mid-migration: the driver aborts the job through libvirtd and waits; the VM runs on its host only', async t => {
+  t.timeout(240_000)
+  const l = lab!
+  const vm = (await l.b.list()).find(v => v.id === VM)
+  if (vm === undefined) return t.fail('the domain is not running on b')
+  // 1 MiB/s for tens of MB: minutes, so the stop lands mid-way.
+  const migration = l.b.migrate(VM, await l.a.prepareIncoming(vm), { deadlineMs: 300_000, maxBandwidth: 2 ** 20 })
+  // The job runs once libvirtd reports it (Unbounded: a migration in progress).
+  const deadline = Date.now() + 60_000
+  while (!/Job type:\s+Unbounded/.test(await virsh(l.daemons[1]!, 'domjobinfo', VM).catch(() => ''))) {
+    if (Date.now() > deadline) return t.fail('no migration job within 60 s')
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  const started = Date.now()
+  await l.b.stop()
+  t.log(`stop took ${Date.now() - started} ms`)
+  const result = await migration
+  logResult(t, result)
+  t.false(result.ok)
+  t.regex(result.error ?? '', /^the agent is stopping: migration aborted:.*canceled by client/)
+  t.is(result.runsOn, 'source')
+  await l.b.start()
+  t.deepEqual((await l.b.list()).map(v => [v.id, v.status]), [[VM, 'running']])
+  t.deepEqual(await l.a.list(), [])
+})

@@ -39,6 +39,8 @@ export interface ClusterFilesInit {
   roundPeriodMs: number
   /** Merged into each config: planner, safety, deadlines. */
   extra: Record<string, Json>
+  /** The qemu driver's migration section (e.g. a bandwidth cap), for every host. */
+  qemuMigration?: Record<string, Json>
 }
 
 export async function writeAgentFiles (init: ClusterFilesInit): Promise<AgentFiles[]> {
@@ -74,7 +76,7 @@ export async function writeAgentFiles (init: ClusterFilesInit): Promise<AgentFil
       capacity: p.spec.capacity,
       roundPeriodMs: init.roundPeriodMs,
       collector: { kind: 'file', path: p.spec.flowFile },
-      hypervisor: { kind: 'qemu', dir: p.spec.vmDir },
+      hypervisor: { kind: 'qemu', dir: p.spec.vmDir, ...(init.qemuMigration !== undefined ? { migration: init.qemuMigration } : {}) },
       // The API is not what this test is about; off, so no port is taken.
       api: { enabled: false },
       crowded: true,

@@ -55,12 +55,14 @@ export class AgentProcess {
     }
   }
 
-  /** SIGTERM (a graceful leave), SIGKILL after the grace period. */
-  async stop (): Promise<void> {
-    if (!this.running) return
+  /** SIGTERM (a graceful leave), SIGKILL after the grace period; true when the agent exited by itself. */
+  async stop (graceMs = AGENT_STOP_GRACE_MS): Promise<boolean> {
+    if (!this.running) return true
+    let killed = false
     this.#child.kill('SIGTERM')
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), AGENT_STOP_GRACE_MS)
+    const timer = setTimeout(() => { killed = true; this.#child.kill('SIGKILL') }, graceMs)
     await this.#exited
     clearTimeout(timer)
+    return !killed
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * SIGTERM to the source agent mid-migration, with REAL agents on two hosts
+ * (network namespaces on a tbf IPv6 veth) and the `qemu` driver: the
+ * migration, capped at 1 MiB/s so it cannot finish within the agent's 5 s
+ * grace, is cancelled through the source's monitor; the agent logs where
+ * the guest runs and exits by itself; QEMU says cancelled and running; the
+ * guest's heartbeat goes on in the source's serial log and no copy runs on
+ * the target. Set up as agents.test.ts.
+ */
+import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
+import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
+import { killQemu } from '../../../../agent/drivers/qemu/process.ts'
+import { QmpClient } from '../../../../agent/drivers/qemu/qmp.ts'
+import { buildTestGuest, lastTick, testGuestConfig, waitForGuestReady, waitForTick } from '../../../../lab/vm/qemu-guest.ts'
+import { createLink } from '../../../../lab/net/veth-link.ts'
+import { requires } from '../../../prerequisites.ts'
+import { writeAgentFiles } from './agent-files.ts'
+import { AgentProcess } from './agent-process.ts'
+
+const labTest = await requires('test/agent/drivers/qemu/agent-stop.test.ts', 'root', 'iproute2', 'qemu', 'kernel-image', 'busybox')
+
+const ROUND_MS = 3_000
+const LINK_BPS = 100e6
+const FLOW_BPS = 40e6
+const FEED_EVERY_MS = 500
+/** Generous throughout: two cores shared with other TCG guests and test runs. */
+const GUEST_BOOT_TIMEOUT_MS = 120_000
+const MOVE_TIMEOUT_MS = 180_000
+/** The agent's 5 s grace, the cancel and its confirmation, the leave: far less, but the machine may be busy. */
+const EXIT_TIMEOUT_MS = 60_000
+const TICK_TIMEOUT_MS = 60_000
+const GUEST_PREFIX = 'fd00:4854:78::'
+
+labTest('SIGTERM to the source agent mid-migration: cancelled on the live monitor, the guest runs on the source only and ticks on', async t => {
+  t.timeout(480_000)
+  const dir = await mkdtemp(join(tmpdir(), 'htagentstop-'))
+  const link = await createLink({ tag: 'agstop' }).catch(async err => { await rm(dir, { recursive: true, force: true }); throw err })
+  const agents: AgentProcess[] = []
+  const drivers: QemuDriver[] = []
+  let feeder: ReturnType<typeof setInterval> | undefined
+  t.teardown(async () => {
+    if (feeder !== undefined) clearInterval(feeder)
+    await Promise.all(agents.map(async a => { await a.stop() }))
+    for (const d of drivers) {
+      await d.stop().catch(() => undefined)
+      const names = await readdir(d.dir).catch(() => [] as string[])
+      await Promise.all(names.filter(n => n.endsWith('.pid')).map(async n => { await killQemu(vmPaths(d.dir, n.slice(0, -'.pid'.length))).catch(() => undefined) }))
+    }
+    await link.destroy()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const guest = await buildTestGuest(dir)
+  const hosts = [
+    { host: 'a', dc: 'A', net: link.a, vm: 'guest-a', vmAddress: `${GUEST_PREFIX}a` },
+    { host: 'b', dc: 'B', net: link.b, vm: 'guest-b', vmAddress: `${GUEST_PREFIX}b` }
+  ].map(h => ({ ...h, vmDir: join(dir, `vms-${h.host}`), flowFile: join(dir, `flows-${h.host}.jsonl`) }))
+  await Promise.all(hosts.map(async h => {
+    const d = new QemuDriver({ address: h.net.address }, { dir: h.vmDir, prefix: h.net.prefix })
+    drivers.push(d)
+    await d.start()
+    await d.create(testGuestConfig(guest, { id: h.vm, addresses: [h.vmAddress], heartbeat: true }))
+    await waitForGuestReady(d.paths(h.vm).log, GUEST_BOOT_TIMEOUT_MS)
+  }))
+  for (const d of drivers) await d.stop() // the agents own the monitors from here on
+
+  const files = await writeAgentFiles({
+    dir,
+    cluster: 'htagstop',
+    linkBps: LINK_BPS,
+    roundPeriodMs: ROUND_MS,
+    hosts: hosts.map(h => ({ host: h.host, dc: h.dc, address: h.net.address, vmDir: h.vmDir, flowFile: h.flowFile, capacity: { memoryMiB: 1024, vcpus: 4 } })),
+    // 1 MiB/s: tens of MB take far longer than the 5 s grace.
+    qemuMigration: { maxBandwidthBytesPerSec: 2 ** 20 },
+    extra: {
+      planner: { maxMoves: 1, maxMovesPerHost: 1, minGain: 0.01 },
+      migrationDeadlineMs: 300_000,
+      reservationTtlMs: 300_000,
+      safety: { maxInFlight: 1 }
+    }
+  })
+  for (const h of hosts) await writeFile(h.flowFile, '')
+  const bytesPerFeed = Math.round(FLOW_BPS * FEED_EVERY_MS / 8000)
+  const lines = hosts.flatMap(src => hosts.filter(d => d !== src).map(dst => JSON.stringify({ src: src.vmAddress, dst: dst.vmAddress, bytes: bytesPerFeed }) + '\n')).join('')
+  feeder = setInterval(() => { for (const h of hosts) void appendFile(h.flowFile, lines).catch(() => undefined) }, FEED_EVERY_MS)
+
+  for (const [i, h] of hosts.entries()) agents.push(new AgentProcess(h.host, h.net.prefix, files[i]!.configPath, join(dir, `agent-${h.host}.log`)))
+  await Promise.all(agents.map(async a => a.waitFor(r => r.msg === 'agent started', 90_000, 'start')))
+  const { agent: source, rec } = await Promise.any(agents.map(async a => ({ agent: a, rec: await a.waitFor(r => r.msg === 'migrating', MOVE_TIMEOUT_MS, 'a migration') })))
+  clearInterval(feeder)
+  feeder = undefined
+  const from = hosts.find(h => h.host === source.host)!
+  const to = hosts.find(h => h.host === rec.to)!
+  t.is(rec.vm, from.vm)
+  t.log(`${from.host} migrating ${from.vm} to ${to.host}; SIGTERM`)
+
+  const stopStarted = Date.now()
+  t.true(await source.stop(EXIT_TIMEOUT_MS), 'the source agent exited by itself')
+  t.log(`source agent exited ${Date.now() - stopStarted} ms after SIGTERM`)
+  const failed = source.records.find(r => r.msg === 'migration failed' && r.vm === from.vm)
+  t.log(`its record: ${JSON.stringify(failed)}`)
+  t.regex(String(failed?.error), /agent is stopping: migration cancelled/)
+  t.is(failed?.runsOn, from.host, 'the agent says where the guest runs')
+  t.false(source.records.some(r => r.msg === 'migrated'), 'nothing migrated')
+  // The target hears the cancel (or its reservation expires); then it stops too.
+  const target = agents.find(a => a !== source)!
+  await target.waitFor(r => r.msg === 'reservation released' && r.vm === from.vm, EXIT_TIMEOUT_MS, 'the reservation released')
+  t.true(await target.stop(EXIT_TIMEOUT_MS))
+
+  // QEMU itself, once the agents are gone: cancelled, running.
+  const qmp = await QmpClient.connect(vmPaths(from.vmDir, from.vm).qmp, { timeoutMs: 10_000 })
+  try {
+    t.is((await qmp.execute<{ status?: string }>('query-migrate')).status, 'cancelled')
+    t.is((await qmp.execute<{ status: string }>('query-status')).status, 'running')
+  } finally {
+    qmp.close()
+  }
+  const log = vmPaths(from.vmDir, from.vm).log
+  const before = await lastTick(log)
+  t.log(`heartbeat ${await waitForTick(log, before, TICK_TIMEOUT_MS)} after ${before} on ${from.host}`)
+  // Exactly one copy: each host runs its own guest, and only that.
+  const [fromDriver, toDriver] = [drivers[hosts.indexOf(from)]!, drivers[hosts.indexOf(to)]!]
+  for (const d of drivers) await d.start()
+  t.deepEqual((await fromDriver.list()).map(v => [v.id, v.status]), [[from.vm, 'running']])
+  t.deepEqual((await toDriver.list()).map(v => [v.id, v.status]), [[to.vm, 'running']])
+  t.is(await lastTick(vmPaths(to.vmDir, from.vm).log), 0, 'no heartbeat of the moved guest on the target')
+})
