@@ -12,9 +12,9 @@
  *           view) and, for the hosts a plan moves VMs of, the votes for it
  *
  * An aggregator passes items on as their authors signed them: it cannot
- * invent or alter one (the signature fails at every receiver); what it
- * hides is missed by the host, whose digest is then absent from the plan's
- * inputs (tiered/audit is not built yet: docs/design.md §9.8).
+ * invent or alter one (the signature fails at every receiver). What it
+ * hides goes unnoticed for now: the receipts of §9.4 are not built yet
+ * (docs/design.md §9.8).
  */
 import { decodeEnvelope, WireError } from '../../../lib/wire/codec.ts'
 import type { Envelope, EventMessage, PlanMessage, Topic } from '../../../lib/wire/messages.ts'
@@ -234,7 +234,7 @@ export class Relay {
 
   private schedule (delayMs: number): void {
     if (this.stopped) return
-    const due = Date.now() + delayMs
+    const due = this.c.now() + delayMs
     if (this.timer !== undefined && due >= this.dueAt) return
     if (this.timer !== undefined) clearTimeout(this.timer)
     this.dueAt = due
