@@ -2,7 +2,8 @@
  * Plan acceptance and votes: which plan this agent takes for a round (the
  * ballot's rules, ballot.ts), its one vote per round for the first plan it
  * takes, and when a taken plan runs: once final and voted for by a
- * majority of the members. The vote is one per round across restarts too:
+ * majority of the members, counting only the votes of members whose
+ * member list is ours (docs/design.md §5.3). The vote is one per round across restarts too:
  * it is on disk before it goes out (vote-book.ts).
  */
 import { planDeadlineMs, type RoundTiming } from '../lib/rounds.ts'
@@ -23,6 +24,7 @@ export interface AcceptanceComponents {
   /** This host's own votes, kept across restarts. */
   votes: VoteBook
   log: Logger
+  counters: { votesUncounted: number }
   emit: (event: AgentEvent) => void
   publishEvent: (body: EventMessage) => Promise<void>
   /** Carries out this host's moves of a plan (see Migrations.execute). */
@@ -68,7 +70,12 @@ export class PlanAcceptance {
   /** An event from the gossip: a vote for a plan is counted. */
   onEvent (env: Envelope<'event'>): void {
     const ev = env.body
-    if (ev.kind === 'plan-ack' && ev.round !== undefined && ev.planner !== undefined) this.c.ballot.ack(ev.round, ev.planner, env.host)
+    if (ev.kind !== 'plan-ack' || ev.round === undefined || ev.planner === undefined) return
+    this.c.ballot.ack(ev.round, ev.planner, env.host)
+    // Kept, but counted only while the voter agrees (see runIfVoted); a
+    // voter with another member list is reported by the cluster layer.
+    const { view } = this.c.cluster
+    if (!view.agreesOnMembers(env.host) && !(this.c.cluster.vettedVotes && view.member(env.host)?.state === undefined)) this.c.counters.votesUncounted++
   }
 
   /** Takes `env` as its round's plan (ours or a peer's). */
@@ -126,12 +133,23 @@ export class PlanAcceptance {
     const { ballot, records } = this.c
     const r = plan.round
     // A plan runs once a majority of the members acknowledged it (see
-    // ballot.ts); wait for the acknowledgements until the round ends.
-    const members = this.c.cluster.view.members().length
-    if (ballot.acked(r, plan.planner) * 2 <= members) {
+    // ballot.ts); wait for the acknowledgements until the round ends. Only
+    // voters that list the members we do count: a majority of another
+    // member list is no majority of ours (docs/design.md §5.3). The
+    // majority stays over our configured members.
+    const { view } = this.c.cluster
+    const members = view.members().length
+    // With the tiered dissemination, a voter we hold no state of came
+    // through our aggregator, which forwards only agreeing votes.
+    const unknownOk = this.c.cluster.vettedVotes
+    const agrees = (host: string): boolean => host === this.host || view.agreesOnMembers(host) || (unknownOk && view.member(host)?.state === undefined)
+    const votes = ballot.acked(r, plan.planner, agrees)
+    if (votes * 2 <= members) {
       if (now < planDeadlineMs(r + 1, 0, this.timing)) return
       plan.executing = true
-      records.noteOnce(records.record(r), `only ${ballot.acked(r, plan.planner)} of ${members} members acknowledged ${plan.planner}'s plan: not carried out`)
+      const others = ballot.voters(r, plan.planner).filter(h => !agrees(h))
+      const why = others.length > 0 ? ` (not counted, their member list differs: ${others.join(', ')})` : ''
+      records.noteOnce(records.record(r), `only ${votes} of ${members} members acknowledged ${plan.planner}'s plan${why}: not carried out`)
       return
     }
     plan.executing = true

@@ -11,7 +11,7 @@
  * (lower ranks win until the plan is final). An agent acknowledges the first
  * plan it accepts in a round to all (a 'plan-ack' event), and only that one:
  * a vote. A plan is carried out only once a majority of the members voted
- * for it; since each member votes once per round, two plans of one round can
+ * for it (counting only voters whose member list is ours: acceptance.ts); since each member votes once per round, two plans of one round can
  * never both be carried out, whatever the views, losses or partitions.
  */
 import { createHash } from 'node:crypto'
@@ -98,9 +98,20 @@ export class Ballot {
     byPlanner.set(planner, hosts)
   }
 
-  /** How many members acknowledged `planner`'s plan for `round`. */
-  acked (round: number, planner: string): number {
-    return this.acks.get(round)?.get(planner)?.size ?? 0
+  /**
+   * How many members acknowledged `planner`'s plan for `round`; with
+   * `counts`, only the voters it passes (those that agree on the member
+   * list, docs/design.md §5.3).
+   */
+  acked (round: number, planner: string, counts: (host: string) => boolean = () => true): number {
+    let n = 0
+    for (const host of this.acks.get(round)?.get(planner) ?? []) if (counts(host)) n++
+    return n
+  }
+
+  /** Who acknowledged `planner`'s plan for `round`, sorted. */
+  voters (round: number, planner: string): string[] {
+    return [...this.acks.get(round)?.get(planner) ?? []].sort()
   }
 
   accepted (round: number): AcceptedPlan | undefined {

@@ -6,6 +6,8 @@ export interface AgentCounters extends ClusterCounters {
   plansMade: number
   migrationsOk: number
   migrationsFailed: number
+  /** Votes (plan-acks) from members whose member list differed from ours when the vote came: not counted (docs/design.md §5.3). */
+  votesUncounted: number
   /** Migrate requests this host refused as a target, by reason (docs/design.md #invariant-5). */
   migrateRefused: Record<RefusalReason, number>
 }
@@ -18,6 +20,8 @@ export function newCounters (): AgentCounters {
     migrationsOk: 0,
     migrationsFailed: 0,
     uncountedBytes: 0,
+    memberListMismatches: 0,
+    votesUncounted: 0,
     migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>
   }
 }

@@ -43,6 +43,19 @@ export interface ViewInit {
   downAfterMs: number
   /** The hash of our topology: states with another are dropped. */
   topology?: string
+  /**
+   * The hash of our member list (agent/member-list.ts computes it): states
+   * with another are kept, but their senders' votes do not count (see
+   * agreesOnMembers). Absent: every member agrees.
+   */
+  membersHash?: string
+}
+
+/** A member whose latest state carries a member-list hash other than ours (none: an older agent that sends none). */
+export interface MemberListMismatch {
+  host: string
+  peerId: string
+  hash: string | undefined
 }
 
 export class ReplicatedView {
@@ -51,6 +64,7 @@ export class ReplicatedView {
   private readonly observers: ReadonlySet<string>
   private readonly downAfterMs: number
   private readonly topology: string | undefined
+  readonly membersHash: string | undefined
   readonly drops: Record<ViewDropReason, number>
 
   constructor (init: ViewInit) {
@@ -62,6 +76,7 @@ export class ReplicatedView {
     this.observers = new Set(init.observers ?? [])
     this.downAfterMs = init.downAfterMs
     this.topology = init.topology
+    this.membersHash = init.membersHash
     this.drops = Object.fromEntries(DROP_REASONS.map(r => [r, 0])) as Record<ViewDropReason, number>
   }
 
@@ -114,6 +129,24 @@ export class ReplicatedView {
     if (env.topic === 'host') { rec.state = env.body as HostState; rec.stateAtMs = nowMs }
     if (env.topic === 'traffic') rec.digest = env.body as TrafficDigest
     return v
+  }
+
+  /**
+   * True when `host`'s latest state carries our member-list hash: only such
+   * a member's vote counts for a plan (docs/design.md §5.3). A member we
+   * have no state of yet does not agree: we cannot tell.
+   */
+  agreesOnMembers (host: string): boolean {
+    if (this.membersHash === undefined) return true
+    return this.byHost.get(host)?.state?.members === this.membersHash
+  }
+
+  /** The members whose latest state says their member list differs from ours. */
+  memberListMismatches (): MemberListMismatch[] {
+    if (this.membersHash === undefined) return []
+    return this.members()
+      .filter(m => m.state !== undefined && m.state.members !== this.membersHash)
+      .map(m => ({ host: m.host, peerId: m.peerId, hash: m.state!.members }))
   }
 
   /** Records that we heard from a member without a state change (e.g. our own publish). */

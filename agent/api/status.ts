@@ -34,6 +34,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
   const leaving = members.filter(m => agent.view.isUp(m.host, nowMs) && m.state?.leaving === true).length
   const accepted = agent.rounds.get(round)
   const candidates = currentRanking(agent, round, nowMs)
+  const mismatch = agent.view.memberListMismatches().map(m => m.host)
   const planner: StatusResponse['planner'] = accepted?.planner !== undefined
     ? { round, host: accepted.planner, ...definedOnly({ rank: accepted.rank }), accepted: true }
     : { round, ...withHost(candidates[0]), rank: 0, accepted: false }
@@ -48,6 +49,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     roundPeriodMs: agent.timing.periodMs,
     mode: agentMode(agent),
     members: { total: members.length, live, down: members.length - live - leaving, leaving },
+    ...(mismatch.length > 0 ? { memberListMismatch: mismatch } : {}),
     planner,
     candidates,
     inFlight: agent.inFlight(),

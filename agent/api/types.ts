@@ -20,6 +20,8 @@ export interface StatusResponse {
   /** 'active', 'leaving', or a mode the agent reports itself (safety controls). */
   mode: string
   members: { total: number, live: number, down: number, leaving: number }
+  /** Members whose latest state lists other members than we do (their votes do not count); absent when none. */
+  memberListMismatch?: string[]
   /** Who plans the current round: the accepted planner, else the rank-0 candidate. */
   planner: { round: number, host?: string, rank?: number, accepted: boolean }
   /** The current round's planner candidates in rank order (frozen at planning time; until then, as they stand). */
@@ -72,6 +74,10 @@ export interface MemberView {
   vms: MemberVm[]
   digest?: MemberDigest
   seq: Record<string, number>
+  /** The member-list hash its latest state carries (absent: no state, or an older agent). */
+  membersHash?: string
+  /** False when that hash is not ours: its votes do not count (docs/design.md §5.3). Absent without a state. */
+  sameMembers?: boolean
 }
 
 export interface LinkLoad {

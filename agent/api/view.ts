@@ -24,6 +24,8 @@ export function buildView (agent: Agent, topology: Topology, nowMs: number): Vie
     if (s !== undefined) {
       out.dc = s.dc
       out.capacity = { memoryMiB: s.memoryMiB, vcpus: s.vcpus }
+      if (s.members !== undefined) out.membersHash = s.members
+      out.sameMembers = view.agreesOnMembers(m.host)
       out.used = { memoryMiB: s.vms.reduce((a, v) => a + v.memoryMiB, 0), vcpus: s.vms.reduce((a, v) => a + v.vcpus, 0) }
     }
     if (m.digest !== undefined) {

@@ -39,7 +39,7 @@ export function formatMembers (members: readonly MemberView[]): string[] {
   return table(['HOST', 'DC', 'STATUS', 'VMS', 'MEMORY MiB', 'LAST SEEN', 'PEER ID'], members.map(m => [
     m.self ? `${m.host}*` : m.host,
     m.dc ?? '?',
-    m.status,
+    m.sameMembers === false ? `${m.status}, other member list` : m.status,
     String(m.vms.length),
     m.used !== undefined && m.capacity !== undefined ? `${m.used.memoryMiB}/${m.capacity.memoryMiB}` : '-',
     m.agoMs !== undefined ? `${ago(m.agoMs)} ago` : 'never',

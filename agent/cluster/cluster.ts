@@ -18,6 +18,7 @@ import type { AgentConfig } from '../config.ts'
 import type { HypervisorDriver, TrafficCollector } from '../drivers/types.ts'
 import type { Logger } from '../log.ts'
 import { meshPeers, type ClusterNode } from '../net/index.ts'
+import { memberListHash } from '../member-list.ts'
 import { Digests } from './digests.ts'
 import { Inbound, type Upstream } from './inbound.ts'
 import { hasQuorum, liveMembers } from './liveness.ts'
@@ -68,11 +69,13 @@ export class Cluster implements Startable {
 
   constructor (components: ClusterComponents, init: ClusterInit) {
     const { config } = init
+    const membersHash = memberListHash(config.members)
     this.view = new ReplicatedView({
       members: config.members,
       observers: config.observers,
       downAfterMs: config.roundPeriodMs * config.downAfterRounds,
-      topology: init.topologyHash
+      topology: init.topologyHash,
+      membersHash
     })
     const { node, log, now, emit, counters } = components
     this.ctx = { host: config.host, node, view: this.view, timing: init.timing, log, now, emit, counters }
@@ -85,7 +88,7 @@ export class Cluster implements Startable {
       local: components.local,
       leaving: () => this.leavingNow,
       round: () => this.currentRound
-    }, { config, topologyHash: init.topologyHash })
+    }, { config, topologyHash: init.topologyHash, membersHash })
     this.digests = new Digests({ ...this.ctx, collector: components.collector, outbox: this.outbox }, { topology: init.topology })
     this.inbound = new Inbound({ ...this.ctx, upstream: components.upstream, states: this.states, waits: this.waits })
     if (config.dissemination === 'tiered') {
@@ -109,6 +112,14 @@ export class Cluster implements Startable {
   /** The first round this agent saw start: before it, its view lacked the states sent before it joined. */
   get joinedRound (): number {
     return this.firstRound
+  }
+
+  /**
+   * True with dissemination "tiered": a host that only reports holds no
+   * other member's state, and its aggregator vets the votes it forwards.
+   */
+  get vettedVotes (): boolean {
+    return this.tiered !== undefined
   }
 
   /** True once this host announced its leave. */

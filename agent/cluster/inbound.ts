@@ -44,6 +44,8 @@ export class Inbound {
   /** Per (author, topic): MESSAGES_PER_ROUND a round on average, and as a burst. */
   private readonly floodGuard: RateLimiter
   private readonly subscriptions: Array<() => void> = []
+  /** The (host, member-list hash) mismatches reported already: each is logged and counted once. */
+  private readonly mismatches = new Set<string>()
 
   constructor (components: InboundComponents) {
     this.c = components
@@ -151,10 +153,26 @@ export class Inbound {
     this.c.emit({ type: 'gossip', topic, env, from: env.host, atMs: now })
     if (env.topic === 'host') {
       this.c.waits.arrived(env.host)
+      this.checkMemberList(env.host, (env.body as HostState).members)
       if ((env.body as HostState).hello === true) this.c.states.answerHello(env.host, now)
     }
     if (env.topic === 'plan' || env.topic === 'event') this.c.upstream.deliver(env as Envelope<'plan'> | Envelope<'event'>, now, relayed)
     return true
+  }
+
+  /**
+   * A member whose member list is not ours: its votes do not count
+   * (docs/design.md §5.3), and an operator must hear of it: a warning and a
+   * count, once per host and hash (its state comes again every few rounds).
+   */
+  private checkMemberList (host: string, hash: string | undefined): void {
+    const { view } = this.c
+    if (view.agreesOnMembers(host)) return
+    const key = `${host} ${hash ?? ''}`
+    if (this.mismatches.has(key)) return
+    this.mismatches.add(key)
+    this.c.counters.memberListMismatches++
+    this.c.log.warn('member list mismatch: this member lists other members than we do; its votes do not count until the configs agree', { member: host, theirs: hash ?? 'none (an older agent)', ours: view.membersHash })
   }
 
   /** A drop found outside (a relayed item's signature), counted and reported as the others. */

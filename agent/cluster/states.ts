@@ -48,12 +48,15 @@ export interface StateComponents extends ClusterContext {
 export interface StateInit {
   config: AgentConfig
   topologyHash: string
+  /** Our member list's hash (agent/member-list.ts). */
+  membersHash: string
 }
 
 export class HostStates {
   private readonly c: StateComponents
   private readonly config: AgentConfig
   private readonly topologyHash: string
+  private readonly membersHash: string
   /** The last state sent (without its hello flag). */
   private lastState = ''
   /** When to send our state again though it did not change: a newcomer said hello, or a peer's view of us proved stale. */
@@ -69,6 +72,7 @@ export class HostStates {
     this.c = components
     this.config = init.config
     this.topologyHash = init.topologyHash
+    this.membersHash = init.membersHash
   }
 
   /**
@@ -134,6 +138,7 @@ export class HostStates {
       vcpus: this.config.capacity.vcpus,
       address: this.config.address,
       topology: this.topologyHash,
+      members: this.membersHash,
       leaving: this.c.leaving() || draining,
       ...(draining ? { draining: true } : {}),
       vms: vms.map(v => ({

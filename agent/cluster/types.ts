@@ -17,6 +17,8 @@ export interface ClusterCounters {
   messagesIn: Record<Topic, number>
   /** Bytes the collector saw but could not attribute to a pair (a full set): the digest under-reports by this much. */
   uncountedBytes: number
+  /** Members found sending another member-list hash than ours, once per member and hash (docs/design.md §5.3). */
+  memberListMismatches: number
 }
 
 /** One cluster layer's shared parts: its node, the view it keeps, its clock, where it reports. */

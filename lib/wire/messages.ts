@@ -50,6 +50,13 @@ export interface HostState {
   vms: VmState[]
   /** sha256 of the topology file, hex: agents with different topologies must not plan together. */
   topology: string
+  /**
+   * sha256 of the sender's member list (the sorted `host peerId dc` entries
+   * of its config), hex: a plan counts votes only from agents whose list
+   * is ours (docs/design.md §5.3). Optional on the wire so an agent of an
+   * older release is still seen (its vote just does not count).
+   */
+  members?: string
   /** Set when the host is leaving (graceful stop) or drained: no VMs may move to it. */
   leaving: boolean
   /**

@@ -46,13 +46,14 @@ function ids (c: Checker, path: string, v: Json, max: number): string[] | undefi
 function readHostState (c: Checker, path: string, v: Json): HostState | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'leaving', 'draining', 'hello'])
+  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'members', 'leaving', 'draining', 'hello'])
   const dc = c.string(join(path, 'dc'), o.dc, { max: ID_MAX })
   const memoryMiB = c.number(join(path, 'memoryMiB'), o.memoryMiB, { min: 0 })
   const vcpus = c.number(join(path, 'vcpus'), o.vcpus, { min: 0, integer: true })
   const address = c.string(join(path, 'address'), o.address, { max: 64 })
   if (address !== undefined && parseIpv6(address) === undefined) c.fail(join(path, 'address'), 'an IPv6 address', address)
   const topology = c.string(join(path, 'topology'), o.topology, { max: 128 })
+  const members = c.optional(o.members, x => c.string(join(path, 'members'), x, { max: 128 }))
   const leaving = c.boolean(join(path, 'leaving'), o.leaving)
   const draining = c.optional(o.draining, x => c.boolean(join(path, 'draining'), x))
   const hello = c.optional(o.hello, x => c.boolean(join(path, 'hello'), x))
@@ -61,6 +62,7 @@ function readHostState (c: Checker, path: string, v: Json): HostState | undefine
   const vms = arr.slice(0, MAX_VMS_PER_HOST).map((x, i) => readVm(c, join(join(path, 'vms'), i), x))
   if (!c.ok) return undefined
   const state: HostState = { dc: dc!, memoryMiB: memoryMiB!, vcpus: vcpus!, address: address!, vms: vms as VmState[], topology: topology!, leaving: leaving! }
+  if (members !== undefined) state.members = members
   if (draining === true) state.draining = true
   if (hello === true) state.hello = true
   return state

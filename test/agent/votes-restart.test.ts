@@ -44,6 +44,7 @@ async function startVoter (host: string, dir: string, live: Array<{ host: string
     records: new RoundRecords(log),
     votes,
     log,
+    counters: { votesUncounted: 0 },
     emit: () => {},
     publishEvent: async body => { acks.push(body) },
     execute: () => {}

@@ -65,3 +65,29 @@ test('a draining host keeps its VMs in the snapshot, marked draining and with no
   t.deepEqual(snap.vms.map(v => v.host), ['h1', 'h2'])
   t.deepEqual(view.live(1000).map(m => m.host), ['h2'])
 })
+
+test('member lists: the view keeps each member\'s hash; only a member whose latest state carries ours agrees, and the others are listed', t => {
+  const three = [...members, { host: 'h3', peerId: 'P3' }]
+  const view = new ReplicatedView({ members: three, downAfterMs: 5000, topology: 't', membersHash: 'M' })
+  t.true(view.accept(env('host', 'h1', 1, state('A', [], { members: 'M' })), 'P1', 0).ok)
+  t.true(view.accept(env('host', 'h2', 1, state('B', [], { members: 'OTHER' })), 'P2', 0).ok, 'another member list is no drop: the member stays in the view')
+  t.true(view.accept(env('host', 'h3', 1, state('B', [])), 'P3', 0).ok, 'a state without a hash (an older agent) is kept too')
+  t.is(view.member('h2')!.state!.members, 'OTHER', 'the hash is kept with the member')
+  t.true(view.agreesOnMembers('h1'))
+  t.false(view.agreesOnMembers('h2'))
+  t.false(view.agreesOnMembers('h3'), 'no hash: cannot agree')
+  t.deepEqual(view.memberListMismatches(), [{ host: 'h2', peerId: 'P2', hash: 'OTHER' }, { host: 'h3', peerId: 'P3', hash: undefined }])
+  t.deepEqual(view.drops['topology-mismatch'], 0)
+  // The member fixes its config: its next state agrees, and the mismatch is gone.
+  view.accept(env('host', 'h2', 2, state('B', [], { members: 'M' })), 'P2', 1000)
+  t.true(view.agreesOnMembers('h2'))
+  t.deepEqual(view.memberListMismatches().map(m => m.host), ['h3'])
+  t.deepEqual(view.live(1000).map(m => m.host), ['h1', 'h2', 'h3'], 'a mismatch does not take a member out of the live set')
+})
+
+test('member lists: without a hash of our own every member agrees and none is listed', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000 })
+  view.accept(env('host', 'h1', 1, state('A', [], { members: 'X' })), 'P1', 0)
+  t.true(view.agreesOnMembers('h1'))
+  t.deepEqual(view.memberListMismatches(), [])
+})

@@ -75,3 +75,11 @@ test('a state may say hello: it round-trips, is absent otherwise, and must be a 
   t.false('hello' in (decodeEnvelope(encodeEnvelope(hostEnv), 'host') as Envelope<'host'>).body)
   t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, hello: 'yes' } })), /^schema: body.hello: expected true or false/)
 })
+
+test('a state\'s member-list hash round-trips, is optional (an older agent sends none), and must be a short string', t => {
+  const withHash: Envelope = { ...hostEnv, body: { ...hostEnv.body, members: 'a'.repeat(64) } }
+  t.deepEqual(decodeEnvelope(encodeEnvelope(withHash), 'host'), withHash)
+  t.false('members' in (decodeEnvelope(encodeEnvelope(hostEnv), 'host') as Envelope<'host'>).body, 'absent when not sent')
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, members: 7 } })), /^schema: body.members/)
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, members: 'x'.repeat(129) } })), /^schema: body.members/)
+})

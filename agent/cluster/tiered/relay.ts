@@ -36,6 +36,12 @@ export interface RelayComponents {
   now: () => number
   /** How many members the cluster has: a plan's votes go to its movers once more than half voted. */
   memberCount: number
+  /**
+   * Whether a voter's vote counts: its latest state lists our members
+   * (docs/design.md §5.3). Hosts that only report hold no states to check
+   * with, so the aggregator, which holds them all, forwards only these.
+   */
+  countsVote: (host: string) => boolean
   /** Sends one relay message to `host`; resolves with its answer. */
   send: (host: string, msg: RelayMessage) => Promise<RelayAnswer>
   /** How long items wait to travel together to the other aggregators. */
@@ -203,10 +209,14 @@ export class Relay {
   }
 
   private maybeSendVotes (rec: PlanRecord): void {
-    if (rec.sent || rec.item.e.length === 0 || rec.voters.size * 2 <= this.c.memberCount) return
+    if (rec.sent || rec.item.e.length === 0) return
+    // voters and votes are filled together, in one order (see track).
+    const voters = [...rec.voters]
+    const counted = rec.votes.filter((_, i) => this.c.countsVote(voters[i]!))
+    if (counted.length * 2 <= this.c.memberCount) return
     const movers = this.recentClients().filter(h => rec.movers.has(h))
     rec.sent = true
-    if (movers.length > 0) this.notify(movers, [rec.item, ...rec.votes])
+    if (movers.length > 0) this.notify(movers, [rec.item, ...counted])
   }
 
   private notify (hosts: string[], items: SignedItem[]): void {

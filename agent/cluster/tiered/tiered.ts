@@ -73,7 +73,8 @@ export class TieredDissemination {
       batchMs: batchDelayMs(timing),
       round: () => roundAt(components.now(), timing),
       epoch: () => epochOf(roundAt(components.now(), timing)),
-      isUp: (host) => components.view.isUp(host, components.now())
+      isUp: (host) => components.view.isUp(host, components.now()),
+      countsVote: (host) => components.view.agreesOnMembers(host)
     })
   }
 

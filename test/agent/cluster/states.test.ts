@@ -28,14 +28,14 @@ function setup (): { states: HostStates, sent: Array<Envelope<'host'>>, vms: VmI
     log: silentLogger(),
     now: () => clock.now,
     emit: () => {},
-    counters: { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 }, uncountedBytes: 0 },
+    counters: { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 }, uncountedBytes: 0, memberListMismatches: 0 },
     hypervisor: { list: async () => vms } as unknown as HypervisorDriver,
     collector: {} as unknown as TrafficCollector,
     outbox,
     local: { draining: () => false, pinned: () => false, migrating: () => false },
     leaving: () => false,
     round: () => 7
-  }, { config: { dc: 'dc1', capacity: { memoryMiB: 4096, vcpus: 4 }, address: 'fd00::100' } as unknown as AgentConfig, topologyHash: 'abc' })
+  }, { config: { dc: 'dc1', capacity: { memoryMiB: 4096, vcpus: 4 }, address: 'fd00::100' } as unknown as AgentConfig, topologyHash: 'abc', membersHash: 'm' })
   return { states, sent, vms, clock }
 }
 

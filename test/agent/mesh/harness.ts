@@ -12,10 +12,11 @@ import { startCluster, type SimCluster, type SimClusterSpec } from '../../../lab
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
 import type { Envelope, Topic } from '../../../lib/wire/messages.ts'
 import type { SimHostSpec } from '../../../lab/sim/scenario-world.ts'
+import type { Logger } from '../../../agent/log.ts'
 
 export type HostSpec = SimHostSpec
 
-export type ClusterSpec = Pick<SimClusterSpec, 'topology' | 'hosts' | 'vms' | 'traffic' | 'roundPeriodMs' | 'planner' | 'extraMembers' | 'observers' | 'timeScale' | 'dissemination'> & { log?: boolean }
+export type ClusterSpec = Pick<SimClusterSpec, 'topology' | 'hosts' | 'vms' | 'traffic' | 'roundPeriodMs' | 'planner' | 'extraMembers' | 'observers' | 'timeScale' | 'dissemination'> & { log?: boolean | Logger }
 
 export type TestCluster = SimCluster
 
