@@ -63,7 +63,8 @@ export async function writeQemuAgentFiles (init: QemuAgentInit): Promise<AgentSp
       capacity: init.capacity,
       roundPeriodMs: init.roundPeriodMs,
       collector: { kind: 'file', path: h.flowFile },
-      hypervisor: { kind: 'qemu', dir: h.vmDir },
+      // 8 MiB/s: a guest's few dozen MiB take seconds to cross, so a kill -9 lands mid-migration.
+      hypervisor: { kind: 'qemu', dir: h.vmDir, migration: { maxBandwidthBytesPerSec: 8 * 2 ** 20 } },
       // One move per plan, one migration in flight: TCG guests on two shared cores.
       planner: { maxMoves: 1, maxMovesPerHost: 1, minGain: 0.01 },
       safety: { maxInFlight: 1 },

@@ -45,7 +45,8 @@ const GUEST_MIB = DEFAULT_GUEST_MEMORY_MIB
 /** Four guests fit a host: capacity is a real limit the planner must respect. */
 const HOST_CAPACITY = { memoryMiB: 4 * GUEST_MIB, vcpus: 4 }
 const LINK_BPS = 100e6
-const FLOW_BPS = 30e6
+// Six guests at this rate overload the 100 Mbit/s WAN: a move toward the sun pays.
+const FLOW_BPS = 60e6
 /** A memory-writing workload per guest: migrations last seconds, not a blink. */
 const DIRTY = { sizeMiB: 16, rateMiBps: 2 }
 const FEED_EVERY_MS = 500
@@ -88,7 +89,10 @@ export interface QemuChaosReport {
   restarts: number
   /** kill-source kills whose migration QEMU still reported active right after the kill. */
   killsMidMigration: number
+  /** From the agents' logs: 'migrating', 'migrated', 'migration failed' (cancelled: its error says so). A killed source logs no outcome. */
   migrations: { started: number, done: number, failed: number, cancelled: number }
+  /** Guests QEMU showed running on another host than at the previous round's read: moves that happened, logged or not. */
+  movesSeen: number
   violations: Violation[]
   splitRounds: number[]
   /** Truth reads that re-read a guest first seen on no host or on two. */
@@ -214,6 +218,8 @@ export async function runQemuChaos (opts: QemuChaosOptions): Promise<QemuChaosRe
     const capacity = new Map(HOSTS.map(h => [h.host, HOST_CAPACITY]))
     const violations: Violation[] = []
     let rereads = 0
+    let movesSeen = 0
+    const lastSeen = new Map<string, string>()
     const firstRound = roundAt(Date.now(), timing) + 1
     const lastRound = firstRound + opts.rounds - 1
     const windowRounds = (upTo: number): AgentRound[] => book.rounds().filter(r => r.round >= firstRound && r.round <= upTo)
@@ -225,6 +231,12 @@ export async function runQemuChaos (opts: QemuChaosOptions): Promise<QemuChaosRe
         if (violations.some(x => x.detail === v.detail)) continue
         violations.push(v)
         note(`VIOLATION (invariant ${v.invariant}): ${v.detail} [QEMU: ${truth.states.filter(s => v.detail.includes(s.vm)).map(s => `${s.vm}@${s.host}=${s.status}`).join(' ')}]`)
+      }
+      for (const vm of vms) {
+        const on = truth.placed.filter(p => p.vm === vm).map(p => p.host)
+        if (on.length !== 1) continue
+        if (lastSeen.has(vm) && lastSeen.get(vm) !== on[0]) movesSeen++
+        lastSeen.set(vm, on[0]!)
       }
       const where = [...vms].map(vm => `${vm}@${truth.placed.filter(p => p.vm === vm).map(p => p.host).join('+') || '-'}`).join(' ')
       const up = [...agents.values()].filter(a => a.running).length
@@ -291,7 +303,7 @@ export async function runQemuChaos (opts: QemuChaosOptions): Promise<QemuChaosRe
     }
     const window = windowRounds(lastRound)
     return {
-      rounds: opts.rounds, guests: vms.size, faults, skipped, restarts, killsMidMigration, migrations, violations,
+      rounds: opts.rounds, guests: vms.size, faults, skipped, restarts, killsMidMigration, migrations, movesSeen, violations,
       splitRounds: splitRounds(window).map(r => r - firstRound + 1), rereads, log, crashes, ranSec: (Date.now() - t0) / 1000
     }
   } finally {

@@ -61,7 +61,7 @@ export function qemuChaosSummary (r: QemuChaosReport): string[] {
   return [
     `${r.rounds} rounds, ${r.guests} guests, ${r.ranSec.toFixed(0)} s`,
     `faults: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(', ')}; skipped: ${Object.entries(r.skipped).map(([k, n]) => `${k} ${n}`).join(', ')}; restarts ${r.restarts}; source kills with QEMU's migration still active ${r.killsMidMigration}`,
-    `migrations: ${m.started} started, ${m.done} done, ${m.failed} failed (${m.cancelled} cancelled)`,
+    `migrations (agents' logs): ${m.started} started, ${m.done} done, ${m.failed} failed (${m.cancelled} cancelled); moves QEMU showed: ${r.movesSeen}`,
     `violations: ${r.violations.length}${r.violations.map(v => `\n  invariant ${v.invariant}: ${v.detail}`).join('')}`,
     `split rounds: ${r.splitRounds.length}${r.splitRounds.length > 0 ? ` (${r.splitRounds.join(', ')})` : ''}; truth re-reads ${r.rereads}; crashes ${r.crashes.length}`
   ]
