@@ -10,10 +10,11 @@ import { labRunCommand } from './lab-run.ts'
 import { labUpCommand } from './lab-up.ts'
 import { chaosCommand } from './sim-chaos.ts'
 import { labChaosCommand } from './lab-chaos.ts'
+import { labChaosQemuCommand } from './lab-chaos-qemu.ts'
 import { simCommand } from './sim.ts'
 import { modelCommand } from './model.ts'
 
-export const LAB_SUBCOMMANDS: Command[] = [simCommand, modelCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand, labAgentCommand]
+export const LAB_SUBCOMMANDS: Command[] = [simCommand, modelCommand, chaosCommand, labUpCommand, labDownCommand, labRunCommand, labChaosCommand, labChaosQemuCommand, labAgentCommand]
 
 const TITLE = 'heliotrope lab: clusters of real agents on this machine'
 
