@@ -8,6 +8,8 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
+let tmpSerial = 0
+
 /** Mode of the state directory when a write has to create it (as the peer key's). */
 const STATE_DIR_MODE = 0o700
 
@@ -34,7 +36,10 @@ export class DurableFile {
     const next = this.writing.then(async () => {
       const dir = dirname(this.path)
       await mkdir(dir, { recursive: true, mode: STATE_DIR_MODE })
-      const tmp = `${this.path}.${process.pid}.tmp`
+      // A name of its own per write: two writers of one path (a halted agent's
+      // last write and its restart's first, in one lab process) must not
+      // share a temporary file, or the rename can install a mix of both.
+      const tmp = `${this.path}.${process.pid}.${++tmpSerial}.tmp`
       const file = await open(tmp, 'w', 0o600)
       try {
         await file.writeFile(text)
