@@ -9,7 +9,7 @@
 import test from 'ava'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -108,9 +108,11 @@ test('a vote goes out only once it is on disk: when the vote cannot be written, 
   t.teardown(async () => rm(dir, { recursive: true, force: true }))
   const live = await members(3)
   const acks: EventMessage[] = []
-  // A directory where the write's temporary file goes: every write fails (root ignores permissions).
-  await mkdir(join(dir, `${VOTES_FILE}.${process.pid}.tmp`))
   const voter = await startVoter('h0', dir, live, acks)
+  // The state directory turns into a plain file once the voter has loaded:
+  // every write under it fails from now on (root ignores permissions).
+  await rm(dir, { recursive: true, force: true })
+  await writeFile(dir, 'not a directory')
   const at = planDeadlineMs(ROUND, 0, timing)
   const ranking = voter.ballot.ranking(ROUND, live, at)
   const planner = ranking.find(h => h !== 'h0')!
