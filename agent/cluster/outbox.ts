@@ -38,7 +38,8 @@ export class Outbox {
 
   /** Loads the stored mark: every topic's numbers start above it. */
   async load (): Promise<void> {
-    const reserved = await this.store.load()
+    const { reserved, problem } = await this.store.load()
+    if (problem !== undefined) this.ctx.log.error('sequence mark unreadable: numbers follow the clock alone until a new mark is written', { problem })
     for (const topic of Object.keys(this.seqs) as Topic[]) this.seqs[topic] = Math.max(this.seqs[topic], reserved)
     this.reserved = reserved
   }

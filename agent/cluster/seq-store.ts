@@ -18,15 +18,25 @@ export class SeqStore {
     this.file = new DurableFile(this.path)
   }
 
-  /** The stored mark; 0 when none was stored yet (the clock alone then). */
-  async load (): Promise<number> {
+  /**
+   * The stored mark; 0 when none was stored yet (the clock alone then).
+   * An unreadable file gives 0 too, with `problem` saying what was found:
+   * the numbers then follow the clock, as before marks were kept (they
+   * still rise unless the clock also stepped back), and the agent says so
+   * instead of refusing to start. (The seeded chaos run met such a file
+   * after kills and restarts; its cause is not found yet.)
+   */
+  async load (): Promise<{ reserved: number, problem?: string }> {
     const text = await this.file.read()
-    if (text === undefined) return 0
-    const json = JSON.parse(text) as { version?: unknown, reserved?: unknown }
+    if (text === undefined) return { reserved: 0 }
+    let json: { version?: unknown, reserved?: unknown } = {}
+    try {
+      json = JSON.parse(text) as typeof json
+    } catch { /* reported below with the text */ }
     if (json.version !== VERSION || typeof json.reserved !== 'number' || !Number.isSafeInteger(json.reserved) || json.reserved < 0) {
-      throw new Error(`${this.path} is not a heliotrope sequence file (version ${VERSION}); move it away only if this host's clock is right`)
+      return { reserved: 0, problem: `${this.path} is not a heliotrope sequence file (version ${VERSION}): ${JSON.stringify(text.slice(0, 200))}` }
     }
-    return json.reserved
+    return { reserved: json.reserved }
   }
 
   /** Stores `reserved`; resolves once it is on disk. */
