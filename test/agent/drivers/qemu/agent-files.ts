@@ -4,9 +4,12 @@
  * bootstrap lists), a 2-DC topology and one config per host with the `qemu`
  * hypervisor driver and the `file` collector.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseConfig } from '../../../../agent/config.ts'
+import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
+import type { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
+import { killQemu } from '../../../../agent/drivers/qemu/process.ts'
 import { generatePsk, loadOrCreatePeerKey } from '../../../../agent/net/keys.ts'
 import type { Json } from '../../../../lib/check.ts'
 
@@ -88,4 +91,13 @@ export async function writeAgentFiles (init: ClusterFilesInit): Promise<AgentFil
     out.push({ host: p.spec.host, configPath, stateDir: p.stateDir })
   }
   return out
+}
+
+/** Test teardown: stops each driver and kills every guest it left a pid file for (a guest outlives its driver by design). */
+export async function stopDriversAndGuests (drivers: readonly QemuDriver[]): Promise<void> {
+  for (const d of drivers) {
+    await d.stop().catch(() => undefined)
+    const names = await readdir(d.dir).catch(() => [] as string[])
+    await Promise.all(names.filter(n => n.endsWith('.pid')).map(async n => { await killQemu(vmPaths(d.dir, n.slice(0, -'.pid'.length))).catch(() => undefined) }))
+  }
 }

@@ -7,17 +7,16 @@
  * guest's heartbeat goes on in the source's serial log and no copy runs on
  * the target. Set up as agents.test.ts.
  */
-import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
 import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
-import { killQemu } from '../../../../agent/drivers/qemu/process.ts'
 import { QmpClient } from '../../../../agent/drivers/qemu/qmp.ts'
 import { buildTestGuest, lastTick, testGuestConfig, waitForGuestReady, waitForTick } from '../../../../lab/vm/qemu-guest.ts'
 import { createLink } from '../../../../lab/net/veth-link.ts'
 import { requires } from '../../../prerequisites.ts'
-import { writeAgentFiles } from './agent-files.ts'
+import { stopDriversAndGuests, writeAgentFiles } from './agent-files.ts'
 import { AgentProcess } from './agent-process.ts'
 
 const labTest = await requires('test/agent/drivers/qemu/agent-stop.test.ts', 'root', 'iproute2', 'qemu', 'kernel-image', 'busybox')
@@ -44,11 +43,7 @@ labTest('SIGTERM to the source agent mid-migration: cancelled on the live monito
   t.teardown(async () => {
     if (feeder !== undefined) clearInterval(feeder)
     await Promise.all(agents.map(async a => { await a.stop() }))
-    for (const d of drivers) {
-      await d.stop().catch(() => undefined)
-      const names = await readdir(d.dir).catch(() => [] as string[])
-      await Promise.all(names.filter(n => n.endsWith('.pid')).map(async n => { await killQemu(vmPaths(d.dir, n.slice(0, -'.pid'.length))).catch(() => undefined) }))
-    }
+    await stopDriversAndGuests(drivers)
     await link.destroy()
     await rm(dir, { recursive: true, force: true })
   })

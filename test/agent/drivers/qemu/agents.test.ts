@@ -9,15 +9,13 @@
  * ends on the other host, gone from its own, and the source agent logs the
  * migration's metrics.
  */
-import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
 import { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
 import { buildTestGuest, testGuestConfig, waitForGuestReady } from '../../../../lab/vm/qemu-guest.ts'
-import { killQemu } from '../../../../agent/drivers/qemu/process.ts'
-import { writeAgentFiles } from './agent-files.ts'
+import { stopDriversAndGuests, writeAgentFiles } from './agent-files.ts'
 import { AgentProcess } from './agent-process.ts'
 import { requires } from '../../../prerequisites.ts'
 import { createLink } from '../../../../lab/net/veth-link.ts'
@@ -48,11 +46,7 @@ labTest('real agents on two hosts move one QEMU guest to the other over the thro
   t.teardown(async () => {
     if (feeder !== undefined) clearInterval(feeder)
     await Promise.all(agents.map(async a => { await a.stop() }))
-    for (const d of drivers) {
-      await d.stop().catch(() => undefined)
-      const names = await readdir(d.dir).catch(() => [] as string[])
-      await Promise.all(names.filter(n => n.endsWith('.pid')).map(async n => { await killQemu(vmPaths(d.dir, n.slice(0, -'.pid'.length))).catch(() => undefined) }))
-    }
+    await stopDriversAndGuests(drivers)
     await link.destroy() // kills whatever still runs in the namespaces
     await rm(dir, { recursive: true, force: true })
   })
