@@ -212,7 +212,7 @@ export class Agent {
     const { hypervisor, collector, node, log } = this.c
     await start(hypervisor, collector, this.controls, this.votes)
     await start(this.cluster, this.server)
-    await start(this.loop)
+    await start(this.loop, this.migrations)
     log.info('agent started', { host: this.host, peerId: this.peerId, dc: this.config.dc, mode: this.mode, addresses: node.addresses() })
   }
 

@@ -4,13 +4,16 @@
  * the VM (the hypervisor is the truth), reserve on the target (retrying
  * while the target waits for room that earlier moves free), migrate, and
  * report the outcome to the target and the cluster. A stop aborts what is
- * in flight; the driver guarantees the VM ends on exactly one host.
+ * in flight; the driver guarantees the VM ends on exactly one host. For a
+ * driver whose target waits to be told (QEMU), the report of success is the
+ * hand-over itself, made while the migration's last step waits on it.
  */
 import type { PlannedMove } from '../lib/wire/messages.ts'
 import type { HypervisorDriver, MigrationResult, VmInfo } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import type { MigrateRequest, MigrateResponse } from './migrate-protocol.ts'
 import { definedOnly } from '../lib/defined.ts'
+import { handOver } from './hand-over.ts'
 
 export const DEFAULT_CONCURRENCY = 2
 export const RESERVE_RETRY_MS = 300
@@ -91,11 +94,24 @@ export class Executor {
     await this.ctx.started(move)
     log.info('migrating', { vm: move.vm, from: move.from, to: move.to, target: admission.target.address })
     let result: MigrationResult
+    let handedOver = false
+    const handOverContext = {
+      ask: this.ctx.ask,
+      now: this.ctx.now,
+      stopping: () => this.stopping,
+      onRetry: (why: string) => { log.warn('hand-over not settled yet: asking the target again', { vm: move.vm, to: move.to, why }) }
+    }
     try {
-      result = await driver.migrate(move.vm, admission.target, { deadlineMs: this.ctx.deadlineMs })
+      result = await driver.migrate(move.vm, admission.target, {
+        deadlineMs: this.ctx.deadlineMs,
+        move: { to: move.to, round },
+        handOver: async () => { handedOver = true; return await handOver(handOverContext, move.to, round, move.vm) }
+      })
     } catch (err) {
       result = fail(`migration failed: ${(err as Error).message}`)
     }
+    // The hand-over was the commit, and whatever it settled stands: a cancel now could end the only copy.
+    if (handedOver) return this.report(move, result)
     try {
       await this.ctx.ask(move.to, result.ok ? { op: 'commit', round, vmId: move.vm } : { op: 'cancel', round, vmId: move.vm })
     } catch (err) {

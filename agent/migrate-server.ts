@@ -94,7 +94,7 @@ export class MigrateServer implements Startable {
     if (typeof req === 'string') return { ok: false, reason: 'bad-request', detail: req }
     if (req.op === 'reserve') return this.reservations.reserve(from, req.round, req.vm)
     if (req.op === 'commit') {
-      const r = this.reservations.commit(from, req.vmId)
+      const r = await this.reservations.commit(from, req.vmId)
       await this.c.cluster.publishState()
       return r
     }

@@ -12,6 +12,7 @@ import type { AgentCounters } from './counters.ts'
 import type { HypervisorDriver, MigrationResult } from './drivers/types.ts'
 import type { AgentEvent } from './events.ts'
 import { Executor } from './executor.ts'
+import { handOver, type HandOverContext } from './hand-over.ts'
 import type { Logger } from './log.ts'
 import { migrateProtocol, readMigrateResponse, type MigrateRequest, type MigrateResponse } from './migrate-protocol.ts'
 import { request, type ClusterNode } from './net/index.ts'
@@ -43,6 +44,9 @@ export class Migrations implements Startable {
   private readonly executor: Executor
   private readonly migrating = new Set<string>()
   private executing: Promise<unknown> = Promise.resolve()
+  /** Settling what a dead agent left (afterStart); the driver stops only after it. */
+  private settling: Promise<unknown> = Promise.resolve()
+  private stopped = false
 
   constructor (components: MigrationsComponents, init: MigrationsInit) {
     this.c = components
@@ -79,12 +83,33 @@ export class Migrations implements Startable {
   /** Nothing to start: the hypervisor driver starts with the agent (its stop is ours, see stop). */
   start (): void {}
 
+  /**
+   * Migrations a dead agent left on this host (kill -9, a crash) are
+   * settled once the node is up: in the background, as a hand-over may wait
+   * for the target's answer (hand-over.ts).
+   */
+  afterStart (): void {
+    const settle = this.c.hypervisor.settleOutgoing
+    if (settle === undefined) return
+    this.settling = settle.call(this.c.hypervisor, async (vmId, move) => await handOver(this.handOverContext(), move.to, move.round, vmId))
+      .then(async settled => {
+        for (const s of settled) this.c.log[s.runsOn === 'unknown' ? 'error' : 'warn']('settled a migration left from before a restart', { vm: s.vmId, to: s.move.to, round: s.move.round, runsOn: s.runsOn, detail: s.detail })
+        if (settled.length > 0) await this.c.cluster.publishState()
+      })
+      .catch(err => { this.c.log.error('could not settle the migrations left from before a restart', { error: (err as Error).message }) })
+  }
+
+  private handOverContext (): HandOverContext {
+    return { ask: async (host, req) => this.ask(host, req), now: this.c.now, stopping: () => this.stopped }
+  }
+
   beforeStop (): void {
     this.stopStarting()
   }
 
   /** No new migration starts, and those waiting for a reservation give up (a crash ends here: see Agent.halt). */
   stopStarting (): void {
+    this.stopped = true
     this.executor.stop()
   }
 
@@ -94,7 +119,7 @@ export class Migrations implements Startable {
    */
   async stop (): Promise<void> {
     const grace = new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())
-    await Promise.race([this.executing, grace])
+    await Promise.race([Promise.all([this.executing, this.settling]), grace])
     await this.c.hypervisor.stop()
     await this.executing.catch(() => undefined)
   }

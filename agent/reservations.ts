@@ -3,7 +3,9 @@
  * only for a move in the plan this agent accepted for the round, from the
  * VM's own host, when the room left (capacity - running VMs - other
  * reservations) takes it. Reservations expire, releasing the room and the
- * hypervisor's incoming slot.
+ * hypervisor's incoming slot. Every change (admit, commit, cancel, expiry)
+ * runs one at a time: a commit that starts the arrived copy and an expiry
+ * that ends it must never interleave.
  */
 import type { HypervisorDriver, MigrationTarget, VmInfo } from './drivers/types.ts'
 import type { Logger } from './log.ts'
@@ -31,7 +33,7 @@ export class ReservationBook {
   private readonly ttlMs: number
   private readonly log: Logger
   private readonly ctx: ReservationContext
-  /** Admissions are decided one at a time so two cannot share the same room. */
+  /** Changes run one at a time (see the file's comment). */
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor (driver: HypervisorDriver, ctx: ReservationContext, ttlMs: number, log: Logger) {
@@ -46,7 +48,11 @@ export class ReservationBook {
   }
 
   reserve (from: string, round: number, vm: VmInfo): Promise<MigrateResponse> {
-    const next = this.queue.then(async () => this.admit(from, round, vm))
+    return this.serial(async () => this.admit(from, round, vm))
+  }
+
+  private serial<T> (fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn)
     this.queue = next.catch(() => undefined)
     return next
   }
@@ -73,27 +79,47 @@ export class ReservationBook {
       return { ok: false, reason: 'busy', detail: `hypervisor cannot receive: ${(err as Error).message}` }
     }
     const expiresAt = this.ctx.now() + this.ttlMs
-    const timer = setTimeout(() => { void this.release(vm.id, 'expired') }, this.ttlMs)
+    const timer = setTimeout(() => { void this.serial(async () => { await this.release(vm.id, 'expired') }) }, this.ttlMs)
     timer.unref?.()
     this.held.set(vm.id, { vm, from, round, expiresAt, timer })
     this.log.info('reserved', { vm: vm.id, from, round })
     return { ok: true, target, expiresAt }
   }
 
-  /** The source reports the migration done: the VM now counts as running here. */
-  commit (from: string, vmId: string): MigrateResponse {
-    const r = this.held.get(vmId)
-    if (r === undefined || r.from !== from) return { ok: false, reason: 'unknown-reservation', detail: `no reservation of ${vmId} from ${from}` }
-    clearTimeout(r.timer)
-    this.held.delete(vmId)
-    return { ok: true }
+  /**
+   * The source reports the migration done (for a hand-over driver: it let
+   * go of its copy): start the arrived copy, and the VM counts as running
+   * here. Asked again after a lost answer, a VM that already runs here is
+   * the same yes; 'unknown-reservation' means no copy of ours will ever run.
+   */
+  commit (from: string, vmId: string): Promise<MigrateResponse> {
+    return this.serial(async () => {
+      const r = this.held.get(vmId)
+      if (r === undefined || r.from !== from) {
+        const here = (await this.driver.list()).find(v => v.id === vmId)
+        if (here?.status === 'running') return { ok: true }
+        return { ok: false, reason: 'unknown-reservation', detail: `no reservation of ${vmId} from ${from}` }
+      }
+      try {
+        await this.driver.finishIncoming?.(vmId)
+      } catch (err) {
+        // Kept: the source asks again, or the expiry ends the copy and the source resumes its own.
+        this.log.warn('could not start the arrived VM', { vm: vmId, from, error: (err as Error).message })
+        return { ok: false, reason: 'busy', detail: `could not start the arrived VM: ${(err as Error).message}` }
+      }
+      clearTimeout(r.timer)
+      this.held.delete(vmId)
+      return { ok: true }
+    })
   }
 
-  async cancel (from: string, vmId: string): Promise<MigrateResponse> {
-    const r = this.held.get(vmId)
-    if (r === undefined || r.from !== from) return { ok: false, reason: 'unknown-reservation', detail: `no reservation of ${vmId} from ${from}` }
-    await this.release(vmId, 'cancelled')
-    return { ok: true }
+  cancel (from: string, vmId: string): Promise<MigrateResponse> {
+    return this.serial(async () => {
+      const r = this.held.get(vmId)
+      if (r === undefined || r.from !== from) return { ok: false, reason: 'unknown-reservation', detail: `no reservation of ${vmId} from ${from}` }
+      await this.release(vmId, 'cancelled')
+      return { ok: true }
+    })
   }
 
   private async release (vmId: string, why: string): Promise<void> {

@@ -69,11 +69,48 @@ export interface MigrationResult {
   runsOn?: 'source' | 'target' | 'unknown'
 }
 
+/**
+ * What the target said when asked to start the copy that arrived:
+ * 'started' it runs there now; 'refused' the target holds no copy (it
+ * dropped it: the reservation expired or was cancelled), so the source's
+ * copy is the only one; 'unknown' no answer (the link is down).
+ */
+export type HandOverAnswer = 'started' | 'refused' | 'unknown'
+
 export interface MigrateOptions {
   /** Abort when not done by then. */
   deadlineMs: number
   /** Cap on the migration's bandwidth in bytes/s. */
   maxBandwidth?: number
+  /**
+   * The hand-over, for drivers whose target does not start the guest by
+   * itself (QEMU: the target runs with -S). Called once the hypervisor
+   * reports the state loaded on the target, while the source's copy is
+   * paused for good; asks the target to start its copy. Without it a copy
+   * could run on both hosts: the target starts as soon as its load is done,
+   * and should the source not hear that (a WAN cut), it cancels and resumes.
+   */
+  handOver?: () => Promise<HandOverAnswer>
+  /**
+   * The move this migration carries out, for the driver's own record: should
+   * the agent die before the hand-over, the restarted agent hands over to
+   * this host (settleOutgoing).
+   */
+  move?: OutgoingMove
+}
+
+/** A migration's target host and round, as kept by a driver until the hand-over is settled. */
+export interface OutgoingMove {
+  to: string
+  round: number
+}
+
+/** How a migration left unsettled by a dead agent ended after its restart. */
+export interface SettledMigration {
+  vmId: string
+  move: OutgoingMove
+  runsOn: 'source' | 'target' | 'unknown'
+  detail: string
 }
 
 export interface HypervisorDriver {
@@ -94,6 +131,20 @@ export interface HypervisorDriver {
   prepareIncoming (vm: VmInfo): Promise<MigrationTarget>
   /** Target side: the reservation expired or the migration failed; clean up. */
   cancelIncoming (vmId: string): Promise<void>
+  /**
+   * Target side, for drivers that use MigrateOptions.handOver: the source
+   * let go of its copy; start the one that arrived. Idempotent (a copy
+   * already running here is fine); throws when no arrived copy is here.
+   */
+  finishIncoming? (vmId: string): Promise<void>
+  /**
+   * Source side, after a restart, for drivers that use handOver: the
+   * migrations a dead agent left. One still running is cancelled (nobody
+   * watches it); one that completed is handed over through `ask` (the VM
+   * waits paused on both hosts until then). Unknown outcomes stay recorded
+   * for the next call.
+   */
+  settleOutgoing? (ask: (vmId: string, move: OutgoingMove) => Promise<HandOverAnswer>): Promise<SettledMigration[]>
   /** Source side: live-migrate `vmId` to `target`. Never leaves the VM on both hosts or none. */
   migrate (vmId: string, target: MigrationTarget, opts: MigrateOptions): Promise<MigrationResult>
 }

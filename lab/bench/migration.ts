@@ -66,6 +66,8 @@ async function move (name: string, id: string, memoryMiB: number, from: QemuDriv
     pollMs: POLL_MS,
     notConvergingMs: 10_000,
     onSample: s => { samples.push(s) },
+    // The agents' hand-over with no WAN between: the target starts its copy at once.
+    handOver: async () => { await to.finishIncoming(id); return 'started' as const },
     ...tuning
   })
   if (!result.ok) await to.cancelIncoming(id)

@@ -27,6 +27,10 @@ export interface VmPaths {
   config: string
   pid: string
   log: string
+  /** Present while an arrived VM waits for its source's hand-over (it is paused until then). */
+  handover: string
+  /** Source side: the move in flight (target host, round) until its hand-over is settled. */
+  outgoing: string
 }
 
 export const QMP_SUFFIX = '.qmp'
@@ -52,7 +56,7 @@ export function vmPaths (dir: string, id: string): VmPaths {
   const base = join(dir, id)
   const qmp = base + QMP_SUFFIX
   if (Buffer.byteLength(qmp) > MAX_SOCKET_PATH) throw new HypervisorError(`QMP socket path ${qmp} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter directory or VM id`)
-  return { qmp, config: base + '.json', pid: base + '.pid', log: base + '.log' }
+  return { qmp, config: base + '.json', pid: base + '.pid', log: base + '.log', handover: base + '.handover', outgoing: base + '.outgoing' }
 }
 
 /** Checks a config from disk or from the network; returns it with only the known fields. */

@@ -5,15 +5,15 @@
  * started by prepareIncoming() with the source's hardware arguments.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, readdir } from 'node:fs/promises'
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { isIPv6 } from 'node:net'
 import { promisify } from 'node:util'
 import { resolveCommand } from '../../host/system-tools.ts'
 import { HypervisorError } from '../types.ts'
-import type { HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget, VmInfo } from '../types.ts'
+import type { HandOverAnswer, HypervisorDriver, MigrateOptions, MigrationResult, MigrationTarget, OutgoingMove, SettledMigration, VmInfo } from '../types.ts'
 import { QMP_SUFFIX, readVmConfig, validateVmConfig, vmPaths, writeVmConfig } from './config.ts'
 import type { VmConfig, VmPaths } from './config.ts'
-import { runMigration, tcpUri } from './migration.ts'
+import { runMigration, settleMigration, tcpUri } from './migration.ts'
 import type { MigrationTuning, QemuMigrateOptions } from './migration.ts'
 import { DEFAULT_QEMU_BINARY, DEFAULT_STOP_TIMEOUT_MS, isQemuRunning, killQemu, launchQemu, readPid, removeVmFiles, waitForExit } from './process.ts'
 import { QmpClient } from './qmp.ts'
@@ -143,6 +143,8 @@ export class QemuDriver implements HypervisorDriver {
     const config = validateVmConfig({ id: vm.id, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, addresses: vm.addresses, args }, `incoming VM ${vm.id}`)
     await this.#launch(config, true)
     try {
+      // Until the hand-over this copy is not the VM's: list() says incoming, cancelIncoming may end it.
+      await writeFile(this.paths(vm.id).handover, '')
       return await this.#withQmp(vm.id, async qmp => {
         // return-path on both sides: the target reports a failed load back.
         await qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'return-path', state: true }] })
@@ -163,9 +165,34 @@ export class QemuDriver implements HypervisorDriver {
     this.#requireStarted()
     const status = await this.#withQmp(vmId, async qmp => (await qmp.execute<{ status: string }>('query-status')).status, DEFAULT_LIST_TIMEOUT_MS)
       .catch(() => undefined) // QEMU already gone (an incoming QEMU exits when the migration fails)
-    // Never kill a VM that arrived: the migration completed, so this is now its only copy.
-    if (status !== undefined && status !== 'inmigrate') throw new HypervisorError(`VM ${vmId} is ${status} here, not waiting for a migration; not cancelling`)
+    // A copy that arrived but was never handed over is not the VM's: its
+    // source kept its own. One that was handed over (or started by anyone)
+    // is now the only copy: never kill it.
+    const waiting = status === 'inmigrate' || (status === 'paused' && await this.#awaitingHandOver(vmId))
+    if (status !== undefined && !waiting) throw new HypervisorError(`VM ${vmId} is ${status} here, not waiting for a migration; not cancelling`)
     await this.#discard(vmId)
+  }
+
+  /**
+   * The hand-over's target side: the source let go of its copy; start the
+   * one that arrived (it waits paused, -S). A copy already running here is
+   * fine (the source asks again when an answer was lost).
+   */
+  async finishIncoming (vmId: string): Promise<void> {
+    this.#requireStarted()
+    const paths = this.paths(vmId)
+    await this.#withQmp(vmId, async qmp => {
+      const run = await qmp.execute<{ status: string }>('query-status')
+      if (run.status === 'running') return
+      const migration = (await qmp.execute<{ status?: string }>('query-migrate')).status
+      if (run.status !== 'paused' || migration !== 'completed') throw new HypervisorError(`VM ${vmId} has not arrived here (${run.status}, migration ${migration ?? 'none'}); not starting it`)
+      await qmp.execute('cont')
+    }, DEFAULT_LIST_TIMEOUT_MS)
+    await rm(paths.handover, { force: true })
+  }
+
+  async #awaitingHandOver (vmId: string): Promise<boolean> {
+    return await access(this.paths(vmId).handover).then(() => true, () => false)
   }
 
   async migrate (vmId: string, target: MigrationTarget, opts: QemuMigrateOptions): Promise<MigrationResult> {
@@ -185,16 +212,55 @@ export class QemuDriver implements HypervisorDriver {
   async #migrate (vmId: string, uri: string, opts: QemuMigrateOptions): Promise<MigrationResult> {
     const paths = this.paths(vmId)
     const pid = await readPid(paths)
+    // Kept until the hand-over is settled: a restarted agent finishes it (settleOutgoing).
+    if (opts.move !== undefined) await writeFile(paths.outgoing, JSON.stringify(opts.move))
     const result = await this.#withQmp(vmId, async qmp => {
       const r = await runMigration(qmp, uri, opts)
       if (r.ok) await quit(qmp) // the VM now runs on the target: exactly one copy
       return r
     })
-    if (result.ok) {
-      if (pid !== undefined && !await waitForExit(pid, paths, DEFAULT_STOP_TIMEOUT_MS)) await killQemu(paths)
-      await removeVmFiles(paths)
-    }
+    if (result.ok) await this.#gone(vmId, pid)
+    else if (result.runsOn !== 'unknown') await rm(paths.outgoing, { force: true })
     return result
+  }
+
+  /** Waits for a handed-over VM's QEMU to exit (killing it if need be) and removes its files. */
+  async #gone (vmId: string, pid: number | undefined): Promise<void> {
+    const paths = this.paths(vmId)
+    if (pid !== undefined && !await waitForExit(pid, paths, DEFAULT_STOP_TIMEOUT_MS)) await killQemu(paths)
+    await removeVmFiles(paths)
+  }
+
+  async settleOutgoing (ask: (vmId: string, move: OutgoingMove) => Promise<HandOverAnswer>): Promise<SettledMigration[]> {
+    this.#requireStarted()
+    const ids = (await readdir(this.options.dir)).filter(n => n.endsWith(OUTGOING_SUFFIX)).map(n => n.slice(0, -OUTGOING_SUFFIX.length))
+    const settled: SettledMigration[] = []
+    for (const id of ids) {
+      if (this.#migrating.has(id)) continue
+      const paths = this.paths(id)
+      const move = await readFile(paths.outgoing, 'utf8').then(readOutgoing, () => undefined)
+      if (move === undefined) {
+        await rm(paths.outgoing, { force: true })
+        settled.push({ vmId: id, move: { to: 'unknown', round: 0 }, runsOn: 'unknown', detail: `its record ${paths.outgoing} was unreadable: removed` })
+        continue
+      }
+      const pid = await readPid(paths)
+      try {
+        const s = await this.#withQmp(id, async qmp => {
+          const r = await settleMigration(qmp, async () => await ask(id, move))
+          if (r.runsOn === 'target') await quit(qmp)
+          return r
+        }, DEFAULT_LIST_TIMEOUT_MS)
+        if (s.runsOn === 'target') await this.#gone(id, pid)
+        else if (s.runsOn === 'source') await rm(paths.outgoing, { force: true })
+        settled.push({ vmId: id, move, ...s })
+      } catch (err) {
+        // No QEMU answers for it here: whatever happened, nothing of it runs here.
+        await rm(paths.outgoing, { force: true })
+        settled.push({ vmId: id, move, runsOn: 'unknown', detail: `no QEMU here answers for it: ${(err as Error).message}` })
+      }
+    }
+    return settled
   }
 
   #requireStarted (): void {
@@ -231,7 +297,8 @@ export class QemuDriver implements HypervisorDriver {
     return await this.#withQmp(id, async qmp => {
       const run = await qmp.execute<{ status: string }>('query-status')
       const migration = run.status === 'inmigrate' ? undefined : (await qmp.execute<{ status?: string }>('query-migrate')).status
-      const status = vmStatus(run.status, migration)
+      // Arrived but not handed over: still the source's VM, and the room is the reservation's.
+      const status = run.status === 'paused' && await this.#awaitingHandOver(id) ? 'incoming' : vmStatus(run.status, migration)
       if (config !== undefined) return { ...this.#info(config, status), args: config.args }
       // No sidecar (started by hand): ask QEMU for the size.
       const memory = await qmp.execute<{ 'base-memory': number, 'plugged-memory'?: number }>('query-memory-size-summary')
@@ -264,6 +331,18 @@ export class QemuDriver implements HypervisorDriver {
         current.client.then(c => { c.close() }, () => undefined)
       }
     }
+  }
+}
+
+const OUTGOING_SUFFIX = '.outgoing'
+
+/** The record #migrate wrote; undefined when it is not one (a torn write: the move is then unknown). */
+function readOutgoing (text: string): OutgoingMove | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<OutgoingMove>
+    return typeof v.to === 'string' && Number.isInteger(v.round) ? { to: v.to, round: v.round! } : undefined
+  } catch {
+    return undefined
   }
 }
 

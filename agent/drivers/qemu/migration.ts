@@ -5,10 +5,16 @@
  * link moves it (pre-copy then never converges), or when the driver stops
  * (its signal: the cancel goes out on this connection, still open). After a
  * failure the VM is left running on the source, and QEMU is asked to confirm.
+ *
+ * Once QEMU reports "completed" (with return-path: the target loaded the
+ * state), the source's copy is paused for good and the target's waits
+ * paused too (-S): the caller's hand-over asks the target to start it. Only
+ * a target that says it dropped its copy makes the source resume; with no
+ * answer both stay paused, never both running.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HypervisorError } from '../types.ts'
-import type { MigrateOptions, MigrationResult } from '../types.ts'
+import type { HandOverAnswer, MigrateOptions, MigrationResult } from '../types.ts'
 import { ConvergenceWatch } from './convergence.ts'
 import type { QmpClient } from './qmp.ts'
 import { definedOnly } from '../../../lib/defined.ts'
@@ -115,6 +121,7 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
   // deadlineMs is the time the migration may take, counted from this call (as the agent's executor passes it).
   if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= 0) throw new HypervisorError(`migration deadline ${opts.deadlineMs} ms is not a positive duration`)
   const deadline = started + opts.deadlineMs
+  if (opts.handOver === undefined) throw new HypervisorError('a QEMU migration needs a hand-over: the target starts its copy only when the source says so')
   const before = await qmp.execute<MigrateInfo>('query-migrate')
   if (before.status !== undefined && !ENDED.has(before.status)) throw new HypervisorError(`a migration is already ${before.status}`)
   const wasRunning = (await qmp.execute<{ running: boolean }>('query-status')).running
@@ -149,16 +156,9 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
   const { reason, transferred } = followed
   let info = followed.info
   if (reason !== undefined) info = await cancel(qmp, pollMs)
-  if (info.status === 'completed') {
-    // Completed (also when it won the race against our cancel): the VM runs on the target.
-    return {
-      ok: true,
-      totalMs: info['total-time'] ?? Date.now() - started,
-      downtimeMs: info.downtime,
-      bytes: info.ram?.transferred,
-      runsOn: 'target'
-    }
-  }
+  // Completed (also when it won the race against our cancel): the state is
+  // on the target, which waits for the hand-over.
+  if (info.status === 'completed') return await handOver(qmp, opts.handOver, info, started)
   await resumeIfStopped(qmp, wasRunning)
   return {
     ok: false,
@@ -167,6 +167,45 @@ export async function runMigration (qmp: QmpClient, uri: string, opts: QemuMigra
     error: reason ?? `migration ${info.status ?? 'ended'}: ${info['error-desc'] ?? 'no reason given'}`,
     runsOn: await confirmSource(qmp, wasRunning)
   }
+}
+
+/**
+ * The hand-over after a completed migration. Our copy is paused
+ * (postmigrate); the target's waits paused. 'started': ours is done with.
+ * 'refused': the target holds no copy, so ours is the only one: resume it.
+ * 'unknown': the target may have started its copy (an answer lost on the
+ * way) or not; resuming ours could make two, so both stay paused and the
+ * error says so, for an operator.
+ */
+async function handOver (qmp: QmpClient, ask: () => Promise<HandOverAnswer>, info: MigrateInfo, started: number): Promise<MigrationResult> {
+  const moved = { totalMs: info['total-time'] ?? Date.now() - started, downtimeMs: info.downtime, bytes: info.ram?.transferred }
+  const answer = await ask().catch((): HandOverAnswer => 'unknown')
+  if (answer === 'started') return { ok: true, ...moved, runsOn: 'target' }
+  if (answer === 'refused') {
+    await qmp.execute('cont')
+    const run = await qmp.execute<{ running: boolean }>('query-status').catch(() => ({ running: false }))
+    return { ok: false, ...moved, error: 'the target dropped the arrived copy before the hand-over: the VM resumed here', runsOn: run.running ? 'source' : 'unknown' }
+  }
+  return { ok: false, ...moved, error: 'hand-over unconfirmed (the target did not answer): the VM is paused here and on the target; start one copy by hand (docs/operations.md)', runsOn: 'unknown' }
+}
+
+/**
+ * A migration whose agent died before it ended, found after the restart:
+ * one still in progress is cancelled (nobody watches it, and its hand-over
+ * would find no one to make it); a completed one is handed over now; one
+ * that ended otherwise left the VM here, which QEMU resumed.
+ */
+export async function settleMigration (qmp: QmpClient, ask: () => Promise<HandOverAnswer>): Promise<{ runsOn: 'source' | 'target' | 'unknown', detail: string }> {
+  let info = await qmp.execute<MigrateInfo>('query-migrate')
+  const running = info.status !== undefined && !ENDED.has(info.status)
+  if (running) info = await cancel(qmp, DEFAULT_MIGRATION_POLL_MS)
+  if (info.status === 'completed') {
+    const r = await handOver(qmp, ask, info, Date.now())
+    return { runsOn: r.runsOn ?? 'unknown', detail: r.ok ? 'completed while its agent was down; handed over now' : r.error ?? 'hand-over failed' }
+  }
+  // The guest ran when the migration began (the executor moves running VMs).
+  await resumeIfStopped(qmp, true)
+  return { runsOn: await confirmSource(qmp, true), detail: running ? 'still in progress with nobody watching it: cancelled' : `migration ${info.status ?? 'none'}: the VM stayed here` }
 }
 
 /**

@@ -24,7 +24,12 @@ export interface LaunchSpec {
   paths: VmPaths
   /** The VM's hardware arguments (from its sidecar). */
   args: string[]
-  /** Start paused, waiting for an incoming migration whose address is set later over QMP. */
+  /**
+   * Start waiting for an incoming migration whose address is set later over
+   * QMP, with -S: the arrived guest stays paused until the source hands it
+   * over (docs/design.md §6.1), so it never runs beside a source that
+   * cancelled.
+   */
   incoming?: boolean
   timeoutMs?: number
 }
@@ -36,7 +41,7 @@ export function qemuCommand (spec: LaunchSpec): string[] {
     '-qmp', `unix:${spec.paths.qmp},server=on,wait=off`,
     '-serial', `file:${spec.paths.log}`
   ]
-  if (spec.incoming === true) own.push('-incoming', 'defer')
+  if (spec.incoming === true) own.push('-incoming', 'defer', '-S')
   return [...spec.prefix, spec.binary, ...spec.args, ...own]
 }
 
@@ -108,5 +113,5 @@ export async function killQemu (paths: VmPaths, timeoutMs = DEFAULT_STOP_TIMEOUT
 
 /** Removes the VM's socket, sidecar, pid file and serial log. */
 export async function removeVmFiles (paths: VmPaths): Promise<void> {
-  await Promise.all([paths.qmp, paths.config, paths.pid, paths.log].map(async p => { await rm(p, { force: true }) }))
+  await Promise.all([paths.qmp, paths.config, paths.pid, paths.log, paths.handover, paths.outgoing].map(async p => { await rm(p, { force: true }) }))
 }

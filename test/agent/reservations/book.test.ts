@@ -44,7 +44,51 @@ test('another source cannot take a reserved VM; its own source asking again repl
   t.deepEqual(d.cancelled, ['a'])
   t.deepEqual(d.incoming, ['a', 'a'])
   t.is(b.size, 1)
-  t.like(b.commit('h1', 'a'), { ok: true })
+  t.like(await b.commit('h1', 'a'), { ok: true })
   t.is(b.size, 0)
   await b.stop()
+})
+
+/** The book's side of a hand-over driver (QEMU): commit starts the arrived copy. */
+function handOverDriver (): ReturnType<typeof driver> & { started: string[], failNext: boolean } {
+  const running: VmInfo[] = []
+  const d = driver(running)
+  const started: string[] = []
+  const out = Object.assign(d, {
+    started,
+    failNext: false,
+    async finishIncoming (id: string) {
+      if (out.failNext) { out.failNext = false; throw new Error('monitor did not answer') }
+      started.push(id)
+      running.push(vm(id))
+    }
+  })
+  return out
+}
+
+test('commit starts the arrived copy; asked again after a lost answer it is the same yes', async t => {
+  const d = handOverDriver()
+  const b = book(d)
+  t.like(await b.reserve('h1', 1, vm('a')), { ok: true })
+  t.like(await b.commit('h1', 'a'), { ok: true })
+  t.deepEqual(d.started, ['a'])
+  // The answer was lost on the WAN and the source asks again: the VM runs here, so yes, and it is not started twice.
+  t.like(await b.commit('h1', 'a'), { ok: true })
+  t.deepEqual(d.started, ['a'])
+  t.deepEqual(d.cancelled, [])
+})
+
+test('a commit the hypervisor cannot carry out keeps the reservation; a commit for a copy that was dropped is unknown-reservation', async t => {
+  const d = handOverDriver()
+  const b = book(d)
+  t.like(await b.reserve('h1', 1, vm('a')), { ok: true })
+  d.failNext = true
+  t.like(await b.commit('h1', 'a'), { ok: false, reason: 'busy' })
+  t.is(b.size, 1, 'kept: the source asks again')
+  t.like(await b.commit('h1', 'a'), { ok: true })
+  // A copy the target dropped (cancelled here; the same for an expiry): the source must resume its own.
+  t.like(await b.reserve('h1', 2, vm('b')), { ok: true })
+  t.like(await b.cancel('h1', 'b'), { ok: true })
+  t.like(await b.commit('h1', 'b'), { ok: false, reason: 'unknown-reservation' })
+  t.deepEqual(d.started, ['a'])
 })

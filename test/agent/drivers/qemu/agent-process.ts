@@ -55,6 +55,12 @@ export class AgentProcess {
     }
   }
 
+  /** kill -9: a crash, with no chance to cancel or hand over anything (its guests live on: QEMU is daemonized). */
+  async kill (): Promise<void> {
+    if (this.running) this.#child.kill('SIGKILL')
+    await this.#exited
+  }
+
   /** SIGTERM (a graceful leave), SIGKILL after the grace period; true when the agent exited by itself. */
   async stop (graceMs = AGENT_STOP_GRACE_MS): Promise<boolean> {
     if (!this.running) return true

@@ -6,8 +6,15 @@
  * the guest runs and exits by itself; QEMU says cancelled and running; the
  * guest's heartbeat goes on in the source's serial log and no copy runs on
  * the target. Set up as agents.test.ts.
+ *
+ * And kill -9 of the source agent mid-migration: the migration goes on
+ * with nobody watching and completes, the arrived copy waits paused (it
+ * must not run beside a source that could resume), and the restarted agent
+ * hands it over: the guest runs on the target only.
  */
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import type { ExecutionContext } from 'ava'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { vmPaths } from '../../../../agent/drivers/qemu/config.ts'
@@ -16,8 +23,8 @@ import { QmpClient } from '../../../../agent/drivers/qemu/qmp.ts'
 import { buildTestGuest, lastTick, testGuestConfig, waitForGuestReady, waitForTick } from '../../../../lab/vm/qemu-guest.ts'
 import { createLink } from '../../../../lab/net/veth-link.ts'
 import { requires } from '../../../prerequisites.ts'
-import { stopDriversAndGuests, writeAgentFiles } from './agent-files.ts'
-import { AgentProcess } from './agent-process.ts'
+import { stopDriversAndGuests, writeAgentFiles, type AgentFiles } from './agent-files.ts'
+import { AgentProcess, type LogRecord } from './agent-process.ts'
 
 const labTest = await requires('test/agent/drivers/qemu/agent-stop.test.ts', 'root', 'iproute2', 'qemu', 'kernel-image', 'busybox')
 
@@ -33,10 +40,18 @@ const EXIT_TIMEOUT_MS = 60_000
 const TICK_TIMEOUT_MS = 60_000
 const GUEST_PREFIX = 'fd00:4854:78::'
 
-labTest('SIGTERM to the source agent mid-migration: cancelled on the live monitor, the guest runs on the source only and ticks on', async t => {
-  t.timeout(480_000)
-  const dir = await mkdtemp(join(tmpdir(), 'htagentstop-'))
-  const link = await createLink({ tag: 'agstop' }).catch(async err => { await rm(dir, { recursive: true, force: true }); throw err })
+
+interface Host { host: string, dc: string, net: { address: string, prefix: string[] }, vm: string, vmAddress: string, vmDir: string, flowFile: string }
+interface Moving { dir: string, hosts: Host[], agents: AgentProcess[], drivers: QemuDriver[], files: AgentFiles[], source: AgentProcess, rec: LogRecord, from: Host, to: Host }
+
+/**
+ * Two agents, each host running one guest, traffic fed between the guests
+ * until one agent starts migrating its guest to the other host (capped at
+ * `bytesPerSec`); everything is torn down after the test.
+ */
+async function untilMigrating (t: ExecutionContext, tag: string, bytesPerSec: number): Promise<Moving> {
+  const dir = await mkdtemp(join(tmpdir(), `ht${tag}-`))
+  const link = await createLink({ tag }).catch(async err => { await rm(dir, { recursive: true, force: true }); throw err })
   const agents: AgentProcess[] = []
   const drivers: QemuDriver[] = []
   let feeder: ReturnType<typeof setInterval> | undefined
@@ -49,7 +64,7 @@ labTest('SIGTERM to the source agent mid-migration: cancelled on the live monito
   })
 
   const guest = await buildTestGuest(dir)
-  const hosts = [
+  const hosts: Host[] = [
     { host: 'a', dc: 'A', net: link.a, vm: 'guest-a', vmAddress: `${GUEST_PREFIX}a` },
     { host: 'b', dc: 'B', net: link.b, vm: 'guest-b', vmAddress: `${GUEST_PREFIX}b` }
   ].map(h => ({ ...h, vmDir: join(dir, `vms-${h.host}`), flowFile: join(dir, `flows-${h.host}.jsonl`) }))
@@ -64,12 +79,11 @@ labTest('SIGTERM to the source agent mid-migration: cancelled on the live monito
 
   const files = await writeAgentFiles({
     dir,
-    cluster: 'htagstop',
+    cluster: `ht${tag}`,
     linkBps: LINK_BPS,
     roundPeriodMs: ROUND_MS,
     hosts: hosts.map(h => ({ host: h.host, dc: h.dc, address: h.net.address, vmDir: h.vmDir, flowFile: h.flowFile, capacity: { memoryMiB: 1024, vcpus: 4 } })),
-    // 1 MiB/s: tens of MB take far longer than the 5 s grace.
-    qemuMigration: { maxBandwidthBytesPerSec: 2 ** 20 },
+    qemuMigration: { maxBandwidthBytesPerSec: bytesPerSec },
     extra: {
       planner: { maxMoves: 1, maxMovesPerHost: 1, minGain: 0.01 },
       migrationDeadlineMs: 300_000,
@@ -90,8 +104,28 @@ labTest('SIGTERM to the source agent mid-migration: cancelled on the live monito
   const from = hosts.find(h => h.host === source.host)!
   const to = hosts.find(h => h.host === rec.to)!
   t.is(rec.vm, from.vm)
-  t.log(`${from.host} migrating ${from.vm} to ${to.host}; SIGTERM`)
+  return { dir, hosts, agents, drivers, files, source, rec, from, to }
+}
 
+/** What QEMU itself says of `vm` in `vmDir` ('none': no QEMU answers for it there). */
+async function qemuState (vmDir: string, vm: string): Promise<{ run: string, migration: string }> {
+  const qmp = await QmpClient.connect(vmPaths(vmDir, vm).qmp, { timeoutMs: 10_000 }).catch(() => undefined)
+  if (qmp === undefined) return { run: 'none', migration: 'none' }
+  try {
+    return {
+      run: (await qmp.execute<{ status: string }>('query-status')).status,
+      migration: (await qmp.execute<{ status?: string }>('query-migrate')).status ?? 'none'
+    }
+  } finally {
+    qmp.close()
+  }
+}
+
+labTest('SIGTERM to the source agent mid-migration: cancelled on the live monitor, the guest runs on the source only and ticks on', async t => {
+  t.timeout(480_000)
+  // 1 MiB/s: tens of MB take far longer than the 5 s grace.
+  const { hosts, agents, drivers, source, from, to } = await untilMigrating(t, 'agstop', 2 ** 20)
+  t.log(`${from.host} migrating ${from.vm} to ${to.host}; SIGTERM`)
   const stopStarted = Date.now()
   t.true(await source.stop(EXIT_TIMEOUT_MS), 'the source agent exited by itself')
   t.log(`source agent exited ${Date.now() - stopStarted} ms after SIGTERM`)
@@ -122,4 +156,34 @@ labTest('SIGTERM to the source agent mid-migration: cancelled on the live monito
   t.deepEqual((await fromDriver.list()).map(v => [v.id, v.status]), [[from.vm, 'running']])
   t.deepEqual((await toDriver.list()).map(v => [v.id, v.status]), [[to.vm, 'running']])
   t.is(await lastTick(vmPaths(to.vmDir, from.vm).log), 0, 'no heartbeat of the moved guest on the target')
+})
+
+labTest('kill -9 of the source agent mid-migration: the arrived copy waits paused, the restarted agent hands it over, the guest runs on the target only', async t => {
+  t.timeout(480_000)
+  // 8 MiB/s: a few seconds, over while the source agent is dead.
+  const m = await untilMigrating(t, 'agkill', 8 * 2 ** 20)
+  const { from, to } = m
+  await m.source.kill()
+  t.log(`${from.host} was migrating ${from.vm} to ${to.host}; killed -9`)
+  // Nobody watches the migration now; QEMU carries it to the end.
+  const deadline = Date.now() + MOVE_TIMEOUT_MS
+  let source = await qemuState(from.vmDir, from.vm)
+  while (source.migration !== 'completed' && Date.now() < deadline) {
+    await sleep(500)
+    source = await qemuState(from.vmDir, from.vm)
+  }
+  t.deepEqual(source, { run: 'postmigrate', migration: 'completed' }, 'the migration completed with its agent dead')
+  // The arrived copy must not run before the hand-over: were the source
+  // resumed (as after a cancel), two copies would run.
+  t.is((await qemuState(to.vmDir, from.vm)).run, 'paused', 'the target copy waits paused')
+
+  const restarted = new AgentProcess(from.host, from.net.prefix, m.files[m.hosts.indexOf(from)]!.configPath, join(m.dir, `agent-${from.host}-2.log`))
+  m.agents.push(restarted)
+  const settled = await restarted.waitFor(r => r.msg === 'settled a migration left from before a restart', MOVE_TIMEOUT_MS, 'the migration settled')
+  t.log(JSON.stringify(settled))
+  t.like(settled, { vm: from.vm, to: to.host, runsOn: 'target' })
+  t.is((await qemuState(to.vmDir, from.vm)).run, 'running', 'started on the target')
+  t.is((await qemuState(from.vmDir, from.vm)).run, 'none', 'gone from the source')
+  const log = vmPaths(to.vmDir, from.vm).log
+  t.log(`heartbeat ${await waitForTick(log, 0, TICK_TIMEOUT_MS)} on ${to.host}`)
 })
