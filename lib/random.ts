@@ -30,6 +30,17 @@ export class Random {
     return items[Math.floor(this.next() * items.length)]!
   }
 
+  /** `items` in a random order (Fisher-Yates, in place); returns them. */
+  shuffle<T> (items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(0, i)
+      const x = items[i]!
+      items[i] = items[j]!
+      items[j] = x
+    }
+    return items
+  }
+
   /** Heavy-tailed positive value with the given median (log-normal). */
   lognormal (median: number, sigma: number): number {
     const u = Math.max(this.next(), 1e-12); const v = this.next()

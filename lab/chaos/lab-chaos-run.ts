@@ -21,7 +21,9 @@ import { sleep } from '../run/scenario-events.ts'
 import type { Scenario } from '../run/scenario.ts'
 import { PING_PONG_ROUNDS } from './sim-chaos-run.ts'
 import { startLabCluster, type LabCluster } from './lab-cluster.ts'
-import { checkReconciled, heal, inject, LAB_FAULT_KINDS, MigrationWatch, type FaultContext, type LabFaultKind } from './lab-faults.ts'
+import { checkReconciled, DEFAULT_LAB_FAULTS, heal, inject, LAB_FAULT_KINDS, MigrationWatch, type FaultContext, type Injected, type LabFaultKind } from './lab-faults.ts'
+import { firstAgreedRound, judgePartition, type PartitionVerdict } from './partition.ts'
+import type { StatusResponse } from '../../agent/api/types.ts'
 import { placedVms } from './lab-truth.ts'
 import { LogTail, RoundBook } from './round-book.ts'
 import { definedOnly } from '../../lib/defined.ts'
@@ -30,6 +32,13 @@ import { definedOnly } from '../../lib/defined.ts'
 export const DEFAULT_HOLD_ROUNDS = 2
 /** Quiet rounds between one fault's recovery and the next fault. */
 export const DEFAULT_GAP_ROUNDS = 2
+/**
+ * Rounds a partition lasts: the sides notice it within two rounds (silence
+ * counts after 1.5), so six leave several rounds to judge.
+ */
+export const DEFAULT_SPLIT_HOLD_ROUNDS = 6
+/** After a partition heals, every agent must accept one plan within this many rounds. */
+export const AGREE_AFTER_HEAL_ROUNDS = 6
 /** The per-round check reads the world this far into the round: after planning, while moves run. */
 const CHECK_AT = 0.75
 /** /rounds reaches this far back each round; the book keeps what earlier reads saw. */
@@ -44,6 +53,8 @@ export interface LabChaosOptions {
   /** Inject the fault list once, then stop (tests); else cycle until the end. */
   once?: boolean
   holdRounds?: number
+  /** Rounds a partition is held (default DEFAULT_SPLIT_HOLD_ROUNDS). */
+  splitHoldRounds?: number
   gapRounds?: number
   /** The traffic moves on to the next phase (in a loop) this often; default: the scenario's own phase spacing. */
   phaseSec?: number
@@ -74,10 +85,20 @@ export interface LabChaosReport {
   phaseChanges: number
   /** One per restart: did the agent reconcile with its hypervisor (and the cut-short migration's VM end on one host)? */
   reconciliations: Array<{ kind: LabFaultKind, ok: boolean, detail: string }>
+  /** One per partition: the sides, what each agent saw live at its end, the verdict, and the rounds to agree after the heal (undefined: not within AGREE_AFTER_HEAL_ROUNDS). */
+  partitions: PartitionRecord[]
   log: FaultRecord[]
   /** Agents that exited when nobody killed them. */
   crashes: string[]
   ranSec: number
+}
+
+export interface PartitionRecord extends PartitionVerdict {
+  kind: LabFaultKind
+  sides: string[][]
+  /** host -> live members its /status reported just before the heal (its own side's size shows the split took). */
+  liveSeen: Record<string, number>
+  agreedAfterRounds: number | undefined
 }
 
 export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosReport> {
@@ -87,7 +108,7 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
   const print = opts.print ?? (() => {})
   const timing = defaultTiming(scenario.roundPeriodMs)
   const rng = new Random(opts.seed ?? 1)
-  const kinds = opts.faults ?? LAB_FAULT_KINDS
+  const kinds = opts.faults ?? DEFAULT_LAB_FAULTS
   const holdRounds = opts.holdRounds ?? DEFAULT_HOLD_ROUNDS
   const gapRounds = opts.gapRounds ?? DEFAULT_GAP_ROUNDS
   const phaseSec = opts.phaseSec ?? (scenario.phases.length > 1 ? scenario.phases[1]!.atSec - scenario.phases[0]!.atSec : Infinity)
@@ -101,6 +122,7 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
   const counts = Object.fromEntries(LAB_FAULT_KINDS.map(k => [k, 0])) as Record<LabFaultKind, number>
   const skipped = Object.fromEntries(LAB_FAULT_KINDS.map(k => [k, 0])) as Record<LabFaultKind, number>
   const reconciliations: LabChaosReport['reconciliations'] = []
+  const partitions: PartitionRecord[] = []
   const log: FaultRecord[] = []
   const violations: Violation[] = []
   const book = new RoundBook(timing)
@@ -123,7 +145,15 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
   const healCtx: FaultContext = { ...ctx, ...definedOnly({ signal: opts.signal }) }
   const sleepRounds = async (n: number): Promise<void> => sleep(n * timing.periodMs, stop.signal)
 
+  // One read at a time: the round loop and a partition's judge both read,
+  // and two reads of a log tail at once would both take the same new lines.
+  let reading: Promise<void> = Promise.resolve()
   const readAgents = async (): Promise<void> => {
+    const next = reading.then(readAgentsNow)
+    reading = next.catch(() => undefined)
+    await next
+  }
+  const readAgentsNow = async (): Promise<void> => {
     for (const [host, tail] of tails) for (const line of await tail.lines()) book.addLogLine(host, line)
     await Promise.all([...cluster.apis].filter(([h]) => cluster.agents.get(h)?.running === true).map(async ([, api]) => {
       const res = await api.get<RoundsResponse>(`/rounds?limit=${ROUNDS_PER_READ}`).catch(() => undefined)
@@ -173,9 +203,17 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
       }
       counts[kind]++
       note(kind, f.what)
-      await sleepRounds(holdRounds)
+      await sleepRounds(f.split !== undefined ? opts.splitHoldRounds ?? DEFAULT_SPLIT_HOLD_ROUNDS : holdRounds)
+      const liveSeen = f.split !== undefined ? await liveCounts() : {}
       const healedAt = Date.now()
       note('heal', await heal(healCtx, f))
+      if (f.split !== undefined) {
+        const p = await judgeSplit(f, f.split, liveSeen, healedAt)
+        partitions.push(p)
+        note(p.minorityPlans.length + p.minorityActs.length === 0 && p.agreedAfterRounds !== undefined ? 'reconciled' : 'not reconciled',
+          `sides ${p.sides.map(s => s.join(',')).join(' | ')}; live seen ${JSON.stringify(p.liveSeen)}; minority plans ${p.minorityPlans.length}, acts ${p.minorityActs.length}; majority agreed in ${p.majorityRounds} of ${p.judged[1] - p.judged[0] + 1} judged rounds; all agreed ${p.agreedAfterRounds === undefined ? 'not' : `${p.agreedAfterRounds} rounds`} after the heal`)
+        continue
+      }
       if (f.victim === undefined) continue
       restarts++
       const r = await checkReconciled(healCtx, f, healedAt)
@@ -183,6 +221,44 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
       note(r.ok ? 'reconciled' : 'not reconciled', r.detail)
     }
     stop.abort()
+  }
+
+  /** What each running agent's /status says of live members: a side of a partition sees its own. */
+  const liveCounts = async (): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {}
+    await Promise.all([...cluster.apis].filter(([h]) => cluster.agents.get(h)?.running === true).map(async ([h, api]) => {
+      const s = await api.get<StatusResponse>('/status').catch(() => undefined)
+      if (s !== undefined) out[h] = s.members.live
+    }))
+    return out
+  }
+
+  /**
+   * After a partition's heal: waits (healCtx's signal only) for a round in
+   * which every agent accepts one plan, then judges the split's rounds.
+   */
+  const judgeSplit = async (f: Injected, split: NonNullable<Injected['split']>, liveSeen: Record<string, number>, healedAt: number): Promise<PartitionRecord> => {
+    const members = [...cluster.agents.keys()].sort()
+    const cutRound = roundAt(split.atMs, timing)
+    const healRound = roundAt(healedAt, timing)
+    const after = healRound + 1
+    let agreed: number | undefined
+    for (let r = after; r <= after + AGREE_AFTER_HEAL_ROUNDS && agreed === undefined && opts.signal?.aborted !== true; r++) {
+      await sleep(roundStartMs(r + 1, timing) + timing.periodMs * CHECK_AT - Date.now(), opts.signal)
+      await readAgents()
+      agreed = firstAgreedRound(book.rounds(), members, after, r)
+    }
+    const judgedFrom = roundAt(split.atMs + 2 * timing.periodMs, timing) + 1
+    const verdict = judgePartition(book.rounds(), { sides: split.sides, members }, [cutRound + 1, healRound], [judgedFrom, healRound - 1])
+    const rel = (r: number): number => r - firstRound + 1
+    return {
+      kind: f.kind,
+      sides: split.sides,
+      liveSeen,
+      ...verdict,
+      judged: [rel(verdict.judged[0]), rel(verdict.judged[1])],
+      agreedAfterRounds: agreed === undefined ? undefined : agreed - healRound
+    }
   }
 
   const rounds = async (): Promise<void> => {
@@ -228,6 +304,7 @@ export async function runLabChaos (opts: LabChaosOptions): Promise<LabChaosRepor
     roundsWithPlan: new Set(window.filter(r => r.planner !== undefined).map(r => r.round)).size,
     phaseChanges,
     reconciliations,
+    partitions,
     log,
     crashes,
     ranSec: at()

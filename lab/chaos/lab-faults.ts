@@ -7,7 +7,11 @@
  * - kill-source / kill-target: kill -9 the source or the target of a
  *   migration as it starts (its source's /events says 'started');
  * - wan-down: drop everything routed into or out of a DC at the router
- *   (agents' gossip included), restored later.
+ *   (agents' gossip included), restored later;
+ * - split-2-2 / split-3-1: partition the DCs at the router, two against
+ *   two or three against one (each side keeps its own WAN links), healed
+ *   later; judged by partition.ts (needs 4 DCs or more: the rest join the
+ *   larger side).
  *
  * Every killed agent is started again after a while (a restart) and must
  * then reconcile with its hypervisor: its own /view lists exactly the VMs
@@ -23,8 +27,10 @@ import { AGENTS_READY_TIMEOUT_MS } from '../run/runner.ts'
 import type { LabCluster } from './lab-cluster.ts'
 import { placedVms, wiringProblems } from './lab-truth.ts'
 
-export const LAB_FAULT_KINDS = ['kill', 'kill-planner', 'kill-source', 'kill-target', 'wan-down'] as const
+export const LAB_FAULT_KINDS = ['kill', 'kill-planner', 'kill-source', 'kill-target', 'wan-down', 'split-2-2', 'split-3-1'] as const
 export type LabFaultKind = typeof LAB_FAULT_KINDS[number]
+/** What a chaos run injects unless told: the partitions are held longer and run on their own (test/lab/partition.test.ts). */
+export const DEFAULT_LAB_FAULTS: readonly LabFaultKind[] = ['kill', 'kill-planner', 'kill-source', 'kill-target', 'wan-down']
 
 /** A kill lands up to this long after the migration's 'started' event, so it hits different steps of the move. */
 export const MAX_KILL_DELAY_MS = 150
@@ -94,6 +100,8 @@ export interface Injected {
   dc?: string
   /** The migration a kill cut short, and where its vif was right after the kill. */
   migration?: StartedMigration & { vifAfterKill: string[] }
+  /** A partition: the DCs and the hosts of each side, and when it began. */
+  split?: { dcs: string[][], sides: string[][], atMs: number }
 }
 
 /** Injects one fault; undefined when it could not be (no migration started in time, nothing to kill). */
@@ -140,11 +148,25 @@ export async function inject (ctx: FaultContext, kind: LabFaultKind): Promise<In
       await cluster.lab.setCut(dc, true)
       return { kind, dc, what: `${dc}'s WAN down at the router` }
     }
+    case 'split-2-2':
+    case 'split-3-1': {
+      if (cluster.lab.dcs.length < 4) return undefined
+      const dcs = rng.shuffle([...cluster.lab.dcs])
+      const small = kind === 'split-2-2' ? 2 : 1
+      const sidesDc = [dcs.slice(0, small), dcs.slice(small)]
+      await cluster.lab.setPartition(sidesDc)
+      const sides = sidesDc.map(side => cluster.lab.hosts.filter(h => side.includes(h.dc)).map(h => h.id).sort())
+      return { kind, split: { dcs: sidesDc, sides, atMs: Date.now() }, what: `DCs split at the router: ${sidesDc.map(s => s.join('+')).join(' | ')} (hosts ${sides.map(s => s.join(',')).join(' | ')})` }
+    }
   }
 }
 
 /** Undoes a fault: starts the killed agent again, or restores the DC's WAN. Returns what it did. */
 export async function heal (ctx: FaultContext, f: Injected): Promise<string> {
+  if (f.split !== undefined) {
+    await ctx.cluster.lab.setPartition(undefined)
+    return 'the split healed'
+  }
   if (f.dc !== undefined) {
     await ctx.cluster.lab.setCut(f.dc, false)
     return `${f.dc}'s WAN restored`

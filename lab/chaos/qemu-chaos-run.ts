@@ -54,6 +54,16 @@ const GUEST_BOOT_TIMEOUT_MS = 240_000
 const CHECK_AT = 0.75
 const HOLD_ROUNDS = 2
 const GAP_ROUNDS = 1
+/**
+ * A hand-over waits for its source's agent: dead for HOLD_ROUNDS, then a
+ * round to start again and settle. Longer is a failure.
+ */
+export const MAX_HAND_OVER_WAIT_ROUNDS = HOLD_ROUNDS + 2
+
+/** Hand-over waits that ran too long or never ended: what makes a run fail besides the invariants. */
+export function overlongHandOvers (r: Pick<QemuChaosReport, 'handOverWaits'>): string[] {
+  return r.handOverWaits.filter(w => w.open || w.rounds > MAX_HAND_OVER_WAIT_ROUNDS).map(w => `${w.vm}: ${w.rounds} rounds${w.open ? ', still waiting at the end' : ''}`)
+}
 /** Rounds between traffic pairings. */
 const PHASE_ROUNDS = 4
 /** How long kill-source waits for a migration to start, in rounds. */
@@ -94,6 +104,8 @@ export interface QemuChaosReport {
   /** Guests QEMU showed running on another host than at the previous round's read: moves that happened, logged or not. */
   movesSeen: number
   violations: Violation[]
+  /** Each hand-over wait seen (a guest running nowhere, held paused on its target for its dead source agent): the guest and the rounds it lasted; `open` when the run ended first. */
+  handOverWaits: Array<{ vm: string, rounds: number, open: boolean }>
   splitRounds: number[]
   /** Truth reads that re-read a guest first seen on no host or on two. */
   rereads: number
@@ -220,6 +232,9 @@ export async function runQemuChaos (opts: QemuChaosOptions): Promise<QemuChaosRe
     let rereads = 0
     let movesSeen = 0
     const lastSeen = new Map<string, string>()
+    /** Guests in hand-over now, with the rounds so far; ended waits go to handOverWaits. */
+    const waiting = new Map<string, number>()
+    const handOverWaits: QemuChaosReport['handOverWaits'] = []
     const firstRound = roundAt(Date.now(), timing) + 1
     const lastRound = firstRound + opts.rounds - 1
     const windowRounds = (upTo: number): AgentRound[] => book.rounds().filter(r => r.round >= firstRound && r.round <= upTo)
@@ -233,12 +248,16 @@ export async function runQemuChaos (opts: QemuChaosOptions): Promise<QemuChaosRe
         note(`VIOLATION (invariant ${v.invariant}): ${v.detail} [QEMU: ${truth.states.filter(s => v.detail.includes(s.vm)).map(s => `${s.vm}@${s.host}=${s.status}`).join(' ')}]`)
       }
       for (const vm of vms) {
+        if (truth.handingOver.includes(vm)) waiting.set(vm, (waiting.get(vm) ?? 0) + 1)
+        else if (waiting.has(vm)) { handOverWaits.push({ vm, rounds: waiting.get(vm)!, open: false }); waiting.delete(vm) }
+      }
+      for (const vm of vms) {
         const on = truth.placed.filter(p => p.vm === vm).map(p => p.host)
         if (on.length !== 1) continue
         if (lastSeen.has(vm) && lastSeen.get(vm) !== on[0]) movesSeen++
         lastSeen.set(vm, on[0]!)
       }
-      const where = [...vms].map(vm => `${vm}@${truth.placed.filter(p => p.vm === vm).map(p => p.host).join('+') || '-'}`).join(' ')
+      const where = [...vms].map(vm => `${vm}@${truth.placed.filter(p => p.vm === vm).map(p => p.host).join('+') || '-'}${truth.handingOver.includes(vm) ? '(paused, awaiting hand-over)' : ''}`).join(' ')
       const up = [...agents.values()].filter(a => a.running).length
       note(`round ${round - firstRound + 1}: ${up}/${agents.size} agents up; running: ${where}; migrations ${migrations.started} started, ${migrations.done} done, ${migrations.failed} failed; ${violations.length} violations`)
     }
@@ -302,8 +321,9 @@ export async function runQemuChaos (opts: QemuChaosOptions): Promise<QemuChaosRe
       opts.signal?.removeEventListener('abort', onAbort)
     }
     const window = windowRounds(lastRound)
+    for (const [vm, rounds] of waiting) handOverWaits.push({ vm, rounds, open: true })
     return {
-      rounds: opts.rounds, guests: vms.size, faults, skipped, restarts, killsMidMigration, migrations, movesSeen, violations,
+      rounds: opts.rounds, guests: vms.size, faults, skipped, restarts, killsMidMigration, migrations, movesSeen, violations, handOverWaits,
       splitRounds: splitRounds(window).map(r => r - firstRound + 1), rereads, log, crashes, ranSec: (Date.now() - t0) / 1000
     }
   } finally {

@@ -10,8 +10,15 @@
  * hosts are not one instant: a guest caught mid-switchover can look like it
  * runs on no host or on two. Such a guest is read again, all its hosts,
  * until two reads in a row agree (bounded); only what persists is reported.
+ *
+ * A guest mid hand-over (docs/design.md §6.1) runs nowhere for a moment:
+ * its source's copy spent (postmigrate), its target's arrived and paused,
+ * waiting for the source's agent to say "start". It waits as long as that
+ * agent is dead (kill -9). Such a guest is reported apart (handingOver) and
+ * placed on its target, where its room is held: never on two hosts, and
+ * its wait is measured, not hidden.
  */
-import { readdir } from 'node:fs/promises'
+import { access, readdir } from 'node:fs/promises'
 import type { Placed } from '../../lib/invariants.ts'
 import { QMP_SUFFIX, readVmConfig, vmPaths } from '../../agent/drivers/qemu/config.ts'
 import { QmpClient } from '../../agent/drivers/qemu/qmp.ts'
@@ -25,10 +32,20 @@ const REREAD_GAP_MS = 300
 export interface QemuHostDir { host: string, dir: string }
 
 /** One guest's QEMU on one host: its run state, or why it did not answer. */
-export interface GuestState { vm: string, host: string, status: string, memoryMiB: number, vcpus: number }
+export interface GuestState {
+  vm: string
+  host: string
+  status: string
+  memoryMiB: number
+  vcpus: number
+  /** An arrived copy the driver holds for its source's hand-over (its marker file is there). */
+  awaitingHandOver: boolean
+}
 
 export interface QemuTruth {
   placed: Placed[]
+  /** Guests mid hand-over: running nowhere, spent on the source, arrived and paused on the target (placed there). */
+  handingOver: string[]
   /** Every QEMU found, running or not. */
   states: GuestState[]
   /** Guests re-read because a first read saw them on no host or on two. */
@@ -37,7 +54,7 @@ export interface QemuTruth {
 
 async function readGuest (h: QemuHostDir, vm: string): Promise<GuestState | undefined> {
   const config = await readVmConfig(h.dir, vm).catch(() => undefined)
-  const size = { memoryMiB: config?.memoryMiB ?? 0, vcpus: config?.vcpus ?? 0 }
+  const size = { memoryMiB: config?.memoryMiB ?? 0, vcpus: config?.vcpus ?? 0, awaitingHandOver: await access(vmPaths(h.dir, vm).handover).then(() => true, () => false) }
   let qmp: QmpClient
   try {
     qmp = await QmpClient.connect(vmPaths(h.dir, vm).qmp, { timeoutMs: MONITOR_WAIT_MS })
@@ -86,6 +103,13 @@ export async function readQemuTruth (hosts: readonly QemuHostDir[], vms: Readonl
     }
     states = [...states.filter(s => !odd.has(s.vm)), ...previous]
   }
-  const placed = states.filter(s => s.status === 'running').map(s => ({ vm: s.vm, host: s.host, memoryMiB: s.memoryMiB, vcpus: s.vcpus }))
-  return { placed, states, reread }
+  const handingOver = [...vms].filter(vm => {
+    const copies = states.filter(s => s.vm === vm)
+    return !copies.some(s => s.status === 'running') && copies.length === 2 &&
+      copies.some(s => s.status === 'postmigrate') && copies.some(s => s.status === 'paused' && s.awaitingHandOver)
+  })
+  const placed = states
+    .filter(s => s.status === 'running' || (handingOver.includes(s.vm) && s.status === 'paused'))
+    .map(s => ({ vm: s.vm, host: s.host, memoryMiB: s.memoryMiB, vcpus: s.vcpus }))
+  return { placed, handingOver, states, reread }
 }

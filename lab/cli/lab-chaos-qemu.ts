@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { numberOption, type Command } from '../../agent/cli/run.ts'
-import { QEMU_ROUND_MS, runQemuChaos, type QemuChaosReport } from '../chaos/qemu-chaos-run.ts'
+import { MAX_HAND_OVER_WAIT_ROUNDS, overlongHandOvers, QEMU_ROUND_MS, runQemuChaos, type QemuChaosReport } from '../chaos/qemu-chaos-run.ts'
 import { runWithInterrupts } from './lab-run.ts'
 
 export const DEFAULT_QEMU_CHAOS_PREFIX = 'hq'
@@ -23,8 +23,11 @@ between the DCs (restored). After every ${QEMU_ROUND_MS / 1000} s round: query-s
 guest's QEMU on every host (running = runs there), the agents' logs, and
 the invariants: every guest runs on exactly one host, no host over
 capacity, a guest moves at most once a round, no round with two plans
-acted on. Exit 1 on a violation, a split round or an agent exiting by
-itself. Needs root, qemu-system-x86, a kernel image in /boot, busybox.
+acted on. A guest mid hand-over (spent on its source, arrived paused on
+its target, waiting for its source agent killed after the state moved)
+runs nowhere until that agent is back: it counts on its target and its
+wait is reported; over ${MAX_HAND_OVER_WAIT_ROUNDS} rounds is a failure. Exit 1 on a violation,
+a split round, an overlong hand-over or an agent exiting by itself. Needs root, qemu-system-x86, a kernel image in /boot, busybox.
 
 Options:
   --rounds N    rounds checked (default ${DEFAULT_QEMU_CHAOS_ROUNDS})
@@ -52,7 +55,7 @@ Options:
       await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n')
       print(`report: ${join(out, 'report.json')}`)
     }
-    return report.violations.length > 0 || report.splitRounds.length > 0 || report.crashes.length > 0 ? 1 : 0
+    return report.violations.length > 0 || report.splitRounds.length > 0 || report.crashes.length > 0 || overlongHandOvers(report).length > 0 ? 1 : 0
   }
 }
 
@@ -63,6 +66,7 @@ export function qemuChaosSummary (r: QemuChaosReport): string[] {
     `faults: ${Object.entries(r.faults).map(([k, n]) => `${k} ${n}`).join(', ')}; skipped: ${Object.entries(r.skipped).map(([k, n]) => `${k} ${n}`).join(', ')}; restarts ${r.restarts}; source kills with QEMU's migration still active ${r.killsMidMigration}`,
     `migrations (agents' logs): ${m.started} started, ${m.done} done, ${m.failed} failed (${m.cancelled} cancelled); moves QEMU showed: ${r.movesSeen}`,
     `violations: ${r.violations.length}${r.violations.map(v => `\n  invariant ${v.invariant}: ${v.detail}`).join('')}`,
+    `hand-over waits (a guest paused on its target while its source agent was dead): ${r.handOverWaits.length}${r.handOverWaits.length > 0 ? ` (${r.handOverWaits.map(w => `${w.vm} ${w.rounds} rounds${w.open ? ', still waiting at the end' : ''}`).join('; ')})` : ''}`,
     `split rounds: ${r.splitRounds.length}${r.splitRounds.length > 0 ? ` (${r.splitRounds.join(', ')})` : ''}; truth re-reads ${r.rereads}; crashes ${r.crashes.length}`
   ]
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { join, resolve } from 'node:path'
 import { UsageError } from '../../agent/cli/errors.ts'
 import { numberOption, type Command } from '../../agent/cli/run.ts'
-import { DEFAULT_GAP_ROUNDS, DEFAULT_HOLD_ROUNDS, runLabChaos } from '../chaos/lab-chaos-run.ts'
+import { AGREE_AFTER_HEAL_ROUNDS, DEFAULT_GAP_ROUNDS, DEFAULT_HOLD_ROUNDS, DEFAULT_SPLIT_HOLD_ROUNDS, runLabChaos } from '../chaos/lab-chaos-run.ts'
 import { LAB_FAULT_KINDS, type LabFaultKind } from '../chaos/lab-faults.ts'
 import { labChaosLog, labChaosTable } from '../chaos/lab-table.ts'
 import { loadScenario } from '../run/scenario.ts'
@@ -31,6 +31,12 @@ one fault at a time, in order, until M minutes are up:
   kill-source   kill -9 a migration's source as the migration starts
   kill-target   kill -9 its target likewise
   wan-down      drop a DC's WAN traffic at the router (gossip too)
+and, only when --faults names them (4 DCs or more; held ${DEFAULT_SPLIT_HOLD_ROUNDS} rounds):
+  split-2-2     partition the DCs two against two at the router
+  split-3-1     three against one
+A side without a strict majority of the members must neither plan (once
+it noticed, two rounds in) nor act, and after the heal every agent must
+accept one plan within ${AGREE_AFTER_HEAL_ROUNDS} rounds.
 Each fault holds R rounds, then the agent is started again (it must
 reconcile with its hypervisor: every VM on exactly one host and wired
 there, the VM of a migration cut short placed there by every agent) or the
@@ -43,7 +49,7 @@ a failed reconciliation or an agent exiting by itself. Needs root.
 Options:
   --minutes M   chaos time after the agents are up (default ${DEFAULT_CHAOS_MINUTES}; at most ${MAX_CHAOS_MINUTES})
   --once        inject each fault of the list once, then stop (M is then a cap)
-  --faults LIST comma-separated kinds (default: all, in the order above)
+  --faults LIST comma-separated kinds (default: the first five, in the order above)
   --seed S      seeds the choices of victims, DCs and kill delays (default 1)
   --phase SEC   move on to the next traffic phase this often (default: the scenario's spacing)
   --hold R      rounds a fault lasts (default ${DEFAULT_HOLD_ROUNDS})    --gap R   quiet rounds between faults (default ${DEFAULT_GAP_ROUNDS})
@@ -90,7 +96,8 @@ Options:
       await writeFile(join(out, 'table.md'), table + '\n')
       print(`report: ${join(out, 'report.json')}`)
     }
-    const failed = report.violations.length > 0 || report.splitRounds.length > 0 || report.reconciliations.some(r => !r.ok) || report.crashes.length > 0
+    const partitionFailed = report.partitions.some(p => p.minorityPlans.length > 0 || p.minorityActs.length > 0 || p.agreedAfterRounds === undefined)
+    const failed = report.violations.length > 0 || report.splitRounds.length > 0 || report.reconciliations.some(r => !r.ok) || report.crashes.length > 0 || partitionFailed
     return failed ? 1 : 0
   }
 }

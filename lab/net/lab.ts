@@ -56,6 +56,8 @@ export class Lab {
   readonly vms = new Map<string, LabVmRecord>()
   private built: LabState | undefined
   private readonly cut = new Set<string>()
+  /** DCs split into sides that cannot reach each other ([]: no partition). */
+  private sides: string[][] = []
 
   constructor (opts: LabOptions = {}) {
     this.prefix = checkLabPrefix(opts.prefix ?? DEFAULT_LAB_PREFIX)
@@ -188,7 +190,21 @@ export class Lab {
   /** Cuts DC `dc` off the WAN, or restores it. */
   async setCut (dc: string, cut: boolean): Promise<void> {
     if (cut) this.cut.add(dc); else this.cut.delete(dc)
-    await setCuts(this.state.routerNs, [...this.cut].map(d => dcBridge(this.dcIndex(d))))
+    await this.applyCuts()
+  }
+
+  /** Splits the DCs into sides that cannot reach each other (each DC on one side); undefined heals the split. */
+  async setPartition (sides: string[][] | undefined): Promise<void> {
+    const all = (sides ?? []).flat()
+    for (const dc of all) this.dcIndex(dc)
+    if (new Set(all).size !== all.length) throw new Error(`a DC is on two sides: ${JSON.stringify(sides)}`)
+    this.sides = sides ?? []
+    await this.applyCuts()
+  }
+
+  private async applyCuts (): Promise<void> {
+    const bridge = (d: string): string => dcBridge(this.dcIndex(d))
+    await setCuts(this.state.routerNs, [...this.cut].map(bridge), this.sides.map(side => side.map(bridge)))
   }
 
   async stop (): Promise<void> {

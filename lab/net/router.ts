@@ -43,6 +43,6 @@ export async function plugRouterPort (ns: string, port: string, bridge: string):
 }
 
 /** Cuts exactly these DC bridges off the WAN. */
-export async function setCuts (ns: string, bridges: readonly string[]): Promise<void> {
-  await new Nft({ netns: ns }).apply(cutsScript(bridges))
+export async function setCuts (ns: string, bridges: readonly string[], sides: ReadonlyArray<readonly string[]> = []): Promise<void> {
+  await new Nft({ netns: ns }).apply(cutsScript(bridges, sides))
 }

@@ -93,12 +93,22 @@ export function htbBatch (bridge: string, toDc: number, links: readonly ShapedLi
   return out
 }
 
-/** Cuts exactly the DCs of `bridges` off the WAN (what is routed into or out of them is dropped); [] lifts every cut. */
-export function cutsScript (bridges: readonly string[]): string {
+/**
+ * Cuts exactly the DCs of `bridges` off the WAN (what is routed into or out
+ * of them is dropped), and splits the DCs into `sides` (DC bridges): what is
+ * routed from one side to another is dropped, each side keeps its own WAN
+ * links. [] and [] lift every cut.
+ */
+export function cutsScript (bridges: readonly string[], sides: ReadonlyArray<readonly string[]> = []): string {
   const lines = [`flush chain inet ${ROUTER_TABLE} ${CUT_CHAIN}`]
   for (const b of bridges) {
     lines.push(`add rule inet ${ROUTER_TABLE} ${CUT_CHAIN} iifname "${b}" oifname != "${b}" drop`)
     lines.push(`add rule inet ${ROUTER_TABLE} ${CUT_CHAIN} oifname "${b}" iifname != "${b}" drop`)
   }
+  sides.forEach((side, i) => {
+    for (const other of sides.filter((_, j) => j !== i)) {
+      for (const a of side) for (const b of other) lines.push(`add rule inet ${ROUTER_TABLE} ${CUT_CHAIN} iifname "${a}" oifname "${b}" drop`)
+    }
+  })
   return lines.join('\n') + '\n'
 }

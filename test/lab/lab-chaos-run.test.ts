@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { runLabChaos } from '../../lab/chaos/lab-chaos-run.ts'
-import { LAB_FAULT_KINDS } from '../../lab/chaos/lab-faults.ts'
+import { DEFAULT_LAB_FAULTS } from '../../lab/chaos/lab-faults.ts'
 import { labChaosLog, labChaosTable } from '../../lab/chaos/lab-table.ts'
 import { loadScenario } from '../../lab/run/scenario.ts'
 import { labScope, labTest } from './helpers.ts'
@@ -29,7 +29,7 @@ test('lab chaos: every fault kind once against real agents; no violation, no spl
   t.deepEqual(r.violations, [])
   t.deepEqual(r.splitDetails, [])
   t.deepEqual(r.crashes, [])
-  for (const k of LAB_FAULT_KINDS) t.is(r.faults[k], 1, `${k} injected once`)
+  for (const k of DEFAULT_LAB_FAULTS) t.is(r.faults[k], 1, `${k} injected once`)
   const restarted = r.reconciliations.map(x => x.kind).sort()
   t.deepEqual(restarted, ['kill', 'kill-planner', 'kill-source', 'kill-target'])
   for (const x of r.reconciliations) t.true(x.ok, `${x.kind}: ${x.detail}`)
