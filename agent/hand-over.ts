@@ -8,6 +8,7 @@
  * else is asked again, until the window closes: then nobody knows, and the
  * driver leaves both copies paused.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { HandOverAnswer } from './drivers/types.ts'
 import type { MigrateRequest, MigrateResponse } from './migrate-protocol.ts'
 
@@ -45,6 +46,6 @@ export async function handOver (c: HandOverContext, to: string, round: number, v
     }
     if (c.stopping() || c.now() + (c.retryMs ?? HAND_OVER_RETRY_MS) > until) return 'unknown'
     c.onRetry?.(why)
-    await new Promise(resolve => setTimeout(resolve, c.retryMs ?? HAND_OVER_RETRY_MS))
+    await sleep(c.retryMs ?? HAND_OVER_RETRY_MS)
   }
 }

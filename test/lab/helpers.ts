@@ -9,7 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { TestFn } from 'ava'
+import type { ExecutionContext, TestFn } from 'ava'
+import { fileURLToPath } from 'node:url'
+import { runLabChaos, type LabChaosReport } from '../../lab/chaos/lab-chaos-run.ts'
+import type { LabFaultKind } from '../../lab/chaos/lab-faults.ts'
+import { loadScenario } from '../../lab/run/scenario.ts'
 import { labDown } from '../../lab/net/down.ts'
 import { requires } from '../prerequisites.ts'
 
@@ -47,4 +51,17 @@ export async function labScope (t: { teardown (fn: () => Promise<void> | void): 
     }
   })
   return { prefix, dir }
+}
+
+/** A cap on a once-through chaos run of the follow-the-sun lab (a fault list once takes 2-4 minutes here). */
+export const CHAOS_CAP_SEC = 330
+/** Agents starting before, the lab going down after. */
+const CHAOS_OVERHEAD_MS = 150_000
+
+/** Runs the faults once against real agents in the follow-the-sun lab (4 DCs x 1 host), with the test's timeout set to fit. */
+export async function followTheSunChaos (t: ExecutionContext, faults?: readonly LabFaultKind[]): Promise<LabChaosReport> {
+  t.timeout(CHAOS_CAP_SEC * 1000 + CHAOS_OVERHEAD_MS)
+  const { prefix, dir } = await labScope(t)
+  const scenario = await loadScenario(fileURLToPath(new URL('../../lab/scenarios/follow-the-sun.json', import.meta.url)))
+  return await runLabChaos({ scenario, durationSec: CHAOS_CAP_SEC, once: true, seed: 1, prefix, dir, ...(faults !== undefined ? { faults } : {}) })
 }

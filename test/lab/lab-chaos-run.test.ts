@@ -6,24 +6,14 @@
  * every restarted agent reconciled with its hypervisor; the VMs of the
  * migrations cut short end on exactly one host.
  */
-import { fileURLToPath } from 'node:url'
-import { runLabChaos } from '../../lab/chaos/lab-chaos-run.ts'
 import { DEFAULT_LAB_FAULTS } from '../../lab/chaos/lab-faults.ts'
 import { labChaosLog, labChaosTable } from '../../lab/chaos/lab-table.ts'
-import { loadScenario } from '../../lab/run/scenario.ts'
-import { labScope, labTest } from './helpers.ts'
+import { followTheSunChaos, labTest } from './helpers.ts'
 
 const test = await labTest('test/lab/lab-chaos-run.test.ts')
-/** A cap: the fault list once usually takes 3-4 minutes here. */
-const CHAOS_CAP_SEC = 330
-/** Agents starting before, the lab going down after. */
-const OVERHEAD_MS = 150_000
 
 test('lab chaos: every fault kind once against real agents; no violation, no split round, restarted agents reconcile', async t => {
-  t.timeout(CHAOS_CAP_SEC * 1000 + OVERHEAD_MS)
-  const { prefix, dir } = await labScope(t)
-  const scenario = await loadScenario(fileURLToPath(new URL('../../lab/scenarios/follow-the-sun.json', import.meta.url)))
-  const r = await runLabChaos({ scenario, durationSec: CHAOS_CAP_SEC, once: true, seed: 1, prefix, dir })
+  const r = await followTheSunChaos(t)
   for (const line of labChaosLog(r)) t.log(line)
   t.log('\n' + labChaosTable([{ name: 'test', report: r }]))
   t.deepEqual(r.violations, [])

@@ -7,23 +7,13 @@
  * heal every agent accepts one plan again. Each agent's /status just before
  * the heal shows its own side live, so the split really took.
  */
-import { fileURLToPath } from 'node:url'
-import { runLabChaos } from '../../lab/chaos/lab-chaos-run.ts'
 import { labChaosLog } from '../../lab/chaos/lab-table.ts'
-import { loadScenario } from '../../lab/run/scenario.ts'
-import { labScope, labTest } from './helpers.ts'
+import { followTheSunChaos, labTest } from './helpers.ts'
 
 const test = await labTest('test/lab/partition.test.ts')
-/** A cap: two partitions of six rounds (4 s) plus gaps and recovery take about two and a half minutes. */
-const CHAOS_CAP_SEC = 330
-/** Agents starting before, the lab going down after. */
-const OVERHEAD_MS = 150_000
 
 test('partitions 2|2 and 3|1: the minority plans and acts nothing, at most one plan per round, every agent agrees again after the heal', async t => {
-  t.timeout(CHAOS_CAP_SEC * 1000 + OVERHEAD_MS)
-  const { prefix, dir } = await labScope(t)
-  const scenario = await loadScenario(fileURLToPath(new URL('../../lab/scenarios/follow-the-sun.json', import.meta.url)))
-  const r = await runLabChaos({ scenario, durationSec: CHAOS_CAP_SEC, once: true, faults: ['split-2-2', 'split-3-1'], seed: 1, prefix, dir })
+  const r = await followTheSunChaos(t, ['split-2-2', 'split-3-1'])
   for (const line of labChaosLog(r)) t.log(line)
   t.deepEqual(r.violations, [])
   t.deepEqual(r.splitDetails, [], 'at most one plan acted on per round')

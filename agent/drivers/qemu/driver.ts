@@ -5,7 +5,7 @@
  * started by prepareIncoming() with the source's hardware arguments.
  */
 import { execFile } from 'node:child_process'
-import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { isIPv6 } from 'node:net'
 import { promisify } from 'node:util'
 import { resolveCommand } from '../../host/system-tools.ts'
@@ -14,6 +14,7 @@ import type { HandOverAnswer, HypervisorDriver, MigrateOptions, MigrationResult,
 import { QMP_SUFFIX, readVmConfig, validateVmConfig, vmPaths, writeVmConfig } from './config.ts'
 import type { VmConfig, VmPaths } from './config.ts'
 import { runMigration, settleMigration, tcpUri } from './migration.ts'
+import { outgoingIds, readOutgoing, removeOutgoing, writeOutgoing } from './outgoing.ts'
 import type { MigrationTuning, QemuMigrateOptions } from './migration.ts'
 import { DEFAULT_QEMU_BINARY, DEFAULT_STOP_TIMEOUT_MS, isQemuRunning, killQemu, launchQemu, readPid, removeVmFiles, waitForExit } from './process.ts'
 import { QmpClient } from './qmp.ts'
@@ -213,14 +214,14 @@ export class QemuDriver implements HypervisorDriver {
     const paths = this.paths(vmId)
     const pid = await readPid(paths)
     // Kept until the hand-over is settled: a restarted agent finishes it (settleOutgoing).
-    if (opts.move !== undefined) await writeFile(paths.outgoing, JSON.stringify(opts.move))
+    if (opts.move !== undefined) await writeOutgoing(paths, opts.move)
     const result = await this.#withQmp(vmId, async qmp => {
       const r = await runMigration(qmp, uri, opts)
       if (r.ok) await quit(qmp) // the VM now runs on the target: exactly one copy
       return r
     })
     if (result.ok) await this.#gone(vmId, pid)
-    else if (result.runsOn !== 'unknown') await rm(paths.outgoing, { force: true })
+    else if (result.runsOn !== 'unknown') await removeOutgoing(paths)
     return result
   }
 
@@ -233,14 +234,14 @@ export class QemuDriver implements HypervisorDriver {
 
   async settleOutgoing (ask: (vmId: string, move: OutgoingMove) => Promise<HandOverAnswer>): Promise<SettledMigration[]> {
     this.#requireStarted()
-    const ids = (await readdir(this.options.dir)).filter(n => n.endsWith(OUTGOING_SUFFIX)).map(n => n.slice(0, -OUTGOING_SUFFIX.length))
+    const ids = await outgoingIds(this.options.dir)
     const settled: SettledMigration[] = []
     for (const id of ids) {
       if (this.#migrating.has(id)) continue
       const paths = this.paths(id)
-      const move = await readFile(paths.outgoing, 'utf8').then(readOutgoing, () => undefined)
+      const move = await readOutgoing(paths)
       if (move === undefined) {
-        await rm(paths.outgoing, { force: true })
+        await removeOutgoing(paths)
         settled.push({ vmId: id, move: { to: 'unknown', round: 0 }, runsOn: 'unknown', detail: `its record ${paths.outgoing} was unreadable: removed` })
         continue
       }
@@ -252,11 +253,11 @@ export class QemuDriver implements HypervisorDriver {
           return r
         }, DEFAULT_LIST_TIMEOUT_MS)
         if (s.runsOn === 'target') await this.#gone(id, pid)
-        else if (s.runsOn === 'source') await rm(paths.outgoing, { force: true })
+        else if (s.runsOn === 'source') await removeOutgoing(paths)
         settled.push({ vmId: id, move, ...s })
       } catch (err) {
         // No QEMU answers for it here: whatever happened, nothing of it runs here.
-        await rm(paths.outgoing, { force: true })
+        await removeOutgoing(paths)
         settled.push({ vmId: id, move, runsOn: 'unknown', detail: `no QEMU here answers for it: ${(err as Error).message}` })
       }
     }
@@ -331,18 +332,6 @@ export class QemuDriver implements HypervisorDriver {
         current.client.then(c => { c.close() }, () => undefined)
       }
     }
-  }
-}
-
-const OUTGOING_SUFFIX = '.outgoing'
-
-/** The record #migrate wrote; undefined when it is not one (a torn write: the move is then unknown). */
-function readOutgoing (text: string): OutgoingMove | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<OutgoingMove>
-    return typeof v.to === 'string' && Number.isInteger(v.round) ? { to: v.to, round: v.round! } : undefined
-  } catch {
-    return undefined
   }
 }
 
