@@ -25,7 +25,7 @@ test('args from another host cannot take over the options the driver owns', t =>
 })
 
 test('file paths sit in the directory; socket paths too long for sun_path are refused', t => {
-  t.deepEqual(vmPaths('/run/ht', 'vm-1'), { qmp: '/run/ht/vm-1.qmp', config: '/run/ht/vm-1.json', pid: '/run/ht/vm-1.pid', log: '/run/ht/vm-1.log' })
+  t.deepEqual(vmPaths('/run/ht', 'vm-1'), { qmp: '/run/ht/vm-1.qmp', config: '/run/ht/vm-1.json', pid: '/run/ht/vm-1.pid', log: '/run/ht/vm-1.log', handover: '/run/ht/vm-1.handover', outgoing: '/run/ht/vm-1.outgoing' })
   t.throws(() => vmPaths('/' + 'd'.repeat(100), 'vm-1'), { name: 'HypervisorError', message: /longer than 107 bytes/ })
 })
 
@@ -34,7 +34,7 @@ test('the command line puts the host-specific options last and uses the launch p
   t.deepEqual(qemuCommand({ binary: 'qemu', prefix: ['ip', 'netns', 'exec', 'a'], paths, args: ['-m', '64'], incoming: true }), [
     'ip', 'netns', 'exec', 'a', 'qemu', '-m', '64',
     '-daemonize', '-pidfile', '/run/ht/vm-1.pid', '-qmp', 'unix:/run/ht/vm-1.qmp,server=on,wait=off', '-serial', 'file:/run/ht/vm-1.log',
-    '-incoming', 'defer'
+    '-incoming', 'defer', '-S'
   ])
 })
 
