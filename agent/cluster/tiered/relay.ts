@@ -159,7 +159,7 @@ export class Relay {
     }
     const author = this.c.roles.peerOf(env.host)
     if (author === undefined) { this.c.inbound.countDrop(env.topic, 'not-member', fromHost); return undefined }
-    if (!(await this.c.verifier.verify(item, author))) {
+    if (!this.c.verifier.verify(item, author)) {
       this.c.log.warn('relayed item not signed by its author: dropped', { author: env.host, via: fromHost, topic: env.topic })
       this.c.inbound.countDrop(env.topic, 'bad-signature', this.c.roles.peerOf(fromHost) ?? fromHost)
       return undefined

@@ -17,7 +17,7 @@ import type { ClusterContext } from '../types.ts'
 import { Relay } from './relay.ts'
 import { Reporter } from './reporter.ts'
 import { AggregatorRoles, type RoleMember } from './roles.ts'
-import { signItem, Verifier } from './signing.ts'
+import { Signer, Verifier } from './signing.ts'
 
 export interface TieredComponents extends ClusterContext {
   inbound: Inbound
@@ -43,11 +43,13 @@ export class TieredDissemination {
   private readonly hosts = new Map<string, string>()
   private readonly timeoutMs: number
   private readonly dc: string
+  private readonly signer: Signer
   private unhandle: (() => Promise<void>) | undefined
 
   constructor (components: TieredComponents, init: TieredInit) {
     this.c = components
     this.dc = init.dc
+    this.signer = new Signer(components.privateKey)
     this.roles = new AggregatorRoles(init.cluster, init.members)
     for (const m of init.members) this.hosts.set(m.peerId, m.host)
     const { timing } = components
@@ -103,7 +105,7 @@ export class TieredDissemination {
 
   /** Our own message (already applied to our view), signed, to our aggregator. */
   async send (env: Envelope, bytes: Uint8Array): Promise<void> {
-    await this.reporter.send(await signItem(this.c.privateKey, bytes), env.round, env.topic === 'plan' || env.topic === 'event')
+    await this.reporter.send(this.signer.sign(bytes), env.round, env.topic === 'plan' || env.topic === 'event')
   }
 
   /**
