@@ -17,6 +17,7 @@ import type { NodeInit } from '../../agent/net/node.ts'
 import { compactEvent, type ObservedEvent } from './observe.ts'
 import { presizePnetCipherMemory } from './pnet-memory.ts'
 import { ResourceMeter } from './resources.ts'
+import { startCpuProfile } from './cpu-profile.ts'
 import { withoutOwn } from './cluster.ts'
 
 export type GroupRequest =
@@ -49,6 +50,7 @@ const flush = (): void => {
 }
 const flusher = setInterval(flush, FLUSH_MS)
 const meter = new ResourceMeter()
+const profile = await startCpuProfile()
 /** Above this many agents in a process, its pnet cipher memory is grown first (measured: 13 tiered agents a process at 200 agents hit the cap). */
 const PRESIZE_ABOVE_AGENTS = 8
 
@@ -98,7 +100,8 @@ process.on('message', (msg: GroupRequest) => {
       return
     }
     case 'stop':
-      void stop().then(() => {
+      void stop().then(async () => {
+        await profile?.stop()
         meter.stop()
         clearInterval(flusher)
         flush()
