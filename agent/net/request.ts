@@ -40,7 +40,7 @@ export interface HandlerContext {
 /** Answers one request body (already CBOR-decoded, not yet validated). */
 export type RequestHandler = (body: unknown, context: HandlerContext) => unknown
 
-type Envelope =
+export type Envelope =
   | { ok: true, body: unknown }
   | { ok: false, code: RemoteErrorCode, message: string }
 
@@ -150,6 +150,11 @@ export function parseEnvelope (raw: Uint8Array): Envelope {
   } catch (err) {
     throw new ProtocolError(`answer is not canonical CBOR: ${(err as Error).message}`)
   }
+  return envelopeOf(value)
+}
+
+/** A decoded answer envelope, checked; throws ProtocolError (shared with channel.ts). */
+export function envelopeOf (value: unknown): Envelope {
   if (typeof value !== 'object' || value === null) throw new ProtocolError('answer is not a map')
   const v = value as Record<string, unknown>
   if (v.ok === true && 'body' in v) return { ok: true, body: v.body }

@@ -3,7 +3,7 @@
  * messages go signed to its DC's aggregator (reporter.ts); whoever is
  * reported to aggregates and exchanges batches with the other DCs'
  * aggregators (relay.ts); all of it over one request/response protocol on
- * direct streams, nothing on gossipsub. The cluster layer switches to it
+ * direct streams (one kept per peer, channel.ts), nothing on gossipsub. The cluster layer switches to it
  * with `dissemination: "tiered"` in the config.
  */
 import type { PrivateKey } from '@libp2p/interface'
@@ -11,7 +11,7 @@ import { epochOf } from '../../../lib/roles.ts'
 import { roundAt, type RoundTiming } from '../../../lib/rounds.ts'
 import type { Envelope } from '../../../lib/wire/messages.ts'
 import { MAX_RELAY_BYTES, readRelayAnswer, readRelayMessage, type RelayAnswer, type RelayMessage } from '../../../lib/wire/relay.ts'
-import { handle, request } from '../../net/index.ts'
+import { Channels } from '../../net/channel.ts'
 import type { Inbound } from '../inbound.ts'
 import type { ClusterContext } from '../types.ts'
 import { Relay } from './relay.ts'
@@ -44,7 +44,7 @@ export class TieredDissemination {
   private readonly timeoutMs: number
   private readonly dc: string
   private readonly signer: Signer
-  private unhandle: (() => Promise<void>) | undefined
+  private readonly channels: Channels
 
   constructor (components: TieredComponents, init: TieredInit) {
     this.c = components
@@ -78,25 +78,28 @@ export class TieredDissemination {
       isUp: (host) => components.view.isUp(host, components.now()),
       countsVote: (host) => components.view.agreesOnMembers(host)
     })
-  }
-
-  get protocol (): string {
-    return this.c.node.protocol('relay', '1.0.0')
-  }
-
-  async start (): Promise<void> {
-    this.unhandle = await handle(this.c.node, this.protocol, async (body, ctx) => {
+    // One kept stream per peer: reports, batches and notices are small and
+    // constant, and a stream per message cost most of an agent's CPU (channel.ts).
+    this.channels = new Channels(components.node, this.protocol, async (body, ctx) => {
       const from = this.hosts.get(ctx.peer)
       if (from === undefined) throw new Error('not a member of this cluster')
       const msg = readRelayMessage(body)
       if (typeof msg === 'string') throw new Error(`malformed relay message: ${msg}`)
       return await this.relay.receive(msg, from)
-    }, { maxBytes: MAX_RELAY_BYTES, timeoutMs: this.timeoutMs, maxInboundStreams: 256 })
+    }, { maxBytes: MAX_RELAY_BYTES, timeoutMs: this.timeoutMs })
+  }
+
+  get protocol (): string {
+    return this.c.node.protocol('relay', '2.0.0')
+  }
+
+  async start (): Promise<void> {
+    await this.channels.start()
   }
 
   async stop (): Promise<void> {
     this.relay.stop()
-    await this.unhandle?.()
+    await this.channels.stop()
   }
 
   roundStarted (round: number): void {
@@ -139,7 +142,7 @@ export class TieredDissemination {
     if (host === this.c.host) return await this.relay.receive(msg, host)
     const peer = this.roles.peerOf(host)
     if (peer === undefined) throw new Error(`unknown host ${host}`)
-    const answer = readRelayAnswer(await request(this.c.node, peer, this.protocol, msg, { maxBytes: MAX_RELAY_BYTES, timeoutMs: this.timeoutMs }))
+    const answer = readRelayAnswer(await this.channels.request(peer, msg))
     if (typeof answer === 'string') throw new Error(`malformed answer from ${host}: ${answer}`)
     return answer
   }

@@ -9,9 +9,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import test from 'ava'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createNode, loadOrCreatePeerKey, request } from '../../../agent/net/index.ts'
+import { Channels } from '../../../agent/net/channel.ts'
+import { createNode, loadOrCreatePeerKey } from '../../../agent/net/index.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
+import { MAX_RELAY_BYTES } from '../../../lib/wire/relay.ts'
 import { startTestCluster, TEST_CLUSTER_NAME, waitFor } from './harness.ts'
 import { threeDcSpec } from './scenario.ts'
 
@@ -104,10 +106,12 @@ test.serial('tiered: a relayed item its author did not sign is dropped and count
   const node = await createNode({ cluster: TEST_CLUSTER_NAME, privateKey: key.key, psk: await readFile(join(cluster.dir, 'psk')), allow: () => true, listen: ['/ip6/::1/tcp/0'], bootstrap: cluster.bootstrap })
   t.teardown(async () => node.stop())
   await node.libp2p.dial(multiaddr(target.addresses()[0]!))
-  const protocol = node.protocol('relay', '1.0.0')
+  // Mallory speaks the relay protocol as an aggregator would (a kept stream, channel.ts).
+  const channel = new Channels(node, node.protocol('relay', '2.0.0'), () => 'unused', { maxBytes: MAX_RELAY_BYTES, timeoutMs: 10_000 })
+  t.teardown(async () => { await channel.stop() })
   const round = roundAt(Date.now(), timing)
   const epoch = Math.floor(round / 10)
-  const send = async (items: Array<{ e: Uint8Array, s: Uint8Array }>): Promise<unknown> => await request(node, target.peerId, protocol, { kind: 'batch', epoch, items })
+  const send = async (items: Array<{ e: Uint8Array, s: Uint8Array }>): Promise<unknown> => await channel.request(target.peerId, { kind: 'batch', epoch, items })
 
   // Invented: the victim's digest with traffic it never reported, signed by mallory.
   const vm = target.view.member(victim.host)!.state!.vms[0]!.id
