@@ -18,15 +18,14 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { LengthPrefixedDecoder } from '@libp2p/utils'
 import { decode, encode } from 'cborg'
-import { MessageTooLargeError, ProtocolError, RemoteError, RequestTimeoutError } from './errors.ts'
-import { envelopeOf, type RequestHandler } from './request.ts'
+import { ChannelClosedError, MessageTooLargeError, ProtocolError, RemoteError, RequestTimeoutError } from './errors.ts'
+import { DECODE_OPTIONS, envelopeOf, type RequestHandler } from './request.ts'
 import type { ClusterNode } from './node.ts'
 import type { Stream } from '@libp2p/interface'
 
 /** A decoded frame's bytes (the decoder's Uint8ArrayList, of whichever copy of that package it uses). */
 interface Frame { subarray: () => Uint8Array }
 
-const DECODE_OPTIONS = { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false }
 /** Room for the frame's own fields around a body of maxBytes. */
 const FRAME_OVERHEAD = 64
 
@@ -37,13 +36,6 @@ export interface ChannelOptions {
   timeoutMs: number
   /** Exchanges in flight on one stream, each way; more are refused at once. */
   maxInFlight?: number
-}
-
-export class ChannelClosedError extends Error {
-  constructor (peer: string, why: string) {
-    super(`channel to ${peer} closed: ${why}`)
-    this.name = 'ChannelClosedError'
-  }
 }
 
 interface Pending { resolve: (body: unknown) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }

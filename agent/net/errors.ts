@@ -46,6 +46,14 @@ export class RemoteError extends Error {
   }
 }
 
+/** A kept stream (channel.ts) ended, or its channels stopped, before the answer came. */
+export class ChannelClosedError extends Error {
+  constructor (peer: string, why: string) {
+    super(`channel to ${peer} closed: ${why}`)
+    this.name = 'ChannelClosedError'
+  }
+}
+
 /** The remote peer sent something that is not a valid response. */
 export class ProtocolError extends Error {
   constructor (message: string) {

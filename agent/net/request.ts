@@ -22,7 +22,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_MAX_INBOUND_STREAMS = 16
 
 // Strict decoding: canonical CBOR only, no duplicate keys, no `undefined`.
-const DECODE_OPTIONS = { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false }
+export const DECODE_OPTIONS = { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false }
 
 export interface ProtocolOptions {
   maxBytes?: number
@@ -40,7 +40,7 @@ export interface HandlerContext {
 /** Answers one request body (already CBOR-decoded, not yet validated). */
 export type RequestHandler = (body: unknown, context: HandlerContext) => unknown
 
-export type Envelope =
+type Envelope =
   | { ok: true, body: unknown }
   | { ok: false, code: RemoteErrorCode, message: string }
 

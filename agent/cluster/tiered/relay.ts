@@ -309,8 +309,8 @@ export class Relay {
       // to that aggregator, would count as a sign of life there (the view
       // dates what it accepts by its arrival) and keep the dead host a
       // planner candidate for another downAfterMs.
-      const states = this.recentClients().flatMap(h => this.states.get(h) ?? [])
-      if (answer.fresh && states.length > 0) await this.c.send(target, { kind: 'batch', epoch, items: states })
+      const states = answer.fresh ? this.recentClients().flatMap(h => this.states.get(h) ?? []) : []
+      if (states.length > 0) await this.c.send(target, { kind: 'batch', epoch, items: states })
       return true
     } catch (err) {
       this.c.log.warn('aggregator did not take our batch', { aggregator: target, epoch, error: (err as Error).message })

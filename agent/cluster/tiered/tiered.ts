@@ -3,8 +3,8 @@
  * messages go signed to its DC's aggregator (reporter.ts); whoever is
  * reported to aggregates and exchanges batches with the other DCs'
  * aggregators (relay.ts); all of it over one request/response protocol on
- * direct streams (one kept per peer, channel.ts), nothing on gossipsub. The cluster layer switches to it
- * with `dissemination: "tiered"` in the config.
+ * direct streams (one kept per peer, channel.ts), nothing on gossipsub. The
+ * cluster layer switches to it with `dissemination: "tiered"` in the config.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import { epochOf } from '../../../lib/roles.ts'
