@@ -31,7 +31,7 @@ export interface RelayComponents {
   host: string
   roles: AggregatorRoles
   verifier: Verifier
-  inbound: Inbound
+  inbound: Pick<Inbound, 'receive' | 'countDrop'>
   log: Logger
   now: () => number
   /** How many members the cluster has: a plan's votes go to its movers once more than half voted. */
@@ -67,6 +67,18 @@ export class Relay {
   private readonly heard = new Set<string>()
   /** The newest signed state of each host that reported to us: what a newly met aggregator lacks. */
   private readonly states = new Map<string, SignedItem>()
+  /**
+   * Per other aggregator, the state of each of our hosts it took from us
+   * this epoch. A host that reports to us after our first batch to an
+   * aggregator, or whose state was in a batch that failed, has its state
+   * sent with the next batch: without it the receiver drops the host's
+   * digests (they name VMs its old state lacks) and holds the host down
+   * until its next refresh, up to STATE_REFRESH_ROUNDS. Seen in CI: one
+   * aggregator ranked other planners than the rest for four rounds.
+   */
+  private readonly given = new Map<string, Map<string, SignedItem>>()
+  /** Whose state each item of `states` is. */
+  private readonly stateHosts = new WeakMap<SignedItem, string>()
   /** What our hosts reported since the last batch went out, with each item's topic (for how soon it must go). */
   private pending: Array<{ item: SignedItem, topic: Topic }> = []
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -147,7 +159,7 @@ export class Relay {
       if (kind === 'notice') continue
       if (kind === 'report') {
         this.pending.push({ item, topic: env.topic })
-        if (env.topic === 'host') this.states.set(env.host, item)
+        if (env.topic === 'host') { this.states.set(env.host, item); this.stateHosts.set(item, env.host) }
       }
       this.track(env, item)
     }
@@ -160,6 +172,7 @@ export class Relay {
     this.epoch = epoch
     this.clients.clear()
     this.heard.clear()
+    this.given.clear()
   }
 
   private decodeOwn (item: SignedItem): Authentic | undefined {
@@ -301,16 +314,47 @@ export class Relay {
     await Promise.all([...targets].map(async target => { await this.sendBatch(target, epoch, items) }))
   }
 
+  /**
+   * The states of our current hosts that `target` has not taken from us
+   * this epoch. Only of hosts that report to us now: a dead host's last
+   * state, new to that aggregator, would count as a sign of life there
+   * (the view dates what it accepts by its arrival) and keep the dead host
+   * a planner candidate for another downAfterMs.
+   */
+  private statesMissing (target: string, sending: readonly SignedItem[]): SignedItem[] {
+    const given = this.given.get(target)
+    const out: SignedItem[] = []
+    for (const host of this.recentClients()) {
+      const state = this.states.get(host)
+      if (state !== undefined && given?.get(host) !== state && !sending.includes(state)) out.push(state)
+    }
+    return out
+  }
+
+  /** Notes the states among `items` as taken by `target`. */
+  private noteGiven (target: string, items: readonly SignedItem[]): void {
+    let given = this.given.get(target)
+    if (given === undefined) { given = new Map(); this.given.set(target, given) }
+    for (const item of items) {
+      const host = this.stateHosts.get(item)
+      if (host !== undefined) given.set(host, item)
+    }
+  }
+
   private async sendBatch (target: string, epoch: number, items: SignedItem[]): Promise<boolean> {
     try {
-      const answer = await this.c.send(target, { kind: 'batch', epoch, items })
-      // A newly met aggregator holds nothing of our hosts yet: their states first.
-      // Only of hosts that report to us now: a dead host's last state, new
-      // to that aggregator, would count as a sign of life there (the view
-      // dates what it accepts by its arrival) and keep the dead host a
-      // planner candidate for another downAfterMs.
-      const states = answer.fresh ? this.recentClients().flatMap(h => this.states.get(h) ?? []) : []
-      if (states.length > 0) await this.c.send(target, { kind: 'batch', epoch, items: states })
+      // States it lacks go first: the digests after them name their VMs.
+      const batch = [...this.statesMissing(target, items), ...items]
+      const answer = await this.c.send(target, { kind: 'batch', epoch, items: batch })
+      // A newly met aggregator (a new epoch there, or a restart) holds
+      // nothing of ours that we can count on: all our hosts' states.
+      if (answer.fresh) this.given.delete(target)
+      this.noteGiven(target, batch)
+      const states = this.statesMissing(target, [])
+      if (states.length > 0) {
+        await this.c.send(target, { kind: 'batch', epoch, items: states })
+        this.noteGiven(target, states)
+      }
       return true
     } catch (err) {
       this.c.log.warn('aggregator did not take our batch', { aggregator: target, epoch, error: (err as Error).message })

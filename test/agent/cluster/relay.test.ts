@@ -1,0 +1,128 @@
+/**
+ * Two real Relays (agent/cluster/tiered/relay.ts), DC A's aggregator and
+ * DC B's, wired to each other in process: what one aggregator's batches
+ * carry to the other. The view behind each relay is a recorder of what
+ * reached it (the view's own rules are tested with the view); the network
+ * is a function call (channel.ts and the mesh tests cover the wire).
+ */
+import test from 'ava'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { Relay } from '../../../agent/cluster/tiered/relay.ts'
+import { AggregatorRoles } from '../../../agent/cluster/tiered/roles.ts'
+import { Signer, Verifier } from '../../../agent/cluster/tiered/signing.ts'
+import { encodeEnvelope } from '../../../lib/wire/codec.ts'
+import type { Envelope } from '../../../lib/wire/messages.ts'
+import type { RelayAnswer, RelayMessage } from '../../../lib/wire/relay.ts'
+import type { Logger } from '../../../agent/log.ts'
+
+const quiet: Logger = { debug () {}, info () {}, warn () {}, error () {}, child () { return quiet } } as unknown as Logger
+
+interface Host { name: string, dc: string, key: PrivateKey, signer: Signer }
+
+async function host (name: string, dc: string): Promise<Host> {
+  const key = await generateKeyPair('Ed25519')
+  return { name, dc, key, signer: new Signer(key) }
+}
+
+let seq = 1
+function state (h: Host, round: number, vms: string[]): Envelope<'host'> {
+  return { v: 1, topic: 'host', host: h.name, round, seq: seq++, body: { dc: h.dc, memoryMiB: 4096, vcpus: 4, address: 'fd00::1', topology: 't', leaving: false, vms: vms.map(id => ({ id, addresses: ['fd00::10'], memoryMiB: 512, vcpus: 1, pinned: false, migrating: false })) } }
+}
+function digest (h: Host, round: number, vm: string): Envelope<'traffic'> {
+  return { v: 1, topic: 'traffic', host: h.name, round, seq: seq++, body: { windowMs: 1000, vms: [{ vm, peers: [], restOut: 0 }] } }
+}
+
+/** Envelopes as they reach a relay's view, in order, and a wait for one. */
+class Recorder {
+  readonly got: Envelope[] = []
+  private waiters: Array<{ match: (e: Envelope) => boolean, resolve: () => void }> = []
+  async receive (env: Envelope): Promise<boolean> {
+    this.got.push(env)
+    this.waiters = this.waiters.filter(w => { if (w.match(env)) { w.resolve(); return false } return true })
+    return true
+  }
+
+  countDrop (): void {}
+  /** Resolves once an envelope that matches has come (at once if one already has). */
+  async seen (match: (e: Envelope) => boolean): Promise<void> {
+    if (this.got.some(match)) return
+    await new Promise<void>(resolve => { this.waiters.push({ match, resolve }) })
+  }
+}
+
+test('an aggregator met in a new epoch gets the newest state of each of our hosts, whichever reports first, before their digests', async t => {
+  const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
+  const roles = new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() })))
+  let round = 0
+  // The epoch where these roles hold; both relays use it from the start.
+  const epoch = 1
+  const [aggA, client] = roles.ofDc('A', epoch).map(n => hosts.find(h => h.name === n)!)
+  const aggB = roles.ofDc('B', epoch)[0]!
+  const views = new Map<string, Recorder>()
+  const relays = new Map<string, Relay>()
+  const start = (me: string): void => {
+    const view = new Recorder()
+    views.set(me, view)
+    relays.get(me)?.stop()
+    relays.set(me, new Relay({
+      host: me,
+      roles,
+      verifier: new Verifier(),
+      inbound: view,
+      log: quiet,
+      now: () => Date.now(),
+      memberCount: hosts.length,
+      countsVote: () => true,
+      // The other aggregator answers; anyone else (DC A's lower ranks, when a1 is not rank 0) takes it silently.
+      send: async (to: string, msg: RelayMessage): Promise<RelayAnswer> => await (relays.get(to)?.receive(msg, me) ?? Promise.resolve({ accepted: msg.items.length, dropped: 0, fresh: false })),
+      batchMs: 1,
+      round: () => round,
+      epoch: () => Math.floor(round / 10),
+      isUp: h => h === aggB || h === aggA!.name
+    }))
+  }
+  start(aggA!.name)
+  start(aggB)
+  t.teardown(() => { for (const r of relays.values()) r.stop() })
+  const relayA = relays.get(aggA!.name)!
+  let viewB = views.get(aggB)!
+  const report = async (from: Host, env: Envelope): Promise<void> => {
+    await relayA.receive({ kind: 'report', epoch: Math.floor(round / 10), items: [from.signer.sign(encodeEnvelope(env))] }, from.name)
+  }
+
+  // Epoch 0: both hosts report a state; then a migration gives the aggregator a VM (a new state).
+  round = 5
+  await report(client!, state(client!, round, ['v2']))
+  const stateA = state(aggA!, round, ['v1', 'moved-in'])
+  await report(aggA!, stateA)
+  await viewB.seen(e => e.seq === stateA.seq)
+
+  // Epoch 1: DC B's aggregator starts afresh (as one that did not aggregate in epoch 0 would: its view is stale).
+  round = 10
+  start(aggB)
+  viewB = views.get(aggB)!
+  // The client reports first: A's first batch of the epoch goes before A's own report.
+  const d2 = digest(client!, round, 'v2')
+  await report(client!, d2)
+  // Both the digest and the client's state (the first batch's) are in before the aggregator reports.
+  await viewB.seen(e => e.seq === d2.seq)
+  await viewB.seen(e => e.topic === 'host' && e.host === client!.name)
+  const d1 = digest(aggA!, round, 'moved-in')
+  await report(aggA!, d1)
+  await viewB.seen(e => e.seq === d1.seq)
+
+  const arrived = viewB.got.map(e => `${e.host}/${e.topic}`)
+  t.log(`B got in epoch 1: ${arrived.join(' ')}`)
+  const stateAt = viewB.got.findIndex(e => e.topic === 'host' && e.host === aggA!.name)
+  t.true(stateAt >= 0, `${aggA!.name}'s newest state reached B in the new epoch (without it B drops the digests naming moved-in)`)
+  t.is(viewB.got[stateAt]?.seq, stateA.seq, 'the newest state, not an older one')
+  t.true(stateAt < viewB.got.findIndex(e => e.seq === d1.seq), 'the state came before the digest that names its VM')
+  t.true(viewB.got.some(e => e.topic === 'host' && e.host === client!.name), 'the client\'s state too')
+  // Each state once in the epoch: the ledger keeps them from going again with every batch.
+  const d3 = digest(aggA!, round, 'v1')
+  await report(aggA!, d3)
+  await viewB.seen(e => e.seq === d3.seq)
+  t.is(viewB.got.filter(e => e.topic === 'host').length, 2)
+})
