@@ -19,6 +19,8 @@ export interface ClusterCounters {
   uncountedBytes: number
   /** Members found sending another member-list hash than ours, once per member and hash (docs/design.md §5.3). */
   memberListMismatches: number
+  /** Times this host caught its aggregator hiding its digests (tiered, auditor.ts) and left it for the epoch. */
+  aggregatorsAccused: number
 }
 
 /** One cluster layer's shared parts: its node, the view it keeps, its clock, where it reports. */

@@ -10,7 +10,7 @@
  * others through the DHT. Every agent gets CROWDED_HOST_TUNING (the agents
  * share one address and two cores).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Agent } from '../../agent/agent.ts'
@@ -19,7 +19,9 @@ import { startAgent, type StartOptions } from '../../agent/daemon.ts'
 import { SimWorld } from '../drivers/sim-host/world.ts'
 import { createLogger, silentLogger, type Logger } from '../../agent/log.ts'
 import { LAB_DRIVERS } from '../drivers/index.ts'
-import { generatePsk, loadOrCreatePeerKey } from '../../agent/net/keys.ts'
+import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { generatePsk, loadOrCreatePeerKey, PEER_KEY_FILE, SECRET_FILE_MODE, STATE_DIR_MODE } from '../../agent/net/keys.ts'
 import type { NodeInit } from '../../agent/net/node.ts'
 import { presizePnetCipherMemory } from './pnet-memory.ts'
 import type { SimWorldSpec } from './scenario-world.ts'
@@ -49,6 +51,8 @@ export interface SimClusterSpec extends SimWorldSpec {
   dissemination?: Dissemination
   /** Extra members (in everyone's member list) that run no agent: tests drive them by hand (in the first host's DC). */
   extraMembers?: string[]
+  /** Peer keys of some members (default: a new one each): a test that needs a member at a given aggregator rank picks its key. */
+  keys?: Record<string, PrivateKey>
   /** Observers (allowlisted, not members) that run no agent: each gets a key in `<dir>/<name>`; tests drive them by hand. */
   observers?: string[]
   timeScale?: number
@@ -118,6 +122,11 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
     const members: Member[] = []
     const dcOf = new Map(spec.hosts.map(h => [h.host, h.dc]))
     for (const host of [...spec.hosts.map(h => h.host), ...spec.extraMembers ?? []]) {
+      const given = spec.keys?.[host]
+      if (given !== undefined) {
+        await mkdir(join(dir, host), { recursive: true, mode: STATE_DIR_MODE })
+        await writeFile(join(dir, host, PEER_KEY_FILE), privateKeyToProtobuf(given), { mode: SECRET_FILE_MODE })
+      }
       const key = await loadOrCreatePeerKey(join(dir, host))
       members.push({ host, peerId: key.peerId, dc: dcOf.get(host) ?? spec.hosts[0]!.dc })
     }

@@ -9,11 +9,14 @@
  *   report  a host to its DC's aggregator: its state, digest and events
  *   batch   an aggregator to the other DCs' aggregators: its hosts' items
  *   notice  an aggregator to its hosts: plans it accepted, votes for movers
+ *   audit   a host to another DC's aggregator, no items: which of my digests
+ *           reached you? (an aggregator that hides a host's reports is
+ *           caught by the host itself)
  */
 import { Checker, join, type Json } from '../check.ts'
 import { MAX_MESSAGE_BYTES } from './messages.ts'
 
-export const RELAY_KINDS = ['report', 'batch', 'notice'] as const
+export const RELAY_KINDS = ['report', 'batch', 'notice', 'audit'] as const
 export type RelayKind = typeof RELAY_KINDS[number]
 
 /** An envelope's bytes and its author's signature over them. */
@@ -34,6 +37,8 @@ export interface RelayAnswer {
   accepted: number
   dropped: number
   fresh: boolean
+  /** To an audit: the seq of the asker's newest digest the receiver's view holds (-1: none). */
+  held?: number
 }
 
 /** Items in one message: a DC's reports of a burst, or a plan's votes. */
@@ -72,10 +77,11 @@ export function readRelayAnswer (value: Json): RelayAnswer | string {
   const c = new Checker(3)
   const o = c.object('', value)
   if (o === undefined) return c.summary('(relay answer)')
-  c.onlyKeys('', o, ['accepted', 'dropped', 'fresh'])
+  c.onlyKeys('', o, ['accepted', 'dropped', 'fresh', 'held'])
   const accepted = c.number('accepted', o.accepted, { integer: true, min: 0 })
   const dropped = c.number('dropped', o.dropped, { integer: true, min: 0 })
   const fresh = c.boolean('fresh', o.fresh)
+  const held = o.held === undefined ? undefined : c.number('held', o.held, { integer: true, min: -1 })
   if (!c.ok) return c.summary('(relay answer)')
-  return { accepted: accepted!, dropped: dropped!, fresh: fresh! }
+  return { accepted: accepted!, dropped: dropped!, fresh: fresh!, ...(held === undefined ? {} : { held }) }
 }

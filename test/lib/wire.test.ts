@@ -2,6 +2,7 @@ import test from 'ava'
 import { encode } from 'cborg'
 import { decodeEnvelope, encodeEnvelope, WireError } from '../../lib/wire/codec.ts'
 import { type Envelope, MAX_MESSAGE_BYTES } from '../../lib/wire/messages.ts'
+import { readRelayAnswer, readRelayMessage } from '../../lib/wire/relay.ts'
 
 export const hostEnv: Envelope<'host'> = {
   v: 1,
@@ -82,4 +83,15 @@ test('a state\'s member-list hash round-trips, is optional (an older agent sends
   t.false('members' in (decodeEnvelope(encodeEnvelope(hostEnv), 'host') as Envelope<'host'>).body, 'absent when not sent')
   t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, members: 7 } })), /^schema: body.members/)
   t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, members: 'x'.repeat(129) } })), /^schema: body.members/)
+})
+
+test('relay: an audit carries no items; its answer\'s held seq is optional, an integer from -1; other answer fields stay strict', t => {
+  t.deepEqual(readRelayMessage({ kind: 'audit', epoch: 3, items: [] }), { kind: 'audit', epoch: 3, items: [] })
+  t.regex(readRelayMessage({ kind: 'gossip', epoch: 3, items: [] }) as string, /kind/)
+  t.deepEqual(readRelayAnswer({ accepted: 0, dropped: 0, fresh: false, held: 41 }), { accepted: 0, dropped: 0, fresh: false, held: 41 })
+  t.deepEqual(readRelayAnswer({ accepted: 2, dropped: 0, fresh: true }), { accepted: 2, dropped: 0, fresh: true })
+  t.deepEqual(readRelayAnswer({ accepted: 0, dropped: 0, fresh: false, held: -1 }), { accepted: 0, dropped: 0, fresh: false, held: -1 })
+  t.is(typeof readRelayAnswer({ accepted: 0, dropped: 0, fresh: false, held: -2 }), 'string')
+  t.is(typeof readRelayAnswer({ accepted: 0, dropped: 0, fresh: false, held: 1.5 }), 'string')
+  t.is(typeof readRelayAnswer({ accepted: 0, dropped: 0, fresh: false, extra: 1 }), 'string')
 })

@@ -10,6 +10,9 @@
  *           need go on to them as notices
  *   notice  from our aggregator: plans (checked there against the full
  *           view) and, for the hosts a plan moves VMs of, the votes for it
+ *   audit   from a host of another DC: the seq of its newest digest our
+ *           view holds (auditor.ts: how a host catches an aggregator that
+ *           hides its reports)
  *
  * An aggregator passes items on as their authors signed them: it cannot
  * invent or alter one (the signature fails at every receiver). What it
@@ -51,6 +54,8 @@ export interface RelayComponents {
   epoch: () => number
   /** Whether our view holds `host` live (a recent digest). */
   isUp: (host: string) => boolean
+  /** The seq of `host`'s newest digest our view holds (-1: none): the answer to its audit. */
+  heldDigest: (host: string) => number
 }
 
 /** An item that decoded and carries its author's signature. */
@@ -136,6 +141,8 @@ export class Relay {
    */
   async receive (msg: RelayMessage, fromHost: string): Promise<RelayAnswer> {
     this.turnEpoch(this.c.epoch())
+    // An audit carries nothing and changes nothing: it reads our view.
+    if (msg.kind === 'audit') return { accepted: 0, dropped: msg.items.length, fresh: false, held: this.c.heldDigest(fromHost) }
     let dropped = 0
     const local = fromHost === this.c.host
     const fresh = msg.kind === 'batch' && !this.heard.has(fromHost)

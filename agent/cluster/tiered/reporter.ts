@@ -23,6 +23,8 @@ export interface ReporterComponents {
   deliver: (host: string, msg: RelayMessage) => Promise<void>
   /** Called when the aggregator changed: our state must go to the new one. */
   newAggregator: () => void
+  /** Called when `aggregator` took `items` (the auditor checks they travel on). */
+  taken?: (items: readonly SignedItem[], aggregator: string, round: number) => void
 }
 
 export class Reporter {
@@ -34,11 +36,22 @@ export class Reporter {
   /** Index into this epoch's ranking of the aggregator that answers (this round). */
   private choice = 0
   private lastTarget: string | undefined
+  /** Aggregators we caught hiding our reports (auditor.ts), passed over until their epoch ends. */
+  private shunned = new Set<string>()
+  private shunEpoch = -1
   /** Reports that reached no aggregator at all (their items are lost; the next state and digest repair the loss). */
   failed = 0
 
   constructor (components: ReporterComponents) {
     this.c = components
+  }
+
+  /** Passes `aggregator` over for the rest of `epoch`: it took our reports and did not pass them on. */
+  shun (aggregator: string, epoch: number): void {
+    if (epoch !== this.shunEpoch) { this.shunned = new Set(); this.shunEpoch = epoch }
+    this.shunned.add(aggregator)
+    // The next report goes to the next rank at once, not after a failed try.
+    if (epoch === this.epoch) this.choice = this.firstTrusted(this.c.roles.ofDc(this.c.dc, epoch), epoch)
   }
 
   /** Whom this host reports to in `round`'s epoch (after failovers). */
@@ -76,12 +89,13 @@ export class Reporter {
     const epoch = epochOf(round)
     // Rank 0 is tried again every round: a failover after one slow answer
     // must not make a second aggregator for the rest of the epoch.
-    if (round !== this.round) { this.round = round; this.epoch = epoch; this.choice = 0 }
     const ranking = this.c.roles.ofDc(this.c.dc, epoch)
+    if (round !== this.round) { this.round = round; this.epoch = epoch; this.choice = this.firstTrusted(ranking, epoch) }
     for (; this.choice < ranking.length; this.choice++) {
       const target = ranking[this.choice]!
       try {
         await this.c.deliver(target, { kind: 'report', epoch, items })
+        this.c.taken?.(items, target, round)
         if (target !== this.lastTarget) {
           if (this.lastTarget !== undefined) this.c.log.info('reporting to a new aggregator', { aggregator: target, epoch, rank: this.choice })
           this.lastTarget = target
@@ -92,9 +106,16 @@ export class Reporter {
         this.c.log.warn('aggregator did not take our report: trying the next', { aggregator: target, epoch, rank: this.choice, error: (err as Error).message })
       }
     }
-    // Every rank failed: start from rank 0 again next time (it may be back).
-    this.choice = 0
+    // Every rank failed: start from the first again next time (it may be back).
+    this.choice = this.firstTrusted(ranking, epoch)
     this.failed++
     this.c.log.warn('no aggregator of our DC took the report: its items are lost until our next state and digest', { epoch, items: items.length })
+  }
+
+  /** The first rank not caught hiding our reports this epoch (rank 0 when every one was). */
+  private firstTrusted (ranking: readonly string[], epoch: number): number {
+    if (epoch !== this.shunEpoch) return 0
+    const i = ranking.findIndex(h => !this.shunned.has(h))
+    return i < 0 ? 0 : i
   }
 }

@@ -10,10 +10,12 @@ import type { PrivateKey } from '@libp2p/interface'
 import { epochOf } from '../../../lib/roles.ts'
 import { roundAt, type RoundTiming } from '../../../lib/rounds.ts'
 import type { Envelope } from '../../../lib/wire/messages.ts'
+import type { SignedItem } from '../../../lib/wire/relay.ts'
 import { MAX_RELAY_BYTES, readRelayAnswer, readRelayMessage, type RelayAnswer, type RelayMessage } from '../../../lib/wire/relay.ts'
 import { Channels } from '../../net/channel.ts'
 import type { Inbound } from '../inbound.ts'
 import type { ClusterContext } from '../types.ts'
+import { Auditor } from './auditor.ts'
 import { Relay } from './relay.ts'
 import { Reporter } from './reporter.ts'
 import { AggregatorRoles, type RoleMember } from './roles.ts'
@@ -40,6 +42,9 @@ export class TieredDissemination {
   private readonly roles: AggregatorRoles
   private readonly reporter: Reporter
   private readonly relay: Relay
+  private readonly auditor: Auditor
+  /** Our own digests' seqs, by the item that carries them: what the auditor checks. */
+  private readonly digestSeqs = new WeakMap<SignedItem, number>()
   private readonly hosts = new Map<string, string>()
   private readonly timeoutMs: number
   private readonly dc: string
@@ -61,7 +66,27 @@ export class TieredDissemination {
       roles: this.roles,
       log: components.log,
       deliver: async (host, msg) => { await this.deliver(host, msg) },
-      newAggregator: components.resendState
+      newAggregator: components.resendState,
+      taken: (items, aggregator, round) => {
+        for (const item of items) {
+          const seq = this.digestSeqs.get(item)
+          if (seq !== undefined) this.auditor.taken(seq, round, aggregator)
+        }
+      }
+    })
+    this.auditor = new Auditor({
+      host: components.host,
+      dc: init.dc,
+      roles: this.roles,
+      log: components.log,
+      now: components.now,
+      // A batch leaves within the batch delay; give it that and a second more on the way.
+      graceMs: batchDelayMs(timing) + 1000,
+      send: async (host, msg) => await this.deliver(host, msg),
+      accuse: (aggregator, epoch) => {
+        components.counters.aggregatorsAccused++
+        this.reporter.shun(aggregator, epoch)
+      }
     })
     this.relay = new Relay({
       host: components.host,
@@ -76,7 +101,8 @@ export class TieredDissemination {
       round: () => roundAt(components.now(), timing),
       epoch: () => epochOf(roundAt(components.now(), timing)),
       isUp: (host) => components.view.isUp(host, components.now()),
-      countsVote: (host) => components.view.agreesOnMembers(host)
+      countsVote: (host) => components.view.agreesOnMembers(host),
+      heldDigest: (host) => components.view.member(host)?.seq.traffic ?? -1
     })
     // One kept stream per peer: reports, batches and notices are small and
     // constant, and a stream per message cost most of an agent's CPU (channel.ts).
@@ -104,11 +130,14 @@ export class TieredDissemination {
 
   roundStarted (round: number): void {
     this.relay.turnEpoch(epochOf(round))
+    void this.auditor.audit(round).catch(err => this.c.log.warn('audit failed', { error: (err as Error).message }))
   }
 
   /** Our own message (already applied to our view), signed, to our aggregator. */
   async send (env: Envelope, bytes: Uint8Array): Promise<void> {
-    await this.reporter.send(this.signer.sign(bytes), env.round, env.topic === 'plan' || env.topic === 'event')
+    const item = this.signer.sign(bytes)
+    if (env.topic === 'traffic') this.digestSeqs.set(item, env.seq)
+    await this.reporter.send(item, env.round, env.topic === 'plan' || env.topic === 'event')
   }
 
   /**

@@ -80,7 +80,8 @@ test('an aggregator met in a new epoch gets the newest state of each of our host
       batchMs: 1,
       round: () => round,
       epoch: () => Math.floor(round / 10),
-      isUp: h => h === aggB || h === aggA!.name
+      isUp: h => h === aggB || h === aggA!.name,
+      heldDigest: () => -1
     }))
   }
   start(aggA!.name)

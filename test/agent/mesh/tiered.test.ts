@@ -5,12 +5,16 @@
  * take turns planning; every host accepts the same plan and votes; the
  * hosts a plan moves VMs of carry them out, once.
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import test from 'ava'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { AggregatorRoles } from '../../../agent/cluster/tiered/roles.ts'
 import { Channels } from '../../../agent/net/channel.ts'
-import { createNode, loadOrCreatePeerKey } from '../../../agent/net/index.ts'
+import { createNode, loadOrCreatePeerKey, peerKadId } from '../../../agent/net/index.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
 import { MAX_RELAY_BYTES } from '../../../lib/wire/relay.ts'
@@ -132,4 +136,64 @@ test.serial('tiered: a relayed item its author did not sign is dropped and count
 
   // The same message unaltered passes: the check tells the two apart.
   t.like(await send([{ e: own, s: sig }]), { accepted: 1, dropped: 0 })
+})
+
+/** DC A's aggregator roles, were its members these keys. */
+function rolesOf (keys: Record<string, PrivateKey>): AggregatorRoles {
+  return new AggregatorRoles(TEST_CLUSTER_NAME, Object.entries(keys).map(([host, k]) => ({ host, dc: 'A', peerId: peerIdFromPrivateKey(k).toString() })))
+}
+
+test.serial('tiered: an aggregator that takes reports and never passes them on is caught by its hosts\' audits; they report to the next rank and their traffic reaches the other DCs again', async t => {
+  // Mallory, a member of DC A that runs no agent, answers every report
+  // "accepted" and passes nothing on. Its key is drawn so that it ranks
+  // first in DC A in about half of all epochs: the first bit of its Kademlia
+  // id differs from a1's and a2's (they share theirs), so it is nearest to
+  // every epoch's key whose first bit is its own (XOR ranking, lib/election.ts).
+  const periodMs = 2000
+  const topBit = (k: PrivateKey): number => peerKadId(peerIdFromPrivateKey(k).toString())[0]! >> 7
+  const drawWithTopBit = async (bit: number): Promise<PrivateKey> => {
+    for (;;) { const k = await generateKeyPair('Ed25519'); if (topBit(k) === bit) return k }
+  }
+  const keys = { a1: await drawWithTopBit(0), a2: await drawWithTopBit(0), mallory: await drawWithTopBit(1) }
+  const mallory = keys.mallory
+  const cluster = await startTestCluster(t, threeDcSpec({ roundPeriodMs: periodMs, dissemination: 'tiered', extraMembers: ['mallory'], keys }))
+  const agents = [...cluster.agents.values()]
+  const timing = agents[0]!.timing
+  const round = (): number => roundAt(Date.now(), timing)
+  const a = agents.filter(x => x.host.startsWith('a'))
+  const node = await createNode({ cluster: TEST_CLUSTER_NAME, privateKey: mallory, psk: await readFile(join(cluster.dir, 'psk')), allow: () => true, listen: ['/ip6/::1/tcp/0'], bootstrap: cluster.bootstrap })
+  t.teardown(async () => node.stop())
+  const swallowed = new Map<string, number>()
+  const channel = new Channels(node, node.protocol('relay', '2.0.0'), async (body, ctx) => {
+    const msg = body as { kind: string, items: unknown[] }
+    if (msg.kind === 'report') swallowed.set(ctx.peer, (swallowed.get(ctx.peer) ?? 0) + msg.items.length)
+    return { accepted: msg.items.length, dropped: 0, fresh: false, ...(msg.kind === 'audit' ? { held: -1 } : {}) }
+  }, { maxBytes: MAX_RELAY_BYTES, timeoutMs: 10_000 })
+  await channel.start()
+  t.teardown(async () => { await channel.stop() })
+  for (const x of a) await node.libp2p.dial(multiaddr(x.addresses()[0]!))
+  await waitFor(() => agents.some(x => agents.every(y => x.view.member(y.host)?.digest !== undefined)), 60_000, 'an aggregator with every host\'s digest')
+
+  // The first epoch mallory ranks first in that starts a round from now or later.
+  let epoch = Math.floor((round() + 1) / 10) + 1
+  while (rolesOf(keys).ofDc('A', epoch)[0] !== 'mallory') epoch++
+  await waitFor(() => round() >= epoch * 10, (epoch * 10 - round() + 2) * periodMs, `epoch ${epoch}, mallory's`)
+  // DC A's hosts may have caught mallory already (it ranked first in some epoch while the cluster started).
+  const others = agents.filter(x => !a.includes(x))
+  t.deepEqual(others.map(x => x.counters.aggregatorsAccused), others.map(() => 0), 'no honest aggregator was accused')
+  const before = new Map(a.map(x => [x.host, x.counters.aggregatorsAccused]))
+  const watcher = agents.find(x => !x.host.startsWith('a') && x.aggregator(round()) === x.host)!
+  const seqAtStart = new Map(a.map(x => [x.host, watcher.view.member(x.host)?.seq.traffic ?? -1]))
+  t.log(`epoch ${epoch}: a1 and a2 report to ${a.map(x => x.aggregator(round())).join(', ')}; ${watcher.host} watches their digests`)
+
+  // Caught within the epoch: two audits in a row find the digests missing at another DC's aggregator.
+  await waitFor(() => a.every(x => x.counters.aggregatorsAccused > before.get(x.host)!), 8 * periodMs, 'a1 and a2 to accuse mallory')
+  const caughtAt = round()
+  t.log(`both accused mallory in round ${caughtAt - epoch * 10} of the epoch; it swallowed ${[...swallowed.values()].reduce((s, n) => s + n, 0)} items`)
+  t.true(swallowed.size >= 1, 'the hosts did report to mallory first')
+  t.true(a.every(x => x.aggregator(round()) !== 'mallory'), 'they report to the next rank now')
+  // And their traffic flows again: the other DC's aggregator gets digests newer than any before the epoch.
+  await waitFor(() => a.every(x => (watcher.view.member(x.host)?.seq.traffic ?? -1) > seqAtStart.get(x.host)! && watcher.view.isUp(x.host, Date.now())), 3 * periodMs, `${watcher.host} to get a1's and a2's digests again`)
+  t.true(round() < (epoch + 1) * 10, 'all within mallory\'s epoch')
+  t.deepEqual(others.map(x => x.counters.aggregatorsAccused), others.map(() => 0), 'still no honest aggregator accused')
 })
