@@ -87,6 +87,8 @@ export interface RoundSummary {
   msgsInPerAgent: number
   /** Messages dropped by all agents during the round, by reason. */
   drops: Record<string, number>
+  /** Agents that accepted no plan this round, by their DC (where a partial round lost its hosts). */
+  missingByDc?: Record<string, number>
 }
 
 export interface SimRunResult {
@@ -212,7 +214,7 @@ async function inThisProcess (spec: SimSpec, n: number, meter: ResourceMeter, on
       const now = Date.now()
       return agents.filter(a => a.view.live(now).length === n).length
     },
-    summarize: (round, startMs) => summarize(round, agents, observer, startMs),
+    summarize: (round, startMs) => summarize(round, agents, observer, startMs, spec.hosts),
     use: async () => meter.read(),
     close: async () => { observer.close(); await cluster.close() }
   }
@@ -231,7 +233,7 @@ async function inProcesses (spec: SimSpec, n: number, processes: number, meter: 
     observer,
     // The agent that sees the fewest tells: all or none (enough for "ready").
     seeingAll: async () => await cluster.minLive() >= n ? n : await cluster.maxLive() >= n ? 1 : 0,
-    summarize: (round, startMs) => summarizeFromEvents(round, n, observer, startMs),
+    summarize: (round, startMs) => summarizeFromEvents(round, n, observer, startMs, spec.hosts),
     use: async () => {
       const own = meter.read()
       const groups = await cluster.usage()
@@ -257,7 +259,7 @@ async function waitReady (sim: SimAgents, n: number, needed: number, timeoutMs: 
   return false
 }
 
-function summarize (round: number, agents: Agent[], observer: ClusterObserver, startMs: number): RoundSummary {
+function summarize (round: number, agents: Agent[], observer: ClusterObserver, startMs: number, hosts: readonly SimHost[]): RoundSummary {
   const tally = observer.tally(round)
   const records = agents.map(a => a.rounds.get(round))
   const first = records.find(r => r?.planner !== undefined)
@@ -267,13 +269,13 @@ function summarize (round: number, agents: Agent[], observer: ClusterObserver, s
     round,
     ...definedOnly({ planner: first?.planner, rank: first?.rank }),
     ...(first?.plan !== undefined ? { costBefore: first.plan.initialCost, costAfter: first.plan.finalCost, moves: first.plan.moves.length } : {}),
-    ...counts(tally, agents.length, startMs),
+    ...counts(tally, agents.length, startMs, hosts),
     agreed
   }
 }
 
 /** The same summary from events alone: every agent accepted a plan, all from the same planner (which sends one plan per round). */
-function summarizeFromEvents (round: number, n: number, observer: ClusterObserver, startMs: number): RoundSummary {
+function summarizeFromEvents (round: number, n: number, observer: ClusterObserver, startMs: number, hosts: readonly SimHost[]): RoundSummary {
   const tally = observer.tally(round)
   const from = [...tally.acceptedFrom.values()]
   const first = from[0]
@@ -282,13 +284,17 @@ function summarizeFromEvents (round: number, n: number, observer: ClusterObserve
     round,
     ...(first !== undefined ? { planner: first.planner, rank: first.rank } : {}),
     ...(plan !== undefined ? { costBefore: plan.initialCost, costAfter: plan.finalCost, moves: plan.moves } : {}),
-    ...counts(tally, n, startMs),
+    ...counts(tally, n, startMs, hosts),
     agreed: first !== undefined && from.length === n && from.every(f => f.planner === first.planner)
   }
 }
 
-function counts (tally: ReturnType<ClusterObserver['tally']>, n: number, startMs: number): Omit<RoundSummary, 'round' | 'agreed'> {
+type SimHost = SimSpec['hosts'][number]
+
+function counts (tally: ReturnType<ClusterObserver['tally']>, n: number, startMs: number, hosts: readonly SimHost[]): Omit<RoundSummary, 'round' | 'agreed'> {
   const all = tally.accepted.size >= n
+  const missingByDc: Record<string, number> = {}
+  for (const h of hosts) if (!tally.accepted.has(h.host)) missingByDc[h.dc] = (missingByDc[h.dc] ?? 0) + 1
   const planner = [...tally.acceptedFrom.values()][0]?.planner
   const sent = planner === undefined ? undefined : tally.planSentMs.get(planner)
   return {
@@ -297,7 +303,8 @@ function counts (tally: ReturnType<ClusterObserver['tally']>, n: number, startMs
     ...(all ? { roundMs: Math.max(...tally.accepted.values()) - startMs } : {}),
     msgsOutPerAgent: tally.published / n,
     msgsInPerAgent: tally.received / n,
-    drops: Object.fromEntries(tally.drops)
+    drops: Object.fromEntries(tally.drops),
+    ...(all ? {} : { missingByDc })
   }
 }
 
@@ -306,7 +313,8 @@ export function progressLine (s: RoundSummary, n: number): string {
     ? 'no plan'
     : `planner ${s.planner} (rank ${s.rank ?? '?'})  cost ${fixed(s.costBefore ?? NaN, 4)} -> ${fixed(s.costAfter ?? NaN, 4)}  moves ${s.moves ?? 0}`
   const drops = Object.entries(s.drops).map(([reason, count]) => `${reason} ${count}`).join(', ')
-  return `round ${s.round}  ${plan}  ${s.planSentMs !== undefined ? `sent +${seconds(s.planSentMs)} s  ` : ''}accepted ${s.acceptedBy}/${n}${s.roundMs !== undefined ? ` at +${seconds(s.roundMs)} s` : ''}${s.agreed ? '' : '  DISAGREE'}  msgs/agent out ${fixed(s.msgsOutPerAgent)} in ${fixed(s.msgsInPerAgent)}${drops === '' ? '' : `  dropped: ${drops}`}`
+  const missing = Object.entries(s.missingByDc ?? {}).map(([dc, count]) => `${dc} ${count}`).join(', ')
+  return `round ${s.round}  ${plan}  ${s.planSentMs !== undefined ? `sent +${seconds(s.planSentMs)} s  ` : ''}accepted ${s.acceptedBy}/${n}${s.roundMs !== undefined ? ` at +${seconds(s.roundMs)} s` : ''}${missing === '' ? '' : ` (none in ${missing})`}${s.agreed ? '' : '  DISAGREE'}  msgs/agent out ${fixed(s.msgsOutPerAgent)} in ${fixed(s.msgsInPerAgent)}${drops === '' ? '' : `  dropped: ${drops}`}`
 }
 
 /** Round time percentiles over the rounds every agent accepted. */

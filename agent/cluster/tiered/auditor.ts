@@ -16,12 +16,15 @@
  * counting.
  */
 import { epochOf } from '../../../lib/roles.ts'
+import { spreadOffsetMs } from '../../../lib/rounds.ts'
 import type { RelayAnswer, RelayMessage } from '../../../lib/wire/relay.ts'
 import type { Logger } from '../../log.ts'
 import type { AggregatorRoles } from './roles.ts'
 
 /** Misses in a row (one audit per round) before a host accuses its aggregator. */
 export const AUDIT_MISSES = 2
+/** A host audits once in this many rounds while its audits find nothing missing. */
+export const AUDIT_EVERY = 3
 
 export interface AuditorComponents {
   host: string
@@ -69,6 +72,7 @@ export class Auditor {
     const epoch = epochOf(round)
     if (last === undefined || last.round >= round || epochOf(last.round) !== epoch) return
     if (last.aggregator === this.c.host || this.c.now() - last.atMs < this.c.graceMs) return
+    if (this.misses === 0 && round % AUDIT_EVERY !== spreadOffsetMs(`${this.c.host}/audit`, AUDIT_EVERY)) return
     const others = [...this.c.roles.byDc(epoch)].filter(([dc]) => dc !== this.c.dc).sort(([a], [b]) => a.localeCompare(b))
     if (others.length === 0) return
     const auditor = others[round % others.length]![1][0]
