@@ -39,6 +39,7 @@ test.serial('tiered: six agents in three DCs agree on one plan per round through
     else t.log(`round ${r} (${r % 10} of its epoch): planners ${seen.map((p, i) => `${hosts[i]}:${p ?? '-'}`).join(' ')}; rankings ${agents.map(a => `${a.host}:${(a.rounds.get(r)?.ranking ?? []).join('>')}`).join(' ')}; notes ${agents.map(a => `${a.host}:${(a.rounds.get(r)?.notes ?? []).join(';')}`).join(' ')}; reports to ${agents.map(a => `${a.host}->${a.aggregator(r) ?? '-'}`).join(' ')}; live ${agents.map(a => `${a.host}:${a.view.live(Date.now()).map(m => m.host).join(',')}`).join(' ')}`)
   }
   t.log(`planner and plan agreed on by all ${agents.length} agents in ${agreed}/10 rounds`)
+  t.log(`accusations: ${agents.map(a => `${a.host}:${a.counters.aggregatorsAccused}`).join(' ')}`)
   t.true(agreed >= 8, `agreement in only ${agreed}/10 rounds`)
 
   // No move is carried out twice or by another host than its source, in
