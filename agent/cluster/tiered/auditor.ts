@@ -12,8 +12,10 @@
  * An auditor that lies (says it holds nothing) can make a host leave an
  * honest aggregator for a standby: a cost, never a loss (the standby
  * aggregates). A path that fails (the batch to that DC timed out) reads as
- * hiding too; two misses in a row, a round apart, keep one lost batch from
- * counting.
+ * hiding too; so the misses in a row must come from two DCs (when there are
+ * two others): an aggregator that hides, hides from all of them, while one
+ * overloaded or cut-off DC does not make every host of ours change
+ * aggregators (which would only add load where it is short).
  */
 import { epochOf } from '../../../lib/roles.ts'
 import { spreadOffsetMs } from '../../../lib/rounds.ts'
@@ -47,6 +49,8 @@ export class Auditor {
   private readonly c: AuditorComponents
   private last: Taken | undefined
   private misses = 0
+  /** The DCs whose aggregators found our digest missing, in this run of misses. */
+  private missedIn = new Set<string>()
   /** Audits that found our digest missing, and accusations made. */
   missed = 0
   accusations = 0
@@ -58,7 +62,7 @@ export class Auditor {
   /** Our digest `seq` of `round` was taken by `aggregator`. */
   taken (seq: number, round: number, aggregator: string): void {
     if (this.last !== undefined && seq <= this.last.seq) return
-    if (this.last?.aggregator !== aggregator) this.misses = 0
+    if (this.last?.aggregator !== aggregator) this.clearMisses()
     this.last = { seq, round, aggregator, atMs: this.c.now() }
   }
 
@@ -75,7 +79,8 @@ export class Auditor {
     if (this.misses === 0 && round % AUDIT_EVERY !== spreadOffsetMs(`${this.c.host}/audit`, AUDIT_EVERY)) return
     const others = [...this.c.roles.byDc(epoch)].filter(([dc]) => dc !== this.c.dc).sort(([a], [b]) => a.localeCompare(b))
     if (others.length === 0) return
-    const auditor = others[round % others.length]![1][0]
+    const [auditorDc, ranking] = others[round % others.length]!
+    const auditor = ranking[0]
     if (auditor === undefined) return
     let answer: RelayAnswer
     try {
@@ -87,14 +92,20 @@ export class Auditor {
     }
     // We moved to another aggregator while the audit was out: the verdict is about the old one.
     if (this.last?.aggregator !== last.aggregator) return
-    if ((answer.held ?? -1) >= last.seq) { this.misses = 0; return }
+    if ((answer.held ?? -1) >= last.seq) { this.clearMisses(); return }
     this.missed++
     this.misses++
-    this.c.log.info('audit: our digest did not reach another DC', { auditor, aggregator: last.aggregator, seq: last.seq, held: answer.held ?? -1, misses: this.misses })
-    if (this.misses < AUDIT_MISSES) return
-    this.misses = 0
+    this.missedIn.add(auditorDc)
+    this.c.log.info('audit: our digest did not reach another DC', { auditor, dc: auditorDc, aggregator: last.aggregator, seq: last.seq, held: answer.held ?? -1, misses: this.misses })
+    if (this.misses < AUDIT_MISSES || this.missedIn.size < Math.min(2, others.length)) return
+    this.clearMisses()
     this.accusations++
     this.c.log.warn('our aggregator took our digests and another DC never got them: reporting to the next rank for the rest of the epoch', { aggregator: last.aggregator, auditor, epoch, seq: last.seq, held: answer.held ?? -1 })
     this.c.accuse(last.aggregator, epoch)
+  }
+
+  private clearMisses (): void {
+    this.misses = 0
+    this.missedIn.clear()
   }
 }

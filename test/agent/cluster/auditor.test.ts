@@ -105,3 +105,16 @@ test('no verdict: an unanswered audit, a digest too young, one from another epoc
   t.is(asked.length, before, 'none of these was audited')
   t.is(auditor.missed, 0)
 })
+
+test('misses from one DC alone are no accusation: that DC may be cut off or overloaded; an aggregator that hides, hides from all', async t => {
+  // DC B's aggregator never holds our digests (its link from our aggregator is cut); DC C's does not answer (overloaded).
+  const { auditor, asked, accused, clock } = await setup(to => to.startsWith('b') ? held(-1) : new Error('timed out'))
+  for (let r = 21; r <= 29; r++) {
+    auditor.taken(r, r - 1, 'a2')
+    clock.now += 5000
+    await auditor.audit(r)
+  }
+  t.true(asked.some(h => h.startsWith('b')) && asked.some(h => h.startsWith('c')), `both DCs asked: ${asked.join(',')}`)
+  t.true(auditor.missed >= 2, `the misses at B are counted (${auditor.missed})`)
+  t.deepEqual(accused, [], 'but no accusation')
+})
