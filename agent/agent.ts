@@ -226,7 +226,7 @@ export class Agent {
    */
   async stop (): Promise<void> {
     await stop(this.loop, this.migrations, this.farewell)
-    await stop(this.server, this.cluster, this.controls, this.c.collector)
+    await stop(this.server, this.cluster, this.controls, this.c.collector, this.votes)
     this.c.log.info('agent stopped', { host: this.host })
   }
 

@@ -36,7 +36,15 @@ export class VoteBook implements Startable {
     this.votes = new Map(entries.map(([round, planner]) => [Number(round), planner as string]))
   }
 
-  stop (): void {}
+  /** Waits for the votes being written, so a stop does not cut one off mid-write. */
+  async stop (): Promise<void> {
+    await this.idle()
+  }
+
+  /** Resolves once every vote taken so far is on disk or has failed to get there. */
+  async idle (): Promise<void> {
+    await this.written.catch(() => {})
+  }
 
   /** Whom this host voted for in `round`, if it did. */
   votedFor (round: number): string | undefined {

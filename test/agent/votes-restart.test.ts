@@ -12,7 +12,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { PlanAcceptance, type AcceptanceComponents } from '../../agent/acceptance.ts'
 import { Ballot } from '../../agent/ballot.ts'
 import { silentLogger } from '../../agent/log.ts'
@@ -24,7 +24,7 @@ import type { Envelope, EventMessage } from '../../lib/wire/messages.ts'
 const timing = defaultTiming(30_000)
 const ROUND = 1000
 
-interface Voter { acceptance: PlanAcceptance, ballot: Ballot }
+interface Voter { acceptance: PlanAcceptance, ballot: Ballot, votes: VoteBook }
 
 async function members (n: number): Promise<Array<{ host: string, peerId: string }>> {
   return await Promise.all(Array.from({ length: n }, async (_, i) => ({ host: `h${i}`, peerId: peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString() })))
@@ -49,16 +49,21 @@ async function startVoter (host: string, dir: string, live: Array<{ host: string
     publishEvent: async body => { acks.push(body) },
     execute: () => {}
   }
-  return { acceptance: new PlanAcceptance(components, { host, timing }), ballot }
+  return { acceptance: new PlanAcceptance(components, { host, timing }), ballot, votes }
 }
 
 function plan (planner: string, rank: number, seq: number): Envelope<'plan'> {
   return { v: 1, topic: 'plan', host: planner, round: ROUND, seq, body: { rank, planner, inputs: {}, initialCost: 10, finalCost: 5, moves: [] } }
 }
 
-/** Lets a vote's write and send finish (they follow the acceptance asynchronously). */
-async function settle (): Promise<void> {
-  await sleep(300)
+/**
+ * Lets a vote's write and send finish: they follow the acceptance
+ * asynchronously. Waits on the write itself (a fixed sleep flaked on a busy
+ * CI machine), then one turn of the event loop for the send that follows it.
+ */
+async function settle (voter: Voter): Promise<void> {
+  await voter.votes.idle()
+  await nextTurn()
 }
 
 test('a voter restarted mid-round does not vote for a second plan of the round; it may repeat its vote for the first', async t => {
@@ -80,7 +85,7 @@ test('a voter restarted mid-round does not vote for a second plan of the round; 
   // Rank j's plan arrives first (rank i's is late): the voter takes it and votes.
   t.true(before.acceptance.check(plan(high, j, 1), inSlotJ).ok)
   before.acceptance.onPlan(plan(high, j, 1), inSlotJ)
-  await settle()
+  await settle(before)
   t.deepEqual(acks, [{ kind: 'plan-ack', round: ROUND, planner: high }])
 
   // The voter crashes and restarts within the round.
@@ -88,7 +93,7 @@ test('a voter restarted mid-round does not vote for a second plan of the round; 
   after.ballot.ranking(ROUND, live, at)
   // Rank i's plan arrives now: the new incarnation accepts it (a lower rank wins) but must not vote for it.
   after.acceptance.onPlan(plan(low, i, 2), inSlotJ + 1)
-  await settle()
+  await settle(after)
   t.is(after.ballot.accepted(ROUND)?.planner, low, 'the lower rank\'s plan is accepted')
   t.deepEqual(acks.map(a => a.planner), [high], `one vote in round ${ROUND}, for ${high} (ranks ${i} and ${j})`)
   t.is(after.ballot.acked(ROUND, low), 0, 'the restarted voter counts no vote of its own for the second plan')
@@ -97,7 +102,7 @@ test('a voter restarted mid-round does not vote for a second plan of the round; 
   const again = await startVoter('h0', dir, live, acks)
   again.ballot.ranking(ROUND, live, at)
   again.acceptance.onPlan(plan(high, j, 3), inSlotJ + 2)
-  await settle()
+  await settle(again)
   t.deepEqual(acks.map(a => a.planner), [high, high])
   t.is(again.ballot.acked(ROUND, high), 1, 'its own vote counts again for the plan it voted for')
   t.deepEqual(JSON.parse(await readFile(join(dir, VOTES_FILE), 'utf8')), { version: 1, votes: { [ROUND]: high } }, 'the state directory holds the one vote')
@@ -118,7 +123,7 @@ test('a vote goes out only once it is on disk: when the vote cannot be written, 
   const planner = ranking.find(h => h !== 'h0')!
   const k = ranking.indexOf(planner)
   voter.acceptance.onPlan(plan(planner, k, 1), planDeadlineMs(ROUND, k, timing) + 10)
-  await settle()
+  await settle(voter)
   t.is(voter.ballot.accepted(ROUND)?.planner, planner)
   t.deepEqual(acks, [], 'no vote sent')
 })
