@@ -20,6 +20,19 @@ async function tempDir (t: ExecutionContext): Promise<string> {
   return dir
 }
 
+/**
+ * Waits until the collector has taken `lines` lines (records and malformed
+ * ones): a FIFO's lines arrive asynchronously. A fixed sleep can be too
+ * short on a busy machine; 30 s is far beyond any real wait.
+ */
+async function seen (c: FileCollector, lines: number): Promise<void> {
+  const deadline = Date.now() + 30_000
+  while (c.stats.records + c.stats.malformed < lines) {
+    if (Date.now() > deadline) throw new Error(`the collector took ${c.stats.records + c.stats.malformed} of ${lines} lines within 30 s`)
+    await sleep(20)
+  }
+}
+
 async function started (t: ExecutionContext, init: FileCollectorInit): Promise<FileCollector> {
   const c = new FileCollector({}, init)
   await c.start()
@@ -150,12 +163,12 @@ test('a FIFO: writers come and go, lines arrive, no end-of-file', async t => {
     await appendFile(path, rec(A, B, bytes))
   }
   await appendFile(path, 'not json\n')
-  await sleep(200)
+  await seen(c, 3)
   const s = await c.read(1_000)
   t.deepEqual(s.deltas, [{ src: A, dst: B, bytes: 30 }])
   t.is(c.stats.malformed, 1)
   await appendFile(path, rec(B, A, 5))
-  await sleep(200)
+  await seen(c, 4)
   t.deepEqual((await c.read(2_000)).deltas, [{ src: B, dst: A, bytes: 5 }])
 })
 
