@@ -15,9 +15,8 @@
  *           hides its reports)
  *
  * An aggregator passes items on as their authors signed them: it cannot
- * invent or alter one (the signature fails at every receiver). What it
- * hides goes unnoticed for now: the receipts of §9.4 are not built yet
- * (docs/design.md §9.8).
+ * invent or alter one (the signature fails at every receiver); what it
+ * hides, the hosts' audits catch (auditor.ts).
  */
 import { decodeEnvelope, WireError } from '../../../lib/wire/codec.ts'
 import type { Envelope, EventMessage, PlanMessage, Topic } from '../../../lib/wire/messages.ts'
@@ -26,6 +25,7 @@ import type { Logger } from '../../log.ts'
 import type { Inbound } from '../inbound.ts'
 import type { AggregatorRoles } from './roles.ts'
 import type { Verifier } from './signing.ts'
+import { StateLedger } from './state-ledger.ts'
 
 /** Votes wait at most this long to travel together (a plan's hosts vote within moments of each other). */
 export const VOTE_BATCH_MS = 50
@@ -70,20 +70,8 @@ export class Relay {
   private readonly clients = new Map<string, number>()
   /** Aggregators that sent us a batch this epoch: one not among them holds nothing of our hosts. */
   private readonly heard = new Set<string>()
-  /** The newest signed state of each host that reported to us: what a newly met aggregator lacks. */
-  private readonly states = new Map<string, SignedItem>()
-  /**
-   * Per other aggregator, the state of each of our hosts it took from us
-   * this epoch. A host that reports to us after our first batch to an
-   * aggregator, or whose state was in a batch that failed, has its state
-   * sent with the next batch: without it the receiver drops the host's
-   * digests (they name VMs its old state lacks) and holds the host down
-   * until its next refresh, up to STATE_REFRESH_ROUNDS. Seen in CI: one
-   * aggregator ranked other planners than the rest for four rounds.
-   */
-  private readonly given = new Map<string, Map<string, SignedItem>>()
-  /** Whose state each item of `states` is. */
-  private readonly stateHosts = new WeakMap<SignedItem, string>()
+  /** Our hosts' newest states, and which of them each other aggregator took this epoch. */
+  private readonly ledger = new StateLedger()
   /** What our hosts reported since the last batch went out, with each item's topic (for how soon it must go). */
   private pending: Array<{ item: SignedItem, topic: Topic }> = []
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -121,7 +109,6 @@ export class Relay {
     const round = this.c.round()
     return [...this.clients].filter(([, r]) => r >= round - 1).map(([h]) => h)
   }
-
 
   stop (): void {
     this.stopped = true
@@ -166,7 +153,7 @@ export class Relay {
       if (kind === 'notice') continue
       if (kind === 'report') {
         this.pending.push({ item, topic: env.topic })
-        if (env.topic === 'host') { this.states.set(env.host, item); this.stateHosts.set(item, env.host) }
+        if (env.topic === 'host') this.ledger.took(env.host, item)
       }
       this.track(env, item)
     }
@@ -179,7 +166,7 @@ export class Relay {
     this.epoch = epoch
     this.clients.clear()
     this.heard.clear()
-    this.given.clear()
+    this.ledger.newEpoch()
   }
 
   private decodeOwn (item: SignedItem): Authentic | undefined {
@@ -321,46 +308,19 @@ export class Relay {
     await Promise.all([...targets].map(async target => { await this.sendBatch(target, epoch, items) }))
   }
 
-  /**
-   * The states of our current hosts that `target` has not taken from us
-   * this epoch. Only of hosts that report to us now: a dead host's last
-   * state, new to that aggregator, would count as a sign of life there
-   * (the view dates what it accepts by its arrival) and keep the dead host
-   * a planner candidate for another downAfterMs.
-   */
-  private statesMissing (target: string, sending: readonly SignedItem[]): SignedItem[] {
-    const given = this.given.get(target)
-    const out: SignedItem[] = []
-    for (const host of this.recentClients()) {
-      const state = this.states.get(host)
-      if (state !== undefined && given?.get(host) !== state && !sending.includes(state)) out.push(state)
-    }
-    return out
-  }
-
-  /** Notes the states among `items` as taken by `target`. */
-  private noteGiven (target: string, items: readonly SignedItem[]): void {
-    let given = this.given.get(target)
-    if (given === undefined) { given = new Map(); this.given.set(target, given) }
-    for (const item of items) {
-      const host = this.stateHosts.get(item)
-      if (host !== undefined) given.set(host, item)
-    }
-  }
-
   private async sendBatch (target: string, epoch: number, items: SignedItem[]): Promise<boolean> {
     try {
       // States it lacks go first: the digests after them name their VMs.
-      const batch = [...this.statesMissing(target, items), ...items]
+      const batch = [...this.ledger.missing(target, this.recentClients(), items), ...items]
       const answer = await this.c.send(target, { kind: 'batch', epoch, items: batch })
       // A newly met aggregator (a new epoch there, or a restart) holds
       // nothing of ours that we can count on: all our hosts' states.
-      if (answer.fresh) this.given.delete(target)
-      this.noteGiven(target, batch)
-      const states = this.statesMissing(target, [])
+      if (answer.fresh) this.ledger.forget(target)
+      this.ledger.gave(target, batch)
+      const states = this.ledger.missing(target, this.recentClients(), [])
       if (states.length > 0) {
         await this.c.send(target, { kind: 'batch', epoch, items: states })
-        this.noteGiven(target, states)
+        this.ledger.gave(target, states)
       }
       return true
     } catch (err) {
