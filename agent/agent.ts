@@ -245,8 +245,6 @@ export class Agent {
     await stop(this.cluster, this.controls)
     await this.loop.settled()
     await this.c.hypervisor.stop()
-    // A vote being written lands now, not in a state directory being removed.
-    await this.votes.idle()
   }
 
   /** Our own events take effect here first, even when no peer hears them. */
