@@ -148,7 +148,7 @@ export class Cluster implements Startable {
     this.inbound.unsubscribe()
     await this.tiered?.stop()
     this.waits.close()
-    await this.rejoin.stop()
+    await this.rejoin.settled()
   }
 
   async afterStop (): Promise<void> {
