@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import { FileCollector } from '../../../../agent/drivers/file/collector.ts'
+import { waitFor } from '../../mesh/harness.ts'
 import type { FileCollectorInit } from '../../../../agent/drivers/file/collector.ts'
 
 const A = 'fd00:1::a'
@@ -22,15 +23,11 @@ async function tempDir (t: ExecutionContext): Promise<string> {
 
 /**
  * Waits until the collector has taken `lines` lines (records and malformed
- * ones): a FIFO's lines arrive asynchronously. A fixed sleep can be too
+ * ones): a FIFO's lines arrive asynchronously, and a fixed sleep can be too
  * short on a busy machine; 30 s is far beyond any real wait.
  */
 async function seen (c: FileCollector, lines: number): Promise<void> {
-  const deadline = Date.now() + 30_000
-  while (c.stats.records + c.stats.malformed < lines) {
-    if (Date.now() > deadline) throw new Error(`the collector took ${c.stats.records + c.stats.malformed} of ${lines} lines within 30 s`)
-    await sleep(20)
-  }
+  await waitFor(() => c.stats.records + c.stats.malformed >= lines, 30_000, `the collector to take ${lines} lines`)
 }
 
 async function started (t: ExecutionContext, init: FileCollectorInit): Promise<FileCollector> {
