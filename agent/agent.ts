@@ -235,8 +235,9 @@ export class Agent {
    * cluster (the simulator and tests use it; a real crash is kill -9). It
    * ends what a dying process ends, in that order: the loop and new
    * migrations at once, the topics, controls and node (no goodbye, no
-   * grace), then the hypervisor driver once the step in flight is over.
-   * What a crash leaves stays, for the restart to find: reservations'
+   * grace), then the hypervisor driver once the step in flight is over,
+   * which aborts the migrations in flight; the halt returns once they have
+   * ended, so nothing of this agent writes after it. What a crash leaves stays, for the restart to find: reservations'
    * incoming VMs (see MigrateServer.afterStart) and the collector's state.
    */
   async halt (): Promise<void> {
@@ -245,6 +246,8 @@ export class Agent {
     await stop(this.cluster, this.controls)
     await this.loop.settled()
     await this.c.hypervisor.stop()
+    // The driver's stop aborted what was in flight; nothing of this agent may run on after the halt.
+    await this.migrations.settled()
   }
 
   /** Our own events take effect here first, even when no peer hears them. */

@@ -76,7 +76,7 @@ export class Migrations implements Startable {
     const rec = this.c.records.record(round)
     const run = this.executor.run(round, moves, untilMs).then(outcomes => {
       rec.outcomes.push(...outcomes.map(o => ({ vm: o.move.vm, from: o.move.from, to: o.move.to, ok: o.result.ok, ...definedOnly({ error: o.result.error }) })))
-    })
+    }).catch(err => { this.c.log.error('the round\'s migrations ended with an error', { round, error: (err as Error).message }) })
     this.executing = Promise.all([this.executing, run])
   }
 
@@ -117,6 +117,11 @@ export class Migrations implements Startable {
    * Migrations in flight finish within the grace period, or the driver
    * aborts them (the VM stays on its source); either way they are reported.
    */
+  /** Resolves once every migration started here has ended and been reported (a halt waits for it after aborting them). */
+  async settled (): Promise<void> {
+    await Promise.all([this.executing, this.settling]).catch(() => undefined)
+  }
+
   async stop (): Promise<void> {
     const grace = new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())
     await Promise.race([Promise.all([this.executing, this.settling]), grace])
@@ -127,27 +132,45 @@ export class Migrations implements Startable {
   private async onStarted (move: PlannedMove): Promise<void> {
     this.migrating.add(move.vm)
     this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: 'started', atMs: this.c.now() })
-    await this.c.publishEvent({ kind: 'migration-started', vm: move.vm, from: move.from, to: move.to })
-    await this.c.cluster.publishState()
+    await this.tell(move, async () => {
+      await this.c.publishEvent({ kind: 'migration-started', vm: move.vm, from: move.from, to: move.to })
+      await this.c.cluster.publishState()
+    })
   }
 
   private async onFinished (move: PlannedMove, result: MigrationResult): Promise<void> {
     this.migrating.delete(move.vm)
     if (result.ok) this.c.counters.migrationsOk++; else this.c.counters.migrationsFailed++
     this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: result.ok ? 'done' : 'failed', ...definedOnly({ detail: result.error }), atMs: this.c.now() })
-    await this.c.publishEvent({
-      kind: result.ok ? 'migration-done' : 'migration-failed',
-      vm: move.vm,
-      from: move.from,
-      to: move.to,
-      totalMs: result.totalMs,
-      ...definedOnly({
-        downtimeMs: result.downtimeMs,
-        bytes: result.bytes,
-        detail: result.error
+    await this.tell(move, async () => {
+      await this.c.publishEvent({
+        kind: result.ok ? 'migration-done' : 'migration-failed',
+        vm: move.vm,
+        from: move.from,
+        to: move.to,
+        totalMs: result.totalMs,
+        ...definedOnly({
+          downtimeMs: result.downtimeMs,
+          bytes: result.bytes,
+          detail: result.error
+        })
       })
+      await this.c.cluster.publishState()
     })
-    await this.c.cluster.publishState()
+  }
+
+  /**
+   * Tells the cluster about a move. A message that cannot go out (the node
+   * stopping under a halt, a send failing) does not undo the move or stop
+   * the others: the move is recorded here, and the next state says where
+   * the VM runs.
+   */
+  private async tell (move: PlannedMove, send: () => Promise<void>): Promise<void> {
+    try {
+      await send()
+    } catch (err) {
+      this.c.log.warn('could not tell the cluster about a migration', { vm: move.vm, to: move.to, error: (err as Error).message })
+    }
   }
 
   /** The migrate protocol's client side: one request to the agent of `host`. */

@@ -144,6 +144,7 @@ export class Cluster implements Startable {
     this.inbound.unsubscribe()
     await this.tiered?.stop()
     this.waits.close()
+    await this.outbox.close()
   }
 
   async afterStop (): Promise<void> {

@@ -24,6 +24,8 @@ export class Outbox {
   /** The latest write of the mark: a message waits for it before it leaves. */
   private durable: Promise<void> = Promise.resolve()
   private transmit: Transmit
+  /** Set by close: the layer below is going away, so nothing more is written or sent. */
+  private closed = false
 
   constructor (ctx: ClusterContext, store: SeqStore) {
     this.ctx = ctx
@@ -44,12 +46,23 @@ export class Outbox {
     this.reserved = reserved
   }
 
+  /**
+   * Once stopped: the mark being written is waited for, and no write starts
+   * after (a halted agent's migration may still end and report, and its
+   * state directory may be gone or taken by its restart by then). Numbers
+   * handed out later are never sent, so they need no mark.
+   */
+  async close (): Promise<void> {
+    this.closed = true
+    await this.durable.catch(() => undefined)
+  }
+
   envelope<T extends Topic> (topic: T, round: number, body: Bodies[T]): Envelope<T> {
     if (this.reserved === undefined) throw new Error('the sequence mark is not loaded yet (start the cluster layer first)')
     const seq = nextSeq(this.seqs[topic], this.ctx.now())
     this.seqs[topic] = seq
     const mark = reservationFor(seq, this.reserved)
-    if (mark !== undefined) {
+    if (mark !== undefined && !this.closed) {
       const before = this.reserved
       this.reserved = mark
       this.durable = this.store.save(mark)
@@ -61,6 +74,7 @@ export class Outbox {
 
   async send (env: Envelope): Promise<void> {
     const { node, view, counters } = this.ctx
+    if (this.closed) throw new Error(`not sent: the cluster layer is stopped (${env.topic} message)`)
     // Only once a mark at or above its number is on disk (see envelope).
     await this.durable
     // Our own messages are not delivered back to us: apply them directly.
