@@ -86,7 +86,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     listen: config.listen,
     ...definedOnly({ announce: config.announce }),
     bootstrap: config.bootstrap,
-    dht: { ...DEFAULT_DHT, validators: { [CLAIM_NAMESPACE]: async (key, value) => { await validateClaim(key, value) } }, selectors: { [CLAIM_NAMESPACE]: selectClaim } },
+    dht: { ...DEFAULT_DHT, ...tuning.dht, validators: { [CLAIM_NAMESPACE]: async (key, value) => { await validateClaim(key, value) } }, selectors: { [CLAIM_NAMESPACE]: selectClaim } },
     ...(config.ipColocationFactorWeight !== undefined ? { gossip: { ...tuning.gossip, ipColocationFactorWeight: config.ipColocationFactorWeight } } : {}),
     ...opts.node
   })

@@ -86,6 +86,14 @@ export interface NodeTuning {
  * the colocation penalty would push them all below the gossip thresholds;
  * every agent dials the same bootstrap peer within a second; and pings queue
  * behind CPU-bound work, so they get long timeouts.
+ *
+ * The DHT keeps at most 32 contacts (4 buckets of 8). kad-dht's own table
+ * (64 buckets of 20) holds every member of a cluster below about a thousand
+ * and pings, so dials, each new contact: at 200 agents on two cores the
+ * resulting full mesh (about 20,000 connections) took most of the CPU
+ * (docs/benchmarks.md, "At scale"). Coarser buckets make lookups ask more
+ * peers, which costs little in a cluster this size. A fleet keeps the
+ * defaults: each host has its own CPU for its connections.
  */
 export const CROWDED_HOST_TUNING: NodeTuning = {
   gossip: { ipColocationFactorWeight: 0 },
@@ -99,5 +107,6 @@ export const CROWDED_HOST_TUNING: NodeTuning = {
   connectionMonitor: {
     pingInterval: 30_000,
     pingTimeout: { minTimeout: 30_000, maxTimeout: 120_000 }
-  }
+  },
+  dht: { kBucketSize: 8, prefixLength: 2 }
 }
