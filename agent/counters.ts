@@ -22,6 +22,7 @@ export function newCounters (): AgentCounters {
     uncountedBytes: 0,
     memberListMismatches: 0,
     aggregatorsAccused: 0,
+    rejoins: 0,
     votesUncounted: 0,
     migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>
   }

@@ -104,6 +104,8 @@ export class MetricsRecorder {
     x.sample('heliotrope_member_list_mismatch_total', a.counters.memberListMismatches)
     x.family('heliotrope_aggregators_accused_total', 'counter', 'Times this host caught its aggregator hiding its digests (tiered audits) and reported to the next rank for the epoch.')
     x.sample('heliotrope_aggregators_accused_total', a.counters.aggregatorsAccused)
+    x.family('heliotrope_rejoins_total', 'counter', 'Times this host found itself with no connection to any peer and dialed its bootstrap peers again.')
+    x.sample('heliotrope_rejoins_total', a.counters.rejoins)
     x.family('heliotrope_votes_uncounted_total', 'counter', 'Votes received from members whose member list differed from ours: not counted.')
     x.sample('heliotrope_votes_uncounted_total', a.counters.votesUncounted)
     x.family('heliotrope_mesh_peers', 'gauge', 'Peers in this agent\'s gossipsub mesh, by topic (the ones it forwards to).')

@@ -24,6 +24,7 @@ import { Inbound, type Upstream } from './inbound.ts'
 import { hasQuorum, liveMembers } from './liveness.ts'
 import { Outbox } from './outbox.ts'
 import { SeqStore } from './seq-store.ts'
+import { Rejoin } from './rejoin.ts'
 import { StateWaits } from './state-waits.ts'
 import { HELLO_ROUNDS, HostStates, type LocalState, type StateOptions } from './states.ts'
 import { TieredDissemination } from './tiered/tiered.ts'
@@ -58,6 +59,7 @@ export class Cluster implements Startable {
   private readonly digests: Digests
   private readonly inbound: Inbound
   private readonly waits = new StateWaits()
+  private readonly rejoin: Rejoin
   /** Set with dissemination "tiered": messages travel through per-DC aggregators instead of gossipsub (§9.8). */
   private readonly tiered: TieredDissemination | undefined
   private leavingNow = false
@@ -79,6 +81,7 @@ export class Cluster implements Startable {
     })
     const { node, log, now, emit, counters } = components
     this.ctx = { host: config.host, node, view: this.view, timing: init.timing, log, now, emit, counters }
+    this.rejoin = new Rejoin({ node, log, counters })
     this.outbox = new Outbox(this.ctx, new SeqStore(config.stateDir))
     this.states = new HostStates({
       ...this.ctx,
@@ -136,7 +139,8 @@ export class Cluster implements Startable {
 
   /** Joins: dials the seeds, then says who we are (reconciled with the hypervisor at once) and asks every member for its state. */
   async afterStart (): Promise<void> {
-    await this.ctx.node.bootstrap()
+    const peers = await this.ctx.node.bootstrap()
+    if (peers.length === 0 && this.view.members().length > 1) this.ctx.log.warn('no bootstrap peer answered: trying again at each round start while this host has no connection')
     await this.states.publish({ hello: true })
   }
 
@@ -144,6 +148,7 @@ export class Cluster implements Startable {
     this.inbound.unsubscribe()
     await this.tiered?.stop()
     this.waits.close()
+    await this.rejoin.settled()
     await this.outbox.close()
   }
 
@@ -160,6 +165,8 @@ export class Cluster implements Startable {
   roundStarted (round: number): void {
     if (this.firstRound < 0) this.firstRound = round
     this.currentRound = round
+    // A host alone stays alone (it cannot look anyone up): dial the seeds again.
+    if (this.view.members().length > 1) this.rejoin.check()
     this.tiered?.roundStarted(round)
   }
 

@@ -21,6 +21,8 @@ export interface ClusterCounters {
   memberListMismatches: number
   /** Times this host caught its aggregator hiding its digests (tiered, auditor.ts) and left it for the epoch. */
   aggregatorsAccused: number
+  /** Times this host found itself with no connection and dialed its bootstrap peers again (rejoin.ts). */
+  rejoins: number
 }
 
 /** One cluster layer's shared parts: its node, the view it keeps, its clock, where it reports. */

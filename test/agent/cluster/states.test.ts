@@ -28,7 +28,7 @@ function setup (): { states: HostStates, sent: Array<Envelope<'host'>>, vms: VmI
     log: silentLogger(),
     now: () => clock.now,
     emit: () => {},
-    counters: { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 }, uncountedBytes: 0, memberListMismatches: 0, aggregatorsAccused: 0 },
+    counters: { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 }, uncountedBytes: 0, memberListMismatches: 0, aggregatorsAccused: 0, rejoins: 0 },
     hypervisor: { list: async () => vms } as unknown as HypervisorDriver,
     collector: {} as unknown as TrafficCollector,
     outbox,
