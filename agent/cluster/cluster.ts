@@ -148,8 +148,7 @@ export class Cluster implements Startable {
     this.inbound.unsubscribe()
     await this.tiered?.stop()
     this.waits.close()
-    await this.rejoin.settled()
-    await this.outbox.close()
+    await this.rejoin.stop()
   }
 
   async afterStop (): Promise<void> {

@@ -18,6 +18,8 @@ export interface RejoinComponents {
 export class Rejoin {
   private readonly c: RejoinComponents
   private running: Promise<void> | undefined
+  /** Ends an attempt in flight when the cluster stops: a stop must not wait out bootstrap's 20 s. */
+  private readonly stopping = new AbortController()
 
   constructor (components: RejoinComponents) {
     this.c = components
@@ -25,13 +27,19 @@ export class Rejoin {
 
   /** Dials the bootstrap peers again when this host holds no connection (at most one attempt at a time). */
   check (): void {
-    if (this.running !== undefined || this.c.node.libp2p.getConnections().length > 0) return
+    if (this.running !== undefined || this.stopping.signal.aborted || this.c.node.libp2p.getConnections().length > 0) return
     this.c.counters.rejoins++
     this.c.log.warn('no connection to any peer: dialing the bootstrap peers again')
-    this.running = this.c.node.bootstrap()
+    this.running = this.c.node.bootstrap({ signal: this.stopping.signal })
       .then(peers => { if (peers.length > 0) this.c.log.info('rejoined through bootstrap peers', { peers: peers.length }) })
       .catch(err => { this.c.log.warn('rejoining failed', { error: (err as Error).message }) })
       .finally(() => { this.running = undefined })
+  }
+
+  /** Ends an attempt in flight and makes no more; resolves once it is over. */
+  async stop (): Promise<void> {
+    this.stopping.abort()
+    await this.running
   }
 
   /** Resolves once an attempt in flight is over. */

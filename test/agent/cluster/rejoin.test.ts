@@ -41,3 +41,25 @@ test('a host with no connection dials its bootstrap peers again; one with a conn
   t.is(counters.rejoins, 2)
   t.true(nodeB.libp2p.getConnections(peerIdFromString(nodeA.peerId)).length > 0, 'B reached A again')
 })
+
+test('a stop ends an attempt in flight at once, and no attempt follows it', async t => {
+  const [a, b] = await makeMembers(2)
+  const psk = generatePsk()
+  const allow = new Set([a!.peerId, b!.peerId])
+  // A listened once and is gone: B's dials are refused, and bootstrap would retry for 20 s.
+  const gone = await createNode({ cluster: 'test', privateKey: a!.privateKey, psk, allow, listen: LOOPBACK_LISTEN })
+  const addresses = gone.addresses()
+  await gone.stop()
+  const nodeB = await createNode({ cluster: 'test', privateKey: b!.privateKey, psk, allow, listen: LOOPBACK_LISTEN, bootstrap: addresses })
+  t.teardown(async () => { await nodeB.stop() })
+  const counters = { rejoins: 0 }
+  const rejoin = new Rejoin({ node: nodeB, log: silentLogger(), counters })
+  rejoin.check()
+  t.is(counters.rejoins, 1)
+  const started = Date.now()
+  await rejoin.stop()
+  // Bootstrap's own deadline is 20 s; only the abort ends it well before (15 s leaves room for a busy machine).
+  t.true(Date.now() - started < 15_000, `stopped after ${Date.now() - started} ms`)
+  rejoin.check()
+  t.is(counters.rejoins, 1, 'no attempt after the stop')
+})
