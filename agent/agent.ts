@@ -246,8 +246,8 @@ export class Agent {
     await stop(this.cluster, this.controls)
     await this.loop.settled()
     await this.c.hypervisor.stop()
-    // The driver's stop aborted what was in flight; nothing of this agent may run on after the halt.
-    await this.migrations.settled()
+    // A vote being written lands now, not in a state directory being removed.
+    await this.votes.idle()
   }
 
   /** Our own events take effect here first, even when no peer hears them. */

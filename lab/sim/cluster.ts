@@ -193,7 +193,10 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
     },
     async close () {
       await cluster.stopAll()
-      await rm(dir, { recursive: true, force: true })
+      // A halted agent's last write (a state file renamed into place) can
+      // land while the tree is removed: rm then fails with ENOTEMPTY (seen
+      // once in CI, sim chaos). Try again; nothing writes for long.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
     }
   }
 
