@@ -237,8 +237,9 @@ export class Agent {
    * migrations at once, the topics, controls and node (no goodbye, no
    * grace), then the hypervisor driver once the step in flight is over,
    * which aborts the migrations in flight; the halt returns once they have
-   * ended, so nothing of this agent writes after it. What a crash leaves stays, for the restart to find: reservations'
-   * incoming VMs (see MigrateServer.afterStart) and the collector's state.
+   * ended, so nothing of this agent writes after it. What a crash leaves
+   * stays, for the restart to find: reservations' incoming VMs (see
+   * MigrateServer.afterStart) and the collector's state.
    */
   async halt (): Promise<void> {
     this.loop.pause()
@@ -246,7 +247,9 @@ export class Agent {
     await stop(this.cluster, this.controls)
     await this.loop.settled()
     await this.c.hypervisor.stop()
-    // A vote being written lands now, not in a state directory being removed.
+    // The driver's stop aborted what was in flight; nothing of this agent may
+    // write after the halt, into a state directory being removed or restarted.
+    await this.migrations.settled()
     await this.votes.idle()
   }
 
