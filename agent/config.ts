@@ -40,7 +40,8 @@ const HOST_ID = nonEmpty().max(128)
 const MEMBER = closed({
   host: nonEmpty(),
   peerId: nonEmpty(),
-  dc: nonEmpty().max(128).optional().meta({ description: 'The member\'s data center; needed by dissemination "tiered" (where the member reports).' })
+  dc: nonEmpty().max(128).optional().meta({ description: 'The member\'s data center; needed by dissemination "tiered" (where the member reports).' }),
+  addresses: z.array(nonEmpty().check(meets(s => s.startsWith('/'), 'a multiaddr'))).min(1).optional().meta({ description: 'Where the member\'s agent listens (multiaddrs, as `heliotrope init` prints them): an inventory, so no DHT lookup is needed to reach it. Needed by every member when dhtServersPerDc is set.' })
 })
 
 /** How states, digests, plans and votes travel: flooded on gossipsub (docs/design.md §3), or through per-DC aggregators (§9.8). */
@@ -92,7 +93,8 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     safety: SAFETY_SECTION,
     controlSocket: CONTROL_SOCKET_FIELD,
     api: API_SECTION,
-    dissemination: z.enum(DISSEMINATIONS).default('flood').meta({ description: 'How states, digests, plans and votes travel: flood (gossipsub, every agent) or tiered (per-DC aggregators over direct streams; docs/design.md §9.8).' })
+    dissemination: z.enum(DISSEMINATIONS).default('flood').meta({ description: 'How states, digests, plans and votes travel: flood (gossipsub, every agent) or tiered (per-DC aggregators over direct streams; docs/design.md §9.8).' }),
+    dhtServersPerDc: integer().min(1).optional().meta({ description: 'Members per DC that serve the DHT, chosen from the member list; the others are DHT clients and nobody connects to them for it (docs/design.md §9.8). Unset: every member serves. Needs every member\'s dc and addresses.' })
   }).superRefine((c, ctx) => {
     // Rules across fields; they run even when another field is bad, so every problem is listed at once
     // (and so on whatever was given, even a value that is no object).
@@ -106,6 +108,13 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     if (c.dissemination === 'tiered') {
       const missing = members.findIndex(m => typeof m === 'object' && m !== null && (m as { dc?: unknown }).dc === undefined)
       if (missing >= 0) ctx.addIssue({ code: 'custom', path: ['members', missing, 'dc'], input: undefined, message: 'the member\'s DC (dissemination "tiered" needs every member\'s)' })
+    }
+    // DHT clients are in no routing table, so nobody finds them by lookup: every member's DC and addresses must be known.
+    if (c.dhtServersPerDc !== undefined) {
+      const dcMissing = members.findIndex(m => typeof m === 'object' && m !== null && (m as { dc?: unknown }).dc === undefined)
+      if (dcMissing >= 0 && c.dissemination !== 'tiered') ctx.addIssue({ code: 'custom', path: ['members', dcMissing, 'dc'], input: undefined, message: 'the member\'s DC (dhtServersPerDc needs every member\'s)' })
+      const addrMissing = members.findIndex(m => typeof m === 'object' && m !== null && (m as { addresses?: unknown }).addresses === undefined)
+      if (addrMissing >= 0) ctx.addIssue({ code: 'custom', path: ['members', addrMissing, 'addresses'], input: undefined, message: 'the member\'s addresses (dhtServersPerDc needs every member\'s: DHT clients cannot be looked up)' })
     }
     // Too long a socket path is the fault of the field that made it: controlSocket, or stateDir for the default socket.
     const stateDir = typeof c.stateDir === 'string' ? c.stateDir : undefined

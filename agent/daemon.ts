@@ -15,6 +15,7 @@ import { driverKind, type CollectorFactory, type DriverComponents, type DriverRe
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
+import { dhtPlan } from './cluster/dht-servers.ts'
 import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type ClusterNode, type NodeInit } from './net/index.ts'
 import { definedOnly } from '../lib/defined.ts'
 
@@ -77,6 +78,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
   const psk = await readPsk(config.pskFile)
   const allow = new Set([...config.members.map(m => m.peerId), ...config.observers])
   const tuning = config.crowded ? CROWDED_HOST_TUNING : {}
+  const dht = dhtPlan(config)
   const node = await createNode({
     ...tuning,
     cluster: config.cluster,
@@ -85,7 +87,9 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     allow,
     listen: config.listen,
     ...definedOnly({ announce: config.announce }),
-    bootstrap: config.bootstrap,
+    bootstrap: dht.bootstrap,
+    known: dht.known,
+    dhtClient: dht.dhtClient,
     dht: { ...DEFAULT_DHT, ...tuning.dht, validators: { [CLAIM_NAMESPACE]: async (key, value) => { await validateClaim(key, value) } }, selectors: { [CLAIM_NAMESPACE]: selectClaim } },
     ...(config.ipColocationFactorWeight !== undefined ? { gossip: { ...tuning.gossip, ipColocationFactorWeight: config.ipColocationFactorWeight } } : {}),
     ...opts.node

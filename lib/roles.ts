@@ -42,3 +42,26 @@ export function aggregatorsByDc (keyOf: (dc: string) => Uint8Array, members: rea
   for (const dc of new Set(members.map(m => m.dc))) out.set(dc, aggregatorRanking(keyOf(dc), dc, members).slice(0, 1 + AGGREGATOR_STANDBYS))
   return out
 }
+
+/**
+ * The text hashed into the DHT-server key of `dc`. No epoch: a DHT server's
+ * routing table is what every lookup stands on, so the servers stay put
+ * while the member list does.
+ */
+export function dhtServerKeyText (cluster: string, dc: string): string {
+  return `/heliotrope/${cluster}/dht-server/${dc}`
+}
+
+/**
+ * The members that serve the DHT: in each DC the `perDc` closest to its key
+ * (the hash of dhtServerKeyText). The rest are DHT clients: they ask, and
+ * nobody connects to them to ask, so a host's connections are its servers,
+ * its aggregator and the peers it works with, not the cluster (§9.8).
+ */
+export function dhtServers (keyOf: (dc: string) => Uint8Array, members: readonly DcMember[], perDc: number): Set<string> {
+  const out = new Set<string>()
+  for (const dc of new Set(members.map(m => m.dc))) {
+    for (const host of rankCandidates(keyOf(dc), members.filter(m => m.dc === dc)).slice(0, perDc)) out.add(host)
+  }
+  return out
+}

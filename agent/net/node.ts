@@ -10,10 +10,11 @@ import { gossipsub, StrictSign } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
+import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { clusterPeerInfoMapper } from './addresses.ts'
 import { allowlistGater } from './allowlist.ts'
@@ -82,6 +83,10 @@ export interface NodeInit extends NodeTuning {
   topics?: string[]
   /** Bound on gossip messages and request bodies; default DEFAULT_MAX_MESSAGE_BYTES. */
   maxMessageBytes?: number
+  /** A DHT client asks but serves no one: no peer adds it to its routing table (default false: a server). */
+  dhtClient?: boolean
+  /** Members' addresses known beforehand (the config's inventory): put in the peer store, so dialing them needs no lookup. */
+  known?: ReadonlyArray<{ peerId: string, addresses: readonly string[] }>
 }
 
 export interface ClusterNode {
@@ -109,6 +114,14 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
   const maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
   const listen = init.listen ?? (transport === 'tcp' ? [...DEFAULT_TCP_LISTEN] : [`/memory/${peerId}`])
   const g = init.gossip ?? {}
+  // Parsed before the node exists: a bad inventory entry fails the start, naming the member.
+  const known = (init.known ?? []).filter(k => k.peerId !== peerId).map(k => {
+    try {
+      return { peerId: peerIdFromString(k.peerId), multiaddrs: k.addresses.map(a => multiaddr(a).decapsulateCode(CODE_P2P)) }
+    } catch (err) {
+      throw new TypeError(`member ${k.peerId}: bad address in ${JSON.stringify(k.addresses)}: ${(err as Error).message}`)
+    }
+  })
 
   const gossipOptions: Partial<GossipsubOpts> = {
     ...definedOnly({
@@ -162,12 +175,13 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
         ...DEFAULT_DHT,
         ...init.dht,
         protocol: clusterProtocol(cluster, 'kad'),
-        clientMode: false,
+        clientMode: init.dhtClient ?? false,
         peerInfoMapper: clusterPeerInfoMapper(init.clusterPrefixes)
       }) as (components: KadDHTComponents) => SingleKadDHT
     }
   })
 
+  for (const k of known) await libp2p.peerStore.merge(k.peerId, { multiaddrs: k.multiaddrs })
   const bootstrapAddrs = [...(init.bootstrap ?? [])]
   return {
     libp2p,

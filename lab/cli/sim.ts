@@ -19,6 +19,7 @@ export const simCommand: Command = {
   usage: `Usage: heliotrope lab sim --agents N [--rounds R] [--period MS] [--vms V]
                           [--transport memory|tcp] [--dcs D] [--seed S] [--kind KIND]
                           [--planner NAME] [--processes P] [--dissemination flood|tiered]
+                          [--dht-servers-per-dc K]
 
 Starts N real agents (libp2p with PSK, noise, yamux, gossipsub, kad-dht; the
 sim hypervisor and traffic source) on a scenario world whose hosts are the
@@ -46,6 +47,10 @@ Options:
   --dissemination flood | tiered
                    how messages travel: flooded on gossipsub (default) or
                    through per-DC aggregators (docs/design.md §9.8)
+  --dht-servers-per-dc K
+                   only K agents per DC serve the DHT, the rest are clients;
+                   every member's address goes in the member list (default:
+                   every agent serves)
 `,
   options: {
     agents: { type: 'string' },
@@ -58,7 +63,8 @@ Options:
     kind: { type: 'string' },
     planner: { type: 'string' },
     processes: { type: 'string' },
-    dissemination: { type: 'string' }
+    dissemination: { type: 'string' },
+    'dht-servers-per-dc': { type: 'string' }
   },
   async run (args) {
     if (args.values.agents === undefined) throw new UsageError('how many agents? give --agents N')
@@ -88,6 +94,7 @@ Options:
       planner: { name: planner },
       processes: numberOption(args, 'processes', 0, { integer: true, min: 0 }),
       dissemination: dissemination as Dissemination,
+      ...(args.values['dht-servers-per-dc'] === undefined ? {} : { dhtServersPerDc: numberOption(args, 'dht-servers-per-dc', 0, { integer: true, min: 1 }) }),
       signal: stop.signal,
       onResult: r => { process.stdout.write('\n' + simTable([r])) }
     }).finally(() => {

@@ -15,7 +15,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Agent } from '../../agent/agent.ts'
 import { parseConfig, type AgentConfig, type Dissemination, type Member } from '../../agent/config.ts'
+import { dhtPlan } from '../../agent/cluster/dht-servers.ts'
 import { startAgent, type StartOptions } from '../../agent/daemon.ts'
+import { definedOnly } from '../../lib/defined.ts'
 import { SimWorld } from '../drivers/sim-host/world.ts'
 import { createLogger, silentLogger, type Logger } from '../../agent/log.ts'
 import { LAB_DRIVERS } from '../drivers/index.ts'
@@ -23,6 +25,7 @@ import { privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { generatePsk, loadOrCreatePeerKey, PEER_KEY_FILE, SECRET_FILE_MODE, STATE_DIR_MODE } from '../../agent/net/keys.ts'
 import type { NodeInit } from '../../agent/net/node.ts'
+import { freeLoopbackPorts } from './free-ports.ts'
 import { presizePnetCipherMemory } from './pnet-memory.ts'
 import type { SimWorldSpec } from './scenario-world.ts'
 import { sharedSimDrivers } from './shared-drivers.ts'
@@ -68,6 +71,13 @@ export interface SimClusterSpec extends SimWorldSpec {
   batchSize?: number
   /** Called as each agent of the initial start is up. */
   onStarted?: (agent: Agent, started: number, total: number) => void
+  /**
+   * Members per DC that serve the DHT (config `dhtServersPerDc`); the rest
+   * are clients. Every member's address then goes in the member list (fixed
+   * ports on [::1], or the memory transport's), and the servers start first.
+   * Default: every agent serves, at a random port.
+   */
+  dhtServersPerDc?: number
   /** Where the cluster's temporary directory goes; default the OS's. */
   parentDir?: string
   /** Extra start options per agent, asked at every (re)start: chaos runs wrap the node (faults) and skew clocks. */
@@ -131,6 +141,16 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
       members.push({ host, peerId: key.peerId, dc: dcOf.get(host) ?? spec.hosts[0]!.dc })
     }
     const peerOf = new Map(members.map(m => [m.host, m.peerId]))
+    // An inventory: every member's address known before any agent starts.
+    const listenOf = new Map<string, string>()
+    if (spec.dhtServersPerDc !== undefined) {
+      const ports = transport === 'tcp' ? await freeLoopbackPorts(members.length) : []
+      members.forEach((m, i) => {
+        const listen = transport === 'memory' ? `/memory/${m.peerId}` : `/ip6/::1/tcp/${ports[i]!}`
+        listenOf.set(m.host, listen)
+        m.addresses = [`${listen}/p2p/${m.peerId}`]
+      })
+    }
     const observers: string[] = []
     for (const name of spec.observers ?? []) observers.push((await loadOrCreatePeerKey(join(dir, name))).peerId)
     spec.hosts.forEach((h, i) => {
@@ -142,7 +162,7 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         // The simulator is there to move VMs: say so (a config without mode only observes).
         mode: 'auto',
         // The memory transport's address is the peer id: unique in the process.
-        listen: [transport === 'memory' ? `/memory/${peerOf.get(h.host)!}` : TCP_LOOPBACK_LISTEN],
+        listen: [listenOf.get(h.host) ?? (transport === 'memory' ? `/memory/${peerOf.get(h.host)!}` : TCP_LOOPBACK_LISTEN)],
         pskFile: join(dir, 'psk'),
         members,
         observers,
@@ -156,14 +176,15 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         crowded: true,
         reservationTtlMs: DEFAULT_SIM_RESERVATION_TTL_MS,
         migrationDeadlineMs: DEFAULT_SIM_MIGRATION_DEADLINE_MS,
-        dissemination: spec.dissemination ?? 'flood'
+        dissemination: spec.dissemination ?? 'flood',
+        ...definedOnly({ dhtServersPerDc: spec.dhtServersPerDc })
       }, LAB_DRIVERS))
     })
   } catch (err) {
     await rm(dir, { recursive: true, force: true })
     throw err
   }
-  return { dir, world, configs, hosts: spec.hosts.map(h => h.host), log }
+  return { dir, world, configs, hosts: serversFirst(spec.hosts.map(h => h.host), configs), log }
 }
 
 /** libp2p node options every sim agent gets. */
@@ -237,6 +258,14 @@ export async function startCluster (spec: SimClusterSpec): Promise<SimCluster> {
     throw err
   }
   return cluster
+}
+
+/** Start order: the DHT servers first (the seeds are among them), so the clients find a server up. */
+function serversFirst (hosts: string[], configs: Map<string, AgentConfig>): string[] {
+  const first = configs.get(hosts[0] ?? '')
+  if (first?.dhtServersPerDc === undefined) return hosts
+  const { servers } = dhtPlan(first)
+  return [...hosts.filter(h => servers.has(h)), ...hosts.filter(h => !servers.has(h))]
 }
 
 /** A bootstrap list without the host's own addresses (its peer id is in them). */

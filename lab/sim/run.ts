@@ -60,6 +60,8 @@ export interface SimRunOptions {
   processes?: number
   /** How the agents' messages travel (config `dissemination`); default flood. */
   dissemination?: Dissemination
+  /** Members per DC that serve the DHT (config `dhtServersPerDc`); default every agent. */
+  dhtServersPerDc?: number
   readyTimeoutMs?: number
   /** Stops waiting (once the agents are up) and returns the rounds told so far. */
   signal?: AbortSignal
@@ -146,7 +148,7 @@ export async function runSim (opts: SimRunOptions): Promise<SimRunResult> {
     connectionMonitor: false,
     seeds: opts.seeds ?? DEFAULT_SEEDS,
     batchSize: opts.batchSize ?? DEFAULT_START_BATCH,
-    ...definedOnly({ signal: opts.signal, dissemination: opts.dissemination })
+    ...definedOnly({ signal: opts.signal, dissemination: opts.dissemination, dhtServersPerDc: opts.dhtServersPerDc })
   }
   let sim: SimAgents | undefined
   let up = 0

@@ -27,6 +27,8 @@ test('a host with no connection dials its bootstrap peers again; one with a conn
   await rejoin.settled()
   t.is(counters.rejoins, 1)
   t.true(nodeB.libp2p.getConnections(peerIdFromString(nodeA.peerId)).length > 0, 'B reached A')
+  // A enters B's DHT table once identify has said A serves it; until then B would rightly try again.
+  await until(() => nodeB.libp2p.services.dht.routingTable.size > 0, 'A in B\'s routing table')
 
   rejoin.check()
   await rejoin.settled()
@@ -63,3 +65,12 @@ test('a stop ends an attempt in flight at once, and no attempt follows it', asyn
   rejoin.check()
   t.is(counters.rejoins, 1, 'no attempt after the stop')
 })
+
+/** Polls `check` every 20 ms; the 30 s deadline is far above the few ms identify takes, for a busy machine. */
+async function until (check: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 30_000
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}

@@ -16,7 +16,7 @@ import type { Logger } from '../../../agent/log.ts'
 
 export type HostSpec = SimHostSpec
 
-export type ClusterSpec = Pick<SimClusterSpec, 'topology' | 'hosts' | 'vms' | 'traffic' | 'roundPeriodMs' | 'planner' | 'extraMembers' | 'keys' | 'observers' | 'timeScale' | 'dissemination'> & { log?: boolean | Logger }
+export type ClusterSpec = Pick<SimClusterSpec, 'topology' | 'hosts' | 'vms' | 'traffic' | 'roundPeriodMs' | 'planner' | 'extraMembers' | 'keys' | 'observers' | 'timeScale' | 'dissemination' | 'dhtServersPerDc' | 'agentOptions'> & { log?: boolean | Logger }
 
 export type TestCluster = SimCluster
 
