@@ -20,7 +20,7 @@
  * installed with apt-get when missing (as root). About 10-15 minutes; sizes
  * are skipped once BUDGET_MS has passed.
  *
- *   npm run bench:gossip [-- --sizes 8,16] [--layout processes|one-process] [--dissemination flood|tiered] [--no-write]
+ *   npm run bench:gossip [-- --sizes 8,16] [--layout processes|one-process] [--dissemination flood|tiered] [--dht-servers-per-dc K] [--no-write]
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -61,8 +61,10 @@ const HELIOTROPE_CHILD = fileURLToPath(new URL('./gossip/heliotrope.ts', import.
 const SELF = fileURLToPath(import.meta.url)
 const INSIDE_FLAG = '--inside-netns'
 
-const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'processes' }, dissemination: { type: 'string', default: 'flood' }, 'inside-netns': { type: 'boolean' } }, strict: true })
+const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'processes' }, dissemination: { type: 'string', default: 'flood' }, 'dht-servers-per-dc': { type: 'string' }, 'inside-netns': { type: 'boolean' } }, strict: true })
 const dissemination = values.dissemination as Dissemination
+const dhtServersPerDc = values['dht-servers-per-dc']
+if (dhtServersPerDc !== undefined && !(Number.isInteger(Number(dhtServersPerDc)) && Number(dhtServersPerDc) >= 1)) throw new Error(`--dht-servers-per-dc: an integer >= 1; got ${dhtServersPerDc}`)
 if (!DISSEMINATIONS.includes(dissemination)) throw new Error(`--dissemination: one of ${DISSEMINATIONS.join(', ')}; got ${values.dissemination}`)
 const LAYOUTS: readonly Layout[] = ['processes', 'one-process']
 const layout = values.layout as Layout
@@ -92,7 +94,7 @@ async function inOwnNetns (): Promise<number> {
     deleteNetns(ns)
   }
   createNetns(ns)
-  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(','), '--layout', layout, '--dissemination', dissemination, ...(report.writes ? [] : [NO_WRITE_FLAG])])
+  const [cmd, ...args] = inNetns(ns, [process.execPath, ...process.execArgv, SELF, INSIDE_FLAG, '--sizes', sizes.join(','), '--layout', layout, '--dissemination', dissemination, ...(dhtServersPerDc === undefined ? [] : ['--dht-servers-per-dc', dhtServersPerDc]), ...(report.writes ? [] : [NO_WRITE_FLAG])])
   const child = spawn(cmd!, args, { stdio: 'inherit' })
   const onSignal = (): void => { child.kill('SIGTERM') }
   process.on('SIGINT', onSignal)
@@ -134,7 +136,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
       const readyTimeoutMs = periodMs + READY_SLACK_MS
       const timeoutMs = CHILD_BASE_TIMEOUT_MS + n * CHILD_PER_AGENT_TIMEOUT_MS + readyTimeoutMs + (rounds + 3) * periodMs
       try {
-        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs), layout, dissemination], { stdio: ['ignore', 'inherit', 'inherit'] })
+        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs), layout, dissemination, ...(dhtServersPerDc === undefined ? [] : [dhtServersPerDc])], { stdio: ['ignore', 'inherit', 'inherit'] })
         const proc = child
         const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
         const code = await new Promise<number | null>(resolve => proc.once('exit', c => resolve(c)))
@@ -169,7 +171,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
     process.off('SIGTERM', onSignal)
     await rm(dir, { recursive: true, force: true })
   }
-  process.stdout.write(`\nheliotrope: N agents, ${layout === 'one-process' ? 'all in one process' : `spread over ${MAX_AGENT_PROCESSES} processes at most`}, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
+  process.stdout.write(`\nheliotrope: N agents, ${dissemination}${dhtServersPerDc === undefined ? '' : `, ${dhtServersPerDc} DHT servers per DC`}, ${layout === 'one-process' ? 'all in one process' : `spread over ${MAX_AGENT_PROCESSES} processes at most`}, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
   process.stdout.write(heliotropeTable(rows))
   process.stdout.write(`\nSerf ${SERF_EVENTS} user events per size, ${SERF_EVENT_GAP_MS} ms apart, sent with \`serf event\` to agent 0 (p50/p99: CLI start -> last handler stamp; from origin: agent 0's own handler stamp -> last)\n`)
   process.stdout.write(serfTable(rows))

@@ -4,7 +4,7 @@
  * process per size (see gossip.ts), so CPU and memory are the agents' alone;
  * inside a network namespace of our own the loopback counter gives the bytes.
  *
- *   node lab/bench/gossip/heliotrope.ts N PERIOD_MS ROUNDS RESULT.json bytes|nobytes READY_TIMEOUT_MS LAYOUT flood|tiered
+ *   node lab/bench/gossip/heliotrope.ts N PERIOD_MS ROUNDS RESULT.json bytes|nobytes READY_TIMEOUT_MS LAYOUT flood|tiered [DHT_SERVERS_PER_DC]
  */
 import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -89,7 +89,7 @@ interface Running {
   close (): Promise<void>
 }
 
-export async function measureHeliotrope (n: number, periodMs: number, rounds: number, countBytes: boolean, readyTimeoutMs: number, layout: Layout = 'processes', dissemination: Dissemination = 'flood'): Promise<HeliotropeResult> {
+export async function measureHeliotrope (n: number, periodMs: number, rounds: number, countBytes: boolean, readyTimeoutMs: number, layout: Layout = 'processes', dissemination: Dissemination = 'flood', dhtServersPerDc?: number): Promise<HeliotropeResult> {
   const t0 = Date.now()
   let running: Running | undefined
   try {
@@ -102,7 +102,8 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       connectionMonitor: false,
       seeds: SEEDS,
       batchSize: START_BATCH,
-      dissemination
+      dissemination,
+      ...definedOnly({ dhtServersPerDc })
     }
     running = layout === 'one-process' ? await inProcess(spec, n) : await inProcesses(spec, n)
     const startMs = Date.now() - t0
@@ -225,8 +226,8 @@ async function until (check: () => Promise<boolean>, timeoutMs: number, what: st
 
 // As a child process of gossip.ts: measure, write the result, exit.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const [n, period, rounds, out, bytes, ready, layout, dissemination] = process.argv.slice(2)
-  const result = await measureHeliotrope(Number(n), Number(period), Number(rounds), bytes === 'bytes', Number(ready), layout === 'one-process' ? 'one-process' : 'processes', dissemination === 'tiered' ? 'tiered' : 'flood')
+  const [n, period, rounds, out, bytes, ready, layout, dissemination, dhtServers] = process.argv.slice(2)
+  const result = await measureHeliotrope(Number(n), Number(period), Number(rounds), bytes === 'bytes', Number(ready), layout === 'one-process' ? 'one-process' : 'processes', dissemination === 'tiered' ? 'tiered' : 'flood', dhtServers === undefined ? undefined : Number(dhtServers))
   await writeFile(out!, JSON.stringify(result))
   // The result is written: nothing a stopped node may leave pending should hold the process.
   process.exit(0)
