@@ -107,7 +107,9 @@ Existing keys are never replaced; an existing config is kept unless --force.
     }
 
     const configFile = join(dir, CONFIG_FILE)
-    const member = { host, peerId: key.peerId }
+    const joinAddr = `/ip6/${address}/tcp/${AGENT_PORT}/p2p/${key.peerId}`
+    // With its DC and address, the entry serves a cluster that bounds its DHT (dhtServersPerDc) as well.
+    const member = { host, peerId: key.peerId, dc, addresses: [joinAddr] }
     if (await exists(configFile) && v.force !== true) {
       const kept = JSON.parse(await readFile(configFile, 'utf8')) as { members?: unknown }
       say(`kept the existing config ${configFile} (--force rewrites it; keys are never rewritten)`)
@@ -134,7 +136,6 @@ Existing keys are never replaced; an existing config is kept unless --force.
       say(`wrote ${configFile} (mode ${INIT_MODE}; capacity guessed from this machine, less ${HOST_RESERVE_MIB} MiB for the host)`)
     }
 
-    const joinAddr = `/ip6/${address}/tcp/${AGENT_PORT}/p2p/${key.peerId}`
     const steps = [
       ...(pskReady ? [] : [`copy ${pskFile} from a member: scp member:${pskFile} ${pskFile} && chmod 600 ${pskFile}`]),
       ...(topologyReady ? [] : [`copy ${topologyFile} from a member`]),

@@ -21,7 +21,7 @@ test('init on the first host writes a loadable config, a 0600 peer key and a 060
   const config = parseConfig(JSON.parse(await readFile(join(etc, 'config.json'), 'utf8')))
   t.like(config, { cluster: 'prod', host: 'h1', dc: 'ams', stateDir: state, pskFile: join(etc, 'psk'), mode: 'dry-run', bootstrap: [] })
   const peerId = config.members[0]!.peerId
-  t.deepEqual(config.members, [{ host: 'h1', peerId }])
+  t.deepEqual(config.members, [{ host: 'h1', peerId, dc: 'ams', addresses: [`/ip6/fd00::1/tcp/4001/p2p/${peerId}`] }])
   t.is(await mode(join(state, 'peer.key')), 0o600)
   t.is(await mode(join(etc, 'psk')), 0o600)
   t.regex(r.out, new RegExp(`peer id: ${peerId}`))
