@@ -15,7 +15,7 @@ import { driverKind, type CollectorFactory, type DriverComponents, type DriverRe
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { Logger } from './log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
-import { dhtPlan } from './cluster/dht-servers.ts'
+import { dhtPlan, ownAddressProblem } from './cluster/dht-servers.ts'
 import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type ClusterNode, type NodeInit } from './net/index.ts'
 import { definedOnly } from '../lib/defined.ts'
 
@@ -108,6 +108,8 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     await node.stop().catch(() => undefined)
     throw err
   }
+  const problem = ownAddressProblem(config.members.find(m => m.host === config.host), node.addresses())
+  if (problem !== undefined) opts.log.child(config.host).warn('the member list gives this host an address it does not listen on', { problem })
   return agent
 }
 

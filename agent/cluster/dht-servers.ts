@@ -51,3 +51,18 @@ export function dhtPlan (input: DhtPlanInput): DhtPlan {
   }
   return { dhtClient: !isServer, servers, known, bootstrap: [...new Set(bootstrap)] }
 }
+
+/**
+ * What is wrong with this host's own entry in the inventory, if anything.
+ * The other members dial only the listed addresses, so a list that names
+ * none of those this node listens on (or announces) leaves it unreachable
+ * to them: a typo or a changed port, caught at start instead of as a host
+ * that never hears from its aggregator.
+ */
+export function ownAddressProblem (own: Pick<Member, 'addresses'> | undefined, listening: readonly string[]): string | undefined {
+  if (own?.addresses === undefined) return undefined
+  const bare = (a: string): string => a.replace(/\/p2p\/[^/]+$/, '')
+  const here = new Set(listening.map(bare))
+  if (own.addresses.some(a => here.has(bare(a)))) return undefined
+  return `this host's addresses in the member list (${own.addresses.join(', ')}) are none of those it listens on (${listening.join(', ')}): the other members dial only the listed ones`
+}

@@ -2,7 +2,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import test from 'ava'
-import { dhtPlan } from '../../../agent/cluster/dht-servers.ts'
+import { dhtPlan, ownAddressProblem } from '../../../agent/cluster/dht-servers.ts'
 import { parseConfig, type Member } from '../../../agent/config.ts'
 import { ValidationError } from '../../../lib/errors.ts'
 import { minimalConfig } from '../../config-fixture.ts'
@@ -48,4 +48,12 @@ test('a config with dhtServersPerDc names each member missing its addresses or D
   const err = t.throws(() => parseConfig(config), { instanceOf: ValidationError })
   t.deepEqual(err.issues.map(i => i.path).sort(), ['members[1].addresses', 'members[1].dc'])
   t.notThrows(() => parseConfig(minimalConfig({ dhtServersPerDc: 1, members: [{ host: 'h1', peerId: 'p1', dc: 'A', addresses: ['/ip6/fd00::1/tcp/4001'] }] })))
+})
+
+test('a host whose listed address is none of those it listens on is told so at start; a listed one, with or without its /p2p part, is fine', t => {
+  const listening = ['/ip6/fd00::7/tcp/4001/p2p/12D3KooWself', '/ip6/::1/tcp/4001/p2p/12D3KooWself']
+  t.is(ownAddressProblem({ addresses: ['/ip6/fd00::7/tcp/4001/p2p/12D3KooWself'] }, listening), undefined)
+  t.is(ownAddressProblem({ addresses: ['/ip6/fd00::7/tcp/4001'] }, listening), undefined)
+  t.is(ownAddressProblem({}, listening), undefined, 'no inventory entry, nothing to check')
+  t.regex(ownAddressProblem({ addresses: ['/ip6/fd00::7/tcp/4002'] }, listening) ?? '', /none of those it listens on/)
 })

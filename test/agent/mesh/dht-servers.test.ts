@@ -7,6 +7,7 @@
  */
 import test from 'ava'
 import { dhtPlan } from '../../../agent/cluster/dht-servers.ts'
+import { createLogger } from '../../../agent/log.ts'
 import type { ClusterNode } from '../../../agent/net/index.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { startTestCluster, waitFor } from './harness.ts'
@@ -14,7 +15,9 @@ import { threeDcSpec } from './scenario.ts'
 
 test.serial('one DHT server per DC: clients are in no routing table, and the cluster still agrees on its plans and carries them out', async t => {
   const nodes = new Map<string, ClusterNode>()
+  const lines: string[] = []
   const cluster = await startTestCluster(t, threeDcSpec({
+    log: createLogger({ level: 'warn', pretty: false, sink: { write: line => { lines.push(line) } } }),
     roundPeriodMs: 2000,
     planner: { maxMoves: 4, maxMovesPerHost: 2, minGain: 0 },
     dissemination: 'tiered',
@@ -26,6 +29,7 @@ test.serial('one DHT server per DC: clients are in no routing table, and the clu
   t.is(servers.size, 3, 'one server per DC')
   t.deepEqual(new Set([...servers].map(h => cluster.configs.get(h)!.dc)).size, 3)
   for (const [host, node] of nodes) t.is(node.libp2p.services.dht.getMode(), servers.has(host) ? 'server' : 'client', host)
+  t.deepEqual(lines.filter(l => l.includes('does not listen on')), [], 'every host listens where the member list says')
   const clientPeers = new Set([...nodes].filter(([h]) => !servers.has(h)).map(([, n]) => n.peerId))
 
   const timing = agents[0]!.timing
