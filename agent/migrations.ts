@@ -113,18 +113,18 @@ export class Migrations implements Startable {
     this.executor.stop()
   }
 
-  /**
-   * Migrations in flight finish within the grace period, or the driver
-   * aborts them (the VM stays on its source); either way they are reported.
-   */
   /** Resolves once every migration started here has ended and been reported (a halt waits for it after aborting them). */
   async settled (): Promise<void> {
     await Promise.all([this.executing, this.settling]).catch(() => undefined)
   }
 
+  /**
+   * Migrations in flight finish within the grace period, or the driver
+   * aborts them (the VM stays on its source); either way they are reported.
+   */
   async stop (): Promise<void> {
     const grace = new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())
-    await Promise.race([Promise.all([this.executing, this.settling]), grace])
+    await Promise.race([this.settled(), grace])
     await this.c.hypervisor.stop()
     await this.executing.catch(() => undefined)
   }

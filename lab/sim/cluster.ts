@@ -140,17 +140,13 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
       const key = await loadOrCreatePeerKey(join(dir, host))
       members.push({ host, peerId: key.peerId, dc: dcOf.get(host) ?? spec.hosts[0]!.dc })
     }
-    const peerOf = new Map(members.map(m => [m.host, m.peerId]))
-    // An inventory: every member's address known before any agent starts.
-    const listenOf = new Map<string, string>()
-    if (spec.dhtServersPerDc !== undefined) {
-      const ports = transport === 'tcp' ? await freeLoopbackPorts(members.length) : []
-      members.forEach((m, i) => {
-        const listen = transport === 'memory' ? `/memory/${m.peerId}` : `/ip6/::1/tcp/${ports[i]!}`
-        listenOf.set(m.host, listen)
-        m.addresses = [`${listen}/p2p/${m.peerId}`]
-      })
-    }
+    // The memory transport's address is the peer id: unique in the process.
+    // TCP takes any free port, unless the addresses go in the member list
+    // (an inventory, with dhtServersPerDc): then each is fixed beforehand.
+    const inventory = spec.dhtServersPerDc !== undefined
+    const ports = inventory && transport === 'tcp' ? await freeLoopbackPorts(members.length) : []
+    const listenOf = new Map(members.map((m, i) => [m.host, transport === 'memory' ? `/memory/${m.peerId}` : ports[i] === undefined ? TCP_LOOPBACK_LISTEN : `/ip6/::1/tcp/${ports[i]}`]))
+    if (inventory) for (const m of members) m.addresses = [`${listenOf.get(m.host)!}/p2p/${m.peerId}`]
     const observers: string[] = []
     for (const name of spec.observers ?? []) observers.push((await loadOrCreatePeerKey(join(dir, name))).peerId)
     spec.hosts.forEach((h, i) => {
@@ -161,8 +157,7 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         stateDir: join(dir, h.host),
         // The simulator is there to move VMs: say so (a config without mode only observes).
         mode: 'auto',
-        // The memory transport's address is the peer id: unique in the process.
-        listen: [listenOf.get(h.host) ?? (transport === 'memory' ? `/memory/${peerOf.get(h.host)!}` : TCP_LOOPBACK_LISTEN)],
+        listen: [listenOf.get(h.host)!],
         pskFile: join(dir, 'psk'),
         members,
         observers,
