@@ -31,17 +31,23 @@ export interface SimTraffic {
  */
 const RACY_MS = 100
 
+interface Listing { mtimeNs: bigint, vms: SimVm[] }
+
+/**
+ * The last listing of each world directory, by the directory's mtime, for
+ * every SimWorld in this process. Every write renames a file into the
+ * directory, which changes its mtime, so an unchanged mtime means unchanged
+ * VMs, also when agents in other processes write. Without it, each agent
+ * read every VM file twice a round: at 64 agents on two cores that held a
+ * host's state back by seconds. Shared by the agents of one process because
+ * after a migration every agent rereads: with a listing per agent, a lab
+ * process of four agents read the world's 256 files four times, 15% of its
+ * CPU (a stand-in for the hypervisor that a real host does not pay).
+ */
+const listings = new Map<string, Listing>()
+
 export class SimWorld {
   readonly dir: string
-  /**
-   * The last listing, by the directory's mtime. Every write renames a file
-   * into the directory, which changes its mtime, so an unchanged mtime means
-   * unchanged VMs, also when agents in other processes write. Without it,
-   * each agent read every VM file twice a round: at 64 agents on two cores
-   * that held a host's state back by seconds.
-   */
-  private listing: { mtimeNs: bigint, vms: SimVm[] } | undefined
-
   constructor (dir: string) {
     this.dir = dir
   }
@@ -57,23 +63,7 @@ export class SimWorld {
   }
 
   async vms (): Promise<SimVm[]> {
-    const dir = join(this.dir, 'vms')
-    let mtimeNs: bigint
-    let names: string[]
-    const before = Date.now()
-    try {
-      mtimeNs = (await stat(dir, { bigint: true })).mtimeNs
-      if (this.listing?.mtimeNs === mtimeNs) return this.listing.vms.map(v => ({ ...v }))
-      names = await readdir(dir)
-    } catch { return [] }
-    const files = names.filter(n => n.endsWith('.json')).sort()
-    const read = await Promise.all(files.map(async n => {
-      try { return JSON.parse(await readFile(join(dir, n), 'utf8')) as SimVm } catch { return undefined /* being replaced: the rename makes the next read whole */ }
-    }))
-    const out = read.filter((v): v is SimVm => v !== undefined)
-    const whole = out.length === files.length
-    if (whole && before - Number(mtimeNs / 1_000_000n) > RACY_MS) this.listing = { mtimeNs, vms: out.map(v => ({ ...v })) }
-    return out
+    return (await listVms(join(this.dir, 'vms'))).map(v => ({ ...v }))
   }
 
   async vm (id: string): Promise<SimVm | undefined> {
@@ -145,4 +135,25 @@ export class SimWorld {
     const suffix = `@${encodeURIComponent(host)}`
     return names.filter(n => n.endsWith(suffix)).map(n => decodeURIComponent(n.slice(0, -suffix.length)))
   }
+}
+
+/** The VMs of a world's directory: the kept listing while the directory is unchanged. */
+async function listVms (dir: string): Promise<SimVm[]> {
+  let mtimeNs: bigint
+  let names: string[]
+  const before = Date.now()
+  try {
+    mtimeNs = (await stat(dir, { bigint: true })).mtimeNs
+    const kept = listings.get(dir)
+    if (kept?.mtimeNs === mtimeNs) return kept.vms
+    names = await readdir(dir)
+  } catch { return [] }
+  const files = names.filter(n => n.endsWith('.json')).sort()
+  const read = await Promise.all(files.map(async n => {
+    try { return JSON.parse(await readFile(join(dir, n), 'utf8')) as SimVm } catch { return undefined /* being replaced: the rename makes the next read whole */ }
+  }))
+  const out = read.filter((v): v is SimVm => v !== undefined)
+  const whole = out.length === files.length
+  if (whole && before - Number(mtimeNs / 1_000_000n) > RACY_MS) listings.set(dir, { mtimeNs, vms: out })
+  return out
 }
