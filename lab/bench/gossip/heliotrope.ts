@@ -60,11 +60,18 @@ export interface HeliotropeResult {
   bytesPerAgentPerRound?: number
   /** Gossip payload (encoded envelopes) each agent published per round. */
   payloadBytesPerAgentPerRound: number
+  /** Per measured round with one planner: how the plan spread (for finding where its tail comes from). */
+  planSpread: PlanSpread[]
   cpuMsPerAgentPerRound: number
   rssBytesPerAgent: number
   /** Event-loop delay over the measured rounds, p99 (ms): how long the agents' shared thread kept work waiting. */
   loopLagP99Ms: number
 }
+
+/** A round's plan from its publication: when half and when all agents had accepted it (ms), and the last few to accept it. */
+export interface PlanSpread { round: number, planner: string, medianMs: number, lastMs: number, last: Array<{ host: string, ms: number }> }
+/** How many of a round's last acceptances PlanSpread names. */
+const LAST_KEPT = 6
 
 /** One process for all agents, or one process per agent (as on real hosts). */
 export type Layout = 'one-process' | 'processes'
@@ -134,6 +141,7 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
     const { latencies, incomplete, slowest } = observer.dissemination(first, last)
     const planMs: number[] = []
     const planToAllMs: number[] = []
+    const planSpread: PlanSpread[] = []
     let payload = 0
     for (let r = first; r <= last; r++) {
       const t = observer.tally(r)
@@ -143,7 +151,10 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       planMs.push(lastAt - roundStartMs(r, timing))
       const planners = new Set([...t.acceptedFrom.values()].map(a => a.planner))
       const sent = planners.size === 1 ? t.planSentMs.get([...planners][0]!) : undefined
-      if (sent !== undefined) planToAllMs.push(lastAt - sent)
+      if (sent === undefined) continue
+      planToAllMs.push(lastAt - sent)
+      const after = [...t.accepted].map(([host, at]) => ({ host, ms: at - sent })).sort((a, b) => a.ms - b.ms)
+      planSpread.push({ round: r, planner: [...planners][0]!, medianMs: after[after.length >> 1]!.ms, lastMs: lastAt - sent, last: after.slice(-LAST_KEPT) })
     }
     return {
       agents: n,
@@ -161,6 +172,7 @@ export async function measureHeliotrope (n: number, periodMs: number, rounds: nu
       planToAllMs,
       ...(countBytes ? { bytesPerAgentPerRound: (tx1 - tx0) / n / rounds } : {}),
       payloadBytesPerAgentPerRound: payload / n / rounds,
+      planSpread,
       cpuMsPerAgentPerRound: (use1.cpuMs - use0.cpuMs) / n / rounds,
       rssBytesPerAgent: use1.rssBytesPerAgent,
       loopLagP99Ms: lag.percentile(99) / 1e6
