@@ -154,6 +154,10 @@ export class Relay {
       if (kind === 'report') {
         this.pending.push({ item, topic: env.topic })
         if (env.topic === 'host') this.ledger.took(env.host, item)
+        // A plan leaves for the other DCs before our own hosts hear of it:
+        // their aggregators each have a DC to pass it to (the fan-out the
+        // plan's time to every host waits on).
+        if (env.topic === 'plan') this.flushNow()
       }
       this.track(env, item)
     }
@@ -270,6 +274,13 @@ export class Relay {
       if (topic === 'event') delay = Math.min(delay, VOTE_BATCH_MS)
     }
     return delay
+  }
+
+  private flushNow (): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.dueAt = Infinity
+    void this.flush()
   }
 
   private schedule (delayMs: number): void {

@@ -127,3 +127,38 @@ test('an aggregator met in a new epoch gets the newest state of each of our host
   await viewB.seen(e => e.seq === d3.seq)
   t.is(viewB.got.filter(e => e.topic === 'host').length, 2)
 })
+
+test('a plan its aggregator made goes to the other DCs\' aggregators before the aggregator\'s own hosts are told: they have a DC each to pass it to', async t => {
+  const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
+  const roles = new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() })))
+  const round = 12
+  const epoch = 1
+  const [aggA, client] = roles.ofDc('A', epoch).map(n => hosts.find(h => h.name === n)!)
+  const aggB = roles.ofDc('B', epoch)[0]!
+  const viewB = new Recorder()
+  const sent: string[] = []
+  const relayB = new Relay({
+    host: aggB, roles, verifier: new Verifier(), inbound: viewB, log: quiet, now: () => Date.now(), memberCount: hosts.length, countsVote: () => true,
+    send: async (_to, msg) => ({ accepted: msg.items.length, dropped: 0, fresh: false }),
+    batchMs: 1, round: () => round, epoch: () => epoch, isUp: () => true, heldDigest: () => -1
+  })
+  const relayA = new Relay({
+    host: aggA!.name, roles, verifier: new Verifier(), inbound: new Recorder(), log: quiet, now: () => Date.now(), memberCount: hosts.length, countsVote: () => true,
+    send: async (to, msg) => {
+      sent.push(`${msg.kind}->${to}`)
+      return to === aggB ? await relayB.receive(msg, aggA!.name) : { accepted: msg.items.length, dropped: 0, fresh: false }
+    },
+    batchMs: 1, round: () => round, epoch: () => epoch, isUp: () => true, heldDigest: () => -1
+  })
+  t.teardown(() => { relayA.stop(); relayB.stop() })
+  // The client reports (so it hears of plans), and that batch has gone.
+  const s = state(client!, round, ['v2'])
+  await relayA.receive({ kind: 'report', epoch, items: [client!.signer.sign(encodeEnvelope(s))] }, client!.name)
+  await viewB.seen(e => e.seq === s.seq)
+  sent.length = 0
+
+  const plan: Envelope<'plan'> = { v: 1, topic: 'plan', host: aggA!.name, round, seq: seq++, body: { rank: 0, planner: aggA!.name, inputs: {}, initialCost: 10, finalCost: 5, moves: [] } }
+  await relayA.receive({ kind: 'report', epoch, items: [aggA!.signer.sign(encodeEnvelope(plan))] }, aggA!.name)
+  await viewB.seen(e => e.seq === plan.seq)
+  t.deepEqual(sent, [`batch->${aggB}`, `notice->${client!.name}`])
+})
