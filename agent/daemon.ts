@@ -90,7 +90,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     bootstrap: dht.bootstrap,
     known: dht.known,
     dhtClient: dht.dhtClient,
-    dht: { ...DEFAULT_DHT, ...tuning.dht, validators: { [CLAIM_NAMESPACE]: async (key, value) => { await validateClaim(key, value) } }, selectors: { [CLAIM_NAMESPACE]: selectClaim } },
+    dht: { ...DEFAULT_DHT, ...tuning.dht, ...definedOnly({ querySelfInterval: dht.querySelfInterval }), validators: { [CLAIM_NAMESPACE]: async (key, value) => { await validateClaim(key, value) } }, selectors: { [CLAIM_NAMESPACE]: selectClaim } },
     ...(config.ipColocationFactorWeight !== undefined ? { gossip: { ...tuning.gossip, ipColocationFactorWeight: config.ipColocationFactorWeight } } : {}),
     ...opts.node
   })

@@ -23,6 +23,18 @@ export interface DhtPlanInput {
   dhtServersPerDc?: number | undefined
 }
 
+/**
+ * With the bound, a member's DHT self-query runs every 10 minutes instead of
+ * every minute (DEFAULT_DHT). The self-query finds new peers near our own
+ * id; with an inventory the config names every member and its address, and
+ * rejoin.ts dials the servers again when none is in the table, so it finds
+ * nothing new. Each one is a dozen DHT requests (a stream each) from every
+ * member to the servers: at 64 agents, 2 servers per DC, kad-dht's lookups
+ * and the peer-store writes their answers cause were about a tenth of the
+ * agents' CPU between plans (a profile of the rounds, docs/benchmarks.md).
+ */
+export const BOUNDED_QUERY_SELF_MS = 600_000
+
 export interface DhtPlan {
   /** This host asks the DHT but serves no one. */
   dhtClient: boolean
@@ -32,6 +44,8 @@ export interface DhtPlan {
   known: Array<{ peerId: string, addresses: string[] }>
   /** The configured bootstrap peers, and the servers this host dials at start. */
   bootstrap: string[]
+  /** How often the DHT looks for peers near our own id (ms); undefined: kad-dht's default as tuned. */
+  querySelfInterval?: number
 }
 
 export function dhtPlan (input: DhtPlanInput): DhtPlan {
@@ -49,7 +63,7 @@ export function dhtPlan (input: DhtPlanInput): DhtPlan {
   for (const m of dialled) {
     for (const a of m.addresses ?? []) bootstrap.push(a.includes('/p2p/') ? a : `${a}/p2p/${m.peerId}`)
   }
-  return { dhtClient: !isServer, servers, known, bootstrap: [...new Set(bootstrap)] }
+  return { dhtClient: !isServer, servers, known, bootstrap: [...new Set(bootstrap)], querySelfInterval: BOUNDED_QUERY_SELF_MS }
 }
 
 /**

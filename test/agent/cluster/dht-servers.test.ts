@@ -2,7 +2,7 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import test from 'ava'
-import { dhtPlan, ownAddressProblem } from '../../../agent/cluster/dht-servers.ts'
+import { BOUNDED_QUERY_SELF_MS, dhtPlan, ownAddressProblem } from '../../../agent/cluster/dht-servers.ts'
 import { parseConfig, type Member } from '../../../agent/config.ts'
 import { ValidationError } from '../../../lib/errors.ts'
 import { minimalConfig } from '../../config-fixture.ts'
@@ -32,6 +32,7 @@ test('perDc members of each DC serve, the same ones for every host; servers dial
     const expected = servers.filter(h => h !== m.host && (!p.dhtClient || h.startsWith(m.dc!)))
     t.deepEqual(dialled, expected, `${m.host} dials ${expected.join(',')}`)
     t.is(p.known.length, all.length, 'every member\'s addresses go in the peer store')
+    t.is(p.querySelfInterval, BOUNDED_QUERY_SELF_MS, 'the inventory names every member: the DHT looks for new ones rarely')
   })
 })
 
@@ -41,6 +42,7 @@ test('without a bound every member serves and the bootstrap list is the config\'
   t.false(p.dhtClient)
   t.is(p.servers.size, all.length)
   t.deepEqual(p.bootstrap, ['/ip6/fd00::9/tcp/4001/p2p/x'])
+  t.is(p.querySelfInterval, undefined, 'no inventory: the self-query finds the members, as tuned')
 })
 
 test('a config with dhtServersPerDc names each member missing its addresses or DC', t => {
