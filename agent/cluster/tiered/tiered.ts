@@ -16,6 +16,7 @@ import { Channels } from '../../net/channel.ts'
 import type { Inbound } from '../inbound.ts'
 import type { ClusterContext } from '../types.ts'
 import { Auditor } from './auditor.ts'
+import { EventTurns } from './event-turns.ts'
 import { Relay } from './relay.ts'
 import { Reporter } from './reporter.ts'
 import { AggregatorRoles, type RoleMember } from './roles.ts'
@@ -50,11 +51,14 @@ export class TieredDissemination {
   private readonly dc: string
   private readonly signer: Signer
   private readonly channels: Channels
+  /** When our events leave: votes spread out, all in seq order. */
+  private readonly events: EventTurns
 
   constructor (components: TieredComponents, init: TieredInit) {
     this.c = components
     this.dc = init.dc
     this.signer = new Signer(components.privateKey)
+    this.events = new EventTurns(components.timing)
     this.roles = new AggregatorRoles(init.cluster, init.members)
     for (const m of init.members) this.hosts.set(m.peerId, m.host)
     const { timing } = components
@@ -124,6 +128,7 @@ export class TieredDissemination {
   }
 
   async stop (): Promise<void> {
+    this.events.stop()
     this.relay.stop()
     await this.channels.stop()
   }
@@ -135,6 +140,7 @@ export class TieredDissemination {
 
   /** Our own message (already applied to our view), signed, to our aggregator. */
   async send (env: Envelope, bytes: Uint8Array): Promise<void> {
+    if (env.topic === 'event') await this.events.turn(env as Envelope<'event'>)
     const item = this.signer.sign(bytes)
     if (env.topic === 'traffic') this.digestSeqs.set(item, env.seq)
     await this.reporter.send(item, env.round, env.topic === 'plan' || env.topic === 'event')
