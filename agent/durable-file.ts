@@ -31,6 +31,11 @@ export class DurableFile {
     }
   }
 
+  /** Resolves once no write is in flight (a stopping owner waits, so nothing is written after it stopped). */
+  async idle (): Promise<void> {
+    await this.writing
+  }
+
   /** Replaces the contents; writes go one at a time, so the file ends with the last one given. */
   async write (text: string): Promise<void> {
     const next = this.writing.then(async () => {

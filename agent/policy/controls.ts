@@ -89,6 +89,10 @@ export class Controls implements ControlHandler {
     this.abort.abort()
     await this.notifier.stopping()
     await this.server?.stop()
+    // A pin applied from an event just before the stop may still be being
+    // written: a stopped agent writes nothing more (its state directory may
+    // be removed or taken by its restart; seen in CI as ENOTEMPTY).
+    await this.store.idle()
   }
 
   private async announceReady (): Promise<void> {

@@ -66,6 +66,11 @@ export class ControlStore {
     await this.save()
   }
 
+  /** Resolves once the latest decision is written (or its write failed). */
+  async idle (): Promise<void> {
+    await this.file.idle()
+  }
+
   /** Writes one at a time, so the file always holds the latest state. */
   private async save (): Promise<void> {
     await this.file.write(JSON.stringify({ version: VERSION, ...this.data }, null, 2) + '\n')

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseConfig } from '../../../agent/config.ts'
@@ -95,6 +95,17 @@ test('pins and drain are kept in the state directory across a restart', async t 
   t.true(second.controls.refusesIncoming(), 'a drained host takes no VM')
   await second.controls.pin('v1', false)
   t.false(second.controls.isPinned('v1'))
+})
+
+test('stop waits for the last pin to be written: the file holds it, and nothing is written after', async t => {
+  const { controls, dir } = await make(t, 'auto')
+  // No host reports v1, so pin() returns as soon as the event is applied; the write follows it.
+  t.true((await controls.pin('v1', true)).ok)
+  t.true((await controls.pin('v1', false)).ok)
+  await controls.stop()
+  const stored = JSON.parse(await readFile(join(dir, 'controls.json'), 'utf8')) as { pins: Record<string, { pinned: boolean }> }
+  t.false(stored.pins.v1?.pinned, 'the unpin is on disk when stop resolves')
+  t.deepEqual((await readdir(dir)).filter(f => f.endsWith('.tmp')), [], 'no write left half done')
 })
 
 test('a second agent on the same control socket is refused', async t => {
