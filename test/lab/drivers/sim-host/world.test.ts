@@ -39,9 +39,13 @@ test('the listing is kept while the directory is unchanged, and handed out as co
   first[0]!.host = 'changed by the caller'
   t.is((await a.vms())[0]!.host, 'h1')
   // Rewriting a file in place (not through write(), which renames) leaves the
-  // directory's mtime alone: the kept listing is what comes back. This is why
+  // directory's mtime alone: the kept listing is what comes back, to every
+  // SimWorld of this process (a lab process's agents share it). This is why
   // every writer goes through write().
   await writeFile(join(dir, 'vms', 'vm1.json'), JSON.stringify(vm('vm1', 'h9')))
   t.is((await a.vms())[0]!.host, 'h1')
-  t.is((await new SimWorld(dir).vms())[0]!.host, 'h9')
+  t.is((await new SimWorld(dir).vms())[0]!.host, 'h1', 'one listing per directory in a process')
+  // A write through any of them is seen by all at once.
+  await new SimWorld(dir).write(vm('vm1', 'h7'))
+  t.is((await a.vms())[0]!.host, 'h7')
 })
