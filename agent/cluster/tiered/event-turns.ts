@@ -5,7 +5,7 @@
  * seq as a replay, so an event made while a vote waits goes after it).
  */
 import { spreadOffsetMs, type RoundTiming } from '../../../lib/rounds.ts'
-import type { Envelope, EventMessage } from '../../../lib/wire/messages.ts'
+import type { Envelope } from '../../../lib/wire/messages.ts'
 
 /**
  * A vote leaves within this share of a takeover slot after its plan was
@@ -34,7 +34,7 @@ export class EventTurns {
 
   /** Resolves when `env` may leave; rejects once stopped (an unsent vote is on disk: a stop before the send is a crash before it). */
   async turn (env: Envelope<'event'>): Promise<void> {
-    const vote = (env.body as EventMessage).kind === 'plan-ack'
+    const vote = env.body.kind === 'plan-ack'
     const mine = this.last.then(async () => { if (vote) await this.wait(this.voteDelayMs(env)) })
     this.last = mine
     await mine

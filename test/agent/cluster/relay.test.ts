@@ -9,7 +9,7 @@ import test from 'ava'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { Relay } from '../../../agent/cluster/tiered/relay.ts'
+import { Relay, type RelayComponents } from '../../../agent/cluster/tiered/relay.ts'
 import { AggregatorRoles } from '../../../agent/cluster/tiered/roles.ts'
 import { Signer, Verifier } from '../../../agent/cluster/tiered/signing.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
@@ -52,6 +52,11 @@ class Recorder {
   }
 }
 
+/** A Relay as both tests wire it: four members, every vote counts, batches after 1 ms. */
+function relayFor (c: Pick<RelayComponents, 'host' | 'roles' | 'inbound' | 'send' | 'round' | 'epoch' | 'isUp'>): Relay {
+  return new Relay({ verifier: new Verifier(), log: quiet, now: () => Date.now(), memberCount: 4, countsVote: () => true, batchMs: 1, heldDigest: () => -1, ...c })
+}
+
 test('an aggregator met in a new epoch gets the newest state of each of our hosts, whichever reports first, before their digests', async t => {
   const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
   const roles = new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() })))
@@ -66,22 +71,15 @@ test('an aggregator met in a new epoch gets the newest state of each of our host
     const view = new Recorder()
     views.set(me, view)
     relays.get(me)?.stop()
-    relays.set(me, new Relay({
+    relays.set(me, relayFor({
       host: me,
       roles,
-      verifier: new Verifier(),
       inbound: view,
-      log: quiet,
-      now: () => Date.now(),
-      memberCount: hosts.length,
-      countsVote: () => true,
       // The other aggregator answers; anyone else (DC A's lower ranks, when a1 is not rank 0) takes it silently.
       send: async (to: string, msg: RelayMessage): Promise<RelayAnswer> => await (relays.get(to)?.receive(msg, me) ?? Promise.resolve({ accepted: msg.items.length, dropped: 0, fresh: false })),
-      batchMs: 1,
       round: () => round,
       epoch: () => Math.floor(round / 10),
-      isUp: h => h === aggB || h === aggA!.name,
-      heldDigest: () => -1
+      isUp: h => h === aggB || h === aggA!.name
     }))
   }
   start(aggA!.name)
@@ -137,18 +135,16 @@ test('a plan its aggregator made goes to the other DCs\' aggregators before the 
   const aggB = roles.ofDc('B', epoch)[0]!
   const viewB = new Recorder()
   const sent: string[] = []
-  const relayB = new Relay({
-    host: aggB, roles, verifier: new Verifier(), inbound: viewB, log: quiet, now: () => Date.now(), memberCount: hosts.length, countsVote: () => true,
-    send: async (_to, msg) => ({ accepted: msg.items.length, dropped: 0, fresh: false }),
-    batchMs: 1, round: () => round, epoch: () => epoch, isUp: () => true, heldDigest: () => -1
+  const relayB = relayFor({
+    host: aggB, roles, inbound: viewB, round: () => round, epoch: () => epoch, isUp: () => true,
+    send: async (_to, msg) => ({ accepted: msg.items.length, dropped: 0, fresh: false })
   })
-  const relayA = new Relay({
-    host: aggA!.name, roles, verifier: new Verifier(), inbound: new Recorder(), log: quiet, now: () => Date.now(), memberCount: hosts.length, countsVote: () => true,
+  const relayA = relayFor({
+    host: aggA!.name, roles, inbound: new Recorder(), round: () => round, epoch: () => epoch, isUp: () => true,
     send: async (to, msg) => {
       sent.push(`${msg.kind}->${to}`)
       return to === aggB ? await relayB.receive(msg, aggA!.name) : { accepted: msg.items.length, dropped: 0, fresh: false }
-    },
-    batchMs: 1, round: () => round, epoch: () => epoch, isUp: () => true, heldDigest: () => -1
+    }
   })
   t.teardown(() => { relayA.stop(); relayB.stop() })
   // The client reports (so it hears of plans), and that batch has gone.
