@@ -1,5 +1,6 @@
 /** What an agent counts as it runs (the API's metrics and status read them). */
 import type { ClusterCounters } from './cluster/index.ts'
+import { RELAY_KINDS, type RelayKind } from '../lib/wire/relay.ts'
 import { REFUSAL_REASONS, type RefusalReason } from './migrate-protocol.ts'
 
 export interface AgentCounters extends ClusterCounters {
@@ -23,7 +24,14 @@ export function newCounters (): AgentCounters {
     memberListMismatches: 0,
     aggregatorsAccused: 0,
     rejoins: 0,
+    relaySent: relayKinds(),
+    relayServed: relayKinds(),
+    relayItemsSent: relayKinds(),
     votesUncounted: 0,
     migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>
   }
+}
+
+function relayKinds (): Record<RelayKind, number> {
+  return Object.fromEntries(RELAY_KINDS.map(k => [k, 0])) as Record<RelayKind, number>
 }

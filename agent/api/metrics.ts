@@ -9,6 +9,7 @@
  * scrape, and heliotrope_info names the agent (join on it when needed).
  */
 import { TOPICS, type Topic } from '../../lib/wire/messages.ts'
+import { RELAY_KINDS } from '../../lib/wire/relay.ts'
 import type { Topology } from '../../lib/topology.ts'
 import type { Agent, AgentEvent } from '../agent.ts'
 import { wanState } from './links.ts'
@@ -85,6 +86,13 @@ export class MetricsRecorder {
     for (const t of TOPICS) x.sample('heliotrope_messages_published_total', this.published[t].messages, { topic: t })
     x.family('heliotrope_published_bytes_total', 'counter', 'Bytes of gossip published, by topic.')
     for (const t of TOPICS) x.sample('heliotrope_published_bytes_total', this.published[t].bytes, { topic: t })
+    x.family('heliotrope_relay_requests_total', 'counter', 'Relay requests (tiered dissemination) sent and answered, by kind; each is two frames, the request and its answer.')
+    for (const k of RELAY_KINDS) {
+      x.sample('heliotrope_relay_requests_total', a.counters.relaySent[k], { kind: k, direction: 'sent' })
+      x.sample('heliotrope_relay_requests_total', a.counters.relayServed[k], { kind: k, direction: 'served' })
+    }
+    x.family('heliotrope_relay_items_sent_total', 'counter', 'Signed items in the relay requests sent, by kind (a batch carries many).')
+    for (const k of RELAY_KINDS) x.sample('heliotrope_relay_items_sent_total', a.counters.relayItemsSent[k], { kind: k })
     x.family('heliotrope_messages_dropped_total', 'counter', 'Gossip messages dropped, by reason.')
     for (const [reason, n] of Object.entries(a.view.drops)) x.sample('heliotrope_messages_dropped_total', n, { reason })
     x.family('heliotrope_collector_uncounted_bytes_total', 'counter', 'Bytes the traffic collector saw but could not count by VM pair (its set was full).')

@@ -2,6 +2,7 @@
 import type { RoundTiming } from '../../lib/rounds.ts'
 import type { ReplicatedView } from '../../lib/view.ts'
 import type { Envelope, Topic } from '../../lib/wire/messages.ts'
+import type { RelayKind } from '../../lib/wire/relay.ts'
 import type { Logger } from '../log.ts'
 import type { ClusterNode } from '../net/index.ts'
 
@@ -23,6 +24,15 @@ export interface ClusterCounters {
   aggregatorsAccused: number
   /** Times this host found itself with no connection and dialed its bootstrap peers again (rejoin.ts). */
   rejoins: number
+  /**
+   * Relay requests (tiered, docs/design.md §9.8) this agent sent and
+   * answered, by kind. Each exchange is two frames, the request and its
+   * answer: frames in = served + answers to what we sent.
+   */
+  relaySent: Record<RelayKind, number>
+  relayServed: Record<RelayKind, number>
+  /** Signed items in the relay requests this agent sent, by kind (a batch carries many). */
+  relayItemsSent: Record<RelayKind, number>
 }
 
 /** One cluster layer's shared parts: its node, the view it keeps, its clock, where it reports. */

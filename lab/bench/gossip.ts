@@ -61,10 +61,12 @@ const HELIOTROPE_CHILD = fileURLToPath(new URL('./gossip/heliotrope.ts', import.
 const SELF = fileURLToPath(import.meta.url)
 const INSIDE_FLAG = '--inside-netns'
 
-const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'processes' }, dissemination: { type: 'string', default: 'flood' }, 'dht-servers-per-dc': { type: 'string' }, 'inside-netns': { type: 'boolean' } }, strict: true })
+const { values } = parseArgs({ options: { sizes: { type: 'string' }, layout: { type: 'string', default: 'processes' }, dissemination: { type: 'string', default: 'flood' }, 'dht-servers-per-dc': { type: 'string' }, 'agents-per-process': { type: 'string' }, 'inside-netns': { type: 'boolean' } }, strict: true })
 const dissemination = values.dissemination as Dissemination
 const dhtServersPerDc = values['dht-servers-per-dc']
 if (dhtServersPerDc !== undefined && !(Number.isInteger(Number(dhtServersPerDc)) && Number(dhtServersPerDc) >= 1)) throw new Error(`--dht-servers-per-dc: an integer >= 1; got ${dhtServersPerDc}`)
+const agentsPerProcess = values['agents-per-process']
+if (agentsPerProcess !== undefined && !(Number.isInteger(Number(agentsPerProcess)) && Number(agentsPerProcess) >= 1)) throw new Error(`--agents-per-process: an integer >= 1; got ${agentsPerProcess}`)
 if (!DISSEMINATIONS.includes(dissemination)) throw new Error(`--dissemination: one of ${DISSEMINATIONS.join(', ')}; got ${values.dissemination}`)
 const LAYOUTS: readonly Layout[] = ['processes', 'one-process']
 const layout = values.layout as Layout
@@ -136,7 +138,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
       const readyTimeoutMs = periodMs + READY_SLACK_MS
       const timeoutMs = CHILD_BASE_TIMEOUT_MS + n * CHILD_PER_AGENT_TIMEOUT_MS + readyTimeoutMs + (rounds + 3) * periodMs
       try {
-        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs), layout, dissemination, ...(dhtServersPerDc === undefined ? [] : [dhtServersPerDc])], { stdio: ['ignore', 'inherit', 'inherit'] })
+        child = spawn(process.execPath, [...process.execArgv, HELIOTROPE_CHILD, String(n), String(periodMs), String(rounds), out, countBytes ? 'bytes' : 'nobytes', String(readyTimeoutMs), layout, dissemination, dhtServersPerDc ?? '-', ...(agentsPerProcess === undefined ? [] : [agentsPerProcess])], { stdio: ['ignore', 'inherit', 'inherit'] })
         const proc = child
         const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs)
         const code = await new Promise<number | null>(resolve => proc.once('exit', c => resolve(c)))
@@ -171,7 +173,7 @@ async function measureAll (countBytes: boolean): Promise<number> {
     process.off('SIGTERM', onSignal)
     await rm(dir, { recursive: true, force: true })
   }
-  process.stdout.write(`\nheliotrope: N agents, ${dissemination}${dhtServersPerDc === undefined ? '' : `, ${dhtServersPerDc} DHT servers per DC`}, ${layout === 'one-process' ? 'all in one process' : `spread over ${MAX_AGENT_PROCESSES} processes at most`}, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
+  process.stdout.write(`\nheliotrope: N agents, ${dissemination}${dhtServersPerDc === undefined ? '' : `, ${dhtServersPerDc} DHT servers per DC`}, ${layout === 'one-process' ? 'all in one process' : agentsPerProcess === undefined ? `spread over ${MAX_AGENT_PROCESSES} processes at most` : `${agentsPerProcess} per process`}, TCP on [::1], the lab sim's round period for the size, ${MEASURE_MS / 1000} s of rounds or ${MIN_ROUNDS} (digest: publish at the sender -> arrival at the last agent; plan-all: round start -> plan accepted by every agent; wire: loopback bytes incl. TCP/IP headers)\n`)
   process.stdout.write(heliotropeTable(rows))
   process.stdout.write(`\nSerf ${SERF_EVENTS} user events per size, ${SERF_EVENT_GAP_MS} ms apart, sent with \`serf event\` to agent 0 (p50/p99: CLI start -> last handler stamp; from origin: agent 0's own handler stamp -> last)\n`)
   process.stdout.write(serfTable(rows))

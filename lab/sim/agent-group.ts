@@ -19,6 +19,7 @@ import { presizePnetCipherMemory } from './pnet-memory.ts'
 import { ResourceMeter } from './resources.ts'
 import { startCpuProfile } from './cpu-profile.ts'
 import { withoutOwn } from './cluster.ts'
+import { relayOf, type RelayTotals } from './relay-totals.ts'
 
 export type GroupRequest =
   | { type: 'start', configs: AgentConfig[], bootstrap: string[], node: Partial<NodeInit>, batchSize: number }
@@ -33,7 +34,7 @@ export type GroupReply =
   | { type: 'started', host: string, addresses: string[] }
   | { type: 'start-failed', host: string, error: string }
   | { type: 'live', min: number, max: number }
-  | { type: 'usage', cpuMs: number, peakRssBytes: number }
+  | { type: 'usage', cpuMs: number, peakRssBytes: number, relay: RelayTotals }
   /** What the agents observed since the last batch, as [host, event]. */
   | { type: 'events', events: Array<[string, ObservedEvent]> }
   | { type: 'stopped' }
@@ -96,7 +97,7 @@ process.on('message', (msg: GroupRequest) => {
     }
     case 'usage': {
       const use = meter.read()
-      send({ type: 'usage', cpuMs: use.cpuMs, peakRssBytes: use.peakRssBytes })
+      send({ type: 'usage', cpuMs: use.cpuMs, peakRssBytes: use.peakRssBytes, relay: relayOf(agents.values()) })
       return
     }
     case 'stop':

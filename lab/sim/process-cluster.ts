@@ -16,6 +16,7 @@ import type { GroupReply, GroupRequest } from './agent-group.ts'
 import { prepareCluster, simNodeOptions, type SimClusterSpec } from './cluster.ts'
 import { defaultTiming } from '../../lib/rounds.ts'
 import { ClusterObserver, type ObservedEvent } from './observe.ts'
+import { addRelay, noRelay, type RelayTotals } from './relay-totals.ts'
 
 const GROUP_SCRIPT = fileURLToPath(new URL('./agent-group.ts', import.meta.url))
 const ANSWER_TIMEOUT_MS = 30_000
@@ -33,8 +34,8 @@ export interface ProcessClusterSpec extends SimClusterSpec {
   onStartedRemote?: (host: string, started: number, total: number) => void
 }
 
-/** CPU and peak RSS summed over the cluster's processes. */
-export interface ClusterUsage { cpuMs: number, peakRssBytes: number }
+/** CPU, peak RSS and relay requests summed over the cluster's processes. */
+export interface ClusterUsage { cpuMs: number, peakRssBytes: number, relay: RelayTotals }
 
 export interface ProcessCluster {
   dir: string
@@ -121,7 +122,7 @@ export async function startProcessCluster (spec: ProcessClusterSpec): Promise<Pr
     },
     async usage () {
       const all = await Promise.all(groups.map(async g => await g.ask({ type: 'usage' }, 'usage')))
-      return { cpuMs: all.reduce((sum, u) => sum + u.cpuMs, 0), peakRssBytes: all.reduce((sum, u) => sum + u.peakRssBytes, 0) }
+      return { cpuMs: all.reduce((sum, u) => sum + u.cpuMs, 0), peakRssBytes: all.reduce((sum, u) => sum + u.peakRssBytes, 0), relay: all.reduce((sum, u) => addRelay(sum, u.relay), noRelay()) }
     },
     async stop () {
       stopping ??= Promise.all(groups.map(async g => await g.ask({ type: 'stop' }, 'stopped', STOP_TIMEOUT_MS).catch(() => undefined))).then(() => undefined)

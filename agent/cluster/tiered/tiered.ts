@@ -115,6 +115,7 @@ export class TieredDissemination {
       if (from === undefined) throw new Error('not a member of this cluster')
       const msg = readRelayMessage(body)
       if (typeof msg === 'string') throw new Error(`malformed relay message: ${msg}`)
+      components.counters.relayServed[msg.kind]++
       return await this.relay.receive(msg, from)
     }, { maxBytes: MAX_RELAY_BYTES, timeoutMs: this.timeoutMs })
   }
@@ -177,6 +178,8 @@ export class TieredDissemination {
     if (host === this.c.host) return await this.relay.receive(msg, host)
     const peer = this.roles.peerOf(host)
     if (peer === undefined) throw new Error(`unknown host ${host}`)
+    this.c.counters.relaySent[msg.kind]++
+    this.c.counters.relayItemsSent[msg.kind] += msg.items.length
     const answer = readRelayAnswer(await this.channels.request(peer, msg))
     if (typeof answer === 'string') throw new Error(`malformed answer from ${host}: ${answer}`)
     return answer

@@ -14,7 +14,7 @@ export interface SizeResult {
 }
 
 export function heliotropeTable (rows: readonly SizeResult[]): string {
-  const header = ['agents', 'dissemination', 'period s', 'rounds', 'start s', 'ready s', 'digest p50 ms', 'digest p99 ms', 'digests short', 'plan-all p50 s', 'plan-all p99 s', 'plans short', 'plan out->all p99 ms', 'wire B/agent/round', 'wire B/agent/s', 'payload B/agent/round', 'CPU ms/agent/round', 'RSS MiB/agent', 'loop lag p99 ms', 'load 1m']
+  const header = ['agents', 'dissemination', 'period s', 'rounds', 'start s', 'ready s', 'digest p50 ms', 'digest p99 ms', 'digests short', 'plan-all p50 s', 'plan-all p99 s', 'plans short', 'plan out->all p99 ms', 'wire B/agent/round', 'wire B/agent/s', 'payload B/agent/round', 'CPU ms/agent/round', 'quiet CPU ms/agent/s', 'relay frames in/agent/round', 'agents/process', 'RSS MiB/agent', 'loop lag p99 ms', 'load 1m']
   return formatTable(header, rows.map(r => {
     const h = r.heliotrope
     if (h === undefined) return [String(r.agents), ...header.slice(1).map(() => '-')]
@@ -24,7 +24,8 @@ export function heliotropeTable (rows: readonly SizeResult[]): string {
       fixed(percentile(h.latencies, 50), 0), fixed(percentile(h.latencies, 99), 0), String(h.incomplete),
       seconds(percentile(h.planMs, 50)), seconds(percentile(h.planMs, 99)), String(h.planMissing), fixed(percentile(h.planToAllMs ?? [], 99), 0),
       wire === undefined ? 'n/a' : fixed(wire, 0), wire === undefined ? 'n/a' : fixed(wire / h.periodMs * 1000, 0),
-      fixed(h.payloadBytesPerAgentPerRound, 0), fixed(h.cpuMsPerAgentPerRound, 1), mib(h.rssBytesPerAgent),
+      fixed(h.payloadBytesPerAgentPerRound, 0), fixed(h.cpuMsPerAgentPerRound, 1),
+      fixed(h.quietCpuMsPerAgentPerS, 1), fixed(h.relayFramesInPerAgentPerRound, 1), String(h.agentsPerProcess), mib(h.rssBytesPerAgent),
       fixed(h.loopLagP99Ms, 0), load(r)
     ]
   }))

@@ -18,6 +18,7 @@ import { DROP_REASONS } from '../../../lib/view.ts'
 import { REFUSAL_REASONS } from '../../../agent/migrate-protocol.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { encodeEnvelope } from '../../../lib/wire/codec.ts'
+import { RELAY_KINDS, type RelayKind } from '../../../lib/wire/relay.ts'
 import { TOPICS, type Envelope } from '../../../lib/wire/messages.ts'
 import { waitFor } from '../mesh/harness.ts'
 import { MESH_DCS, startApiMesh, type ApiMesh } from './mesh.ts'
@@ -256,6 +257,12 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   const refused = family(fams, 'heliotrope_migrate_refused_total')
   t.deepEqual(refused.metrics.map(m => m.labels!.reason).sort(), [...REFUSAL_REASONS].sort())
   for (const m of refused.metrics) t.is(Number(m.value), agent.counters.migrateRefused[m.labels!.reason as typeof REFUSAL_REASONS[number]])
+  // The relay's series are there whatever the dissemination (all zero with flooding, as here).
+  const relay = family(fams, 'heliotrope_relay_requests_total')
+  t.is(relay.type, 'COUNTER')
+  t.is(relay.metrics.length, 2 * RELAY_KINDS.length)
+  for (const m of relay.metrics) t.is(Number(m.value), agent.counters[m.labels!.direction === 'sent' ? 'relaySent' : 'relayServed'][m.labels!.kind as RelayKind])
+  t.is(family(fams, 'heliotrope_relay_items_sent_total').metrics.length, RELAY_KINDS.length)
   // The sim collector attributes every byte; the series must be there for the nftables collector's full set.
   t.is(family(fams, 'heliotrope_collector_uncounted_bytes_total').type, 'COUNTER')
   t.is(Number(family(fams, 'heliotrope_collector_uncounted_bytes_total').metrics[0]!.value), agent.counters.uncountedBytes)

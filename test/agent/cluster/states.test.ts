@@ -5,6 +5,7 @@ import type { Envelope, HostState } from '../../../lib/wire/messages.ts'
 import type { Outbox } from '../../../agent/cluster/outbox.ts'
 import { HostStates } from '../../../agent/cluster/states.ts'
 import type { AgentConfig } from '../../../agent/config.ts'
+import { newCounters } from '../../../agent/counters.ts'
 import type { HypervisorDriver, TrafficCollector, VmInfo } from '../../../agent/drivers/types.ts'
 import { silentLogger } from '../../../agent/log.ts'
 import type { ClusterNode } from '../../../agent/net/index.ts'
@@ -28,7 +29,7 @@ function setup (): { states: HostStates, sent: Array<Envelope<'host'>>, vms: VmI
     log: silentLogger(),
     now: () => clock.now,
     emit: () => {},
-    counters: { published: 0, messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 }, uncountedBytes: 0, memberListMismatches: 0, aggregatorsAccused: 0, rejoins: 0 },
+    counters: newCounters(),
     hypervisor: { list: async () => vms } as unknown as HypervisorDriver,
     collector: {} as unknown as TrafficCollector,
     outbox,

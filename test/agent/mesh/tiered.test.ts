@@ -42,6 +42,19 @@ test.serial('tiered: six agents in three DCs agree on one plan per round through
   t.log(`accusations: ${agents.map(a => `${a.host}:${a.counters.aggregatorsAccused}`).join(' ')}`)
   t.true(agreed >= 8, `agreement in only ${agreed}/10 rounds`)
 
+  // The relay counters (what bench:gossip sets beside lab model): every host
+  // reported; nearly all that was sent was served (requests to an agent
+  // still starting, or on their way now, were not); batches went out,
+  // carrying at least an item each.
+  const sum = (f: (a: typeof agents[number]) => number): number => agents.reduce((s, a) => s + f(a), 0)
+  t.true(agents.every(a => a.counters.relaySent.report + a.counters.relayServed.report > 0), 'every host reported, or was reported to')
+  for (const kind of ['report', 'batch', 'notice'] as const) {
+    const sent = sum(a => a.counters.relaySent[kind]); const served = sum(a => a.counters.relayServed[kind])
+    t.true(served <= sent && served >= 0.9 * sent, `${kind}: ${served} served of ${sent} sent`)
+  }
+  t.true(sum(a => a.counters.relaySent.batch) > 0)
+  t.true(sum(a => a.counters.relayItemsSent.batch) >= sum(a => a.counters.relaySent.batch))
+
   // No move is carried out twice or by another host than its source, in
   // any round (a plan that missed its majority, as in the first rounds
   // while aggregators meet, is not carried out at all: the rule, not a
