@@ -68,8 +68,12 @@ export class Relay {
   private epoch = -1
   /** Hosts that reported to us, and the round they last did: the recent ones get the plans. */
   private readonly clients = new Map<string, number>()
-  /** Aggregators that sent us a batch this epoch: one not among them holds nothing of our hosts. */
-  private readonly heard = new Set<string>()
+  /**
+   * Aggregators that sent us a batch, and the last round they did. One that
+   * did in this round or the last aggregates now and gets our batches; one
+   * not heard from since holds nothing of our hosts we can count on.
+   */
+  private readonly heard = new Map<string, number>()
   /** Our hosts' newest states, and which of them each other aggregator took this epoch. */
   private readonly ledger = new StateLedger()
   /** What our hosts reported since the last batch went out, with each item's topic (for how soon it must go). */
@@ -104,6 +108,18 @@ export class Relay {
     this.clients.set(fromHost, round)
   }
 
+  /**
+   * Whether `aggregator` sent us a batch this round or the last. A standby
+   * that aggregated for a moment (one slow answer of its rank 0, common
+   * while a cluster starts) stops getting our batches a round after its
+   * last: kept for the whole epoch, such standbys made every batch go to
+   * twice the aggregators (64 lab agents: 30 relay frames per agent per
+   * round instead of 16).
+   */
+  private heardRecently (aggregator: string): boolean {
+    return (this.heard.get(aggregator) ?? -Infinity) >= this.c.round() - 1
+  }
+
   /** The hosts that reported to us this round or the last: a standby that took one report after a slow answer stops aggregating soon. */
   private recentClients (): string[] {
     const round = this.c.round()
@@ -132,8 +148,8 @@ export class Relay {
     if (msg.kind === 'audit') return { accepted: 0, dropped: msg.items.length, fresh: false, held: this.c.heldDigest(fromHost) }
     let dropped = 0
     const local = fromHost === this.c.host
-    const fresh = msg.kind === 'batch' && !this.heard.has(fromHost)
-    if (msg.kind === 'batch') this.heard.add(fromHost)
+    const fresh = msg.kind === 'batch' && !this.heardRecently(fromHost)
+    if (msg.kind === 'batch') this.heard.set(fromHost, this.c.round())
     if (msg.kind === 'report') this.noteReport(fromHost)
     const authentic: Authentic[] = []
     for (const item of msg.items) {
@@ -306,7 +322,7 @@ export class Relay {
     this.pending = []
     if (items.length === 0 || this.stopped) return
     const epoch = Math.max(0, this.epoch)
-    const targets = new Set(this.heard)
+    const targets = new Set([...this.heard.keys()].filter(h => this.heardRecently(h)))
     for (const ranking of this.c.roles.byDc(epoch).values()) {
       const mine = ranking.indexOf(this.c.host)
       // Our own DC: a standby that aggregates (some host's report to rank 0

@@ -158,3 +158,35 @@ test('a plan its aggregator made goes to the other DCs\' aggregators before the 
   await viewB.seen(e => e.seq === plan.seq)
   t.deepEqual(sent, [`batch->${aggB}`, `notice->${client!.name}`])
 })
+
+test('a standby that sent us a batch gets ours while it aggregates, this round and the next, and then no more', async t => {
+  const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
+  const roles = new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() })))
+  let round = 12
+  const epoch = 1
+  const [aggA, client] = roles.ofDc('A', epoch).map(n => hosts.find(h => h.name === n)!)
+  const [aggB, standbyB] = roles.ofDc('B', epoch).map(n => hosts.find(h => h.name === n)!)
+  const to: string[] = []
+  const relayA = relayFor({
+    host: aggA!.name, roles, inbound: new Recorder(), round: () => round, epoch: () => epoch, isUp: () => true,
+    send: async (target, msg) => { if (msg.kind === 'batch') to.push(target); return { accepted: msg.items.length, dropped: 0, fresh: false } }
+  })
+  t.teardown(() => { relayA.stop() })
+  /** Our client reports a digest; resolves once its batch has gone, with where it went. */
+  const batchTargets = async (): Promise<string[]> => {
+    to.length = 0
+    await relayA.receive({ kind: 'report', epoch, items: [client!.signer.sign(encodeEnvelope(digest(client!, round, 'v2')))] }, client!.name)
+    while (to.length === 0) await new Promise(resolve => setTimeout(resolve, 5))
+    await new Promise(resolve => setTimeout(resolve, 20))
+    return [...to].sort()
+  }
+  t.deepEqual(await batchTargets(), [aggB!.name], 'DC B\'s rank 0 alone, before anyone else aggregates there')
+  // One of B's hosts found its rank 0 slow and reported to the standby, which passes its items on to us.
+  const fromStandby = await relayA.receive({ kind: 'batch', epoch, items: [standbyB!.signer.sign(encodeEnvelope(digest(standbyB!, round, 'v9')))] }, standbyB!.name)
+  t.true(fromStandby.fresh, 'we had not heard from it: it must send us its hosts\' states')
+  t.deepEqual(await batchTargets(), [aggB!.name, standbyB!.name].sort())
+  round = 13
+  t.deepEqual(await batchTargets(), [aggB!.name, standbyB!.name].sort(), 'still, the round after')
+  round = 14
+  t.deepEqual(await batchTargets(), [aggB!.name], 'it sent nothing for a round: it no longer aggregates')
+})
