@@ -3,7 +3,7 @@ import { UsageError } from '../../agent/cli/errors.ts'
 import { type Command, numberOption } from '../../agent/cli/run.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../../lib/rounds.ts'
 import { ATTACKS, type Attack } from '../model/audit.ts'
-import { calibrationTable } from '../model/calibration.ts'
+import { calibrationTable, relayCalibrationTable } from '../model/calibration.ts'
 import { modelReport } from '../model/report.ts'
 import { PROTOCOLS, type Protocol } from '../model/run.ts'
 import { definedOnly } from '../../lib/defined.ts'
@@ -16,9 +16,9 @@ export const DEFAULT_CHANGE_RATE = 0.1
 
 export const modelCommand: Command = {
   name: 'model',
-  summary: 'simulate dissemination (today\'s flooding, the tiered design) at thousands of hosts: messages, bytes, CPU per role, round time, takeovers',
+  summary: 'simulate dissemination (today\'s flooding, the tiered design, the tiered agents as built) at thousands of hosts: messages, bytes, CPU per role, round time, takeovers',
   usage: `Usage: heliotrope lab model [--hosts 1000,10000] [--dcs 16] [--vms-per-host 20] [--rounds R]
-                            [--seed S] [--protocol today|tiered|both] [--period MS]
+                            [--seed S] [--protocol today|tiered|relay|all] [--period MS]
                             [--crash-rate p] [--loss p] [--change-rate c]
                             [--kill-aggregator] [--kill-planner] [--attack KIND] [--calibrate]
 
@@ -36,7 +36,8 @@ Options:
   --vms-per-host V    (default ${DEFAULT_MODEL_VMS_PER_HOST})
   --rounds R          (default ${DEFAULT_MODEL_ROUNDS})
   --seed S            world and fault seed (default 1)
-  --protocol P        ${PROTOCOLS.join(' | ')} | both (default both)
+  --protocol P        ${PROTOCOLS.join(' | ')} | all (default all): today is flooding,
+                      tiered the §9.1-9.5 design, relay the tiered agents as built (§9.8)
   --period MS         round period (default ${DEFAULT_ROUND_PERIOD_MS})
   --crash-rate p      each host's chance to crash in a round (default 0)
   --loss p            chance a frame is lost on its way (resent; default 0)
@@ -44,7 +45,8 @@ Options:
   --kill-aggregator   kill the first DC's aggregator mid-collection in round 2
   --kill-planner      kill round 2's planner just before it plans
   --attack KIND       the first DC's aggregator cheats in round 2: ${ATTACKS.join(', ')}
-  --calibrate         only compare \`today\` with the measured agents (8-100 hosts)
+  --calibrate         only compare the model with the measured agents: \`today\` with
+                      flooding agents (8-100), \`relay\` with tiered agents (16-64)
 `,
   options: {
     hosts: { type: 'string' },
@@ -64,12 +66,12 @@ Options:
   },
   run (args) {
     const seed = numberOption(args, 'seed', 1, { integer: true })
-    if (args.values.calibrate === true) { process.stdout.write(calibrationTable(seed) + '\n'); return 0 }
+    if (args.values.calibrate === true) { process.stdout.write(`today beside flooding agents:\n\n${calibrationTable(seed)}\n\nrelay beside tiered agents:\n\n${relayCalibrationTable(seed)}\n`); return 0 }
     const hostsText = (args.values.hosts as string | undefined) ?? DEFAULT_MODEL_HOSTS.join(',')
     const hosts = hostsText.split(',').map(Number)
     if (hosts.some(h => !Number.isInteger(h) || h < 2)) throw new UsageError(`--hosts: integers >= 2, comma-separated; got ${JSON.stringify(hostsText)}`)
-    const protocol = (args.values.protocol as string | undefined) ?? 'both'
-    if (protocol !== 'both' && !(PROTOCOLS as readonly string[]).includes(protocol)) throw new UsageError(`--protocol is one of ${PROTOCOLS.join(', ')}, both; got ${JSON.stringify(protocol)}`)
+    const protocol = (args.values.protocol as string | undefined) ?? 'all'
+    if (protocol !== 'all' && !(PROTOCOLS as readonly string[]).includes(protocol)) throw new UsageError(`--protocol is one of ${PROTOCOLS.join(', ')}, all; got ${JSON.stringify(protocol)}`)
     const attack = args.values.attack as string | undefined
     if (attack !== undefined && !(ATTACKS as readonly string[]).includes(attack)) throw new UsageError(`--attack is one of ${ATTACKS.join(', ')}; got ${JSON.stringify(attack)}`)
     const share = (name: string, fallback: number): number => {
@@ -79,7 +81,7 @@ Options:
     }
     process.stdout.write(modelReport({
       hosts,
-      protocols: protocol === 'both' ? [...PROTOCOLS] : [protocol as Protocol],
+      protocols: protocol === 'all' ? [...PROTOCOLS] : [protocol as Protocol],
       dcs: numberOption(args, 'dcs', DEFAULT_MODEL_DCS, { integer: true, min: 1 }),
       vmsPerHost: numberOption(args, 'vms-per-host', DEFAULT_MODEL_VMS_PER_HOST, { integer: true, min: 1 }),
       rounds: numberOption(args, 'rounds', DEFAULT_MODEL_ROUNDS, { integer: true, min: 1 }),

@@ -24,6 +24,18 @@ export const IDLE_CPU_MS_PER_S = 5
  */
 export const FRAME_CPU_MS = 0.25
 
+/**
+ * A tiered agent's own cost (docs/design.md §9.8), fitted to bench:gossip
+ * (tiered, 2 DHT servers per DC, 4 agents per process): upkeep per second
+ * (timers, DHT and connection upkeep) and work per round that is not a
+ * message (listing VMs, reading counters, building and signing its
+ * digest, the view's and round records' upkeep). Two runs of the same 16
+ * agents at two periods separate them; 32 and 64 agents check them
+ * (lab/model/calibration.ts, docs/design.md §9.7).
+ */
+export const RELAY_IDLE_CPU_MS_PER_S = 2.7
+export const RELAY_ROUND_WORK_MS = 26
+
 /** ed25519 verify with a key object made per check, as gossipsub does today (node 24, this machine, CPU time). */
 export const VERIFY_MS = 0.31
 /** ed25519 verify with a cached key object: what signed reports and votes cost once keys are kept. */

@@ -52,6 +52,17 @@ export class Network {
    * or LOST when either end is down by then.
    */
   direct (from: number, to: number, bytes: number, at: number, cost: SendCost = {}): number {
+    const arrive = this.send(from, to, bytes, at, cost)
+    return arrive === LOST ? LOST : this.receive(to, bytes, arrive, cost)
+  }
+
+  /**
+   * The sending half of `direct`: the sender's CPU and the wire. Returns
+   * when the frame reaches the receiver's NIC (LOST when the sender is
+   * down). A protocol whose messages overlap in time hands the receiving
+   * half to `receive` at that time, so each CPU queue gets its work in order.
+   */
+  send (from: number, to: number, bytes: number, at: number, cost: SendCost = {}): number {
     const l = this.ledger
     if (!this.up(from, at)) return LOST
     const sent = l.work(from, at, FRAME_CPU_MS + (cost.senderMs ?? 0))
@@ -59,6 +70,13 @@ export class Network {
     l.msgsOut[from]!++; l.framesOut[from]!++; l.bytesOut[from]! += wire
     let arrive = sent + this.latency(from, to)
     if (this.loss > 0 && this.rng.next() < this.loss) arrive += RETRANSMIT_MS + 2 * this.latency(from, to)
+    return arrive
+  }
+
+  /** The receiving half of `direct`: the receiver's NIC and CPU queue. Returns when it has handled the frame, or LOST. */
+  receive (to: number, bytes: number, arrive: number, cost: SendCost = {}): number {
+    const l = this.ledger
+    const wire = bytes + TRANSPORT_OVERHEAD_B
     const nicStart = arrive > l.nicFreeAt[to]! ? arrive : l.nicFreeAt[to]!
     arrive = nicStart + wire * 8 / NIC_BPS * 1000
     l.nicFreeAt[to] = arrive

@@ -4,6 +4,7 @@
  * lib/rounds.ts).
  */
 import type { RoundTiming } from '../../lib/rounds.ts'
+import { RELAY_KINDS, type RelayKind } from '../../lib/wire/relay.ts'
 import type { Accusation, Attack } from './audit.ts'
 import type { Ledger } from './ledger.ts'
 import type { Network } from './network.ts'
@@ -54,6 +55,12 @@ export interface RoundOutcome {
   agreeing: number
   takeovers: Takeover[]
   accusations: Accusation[]
+  /** The relay protocol's requests this round, by kind (each is two frames: the request and its answer). */
+  relaySent?: Record<RelayKind, number>
+}
+
+export function noRelayCounts (): Record<RelayKind, number> {
+  return Object.fromEntries(RELAY_KINDS.map(k => [k, 0])) as Record<RelayKind, number>
 }
 
 export function newOutcome (input: RoundInput): RoundOutcome {

@@ -10,10 +10,11 @@ import { Network } from './network.ts'
 import { PlanningRole } from './planning.ts'
 import { ROLE_NAMES, type RoundInput, type RoundOutcome } from './round.ts'
 import { SEAL_AT, runTieredRound } from './tiered.ts'
+import { runRelayRound } from './relay.ts'
 import { runTodayRound } from './today.ts'
 import { buildWorld, type World } from './world.ts'
 
-export const PROTOCOLS = ['today', 'tiered'] as const
+export const PROTOCOLS = ['today', 'tiered', 'relay'] as const
 export type Protocol = typeof PROTOCOLS[number]
 /** A silent member leaves today's view after this many rounds (docs/design.md §3.5, downAfterRounds). */
 export const DOWN_AFTER_ROUNDS = 3
@@ -34,6 +35,8 @@ export interface ModelOptions {
   killAggregator: boolean
   killPlanner: boolean
   attack?: Attack
+  /** Rounds run before the measured ones (moves land, the planner's cooling fills), as bench:gossip warms its agents up. */
+  warmupRounds?: number
   /** Reuse a world built for another protocol at the same size (it is copied, not shared). */
   world?: World
 }
@@ -60,7 +63,9 @@ export function runModel (opts: ModelOptions): ModelResult {
   const { world: _w, ...options } = opts
   const result: ModelResult = { options, timing, rounds: [], samples: { host: [], aggregator: [], planner: [] }, planReachMs: [] }
   const n = world.hostIds.length
-  for (let i = 0; i < opts.rounds; i++) {
+  const warmup = opts.warmupRounds ?? 0
+  for (let j = 0; j < warmup + opts.rounds; j++) {
+    const i = j - warmup
     const round = FIRST_ROUND + i
     const t0 = roundStartMs(round, timing)
     for (let h = 0; h < n; h++) if (opts.crashRate > 0 && net.up(h, t0) && rng.next() < opts.crashRate) net.crashedAt[h] = t0 + rng.next() * timing.periodMs
@@ -69,7 +74,8 @@ export function runModel (opts: ModelOptions): ModelResult {
     const members = [...Array(n).keys()].filter(h => net.crashedAt[h]! > heardSince)
     ledger.resetCounts()
     const input: RoundInput = { world, net, ledger, timing, round, planning, members, killAggregator: opts.killAggregator && i === 1, killPlanner: opts.killPlanner && i === 1, ...(opts.attack !== undefined && i === 1 ? { attack: opts.attack } : {}) }
-    const outcome = opts.protocol === 'today' ? runTodayRound(input) : runTieredRound(input, { changeRate: opts.changeRate })
+    const outcome = opts.protocol === 'today' ? runTodayRound(input) : opts.protocol === 'relay' ? runRelayRound(input) : runTieredRound(input, { changeRate: opts.changeRate })
+    if (i < 0) continue
     result.rounds.push(outcome)
     let reach = NaN
     for (let h = 0; h < n; h++) {
