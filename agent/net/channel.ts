@@ -36,6 +36,12 @@ export interface ChannelOptions {
   timeoutMs: number
   /** Exchanges in flight on one stream, each way; more are refused at once. */
   maxInFlight?: number
+  /**
+   * Called when our stream to `peer` ends (it died, or its connection
+   * closed), not when we stop: what we route through that peer may go
+   * elsewhere at once instead of at our next request's failure.
+   */
+  closed?: (peer: string) => void
 }
 
 interface Pending { resolve: (body: unknown) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }
@@ -45,7 +51,7 @@ export class Channels {
   private readonly node: ClusterNode
   private readonly protocol: string
   private readonly handler: RequestHandler
-  private readonly opts: Required<ChannelOptions>
+  private readonly opts: Required<Omit<ChannelOptions, 'closed'>> & Pick<ChannelOptions, 'closed'>
   /** Our streams to each peer (a promise while one opens, so concurrent requests share it). */
   private readonly out = new Map<string, Promise<Outbound>>()
   private readonly served = new Set<Stream>()
@@ -133,7 +139,10 @@ export class Channels {
         stream.abort(err as Error)
       }
     })
-    stream.addEventListener('close', (evt) => { fail(evt.error?.message ?? 'the stream ended') })
+    stream.addEventListener('close', (evt) => {
+      fail(evt.error?.message ?? 'the stream ended')
+      if (!this.stopped) this.opts.closed?.(peer)
+    })
     // The other side never writes first or closes its half while serving.
     stream.addEventListener('remoteCloseWrite', () => { stream.abort(new ProtocolError('the other side closed its half')) })
     return ch

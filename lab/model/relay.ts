@@ -172,6 +172,22 @@ export function runRelayRound (input: RoundInput): RoundOutcome {
     else countVotes(a, 1, at)
   }
 
+  /**
+   * An aggregator died: its hosts' streams to it break (DETECT_DEAD_MS
+   * later) and each sends its state to the next rank at once, so that the
+   * standby passes it this round's plan (reporter.ts `lost`).
+   */
+  const failOver = (dead: number): void => {
+    time.at(net.detectDead(net.crashedAt[dead]!), () => {
+      const rank = rankings[world.hostDc[dead]!]!.indexOf(dead)
+      const now = net.detectDead(net.crashedAt[dead]!)
+      for (const h of clients.get(dead) ?? []) {
+        if (h !== dead && aggOf[h] === dead) report(h, [{ author: h, bytes: stateBytes(world, h), kind: 'view' }], now, rank + 1)
+      }
+    })
+  }
+  for (let h = 0; h < n; h++) if (net.crashedAt[h]! >= t0 && net.crashedAt[h]! < t0 + P) failOver(h)
+
   // Audits at the round's start: one host in three asks the aggregator of another DC.
   if (rankings.length > 1) {
     for (let h = 0; h < n; h++) {
@@ -206,6 +222,7 @@ export function runRelayRound (input: RoundInput): RoundOutcome {
       const slot = planDeadlineMs(round, k, timing) + (k > 0 ? CLAIM_CHECK_MS : 0)
       if (k === 0 && input.killPlanner === true) {
         net.crashedAt[p] = Math.min(net.crashedAt[p]!, slot - 1)
+        failOver(p)
         out.takeovers.push({ role: 'planner', killed: world.hostIds[p]!, killedAt: slot - 1 })
       }
       time.at(slot, () => { if (planner < 0) tryPlan(p, k, slot) })

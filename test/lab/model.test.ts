@@ -99,18 +99,14 @@ test('a killed aggregator is taken over within the round, and every host still a
   tookOver(t, r)
 })
 
-test('relay: a killed aggregator is taken over within the round; its hosts that reported before the kill miss that round\'s plan', t => {
+test('relay: a killed aggregator is taken over within the round; its hosts fail over when their stream breaks, and every host agrees', t => {
   const r = runModel({ ...mid, protocol: 'relay', killAggregator: true })
   const o = r.rounds[1]!
   const k = o.takeovers.find(x => x.role === 'aggregator')!
   t.truthy(k.by, 'a standby took over')
   t.not(k.by, k.killed)
-  t.true(k.doneAt! < Math.floor(k.killedAt / 30_000) * 30_000 + 12_000, 'the standby held reports before the planning time')
-  // Hosts that reported to the dead aggregator before it died hear of no plan
-  // until they report again (next round); every other host agrees.
-  t.true(o.agreeing < o.live)
-  t.true(o.agreeing >= o.live - (buildWorld({ hosts: 64, dcs: 4, vmsPerHost: 2, seed: 3 }).dcHosts[0]!.length - 1))
-  t.is(r.rounds[2]!.agreeing, r.rounds[2]!.live)
+  t.true(k.doneAt! - k.killedAt <= 1000 + 100, 'the standby held a report about a second after the kill (the broken stream noticed)')
+  t.is(o.agreeing, o.live)
 })
 
 function tookOver (t: ExecutionContext, r: ModelResult): void {
@@ -127,17 +123,10 @@ test('a killed planner is taken over by the next rank within the round', t => {
   t.true(o.agreeing / o.live >= 0.99)
 })
 
-test('relay: a killed planner is taken over within the round; the hosts of its DC miss that round\'s plan', t => {
+test('relay: a killed planner is taken over within the round; its own hosts report to their standby, and every host agrees', t => {
   const r = runModel({ ...mid, protocol: 'relay', killPlanner: true })
   const o = plannerTookOver(t, r)
-  // The planner is its DC's aggregator: its hosts reported to it and hear of
-  // no plan until they report again, next round (docs/design.md §9.8). Every
-  // host of the other DCs agrees.
-  const world = buildWorld({ hosts: 64, dcs: 4, vmsPerHost: 2, seed: 3 })
-  const dead = world.hostIds.indexOf(o.takeovers[0]!.killed)
-  t.true(o.agreeing < o.live)
-  t.true(o.agreeing >= o.live - (world.dcHosts[world.hostDc[dead]!]!.length - 1))
-  t.is(r.rounds[2]!.agreeing, r.rounds[2]!.live)
+  t.is(o.agreeing, o.live)
 })
 
 function plannerTookOver (t: ExecutionContext, r: ModelResult): RoundOutcome {

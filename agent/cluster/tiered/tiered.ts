@@ -117,7 +117,11 @@ export class TieredDissemination {
       if (typeof msg === 'string') throw new Error(`malformed relay message: ${msg}`)
       components.counters.relayServed[msg.kind]++
       return await this.relay.receive(msg, from)
-    }, { maxBytes: MAX_RELAY_BYTES, timeoutMs: this.timeoutMs })
+    }, {
+      maxBytes: MAX_RELAY_BYTES,
+      timeoutMs: this.timeoutMs,
+      closed: (peer) => { const host = this.hosts.get(peer); if (host !== undefined) this.reporter.lost(host) }
+    })
   }
 
   get protocol (): string {

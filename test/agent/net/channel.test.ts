@@ -114,3 +114,27 @@ test('a peer that stopped: the next request fails as closed or undialable, not b
   t.log(`${err?.name}: ${err?.message}`)
   t.not(err?.name, 'RequestTimeoutError')
 })
+
+test('a peer that stopped: `closed` names it at once; our own stop names no one', async t => {
+  t.timeout(60_000)
+  const [a, b, protocol] = await pair(t)
+  const server = new Channels(b, protocol, () => 'ok', OPTS)
+  await server.start()
+  // Our own stop, the peer alive: nothing is reported.
+  const quiet: string[] = []
+  const first = new Channels(a, protocol, () => 'unused', { ...OPTS, closed: (peer) => { quiet.push(peer) } })
+  t.is(await first.request(b.peerId, 'hello'), 'ok')
+  await first.stop()
+  // The peer dies while our stream to it is open.
+  const closed: string[] = []
+  let told: () => void = () => {}
+  const toldOnce = new Promise<void>(resolve => { told = resolve })
+  const second = new Channels(a, protocol, () => 'unused', { ...OPTS, closed: (peer) => { closed.push(peer); told() } })
+  t.teardown(async () => { await second.stop() })
+  t.is(await second.request(b.peerId, 'hello'), 'ok')
+  await server.stop()
+  await b.stop()
+  await toldOnce
+  t.deepEqual(closed, [b.peerId])
+  t.deepEqual(quiet, [], 'stopping named no one')
+})
