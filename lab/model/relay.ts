@@ -20,7 +20,7 @@ import { RELAY_IDLE_CPU_MS_PER_S, RELAY_ROUND_WORK_MS, SIGN_MS, VERIFY_CACHED_MS
 import { LOST } from './network.ts'
 import { checkPlan } from './plan-check.ts'
 import { AGGREGATOR_EPOCH_ROUNDS, aggregatorRankings, plannerRanking } from './roles.ts'
-import { ROLE_AGGREGATOR, ROLE_PLANNER, newOutcome, noRelayCounts, type RoundInput, type RoundOutcome } from './round.ts'
+import { ROLE_AGGREGATOR, ROLE_PLANNER, newOutcome, finishRound, noRelayCounts, type RoundInput, type RoundOutcome } from './round.ts'
 import { EVENT_B, SIGNATURE_B, VOTE_B, digestBytes, planBytes, stateBytes } from './sizes.ts'
 import { Timeline } from './timeline.ts'
 import { CLAIM_CHECK_MS, STATE_REFRESH_ROUNDS } from './today.ts'
@@ -302,18 +302,11 @@ export function runRelayRound (input: RoundInput): RoundOutcome {
     const first = Math.min(...(clients.get(standby ?? -1) ?? []).filter(h => h !== standby).map(h => held[standby!]!.get(h) ?? Infinity))
     if (standby !== undefined && Number.isFinite(first)) { t.by = world.hostIds[standby]; t.doneAt = first }
   }
-  if (planner < 0) return finish(input, out)
+  if (planner < 0) return finishRound(input, out)
 
   const deadline = planDeadlineMs(round + 1, 0, timing)
   const passed = votesCast.length >= majority
   for (let h = 0; h < n; h++) if (passed && out.acceptedAt[h]! < deadline && net.up(h, deadline)) out.agreeing++
 
-  return finish(input, out)
-}
-
-function finish (input: RoundInput, out: RoundOutcome): RoundOutcome {
-  const end = planDeadlineMs(input.round + 1, 0, input.timing)
-  out.live = 0
-  for (let h = 0; h < input.world.hostIds.length; h++) if (input.net.up(h, end)) out.live++
-  return out
+  return finishRound(input, out)
 }

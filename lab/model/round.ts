@@ -3,7 +3,7 @@
  * absolute model milliseconds (round r starts at r x period, as in
  * lib/rounds.ts).
  */
-import type { RoundTiming } from '../../lib/rounds.ts'
+import { planDeadlineMs, type RoundTiming } from '../../lib/rounds.ts'
 import { RELAY_KINDS, type RelayKind } from '../../lib/wire/relay.ts'
 import type { Accusation, Attack } from './audit.ts'
 import type { Ledger } from './ledger.ts'
@@ -66,4 +66,12 @@ export function noRelayCounts (): Record<RelayKind, number> {
 export function newOutcome (input: RoundInput): RoundOutcome {
   const n = input.world.hostIds.length
   return { round: input.round, roles: new Uint8Array(n), moves: 0, acceptedAt: new Float64Array(n).fill(NaN), live: 0, agreeing: 0, takeovers: [], accusations: [] }
+}
+
+/** Counts the hosts up when the round's plan must have become final everywhere: the next round's planning time. */
+export function finishRound (input: RoundInput, out: RoundOutcome): RoundOutcome {
+  const end = planDeadlineMs(input.round + 1, 0, input.timing)
+  out.live = 0
+  for (let h = 0; h < input.world.hostIds.length; h++) if (input.net.up(h, end)) out.live++
+  return out
 }

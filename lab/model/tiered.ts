@@ -16,7 +16,7 @@ import { checkPlan } from './plan-check.ts'
 import { AGGREGATOR_EPOCH_ROUNDS, AGGREGATOR_RANKS, aggregatorRankings, plannerRanking } from './roles.ts'
 import { HEADER_B, VOTE_B, certificateBytes, planBytes, receiptBytes, reportBytes, tallyBytes } from './sizes.ts'
 import { CLAIM_CHECK_MS } from './today.ts'
-import { ROLE_AGGREGATOR, ROLE_PLANNER, newOutcome, type RoundInput, type RoundOutcome } from './round.ts'
+import { ROLE_AGGREGATOR, ROLE_PLANNER, newOutcome, finishRound, type RoundInput, type RoundOutcome } from './round.ts'
 import { moveVm } from './world.ts'
 
 /** Shares of the round (docs/design.md §9.3): reports spread over the first 20%. */
@@ -165,7 +165,7 @@ export function runTieredRound (input: RoundInput, opts: TieredOptions): RoundOu
     out.moves = plan.moves.length
     break
   }
-  if (planner < 0) return finish(input, out)
+  if (planner < 0) return finishRound(input, out)
   out.planner = world.hostIds[planner]; out.plannerRank = rank; out.roles[planner] = ROLE_PLANNER
   const pt = out.takeovers.find(t => t.role === 'planner')
   if (pt !== undefined && rank > 0) { pt.by = world.hostIds[planner]; pt.doneAt = sentAt }
@@ -232,12 +232,5 @@ export function runTieredRound (input: RoundInput, opts: TieredOptions): RoundOu
       input.planning.moved(m.vm, round)
     }
   }
-  return finish(input, out)
-}
-
-function finish (input: RoundInput, out: RoundOutcome): RoundOutcome {
-  const end = planDeadlineMs(input.round + 1, 0, input.timing)
-  out.live = 0
-  for (let h = 0; h < input.world.hostIds.length; h++) if (input.net.up(h, end)) out.live++
-  return out
+  return finishRound(input, out)
 }

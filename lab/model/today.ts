@@ -11,7 +11,7 @@ import { checkPlan } from './plan-check.ts'
 import { plannerRanking } from './roles.ts'
 import { moveVm } from './world.ts'
 import { EVENT_B, VOTE_B, digestBytes, planBytes, stateBytes } from './sizes.ts'
-import { ROLE_PLANNER, newOutcome, type RoundInput, type RoundOutcome } from './round.ts'
+import { ROLE_PLANNER, finishRound, newOutcome, type RoundInput, type RoundOutcome } from './round.ts'
 
 /** docs/design.md §3.4: an unchanged state goes out every 10th round. */
 export const STATE_REFRESH_ROUNDS = 10
@@ -54,7 +54,7 @@ export function runTodayRound (input: RoundInput): RoundOutcome {
     out.moves = plan.moves.length
     break
   }
-  if (planner < 0) return finish(input, out, all)
+  if (planner < 0) return finishRound(input, out)
   out.planner = world.hostIds[planner]; out.plannerRank = rank; out.roles[planner] = ROLE_PLANNER
   const takeover = out.takeovers.find(t => t.role === 'planner')
   if (takeover !== undefined && rank > 0) { takeover.by = world.hostIds[planner]; takeover.doneAt = sentAt }
@@ -94,13 +94,5 @@ export function runTodayRound (input: RoundInput): RoundOutcome {
   }
   const deadline = planDeadlineMs(round + 1, 0, timing)
   for (let h = 0; h < n; h++) if (net.up(h, deadline) && out.acceptedAt[h]! < deadline && majorityAt[h]! < deadline) out.agreeing++
-  return finish(input, out, all)
-}
-
-function finish (input: RoundInput, out: RoundOutcome, all: Int32Array): RoundOutcome {
-  // Counted when the round's plan must have become final everywhere: the next round's planning time.
-  const end = planDeadlineMs(input.round + 1, 0, input.timing)
-  out.live = 0
-  for (const h of all) if (input.net.up(h, end)) out.live++
-  return out
+  return finishRound(input, out)
 }
