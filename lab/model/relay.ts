@@ -25,13 +25,12 @@ import { EVENT_B, SIGNATURE_B, VOTE_B, digestBytes, planBytes, stateBytes } from
 import { Timeline } from './timeline.ts'
 import { CLAIM_CHECK_MS, STATE_REFRESH_ROUNDS } from './today.ts'
 import { moveVm } from './world.ts'
+import { KILL_AGGREGATOR_AT, MIGRATE_FRAMES_PER_MOVE } from './tiered.ts'
+// The agents' own rules, not copies: these modules load nothing of libp2p.
+import { AUDIT_EVERY } from '../../agent/cluster/tiered/auditor.ts'
+import { VOTE_SPREAD_SHARE } from '../../agent/cluster/tiered/event-turns.ts'
+import { VOTE_BATCH_MS, batchDelayMs } from '../../agent/cluster/tiered/relay.ts'
 
-/** agent/cluster/tiered/relay.ts VOTE_BATCH_MS: votes wait at most this long to travel together. */
-export const VOTE_BATCH_MS = 50
-/** agent/cluster/tiered/event-turns.ts: a vote leaves within this share of a takeover slot. */
-export const VOTE_SPREAD_SHARE = 0.15
-/** agent/cluster/tiered/auditor.ts AUDIT_EVERY: a host audits one round in this many. */
-export const AUDIT_EVERY = 3
 /** An answer frame: `{ i, a: { ok, body: { accepted, dropped, fresh } } }` in CBOR. */
 export const ANSWER_B = 40
 /** A relay message's own fields around its items (kind, epoch), and each item's (its signature, the CBOR around it). */
@@ -39,19 +38,10 @@ export const RELAY_MESSAGE_B = 24
 export const ITEM_B = SIGNATURE_B + 8
 /** A host that gets no answer from its aggregator tries the next after this share of the period (reporter.ts: a quarter). */
 export const REPORT_TIMEOUT_SHARE = 0.25
-/** When the round's aggregator of the first DC dies with --kill-aggregator: a tenth into the round, as tiered.ts. */
-export const KILL_AGGREGATOR_AT = 0.1
-/** Migrate protocol frames per move (reserve, its answer, commit, its answer). */
-export const MIGRATE_FRAMES_PER_MOVE = 4
 /** After a move's start, when its end and both hosts' new states go out. */
 const MOVE_MS = 1000
 /** Planner ranks tried before the round is given up (as tiered.ts). */
 const PLANNER_RANKS = 4
-
-/** agent/cluster/tiered/tiered.ts batchDelayMs: a sixtieth of the period, 50 ms to 1 s. */
-export function batchDelayMs (periodMs: number): number {
-  return Math.min(1000, Math.max(50, Math.round(periodMs / 60)))
-}
 
 type ItemKind = 'view' | 'vote' | 'plan'
 /** One signed item at an aggregator: who wrote it, its size, what it is. */
@@ -65,7 +55,7 @@ export function runRelayRound (input: RoundInput): RoundOutcome {
   const n = world.hostIds.length
   const P = timing.periodMs
   const t0 = roundStartMs(round, timing)
-  const batchMs = batchDelayMs(P)
+  const batchMs = batchDelayMs(timing)
   const epochStart = round % AGGREGATOR_EPOCH_ROUNDS === 0
   const time = new Timeline()
   for (let h = 0; h < n; h++) if (net.up(h, t0)) ledger.background(h, RELAY_IDLE_CPU_MS_PER_S * P / 1000 + RELAY_ROUND_WORK_MS)
@@ -125,7 +115,12 @@ export function runRelayRound (input: RoundInput): RoundOutcome {
     const a = ranking[fromRank]
     if (a === undefined || !net.up(h, at)) return
     const took = (got: number): void => {
-      if (aggOf[h] !== a) { aggOf[h] = a; clients.set(a, [...(clients.get(a) ?? []), h]) }
+      if (aggOf[h] !== a) {
+        aggOf[h] = a
+        const list = clients.get(a)
+        if (list === undefined) clients.set(a, [h])
+        else list.push(h)
+      }
       for (const it of items) take(a, it, got)
     }
     if (a === h) { took(at); return }

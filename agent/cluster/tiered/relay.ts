@@ -18,17 +18,24 @@
  * invent or alter one (the signature fails at every receiver); what it
  * hides, the hosts' audits catch (auditor.ts).
  */
+import type { RoundTiming } from '../../../lib/rounds.ts'
 import { decodeEnvelope, WireError } from '../../../lib/wire/codec.ts'
-import type { Envelope, EventMessage, PlanMessage, Topic } from '../../../lib/wire/messages.ts'
+import type { Envelope, Topic } from '../../../lib/wire/messages.ts'
 import type { RelayAnswer, RelayMessage, SignedItem } from '../../../lib/wire/relay.ts'
 import type { Logger } from '../../log.ts'
 import type { Inbound } from '../inbound.ts'
 import type { AggregatorRoles } from './roles.ts'
 import type { Verifier } from './signing.ts'
+import { PlanBook } from './plan-book.ts'
 import { StateLedger } from './state-ledger.ts'
 
 /** Votes wait at most this long to travel together (a plan's hosts vote within moments of each other). */
 export const VOTE_BATCH_MS = 50
+
+/** States and digests wait this long to travel together: a sixtieth of the round, 50 ms to 1 s. */
+export function batchDelayMs (timing: RoundTiming): number {
+  return Math.min(1000, Math.max(50, Math.round(timing.periodMs / 60)))
+}
 
 export interface RelayComponents {
   host: string
@@ -61,7 +68,6 @@ export interface RelayComponents {
 /** An item that decoded and carries its author's signature. */
 interface Authentic { item: SignedItem, env: Envelope, author: string }
 
-interface PlanRecord { planner: string, item: SignedItem, movers: Set<string>, votes: SignedItem[], voters: Set<string>, sent: boolean }
 
 export class Relay {
   private readonly c: RelayComponents
@@ -80,8 +86,8 @@ export class Relay {
   private pending: Array<{ item: SignedItem, topic: Topic }> = []
   private timer: ReturnType<typeof setTimeout> | undefined
   private dueAt = Infinity
-  /** Per round, per planner: the plan, its movers, the votes for it. */
-  private readonly plans = new Map<number, Map<string, PlanRecord>>()
+  /** What our hosts must hear of each round's plans and votes. */
+  private readonly book: PlanBook
   private stopped = false
   /** The first round of this stretch of aggregating, and the last round a report came. */
   private since = -1
@@ -89,6 +95,7 @@ export class Relay {
 
   constructor (components: RelayComponents) {
     this.c = components
+    this.book = new PlanBook(components.memberCount, components.countsVote)
   }
 
   /** True while this host aggregates: a host (itself included) reported to it this round or the last. */
@@ -175,7 +182,7 @@ export class Relay {
         // plan's time to every host waits on).
         if (env.topic === 'plan') this.flushNow()
       }
-      this.track(env, item)
+      for (const n of this.book.track(env, item, this.recentClients())) this.notify(n.hosts, n.items)
     }
     if (kind === 'report' && this.pending.length > 0) this.schedule(this.urgency())
   }
@@ -215,58 +222,6 @@ export class Relay {
       return undefined
     }
     return { item, env, author }
-  }
-
-  /** Plans and votes our hosts will need: a plan goes to every client at once, its votes to its movers once a majority voted. */
-  private track (env: Envelope, item: SignedItem): void {
-    if (env.topic === 'plan') {
-      const plan = env.body as PlanMessage
-      const byPlanner = this.roundPlans(env.round)
-      const known = byPlanner.get(env.host)
-      if (known !== undefined && known.item.e.length > 0) return
-      const movers = new Set(plan.moves.flatMap(m => [m.from, m.to]))
-      // Votes may have overtaken the plan: keep them.
-      const rec: PlanRecord = { planner: env.host, item, movers, votes: known?.votes ?? [], voters: known?.voters ?? new Set(), sent: false }
-      byPlanner.set(env.host, rec)
-      this.notify(this.recentClients().filter(h => h !== env.host), [item])
-      // Votes that overtook the plan.
-      this.maybeSendVotes(rec)
-      return
-    }
-    const ev = env.body as EventMessage
-    if (env.topic === 'event' && ev.kind === 'plan-ack' && ev.round !== undefined && ev.planner !== undefined) {
-      const byPlanner = this.roundPlans(ev.round)
-      let rec = byPlanner.get(ev.planner)
-      if (rec === undefined) {
-        rec = { planner: ev.planner, item: { e: new Uint8Array(), s: new Uint8Array() }, movers: new Set(), votes: [], voters: new Set(), sent: false }
-        byPlanner.set(ev.planner, rec)
-      }
-      if (rec.voters.has(env.host)) return
-      rec.voters.add(env.host)
-      rec.votes.push(item)
-      this.maybeSendVotes(rec)
-    }
-  }
-
-  private roundPlans (round: number): Map<string, PlanRecord> {
-    let m = this.plans.get(round)
-    if (m === undefined) {
-      m = new Map()
-      this.plans.set(round, m)
-      for (const old of this.plans.keys()) if (old < round - 4) this.plans.delete(old)
-    }
-    return m
-  }
-
-  private maybeSendVotes (rec: PlanRecord): void {
-    if (rec.sent || rec.item.e.length === 0) return
-    // voters and votes are filled together, in one order (see track).
-    const voters = [...rec.voters]
-    const counted = rec.votes.filter((_, i) => this.c.countsVote(voters[i]!))
-    if (counted.length * 2 <= this.c.memberCount) return
-    const movers = this.recentClients().filter(h => rec.movers.has(h))
-    rec.sent = true
-    if (movers.length > 0) this.notify(movers, [rec.item, ...counted])
   }
 
   private notify (hosts: string[], items: SignedItem[]): void {

@@ -8,7 +8,7 @@
  */
 import type { PrivateKey } from '@libp2p/interface'
 import { epochOf } from '../../../lib/roles.ts'
-import { roundAt, type RoundTiming } from '../../../lib/rounds.ts'
+import { roundAt } from '../../../lib/rounds.ts'
 import type { Envelope } from '../../../lib/wire/messages.ts'
 import type { SignedItem } from '../../../lib/wire/relay.ts'
 import { MAX_RELAY_BYTES, readRelayAnswer, readRelayMessage, type RelayAnswer, type RelayMessage } from '../../../lib/wire/relay.ts'
@@ -17,7 +17,7 @@ import type { Inbound } from '../inbound.ts'
 import type { ClusterContext } from '../types.ts'
 import { Auditor } from './auditor.ts'
 import { EventTurns } from './event-turns.ts'
-import { Relay } from './relay.ts'
+import { Relay, batchDelayMs } from './relay.ts'
 import { Reporter } from './reporter.ts'
 import { AggregatorRoles, type RoleMember } from './roles.ts'
 import { Signer, Verifier } from './signing.ts'
@@ -188,9 +188,4 @@ export class TieredDissemination {
     if (typeof answer === 'string') throw new Error(`malformed answer from ${host}: ${answer}`)
     return answer
   }
-}
-
-/** Items wait this long to travel together: a sixtieth of the round, 50 ms to 1 s. */
-export function batchDelayMs (timing: RoundTiming): number {
-  return Math.min(1000, Math.max(50, Math.round(timing.periodMs / 60)))
 }

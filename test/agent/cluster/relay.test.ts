@@ -52,14 +52,19 @@ class Recorder {
   }
 }
 
-/** A Relay as both tests wire it: four members, every vote counts, batches after 1 ms. */
+/** The tests' cluster: two hosts in each of DCs A and B, and their roles. */
+async function twoDcs (): Promise<{ hosts: Host[], roles: AggregatorRoles }> {
+  const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
+  return { hosts, roles: new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() }))) }
+}
+
+/** A Relay as the tests wire it: four members, every vote counts, batches after 1 ms. */
 function relayFor (c: Pick<RelayComponents, 'host' | 'roles' | 'inbound' | 'send' | 'round' | 'epoch' | 'isUp'>): Relay {
   return new Relay({ verifier: new Verifier(), log: quiet, now: () => Date.now(), memberCount: 4, countsVote: () => true, batchMs: 1, heldDigest: () => -1, ...c })
 }
 
 test('an aggregator met in a new epoch gets the newest state of each of our hosts, whichever reports first, before their digests', async t => {
-  const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
-  const roles = new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() })))
+  const { hosts, roles } = await twoDcs()
   let round = 0
   // The epoch where these roles hold; both relays use it from the start.
   const epoch = 1
@@ -127,8 +132,7 @@ test('an aggregator met in a new epoch gets the newest state of each of our host
 })
 
 test('a plan its aggregator made goes to the other DCs\' aggregators before the aggregator\'s own hosts are told: they have a DC each to pass it to', async t => {
-  const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
-  const roles = new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() })))
+  const { hosts, roles } = await twoDcs()
   const round = 12
   const epoch = 1
   const [aggA, client] = roles.ofDc('A', epoch).map(n => hosts.find(h => h.name === n)!)
@@ -160,8 +164,7 @@ test('a plan its aggregator made goes to the other DCs\' aggregators before the 
 })
 
 test('a standby that sent us a batch gets ours while it aggregates, this round and the next, and then no more', async t => {
-  const hosts = [await host('a1', 'A'), await host('a2', 'A'), await host('b1', 'B'), await host('b2', 'B')]
-  const roles = new AggregatorRoles('test', hosts.map(h => ({ host: h.name, dc: h.dc, peerId: peerIdFromPrivateKey(h.key).toString() })))
+  const { hosts, roles } = await twoDcs()
   let round = 12
   const epoch = 1
   const [aggA, client] = roles.ofDc('A', epoch).map(n => hosts.find(h => h.name === n)!)
