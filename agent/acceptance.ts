@@ -23,6 +23,8 @@ export interface AcceptanceComponents {
   records: RoundRecords
   /** This host's own votes, kept across restarts. */
   votes: VoteBook
+  /** How long a vote for a plan of `round` waits before it is written and sent (Cluster.voteDelayMs). */
+  voteDelayMs: (round: number) => number
   log: Logger
   counters: { votesUncounted: number }
   emit: (event: AgentEvent) => void
@@ -92,7 +94,9 @@ export class PlanAcceptance {
 
   private voteFor (env: Envelope<'plan'>): void {
     const { round, host: planner } = env
-    const vote = this.c.votes.take(round, planner)
+    // Taken now (no second vote of the round), written and sent after the
+    // vote delay: the plan's fan-out goes first (tiered/vote-delay.ts).
+    const vote = this.c.votes.take(round, planner, this.c.voteDelayMs(round))
     if (!vote.ok) {
       this.c.log.warn('not voting: voted for another plan of this round before a restart', { round, planner, votedFor: this.c.votes.votedFor(round) })
       return

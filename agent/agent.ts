@@ -146,7 +146,7 @@ export class Agent {
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })
     this.votes = new VoteBook(config.stateDir)
-    this.acceptance = new PlanAcceptance({ ...parts, votes: this.votes, execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) } }, { host: config.host, timing })
+    this.acceptance = new PlanAcceptance({ ...parts, votes: this.votes, voteDelayMs: round => this.cluster.voteDelayMs(round), execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) } }, { host: config.host, timing })
     this.planning = new Planning({ ...parts, acceptance: this.acceptance, ...definedOnly({ privateKey: components.privateKey }) }, { host: config.host, cluster: config.cluster, topology: init.topology, timing })
     this.server = new MigrateServer({ ...parts, hypervisor }, { config })
     this.loop = new RoundLoop({ ...parts, planning: this.planning, acceptance: this.acceptance }, { timing })

@@ -18,6 +18,9 @@ export class VoteBook implements Startable {
   private votes = new Map<number, string>()
   /** The latest write: a vote given again goes out only once the first is on disk. */
   private written: Promise<void> = Promise.resolve()
+  /** Votes waiting for their write (see take): released unwritten at stop. */
+  private readonly waiting = new Map<ReturnType<typeof setTimeout>, () => void>()
+  private stopped = false
 
   constructor (stateDir: string) {
     this.path = join(stateDir, VOTES_FILE)
@@ -36,14 +39,19 @@ export class VoteBook implements Startable {
     this.votes = new Map(entries.map(([round, planner]) => [Number(round), planner as string]))
   }
 
-  /** Waits for the votes being written, so a stop does not cut one off mid-write. */
+  /** Waits for the votes being written, so a stop does not cut one off mid-write; votes still waiting are not written. */
   async stop (): Promise<void> {
+    this.stopped = true
+    for (const [timer, release] of this.waiting) { clearTimeout(timer); release() }
+    this.waiting.clear()
     await this.idle()
   }
 
   /** Resolves once every vote taken so far is on disk or has failed to get there. */
   async idle (): Promise<void> {
     await this.written.catch(() => {})
+    // An earlier vote's write may still run after the latest was released at stop.
+    await this.file.idle()
   }
 
   /** Whom this host voted for in `round`, if it did. */
@@ -55,17 +63,32 @@ export class VoteBook implements Startable {
    * Takes this host's vote for `planner`'s plan in `round` if it may give
    * it (see voteDecision): false when it voted for another plan in the
    * round. The vote counts as given at once, so no second one is taken
-   * while it is written; `durable` resolves once it is on disk, and the
-   * vote must not go out before.
+   * while it waits or is written. It is written `writeAfterMs` from now,
+   * just before it leaves (the vote delay: Cluster.voteDelayMs); `durable`
+   * resolves once it is on disk, and the vote must not go out before. A
+   * crash before the write forgets a vote nobody saw. Each write holds
+   * every vote taken by then, so writes that land in any order never lose
+   * one. After stop nothing is written: `durable` rejects.
    */
-  take (round: number, planner: string): { ok: false } | { ok: true, durable: Promise<void> } {
+  take (round: number, planner: string, writeAfterMs = 0): { ok: false } | { ok: true, durable: Promise<void> } {
     const d = voteDecision(this.votes, round, planner)
     if (d === 'refuse') return { ok: false }
     if (d === 'vote') {
       this.votes.set(round, planner)
       this.votes = keptVotes(this.votes, Math.max(...this.votes.keys()))
-      this.written = this.file.write(JSON.stringify({ version: VERSION, votes: Object.fromEntries(this.votes) }) + '\n')
+      this.written = this.after(writeAfterMs).then(async () => {
+        if (this.stopped) throw new Error(`vote for round ${round} not written: the vote book is stopped`)
+        await this.file.write(JSON.stringify({ version: VERSION, votes: Object.fromEntries(this.votes) }) + '\n')
+      })
     }
     return { ok: true, durable: this.written }
+  }
+
+  private async after (ms: number): Promise<void> {
+    if (ms <= 0) return
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(() => { this.waiting.delete(timer); resolve() }, ms)
+      this.waiting.set(timer, resolve)
+    })
   }
 }

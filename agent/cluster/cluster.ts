@@ -125,6 +125,15 @@ export class Cluster implements Startable {
     return this.tiered !== undefined
   }
 
+  /**
+   * How long this host waits after accepting the plan of `round` before it
+   * votes: with dissemination "tiered", until the plan had time to reach
+   * every host (tiered/vote-delay.ts); flooded votes go at once.
+   */
+  voteDelayMs (round: number): number {
+    return this.tiered?.voteDelayMs(round) ?? 0
+  }
+
   /** True once this host announced its leave. */
   get leaving (): boolean {
     return this.leavingNow

@@ -112,6 +112,12 @@ export class Channels {
     })
   }
 
+  /** Opens our stream to `peer` now unless one is open or opening: a later request need not wait for it. A failure here is the next request's to meet. */
+  warm (peer: string): void {
+    if (this.stopped) return
+    this.channel(peer).catch(() => {})
+  }
+
   private async channel (peer: string): Promise<Outbound> {
     let ch = this.out.get(peer)
     if (ch === undefined) {

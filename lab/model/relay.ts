@@ -28,7 +28,7 @@ import { moveVm } from './world.ts'
 import { KILL_AGGREGATOR_AT, MIGRATE_FRAMES_PER_MOVE } from './tiered.ts'
 // The agents' own rules, not copies: these modules load nothing of libp2p.
 import { AUDIT_EVERY } from '../../agent/cluster/tiered/auditor.ts'
-import { VOTE_SPREAD_SHARE } from '../../agent/cluster/tiered/event-turns.ts'
+import { voteDelayMs } from '../../agent/cluster/tiered/vote-delay.ts'
 import { VOTE_BATCH_MS, batchDelayMs } from '../../agent/cluster/tiered/relay.ts'
 
 /** An answer frame: `{ i, a: { ok, body: { accepted, dropped, fresh } } }` in CBOR. */
@@ -262,7 +262,7 @@ export function runRelayRound (input: RoundInput): RoundOutcome {
     for (const h of clients.get(a) ?? []) {
       if (h === a) continue
       exchange('notice', a, h, RELAY_MESSAGE_B + planBytes(moves.length, 0) + ITEM_B, at, VERIFY_CACHED_MS, got => {
-        if (accept(h, got)) vote(h, got + spreadOffsetMs(`${world.hostIds[h]}/vote/${round}`, VOTE_SPREAD_SHARE * timing.takeoverMs))
+        if (accept(h, got)) vote(h, got + voteDelayMs(world.hostIds[h]!, round, timing))
       })
     }
   }

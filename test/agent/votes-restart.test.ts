@@ -9,7 +9,7 @@
 import test from 'ava'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -31,7 +31,7 @@ async function members (n: number): Promise<Array<{ host: string, peerId: string
 }
 
 /** One incarnation of host `host`'s agent layer: everything in memory is new, the state directory is `dir`. */
-async function startVoter (host: string, dir: string, live: Array<{ host: string, peerId: string }>, acks: EventMessage[]): Promise<Voter> {
+async function startVoter (host: string, dir: string, live: Array<{ host: string, peerId: string }>, acks: EventMessage[], voteDelayMs = 0): Promise<Voter> {
   const votes = new VoteBook(dir)
   await votes.start()
   const ballot = new Ballot({ cluster: 'c', timing })
@@ -43,6 +43,7 @@ async function startVoter (host: string, dir: string, live: Array<{ host: string
     ballot,
     records: new RoundRecords(log),
     votes,
+    voteDelayMs: () => voteDelayMs,
     log,
     counters: { votesUncounted: 0 },
     emit: () => {},
@@ -54,6 +55,15 @@ async function startVoter (host: string, dir: string, live: Array<{ host: string
 
 function plan (planner: string, rank: number, seq: number): Envelope<'plan'> {
   return { v: 1, topic: 'plan', host: planner, round: ROUND, seq, body: { rank, planner, inputs: {}, initialCost: 10, finalCost: 5, moves: [] } }
+}
+
+/** Another member's plan, in its slot, taken by `voter` (which then votes for it); returns its planner. */
+function acceptOthersPlan (voter: Voter, live: Array<{ host: string, peerId: string }>): string {
+  const ranking = voter.ballot.ranking(ROUND, live, planDeadlineMs(ROUND, 0, timing))
+  const planner = ranking.find(h => h !== 'h0')!
+  const k = ranking.indexOf(planner)
+  voter.acceptance.onPlan(plan(planner, k, 1), planDeadlineMs(ROUND, k, timing) + 10)
+  return planner
 }
 
 /**
@@ -118,12 +128,41 @@ test('a vote goes out only once it is on disk: when the vote cannot be written, 
   // every write under it fails from now on (root ignores permissions).
   await rm(dir, { recursive: true, force: true })
   await writeFile(dir, 'not a directory')
-  const at = planDeadlineMs(ROUND, 0, timing)
-  const ranking = voter.ballot.ranking(ROUND, live, at)
-  const planner = ranking.find(h => h !== 'h0')!
-  const k = ranking.indexOf(planner)
-  voter.acceptance.onPlan(plan(planner, k, 1), planDeadlineMs(ROUND, k, timing) + 10)
+  const planner = acceptOthersPlan(voter, live)
   await settle(voter)
   t.is(voter.ballot.accepted(ROUND)?.planner, planner)
   t.deepEqual(acks, [], 'no vote sent')
+})
+
+test('a vote waits its delay before it is written and sent; stopped before then, it is neither', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'htvotes-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const live = await members(3)
+  const acks: EventMessage[] = []
+  // Long enough that nothing below could be its end: the checks run at once, then at the write.
+  const delayMs = 60_000
+  const voter = await startVoter('h0', dir, live, acks, delayMs)
+  const planner = acceptOthersPlan(voter, live)
+  await nextTurn()
+  t.is(voter.ballot.accepted(ROUND)?.planner, planner, 'the plan is taken at once')
+  t.is(voter.votes.votedFor(ROUND), planner, 'the vote counts as given at once: no second vote of the round')
+  t.deepEqual(acks, [], 'not sent during its delay')
+  await t.throwsAsync(access(join(dir, VOTES_FILE)), { code: 'ENOENT' }, 'not written during its delay')
+  await voter.votes.stop()
+  await nextTurn()
+  t.deepEqual(acks, [], 'not sent after a stop')
+  await t.throwsAsync(access(join(dir, VOTES_FILE)), { code: 'ENOENT' }, 'not written after a stop')
+})
+
+test('a delayed vote is written, then sent, once its delay is over', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'htvotes-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const live = await members(3)
+  const acks: EventMessage[] = []
+  const voter = await startVoter('h0', dir, live, acks, 20)
+  const planner = acceptOthersPlan(voter, live)
+  // Waits on the write itself (settle), whatever the machine's load.
+  await settle(voter)
+  t.deepEqual(acks, [{ kind: 'plan-ack', round: ROUND, planner }])
+  t.deepEqual(JSON.parse(await readFile(join(dir, VOTES_FILE), 'utf8')), { version: 1, votes: { [ROUND]: planner } })
 })

@@ -54,6 +54,12 @@ export interface RelayComponents {
   countsVote: (host: string) => boolean
   /** Sends one relay message to `host`; resolves with its answer. */
   send: (host: string, msg: RelayMessage) => Promise<RelayAnswer>
+  /**
+   * Opens our stream to `host` ahead of need. A new aggregator's first
+   * notices to its hosts (the round's plan) otherwise each waited for a
+   * stream to open, and a plan's last hosts heard of it only after that.
+   */
+  warm?: (host: string) => void
   /** How long items wait to travel together to the other aggregators. */
   batchMs: number
   /** The round this agent is in, and its epoch. */
@@ -112,6 +118,9 @@ export class Relay {
     const round = this.c.round()
     if (this.lastReport < round - 1) this.since = round
     this.lastReport = round
+    // A host new to us this epoch: open the stream its notices will take
+    // now, at its first report, not when the plan must go out.
+    if (!this.clients.has(fromHost) && fromHost !== this.c.host) this.c.warm?.(fromHost)
     this.clients.set(fromHost, round)
   }
 

@@ -16,11 +16,11 @@ import { Channels } from '../../net/channel.ts'
 import type { Inbound } from '../inbound.ts'
 import type { ClusterContext } from '../types.ts'
 import { Auditor } from './auditor.ts'
-import { EventTurns } from './event-turns.ts'
 import { Relay, batchDelayMs } from './relay.ts'
 import { Reporter } from './reporter.ts'
 import { AggregatorRoles, type RoleMember } from './roles.ts'
 import { Signer, Verifier } from './signing.ts'
+import { voteDelayMs } from './vote-delay.ts'
 
 export interface TieredComponents extends ClusterContext {
   inbound: Inbound
@@ -51,14 +51,11 @@ export class TieredDissemination {
   private readonly dc: string
   private readonly signer: Signer
   private readonly channels: Channels
-  /** When our events leave: votes spread out, all in seq order. */
-  private readonly events: EventTurns
 
   constructor (components: TieredComponents, init: TieredInit) {
     this.c = components
     this.dc = init.dc
     this.signer = new Signer(components.privateKey)
-    this.events = new EventTurns(components.timing)
     this.roles = new AggregatorRoles(init.cluster, init.members)
     for (const m of init.members) this.hosts.set(m.peerId, m.host)
     const { timing } = components
@@ -101,6 +98,7 @@ export class TieredDissemination {
       now: components.now,
       memberCount: init.members.length,
       send: async (host, msg) => await this.deliver(host, msg),
+      warm: (host) => { const peer = this.roles.peerOf(host); if (peer !== undefined && host !== components.host) this.channels.warm(peer) },
       batchMs: batchDelayMs(timing),
       round: () => roundAt(components.now(), timing),
       epoch: () => epochOf(roundAt(components.now(), timing)),
@@ -133,9 +131,13 @@ export class TieredDissemination {
   }
 
   async stop (): Promise<void> {
-    this.events.stop()
     this.relay.stop()
     await this.channels.stop()
+  }
+
+  /** How long this host waits after accepting the plan of `round` before it votes (vote-delay.ts). */
+  voteDelayMs (round: number): number {
+    return voteDelayMs(this.c.host, round, this.c.timing)
   }
 
   roundStarted (round: number): void {
@@ -143,9 +145,8 @@ export class TieredDissemination {
     void this.auditor.audit(round).catch(err => this.c.log.warn('audit failed', { error: (err as Error).message }))
   }
 
-  /** Our own message (already applied to our view), signed, to our aggregator. */
+  /** Our own message (already applied to our view), signed, to our aggregator, in the order made (the reporter queues in order). */
   async send (env: Envelope, bytes: Uint8Array): Promise<void> {
-    if (env.topic === 'event') await this.events.turn(env as Envelope<'event'>)
     const item = this.signer.sign(bytes)
     if (env.topic === 'traffic') this.digestSeqs.set(item, env.seq)
     await this.reporter.send(item, env.round, env.topic === 'plan' || env.topic === 'event')

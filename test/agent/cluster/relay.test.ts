@@ -59,7 +59,7 @@ async function twoDcs (): Promise<{ hosts: Host[], roles: AggregatorRoles }> {
 }
 
 /** A Relay as the tests wire it: four members, every vote counts, batches after 1 ms. */
-function relayFor (c: Pick<RelayComponents, 'host' | 'roles' | 'inbound' | 'send' | 'round' | 'epoch' | 'isUp'>): Relay {
+function relayFor (c: Pick<RelayComponents, 'host' | 'roles' | 'inbound' | 'send' | 'round' | 'epoch' | 'isUp'> & Partial<Pick<RelayComponents, 'warm'>>): Relay {
   return new Relay({ verifier: new Verifier(), log: quiet, now: () => Date.now(), memberCount: 4, countsVote: () => true, batchMs: 1, heldDigest: () => -1, ...c })
 }
 
@@ -192,4 +192,28 @@ test('a standby that sent us a batch gets ours while it aggregates, this round a
   t.deepEqual(await batchTargets(), [aggB!.name, standbyB!.name].sort(), 'still, the round after')
   round = 14
   t.deepEqual(await batchTargets(), [aggB!.name], 'it sent nothing for a round: it no longer aggregates')
+})
+
+test('an aggregator opens the stream to a host at its first report of an epoch, not when the plan must go out; once per host and epoch', async t => {
+  const { hosts, roles } = await twoDcs()
+  const round = 12
+  let epoch = 1
+  const [aggA, client] = roles.ofDc('A', epoch).map(n => hosts.find(h => h.name === n)!)
+  const warmed: string[] = []
+  const relayA = relayFor({
+    host: aggA!.name, roles, inbound: new Recorder(), round: () => round, epoch: () => epoch, isUp: () => true,
+    send: async (_to, msg) => ({ accepted: msg.items.length, dropped: 0, fresh: false }),
+    warm: host => { warmed.push(host) }
+  })
+  t.teardown(() => { relayA.stop() })
+  const report = async (h: Host): Promise<void> => {
+    await relayA.receive({ kind: 'report', epoch, items: [h.signer.sign(encodeEnvelope(digest(h, round, 'v2')))] }, h.name)
+  }
+  await report(client!)
+  await report(client!)
+  await report(aggA!)
+  t.deepEqual(warmed, [client!.name], 'the client once; never ourselves')
+  epoch = 2
+  await report(client!)
+  t.deepEqual(warmed, [client!.name, client!.name], 'again in a new epoch (a new aggregator may hold no stream to it)')
 })
