@@ -1,0 +1,119 @@
+/**
+ * Plans safe to stop anywhere (lib/planners/anytime.ts): agents carry out a
+ * few moves a round, so every prefix of a plan is a placement the WAN sees.
+ * Costs are checked by a full evaluation after each move, not by the costs
+ * the plan states.
+ */
+import test from 'ava'
+import { CostModel, evaluate } from '../../lib/cost.ts'
+import { compile, type Instance } from '../../lib/instance.ts'
+import type { Plan } from '../../lib/model.ts'
+import { anytimeOrder, stopsSafely } from '../../lib/planners/anytime.ts'
+import type { PlannerConfig } from '../../lib/planners/config.ts'
+import { planLookahead } from '../../lib/planners/lookahead.ts'
+import { generate, SCENARIO_KINDS } from '../../lib/scenario.ts'
+import { mesh, snapshot } from './fixtures.ts'
+
+/** Every prefix's cost by full evaluation; fails the test on a move that cannot run in order. */
+function prefixCosts (t: { true: (v: boolean, m?: string) => void }, inst: Instance, model: CostModel, plan: Plan): number[] {
+  const hostOf = Int32Array.from(inst.vmHost)
+  const hostIndex = new Map(inst.hostIds.map((id, i) => [id, i]))
+  const vmIndex = new Map(inst.vmIds.map((id, i) => [id, i]))
+  const mem = new Float64Array(inst.nHost)
+  hostOf.forEach((h, v) => { mem[h]! += inst.vmMemory[v]! })
+  const costs: number[] = []
+  for (const m of plan.moves) {
+    const v = vmIndex.get(m.vm)!; const to = hostIndex.get(m.to)!
+    t.true(hostOf[v] === hostIndex.get(m.from), `${m.vm} is not on ${m.from}`)
+    mem[hostOf[v]!]! -= inst.vmMemory[v]!; mem[to]! += inst.vmMemory[v]!
+    t.true(mem[to]! <= inst.hostMemory[to]!, `${m.to} overfilled by ${m.vm}`)
+    hostOf[v] = to
+    costs.push(evaluate(model, hostOf).total)
+  }
+  return costs
+}
+
+test('every prefix of every lookahead plan under a move budget (as every agent plans) costs at most the start: 50 seeded scenarios', t => {
+  let reordered = 0
+  for (let seed = 1; seed <= 50; seed++) {
+    const kind = SCENARIO_KINDS[seed % SCENARIO_KINDS.length]!
+    const inst = compile(generate(kind, { vms: 12 + (seed * 37) % 300, dcs: 2 + seed % 4, seed }))
+    for (const config of [{ maxMoves: 5 }, { maxMoves: 20 }, { maxMoves: 1000 }] as PlannerConfig[]) {
+      const model = new CostModel(inst, config)
+      const plan = planLookahead(inst, config)
+      const start = evaluate(model, inst.vmHost).total
+      const tol = 1e-9 * Math.max(1, start)
+      const costs = prefixCosts(t, inst, model, plan)
+      const worst = Math.max(start, ...costs)
+      t.true(worst <= start + tol, `${kind} seed ${seed} ${JSON.stringify(config)}: a prefix costs ${worst} > start ${start}`)
+      t.true(plan.moves.length <= (config.maxMoves ?? Infinity))
+      if (plan.moves.some((m, i) => i > 0 && m.cost > plan.moves[i - 1]!.cost + tol)) reordered++
+    }
+  }
+  t.log(`${reordered}/150 plans hold a step that rises (a group), every one below the start`)
+})
+
+/**
+ * Three DCs; A's one host holds a pair that talks only to each other and
+ * to C; B is empty. Moving the pair to C one VM at a time first splits it
+ * (the pair's own traffic then crosses the WAN): a plan that moves the
+ * chatty one first rises above the start on its way.
+ */
+function pairWorld (): Instance {
+  return compile(snapshot({
+    dcs: ['A', 'B', 'C'],
+    links: mesh(['A', 'B', 'C'], 1000),
+    hosts: [{ id: 'a', dc: 'A', memoryMiB: 4096, vcpus: 8 }, { id: 'b', dc: 'B', memoryMiB: 4096, vcpus: 8 }, { id: 'c', dc: 'C', memoryMiB: 4096, vcpus: 8 }],
+    vms: [
+      { id: 'p', host: 'a', memoryMiB: 512, vcpus: 1, pinned: false },
+      { id: 'q', host: 'a', memoryMiB: 512, vcpus: 1, pinned: false },
+      { id: 'z', host: 'c', memoryMiB: 512, vcpus: 1, pinned: true }
+    ],
+    flows: [
+      { src: 'p', dst: 'q', bps: 100 }, { src: 'q', dst: 'p', bps: 100 },
+      { src: 'p', dst: 'z', bps: 10 }, { src: 'q', dst: 'z', bps: 300 }
+    ]
+  }))
+}
+
+function planOf (inst: Instance, model: CostModel, moves: Array<[string, string]>): Plan {
+  const hostOf = Int32Array.from(inst.vmHost)
+  const start = evaluate(model, hostOf).total
+  const out: Plan['moves'] = []
+  let before = start
+  for (const [vm, to] of moves) {
+    const v = inst.vmIds.indexOf(vm); const h = inst.hostIds.indexOf(to)
+    const from = inst.hostIds[hostOf[v]!]!
+    hostOf[v] = h
+    const cost = evaluate(model, hostOf).total
+    out.push({ vm, from, to, fromDc: inst.dcIds[inst.hostDc[inst.vmHost[v]!]!]!, toDc: inst.dcIds[inst.hostDc[h]!]!, cost, gain: before - cost })
+    before = cost
+  }
+  return { planner: 'hand', initialCost: start, finalCost: before, moves: out, stopped: 'converged' }
+}
+
+test('a plan that rises above its start on the way is reordered to one that does not, ending as low', t => {
+  const inst = pairWorld()
+  const model = new CostModel(inst)
+  // p first: the pair splits and its 200 bit/s cross A-C before q's 300 to z come home.
+  const plan = planOf(inst, model, [['p', 'c'], ['q', 'c']])
+  t.false(stopsSafely(plan), `the hand plan rises: ${plan.initialCost} -> ${plan.moves[0]!.cost}`)
+  const safe = anytimeOrder(model, plan)
+  t.true(stopsSafely(safe))
+  t.deepEqual(safe.moves.map(m => m.vm), ['q', 'p'], 'q (the one that gains alone) first')
+  t.true(Math.abs(safe.finalCost - plan.finalCost) <= 1e-9, `ends as low: ${safe.finalCost} vs ${plan.finalCost}`)
+})
+
+test('a safe plan keeps its gain; a move that only raises the cost is dropped', t => {
+  const inst = pairWorld()
+  const model = new CostModel(inst)
+  // q and p to C, then p on to B: the last move splits the pair again for nothing.
+  const plan = planOf(inst, model, [['q', 'c'], ['p', 'c']])
+  const safe = anytimeOrder(model, plan)
+  t.deepEqual(safe.moves.map(m => [m.vm, m.to]), [['q', 'c'], ['p', 'c']])
+  const worse = planOf(inst, model, [['q', 'b'], ['p', 'c']])
+  const trimmed = anytimeOrder(model, worse)
+  t.true(stopsSafely(trimmed))
+  t.true(trimmed.finalCost <= trimmed.initialCost)
+  t.false(trimmed.moves.some(m => m.vm === 'q' && m.to === 'b'), 'q to B only raises the cost (its 300 bit/s to z cross B-C instead of A-C, and the pair splits): dropped')
+})
