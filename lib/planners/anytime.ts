@@ -22,7 +22,7 @@
  * went above its start on the way (then the safe order wins even if it
  * ends a little higher).
  */
-import { evaluate, type CostModel } from '../cost.ts'
+import type { CostModel } from '../cost.ts'
 import { MaxHeap } from '../heap.ts'
 import type { Plan } from '../model.ts'
 import { Placement } from '../placement.ts'
@@ -57,8 +57,9 @@ export function anytimeOrder (model: CostModel, plan: Plan): Plan {
 }
 
 class Reorder {
-  readonly rec: MoveRecorder
+  /** Moves not taken yet. */
   left: number
+  private readonly rec: MoveRecorder
   private readonly moves: Indexed[]
   private readonly state: Placement
   private readonly hostDc: Int32Array
@@ -77,13 +78,9 @@ class Reorder {
     this.tol = tolerance(this.start)
   }
 
-  /** The moves taken, as a plan; the final cost evaluated afresh (costs kept by deltas drift by rounding). */
+  /** The moves taken, as a plan with its final cost evaluated afresh. */
   plan (original: Plan): Plan {
-    const plan = this.rec.plan(original.planner, original.stopped)
-    const exact = Math.max(0, evaluate(this.state.model, this.state.hostOf).total)
-    const last = plan.moves.at(-1)
-    if (last !== undefined) last.cost = exact
-    return { ...plan, finalCost: last === undefined ? plan.initialCost : exact }
+    return this.rec.exactPlan(original.planner, original.stopped)
   }
 
   /** What move `i` lowers the cost by now; -Infinity when it cannot run now. */

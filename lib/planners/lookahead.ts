@@ -34,7 +34,7 @@
  * lookahead-search.ts, step 4 in lookahead-groups.ts, and the placement
  * they share with its limit bookkeeping in lookahead-state.ts.
  */
-import { CostModel, evaluate } from '../cost.ts'
+import { CostModel } from '../cost.ts'
 import { compile, type Instance } from '../instance.ts'
 import type { Plan, Snapshot, StopReason } from '../model.ts'
 import { Placement } from '../placement.ts'
@@ -161,11 +161,5 @@ function replay (model: CostModel, steps: Step[], stopped: StopReason): Plan {
   const state = new Placement(model)
   const rec = new MoveRecorder(state)
   for (const step of steps) rec.apply(step.vm, step.host)
-  const plan = rec.plan(LOOKAHEAD_PLANNER, stopped)
-  // Costs kept by deltas drift by rounding over many moves (1e-17 where 0
-  // belongs, when every application ends whole): state the exact final cost.
-  const exact = evaluate(model, state.hostOf).total
-  const last = plan.moves.at(-1)
-  if (last !== undefined) last.cost = exact
-  return { ...plan, finalCost: exact }
+  return rec.exactPlan(LOOKAHEAD_PLANNER, stopped)
 }

@@ -4,6 +4,7 @@
  */
 import type { Move, Plan, StopReason } from '../model.ts'
 import type { Placement } from '../placement.ts'
+import { evaluate } from '../cost.ts'
 
 export class MoveRecorder {
   readonly moves: Move[] = []
@@ -58,6 +59,19 @@ export class MoveRecorder {
 
   plan (planner: string, stopped: StopReason): Plan {
     return { planner, initialCost: nonNegative(this.initialCost), finalCost: nonNegative(this.state.cost), moves: this.moves, stopped }
+  }
+
+  /**
+   * The plan with its final cost evaluated afresh: costs kept by deltas
+   * drift by rounding over many moves (1e-17 where 0 belongs, when every
+   * application ends whole). For plans that are final, not mid-search.
+   */
+  exactPlan (planner: string, stopped: StopReason): Plan {
+    const plan = this.plan(planner, stopped)
+    const exact = evaluate(this.state.model, this.state.hostOf).total
+    const last = plan.moves.at(-1)
+    if (last !== undefined) last.cost = exact
+    return { ...plan, finalCost: exact }
   }
 }
 

@@ -98,7 +98,7 @@ export class TieredDissemination {
       now: components.now,
       memberCount: init.members.length,
       send: async (host, msg) => await this.deliver(host, msg),
-      warm: (host) => { const peer = this.roles.peerOf(host); if (peer !== undefined && host !== components.host) this.channels.warm(peer) },
+      warm: (host) => { const peer = this.roles.peerOf(host); if (peer !== undefined) this.channels.warm(peer) },
       batchMs: batchDelayMs(timing),
       round: () => roundAt(components.now(), timing),
       epoch: () => epochOf(roundAt(components.now(), timing)),
