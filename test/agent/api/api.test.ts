@@ -311,9 +311,14 @@ test.serial('errors: unknown path 404, writes 405, a bad limit 400, a DNS-rebind
 function cli (args: string[], opts: { stopWhen?: RegExp, timeoutMs?: number } = {}): Promise<{ code: number | null, out: string, err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''; let err = ''
+    let out = ''; let err = ''; let interrupted = false
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${args.join(' ')}\n${out}\n${err}`)) }, opts.timeoutMs ?? 30_000)
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (opts.stopWhen?.test(out) === true) child.kill('SIGINT') })
+    // One Ctrl-C only: a second one, sent by a later chunk that matches too, kills a CLI that is already
+    // shutting down (exit code null), as a user's second Ctrl-C would.
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (!interrupted && opts.stopWhen?.test(out) === true) { interrupted = true; child.kill('SIGINT') }
+    })
     child.stderr.on('data', (d: Buffer) => { err += d.toString() })
     child.on('exit', code => { clearTimeout(timer); resolve({ code, out, err }) })
   })

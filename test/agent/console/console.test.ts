@@ -98,9 +98,13 @@ serial('the console says so when the agent is not running, and --json prints one
 function runCli (args: string[], timeoutMs: number, stopWhen?: (out: string) => boolean): Promise<{ code: number | null, out: string, err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''; let err = ''
+    let out = ''; let err = ''; let interrupted = false
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${args.join(' ')}\n${out}\n${err}`)) }, timeoutMs)
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (stopWhen?.(out) === true) child.kill('SIGINT') })
+    // One Ctrl-C only: a second one would kill a CLI that is already shutting down (exit code null).
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (!interrupted && stopWhen?.(out) === true) { interrupted = true; child.kill('SIGINT') }
+    })
     child.stderr.on('data', (d: Buffer) => { err += d.toString() })
     child.on('exit', code => { clearTimeout(timer); resolve({ code, out, err }) })
   })
