@@ -186,7 +186,8 @@ export class LookaheadSearch extends SearchState {
     }
     while (heap.size > 0) {
       const [key, vm] = heap.pop()!
-      if (!this.movable(vm)) continue
+      // A VM at home cannot act once the budget is spent (its move, or a chain for it, would exceed it).
+      if (!this.movable(vm) || !this.mayLeaveHome(vm)) continue
       const upper = this.bestGain(vm)
       if (upper < key - EPS) { if (upper > this.minGain + EPS) heap.push(upper, vm); continue }
       const action = this.bestAction(vm)
@@ -216,7 +217,7 @@ export class LookaheadSearch extends SearchState {
     let bestCost = startCost; let bestMark = mark; let since = 0
     while (heap.size > 0 && since < patience) {
       const [key, vm] = heap.pop()!
-      if (inPass[vm] === 1 || !this.movable(vm)) continue
+      if (inPass[vm] === 1 || !this.movable(vm) || !this.mayLeaveHome(vm)) continue
       const single = this.bestSingle(vm)
       if (single === undefined) continue
       if (single.gain < key - EPS) { heap.push(single.gain, vm); continue }

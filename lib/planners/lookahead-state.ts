@@ -94,6 +94,11 @@ export class SearchState {
     return this.inst.vmPinned[vm] === 0 && this.held[vm] === 0 && (!this.lockMoved || this.state.hostOf[vm] === this.inst.vmHost[vm])
   }
 
+  /** Whether the move budget lets `vm` be away from its starting host (false once the budget is spent on others). */
+  protected mayLeaveHome (vm: number): boolean {
+    return this.displaced - (this.state.hostOf[vm] !== this.inst.vmHost[vm] ? 1 : 0) < this.maxMoves
+  }
+
   /** Whether moving `vm` to `host` keeps the plan within its move limits. */
   protected allowed (vm: number, host: number): boolean {
     const origin = this.inst.vmHost[vm]!; const now = this.state.hostOf[vm]!
@@ -144,6 +149,8 @@ export class SearchState {
     // Returning home is free of migration: prefer it.
     const home = this.inst.vmHost[vm]!
     if (this.inst.hostDc[home] === dc && usable(home)) return home
+    // At the move budget only home is allowed: say so before scanning every host (at 100k VMs the scans took minutes).
+    if (!this.mayLeaveHome(vm)) return -1
     // Usually the roomiest host takes it; scan only when it does not.
     const top = this.roomiest(dc)
     if (top < 0 || this.inst.hostMemory[top]! - s.memUsed[top]! < this.inst.vmMemory[vm]!) return -1
