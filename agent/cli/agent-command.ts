@@ -1,6 +1,5 @@
 /** `heliotrope agent --config FILE`: runs the daemon until SIGTERM or SIGINT. */
-import { readFile } from 'node:fs/promises'
-import { parseConfig } from '../config.ts'
+import { readConfigFile } from '../config-file.ts'
 import { startDaemon } from '../daemon.ts'
 import { PRODUCTION_DRIVERS } from '../drivers/index.ts'
 import type { DriverRegistry } from '../drivers/kinds.ts'
@@ -39,11 +38,7 @@ export async function runAgent (args: ParsedArgs, drivers: DriverRegistry): Prom
   if (typeof path !== 'string') throw new UsageError('--config FILE is required')
   const level = (args.values['log-level'] as string | undefined) ?? 'info'
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${JSON.stringify(level)}`)
-  let text: string
-  try { text = await readFile(path, 'utf8') } catch (err) { throw new Error(`cannot read ${path}: ${(err as Error).message}`) }
-  let json: unknown
-  try { json = JSON.parse(text) } catch (err) { throw new Error(`${path} is not valid JSON: ${(err as Error).message}`) }
-  const config = parseConfig(json, drivers)
+  const config = await readConfigFile(path, drivers)
   const log = createLogger({ level: level as Level })
   const daemon = await startDaemon(config, { log, drivers })
   await new Promise<void>(resolve => {

@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { ValidationError } from '../../lib/errors.ts'
 import { parseTopology } from '../../lib/topology.ts'
-import { parseConfig } from '../config.ts'
+import { readConfigFile } from '../config-file.ts'
 import { readPsk } from '../net/keys.ts'
 import { UsageError } from './errors.ts'
 import type { Command } from './run.ts'
@@ -23,13 +23,9 @@ otherwise.
     const [sub, file, ...rest] = args.positionals
     if (sub !== 'check') throw new UsageError(sub === undefined ? 'a subcommand is required: check' : `unknown subcommand ${JSON.stringify(sub)} (only check)`)
     if (file === undefined || rest.length > 0) throw new UsageError('check takes one FILE')
-    let text: string
-    try { text = await readFile(file, 'utf8') } catch (err) { throw new Error(`cannot read ${file}: ${(err as Error).message}`) }
-    let json: unknown
-    try { json = JSON.parse(text) } catch (err) { throw new Error(`${file} is not valid JSON: ${(err as Error).message}`) }
     let config
     try {
-      config = parseConfig(json)
+      config = await readConfigFile(file)
     } catch (err) {
       if (err instanceof ValidationError) { process.stderr.write(`${file}: ${err.message}\n`); return 1 }
       throw err

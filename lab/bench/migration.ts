@@ -24,6 +24,7 @@ import type { Series } from '../report/svg-chart.ts'
 import { createQemuLab, qemuLabUnavailable } from '../vm/qemu-lab.ts'
 import type { QemuLab } from '../vm/qemu-lab.ts'
 import { startBenchReport } from './report.ts'
+import { table } from './text-table.ts'
 
 /** Writes this run into docs/benchmarks.md at the end (--no-write: not). */
 const report = startBenchReport('migration')
@@ -41,11 +42,6 @@ interface Run {
   samples: MigrationSample[]
 }
 
-function table (head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
-  const line = (r: string[]): string => r.map((c, i) => i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!)).join('  ')
-  return [line(head), w.map(n => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n')
-}
 
 async function boot (lab: QemuLab, on: QemuDriver, spec: TestGuestSpec): Promise<void> {
   const started = Date.now()

@@ -20,6 +20,7 @@ import { Nft } from '../../agent/drivers/nftables/nft.ts'
 import { parseTable } from '../../agent/drivers/nftables/parse.ts'
 import { FLOW_SET, UNCOUNTED_COUNTER } from '../../agent/drivers/nftables/ruleset.ts'
 import { startBenchReport } from './report.ts'
+import { table } from './text-table.ts'
 
 /** Writes this run into docs/benchmarks.md at the end (--no-write: not). */
 const report = startBenchReport('nftables')
@@ -79,11 +80,6 @@ async function iperf (udp: boolean): Promise<number> {
 
 function median (xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
 
-function table (head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
-  const line = (r: string[]): string => r.map((c, i) => i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!)).join('  ')
-  return [line(head), w.map(n => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n')
-}
 
 async function throughput (): Promise<string[][]> {
   const collector = new NftablesCollector({}, { netns: NS.host, table: TABLE, hooks: ['bridge'], localAddresses: [VM1, VM2], platformPrefixes: ['fd00:1::/64'] })

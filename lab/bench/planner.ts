@@ -12,6 +12,7 @@ import { compile } from '../../lib/instance.ts'
 import { generate, type ScenarioKind } from '../../lib/scenario.ts'
 import { bestCostAfterMoves } from './move-bound.ts'
 import { startBenchReport } from './report.ts'
+import { table } from './text-table.ts'
 
 /** Writes this run into docs/benchmarks.md at the end (--no-write: not). */
 const report = startBenchReport('planner')
@@ -30,11 +31,6 @@ function run (vms: number, dcs: number, planner: string, maxMoves?: number): Res
   return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as Result
 }
 
-function table (head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i]!.length)))
-  const line = (r: string[]): string => r.map((c, i) => i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!)).join('  ')
-  return [line(head), w.map(n => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n')
-}
 
 console.log(`planner benchmark: ${kind} scenario, seed 1, node ${process.version}\n`)
 const rows: string[][] = []
