@@ -33,7 +33,15 @@ const MAX_PASSES = 64
 /** Moves in one group at most: a group is carried out over rounds of a few moves, and a walk prices every move left at each step. */
 const MAX_GROUP = 64
 
-interface Indexed { vm: number, from: number, to: number }
+/** A move by index into the instance: `vm` from host `from` to host `to`. */
+export interface IndexedMove { vm: number, from: number, to: number }
+
+/** A plan safe to stop anywhere and the steps it is made of: single moves, and groups that only gain whole. */
+export interface Ordered {
+  plan: Plan
+  /** The plan's moves as steps, in order; undefined when the plan could not be reordered (it names unknown VMs or hosts, or moves a VM twice). */
+  steps?: IndexedMove[][]
+}
 
 /** True when every prefix of `plan` costs at most its start (within rounding). */
 export function stopsSafely (plan: Plan): boolean {
@@ -43,8 +51,15 @@ export function stopsSafely (plan: Plan): boolean {
 
 /** `plan`'s moves in an order safe to stop anywhere (see above); `model` is the one the plan was made with, from the instance's placement. */
 export function anytimeOrder (model: CostModel, plan: Plan): Plan {
+  return anytimeSteps(model, plan).plan
+}
+
+/** `anytimeOrder`, with the steps the order is made of. */
+export function anytimeSteps (model: CostModel, plan: Plan): Ordered {
   const moves = indexed(model, plan)
-  if (moves === undefined || moves.length < 2) return plan
+  if (moves === undefined) return { plan }
+  const singles = { plan, steps: moves.map(m => [m]) }
+  if (moves.length < 2) return singles
   const order = new Reorder(model, moves)
   for (let pass = 0; order.left > 0 && pass < MAX_PASSES; pass++) {
     if (order.greedyPass()) continue
@@ -52,22 +67,24 @@ export function anytimeOrder (model: CostModel, plan: Plan): Plan {
   }
   const safe = order.plan(plan)
   // The plan was already safe and ends lower: its own order stays.
-  if (stopsSafely(plan) && plan.finalCost < safe.finalCost - tolerance(plan.initialCost)) return plan
-  return safe
+  if (stopsSafely(plan) && plan.finalCost < safe.finalCost - tolerance(plan.initialCost)) return singles
+  return { plan: safe, steps: order.steps.map(step => step.map(i => moves[i]!)) }
 }
 
 class Reorder {
   /** Moves not taken yet. */
   left: number
+  /** The moves taken, as steps (indices into `moves`): one move, or a group. */
+  readonly steps: number[][] = []
   private readonly rec: MoveRecorder
-  private readonly moves: Indexed[]
+  private readonly moves: IndexedMove[]
   private readonly state: Placement
   private readonly hostDc: Int32Array
   private readonly done: Uint8Array
   private readonly start: number
   private readonly tol: number
 
-  constructor (model: CostModel, moves: Indexed[]) {
+  constructor (model: CostModel, moves: IndexedMove[]) {
     this.moves = moves
     this.state = new Placement(model)
     this.rec = new MoveRecorder(this.state)
@@ -109,6 +126,7 @@ class Reorder {
       // Priced lower than when pushed: back in line unless it still leads.
       if (g < heap.peekKey()) { heap.push(g, i); continue }
       this.take(i)
+      this.steps.push([i])
       took = true
     }
     return took
@@ -132,7 +150,7 @@ class Reorder {
       if (i < 0) break
       this.take(i)
       taken.push(i)
-      if (this.state.cost < from - this.tol) return true
+      if (this.state.cost < from - this.tol) { this.steps.push(taken); return true }
     }
     this.rec.rollback(taken.length)
     for (const i of taken) this.done[i] = 0
@@ -166,12 +184,12 @@ class Reorder {
 }
 
 /** The plan's moves as indices; undefined when one names something unknown or a VM moves twice (no reordering then). */
-function indexed (model: CostModel, plan: Plan): Indexed[] | undefined {
+function indexed (model: CostModel, plan: Plan): IndexedMove[] | undefined {
   const inst = model.instance
   const vmIndex = new Map(inst.vmIds.map((id, i) => [id, i]))
   const hostIndex = new Map(inst.hostIds.map((id, i) => [id, i]))
   const seen = new Set<number>()
-  const out: Indexed[] = []
+  const out: IndexedMove[] = []
   for (const m of plan.moves) {
     const vm = vmIndex.get(m.vm); const from = hostIndex.get(m.from); const to = hostIndex.get(m.to)
     if (vm === undefined || from === undefined || to === undefined || seen.has(vm) || inst.vmHost[vm] !== from) return undefined

@@ -18,12 +18,14 @@
  * 4. Whole groups: applications found from the traffic (lib/communities.ts)
  *    are moved to another DC, or exchanged with a group there, as one step;
  *    this chooses which DC each application lives in, together.
- * 5. Small instances without move limits: annealed placements (anneal.ts,
- *    group-assign.ts) carried out one move at a time, against steps 1-4's;
- *    the lower executable plan wins.
- * 6. Under a move budget (every agent's plan), the winner's moves in an
- *    order safe to stop anywhere (anytime.ts): every prefix costs at most
- *    the start, best moves first.
+ * 5. Small instances: annealed placements (anneal.ts, group-assign.ts)
+ *    carried out one move at a time, against steps 1-4's; the lower
+ *    executable plan wins.
+ * 6. Under a move budget (every agent's plan) the budget is a limit, not a
+ *    switch: the plan of steps 1-5 without limits, put in an order safe to
+ *    stop anywhere (anytime.ts) and cut to the round's limits
+ *    (budget-cut.ts), against steps 1-4 run within the limits; the lower
+ *    cost after the round wins. Every prefix costs at most the start.
  *
  * Limits hold throughout: pinned VMs stay, a VM moves at most once per plan,
  * moves per plan and per host are capped, every move (or chain, or kept
@@ -44,7 +46,8 @@ import { MoveRecorder } from './recorder.ts'
 import { carryOut, type Step } from './sequence.ts'
 import { planAnnealed } from './annealed.ts'
 import { polishReachable } from './polish.ts'
-import { anytimeOrder } from './anytime.ts'
+import { anytimeOrder, anytimeSteps } from './anytime.ts'
+import { cutToLimits } from './budget-cut.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Searches per plan: each holds in place the VMs the last one could not move one at a time. */
@@ -64,6 +67,20 @@ const EPS = 1e-12
 export function planLookahead (input: Snapshot | Instance, config: PlannerConfig = {}): Plan {
   const inst = 'vmIds' in input ? input : compile(input)
   const model = new CostModel(inst, config)
+  if ((config.maxMoves ?? DEFAULT_MAX_MOVES) === Infinity) return search(inst, model, config)
+  // Under a budget (an agent's round): the same search without the limits,
+  // its steps cut to the round (budget-cut.ts), so each round heads for the
+  // placement the unlimited plan reaches. Against it, a search that spends
+  // the budget greedily; the lower cost after the round wins.
+  const full = search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity })
+  const { steps } = anytimeSteps(model, full)
+  const toward = steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full.stopped)
+  const greedy = anytimeOrder(model, search(inst, model, config))
+  return toward === undefined || greedy.finalCost < toward.finalCost - EPS ? greedy : toward
+}
+
+/** Steps 1-5: the best executable plan the searches find within `config`'s limits. */
+function search (inst: Instance, model: CostModel, config: PlannerConfig): Plan {
   const searches = inst.nVm <= SEQUENCE_ATTEMPTS_MAX_VMS ? SEQUENCE_ATTEMPTS : 1
   let best = carry(inst, model, config, searches, held => {
     const search = new LookaheadSearch(inst, model, config, inst.vmHost, false, held)
@@ -87,14 +104,7 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
       if (polished !== undefined && polished.finalCost < best.finalCost - EPS && acceptable(polished, config)) best = polished
     }
   }
-  // A budget means an agent's round (safe-plan.ts caps every agent's plan):
-  // it carries out a few moves and plans again, so every prefix must cost
-  // at most the start. Not yet without one: on small instances the best
-  // plans swap VMs between full hosts, whose first half costs more than
-  // the start (60 tiny instances in test/lib/planners.test.ts: the mean gap
-  // to the best one-move-at-a-time plan went from 0% to 36% with every plan
-  // reordered); that needs plans made of steps, carried out whole.
-  return (config.maxMoves ?? DEFAULT_MAX_MOVES) < Infinity ? anytimeOrder(model, best) : best
+  return best
 }
 
 /** The plan's end state improved by changes that still leave an order that runs (polish.ts); undefined if none. */
@@ -144,7 +154,7 @@ function carry (inst: Instance, model: CostModel, config: PlannerConfig, searche
   return best!
 }
 
-/** Annealing only runs where it is cheap and no limit shapes the plan. */
+/** Annealing only runs where it is cheap and no limit shapes the plan (under a budget, the search without limits anneals). */
 function annealable (inst: Instance, config: PlannerConfig): boolean {
   return inst.nVm <= ANNEAL_MAX_VMS && inst.nDc >= 2 && inst.totalBps > 0 &&
     (config.maxMoves ?? DEFAULT_MAX_MOVES) === Infinity && (config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST) === Infinity
