@@ -7,8 +7,8 @@
  * final, on each event, and at each round's start.
  */
 import type { Snapshot } from '../../lib/model.ts'
-import { PLANNERS } from '../../lib/planners/index.ts'
-import { planSafely, type SafePlan } from '../../lib/planners/safe-plan.ts'
+import type { SafePlan } from '../../lib/planners/safe-plan.ts'
+import { roundPlan } from './round-plan.ts'
 import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
 import type { ReplicatedView } from '../../lib/view.ts'
 import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../lib/wire/messages.ts'
@@ -129,11 +129,7 @@ export class Controls implements ControlHandler {
 
   /** This round's plan under the limits (the chosen planner, or evacuation). */
   plan (snapshot: Snapshot, round: number): SafePlan {
-    const p = this.ctx.config.planner
-    return planSafely(snapshot, {
-      planner: PLANNERS[p.name]!,
-      config: { maxMoves: p.maxMoves, maxMovesPerHost: p.maxMovesPerHost, minGain: p.minGain, weights: p.weights },
-      limits: { maxInFlight: this.safety.maxInFlight, maxInFlightPerHost: this.safety.maxInFlightPerHost, minImprovement: this.safety.minImprovement },
+    return roundPlan(snapshot, this.ctx.config.planner, this.safety, {
       onTheMove: this.ledger.onTheMove(this.ctx.now()),
       cooling: this.cooldown.cooling(round)
     })

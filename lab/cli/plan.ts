@@ -1,9 +1,11 @@
 /** `heliotrope plan SNAPSHOT`: runs a planner offline and prints its moves. */
-import { DEFAULT_PLANNER, PLANNER_NAMES, PLANNERS } from '../../lib/planners/index.ts'
+import { DEFAULT_PLANNER, PLANNER_NAMES, PLANNERS, type PlannerConfig, type PlannerFn } from '../../lib/planners/index.ts'
 import { parseSnapshot } from '../../lib/snapshot.ts'
 import type { Plan } from '../../lib/model.ts'
 import { UsageError } from '../../agent/cli/errors.ts'
-import { type Command, numberOption } from '../../agent/cli/run.ts'
+import { type Command, numberOption, type ParsedArgs } from '../../agent/cli/run.ts'
+import { readConfigFile } from '../../agent/config-file.ts'
+import { NOTHING_HELD, roundPlan } from '../../agent/policy/round-plan.ts'
 import { readJson } from './input.ts'
 import { writePlanReport } from '../report/plan-report.ts'
 
@@ -12,11 +14,18 @@ export const planCommand: Command = {
   summary: 'run a planner on a snapshot file and print the moves',
   usage: `Usage: heliotrope plan SNAPSHOT.json|- [--planner NAME] [--json] [--report DIR]
                       [--max-moves N] [--max-moves-per-host N] [--min-gain X]
+       heliotrope plan SNAPSHOT.json|- --config AGENT.json [--json] [--report DIR]
 
 Runs a planner on a snapshot (see docs/planner.md, "Snapshot format") and prints the
 moves with the cost after each one.
 
+With --config, plans exactly what the agent with that config would in a round
+where nothing is on the move or cooling down: its planner section and its
+safety limits (migrations in flight, minimum improvement), through the same
+code the agent runs. The planner options below cannot be mixed with it.
+
 Options:
+  --config FILE           an agent config (heliotrope config check FILE)
   --planner NAME          ${PLANNER_NAMES.join(' | ')} (default ${DEFAULT_PLANNER})
   --json                  print one JSON object: planner, initialCost, finalCost,
                           moves [{vm, from, to, cost}] (hosts), ms
@@ -26,6 +35,7 @@ Options:
   --min-gain X            a move must lower the cost by more than X (default 0)
 `,
   options: {
+    config: { type: 'string' },
     planner: { type: 'string' },
     json: { type: 'boolean' },
     report: { type: 'string' },
@@ -36,18 +46,17 @@ Options:
   async run (args) {
     const file = args.positionals[0]
     if (file === undefined) throw new UsageError('which snapshot? give a file, or - for standard input')
-    const name = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
-    const planner = PLANNERS[name]
-    if (planner === undefined) throw new UsageError(`unknown planner ${JSON.stringify(name)}; one of ${PLANNER_NAMES.join(', ')}`)
+    const agentConfig = args.values.config
+    const plannerOptions = PLANNER_OPTIONS.filter(o => args.values[o] !== undefined)
+    if (typeof agentConfig === 'string' && plannerOptions.length > 0) throw new UsageError(`--config takes the planner from the agent's config; drop --${plannerOptions.join(', --')}`)
+    const chosen = typeof agentConfig === 'string' ? undefined : chosenPlanner(args)
     const snapshot = parseSnapshot(await readJson(file))
-    const config = {
-      maxMoves: numberOption(args, 'max-moves', Infinity, { integer: true, min: 0 }),
-      maxMovesPerHost: numberOption(args, 'max-moves-per-host', Infinity, { integer: true, min: 1 }),
-      minGain: numberOption(args, 'min-gain', 0, { min: 0 })
-    }
+    const agent = typeof agentConfig === 'string' ? await readConfigFile(agentConfig) : undefined
     const started = performance.now()
-    const plan = planner(snapshot, config)
+    const result = agent === undefined ? { plan: chosen!.planner(snapshot, chosen!.config), verdict: undefined } : roundPlan(snapshot, agent.planner, agent.safety, NOTHING_HELD)
     const ms = performance.now() - started
+    if (result.verdict !== undefined && args.values.json !== true) process.stderr.write(`the agent's controls: ${result.verdict}\n`)
+    const plan = result.plan
     if (typeof args.values.report === 'string') await writePlanReport(args.values.report, [plan])
     if (args.values.json === true) {
       process.stdout.write(JSON.stringify(toJson(plan, ms)) + '\n')
@@ -56,6 +65,20 @@ Options:
     }
     return 0
   }
+}
+
+const PLANNER_OPTIONS = ['planner', 'max-moves', 'max-moves-per-host', 'min-gain']
+
+function chosenPlanner (args: ParsedArgs): { planner: PlannerFn, config: PlannerConfig } {
+  const name = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
+  const planner = PLANNERS[name]
+  if (planner === undefined) throw new UsageError(`unknown planner ${JSON.stringify(name)}; one of ${PLANNER_NAMES.join(', ')}`)
+  const config = {
+    maxMoves: numberOption(args, 'max-moves', Infinity, { integer: true, min: 0 }),
+    maxMovesPerHost: numberOption(args, 'max-moves-per-host', Infinity, { integer: true, min: 1 }),
+    minGain: numberOption(args, 'min-gain', 0, { min: 0 })
+  }
+  return { planner, config }
 }
 
 function toJson (plan: Plan, ms: number): object {

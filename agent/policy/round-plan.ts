@@ -1,0 +1,31 @@
+/**
+ * The plan an agent makes for a round: its configured planner under its
+ * safety limits (lib/planners/safe-plan.ts). The daemon (controls.ts) and
+ * `heliotrope plan --config` both plan through here, so the CLI given an
+ * agent's config and snapshot plans exactly what that agent would.
+ */
+import type { OnTheMove } from '../../lib/planners/limits.ts'
+import { PLANNERS } from '../../lib/planners/index.ts'
+import { planSafely, type SafePlan } from '../../lib/planners/safe-plan.ts'
+import type { Snapshot } from '../../lib/model.ts'
+import type { AgentConfig } from '../config.ts'
+import type { SafetyConfig } from './config.ts'
+
+export interface HeldThisRound {
+  /** Migrations planned and not finished. */
+  onTheMove: readonly OnTheMove[]
+  /** VMs in their cooldown. */
+  cooling: Iterable<string>
+}
+
+export const NOTHING_HELD: HeldThisRound = { onTheMove: [], cooling: [] }
+
+export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], safety: SafetyConfig, held: HeldThisRound): SafePlan {
+  return planSafely(snapshot, {
+    planner: PLANNERS[planner.name]!,
+    config: { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, weights: planner.weights },
+    limits: { maxInFlight: safety.maxInFlight, maxInFlightPerHost: safety.maxInFlightPerHost, minImprovement: safety.minImprovement },
+    onTheMove: held.onTheMove,
+    cooling: held.cooling
+  })
+}

@@ -1,0 +1,81 @@
+import test from 'ava'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseConfig } from '../../agent/config.ts'
+import { createLogger } from '../../agent/log.ts'
+import { Controls } from '../../agent/policy/controls.ts'
+import { defaultTiming } from '../../lib/rounds.ts'
+import { generate } from '../../lib/scenario.ts'
+import { ReplicatedView } from '../../lib/view.ts'
+import { minimalConfig } from '../config-fixture.ts'
+
+const BIN = new URL('../../agent/bin/heliotrope.js', import.meta.url).pathname
+
+function cli (args: string[]): Promise<{ code: number | null, out: string, err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''; let err = ''
+    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    child.on('error', reject)
+    child.on('exit', code => resolve({ code, out, err }))
+  })
+}
+
+/** The agent's own planning path: Controls.plan, as agent/agent.ts calls it each round (nothing on the move, nothing cooling). */
+function agentPlan (config: ReturnType<typeof parseConfig>, snapshot: ReturnType<typeof generate>): { moves: Array<{ vm: string, from: string, to: string }>, finalCost: number } {
+  const controls = new Controls({
+    host: config.host,
+    config,
+    view: new ReplicatedView({ members: config.members, downAfterMs: 3000 }),
+    timing: defaultTiming(1000),
+    log: createLogger({ pretty: false, sink: { write: () => undefined } }),
+    now: () => 0,
+    publishEvent: async () => undefined,
+    publishState: async () => undefined,
+    execute: () => undefined
+  })
+  const { plan } = controls.plan(snapshot, 1)
+  return { moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), finalCost: plan.finalCost }
+}
+
+test('heliotrope plan --config plans exactly what the agent with that config plans (default and non-default planner sections)', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'htplan-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const cases = [
+    { kind: 'thesis' as const, vms: 60, dcs: 3, seed: 3, planner: {} },
+    { kind: 'clustered' as const, vms: 120, dcs: 4, seed: 5, planner: { maxMoves: 12, maxMovesPerHost: 3, minGain: 0 }, safety: { maxInFlight: 12 } },
+    { kind: 'thesis' as const, vms: 60, dcs: 3, seed: 4, planner: { name: 'thesis', maxMoves: 8 }, safety: { maxInFlight: 8, maxInFlightPerHost: 4 } }
+  ]
+  for (const [i, c] of cases.entries()) {
+    const snapshot = generate(c.kind, { vms: c.vms, dcs: c.dcs, seed: c.seed })
+    const raw = minimalConfig({ planner: c.planner, ...(c.safety === undefined ? {} : { safety: c.safety }) })
+    const snapFile = join(dir, `snap${i}.json`); const configFile = join(dir, `config${i}.json`)
+    await writeFile(snapFile, JSON.stringify(snapshot))
+    await writeFile(configFile, JSON.stringify(raw))
+    const r = await cli(['plan', snapFile, '--config', configFile, '--json'])
+    t.is(r.code, 0, r.err)
+    const fromCli = JSON.parse(r.out) as { moves: Array<{ vm: string, from: string, to: string }>, finalCost: number }
+    const fromAgent = agentPlan(parseConfig(raw), snapshot)
+    t.true(fromAgent.moves.length > 0, `case ${i}: the agent moves something`)
+    t.deepEqual(fromCli.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), fromAgent.moves, `case ${i}`)
+    t.is(fromCli.finalCost, fromAgent.finalCost)
+  }
+})
+
+test('heliotrope plan: --config cannot be mixed with planner options, and a bad config is refused with its field named', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'htplan-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const snapFile = join(dir, 'snap.json'); const good = join(dir, 'good.json'); const bad = join(dir, 'bad.json')
+  await writeFile(snapFile, JSON.stringify(generate('thesis', { vms: 20, dcs: 2, seed: 1 })))
+  await writeFile(good, JSON.stringify(minimalConfig({})))
+  await writeFile(bad, JSON.stringify(minimalConfig({ planner: { maxMoves: -1 } })))
+  const mixed = await cli(['plan', snapFile, '--config', good, '--max-moves', '3'])
+  t.is(mixed.code, 2)
+  t.regex(mixed.err, /--config takes the planner from the agent's config; drop --max-moves/)
+  const refused = await cli(['plan', snapFile, '--config', bad])
+  t.not(refused.code, 0)
+  t.regex(refused.err, /planner\.maxMoves/)
+})
