@@ -15,6 +15,7 @@
 import { z } from 'zod'
 import { parseIpv6 } from '../lib/address.ts'
 import { ValidationError, type Issue } from '../lib/errors.ts'
+import { DEFAULT_AMORTIZE_SECONDS } from '../lib/cost.ts'
 import { DEFAULT_PLANNER, PLANNER_NAMES } from '../lib/planners/index.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
 import { closed, expectedWording, integer, meets, nonEmpty, toIssues } from './config-issues.ts'
@@ -30,6 +31,15 @@ export const DEFAULT_DOWN_AFTER_ROUNDS = 3
 export const DEFAULT_MAX_MOVES = 5
 export const DEFAULT_MAX_MOVES_PER_HOST = 2
 export const DEFAULT_MIN_GAIN = 0.001
+/**
+ * Agents weigh what a move sends over the WAN (lib/cost.ts, the migration
+ * term) against what it saves, over a payback horizon: a move is made only
+ * if the traffic it takes off the WAN outweighs its memory copy within it.
+ * The offline `heliotrope plan` keeps the thesis's cost (weight 0) unless
+ * asked, so its plans compare with the thesis and with exact optima.
+ */
+export const DEFAULT_MIGRATION_WEIGHT = 1
+export const DEFAULT_PAYBACK_SECONDS = DEFAULT_AMORTIZE_SECONDS
 export const DEFAULT_RESERVATION_TTL_MS = 120_000
 export const DEFAULT_MIGRATION_DEADLINE_MS = 600_000
 
@@ -58,8 +68,9 @@ const PLANNER = closed({
     latency: z.number().min(0).optional(),
     price: z.number().min(0).optional(),
     dcLoad: z.number().min(0).optional(),
-    migration: z.number().min(0).optional()
-  }).prefault({}).meta({ description: "The cost's weights (lib/cost.ts); an absent one keeps the planner's." })
+    migration: z.number().min(0).default(DEFAULT_MIGRATION_WEIGHT).meta({ description: `What a move's memory copy weighs against the traffic it saves over paybackSeconds (default ${DEFAULT_MIGRATION_WEIGHT}: a move must pay back within the horizon; 0: moving is free).` })
+  }).prefault({}).meta({ description: "The cost's weights (lib/cost.ts); an absent one keeps the planner's, but migration defaults to 1 here." }),
+  paybackSeconds: integer().min(1).default(DEFAULT_PAYBACK_SECONDS).meta({ description: 'The horizon a move must pay back its memory copy within (seconds of the traffic it saves).' })
 }).prefault({})
 
 const strings = (): z.ZodArray<z.ZodString> => z.array(nonEmpty())

@@ -24,7 +24,7 @@ export function wanState (agent: Agent, topology: Topology, nowMs: number): WanS
   } catch {
     return undefined
   }
-  const model = new CostModel(inst, { weights: agent.config.planner.weights })
+  const model = new CostModel(inst, { weights: agent.config.planner.weights, amortizeSeconds: agent.config.planner.paybackSeconds })
   const result = evaluate(model, inst.vmHost)
   const links = topology.links.map((l, i) => {
     const loadBps = result.linkLoad[i] ?? 0

@@ -23,7 +23,7 @@ export const NOTHING_HELD: HeldThisRound = { onTheMove: [], cooling: [] }
 export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], safety: SafetyConfig, held: HeldThisRound): SafePlan {
   return planSafely(snapshot, {
     planner: PLANNERS[planner.name]!,
-    config: { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, weights: planner.weights },
+    config: { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, weights: planner.weights, amortizeSeconds: planner.paybackSeconds },
     limits: { maxInFlight: safety.maxInFlight, maxInFlightPerHost: safety.maxInFlightPerHost, minImprovement: safety.minImprovement },
     onTheMove: held.onTheMove,
     cooling: held.cooling

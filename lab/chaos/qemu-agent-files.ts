@@ -12,6 +12,7 @@ import type { Json } from '../../lib/check.ts'
 import { LAB_DRIVERS } from '../drivers/index.ts'
 import type { LabState } from '../drivers/lab-host/state.ts'
 import { AGENT_PORT, type AgentSpec } from '../run/cluster-files.ts'
+import { labPlanner } from '../lab-planner.ts'
 
 export interface QemuAgentHost { host: string, dc: string, vmDir: string, flowFile: string }
 
@@ -66,7 +67,7 @@ export async function writeQemuAgentFiles (init: QemuAgentInit): Promise<AgentSp
       // 8 MiB/s: a guest's few dozen MiB take seconds to cross, so a kill -9 lands mid-migration.
       hypervisor: { kind: 'qemu', dir: h.vmDir, migration: { maxBandwidthBytesPerSec: 8 * 2 ** 20 } },
       // One move per plan, one migration in flight: TCG guests on two shared cores.
-      planner: { maxMoves: 1, maxMovesPerHost: 1, minGain: 0.01 },
+      planner: labPlanner({ maxMoves: 1, maxMovesPerHost: 1, minGain: 0.01 }),
       safety: { maxInFlight: 1 },
       migrationDeadlineMs: 60_000,
       reservationTtlMs: 60_000,

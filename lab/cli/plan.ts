@@ -13,7 +13,7 @@ export const planCommand: Command = {
   name: 'plan',
   summary: 'run a planner on a snapshot file and print the moves',
   usage: `Usage: heliotrope plan SNAPSHOT.json|- [--planner NAME] [--json] [--report DIR]
-                      [--max-moves N] [--max-moves-per-host N] [--min-gain X]
+                      [--max-moves N] [--max-moves-per-host N] [--min-gain X] [--payback S]
        heliotrope plan SNAPSHOT.json|- --config AGENT.json [--json] [--report DIR]
 
 Runs a planner on a snapshot (see docs/planner.md, "Snapshot format") and prints the
@@ -33,6 +33,10 @@ Options:
   --max-moves N           at most N migrations (default: no limit)
   --max-moves-per-host N  at most N migrations in or out of one host
   --min-gain X            a move must lower the cost by more than X (default 0)
+  --payback S             count each move's memory copy: a move is made only if
+                          the traffic it saves outweighs the copy within S seconds
+                          (the agents' default is 3600; without it moving is
+                          free, as in the thesis)
 `,
   options: {
     config: { type: 'string' },
@@ -41,7 +45,8 @@ Options:
     report: { type: 'string' },
     'max-moves': { type: 'string' },
     'max-moves-per-host': { type: 'string' },
-    'min-gain': { type: 'string' }
+    'min-gain': { type: 'string' },
+    payback: { type: 'string' }
   },
   async run (args) {
     const file = args.positionals[0]
@@ -67,7 +72,7 @@ Options:
   }
 }
 
-const PLANNER_OPTIONS = ['planner', 'max-moves', 'max-moves-per-host', 'min-gain']
+const PLANNER_OPTIONS = ['planner', 'max-moves', 'max-moves-per-host', 'min-gain', 'payback']
 
 function chosenPlanner (args: ParsedArgs): { planner: PlannerFn, config: PlannerConfig } {
   const name = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
@@ -78,7 +83,8 @@ function chosenPlanner (args: ParsedArgs): { planner: PlannerFn, config: Planner
     maxMovesPerHost: numberOption(args, 'max-moves-per-host', Infinity, { integer: true, min: 1 }),
     minGain: numberOption(args, 'min-gain', 0, { min: 0 })
   }
-  return { planner, config }
+  const payback = numberOption(args, 'payback', 0, { min: 1 })
+  return { planner, config: payback > 0 ? { ...config, weights: { migration: 1 }, amortizeSeconds: payback } : config }
 }
 
 function toJson (plan: Plan, ms: number): object {

@@ -13,6 +13,7 @@ import type { LabState } from '../drivers/lab-host/state.ts'
 import { generatePsk, loadOrCreatePeerKey } from '../../agent/net/keys.ts'
 import type { Json } from '../../lib/check.ts'
 import { agentTopology, labHosts, type LabTopology } from '../net/topology.ts'
+import { labPlanner } from '../lab-planner.ts'
 
 export const LAB_CLUSTER = 'lab'
 export const AGENT_PORT = 4001
@@ -73,7 +74,7 @@ export async function writeClusterFiles (init: ClusterInit): Promise<AgentSpec[]
       address: s.address,
       capacity: { memoryMiB: h.memoryMiB, vcpus: h.vcpus },
       roundPeriodMs: init.roundPeriodMs,
-      planner: init.planner,
+      planner: labPlanner(init.planner),
       reservationTtlMs: init.roundPeriodMs * RESERVATION_TTL_ROUNDS,
       migrationDeadlineMs: MIGRATION_DEADLINE_MS,
       collector: { kind: 'nftables', hooks: ['bridge'], platformPrefixes: [init.state.vmPrefix] },

@@ -30,6 +30,7 @@ import { presizePnetCipherMemory } from './pnet-memory.ts'
 import type { SimWorldSpec } from './scenario-world.ts'
 import { sharedSimDrivers } from './shared-drivers.ts'
 import { SharedSimWorld } from './shared-world.ts'
+import { labPlanner } from '../lab-planner.ts'
 
 export type SimTransport = 'tcp' | 'memory'
 
@@ -165,7 +166,7 @@ export async function prepareCluster (spec: SimClusterSpec): Promise<PreparedClu
         address: hostAddress(i),
         capacity: { memoryMiB: h.memoryMiB, vcpus: h.vcpus },
         roundPeriodMs: spec.roundPeriodMs ?? DEFAULT_SIM_ROUND_PERIOD_MS,
-        planner: spec.planner ?? {},
+        planner: labPlanner(spec.planner ?? {}),
         collector: { kind: 'sim', world: world.dir },
         hypervisor: { kind: 'sim', world: world.dir, bandwidthBps: DEFAULT_SIM_BANDWIDTH_BPS, timeScale: spec.timeScale ?? DEFAULT_TIME_SCALE },
         crowded: true,

@@ -12,6 +12,7 @@ import type { QemuDriver } from '../../../../agent/drivers/qemu/driver.ts'
 import { killQemu } from '../../../../agent/drivers/qemu/process.ts'
 import { generatePsk, loadOrCreatePeerKey } from '../../../../agent/net/keys.ts'
 import type { Json } from '../../../../lib/check.ts'
+import { labPlanner } from '../../../../lab/lab-planner.ts'
 
 export const AGENT_PORT = 4001
 
@@ -83,7 +84,9 @@ export async function writeAgentFiles (init: ClusterFilesInit): Promise<AgentFil
       // The API is not what this test is about; off, so no port is taken.
       api: { enabled: false },
       crowded: true,
-      ...init.extra
+      ...init.extra,
+      // Lab flows are far too small to pay back a VM's copy within the agents' default hour.
+      planner: labPlanner((init.extra.planner ?? {}) as Record<string, Json>)
     }
     parseConfig(config) // what the agent checks at start, checked here with a readable error
     const configPath = join(p.stateDir, 'config.json')
