@@ -19,6 +19,8 @@ export interface Row {
   look: Replayed
   /** The lookahead re-run round after round until it stops moving. */
   lookRounds: Rounds
+  /** The lookahead under the agents' move budget, round after round until it stops moving. */
+  agentRounds: Rounds
   /** Can the optimum be reached by single direct moves (the planners' way)? */
   reach: Reach
   diag: Diagnosis
@@ -41,13 +43,14 @@ function closed (r: Row, cost: number): string {
 }
 
 export function table (rows: Row[]): string {
-  const head = ['kind', 'seed', 'VMs', 'DCs', 'h/DC', 'slack', 'initial', 'optimum', 'thesis', 'lookahead', 'th/opt', 'la/opt', 'la closed', 'la rounds/opt', 'la mv', 'opt mv', 'reach', 'glpsol s']
+  const head = ['kind', 'seed', 'VMs', 'DCs', 'h/DC', 'slack', 'initial', 'optimum', 'thesis', 'lookahead', 'th/opt', 'la/opt', 'la closed', 'la rounds/opt', 'agents/opt', 'la mv', 'opt mv', 'reach', 'glpsol s']
   const body = rows.map(r => [
     r.kind, String(r.seed), String(r.vms), String(r.dcs), String(r.hostsPerDc), r.slack.toFixed(2),
     r.initial.toPrecision(4), r.opt.cost.toPrecision(4) + (r.opt.status === 'optimal' ? '' : '*'),
     r.thesis.cost.toPrecision(4), r.look.cost.toPrecision(4),
     fmt(ratio(r.thesis.cost, r.opt.cost)), fmt(ratio(r.look.cost, r.opt.cost)), closed(r, r.look.cost),
     `${fmt(ratio(r.lookRounds.cost, r.opt.cost))} (${r.lookRounds.rounds})`,
+    `${fmt(ratio(r.agentRounds.cost, r.opt.cost))} (${r.agentRounds.rounds})`,
     String(r.look.plan.moves.length), String(r.reach.moves), r.reach.verdict, r.opt.seconds.toFixed(1)
   ])
   return columns([head, ...body])
@@ -55,12 +58,13 @@ export function table (rows: Row[]): string {
 
 export function summary (rows: Row[]): string {
   const kinds = [...new Set(rows.map(r => r.kind))]
-  const head = ['kind', 'n', 'th/opt gm', 'th <=1.1', 'la/opt gm', 'la <=1.1', 'la worst', 'rounds gm', 'rounds <=1.1', 'unproven', 'la>1.1', 'of which: opt blocked', 'move left', 'swap left']
+  const head = ['kind', 'n', 'th/opt gm', 'th <=1.1', 'la/opt gm', 'la <=1.1', 'la worst', 'rounds gm', 'rounds <=1.1', 'agents gm', 'agents <=1.1', 'agents worst', 'unproven', 'la>1.1', 'of which: opt blocked', 'move left', 'swap left']
   const line = (kind: string, rs: Row[]): string[] => {
     const th = rs.map(r => ratio(r.thesis.cost, r.opt.cost)); const la = rs.map(r => ratio(r.look.cost, r.opt.cost))
     const lr = rs.map(r => ratio(r.lookRounds.cost, r.opt.cost))
+    const ag = rs.map(r => ratio(r.agentRounds.cost, r.opt.cost))
     const gaps = rs.filter(r => ratio(r.look.cost, r.opt.cost) > WITHIN)
-    return [kind, String(rs.length), fmt(geomean(th)), share(th), fmt(geomean(la)), share(la), fmt(Math.max(...la)), fmt(geomean(lr)), share(lr),
+    return [kind, String(rs.length), fmt(geomean(th)), share(th), fmt(geomean(la)), share(la), fmt(Math.max(...la)), fmt(geomean(lr)), share(lr), fmt(geomean(ag)), share(ag), fmt(Math.max(...ag)),
       String(rs.filter(r => r.opt.status !== 'optimal').length), String(gaps.length),
       String(gaps.filter(r => r.reach.verdict === 'blocked').length),
       String(gaps.filter(r => r.left.single > 0).length), String(gaps.filter(r => r.left.swap > 0).length)]
