@@ -48,6 +48,7 @@ import { planAnnealed } from './annealed.ts'
 import { polishReachable } from './polish.ts'
 import { anytimeOrder, anytimeSteps } from './anytime.ts'
 import { cutToLimits } from './budget-cut.ts'
+import { planBestFirst } from './best-first.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
 /** Searches per plan: each holds in place the VMs the last one could not move one at a time. */
@@ -71,12 +72,17 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   // Under a budget (an agent's round): the same search without the limits,
   // its steps cut to the round (budget-cut.ts), so each round heads for the
   // placement the unlimited plan reaches. Against it, a search that spends
-  // the budget greedily; the lower cost after the round wins.
+  // the budget greedily, and a plain best-move-first greedy (best-first.ts);
+  // the lowest cost after the round wins.
   const full = search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity })
   const { steps } = anytimeSteps(model, full)
   const toward = steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full.stopped)
   const greedy = anytimeOrder(model, search(inst, model, config))
-  return toward === undefined || greedy.finalCost < toward.finalCost - EPS ? greedy : toward
+  const plain = planBestFirst(model, config, LOOKAHEAD_PLANNER)
+  // The lowest after the round; ties keep the earlier candidate.
+  let best = toward ?? greedy
+  for (const c of [greedy, plain]) if (c.finalCost < best.finalCost - EPS) best = c
+  return best
 }
 
 /** Steps 1-5: the best executable plan the searches find within `config`'s limits. */

@@ -10,6 +10,7 @@ import { compile, type Instance } from '../../lib/instance.ts'
 import type { Plan } from '../../lib/model.ts'
 import { anytimeOrder, stopsSafely } from '../../lib/planners/anytime.ts'
 import type { PlannerConfig } from '../../lib/planners/config.ts'
+import { planBestFirst } from '../../lib/planners/best-first.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { generate, SCENARIO_KINDS } from '../../lib/scenario.ts'
 import { mesh, snapshot } from './fixtures.ts'
@@ -145,4 +146,21 @@ test('a budget that never binds plans as well as no budget: 60 seeded small inst
   }
   t.true(worse <= 3, `${worse}/60 budgeted plans end above the unlimited one`)
   t.log(`${worse}/60 budgeted plans end above the unlimited one (each because that plan passes above its start)`)
+})
+
+test('the plain best-first candidate: every move gains more than minGain, within the budget and the per-host limit, each VM once', t => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const kind = SCENARIO_KINDS[seed % SCENARIO_KINDS.length]!
+    const inst = compile(generate(kind, { vms: 30 + seed * 10, dcs: 2 + seed % 3, seed }))
+    const config = { maxMoves: 20, maxMovesPerHost: 2, minGain: 0.001 }
+    const model = new CostModel(inst)
+    const plan = planBestFirst(model, config, 'best-first')
+    const costs = prefixCosts(t, inst, model, plan)
+    t.true(plan.moves.length > 0 && plan.moves.length <= 20, `${kind} seed ${seed}: ${plan.moves.length} moves`)
+    costs.forEach((c, i) => t.true((i === 0 ? plan.initialCost : costs[i - 1]!) - c > config.minGain, `${kind} seed ${seed}: move ${i} gains too little`))
+    t.is(new Set(plan.moves.map(m => m.vm)).size, plan.moves.length)
+    const touches = new Map<string, number>()
+    for (const m of plan.moves) for (const h of [m.from, m.to]) touches.set(h, (touches.get(h) ?? 0) + 1)
+    t.true(Math.max(...touches.values()) <= 2)
+  }
 })
