@@ -41,11 +41,16 @@ export function planBestFirst (model: CostModel, config: PlannerConfig, planner:
     }
     return { gain, host }
   }
+  // The heap holds each VM's best gain ignoring room (cheap: no host scan);
+  // a VM's host is looked for only when it reaches the top.
   const heap = new MaxHeap()
   const offer = (vm: number): void => {
-    if (moved[vm] === 1 || inst.vmPinned[vm] === 1) return
-    const b = best(vm)
-    if (b.host >= 0) heap.push(b.gain, vm)
+    if (moved[vm] === 1 || inst.vmPinned[vm] === 1 || !open(s.hostOf[vm]!)) return
+    s.deltas(vm, buf)
+    const home = s.dcOf(vm)
+    let upper = minGain
+    for (let d = 0; d < inst.nDc; d++) if (d !== home && -buf[d]! > upper) upper = -buf[d]!
+    if (upper > minGain) heap.push(upper, vm)
   }
   for (let vm = 0; vm < inst.nVm; vm++) offer(vm)
   while (rec.count < maxMoves && heap.size > 0) {

@@ -63,6 +63,15 @@ export const POLISH_MAX_VMS = 60
 export const POLISH_CHECKS = 150
 export const POLISH_SEARCH_WORK = 50_000
 
+/**
+ * Under a budget of B moves, the unlimited plan is put in order only up to
+ * its first ORDER_PER_BUDGET x B + ORDER_SLACK moves: the cut takes B of
+ * them and skips those that no longer fit; the rest is planned again next
+ * round anyway.
+ */
+export const ORDER_PER_BUDGET = 8
+export const ORDER_SLACK = 64
+
 const EPS = 1e-12
 
 export function planLookahead (input: Snapshot | Instance, config: PlannerConfig = {}): Plan {
@@ -75,7 +84,7 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   // the budget greedily, and a plain best-move-first greedy (best-first.ts);
   // the lowest cost after the round wins.
   const full = search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity })
-  const { steps } = anytimeSteps(model, full)
+  const { steps } = anytimeSteps(model, full, ORDER_PER_BUDGET * (config.maxMoves ?? DEFAULT_MAX_MOVES) + ORDER_SLACK)
   const toward = steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full.stopped)
   const greedy = anytimeOrder(model, search(inst, model, config))
   const plain = planBestFirst(model, config, LOOKAHEAD_PLANNER)
