@@ -163,8 +163,9 @@ class Search {
         if (delta <= 0 || this.rng.next() < Math.exp(-delta / t)) { this.move(v, h); if (delta < 0) this.noteBest() }
         continue
       }
-      // Exchange with a VM on a host of d.
+      // Exchange with a VM on a host of d (none while d has no live hosts, e.g. cut off by a partition).
       const hosts = inst.dcHosts[d]!
+      if (hosts.length === 0) continue
       const b = hosts[this.rng.int(0, hosts.length - 1)]!
       const c = this.count[b]!
       if (c === 0) continue

@@ -54,7 +54,7 @@ function changes (p: Placement, movable: Uint8Array): Change[] {
   const out: Change[] = []
   for (const v of vms) {
     for (let d = 0; d < inst.nDc; d++) {
-      if (d === p.dcOf(v)) continue
+      if (d === p.dcOf(v) || inst.dcHosts[d]!.length === 0) continue // nowhere to put it in a DC without hosts
       const gain = -p.delta(v, d)
       if (gain > tol) out.push({ gain, moves: [[v, d]] })
     }
