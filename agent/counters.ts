@@ -5,6 +5,8 @@ import { REFUSAL_REASONS, type RefusalReason } from './migrate-protocol.ts'
 
 export interface AgentCounters extends ClusterCounters {
   plansMade: number
+  /** Rounds in which this agent's planner threw (a bug: logged once each, the next rank takes over). */
+  planFailures: number
   migrationsOk: number
   migrationsFailed: number
   /** Votes (plan-acks) from members whose member list differed from ours when the vote came: not counted (docs/design.md §5.3). */
@@ -18,6 +20,7 @@ export function newCounters (): AgentCounters {
     published: 0,
     messagesIn: { host: 0, traffic: 0, plan: 0, event: 0 },
     plansMade: 0,
+    planFailures: 0,
     migrationsOk: 0,
     migrationsFailed: 0,
     uncountedBytes: 0,

@@ -92,7 +92,7 @@ export class Planning {
   /** Our rank is a planning one, its deadline came, and we may plan at all. */
   private ourTurn (rec: RoundRecord, rank: number, now: number): boolean {
     return rank >= 0 && rank < maxRanks(this.timing) && now >= planDeadlineMs(rec.round, rank, this.timing) &&
-      rec.planned === undefined && !this.c.cluster.leaving && this.c.controls.plans
+      rec.planned === undefined && rec.planError === undefined && !this.c.cluster.leaving && this.c.controls.plans
   }
 
   private async planUnlessHeldBack (rec: RoundRecord, rank: number, now: number): Promise<void> {
@@ -119,7 +119,18 @@ export class Planning {
     const snapshot = parseSnapshot(cluster.view.snapshot(this.topology, now))
     const planStart = performance.now()
     // The chosen planner under the operator's limits, or a drained host's evacuation.
-    const { plan, verdict } = controls.plan(snapshot, round)
+    let planned: ReturnType<Controls['plan']>
+    try {
+      planned = controls.plan(snapshot, round)
+    } catch (err) {
+      // A planner bug must not become a loop re-planning (and logging) every
+      // tick: this round is given up here, and the next rank takes over.
+      rec.planError = (err as Error).message
+      this.c.counters.planFailures++
+      log.error('planning failed: the next rank takes over this round', { round, rank, error: (err as Error).stack ?? String(err) })
+      return
+    }
+    const { plan, verdict } = planned
     rec.planned = plan
     rec.verdict = verdict
     rec.planMs = performance.now() - planStart

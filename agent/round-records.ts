@@ -19,6 +19,8 @@ export interface RoundRecord {
   verdict?: PlanVerdict
   /** The DHT's closest peers to the round key (hosts), for cross-checking the ranking. */
   dhtRanking?: string[]
+  /** Set when this agent's planner threw in this round: it does not try again until the next. */
+  planError?: string
   /** How long this agent's planner took, when it planned (ms). */
   planMs?: number
   outcomes: Array<{ vm: string, from: string, to: string, ok: boolean, error?: string }>

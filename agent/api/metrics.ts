@@ -75,6 +75,7 @@ export class MetricsRecorder {
     x.family('heliotrope_round', 'gauge', 'The current round number.').sample('heliotrope_round', status.round)
     x.family('heliotrope_rounds_recorded', 'gauge', 'Rounds in the agent\'s recent history.').sample('heliotrope_rounds_recorded', a.rounds.size)
     x.family('heliotrope_plans_made_total', 'counter', 'Plans this agent computed as a round\'s planner.').sample('heliotrope_plans_made_total', a.counters.plansMade)
+    x.family('heliotrope_plan_failures_total', 'counter', 'Rounds in which this agent\'s planner threw (a bug; the next rank took over).').sample('heliotrope_plan_failures_total', a.counters.planFailures)
     x.family('heliotrope_plans_accepted_total', 'counter', 'Plans accepted for a round, by the planner\'s rank (0 = first choice; above 0 = takeover).')
     for (const [rank, n] of [...this.acceptedByRank].sort((p, q) => p[0] - q[0])) x.sample('heliotrope_plans_accepted_total', n, { rank: String(rank) })
     x.family('heliotrope_planning_seconds', 'histogram', 'How long this agent\'s planner took per plan.')
