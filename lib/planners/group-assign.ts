@@ -22,6 +22,8 @@ const EJECT_UNITS = 4
 const MAX_UNIT_SHARE = 0.5
 /** Up to this many VMs every state is packed onto hosts; above, DCs' pooled room is checked. */
 const EXACT_PACK_VMS = 100
+/** Above this many VMs a new best is not packed onto hosts as it is found (that costs the whole instance each time): placement() packs the last one. */
+const LAZY_PACK_VMS = 1000
 const EPS = 1e-12
 
 export interface GroupAssignOptions {
@@ -245,7 +247,7 @@ class GroupSearch {
       const ok = this.fits(d) && (shifted.length === 1 || this.fits(a)) && (delta <= 0 || rng.next() < Math.exp(-delta / t))
       if (!ok) { for (let k = shifted.length - 1; k >= 0; k--) this.put(shifted[k]![0], shifted[k]![1]); continue }
       cost += delta
-      if (cost < bestCost - EPS && this.allPack()) { bestCost = cost; best = Int32Array.from(this.dc) }
+      if (cost < bestCost - EPS && (this.model.instance.nVm > LAZY_PACK_VMS || this.allPack())) { bestCost = cost; best = Int32Array.from(this.dc) }
     }
     for (let u = 0; u < n; u++) this.put(u, best[u]!)
   }

@@ -1,33 +1,13 @@
 import { readFileSync } from 'node:fs'
 import test from 'ava'
 import { CostModel, evaluate } from '../../lib/cost.ts'
-import { compile, type Instance } from '../../lib/instance.ts'
-import type { Plan, Snapshot } from '../../lib/model.ts'
+import { compile } from '../../lib/instance.ts'
+import type { Snapshot } from '../../lib/model.ts'
 import { Placement } from '../../lib/placement.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { polishReachable } from '../../lib/planners/polish.ts'
 import { carryOut, carryOutBySearch } from '../../lib/planners/sequence.ts'
-import { mesh, near, snapshot } from './fixtures.ts'
-
-/** Final hosts of a plan, or a reason it cannot run: a VM moved twice, a pinned VM moved, a host overfilled. */
-function run (inst: Instance, plan: Plan): Int32Array | string {
-  const hostOf = Int32Array.from(inst.vmHost)
-  const vm = new Map(inst.vmIds.map((id, i) => [id, i])); const host = new Map(inst.hostIds.map((id, i) => [id, i]))
-  const mem = new Float64Array(inst.nHost); const cpu = new Float64Array(inst.nHost)
-  hostOf.forEach((h, v) => { mem[h]! += inst.vmMemory[v]!; cpu[h]! += inst.vmVcpus[v]! })
-  const seen = new Set<number>()
-  for (const m of plan.moves) {
-    const v = vm.get(m.vm)!; const a = host.get(m.from)!; const b = host.get(m.to)!
-    if (seen.has(v)) return `${m.vm} moves twice`
-    if (inst.vmPinned[v] === 1) return `pinned ${m.vm} moved`
-    if (hostOf[v] !== a) return `${m.vm} is not on ${m.from}`
-    seen.add(v)
-    mem[a]! -= inst.vmMemory[v]!; cpu[a]! -= inst.vmVcpus[v]!; mem[b]! += inst.vmMemory[v]!; cpu[b]! += inst.vmVcpus[v]!
-    if (mem[b]! > inst.hostMemory[b]! || cpu[b]! > inst.hostVcpus[b]!) return `${m.to} overfull after ${m.vm}`
-    hostOf[v] = b
-  }
-  return hostOf
-}
+import { mesh, near, runPlan as run, snapshot } from './fixtures.ts'
 
 interface OptimumCase { name: string, optimum: number, snapshot: Snapshot }
 const { cases } = JSON.parse(readFileSync(new URL('./optimum-cases.json', import.meta.url), 'utf8')) as { cases: OptimumCase[] }

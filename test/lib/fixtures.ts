@@ -1,5 +1,6 @@
 /** Small hand-made snapshots for the lib tests. */
-import type { Flow, Host, Link, Snapshot, Vm } from '../../lib/model.ts'
+import type { Instance } from '../../lib/instance.ts'
+import type { Flow, Host, Link, Plan, Snapshot, Vm } from '../../lib/model.ts'
 
 /** A full mesh of `dcs` with every link at `capacity` bit/s. */
 export function mesh (dcs: string[], capacity: number, extra: Partial<Link> = {}): Link[] {
@@ -51,4 +52,24 @@ export function workedExample (): Snapshot {
 /** Asserts-friendly float comparison: equal to 1e-9 relative. */
 export function near (a: number, b: number, rel = 1e-9): boolean {
   return Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b))
+}
+
+/** Final hosts of a plan, or a reason it cannot run: a VM moved twice, a pinned VM moved, a host overfilled. */
+export function runPlan (inst: Instance, plan: Plan): Int32Array | string {
+  const hostOf = Int32Array.from(inst.vmHost)
+  const vm = new Map(inst.vmIds.map((id, i) => [id, i])); const host = new Map(inst.hostIds.map((id, i) => [id, i]))
+  const mem = new Float64Array(inst.nHost); const cpu = new Float64Array(inst.nHost)
+  hostOf.forEach((h, v) => { mem[h]! += inst.vmMemory[v]!; cpu[h]! += inst.vmVcpus[v]! })
+  const seen = new Set<number>()
+  for (const m of plan.moves) {
+    const v = vm.get(m.vm)!; const a = host.get(m.from)!; const b = host.get(m.to)!
+    if (seen.has(v)) return `${m.vm} moves twice`
+    if (inst.vmPinned[v] === 1) return `pinned ${m.vm} moved`
+    if (hostOf[v] !== a) return `${m.vm} is not on ${m.from}`
+    seen.add(v)
+    mem[a]! -= inst.vmMemory[v]!; cpu[a]! -= inst.vmVcpus[v]!; mem[b]! += inst.vmMemory[v]!; cpu[b]! += inst.vmVcpus[v]!
+    if (mem[b]! > inst.hostMemory[b]! || cpu[b]! > inst.hostVcpus[b]!) return `${m.to} overfull after ${m.vm}`
+    hostOf[v] = b
+  }
+  return hostOf
 }
