@@ -17,6 +17,7 @@ import { planBestFirst } from '../../lib/planners/best-first.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { planThesis } from '../../lib/planners/thesis.ts'
 import { generate, type ScenarioKind } from '../../lib/scenario.ts'
+import { metisPlacement } from './metis-baseline.ts'
 import { bestCostAfterMoves } from './move-bound.ts'
 import { startBenchReport } from './report.ts'
 import { table } from './text-table.ts'
@@ -34,6 +35,12 @@ const CURVE_SIZES: Array<[number, number]> = [[1000, 4], [1000, 16], [10000, 4],
 const kind = process.argv[2] ?? 'thesis'
 
 interface Result { vms: number, dcs: number, flows: number, planner: string, moves: number, initialCost: number, finalCost: number, stopped: string, ms: number, cpuMs: number, coldMs: number, peakMiB: number, baseMiB: number }
+
+/** a / b, or how it compares when b is 0 (both 0: equal). */
+function ratio (a: number, b: number): string {
+  if (b > 0) return `${(a / b).toFixed(2)}x`
+  return a > 0 ? 'METIS+LS at 0' : '1.00x (both 0)'
+}
 
 function run (vms: number, dcs: number, planner: string, maxMoves?: number): Result {
   const args = ['--expose-gc', CASE, kind, String(vms), String(dcs), planner]
@@ -56,6 +63,7 @@ console.log(`\nwall/cpu ms: a warm call (median of 3; 1 at 100k), as an agent pl
 
 console.log('\ncost after k moves, as a fraction of the start (k: 1% and 10% of the VMs, and Algorithm 1\'s own count; each planner given a budget of k):\n')
 const curveRows: string[][] = []
+const metisRows: string[][] = []
 for (const curveKind of CURVE_KINDS) {
   for (const [vms, dcs] of CURVE_SIZES) {
     const inst = compile(generate(curveKind, { vms, dcs, seed: 1 }))
@@ -71,11 +79,17 @@ for (const curveKind of CURVE_KINDS) {
       const label = k === thesisAll.moves.length ? `${k} (Algorithm 1's)` : `${k} (${(100 * k / vms).toFixed(0)}%)`
       curveRows.push([`${curveKind} ${vms}/${dcs}`, label, ...cells.map(c => (c / start).toFixed(4)), agentMs.toFixed(0)])
     }
+    const t1 = performance.now()
     const all = planLookahead(inst)
+    const allMs = performance.now() - t1
     curveRows.push([`${curveKind} ${vms}/${dcs}`, 'unlimited', (thesisAll.finalCost / start).toFixed(4), '', `${(all.finalCost / start).toFixed(4)} (${all.moves.length} moves)`, '', ''])
+    const metis = metisPlacement(model)
+    metisRows.push([`${curveKind} ${vms}/${dcs}`, (all.finalCost / start).toExponential(2), String(all.moves.length), allMs.toFixed(0), (metis.cost / start).toExponential(2), String(metis.moves), metis.ms.toFixed(0), ratio(all.finalCost, metis.cost)])
     console.error(`  done curve ${curveKind} ${vms}/${dcs}`)
   }
 }
 console.log(table(['instance', 'k', 'Algorithm 1', 'plain greedy', 'agents\' planner (lookahead)', 'bound', 'lookahead ms'], curveRows))
 console.log('\nplain greedy: best single move first, each VM once (lib/planners/best-first.ts; the lookahead under a budget takes it as one of its candidates, so it never ends above it). bound: no plan of k moves ends lower (each move removes at most its own VM\'s cost; lab/bench/move-bound.ts). The agents\' planner is the lookahead with a budget of k (an agent plans 5 a round).')
+console.log('\nunlimited: the lookahead without a budget against METIS + local search (lab/bench/metis-baseline.ts: gpmetis parts sized for the DCs, mapped to DCs, packed, then single-VM descent; a placement, not a plan), costs as a fraction of the start:\n')
+console.log(table(['instance', 'lookahead', 'moves', 'ms', 'METIS+LS', 'moves', 'ms', 'lookahead / METIS+LS'], metisRows))
 await report.done()
