@@ -27,3 +27,17 @@ export function descend (p: Placement, movable: Uint8Array, maxPasses = DESCEND_
     if (gained <= EPS * Math.max(1e-300, p.cost)) break
   }
 }
+
+/**
+ * VMs whose place gains nothing over their snapshot DC go back to their own
+ * host, where it has room: a placement found by whole groups moves members
+ * that could as well stay, and every move is a migration.
+ */
+export function settleHome (p: Placement): void {
+  const inst = p.inst
+  for (let v = 0; v < inst.nVm; v++) {
+    const home = inst.vmHost[v]!
+    if (p.hostOf[v] === home || !p.fits(v, home)) continue
+    if (p.delta(v, inst.hostDc[home]!) <= EPS * Math.max(1e-300, p.cost)) p.apply(v, home)
+  }
+}

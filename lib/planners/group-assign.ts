@@ -24,6 +24,8 @@ const MAX_UNIT_SHARE = 0.5
 const EXACT_PACK_VMS = 100
 /** Above this many VMs a new best is not packed onto hosts as it is found (that costs the whole instance each time): placement() packs the last one. */
 const LAZY_PACK_VMS = 1000
+/** Exchange partners refine() tries per unit and DC: the units there that lose least by moving to the unit's DC. */
+const REFINE_PARTNERS = 8
 const EPS = 1e-12
 
 export interface GroupAssignOptions {
@@ -31,6 +33,8 @@ export interface GroupAssignOptions {
   groups: number[][]
   steps: number
   seed: number
+  /** Passes of refine() after the annealing (none if unset). */
+  refinePasses?: number
 }
 
 /** A placement with whole groups assigned to DCs and packed onto hosts; undefined if nothing better than `start` was found. */
@@ -38,6 +42,7 @@ export function assignGroups (model: CostModel, start: Int32Array, opts: GroupAs
   const g = new GroupSearch(model, start, opts)
   if (g.units.length < 2) return undefined
   g.anneal(opts.steps, new Random(opts.seed))
+  if (opts.refinePasses !== undefined) g.refine(opts.refinePasses)
   return g.placement()
 }
 
@@ -250,6 +255,66 @@ class GroupSearch {
       if (cost < bestCost - EPS && (this.model.instance.nVm > LAZY_PACK_VMS || this.allPack())) { bestCost = cost; best = Int32Array.from(this.dc) }
     }
     for (let u = 0; u < n; u++) this.put(u, best[u]!)
+  }
+
+  /**
+   * Deterministic descent over units after the annealing: each unit moves to
+   * the DC where it costs least if that DC has room, or else is exchanged
+   * with one of the REFINE_PARTNERS units there that lose least by coming
+   * to its DC; pass after pass until a pass gains nothing. Annealing alone
+   * converges slowly on thousands of units (10k VMs: 4.1e-4 of the start
+   * after 200,000 steps, 2.9e-4 after 3,000,000).
+   */
+  refine (maxPasses: number): void {
+    const n = this.units.length; const nDc = this.nDc
+    const gainTo = new Float64Array(n * nDc)
+    const byDc: number[][] = Array.from({ length: nDc }, () => [])
+    for (let pass = 0; pass < maxPasses; pass++) {
+      // Each unit's gain from moving alone to each DC, as of this pass (partners are picked by it).
+      for (const list of byDc) list.length = 0
+      for (let u = 0; u < n; u++) {
+        const here = this.unitCost(u, this.dc[u]!)
+        for (let d = 0; d < nDc; d++) gainTo[u * nDc + d] = here - this.unitCost(u, d)
+        byDc[this.dc[u]!]!.push(u)
+      }
+      // Per DC and destination, the units most willing to go there.
+      const willing: number[][] = []
+      for (let d = 0; d < nDc; d++) {
+        for (let a = 0; a < nDc; a++) {
+          const list = a === d ? [] : [...byDc[d]!].sort((x, y) => gainTo[y * nDc + a]! - gainTo[x * nDc + a]! || x - y).slice(0, REFINE_PARTNERS)
+          willing.push(list)
+        }
+      }
+      let gained = 0
+      for (let u = 0; u < n; u++) {
+        const a = this.dc[u]!
+        let best: { delta: number, d: number, w: number } | undefined
+        for (let d = 0; d < nDc; d++) {
+          if (d === a) continue
+          const alone = this.unitCost(u, d) - this.unitCost(u, a)
+          if (alone >= 0 && (best === undefined || alone >= best.delta)) continue
+          this.put(u, d)
+          if (this.fits(d)) {
+            if (best === undefined || alone < best.delta) best = { delta: alone, d, w: -1 }
+          } else {
+            for (const w of willing[d * nDc + a]!) {
+              if (this.dc[w] !== d) continue // moved earlier in this pass
+              const swap = alone + this.unitCost(w, a) - this.unitCost(w, d)
+              if (best !== undefined && swap >= best.delta) continue
+              this.put(w, a)
+              if (this.fits(d) && this.fits(a)) best = { delta: swap, d, w }
+              this.put(w, d)
+            }
+          }
+          this.put(u, a)
+        }
+        if (best === undefined || best.delta > -EPS) continue
+        this.put(u, best.d)
+        if (best.w >= 0) this.put(best.w, a)
+        gained -= best.delta
+      }
+      if (gained <= EPS) break
+    }
   }
 
   private allPack (): boolean {
