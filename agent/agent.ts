@@ -15,6 +15,7 @@
  */
 import { start, stop, type PrivateKey, type Startable } from '@libp2p/interface'
 import { defaultTiming, type RoundTiming } from '../lib/rounds.ts'
+import { parseSnapshot } from '../lib/snapshot.ts'
 import type { Topology } from '../lib/topology.ts'
 import type { ReplicatedView } from '../lib/view.ts'
 import type { Bodies, Envelope, Topic } from '../lib/wire/messages.ts'
@@ -141,7 +142,8 @@ export class Agent {
       now,
       publishEvent,
       publishState: async () => this.publishState(),
-      execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) }
+      execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) },
+      snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now()))
     })
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })

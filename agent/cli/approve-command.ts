@@ -5,14 +5,17 @@ import type { Command } from './run.ts'
 
 export const approveCommand: Command = {
   name: 'approve',
-  summary: 'approve a waiting plan (mode approve); without ROUND, list them',
+  summary: 'approve the waiting plan (mode approve), checked against the cluster now; without ROUND, show it',
   usage: `Usage: heliotrope approve [ROUND] [--config FILE | --socket PATH]
 
-In mode approve, every round's plan waits for an operator. The agent logs
-"awaiting approval: heliotrope approve ROUND"; run that on any host. The
-approval is gossiped, so every agent carries out its own moves of that plan;
-the other waiting plans are dropped (they did not count its moves). Without
-ROUND, lists the plans waiting on this host.
+In mode approve, every round's plan waits for an operator; only the newest
+waits (an older one was made from an older view). The agent logs "awaiting
+approval: heliotrope approve ROUND"; run that on any host. The plan is
+checked against the cluster as it is then: if a VM has moved or been
+pinned, a target has no room, or the moves no longer lower the cost at
+today's traffic, it is refused with the reason. Else the approval is
+gossiped, every agent checks it again and carries out its own moves.
+Without ROUND, shows the waiting plan with its cost when planned and now.
 
 ${CONTROL_USAGE}
 `,

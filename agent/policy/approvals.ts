@@ -1,10 +1,13 @@
 /**
- * Plans waiting for an operator (mode approve). A final plan is held for a
- * window of rounds; an approval (gossiped, so any host's `heliotrope approve`
- * reaches every agent) releases it and discards every other waiting plan:
- * they were computed without its moves, and running one after it could move
- * a VM twice. Approved plans are kept for the window too, so
- * a target can check that a reservation belongs to one.
+ * Plans waiting for an operator (mode approve). Only the newest final plan
+ * waits: an older one was made from an older view, and approving it after
+ * the cluster moved on runs moves nobody would plan today. A waiting plan
+ * lapses after a window of rounds. An approval (gossiped, so any host's
+ * `heliotrope approve` reaches every agent) releases the plan if it still
+ * fits the cluster (controls.ts checks that) and is refused otherwise.
+ * Approved plans are kept for the window too, so a target can check that a
+ * reservation belongs to one. Every plan's fate is remembered for a while,
+ * so `approve` can say why a round cannot be approved.
  */
 import type { PlanMessage } from '../../lib/wire/messages.ts'
 
@@ -14,9 +17,20 @@ export interface WaitingPlan {
   plan: PlanMessage
 }
 
+export type PlanState =
+  | { state: 'awaiting' }
+  | { state: 'approved' }
+  | { state: 'superseded', by: number }
+  | { state: 'lapsed' }
+  | { state: 'refused', reason: string }
+
+/** Plans' fates are remembered this many rounds after the plan's own. */
+const HISTORY_ROUNDS = 64
+
 export class ApprovalBook {
-  private readonly waiting = new Map<number, WaitingPlan>()
+  private waiting: WaitingPlan | undefined
   private readonly approved = new Map<number, WaitingPlan>()
+  private readonly states = new Map<number, PlanState>()
   /** Approvals that arrived before the plan was final here (clocks differ a little). */
   private readonly early = new Set<number>()
   private readonly windowRounds: number
@@ -25,33 +39,56 @@ export class ApprovalBook {
     this.windowRounds = windowRounds
   }
 
-  /** Holds a final plan; returns it at once when its approval came first. */
+  /** Holds a final plan in place of the one waiting; returns it at once when its approval came first. */
   hold (p: WaitingPlan): WaitingPlan | undefined {
     if (this.early.delete(p.round)) return this.release(p)
-    this.waiting.set(p.round, p)
+    if (this.waiting !== undefined && this.waiting.round > p.round) return undefined // a newer one waits already
+    if (this.waiting !== undefined && this.waiting.round < p.round) this.states.set(this.waiting.round, { state: 'superseded', by: p.round })
+    this.waiting = p
+    this.states.set(p.round, { state: 'awaiting' })
     return undefined
   }
 
-  /** Records an approval; returns the plan to carry out, if it waits here. */
+  /** The plan of `round` if it is the one waiting. */
+  waitingPlan (round: number): WaitingPlan | undefined {
+    return this.waiting?.round === round ? this.waiting : undefined
+  }
+
+  /**
+   * Records an approval of `round`: the plan to carry out if it waits here
+   * (the caller has checked it still fits), undefined if not (yet).
+   */
   approve (round: number, currentRound: number): WaitingPlan | undefined {
-    const p = this.waiting.get(round)
+    const p = this.waitingPlan(round)
     if (p !== undefined) return this.release(p)
-    if (round >= currentRound - 1 && !this.approved.has(round)) this.early.add(round)
+    if (round >= currentRound - 1 && !this.states.has(round)) this.early.add(round)
     return undefined
+  }
+
+  /** The waiting plan of `round` will not run: it no longer fits the cluster. */
+  refuse (round: number, reason: string): void {
+    if (this.waiting?.round === round) this.waiting = undefined
+    this.states.set(round, { state: 'refused', reason })
   }
 
   private release (p: WaitingPlan): WaitingPlan {
-    this.waiting.clear()
+    this.waiting = undefined
     this.approved.set(p.round, p)
+    this.states.set(p.round, { state: 'approved' })
     return p
   }
 
   isWaiting (round: number): boolean {
-    return this.waiting.has(round)
+    return this.waiting?.round === round
   }
 
   list (): WaitingPlan[] {
-    return [...this.waiting.values()].sort((a, b) => a.round - b.round)
+    return this.waiting === undefined ? [] : [this.waiting]
+  }
+
+  /** What became of the plan of `round`, if this agent saw one. */
+  stateOf (round: number): PlanState | undefined {
+    return this.states.get(round)
   }
 
   /** Is this move part of a plan approved lately? (The target's reservation check.) */
@@ -62,9 +99,26 @@ export class ApprovalBook {
   /** Drops what is older than the window; returns the rounds of plans that lapsed unapproved. */
   expire (currentRound: number): number[] {
     const lapsed: number[] = []
-    for (const r of this.waiting.keys()) if (currentRound - r > this.windowRounds) { this.waiting.delete(r); lapsed.push(r) }
+    const w = this.waiting
+    if (w !== undefined && currentRound - w.round > this.windowRounds) {
+      this.waiting = undefined
+      this.states.set(w.round, { state: 'lapsed' })
+      lapsed.push(w.round)
+    }
     for (const r of this.approved.keys()) if (currentRound - r > this.windowRounds) this.approved.delete(r)
     for (const r of this.early) if (currentRound - r > 2) this.early.delete(r)
+    for (const r of this.states.keys()) if (currentRound - r > HISTORY_ROUNDS) this.states.delete(r)
     return lapsed
+  }
+}
+
+/** A plan's state in words, for the operator. */
+export function describeState (s: PlanState): string {
+  switch (s.state) {
+    case 'awaiting': return 'awaiting approval'
+    case 'approved': return 'approved'
+    case 'superseded': return `superseded by round ${s.by} (only the newest plan waits)`
+    case 'lapsed': return 'lapsed unapproved'
+    case 'refused': return `refused: ${s.reason}`
   }
 }

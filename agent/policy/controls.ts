@@ -8,7 +8,7 @@
  */
 import type { Snapshot } from '../../lib/model.ts'
 import type { SafePlan } from '../../lib/planners/safe-plan.ts'
-import { roundPlan } from './round-plan.ts'
+import { plannerConfig, roundPlan } from './round-plan.ts'
 import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
 import type { ReplicatedView } from '../../lib/view.ts'
 import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../lib/wire/messages.ts'
@@ -17,7 +17,8 @@ import { ControlServer } from '../control-socket/server.ts'
 import type { ControlHandler, ControlReply, ControlRequest } from '../control-socket/protocol.ts'
 import type { Logger } from '../log.ts'
 import { JOIN_WAIT_MS, SystemdNotifier, waitUntilJoined } from '../systemd/notify.ts'
-import { ApprovalBook } from './approvals.ts'
+import { checkPlanNow, type PlanCheck } from '../../lib/plan-check.ts'
+import { ApprovalBook, describeState, type WaitingPlan } from './approvals.ts'
 import { CONTROL_SOCKET_FILE, DEFAULT_SAFETY, type SafetyConfig } from './config.ts'
 import { Cooldown } from './cooldown.ts'
 import { MigrationLedger } from './ledger.ts'
@@ -40,6 +41,8 @@ export interface ControlsContext {
   publishState: () => Promise<unknown>
   /** Carries out this host's moves of an approved plan, beside the round loop. */
   execute: (round: number, moves: PlannedMove[], untilMs: number) => void
+  /** The cluster as this agent sees it now: what an approval is checked against. */
+  snapshot: () => Snapshot
   notifier?: SystemdNotifier
 }
 
@@ -183,6 +186,18 @@ export class Controls implements ControlHandler {
   private onApprove (round: number, by: string): void {
     if (this.mode !== 'approve') { this.log.info('approval ignored: not in mode approve', { round, by, mode: this.mode }); return }
     const now = this.ctx.now()
+    const waiting = this.approvals.waitingPlan(round)
+    if (waiting !== undefined) {
+      // The approving host checked the gain too; here only facts every view
+      // shares the same are checked (VMs where the plan assumed, pins, room),
+      // so hosts whose traffic figures differ a little do not split on it.
+      const check = this.check(waiting, false)
+      if (!check.ok) {
+        this.approvals.refuse(round, check.reason)
+        this.log.warn('approval refused: the plan no longer fits the cluster', { round, by, reason: check.reason })
+        return
+      }
+    }
     const p = this.approvals.approve(round, roundAt(now, this.ctx.timing))
     if (p === undefined) return
     this.log.info('plan approved', { round, by, moves: p.plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
@@ -247,20 +262,37 @@ export class Controls implements ControlHandler {
 
   async approve (round: number): Promise<ControlReply> {
     if (this.mode !== 'approve') return { ok: false, error: `this agent is in mode ${this.mode}; approvals apply in mode approve` }
-    if (!this.approvals.isWaiting(round)) {
-      const waiting = this.approvals.list().map(w => w.round)
-      return { ok: false, error: `no plan of round ${round} waits for approval here; waiting: ${waiting.length === 0 ? 'none' : waiting.join(', ')}` }
+    const w = this.approvals.waitingPlan(round)
+    if (w === undefined) {
+      const state = this.approvals.stateOf(round)
+      const waiting = this.approvals.list().map(x => x.round)
+      return { ok: false, error: `no plan of round ${round} waits for approval here${state === undefined ? '' : ` (${describeState(state)})`}; waiting: ${waiting.length === 0 ? 'none' : waiting.join(', ')}` }
     }
-    const moves = this.approvals.list().find(w => w.round === round)!.plan.moves
+    const check = this.check(w, true)
+    if (!check.ok) {
+      this.approvals.refuse(round, check.reason)
+      this.log.warn('approval refused: the plan no longer fits the cluster', { round, by: this.ctx.host, reason: check.reason })
+      return { ok: false, error: `round ${round} is stale and will not run: ${check.reason}. The next round plans again from the cluster as it is.` }
+    }
+    const moves = w.plan.moves
     await this.ctx.publishEvent({ kind: 'approve', round })
-    return { ok: true, message: `approved round ${round}: ${moves.length} move(s), each carried out by its source host: ${moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`, data: { round, moves } }
+    return { ok: true, message: `approved round ${round}: ${moves.length} move(s), cost now ${cost(check.costNow)} -> ${cost(check.costAfter)}, each carried out by its source host: ${moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`, data: { round, moves, costNow: check.costNow, costAfter: check.costAfter } }
+  }
+
+  /** Whether a waiting plan still fits the cluster now (and, with `gain`, still lowers its cost). */
+  private check (w: WaitingPlan, gain: boolean): PlanCheck {
+    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.ctx.config.planner), gain })
   }
 
   private listWaiting (): ControlReply {
     const waiting = this.approvals.list()
     if (waiting.length === 0) return { ok: true, message: this.mode === 'approve' ? 'no plan waits for approval' : `no plan waits for approval (mode ${this.mode})`, data: [] }
-    const lines = waiting.map(w => `round ${w.round} (planner ${w.planner}): cost ${w.plan.initialCost.toPrecision(4)} -> ${w.plan.finalCost.toPrecision(4)}; ${w.plan.moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`)
-    return { ok: true, message: lines.join('\n') + `\napprove one with: heliotrope approve ROUND (it supersedes the others)`, data: waiting }
+    const rows = waiting.map(w => ({ ...w, now: this.check(w, true) }))
+    const lines = rows.map(({ round, planner, plan, now }) =>
+      `round ${round} (planner ${planner}): planned at cost ${cost(plan.initialCost)} -> ${cost(plan.finalCost)}; ` +
+      (now.ok ? `now ${cost(now.costNow)} -> ${cost(now.costAfter)}` : `stale (${now.reason}), will be refused`) +
+      `; ${plan.moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`)
+    return { ok: true, message: lines.join('\n') + '\napprove it with: heliotrope approve ROUND (only the newest plan waits; an approval is checked against the cluster as it is then)', data: rows }
   }
 
   private listPins (): ControlReply {
@@ -292,4 +324,9 @@ export class Controls implements ControlHandler {
     const modeNote = migrates(this.mode) ? '' : ` (mode ${this.mode}: nothing moves until the mode allows it)`
     return { ok: true, message: `draining ${this.ctx.host}: ${vms.length} VM(s) to move away${note}${modeNote}`, data: { draining, vms } }
   }
+}
+
+/** A cost as the operator reads it: four significant digits. */
+function cost (x: number): string {
+  return x.toPrecision(4)
 }

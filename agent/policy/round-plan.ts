@@ -5,7 +5,7 @@
  * agent's config and snapshot plans exactly what that agent would.
  */
 import type { OnTheMove } from '../../lib/planners/limits.ts'
-import { PLANNERS } from '../../lib/planners/index.ts'
+import { PLANNERS, type PlannerConfig } from '../../lib/planners/index.ts'
 import { planSafely, type SafePlan } from '../../lib/planners/safe-plan.ts'
 import type { Snapshot } from '../../lib/model.ts'
 import type { AgentConfig } from '../config.ts'
@@ -20,10 +20,15 @@ export interface HeldThisRound {
 
 export const NOTHING_HELD: HeldThisRound = { onTheMove: [], cooling: [] }
 
+/** The planner section as the planners and the cost function take it. */
+export function plannerConfig (planner: AgentConfig['planner']): PlannerConfig {
+  return { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, weights: planner.weights, amortizeSeconds: planner.paybackSeconds }
+}
+
 export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], safety: SafetyConfig, held: HeldThisRound): SafePlan {
   return planSafely(snapshot, {
     planner: PLANNERS[planner.name]!,
-    config: { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, weights: planner.weights, amortizeSeconds: planner.paybackSeconds },
+    config: plannerConfig(planner),
     limits: { maxInFlight: safety.maxInFlight, maxInFlightPerHost: safety.maxInFlightPerHost, minImprovement: safety.minImprovement },
     onTheMove: held.onTheMove,
     cooling: held.cooling

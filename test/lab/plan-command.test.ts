@@ -35,7 +35,8 @@ function agentPlan (config: ReturnType<typeof parseConfig>, snapshot: ReturnType
     now: () => 0,
     publishEvent: async () => undefined,
     publishState: async () => undefined,
-    execute: () => undefined
+    execute: () => undefined,
+    snapshot: () => snapshot
   })
   const { plan } = controls.plan(snapshot, 1)
   return { moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), finalCost: plan.finalCost }

@@ -8,11 +8,30 @@ import { createLogger } from '../../../agent/log.ts'
 import { controlRequest } from '../../../agent/control-socket/client.ts'
 import { defaultTiming, roundAt } from '../../../lib/rounds.ts'
 import { ReplicatedView } from '../../../lib/view.ts'
+import type { Flow, Snapshot } from '../../../lib/model.ts'
 import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../../lib/wire/messages.ts'
+import { mesh, snapshot } from '../../lib/fixtures.ts'
 
 const PLAN: PlanMessage = { rank: 0, planner: 'h2', inputs: {}, initialCost: 0.5, finalCost: 0.25, moves: [{ vm: 'v1', from: 'h1', to: 'h2', cost: 0.25 }] }
 
-async function make (t: { teardown (fn: () => Promise<void>): void }, mode: string, stateDir?: string): Promise<{ controls: Controls, lines: Array<Record<string, unknown>>, executed: Array<{ round: number, moves: PlannedMove[] }>, events: EventMessage[], dir: string }> {
+/**
+ * The cluster as the agent's view shows it (what approvals are checked
+ * against): v1 and v9 on h1 in DC A, v3 on h2 in DC B; v1 talks to v3 at
+ * 100 Mbit/s each way, so PLAN (v1 to h2) lowers the cost, its memory copy
+ * (1 GiB) paid back within the agents' default hour.
+ */
+function world (over: { vms?: Array<{ id: string, host: string, pinned?: boolean }>, flows?: Flow[] } = {}): Snapshot {
+  const vms = over.vms ?? [{ id: 'v1', host: 'h1' }, { id: 'v9', host: 'h1' }, { id: 'v3', host: 'h2' }]
+  return snapshot({
+    dcs: ['A', 'B'],
+    links: mesh(['A', 'B'], 1e9),
+    hosts: [{ id: 'h1', dc: 'A', memoryMiB: 4096, vcpus: 4 }, { id: 'h2', dc: 'B', memoryMiB: 4096, vcpus: 4 }],
+    vms: vms.map(v => ({ memoryMiB: 1024, vcpus: 1, ...v })),
+    flows: over.flows ?? [{ src: 'v1', dst: 'v3', bps: 1e8 }, { src: 'v3', dst: 'v1', bps: 1e8 }, { src: 'v9', dst: 'v3', bps: 1e3 }]
+  })
+}
+
+async function make (t: { teardown (fn: () => Promise<void>): void }, mode: string, stateDir?: string): Promise<{ controls: Controls, lines: Array<Record<string, unknown>>, executed: Array<{ round: number, moves: PlannedMove[] }>, events: EventMessage[], dir: string, cluster: { now: Snapshot } }> {
   const dir = stateDir ?? await mkdtemp(join(tmpdir(), 'htctl-'))
   if (stateDir === undefined) t.teardown(async () => rm(dir, { recursive: true, force: true }))
   const config = parseConfig({
@@ -25,6 +44,7 @@ async function make (t: { teardown (fn: () => Promise<void>): void }, mode: stri
   const log = createLogger({ pretty: false, sink: { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>) } } })
   // Sequence numbers from the clock, as the agent's: they keep rising across restarts.
   let seq = Date.now() * 1000
+  const cluster = { now: world() }
   const controls: Controls = new Controls({
     host: 'h1',
     config,
@@ -35,11 +55,12 @@ async function make (t: { teardown (fn: () => Promise<void>): void }, mode: stri
     // As the agent does: our own events take effect here at once.
     publishEvent: async (body) => { events.push(body); controls.onEvent({ v: 1, topic: 'event', host: 'h1', round: roundAt(Date.now(), defaultTiming(1000)), seq: seq++, body } as Envelope<'event'>) },
     publishState: async () => undefined,
-    execute: (round, moves) => { executed.push({ round, moves }) }
+    execute: (round, moves) => { executed.push({ round, moves }) },
+    snapshot: () => cluster.now
   })
   await controls.start()
   t.teardown(async () => controls.stop())
-  return { controls, lines, executed, events, dir }
+  return { controls, lines, executed, events, dir, cluster }
 }
 
 const roundLines = (lines: Array<Record<string, unknown>>): Array<Record<string, unknown>> => lines.filter(l => l.msg === 'round')
@@ -79,6 +100,60 @@ test('approve: a held plan runs once approved over the control socket, and the a
   t.like(lines.find(l => l.msg === 'plan approved'), { round, by: 'h1' })
   const again = await controlRequest(socket, { op: 'approve', round })
   t.false(again.ok)
+})
+
+test('approve: a plan approved after the cluster changed is refused with the reason, only the newest plan waits, and the newest valid one runs', async t => {
+  const { controls, executed, events, lines, cluster } = await make(t, 'approve')
+  const round = roundAt(Date.now(), defaultTiming(1000))
+  const socket = join((controls as unknown as { ctx: { config: { stateDir: string } } }).ctx.config.stateDir, 'control.sock')
+  const approve = async (r: number): Promise<{ ok: boolean, message?: string, error?: string }> => await controlRequest(socket, { op: 'approve', round: r }) as { ok: boolean, message?: string, error?: string }
+
+  // The VM moved since the plan was made (someone migrated it by hand).
+  controls.planFinal({ round: round - 3, planner: 'h2', rank: 0, plan: PLAN })
+  cluster.now = world({ vms: [{ id: 'v1', host: 'h2' }, { id: 'v9', host: 'h1' }, { id: 'v3', host: 'h2' }] })
+  const moved = await approve(round - 3)
+  t.false(moved.ok)
+  t.regex(moved.error ?? '', /is stale and will not run: v1 is on h2 now; the plan moves it from h1/)
+
+  // The traffic it was to cut is gone.
+  cluster.now = world({ flows: [{ src: 'v9', dst: 'v3', bps: 1e3 }] })
+  controls.planFinal({ round: round - 2, planner: 'h2', rank: 0, plan: PLAN })
+  const gone = await approve(round - 2)
+  t.false(gone.ok)
+  t.regex(gone.error ?? '', /it no longer lowers the cost/)
+
+  // A pin since.
+  cluster.now = world({ vms: [{ id: 'v1', host: 'h1', pinned: true }, { id: 'v9', host: 'h1' }, { id: 'v3', host: 'h2' }] })
+  controls.planFinal({ round: round - 1, planner: 'h2', rank: 0, plan: PLAN })
+  t.regex((await approve(round - 1)).error ?? '', /v1 is pinned now/)
+  t.deepEqual(executed, [], 'no stale plan ran')
+  t.deepEqual(events, [], 'and no approval was gossiped')
+
+  // Two plans: only the newer waits; the older is refused as superseded. The newer, still valid, runs.
+  cluster.now = world()
+  controls.planFinal({ round, planner: 'h2', rank: 0, plan: { ...PLAN, moves: [{ vm: 'v9', from: 'h1', to: 'h2', cost: 0.4 }] } })
+  controls.planFinal({ round: round + 1, planner: 'h2', rank: 0, plan: PLAN })
+  t.deepEqual((controls.status().waiting as Array<{ round: number }>).map(w => w.round), [round + 1])
+  const listed = await controlRequest(socket, { op: 'approve' })
+  t.regex((listed as { message?: string }).message ?? '', new RegExp(`round ${round + 1} \\(planner h2\\): planned at cost 0.5000 -> 0.2500; now [0-9.e-]+ -> [0-9.e-]+`))
+  const older = await approve(round)
+  t.false(older.ok)
+  t.regex(older.error ?? '', new RegExp(`no plan of round ${round} waits for approval here \\(superseded by round ${round + 1}`))
+  const newest = await approve(round + 1)
+  t.true(newest.ok, JSON.stringify(newest))
+  t.regex(newest.message ?? '', /cost now [0-9.e-]+ -> [0-9.e-]+/)
+  t.deepEqual(executed, [{ round: round + 1, moves: PLAN.moves }])
+  t.is(lines.filter(l => l.msg === 'approval refused: the plan no longer fits the cluster').length, 3)
+})
+
+test('approve: an approval gossiped from another host is checked here too: a VM no longer where the plan assumed stops it', async t => {
+  const { controls, executed, lines, cluster } = await make(t, 'approve')
+  const round = roundAt(Date.now(), defaultTiming(1000))
+  controls.planFinal({ round, planner: 'h2', rank: 0, plan: PLAN })
+  cluster.now = world({ vms: [{ id: 'v1', host: 'h2' }, { id: 'v9', host: 'h1' }, { id: 'v3', host: 'h2' }] })
+  controls.onEvent({ v: 1, topic: 'event', host: 'h2', round, seq: 1, body: { kind: 'approve', round } } as Envelope<'event'>)
+  t.deepEqual(executed, [])
+  t.like(lines.find(l => l.msg === 'approval refused: the plan no longer fits the cluster'), { round, by: 'h2' })
 })
 
 test('pins and drain are kept in the state directory across a restart', async t => {
