@@ -10,9 +10,9 @@
  * 2. Parts are mapped to DCs: the mapping with the lowest cost whose parts
  *    fit their DCs' memory (all mappings up to 6 DCs, pairwise exchanges
  *    above), ties to the one keeping most memory at home.
- * 3. Each DC's VMs are packed onto its hosts (a VM stays on its own host
- *    when it can, else the roomiest that fits); what fits nowhere in its DC
- *    goes to the roomiest host elsewhere.
+ * 3. Each DC's VMs are packed onto its hosts (lib/planners/pack.ts: a VM
+ *    stays on its own host when it can, else the roomiest that fits); what
+ *    fits nowhere in its DC goes to the roomiest host elsewhere.
  * 4. Local search (lib/planners/descend.ts): every VM moves to the DC that
  *    lowers the cost most and has a host with room, pass after pass until a
  *    pass gains nothing; then VMs whose move gains nothing go home, so moves
@@ -25,6 +25,8 @@ import { join } from 'node:path'
 import { type CostModel, evaluate } from '../../lib/cost.ts'
 import { Placement } from '../../lib/placement.ts'
 import { descend, settleHome } from '../../lib/planners/descend.ts'
+import { packOntoHosts } from '../../lib/planners/pack.ts'
+import { permutations } from '../../lib/planners/relabel.ts'
 
 /** Edge weights are scaled so the heaviest is this (METIS takes integers). */
 const MAX_EDGE_WEIGHT = 100_000
@@ -47,7 +49,8 @@ export function metisPlacement (model: CostModel, seed = 1): MetisResult {
   const inst = model.instance
   const part = partition(model, seed)
   const dcOfPart = mapParts(model, part)
-  const hostOf = pack(model, Int32Array.from(part, p => dcOfPart[p]!))
+  const hostOf = packOntoHosts(inst, Int32Array.from(part, p => dcOfPart[p]!), true)
+  if (hostOf === undefined) throw new Error('METIS baseline: the VMs do not fit on the hosts')
   const p = new Placement(model, hostOf)
   descend(p, new Uint8Array(inst.nVm).fill(1))
   settleHome(p)
@@ -167,49 +170,3 @@ function mapParts (model: CostModel, part: Int32Array): Int32Array {
   return best?.m ?? Int32Array.from({ length: nDc }, (_, i) => i)
 }
 
-function * permutations (n: number): Generator<Int32Array> {
-  const a = Int32Array.from({ length: n }, (_, i) => i)
-  const c = new Int32Array(n)
-  yield Int32Array.from(a)
-  // Heap's algorithm.
-  for (let i = 0; i < n;) {
-    if (c[i]! < i) {
-      const j = i % 2 === 0 ? 0 : c[i]!
-      const t = a[j]!; a[j] = a[i]!; a[i] = t
-      yield Int32Array.from(a)
-      c[i]!++; i = 0
-    } else { c[i] = 0; i++ }
-  }
-}
-
-/** Hosts for VMs given their DCs (step 3 above). */
-function pack (model: CostModel, dcOf: Int32Array): Int32Array {
-  const inst = model.instance
-  const { nVm, nHost, hostDc, hostMemory, hostVcpus, vmMemory, vmVcpus, vmHost, vmPinned, dcHosts } = inst
-  const mem = new Float64Array(nHost); const cpu = new Float64Array(nHost)
-  const hostOf = new Int32Array(nVm).fill(-1)
-  const put = (v: number, h: number): void => { hostOf[v] = h; mem[h]! += vmMemory[v]!; cpu[h]! += vmVcpus[v]! }
-  const fits = (v: number, h: number): boolean => mem[h]! + vmMemory[v]! <= hostMemory[h]! && cpu[h]! + vmVcpus[v]! <= hostVcpus[h]!
-  const roomiest = (v: number, hosts: Iterable<number>): number => {
-    let best = -1
-    for (const h of hosts) if (fits(v, h) && (best < 0 || hostMemory[h]! - mem[h]! > hostMemory[best]! - mem[best]!)) best = h
-    return best
-  }
-  for (let v = 0; v < nVm; v++) if (vmPinned[v] === 1) put(v, vmHost[v]!)
-  const order = Array.from({ length: nVm }, (_, v) => v).filter(v => vmPinned[v] === 0)
-  // VMs staying on their own host first, then the rest largest first.
-  const stays = (v: number): boolean => hostDc[vmHost[v]!] === dcOf[v]
-  order.sort((a, b) => Number(stays(b)) - Number(stays(a)) || vmMemory[b]! - vmMemory[a]! || a - b)
-  const spill: number[] = []
-  for (const v of order) {
-    const h = stays(v) && fits(v, vmHost[v]!) ? vmHost[v]! : roomiest(v, dcHosts[dcOf[v]!]!)
-    if (h >= 0) put(v, h); else spill.push(v)
-  }
-  const all = Array.from({ length: nHost }, (_, h) => h)
-  for (const v of spill) {
-    const h = roomiest(v, all)
-    if (h < 0) throw new Error(`METIS baseline: no host has room for VM ${inst.vmIds[v]!}`)
-    put(v, h)
-  }
-  return hostOf
-}

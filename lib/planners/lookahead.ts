@@ -55,6 +55,8 @@ import { anytimeOrder, anytimeSteps } from './anytime.ts'
 import { cutToLimits } from './budget-cut.ts'
 import { assignGroups } from './group-assign.ts'
 import { descend, settleHome } from './descend.ts'
+import { relabelTowardHome } from './relabel.ts'
+import { packOntoHosts } from './pack.ts'
 import { communities, groupMembers, superGroups } from '../communities.ts'
 import { planBestFirst } from './best-first.ts'
 
@@ -169,11 +171,16 @@ function planGrouped (inst: Instance, model: CostModel, config: PlannerConfig, s
     if (cost < lowest) { target = c; lowest = cost }
   }
   if (target === undefined) return undefined
+  target = relabelTowardHome(model, target)
   // Then VM by VM: a group's members that belong elsewhere (a front end near its clients) go there.
   const refined = new Placement(model, target)
   descend(refined, movable)
   settleHome(refined)
   target.set(refined.hostOf)
+  // Hosts again with VMs that stay in their DC on their own host first:
+  // the searches above pick hosts by room, which moves such VMs within their DC.
+  const packed = packOntoHosts(inst, Int32Array.from(target, h => inst.hostDc[h]!))
+  if (packed !== undefined && evaluate(model, packed).total <= lowest + EPS) target.set(packed)
   // Moves with the most gain first: carried out in that order, the first ones find room.
   const start = new Placement(model)
   const gain = new Float64Array(inst.nVm)
