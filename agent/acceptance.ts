@@ -157,8 +157,12 @@ export class PlanAcceptance {
       return
     }
     plan.executing = true
-    records.record(r).acted = true
     // The mode decides: carry it out, hold it for approval, or only log it.
-    if (this.c.controls.planFinal(plan)) this.c.execute(r, plan.plan.moves, Math.max(planDeadlineMs(r + 1, 0, this.timing), planDeadlineMs(round + 1, 0, this.timing)))
+    const runs = this.c.controls.planFinal(plan)
+    // In mode auto the final plan is acted on even when it moves nothing; a
+    // plan held for approval is acted on once approved (agent.ts), one only
+    // logged (dry-run, observe) never.
+    if (runs || this.c.controls.mode === 'auto') records.record(r).acted = true
+    if (runs) this.c.execute(r, plan.plan.moves, Math.max(planDeadlineMs(r + 1, 0, this.timing), planDeadlineMs(round + 1, 0, this.timing)))
   }
 }

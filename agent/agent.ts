@@ -142,7 +142,8 @@ export class Agent {
       now,
       publishEvent,
       publishState: async () => this.publishState(),
-      execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) },
+      // An approved plan (mode approve): acted on now, rounds after it was final.
+      execute: (round, moves, untilMs) => { this.records.record(round).acted = true; this.migrations.execute(round, moves, untilMs) },
       snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now()))
     })
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }

@@ -1,7 +1,10 @@
 /**
  * Plans waiting for an operator (mode approve). Only the newest final plan
  * waits: an older one was made from an older view, and approving it after
- * the cluster moved on runs moves nobody would plan today. A waiting plan
+ * the cluster moved on runs moves nobody would plan today. A new plan with
+ * the same moves as the waiting one does not replace it but joins it: the
+ * operator may approve either round (nothing changed, and a plan re-made
+ * every round must not slip away while someone reads it). A waiting plan
  * lapses after a window of rounds. An approval (gossiped, so any host's
  * `heliotrope approve` reaches every agent) releases the plan if it still
  * fits the cluster (controls.ts checks that) and is refused otherwise.
@@ -15,6 +18,8 @@ export interface WaitingPlan {
   round: number
   planner: string
   plan: PlanMessage
+  /** Later rounds whose plans had the same moves: approving one of them approves this. */
+  sameAs?: number[]
 }
 
 export type PlanState =
@@ -42,16 +47,23 @@ export class ApprovalBook {
   /** Holds a final plan in place of the one waiting; returns it at once when its approval came first. */
   hold (p: WaitingPlan): WaitingPlan | undefined {
     if (this.early.delete(p.round)) return this.release(p)
-    if (this.waiting !== undefined && this.waiting.round > p.round) return undefined // a newer one waits already
-    if (this.waiting !== undefined && this.waiting.round < p.round) this.states.set(this.waiting.round, { state: 'superseded', by: p.round })
+    const w = this.waiting
+    if (w !== undefined && w.round > p.round) return undefined // a newer one waits already
+    if (w !== undefined && sameMoves(w.plan, p.plan)) {
+      this.waiting = { ...w, sameAs: [...(w.sameAs ?? []), p.round] }
+      this.states.set(p.round, { state: 'awaiting' })
+      return undefined
+    }
+    if (w !== undefined) for (const r of [w.round, ...(w.sameAs ?? [])]) this.states.set(r, { state: 'superseded', by: p.round })
     this.waiting = p
     this.states.set(p.round, { state: 'awaiting' })
     return undefined
   }
 
-  /** The plan of `round` if it is the one waiting. */
+  /** The plan of `round` if it is the one waiting (or has its moves). */
   waitingPlan (round: number): WaitingPlan | undefined {
-    return this.waiting?.round === round ? this.waiting : undefined
+    const w = this.waiting
+    return w !== undefined && (w.round === round || w.sameAs?.includes(round) === true) ? w : undefined
   }
 
   /**
@@ -60,26 +72,28 @@ export class ApprovalBook {
    */
   approve (round: number, currentRound: number): WaitingPlan | undefined {
     const p = this.waitingPlan(round)
-    if (p !== undefined) return this.release(p)
+    if (p !== undefined) return this.release(p, round)
     if (round >= currentRound - 1 && !this.states.has(round)) this.early.add(round)
     return undefined
   }
 
   /** The waiting plan of `round` will not run: it no longer fits the cluster. */
   refuse (round: number, reason: string): void {
-    if (this.waiting?.round === round) this.waiting = undefined
-    this.states.set(round, { state: 'refused', reason })
+    const w = this.waitingPlan(round)
+    if (w !== undefined) this.waiting = undefined
+    for (const r of w === undefined ? [round] : [w.round, ...(w.sameAs ?? [])]) this.states.set(r, { state: 'refused', reason })
   }
 
-  private release (p: WaitingPlan): WaitingPlan {
+  /** Releases the waiting plan, approved as `round` (its own or one with its moves): sources ask targets by that round. */
+  private release (p: WaitingPlan, round = p.round): WaitingPlan {
     this.waiting = undefined
-    this.approved.set(p.round, p)
-    this.states.set(p.round, { state: 'approved' })
+    this.approved.set(round, p)
+    for (const r of [p.round, ...(p.sameAs ?? [])]) this.states.set(r, { state: 'approved' })
     return p
   }
 
   isWaiting (round: number): boolean {
-    return this.waiting?.round === round
+    return this.waitingPlan(round) !== undefined
   }
 
   list (): WaitingPlan[] {
@@ -100,9 +114,10 @@ export class ApprovalBook {
   expire (currentRound: number): number[] {
     const lapsed: number[] = []
     const w = this.waiting
-    if (w !== undefined && currentRound - w.round > this.windowRounds) {
+    // The window runs from the newest round that planned these moves.
+    if (w !== undefined && currentRound - Math.max(w.round, ...(w.sameAs ?? [])) > this.windowRounds) {
       this.waiting = undefined
-      this.states.set(w.round, { state: 'lapsed' })
+      for (const r of [w.round, ...(w.sameAs ?? [])]) this.states.set(r, { state: 'lapsed' })
       lapsed.push(w.round)
     }
     for (const r of this.approved.keys()) if (currentRound - r > this.windowRounds) this.approved.delete(r)
@@ -121,4 +136,9 @@ export function describeState (s: PlanState): string {
     case 'lapsed': return 'lapsed unapproved'
     case 'refused': return `refused: ${s.reason}`
   }
+}
+
+/** The same moves in the same order. */
+function sameMoves (a: PlanMessage, b: PlanMessage): boolean {
+  return a.moves.length === b.moves.length && a.moves.every((m, i) => m.vm === b.moves[i]!.vm && m.from === b.moves[i]!.from && m.to === b.moves[i]!.to)
 }

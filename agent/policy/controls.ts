@@ -18,7 +18,7 @@ import type { ControlHandler, ControlReply, ControlRequest } from '../control-so
 import type { Logger } from '../log.ts'
 import { JOIN_WAIT_MS, SystemdNotifier, waitUntilJoined } from '../systemd/notify.ts'
 import { checkPlanNow, type PlanCheck } from '../../lib/plan-check.ts'
-import { ApprovalBook, describeState, type WaitingPlan } from './approvals.ts'
+import { ApprovalBook, describeState, type PlanState, type WaitingPlan } from './approvals.ts'
 import { CONTROL_SOCKET_FILE, DEFAULT_SAFETY, type SafetyConfig } from './config.ts'
 import { Cooldown } from './cooldown.ts'
 import { MigrationLedger } from './ledger.ts'
@@ -123,6 +123,11 @@ export class Controls implements ControlHandler {
 
   isPinned (vm: string): boolean {
     return this.store.isPinned(vm)
+  }
+
+  /** Mode approve: what became of the plan of `round` here, if one was held. */
+  approvalState (round: number): PlanState | undefined {
+    return this.approvals.stateOf(round)
   }
 
   /** Is this move part of a plan approved lately? (A target's reservation check.) */
@@ -288,8 +293,8 @@ export class Controls implements ControlHandler {
     const waiting = this.approvals.list()
     if (waiting.length === 0) return { ok: true, message: this.mode === 'approve' ? 'no plan waits for approval' : `no plan waits for approval (mode ${this.mode})`, data: [] }
     const rows = waiting.map(w => ({ ...w, now: this.check(w, true) }))
-    const lines = rows.map(({ round, planner, plan, now }) =>
-      `round ${round} (planner ${planner}): planned at cost ${cost(plan.initialCost)} -> ${cost(plan.finalCost)}; ` +
+    const lines = rows.map(({ round, planner, plan, now, sameAs }) =>
+      `round ${round} (planner ${planner}${sameAs === undefined ? '' : `; the same moves planned again in round ${sameAs.join(', ')}`}): planned at cost ${cost(plan.initialCost)} -> ${cost(plan.finalCost)}; ` +
       (now.ok ? `now ${cost(now.costNow)} -> ${cost(now.costAfter)}` : `stale (${now.reason}), will be refused`) +
       `; ${plan.moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`)
     return { ok: true, message: lines.join('\n') + '\napprove it with: heliotrope approve ROUND (only the newest plan waits; an approval is checked against the cluster as it is then)', data: rows }

@@ -146,6 +146,24 @@ test('approve: a plan approved after the cluster changed is refused with the rea
   t.is(lines.filter(l => l.msg === 'approval refused: the plan no longer fits the cluster').length, 3)
 })
 
+test('approve: a plan made again with the same moves joins the waiting one: either round approves it, and the target finds the move by that round', async t => {
+  const { controls, executed } = await make(t, 'approve')
+  const round = roundAt(Date.now(), defaultTiming(1000))
+  controls.planFinal({ round: round - 1, planner: 'h2', rank: 0, plan: PLAN })
+  controls.planFinal({ round, planner: 'h1', rank: 0, plan: { ...PLAN, planner: 'h1' } })
+  t.deepEqual((controls.status().waiting as Array<{ round: number }>).map(w => w.round), [round - 1], 'one plan waits')
+  const reply = await controls.approve(round - 1)
+  t.true(reply.ok, JSON.stringify(reply))
+  t.deepEqual(executed, [{ round: round - 1, moves: PLAN.moves }])
+  t.is(controls.approvalState(round)?.state, 'approved')
+  const second = await make(t, 'approve')
+  second.controls.planFinal({ round: round - 1, planner: 'h2', rank: 0, plan: PLAN })
+  second.controls.planFinal({ round, planner: 'h1', rank: 0, plan: { ...PLAN, planner: 'h1' } })
+  t.true((await second.controls.approve(round)).ok, 'the later round approves it too')
+  t.deepEqual(second.executed, [{ round, moves: PLAN.moves }])
+  t.true(second.controls.approvedMove(round, 'v1', 'h1', 'h2'))
+})
+
 test('approve: an approval gossiped from another host is checked here too: a VM no longer where the plan assumed stops it', async t => {
   const { controls, executed, lines, cluster } = await make(t, 'approve')
   const round = roundAt(Date.now(), defaultTiming(1000))
