@@ -13,7 +13,9 @@ import { RELAY_KINDS } from '../../lib/wire/relay.ts'
 import type { Topology } from '../../lib/topology.ts'
 import type { Agent, AgentEvent } from '../agent.ts'
 import { wanState } from './links.ts'
+import { MODES } from '../policy/mode.ts'
 import { Exposition } from './prometheus.ts'
+import { RuntimeMetrics } from './runtime-metrics.ts'
 import { buildStatus } from './status.ts'
 
 /** Planning-time histogram bounds, seconds: the planners take ms at tens of VMs, seconds at thousands. */
@@ -28,6 +30,7 @@ export class MetricsRecorder {
   private unsubscribe: (() => void) | undefined
   /** Streams to /events that fell behind: events they missed. */
   streamLagged = 0
+  private readonly runtime = new RuntimeMetrics()
 
   constructor (agent: Agent) {
     this.agent = agent
@@ -35,11 +38,13 @@ export class MetricsRecorder {
 
   start (): void {
     this.unsubscribe = this.agent.observe(e => this.record(e))
+    this.runtime.start()
   }
 
   stop (): void {
     this.unsubscribe?.()
     this.unsubscribe = undefined
+    this.runtime.stop()
   }
 
   private record (e: AgentEvent): void {
@@ -136,6 +141,13 @@ export class MetricsRecorder {
     for (const l of wan?.links ?? []) x.sample('heliotrope_link_capacity_bps', l.capacityBps, { link: l.link, from: l.from, to: l.to })
     x.family('heliotrope_link_utilization_ratio', 'gauge', 'Load over capacity of each WAN link (the thesis\'s loading factor).')
     for (const l of wan?.links ?? []) x.sample('heliotrope_link_utilization_ratio', l.utilization, { link: l.link, from: l.from, to: l.to })
+    const controls = a.controls.status() as { mode: string, draining: boolean, pinned: string[], waiting: unknown[] }
+    x.family('heliotrope_mode', 'gauge', '1 for the mode this agent runs in, 0 for the others.')
+    for (const m of MODES) x.sample('heliotrope_mode', m === controls.mode ? 1 : 0, { mode: m })
+    x.family('heliotrope_plans_awaiting_approval', 'gauge', 'Plans waiting for an operator here (mode approve; only the newest waits).').sample('heliotrope_plans_awaiting_approval', controls.waiting.length)
+    x.family('heliotrope_draining', 'gauge', '1 while this host is drained (its VMs leave, none arrive).').sample('heliotrope_draining', controls.draining ? 1 : 0)
+    x.family('heliotrope_pinned_vms', 'gauge', 'VMs pinned cluster-wide, as this agent knows.').sample('heliotrope_pinned_vms', controls.pinned.length)
+    this.runtime.render(x)
     return x.text()
   }
 }

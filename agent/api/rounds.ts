@@ -7,7 +7,7 @@
  * agent explains a move by the cost drop from the move before it.
  */
 import type { Agent, RoundRecord } from '../agent.ts'
-import type { MoveWhy, RoundsResponse, RoundView } from './types.ts'
+import type { MoveWhy, PlanResponse, RoundsResponse, RoundView } from './types.ts'
 import { roundAt } from '../../lib/rounds.ts'
 import { currentRanking } from './status.ts'
 import { definedOnly } from '../../lib/defined.ts'
@@ -20,6 +20,17 @@ export function buildRounds (agent: Agent, nowMs: number, limit = DEFAULT_ROUNDS
   const records = [...agent.rounds.values()].sort((a, b) => b.round - a.round).slice(0, limit)
   const current = roundAt(nowMs, agent.timing)
   return { host: agent.host, current, rounds: records.map(r => roundView(agent, r, rankingOf(agent, r, current, nowMs))) }
+}
+
+/**
+ * GET /plan: the newest round's accepted plan as /rounds shows it (null
+ * before the first), and in mode approve the plan waiting for an operator.
+ */
+export function buildPlan (agent: Agent, nowMs: number): PlanResponse {
+  const current = roundAt(nowMs, agent.timing)
+  const latest = [...agent.rounds.values()].filter(r => r.plan !== undefined).sort((a, b) => b.round - a.round)[0]
+  const waiting = (agent.controls.status() as { waiting: unknown[] }).waiting
+  return { host: agent.host, current, plan: latest === undefined ? null : roundView(agent, latest, rankingOf(agent, latest, current, nowMs)), awaitingApproval: waiting[0] ?? null }
 }
 
 /**
@@ -67,6 +78,7 @@ function roundView (agent: Agent, r: RoundRecord, ranking: string[]): RoundView 
     ...(plannedHere && r.verdict !== undefined ? { verdict: r.verdict } : {}),
     ...definedOnly({ planMs: r.planMs }),
     acted: r.acted === true,
+    ...definedOnly({ approval: agent.controls.approvalState(r.round)?.state }),
     outcomes: r.outcomes
   }
 }

@@ -8,7 +8,7 @@ import type { Agent } from '../agent.ts'
 import { BadRequestError } from './errors.ts'
 import type { MetricsRecorder } from './metrics.ts'
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.ts'
-import { buildRounds, DEFAULT_ROUNDS_LIMIT } from './rounds.ts'
+import { buildPlan, buildRounds, DEFAULT_ROUNDS_LIMIT } from './rounds.ts'
 import { buildStatus } from './status.ts'
 import { buildView } from './view.ts'
 
@@ -32,6 +32,7 @@ export type Route =
 export const ROUTES: Readonly<Record<string, Route>> = {
   '/status': { kind: 'json', summary: 'host, peer id, DC, round, mode, members, the current planner, uptime', answer: (_u, c) => buildStatus(c.agent, c.startedAtMs, c.now()) },
   '/view': { kind: 'json', summary: 'members with DC, VMs, last seen, up/down, digests; drops by reason; link loads', answer: (_u, c) => buildView(c.agent, c.topology, c.now()) },
+  '/plan': { kind: 'json', summary: 'the current plan: the newest round\'s accepted plan, and the one awaiting approval (mode approve)', answer: (_u, c) => buildPlan(c.agent, c.now()) },
   '/rounds': { kind: 'json', summary: 'round history: ranking, planner, plan, cost before/after, why each VM moved (?limit=N)', answer: (u, c) => buildRounds(c.agent, c.now(), readLimit(u)) },
   '/metrics': {
     kind: 'raw',

@@ -134,9 +134,20 @@ export interface RoundView {
   /** What the safety controls made of this agent's plan (run, evacuate, in-flight-limit, below-min-improvement, nothing-to-do), when it planned. */
   verdict?: string
   planMs?: number
-  /** True when this agent started carrying out its share of the accepted plan (absent from older agents). */
+  /** True when this agent started carrying out its share of the accepted plan: in mode approve only once approved, in dry-run and observe never (absent from older agents). */
   acted?: boolean
+  /** Mode approve: what became of the round's plan here (awaiting, approved, superseded, lapsed, refused). */
+  approval?: string
   outcomes: Array<{ vm: string, from?: string, to: string, ok: boolean, error?: string }>
+}
+
+export interface PlanResponse {
+  host: string
+  current: number
+  /** The newest round with an accepted plan, as /rounds shows it; null before the first. */
+  plan: RoundView | null
+  /** Mode approve: the plan waiting for an operator (only the newest waits), else null. */
+  awaitingApproval: unknown
 }
 
 export interface RoundsResponse {

@@ -12,7 +12,7 @@ import { encode } from 'cborg'
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format'
 import { ApiClient, parseApiAddress } from '../../../agent/api/client.ts'
 import { agentMode } from '../../../agent/api/status.ts'
-import type { RoundsResponse, StatusResponse, StreamEvent, ViewResponse } from '../../../agent/api/types.ts'
+import type { PlanResponse, RoundsResponse, StatusResponse, StreamEvent, ViewResponse } from '../../../agent/api/types.ts'
 import { createNode, loadOrCreatePeerKey, publish, waitForTopicPeers, type ClusterNode } from '../../../agent/net/index.ts'
 import { DROP_REASONS } from '../../../lib/view.ts'
 import { REFUSAL_REASONS } from '../../../agent/migrate-protocol.ts'
@@ -290,6 +290,50 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   t.true(Number(h.metrics[0]!.sum) > 0)
 })
 
+test.serial('/plan: the newest round\'s accepted plan, as /rounds shows it; nothing awaits approval in mode auto', async t => {
+  const plan = await getJson<PlanResponse>('b', '/plan')
+  t.is(plan.host, 'b')
+  t.not(plan.plan, null, 'rounds have had plans by now')
+  t.is(plan.awaitingApproval, null)
+  const rounds = await getJson<RoundsResponse>('b', '/rounds?limit=64')
+  const newest = rounds.rounds.filter(r => r.planner !== undefined).sort((x, y) => y.round - x.round)[0]!
+  // A round may have turned between the two reads: then /plan's is the one before.
+  t.true(plan.plan!.round === newest.round || plan.plan!.round === newest.round - 1, `/plan round ${plan.plan!.round}, /rounds newest ${newest.round}`)
+  const same = rounds.rounds.find(r => r.round === plan.plan!.round)!
+  t.is(plan.plan!.planner, same.planner)
+  t.deepEqual(plan.plan!.moves.map(m => m.vm), same.moves.map(m => m.vm))
+})
+
+test.serial('/metrics: process and runtime series (memory, CPU, open files, event-loop delay, GC) and the operator\'s controls', async t => {
+  const text = await (await fetch(base('c') + '/metrics')).text()
+  const fams = parsePrometheusTextFormat(text)
+  const value = (name: string): number => Number(family(fams, name).metrics[0]!.value)
+  // Every agent of this test runs in this process: its figures bound the agent's.
+  const rss = process.memoryUsage().rss
+  t.true(value('process_resident_memory_bytes') > 10 * 2 ** 20 && value('process_resident_memory_bytes') <= 2 * rss, `rss ${value('process_resident_memory_bytes')}`)
+  const cpu = process.cpuUsage()
+  t.true(value('process_cpu_seconds_total') > 0 && value('process_cpu_seconds_total') <= (cpu.user + cpu.system) / 1e6)
+  t.is(family(fams, 'process_cpu_seconds_total').type, 'COUNTER')
+  t.true(Math.abs(value('process_start_time_seconds') - (Date.now() / 1000 - process.uptime())) < 5)
+  t.true(value('process_open_fds') > 3)
+  t.true(value('nodejs_heap_size_used_bytes') > 0 && value('nodejs_heap_size_used_bytes') <= value('nodejs_heap_size_total_bytes'))
+  // The event loop has run since the API started: its delay is sampled (a positive figure) and ordered.
+  const p50 = value('nodejs_eventloop_lag_p50_seconds'); const p99 = value('nodejs_eventloop_lag_p99_seconds'); const max = value('nodejs_eventloop_lag_max_seconds')
+  t.true(p50 > 0 && p50 <= p99 && p99 <= max, `event-loop delay p50 ${p50} p99 ${p99} max ${max}`)
+  // Three libp2p nodes have churned the heap since start: the GC has paused at least once.
+  // parse-prometheus-text-format folds a histogram's label sets into one (it drops
+  // `kind`), so the per-kind counts are read from the text itself.
+  t.is(family(fams, 'nodejs_gc_duration_seconds').type, 'HISTOGRAM')
+  const gcCounts = [...text.matchAll(/^nodejs_gc_duration_seconds_count\{kind="([a-z]+)"\} (\d+)$/gm)].map(m => [m[1]!, Number(m[2])] as const)
+  t.true(gcCounts.length > 0 && gcCounts.every(([kind]) => ['minor', 'major', 'incremental', 'weakcb', 'other'].includes(kind)), JSON.stringify(gcCounts))
+  t.true(gcCounts.reduce((n, [, c]) => n + c, 0) > 0, 'GC pauses observed')
+  const agent = mesh.cluster.agents.get('c')!
+  t.deepEqual(family(fams, 'heliotrope_mode').metrics.filter(m => m.value === '1').map(m => m.labels!.mode), [agent.controls.mode])
+  t.is(value('heliotrope_plans_awaiting_approval'), 0)
+  t.is(value('heliotrope_draining'), 0)
+  t.is(value('heliotrope_pinned_vms'), (agent.controls.status() as { pinned: string[] }).pinned.length)
+})
+
 test.serial('errors: unknown path 404, writes 405, a bad limit 400, a DNS-rebinding Host header 403', async t => {
   t.is((await fetch(base('a') + '/nope')).status, 404)
   t.is((await fetch(base('a') + '/status', { method: 'POST' })).status, 405)
@@ -297,7 +341,7 @@ test.serial('errors: unknown path 404, writes 405, a bad limit 400, a DNS-rebind
   t.is(bad.status, 400)
   t.regex((await bad.json() as { error: string }).error, /limit: expected an integer from 1 to 64/)
   const index = await (await fetch(base('a') + '/')).json() as { endpoints: Record<string, string> }
-  t.deepEqual(Object.keys(index.endpoints).sort(), ['/events', '/metrics', '/rounds', '/status', '/view'])
+  t.deepEqual(Object.keys(index.endpoints).sort(), ['/events', '/metrics', '/plan', '/rounds', '/status', '/view'])
   // fetch will not forge Host: use node:http.
   const { host, port } = parseApiAddress(mesh.apis.get('a')!.address)
   const status = await new Promise<number>((resolve, reject) => {
