@@ -9,6 +9,7 @@ import { compile } from '../../lib/instance.ts'
 import { parseSnapshot } from '../../lib/snapshot.ts'
 import type { Topology } from '../../lib/topology.ts'
 import type { Agent } from '../agent.ts'
+import { plannerConfig } from '../policy/round-plan.ts'
 import type { LinkLoad } from './types.ts'
 
 export interface WanState {
@@ -24,7 +25,7 @@ export function wanState (agent: Agent, topology: Topology, nowMs: number): WanS
   } catch {
     return undefined
   }
-  const model = new CostModel(inst, { weights: agent.config.planner.weights, amortizeSeconds: agent.config.planner.paybackSeconds })
+  const model = new CostModel(inst, plannerConfig(agent.config.planner))
   const result = evaluate(model, inst.vmHost)
   const links = topology.links.map((l, i) => {
     const loadBps = result.linkLoad[i] ?? 0

@@ -180,7 +180,7 @@ function planGrouped (inst: Instance, model: CostModel, config: PlannerConfig, s
   // Hosts again with VMs that stay in their DC on their own host first:
   // the searches above pick hosts by room, which moves such VMs within their DC.
   const packed = packOntoHosts(inst, Int32Array.from(target, h => inst.hostDc[h]!))
-  if (packed !== undefined && evaluate(model, packed).total <= lowest + EPS) target.set(packed)
+  if (packed !== undefined && evaluate(model, packed).total <= refined.cost + EPS * Math.max(1e-300, refined.cost)) target.set(packed)
   // Moves with the most gain first: carried out in that order, the first ones find room.
   const start = new Placement(model)
   const gain = new Float64Array(inst.nVm)
