@@ -145,7 +145,7 @@ export class Planning {
       finalCost: plan.finalCost,
       moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to, cost: m.cost }))
     })
-    log.info('planned', { round, rank, planner: plan.planner, verdict, costBefore: plan.initialCost, costAfter: plan.finalCost, moves: plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
+    log.info('planned', { round, rank, planner: plan.planner, verdict, planMs: Math.round(rec.planMs), costBefore: plan.initialCost, costAfter: plan.finalCost, moves: plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
     if (rank > 0) await this.c.publishEvent({ kind: 'takeover', detail: `rank ${rank} planned round ${round}` })
     this.c.acceptance.accept(env, now)
     await cluster.send(env)

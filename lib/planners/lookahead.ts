@@ -49,7 +49,7 @@ import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFA
 import { LookaheadSearch } from './lookahead-search.ts'
 import { MoveRecorder } from './recorder.ts'
 import { carryOut, type Step } from './sequence.ts'
-import { planAnnealed } from './annealed.ts'
+import { type AnnealEffort, FULL_EFFORT, ROUND_EFFORT, planAnnealed } from './annealed.ts'
 import { polishReachable } from './polish.ts'
 import { anytimeOrder, anytimeSteps } from './anytime.ts'
 import { cutToLimits } from './budget-cut.ts'
@@ -90,22 +90,34 @@ export const POLISH_SEARCH_WORK = 50_000
  */
 export const ORDER_PER_BUDGET = 8
 export const ORDER_SLACK = 64
+/**
+ * Budgets up to this many moves are a round's (agents carry out 5 by
+ * default): the search behind them anneals lightly (annealed.ts,
+ * ROUND_EFFORT). Larger budgets search fully, so a budget that never binds
+ * plans as well as none (test/lib/anytime.test.ts).
+ */
+export const ROUND_BUDGET = 16
 
 const EPS = 1e-12
 
 export function planLookahead (input: Snapshot | Instance, config: PlannerConfig = {}): Plan {
   const inst = 'vmIds' in input ? input : compile(input)
   const model = new CostModel(inst, config)
-  if ((config.maxMoves ?? DEFAULT_MAX_MOVES) === Infinity) return search(inst, model, config)
+  const maxMoves = config.maxMoves ?? DEFAULT_MAX_MOVES
+  if (maxMoves === Infinity) return search(inst, model, config)
+  // No move allowed (an agent whose migrations fill the in-flight limit): no search.
+  if (maxMoves <= 0) return stay(model)
   // Under a budget (an agent's round): the same search without the limits,
   // its steps cut to the round (budget-cut.ts), so each round heads for the
   // placement the unlimited plan reaches. Against it, a search that spends
   // the budget greedily, and a plain best-move-first greedy (best-first.ts);
   // the lowest cost after the round wins.
+  // Annealed lightly under a round's budget (ROUND_EFFORT): its limits,
+  // not the search, bound what a round carries out.
   // Without the grouped placement: on 1k-10k VMs it changed no round's
   // moves at budgets of 5, 100 and 1,000 (its plan's first steps are the
   // greedy's) and tripled the round's time.
-  const full = search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity }, false)
+  const full = search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity }, false, maxMoves <= ROUND_BUDGET ? ROUND_EFFORT : FULL_EFFORT)
   const { steps } = anytimeSteps(model, full, ORDER_PER_BUDGET * (config.maxMoves ?? DEFAULT_MAX_MOVES) + ORDER_SLACK)
   const toward = steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full.stopped)
   const greedy = anytimeOrder(model, search(inst, model, config))
@@ -116,8 +128,14 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   return best
 }
 
+/** The plan that moves nothing. */
+function stay (model: CostModel): Plan {
+  const cost = evaluate(model, model.instance.vmHost).total
+  return { planner: LOOKAHEAD_PLANNER, initialCost: cost, finalCost: cost, moves: [], stopped: 'move-limit' }
+}
+
 /** Steps 1-5 (and 6 if `grouped`): the best executable plan the searches find within `config`'s limits. */
-function search (inst: Instance, model: CostModel, config: PlannerConfig, grouped = true): Plan {
+function search (inst: Instance, model: CostModel, config: PlannerConfig, grouped = true, effort: AnnealEffort = FULL_EFFORT): Plan {
   const searches = inst.nVm <= SEQUENCE_ATTEMPTS_MAX_VMS ? SEQUENCE_ATTEMPTS : 1
   let best = carry(inst, model, config, searches, held => {
     const search = new LookaheadSearch(inst, model, config, inst.vmHost, false, held)
@@ -134,7 +152,7 @@ function search (inst: Instance, model: CostModel, config: PlannerConfig, groupe
         return { steps: repair.trailSteps(), stopped }
       },
       replay: (steps, stopped) => replay(model, steps, stopped)
-    })
+    }, effort)
     if (annealed.finalCost < best.finalCost - EPS && acceptable(annealed, config)) best = annealed
     if (inst.nVm <= POLISH_MAX_VMS) {
       const polished = polish(inst, model, best)

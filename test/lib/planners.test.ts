@@ -153,6 +153,19 @@ test('limits hold: per-plan and per-host move caps, and the minimum gain per mov
   t.true((hyst.initialCost - hyst.finalCost) / hyst.moves.length > minGain)
 })
 
+test('a budget of no moves plans nothing, at the placement\'s own cost (an agent at its in-flight limit)', t => {
+  const inst = compile(generate('clustered', { vms: 40, seed: 3 }))
+  const cost = evaluate(new CostModel(inst), inst.vmHost).total
+  for (const maxMoves of [0, -1]) {
+    const plan = planLookahead(inst, { maxMoves })
+    t.deepEqual(plan.moves, [])
+    t.is(plan.initialCost, cost)
+    t.is(plan.finalCost, cost)
+    t.is(plan.stopped, 'move-limit')
+  }
+  t.true(planLookahead(inst, { maxMoves: 1 }).moves.length === 1, 'one move allowed: the instance has one to make')
+})
+
 test('pinned VMs never move, even when moving them is the only gain', t => {
   const snap = workedExample()
   snap.hosts[1]!.memoryMiB = 4096
