@@ -24,11 +24,12 @@ import { Ballot } from './ballot.ts'
 import type { Claim } from './claims.ts'
 import { Cluster, type StateOptions } from './cluster/index.ts'
 import type { AgentConfig } from './config.ts'
+import { applyLive, classifyReload, reloadResult, type FieldChange, type ReloadResult, type RestartChange } from './config-reload.ts'
 import { Controls } from './policy/controls.ts'
 import { newCounters } from './counters.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import { EventStream, type AgentListener } from './events.ts'
-import type { Logger } from './log.ts'
+import type { LevelCell, Logger } from './log.ts'
 import { MigrateServer } from './migrate-server.ts'
 import { Migrations } from './migrations.ts'
 import type { ClusterNode } from './net/index.ts'
@@ -54,6 +55,19 @@ export interface AgentComponents {
   clock?: () => number
   /** Signs this agent's planner claims in the DHT; without it no claim is stored. */
   privateKey?: PrivateKey
+  /** The level `log` reads, for a reload to set (the CLI passes its logger's); without it logLevel needs a restart. */
+  logLevel?: LevelCell
+}
+
+/** What a config reload did (Agent.reload, Agent.refuseReload). */
+export interface ReloadReport {
+  result: ReloadResult
+  /** Changes in effect now. */
+  applied: FieldChange[]
+  /** Changes not applied: they wait for a restart. */
+  restartNeeded: RestartChange[]
+  /** Why a refused config was refused. */
+  reason?: string
 }
 
 export interface AgentInit {
@@ -63,7 +77,6 @@ export interface AgentInit {
 }
 
 export class Agent {
-  readonly config: AgentConfig
   readonly view: ReplicatedView
   /** Each round's planner election as this agent keeps it: rankings, the accepted plan, votes. */
   readonly election: Ballot
@@ -73,6 +86,10 @@ export class Agent {
   /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/policy/). */
   readonly controls: Controls
   private readonly c: AgentComponents
+  /** The config in effect: the one started with, and the live changes of each reload since. */
+  private current: AgentConfig
+  /** sha256 of the topology file the agent runs on: a reload compares the file's new bytes with it. */
+  private readonly topologyHash: string
   private readonly events = new EventStream()
   private readonly records: RoundRecords
   private readonly cluster: Cluster
@@ -104,7 +121,8 @@ export class Agent {
     const emit = this.events.emit.bind(this.events)
     const publishEvent = async (body: Bodies['event']): Promise<void> => await this.publishEvent(body)
     this.c = components
-    this.config = config
+    this.current = config
+    this.topologyHash = init.topologyHash
     this.timing = defaultTiming(config.roundPeriodMs)
     const timing = this.timing
     this.records = new RoundRecords(log)
@@ -153,6 +171,38 @@ export class Agent {
     this.planning = new Planning({ ...parts, acceptance: this.acceptance, ...definedOnly({ privateKey: components.privateKey }) }, { host: config.host, cluster: config.cluster, topology: init.topology, timing })
     this.server = new MigrateServer({ ...parts, hypervisor }, { config })
     this.loop = new RoundLoop({ ...parts, planning: this.planning, acceptance: this.acceptance }, { timing })
+  }
+
+  /** The config in effect (after reloads: with their live changes; a field needing a restart keeps its start value). */
+  get config (): AgentConfig {
+    return this.current
+  }
+
+  /**
+   * Takes a new, valid config while running (SIGHUP): applies what can
+   * change at run time, leaves the rest as it is and says it needs a
+   * restart (agent/config-reload.ts). `topologyHash` is the sha256 of the
+   * bytes of the topology file `next` names.
+   */
+  reload (next: AgentConfig, topologyHash: string): ReloadReport {
+    const log = this.c.log.child('config')
+    const c = classifyReload(this.current, next, { topologyHash: { running: this.topologyHash, next: topologyHash }, logLevelLive: this.c.logLevel !== undefined })
+    this.current = applyLive(this.current, next, c)
+    this.controls.setLimits(this.current.planner, this.current.safety)
+    const result = reloadResult(c)
+    this.counters.configReloads[result]++
+    for (const r of c.restart) log.warn('config reload: this change needs a restart; the running value is kept', { field: r.field, running: r.from, file: r.to, why: r.why })
+    // Said before a new log level applies, so a quieter level still confirms the reload.
+    log.info('config reloaded', { result, applied: c.live.map(f => f.field), restartNeeded: c.restart.map(f => f.field) })
+    if (this.c.logLevel !== undefined && c.live.some(f => f.field === 'logLevel')) this.c.logLevel.level = this.current.logLevel ?? 'info'
+    return { result, applied: c.live, restartNeeded: c.restart }
+  }
+
+  /** A reload whose config could not be read or is invalid: nothing changes; counted and said at error level. */
+  refuseReload (reason: string): ReloadReport {
+    this.counters.configReloads.refused++
+    this.c.log.child('config').error('config reload refused; the running config is kept', { reason })
+    return { result: 'refused', applied: [], restartNeeded: [], reason }
   }
 
   get host (): string {

@@ -23,6 +23,7 @@ import { API_SECTION } from './api/config.ts'
 import { CONTROL_SOCKET_FIELD, controlSocketPath, MODE_FIELD, SAFETY_SECTION, SOCKET_PATH_LIMIT, socketPathTooLong } from './policy/config.ts'
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
 import { driverSectionSchema, type DriverRegistry, type DriverSection } from './drivers/kinds.ts'
+import { LEVELS } from './log.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -105,7 +106,8 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     controlSocket: CONTROL_SOCKET_FIELD,
     api: API_SECTION,
     dissemination: z.enum(DISSEMINATIONS).default('flood').meta({ description: 'How states, digests, plans and votes travel: flood (gossipsub, every agent) or tiered (per-DC aggregators over direct streams; docs/design.md §9.8).' }),
-    dhtServersPerDc: integer().min(1).optional().meta({ description: 'Members per DC that serve the DHT, chosen from the member list; the others are DHT clients and nobody connects to them for it (docs/design.md §9.8). Unset: every member serves. Needs every member\'s dc and addresses.' })
+    dhtServersPerDc: integer().min(1).optional().meta({ description: 'Members per DC that serve the DHT, chosen from the member list; the others are DHT clients and nobody connects to them for it (docs/design.md §9.8). Unset: every member serves. Needs every member\'s dc and addresses.' }),
+    logLevel: z.enum(LEVELS).optional().meta({ description: 'The log level (default info). `heliotrope agent --log-level` wins at start; a reload (SIGHUP) that changes it applies it.' })
   }).superRefine((c, ctx) => {
     // Rules across fields; they run even when another field is bad, so every problem is listed at once
     // (and so on whatever was given, even a value that is no object).

@@ -2,6 +2,7 @@
 import type { ClusterCounters } from './cluster/index.ts'
 import { RELAY_KINDS, type RelayKind } from '../lib/wire/relay.ts'
 import { REFUSAL_REASONS, type RefusalReason } from './migrate-protocol.ts'
+import { RELOAD_RESULTS, type ReloadResult } from './config-reload.ts'
 
 export interface AgentCounters extends ClusterCounters {
   plansMade: number
@@ -13,6 +14,8 @@ export interface AgentCounters extends ClusterCounters {
   votesUncounted: number
   /** Migrate requests this host refused as a target, by reason (docs/design.md #invariant-5). */
   migrateRefused: Record<RefusalReason, number>
+  /** Config reloads (SIGHUP) by outcome (agent/config-reload.ts). */
+  configReloads: Record<ReloadResult, number>
 }
 
 export function newCounters (): AgentCounters {
@@ -31,7 +34,8 @@ export function newCounters (): AgentCounters {
     relayServed: relayKinds(),
     relayItemsSent: relayKinds(),
     votesUncounted: 0,
-    migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>
+    migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>,
+    configReloads: Object.fromEntries(RELOAD_RESULTS.map(r => [r, 0])) as Record<ReloadResult, number>
   }
 }
 

@@ -7,13 +7,14 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { parseTopology, type Topology } from '../lib/topology.ts'
-import { Agent } from './agent.ts'
+import { Agent, type ReloadReport } from './agent.ts'
 import { ApiServer } from './api/server.ts'
 import type { AgentConfig } from './config.ts'
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
 import { driverKind, type CollectorFactory, type DriverComponents, type DriverRegistry, type HypervisorFactory } from './drivers/kinds.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
-import type { Logger } from './log.ts'
+import type { LevelCell, Logger } from './log.ts'
+import { readConfigFile } from './config-file.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
 import { dhtPlan, ownAddressProblem } from './cluster/dht-servers.ts'
 import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type ClusterNode, type NodeInit } from './net/index.ts'
@@ -67,6 +68,8 @@ export interface StartOptions {
   clock?: () => number
   /** What the agent sees of its node: a chaos run wraps it to lose or cut messages (lab/chaos/faulty-node.ts). */
   wrapNode?: (node: ClusterNode) => ClusterNode
+  /** The level `log` reads, so a reload can set it (Agent.reload). */
+  logLevel?: LevelCell
 }
 
 export async function startAgent (config: AgentConfig, opts: StartOptions): Promise<Agent> {
@@ -100,7 +103,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     collector: collector(driverComponents(config)),
     log: opts.log.child(config.host),
     privateKey: key.key,
-    ...definedOnly({ clock: opts.clock })
+    ...definedOnly({ clock: opts.clock, logLevel: opts.logLevel })
   }, { config, topology, topologyHash: hash })
   try {
     await agent.start()
@@ -117,13 +120,35 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
 export interface Daemon {
   agent: Agent
   api?: ApiServer
+  /** Re-reads the config file at `path` and hands it to the agent (SIGHUP); never throws: a bad file is a refused reload. */
+  reload (path: string): Promise<ReloadReport>
   /** Stops the agent (gracefully), then the API, so a watcher sees the leave. */
   stop (): Promise<void>
 }
 
+/**
+ * A reload as the daemon does it: the file read and checked as at start,
+ * and the topology file it names read for its hash; any failure there
+ * refuses the reload and the agent keeps the config it runs with.
+ */
+export async function reloadAgent (agent: Agent, path: string, drivers: DriverRegistry = PRODUCTION_DRIVERS): Promise<ReloadReport> {
+  let next: AgentConfig
+  let hash: string
+  try {
+    next = await readConfigFile(path, drivers)
+    hash = (await loadTopology(next.topologyFile)).hash
+  } catch (err) {
+    // A ValidationError lists every bad field on lines of its own; one line for the log.
+    const [head, ...rest] = (err as Error).message.split('\n').map(l => l.trim()).filter(l => l !== '')
+    return agent.refuseReload([head, rest.join('; ')].filter(x => x !== undefined && x !== '').join(' '))
+  }
+  return agent.reload(next, hash)
+}
+
 export async function startDaemon (config: AgentConfig, opts: StartOptions): Promise<Daemon> {
   const agent = await startAgent(config, opts)
-  if (!config.api.enabled) return { agent, stop: async () => agent.stop() }
+  const reload = async (path: string): Promise<ReloadReport> => await reloadAgent(agent, path, opts.drivers)
+  if (!config.api.enabled) return { agent, reload, stop: async () => agent.stop() }
   // The same file startAgent read: the API reports link loads on the topology the agent plans with.
   const { topology } = await loadTopology(config.topologyFile)
   const api = new ApiServer({ agent, topology, log: opts.log.child('api'), ...definedOnly({ clock: opts.clock }) }, { listen: config.api.listen, port: config.api.port })
@@ -136,6 +161,7 @@ export async function startDaemon (config: AgentConfig, opts: StartOptions): Pro
   return {
     agent,
     api,
+    reload,
     async stop () {
       await agent.stop()
       await api.stop()

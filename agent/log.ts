@@ -3,8 +3,18 @@
  * or a short readable line when stdout is a terminal. Components log through
  * a child logger that stamps their name.
  */
-export type Level = 'debug' | 'info' | 'warn' | 'error'
+export const LEVELS = ['debug', 'info', 'warn', 'error'] as const
+export type Level = typeof LEVELS[number]
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+/**
+ * A level that can change while the agent runs (a config reload): the
+ * logger and all its children read it on every record, so setting it once
+ * changes every component's threshold.
+ */
+export interface LevelCell {
+  level: Level
+}
 
 export interface Logger {
   debug (msg: string, fields?: Record<string, unknown>): void
@@ -18,13 +28,13 @@ export interface LogSink {
   write (line: string): void
 }
 
-export function createLogger (opts: { level?: Level, pretty?: boolean, sink?: LogSink, fields?: Record<string, unknown> } = {}): Logger {
-  const level = ORDER[opts.level ?? 'info']
+export function createLogger (opts: { level?: Level | LevelCell, pretty?: boolean, sink?: LogSink, fields?: Record<string, unknown> } = {}): Logger {
+  const cell: LevelCell = typeof opts.level === 'object' ? opts.level : { level: opts.level ?? 'info' }
   const sink = opts.sink ?? process.stdout
   const pretty = opts.pretty ?? (process.stdout.isTTY === true)
   const base = opts.fields ?? {}
   const emit = (lvl: Level, msg: string, fields: Record<string, unknown> = {}): void => {
-    if (ORDER[lvl] < level) return
+    if (ORDER[lvl] < ORDER[cell.level]) return
     const rec = { ts: new Date().toISOString(), level: lvl, ...base, msg, ...fields }
     if (pretty) {
       const extra = Object.entries({ ...base, ...fields }).filter(([k]) => k !== 'component').map(([k, v]) => `${k}=${readable(v)}`)
@@ -39,7 +49,8 @@ export function createLogger (opts: { level?: Level, pretty?: boolean, sink?: Lo
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (component) => createLogger({ ...opts, fields: { ...base, component } })
+    // The child shares the cell, so a level set later reaches it too.
+    child: (component) => createLogger({ ...opts, level: cell, fields: { ...base, component } })
   }
 }
 

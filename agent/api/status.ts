@@ -53,11 +53,19 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     planner,
     candidates,
     inFlight: agent.inFlight(),
+    limits: limitsOf(agent),
     mesh: meshView(agent),
     startedAtMs,
     uptimeMs: nowMs - startedAtMs,
     nowMs
   }
+}
+
+/** What the agent's next plan is made under (Controls holds them; a reload replaces them). */
+function limitsOf (agent: Agent): NonNullable<StatusResponse['limits']> {
+  const { name, maxMoves, maxMovesPerHost, minGain, paybackSeconds } = agent.controls.planner
+  const { maxInFlight, maxInFlightPerHost, cooldownRounds, minImprovement, approvalWindowRounds } = agent.controls.safety
+  return { planner: { name, maxMoves, maxMovesPerHost, minGain, paybackSeconds }, safety: { maxInFlight, maxInFlightPerHost, cooldownRounds, minImprovement, approvalWindowRounds } }
 }
 
 /** The agent's mesh per topic, each peer named by its host when it is a member. */

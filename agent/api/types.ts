@@ -7,6 +7,22 @@ import type { PeerRate, Topic } from '../../lib/wire/messages.ts'
 
 export const API_VERSION = 1
 
+export interface PlannerLimits {
+  name: string
+  maxMoves: number
+  maxMovesPerHost: number
+  minGain: number
+  paybackSeconds: number
+}
+
+export interface SafetyLimits {
+  maxInFlight: number
+  maxInFlightPerHost: number
+  cooldownRounds: number
+  minImprovement: number
+  approvalWindowRounds: number
+}
+
 export interface StatusResponse {
   api: typeof API_VERSION
   cluster: string
@@ -27,6 +43,12 @@ export interface StatusResponse {
   /** The current round's planner candidates in rank order (frozen at planning time; until then, as they stand). */
   candidates: string[]
   inFlight: string[]
+  /**
+   * The limits this agent plans under now: its config's planner and safety
+   * sections, as the last reload left them (SIGHUP applies them live).
+   * Absent from older agents.
+   */
+  limits?: { planner: PlannerLimits, safety: SafetyLimits }
   /**
    * Per gossip topic, the peers in this agent's gossipsub mesh (the ones it
    * forwards to), with the member's host name when the peer is one; a peer

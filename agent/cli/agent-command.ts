@@ -1,9 +1,9 @@
-/** `heliotrope agent --config FILE`: runs the daemon until SIGTERM or SIGINT. */
+/** `heliotrope agent --config FILE`: runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config. */
 import { readConfigFile } from '../config-file.ts'
-import { startDaemon } from '../daemon.ts'
+import { startDaemon, type Daemon } from '../daemon.ts'
 import { PRODUCTION_DRIVERS } from '../drivers/index.ts'
 import type { DriverRegistry } from '../drivers/kinds.ts'
-import { createLogger, type Level } from '../log.ts'
+import { createLogger, LEVELS, type Level, type LevelCell, type Logger } from '../log.ts'
 import { UsageError } from './errors.ts'
 import type { Command, ParsedArgs } from './run.ts'
 
@@ -19,6 +19,13 @@ Runs the heliotrope agent with the JSON config FILE (see docs/operations.md,
 "Config"). Logs are JSON lines on stdout (readable lines on a terminal).
 SIGTERM or SIGINT stops it cleanly: it announces its leave, lets a migration
 in flight finish or abort (and reports it), then exits.
+
+SIGHUP (systemctl reload) re-reads FILE: the planner and safety limits,
+logLevel, and topologyFile when the file's bytes are unchanged apply at
+once; any other change is logged (warn) as needing a restart and not
+applied; a file that cannot be read or is invalid is refused (error) and
+the running config kept. --log-level sets the level at start, over the
+config's logLevel; a reload that changes logLevel sets it.
 
 The local API (for heliotrope status, members, monitor, console and
 Prometheus) listens on [::1]:7878 unless the config's "api" section says
@@ -36,21 +43,70 @@ allowNonLoopback: true).
 export async function runAgent (args: ParsedArgs, drivers: DriverRegistry): Promise<number> {
   const path = args.values.config
   if (typeof path !== 'string') throw new UsageError('--config FILE is required')
-  const level = (args.values['log-level'] as string | undefined) ?? 'info'
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${JSON.stringify(level)}`)
+  const flag = args.values['log-level'] as string | undefined
+  if (flag !== undefined && !(LEVELS as readonly string[]).includes(flag)) throw new UsageError(`--log-level must be debug, info, warn or error, not ${JSON.stringify(flag)}`)
   const config = await readConfigFile(path, drivers)
-  const log = createLogger({ level: level as Level })
-  const daemon = await startDaemon(config, { log, drivers })
-  await new Promise<void>(resolve => {
-    const stop = (signal: string): void => {
-      log.info('stopping', { signal })
-      process.off('SIGTERM', onTerm); process.off('SIGINT', onInt)
-      daemon.stop().then(resolve, err => { log.error('stop failed', { error: String(err) }); resolve() })
-    }
-    const onTerm = (): void => stop('SIGTERM')
-    const onInt = (): void => stop('SIGINT')
-    process.on('SIGTERM', onTerm)
-    process.on('SIGINT', onInt)
-  })
+  const level: LevelCell = { level: (flag as Level | undefined) ?? config.logLevel ?? 'info' }
+  const log = createLogger({ level })
+  // Installed before the start: Node's default for SIGHUP is to exit, and a
+  // reload sent while the agent starts must not kill it (it runs once started).
+  const reloads = new Reloads(path, log)
+  process.on('SIGHUP', reloads.signal)
+  try {
+    const daemon = await startDaemon(config, { log, drivers, logLevel: level })
+    reloads.ready(daemon)
+    await new Promise<void>(resolve => {
+      const stop = (signal: string): void => {
+        log.info('stopping', { signal })
+        process.off('SIGTERM', onTerm); process.off('SIGINT', onInt)
+        daemon.stop().then(resolve, err => { log.error('stop failed', { error: String(err) }); resolve() })
+      }
+      const onTerm = (): void => stop('SIGTERM')
+      const onInt = (): void => stop('SIGINT')
+      process.on('SIGTERM', onTerm)
+      process.on('SIGINT', onInt)
+    })
+  } finally {
+    process.off('SIGHUP', reloads.signal)
+  }
   return 0
+}
+
+/** SIGHUPs, one reload at a time: a signal during a reload (or the start) runs one more reload after it. */
+class Reloads {
+  private daemon: Daemon | undefined
+  private running = false
+  private again = false
+  private readonly path: string
+  private readonly log: Logger
+
+  constructor (path: string, log: Logger) {
+    this.path = path
+    this.log = log
+  }
+
+  readonly signal = (): void => {
+    this.log.info('reloading the config', { signal: 'SIGHUP', config: this.path })
+    this.again = true
+    void this.drain()
+  }
+
+  ready (daemon: Daemon): void {
+    this.daemon = daemon
+    void this.drain()
+  }
+
+  private async drain (): Promise<void> {
+    if (this.running || this.daemon === undefined) return
+    this.running = true
+    try {
+      while (this.again) {
+        this.again = false
+        // Never throws (a bad file is a refused reload); the report is logged by the agent.
+        await this.daemon.reload(this.path)
+      }
+    } finally {
+      this.running = false
+    }
+  }
 }

@@ -38,9 +38,14 @@ export class ApprovalBook {
   private readonly states = new Map<number, PlanState>()
   /** Approvals that arrived before the plan was final here (clocks differ a little). */
   private readonly early = new Set<number>()
-  private readonly windowRounds: number
+  private windowRounds: number
 
   constructor (windowRounds: number) {
+    this.windowRounds = windowRounds
+  }
+
+  /** A reloaded config's window; expire applies it at the next round's start. */
+  setWindow (windowRounds: number): void {
     this.windowRounds = windowRounds
   }
 

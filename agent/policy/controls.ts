@@ -55,7 +55,8 @@ export interface FinalPlan {
 
 export class Controls implements ControlHandler {
   readonly mode: Mode
-  readonly safety: SafetyConfig
+  /** The limits each plan is made under: the config's, until a reload sets others (setLimits). */
+  private limits: { planner: AgentConfig['planner'], safety: SafetyConfig }
   private readonly ctx: ControlsContext
   private readonly log: Logger
   private readonly store: ControlStore
@@ -71,7 +72,7 @@ export class Controls implements ControlHandler {
     this.ctx = ctx
     this.log = ctx.log.child('controls')
     this.mode = ctx.config.mode ?? DEFAULT_MODE
-    this.safety = ctx.config.safety ?? DEFAULT_SAFETY
+    this.limits = { planner: ctx.config.planner, safety: ctx.config.safety ?? DEFAULT_SAFETY }
     this.store = new ControlStore(ctx.config.stateDir)
     this.ledger = new MigrationLedger(ctx.config.migrationDeadlineMs + 2 * ctx.timing.periodMs)
     this.cooldown = new Cooldown(this.safety.cooldownRounds)
@@ -107,6 +108,26 @@ export class Controls implements ControlHandler {
     await this.notifier.ready(joined ? `joined cluster ${config.cluster} (mode ${this.mode})` : `no peer reached yet; running alone (mode ${this.mode})`)
   }
 
+  get safety (): SafetyConfig {
+    return this.limits.safety
+  }
+
+  get planner (): AgentConfig['planner'] {
+    return this.limits.planner
+  }
+
+  /**
+   * A config reload's new limits (agent/config-reload.ts): the next plan,
+   * approval check and cooldown use them. Plans already made keep the limits
+   * they were made under; a shorter approval window lapses waiting plans at
+   * the next round's start.
+   */
+  setLimits (planner: AgentConfig['planner'], safety: SafetyConfig): void {
+    this.limits = { planner, safety }
+    this.cooldown.setRounds(safety.cooldownRounds)
+    this.approvals.setWindow(safety.approvalWindowRounds)
+  }
+
   get draining (): boolean {
     return this.store.draining
   }
@@ -137,7 +158,7 @@ export class Controls implements ControlHandler {
 
   /** This round's plan under the limits (the chosen planner, or evacuation). */
   plan (snapshot: Snapshot, round: number): SafePlan {
-    return roundPlan(snapshot, this.ctx.config.planner, this.safety, {
+    return roundPlan(snapshot, this.limits.planner, this.limits.safety, {
       onTheMove: this.ledger.onTheMove(this.ctx.now()),
       cooling: this.cooldown.cooling(round)
     })
@@ -286,7 +307,7 @@ export class Controls implements ControlHandler {
 
   /** Whether a waiting plan still fits the cluster now (and, with `gain`, still lowers its cost). */
   private check (w: WaitingPlan, gain: boolean): PlanCheck {
-    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.ctx.config.planner), gain })
+    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.limits.planner), gain })
   }
 
   private listWaiting (): ControlReply {

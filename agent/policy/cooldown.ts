@@ -5,9 +5,14 @@
  */
 export class Cooldown {
   private readonly movedAt = new Map<string, number>()
-  private readonly rounds: number
+  private rounds: number
 
   constructor (rounds: number) {
+    this.rounds = rounds
+  }
+
+  /** A reloaded config's cooldown: VMs that moved are held for the new count of rounds from their move. */
+  setRounds (rounds: number): void {
     this.rounds = rounds
   }
 

@@ -51,7 +51,7 @@ test('an unknown top-level field close to a known one asks "did you mean"; one f
   t.deepEqual(issues(minimalConfig({ stateDirs: '/x' })), [{ path: 'stateDirs', expected: 'a known field (did you mean stateDir?)', found: '"stateDirs"' }])
   const far = issues(minimalConfig({ colour: 'blue' }))
   t.is(far.length, 1)
-  t.regex(far[0]!.expected, /^one of the fields cluster, host, dc, .*, api, dissemination, dhtServersPerDc$/)
+  t.regex(far[0]!.expected, /^one of the fields cluster, host, dc, .*, api, dissemination, dhtServersPerDc, logLevel$/)
 })
 
 test('the rules across fields are checked along with the rest, even beside a value that is not an integer', t => {

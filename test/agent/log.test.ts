@@ -47,3 +47,15 @@ test('terminal: one short readable line per record; a newline or escape sequence
   for (const l of lines) t.is(l.indexOf('\n'), l.length - 1, 'one line each')
   t.false(lines.some(l => l.includes('\x1b')), 'no raw escape reaches the terminal')
 })
+
+test('a level cell set later changes what the logger and the children made before write (a config reload)', t => {
+  const lines: string[] = []
+  const cell: { level: Level } = { level: 'warn' }
+  const log = createLogger({ level: cell, pretty: false, sink: { write: l => { lines.push(l) } } })
+  const child = log.child('api')
+  everyLevel(child)
+  cell.level = 'debug'
+  everyLevel(child)
+  everyLevel(log)
+  t.deepEqual(lines.map(l => (JSON.parse(l) as { msg: string }).msg), ['w', 'e', 'd', 'i', 'w', 'e', 'd', 'i', 'w', 'e'])
+})

@@ -37,6 +37,13 @@ test('the unit is hardened: notify readiness, restart on failure, a narrow capab
   t.true(score <= MAX_EXPOSURE, `exposure ${score} > ${MAX_EXPOSURE}`)
 })
 
+test('systemctl reload checks the file, then sends the agent SIGHUP; the unit fixes no log level, so the config\'s logLevel decides and a reload can change it', async t => {
+  const lines = (await readFile(UNIT, 'utf8')).split('\n')
+  const reloads = lines.filter(l => l.startsWith('ExecReload='))
+  t.deepEqual(reloads, ['ExecReload=/usr/local/bin/heliotrope config check /etc/heliotrope/config.json', 'ExecReload=/bin/kill -HUP $MAINPID'])
+  t.false(lines.some(l => l.startsWith('ExecStart=') && l.includes('--log-level')))
+})
+
 /** The system calls of a systemd-analyze group, its nested groups expanded. */
 async function syscallsOf (group: string, seen = new Set<string>()): Promise<Set<string>> {
   const names = new Set<string>()

@@ -1,0 +1,86 @@
+/** agent/config-reload.ts: which changes a reload applies, which need a restart, and what the running config becomes. */
+import test from 'ava'
+import { parseConfig, type AgentConfig } from '../../agent/config.ts'
+import { applyLive, changedFields, classifyReload, reloadResult, type ReloadContext } from '../../agent/config-reload.ts'
+import { minimalConfig } from '../config-fixture.ts'
+
+const SAME: ReloadContext = { topologyHash: { running: 'aaa', next: 'aaa' }, logLevelLive: true }
+const config = (parts: Record<string, unknown> = {}): AgentConfig => parseConfig(minimalConfig(parts))
+const fields = (cs: Array<{ field: string }>): string[] => cs.map(c => c.field)
+
+test('changedFields: the leaves that differ, by dotted path; arrays compared whole; an absent key differs from a present one', t => {
+  t.deepEqual(changedFields({ a: 1, b: { c: 2, d: [1, 2] } }, { a: 1, b: { c: 3, d: [1, 2] } }), [{ field: 'b.c', from: 2, to: 3 }])
+  t.deepEqual(changedFields({ b: { d: [1, 2] } }, { b: { d: [2, 1] } }), [{ field: 'b.d', from: [1, 2], to: [2, 1] }])
+  t.deepEqual(changedFields({ a: 1 }, { a: 1, e: 'x' }), [{ field: 'e', from: undefined, to: 'x' }])
+  t.deepEqual(changedFields({ m: [{ host: 'h1', peerId: 'p' }] }, { m: [{ peerId: 'p', host: 'h1' }] }), [], 'key order does not matter')
+})
+
+test('an unchanged config: nothing to apply, result applied', t => {
+  const c = classifyReload(config(), config(), SAME)
+  t.deepEqual(c, { live: [], restart: [] })
+  t.is(reloadResult(c), 'applied')
+})
+
+test('the planner and safety sections and the log level apply live; the running config takes them', t => {
+  const running = config()
+  const next = config({ safety: { maxInFlightPerHost: 1, cooldownRounds: 7 }, planner: { maxMoves: 9, name: 'thesis' }, logLevel: 'debug' })
+  const c = classifyReload(running, next, SAME)
+  t.deepEqual(fields(c.live), ['logLevel', 'planner.maxMoves', 'planner.name', 'safety.cooldownRounds', 'safety.maxInFlightPerHost'])
+  t.deepEqual(c.restart, [])
+  t.is(reloadResult(c), 'applied')
+  const after = applyLive(running, next, c)
+  t.deepEqual(after, next, 'every change was live, so the running config is the new one')
+  t.is(running.safety.maxInFlightPerHost, 2, 'the old config object is not changed')
+})
+
+test('fields the agent builds into something at start need a restart, each with why; the live ones beside them still apply', t => {
+  const running = config()
+  const next = config({
+    mode: 'auto',
+    capacity: { memoryMiB: 2048, vcpus: 2 },
+    members: [{ host: 'h1', peerId: 'p1' }, { host: 'h2', peerId: 'p2' }],
+    listen: ['/ip6/::1/tcp/4002'],
+    pskFile: '/other/psk',
+    stateDir: '/var/lib/other',
+    hypervisor: { kind: 'libvirt' },
+    roundPeriodMs: 10_000,
+    safety: { maxInFlight: 3 }
+  })
+  const c = classifyReload(running, next, SAME)
+  t.deepEqual(fields(c.live), ['safety.maxInFlight'])
+  t.deepEqual(fields(c.restart).sort(), ['capacity.memoryMiB', 'controlSocket', 'hypervisor.kind', 'listen', 'members', 'mode', 'pskFile', 'roundPeriodMs', 'stateDir'].sort())
+  t.true(c.restart.every(r => r.why.length > 0))
+  t.is(reloadResult(c), 'restart-needed')
+  const after = applyLive(running, next, c)
+  t.is(after.safety.maxInFlight, 3)
+  t.is(after.mode, running.mode, 'a restart field keeps its running value')
+  t.deepEqual(after.members, running.members)
+  t.is(after.stateDir, running.stateDir)
+})
+
+test('topologyFile: another path to the same bytes applies; changed bytes need a restart, under the same path too', t => {
+  const running = config()
+  const moved = config({ topologyFile: '/etc/heliotrope/topology-v2.json' })
+  const same = classifyReload(running, moved, SAME)
+  t.deepEqual(fields(same.live), ['topologyFile'])
+  t.is(applyLive(running, moved, same).topologyFile, '/etc/heliotrope/topology-v2.json')
+
+  const changed: ReloadContext = { ...SAME, topologyHash: { running: 'aaa', next: 'bbb' } }
+  const edited = classifyReload(running, config(), changed)
+  t.deepEqual(fields(edited.restart), ['topologyFile'])
+  t.regex(edited.restart[0]!.why, /same topology/)
+  t.like(edited.restart[0], { from: 'sha256 aaa', to: 'sha256 bbb' })
+  const both = classifyReload(running, moved, changed)
+  t.deepEqual(fields(both.live), [])
+  t.deepEqual(fields(both.restart), ['topologyFile'], 'one entry when both the path and the bytes changed')
+  t.is(applyLive(running, moved, both).topologyFile, running.topologyFile)
+})
+
+test('logLevel needs a restart when the agent has no settable level; removing it goes back to the default', t => {
+  const c = classifyReload(config(), config({ logLevel: 'warn' }), { ...SAME, logLevelLive: false })
+  t.deepEqual(fields(c.restart), ['logLevel'])
+  const running = config({ logLevel: 'debug' })
+  const removed = classifyReload(running, config(), SAME)
+  t.deepEqual(fields(removed.live), ['logLevel'])
+  t.false('logLevel' in applyLive(running, config(), removed))
+})
