@@ -20,6 +20,10 @@ const BASE = {
   hypervisor: { kind: 'xen' }
 }
 
+/** Two valid peer ids (Ed25519), as `heliotrope init` prints them. */
+const PEER_1 = '12D3KooWFzyeL14EMTgidzMfRqoHhciSkkcMhY1PEkCKrLJQjRmh'
+const PEER_2 = '12D3KooWPtaUqMv565tzzJYvngRQfTWbEDhKSAaMnV2DTT9Kopqd'
+
 function issues (config: unknown): string[] {
   try { parseConfig(config); return [] } catch (err) {
     if (err instanceof ValidationError) return err.message.split('\n').slice(1).map(l => l.trim())
@@ -67,7 +71,7 @@ test('`heliotrope config check` passes a good config with its files, and lists w
   t.teardown(async () => rm(dir, { recursive: true, force: true }))
   await writeFile(join(dir, 'psk'), generatePsk(), { mode: 0o600 })
   await writeFile(join(dir, 'topology.json'), JSON.stringify({ dcs: [{ id: 'A' }], links: [] }))
-  const good = { ...BASE, pskFile: join(dir, 'psk'), topologyFile: join(dir, 'topology.json'), stateDir: join(dir, 'state') }
+  const good = { ...BASE, members: [{ host: 'h1', peerId: PEER_1 }], pskFile: join(dir, 'psk'), topologyFile: join(dir, 'topology.json'), stateDir: join(dir, 'state') }
   await writeFile(join(dir, 'good.json'), JSON.stringify(good))
   const ok = await heliotrope(['config', 'check', join(dir, 'good.json')])
   t.is(ok.code, 0, ok.err)
@@ -84,4 +88,51 @@ test('`heliotrope config check` passes a good config with its files, and lists w
   t.regex(files.err, /dc: expected a DC of .*topology\.json \(A\), found "B"/)
   t.is((await heliotrope(['config', 'lint', 'x'])).code, 2)
   t.truthy(await readFile(join(dir, 'good.json')))
+})
+
+test('`heliotrope config check` catches what the schema lets through: peer ids, multiaddrs, and the files beside bad fields', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'htcfg-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  await writeFile(join(dir, 'psk'), generatePsk(), { mode: 0o600 })
+  await writeFile(join(dir, 'topology.json'), JSON.stringify({ dcs: [{ id: 'A' }], links: [] }))
+  const good = {
+    ...BASE,
+    members: [{ host: 'h1', peerId: PEER_1 }, { host: 'h2', peerId: PEER_2, addresses: ['/ip6/fd00::2/tcp/4001'] }],
+    listen: ['/ip6/fd00::1/tcp/4001'],
+    bootstrap: [`/ip6/fd00::2/tcp/4001/p2p/${PEER_2}`],
+    pskFile: join(dir, 'psk'),
+    topologyFile: join(dir, 'topology.json'),
+    stateDir: join(dir, 'state')
+  }
+  await writeFile(join(dir, 'good.json'), JSON.stringify(good))
+  const ok = await heliotrope(['config', 'check', join(dir, 'good.json')])
+  t.is(ok.code, 0, ok.err)
+  const mistakes = {
+    ...good,
+    members: [{ host: 'h1', peerId: PEER_1 }, { host: 'h2', peerId: '12D3KooWbogus', addresses: ['/ip6/fd00::2/tcp/notaport'] }],
+    listen: ['/ip4/0.0.0.0/tcp/4001'],
+    bootstrap: ['/ip6/fd00::2/tcp/4001', `/ip6/fd00::3/tcp/4001/p2p/${PEER_2}`],
+    observers: ['watcher']
+  }
+  await writeFile(join(dir, 'mistakes.json'), JSON.stringify(mistakes))
+  const bad = await heliotrope(['config', 'check', join(dir, 'mistakes.json')])
+  t.is(bad.code, 1)
+  const lines = bad.err.split('\n').filter(l => l.startsWith('  '))
+  const expect = [
+    /members\.1\.peerId: expected a libp2p peer id .* found "12D3KooWbogus"/,
+    /members\.1\.addresses\.0: expected a multiaddr/,
+    /observers\.0: expected a libp2p peer id, found "watcher"/,
+    /listen\.0: expected an IPv6 multiaddr .* found "\/ip4\/0\.0\.0\.0\/tcp\/4001"/,
+    /bootstrap\.0: expected a multiaddr ending in \/p2p\/<peer id>/,
+    // PEER_2's own entry is the bogus one now: the dial target names no member.
+    /bootstrap\.1: expected the address of a member/
+  ]
+  for (const re of expect) t.true(lines.some(l => re.test(l)), `${String(re)} not in:\n${bad.err}`)
+  t.is(lines.length, expect.length, bad.err)
+  // A bad field and a missing key file: both reported, not the field alone.
+  await writeFile(join(dir, 'both.json'), JSON.stringify({ ...good, plannr: {}, pskFile: join(dir, 'nope') }))
+  const both = await heliotrope(['config', 'check', join(dir, 'both.json')])
+  t.is(both.code, 1)
+  t.regex(both.err, /plannr: expected a known field \(did you mean planner\?\)/)
+  t.regex(both.err, /pskFile: expected a readable pre-shared key file/)
 })
