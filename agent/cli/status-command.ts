@@ -28,7 +28,7 @@ ${API_USAGE}
 
 export function formatStatus (s: StatusResponse): string[] {
   const p = s.planner
-  const planner = p.host === undefined ? 'none yet' : `${p.host} (rank ${p.rank ?? 0}${p.accepted ? ', plan accepted' : ', expected'})`
+  const planner = p.host === undefined ? 'none yet' : `${p.host} (rank ${p.rank ?? 0}${p.accepted ? ', its plan is the round\'s' : ', expected'})`
   return [
     `host       ${s.host}  dc ${s.dc}  cluster ${s.cluster}`,
     `peer id    ${s.peerId}`,

@@ -41,7 +41,7 @@ export function describeEvent (e: StreamEvent): string {
     case 'gossip': return `${t} in   ${e.topic.padEnd(7)} <- ${e.env.host} r${e.env.round} ${summarize(e.env)}`
     case 'published': return `${t} out  ${e.topic.padEnd(7)} -> ${e.env.host} r${e.env.round} ${summarize(e.env)} (${e.bytes} B)`
     case 'drop': return `${t} DROP ${e.topic.padEnd(7)} ${e.reason} from ${e.peer}`
-    case 'plan-accepted': return `${t} plan accepted: round ${e.round} by ${e.planner} (rank ${e.rank})`
+    case 'plan-accepted': return `${t} round ${e.round}'s plan: by ${e.planner} (rank ${e.rank})`
     case 'migration': return `${t} migration ${e.phase}: ${e.vm} ${e.from} -> ${e.to}${e.detail !== undefined ? ` (${e.detail})` : ''}`
     case 'hello': return `${t} connected to ${e.host} (dc ${e.dc}, ${e.peerId})`
     case 'lagged': return `${t} ... ${e.missed} events skipped: this client fell behind`

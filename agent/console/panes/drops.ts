@@ -2,7 +2,7 @@
 import { clock } from '../event-line.ts'
 import { seg, type Line } from '../screen.ts'
 import type { Pane, PaneContext } from './context.ts'
-import { heading } from './sections.ts'
+import { heading, peerName } from './sections.ts'
 
 export const dropsPane: Pane = {
   key: '5',
@@ -14,7 +14,7 @@ export const dropsPane: Pane = {
     lines.push('', heading('LATEST DROPS'))
     const recent = [...ctx.state.drops].reverse()
     if (recent.length === 0) lines.push([seg('none since the console started', 'dim')])
-    for (const d of recent) lines.push(`${clock(d.atMs)} ${d.topic.padEnd(7)} ${d.reason.padEnd(18)} from ${d.peer}`)
+    for (const d of recent) lines.push(`${clock(d.atMs)} ${d.topic.padEnd(7)} ${d.reason.padEnd(18)} from ${peerName(ctx, d.peer)}`)
     return lines
   }
 }

@@ -76,7 +76,7 @@ export function electionBlock (ctx: PaneContext): Line[] {
   return [
     heading(`ROUND ${s.round}  ${ago(s.roundElapsedMs)} of ${ago(s.roundPeriodMs)}`),
     candidates,
-    elected === undefined ? 'planner: none yet' : [seg('planner: '), seg(elected, ['bold', 'green']), seg(` (rank ${s.planner.rank ?? 0}${s.planner.accepted ? ', plan accepted' : ', expected'})`)]
+    elected === undefined ? 'planner: none yet' : [seg('planner: '), seg(elected, ['bold', 'green']), seg(` (rank ${s.planner.rank ?? 0}${s.planner.accepted ? ', its plan is the round\'s' : ', expected'})`)]
   ]
 }
 
@@ -94,7 +94,17 @@ export function planBlock (r: RoundView | undefined, maxMoves = Infinity): Line[
     return [seg(`  ${m.vm}  ${m.from}${m.fromDc !== undefined ? `(${m.fromDc})` : ''} -> ${m.to}${m.toDc !== undefined ? `(${m.toDc})` : ''}  `), seg(m.why, 'dim'), tag]
   })
   const more = r.moves.length > maxMoves ? [`  ... ${r.moves.length - maxMoves} more (pane 3)`] : []
-  return [heading(head), ...(r.moves.length === 0 ? [`  no moves: ${NO_MOVES_WHY[r.verdict ?? ''] ?? 'nothing lowers the cost enough'}`] : moves), ...more]
+  const approval = r.approval === undefined ? [] : [[seg('  approval: '), seg(APPROVAL_WORDS[r.approval] ?? r.approval, r.approval === 'approved' ? 'green' : r.approval === 'awaiting' ? ['bold', 'yellow'] : 'dim')] satisfies Line]
+  return [heading(head), ...approval, ...(r.moves.length === 0 ? [`  no moves: ${NO_MOVES_WHY[r.verdict ?? ''] ?? 'nothing lowers the cost enough'}`] : moves), ...more]
+}
+
+/** Mode approve: a plan's state here, as the operator reads it (agent/policy/approvals.ts). */
+const APPROVAL_WORDS: Readonly<Record<string, string>> = {
+  awaiting: 'AWAITING APPROVAL (heliotrope approve)',
+  approved: 'approved',
+  superseded: 'superseded by a newer plan',
+  lapsed: 'lapsed unapproved',
+  refused: 'refused: it no longer fits the cluster'
 }
 
 /** Why a plan moves nothing, when this agent planned it and the safety controls said (other agents see only the empty plan). */
@@ -117,8 +127,27 @@ export function inFlightBlock (ctx: PaneContext): Line[] {
   const mesh = ctx.state.view?.migrating ?? []
   return [
     heading(`MIGRATIONS IN FLIGHT  ${mesh.length}`),
-    mesh.length === 0 ? [seg('none', 'dim')] : mesh.map(m => `${m.vm}@${m.host}`).join('  ')
+    mesh.length === 0 ? [seg('none', 'dim')] : mesh.map(m => { const to = targetOf(ctx, m.vm, m.host); return to === undefined ? `${m.vm}@${m.host}` : `${m.vm} ${m.host}->${to}` }).join('  ')
   ]
+}
+
+/**
+ * Where a VM in flight is headed: the gossiped states say only that it is
+ * migrating, so the target comes from the newest plan that moves it from
+ * its host, else from a migration event seen.
+ */
+function targetOf (ctx: PaneContext, vm: string, host: string): string | undefined {
+  for (const r of ctx.state.rounds?.rounds ?? []) {
+    const m = r.moves.find(x => x.vm === vm && x.from === host)
+    if (m !== undefined) return m.to
+  }
+  return ctx.state.migrations.findLast(m => m.vm === vm && m.from === host)?.to
+}
+
+/** A peer by its member's host name, when the view knows it (drops name peers by id). */
+export function peerName (ctx: PaneContext, peerId: string): string {
+  const host = ctx.state.view?.members.find(m => m.peerId === peerId)?.host
+  return host === undefined ? `peer ${peerId}` : `${host} (${peerId.slice(-8)})`
 }
 
 function fmt (x: number | undefined): string {

@@ -41,7 +41,7 @@ serial('the console shows members, each topic\'s mesh peers and rates, the round
   t.regex(screen, /^TOPIC +MESH +IN\/s +OUT\/s +IN +OUT +MESH PEERS$/m)
   for (const topic of TOPICS) t.regex(screen, topicRow(topic), `mesh peers and rates for ${topic}`)
   t.regex(screen, /^candidates: 0:[abc] > 1:[abc] > 2:[abc]( {2}\(until planning time\))?$/m)
-  t.regex(screen, /^planner: [abc] \(rank \d, (plan accepted|expected)\)$/m)
+  t.regex(screen, /^planner: [abc] \(rank \d, (its plan is the round's|expected)\)$/m)
   t.regex(screen, /keys: 1-6\/Tab panes {2}p\/space pause {2}\/ filter/)
 
   // 3: the rounds, with the moves the first rounds made and why.

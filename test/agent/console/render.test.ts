@@ -50,11 +50,34 @@ test('panes draw the state: members up and down, the plan and why, in flight, dr
   t.regex(overview, /^b +\? +DOWN +0 +- +never/m)
   t.regex(overview, /^PLAN round 99 by a \(rank 0\) {2}cost 0\.5000 -> 0\.2500 {2}1 move {2}planned here in 3\.2 ms, stopped: converged$/m)
   t.regex(overview, /^ {2}vm1 {2}a\(A\) -> b\(B\) {2}relieves A->B; cost 0\.5000 -> 0\.2500 \(gain 0\.2500\) \[done\]$/m)
-  t.regex(overview, /^vm1@a$/m)
+  t.regex(overview, /^vm1 a->b$/m, 'a VM in flight shows its target, from the plan that moves it')
   t.regex(overview, /^replay=2$/m)
   t.regex(draw('2'), /^A->B +500\.0Mb\/s of 1\.00Gb\/s +50\.0%$/m)
   t.regex(draw('5'), /replay +2\n/)
-  t.regex(draw('5'), / host +replay +from P-x$/m)
+  t.regex(draw('5'), / host +replay +from peer P-x$/m, 'a sender the view does not know: by its peer id')
+  state.ingest({ type: 'drop', topic: 'plan', reason: 'replay', peer: 'P-b', atMs: Date.now() })
+  t.regex(draw('5'), / plan +replay +from b \(P-b\)$/m, 'a member: by its host name')
+  state.rounds!.rounds = []
+  t.regex(draw('1'), /^vm1@a$/m, 'no plan or event names the target: the host alone')
+  state.ingest({ type: 'migration', phase: 'started', vm: 'vm1', from: 'a', to: 'c', atMs: Date.now() })
+  t.regex(draw('1'), /^vm1 a->c$/m, 'the target from a migration event')
+})
+
+test('mode approve: a plan shows its state here (awaiting, approved, superseded, lapsed, refused)', t => {
+  const state = fixture()
+  const draw = (): string => PANES.find(p => p.key === '1')!.draw({ state, nowMs: Date.now(), width: 120, height: 40, filter: '', scroll: 0 }).map(plain).join('\n')
+  t.notRegex(draw(), /approval:/, 'mode auto: no approval line')
+  const words: Array<[string, RegExp]> = [
+    ['awaiting', /^ {2}approval: AWAITING APPROVAL \(heliotrope approve\)$/m],
+    ['approved', /^ {2}approval: approved$/m],
+    ['superseded', /^ {2}approval: superseded by a newer plan$/m],
+    ['lapsed', /^ {2}approval: lapsed unapproved$/m],
+    ['refused', /^ {2}approval: refused: it no longer fits the cluster$/m]
+  ]
+  for (const [approval, re] of words) {
+    state.rounds!.rounds[0]!.approval = approval
+    t.regex(draw(), re, approval)
+  }
 })
 
 test('the gossip block shows each topic\'s mesh peers by host (a non-member by its peer id) beside the rates; an agent too old to say shows -', t => {
