@@ -95,6 +95,13 @@ export interface Plan {
   moves: Move[]
   /** Why the planner stopped: decisions are data. */
   stopped: StopReason
+  /**
+   * The moves as steps, in order: how many moves each step holds (the sum
+   * is moves.length). A step is carried out whole; only after a whole step
+   * is the cost at most the start, and each step lowers it. Absent: every
+   * move is a step of its own.
+   */
+  steps?: number[]
 }
 
 export type StopReason =

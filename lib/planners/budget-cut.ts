@@ -2,21 +2,21 @@
  * One round of a plan made without limits. The planner searches the whole
  * way to its best placement (lookahead.ts); a round carries out only a few
  * moves, so the plan's steps (anytime.ts: single moves, and groups that
- * only gain whole) are taken in order while they fit the round:
+ * only gain whole and fit a round) are taken in order while they fit the
+ * round:
  *
  * - a step is taken whole or not at all: every move must still run where
  *   the steps taken so far left things (the VM where the step found it,
- *   room at the target), within the move budget and the per-host limit,
- *   and never above the start;
- * - and it must gain more than `minGain` per move; otherwise it is skipped
- *   (a smaller step later may still fit). Keeping the gaining part of a
- *   group that the budget cuts was tried, and gained nothing on
- *   bench:rounds. Without the check against the start, groups whose
- *   context changed (a step before them skipped) did pass above it: 40
- *   rounds of bench:rounds end at 0.128 of the start then, 0.139 with it.
+ *   room at the target), within the move budget and the per-host limit;
+ * - after it the cost is at most the start, and it must gain more than
+ *   `minGain` per move; otherwise it is skipped (a smaller step later may
+ *   still fit). Keeping the gaining part of a group that the budget cuts
+ *   was tried, and gained nothing on bench:rounds.
  *
- * Every step kept lowers the cost, and no move goes above the start, so
- * every prefix costs at most the start.
+ * Within a step the cost may pass above the start (an exchange through
+ * full hosts: a VM leaves first for one to come in); after every step it
+ * is at most the start, and every step lowers it. The plan lists its steps
+ * (Plan.steps).
  */
 import type { CostModel } from '../cost.ts'
 import type { Plan, StopReason } from '../model.ts'
@@ -35,6 +35,7 @@ export function cutToLimits (model: CostModel, steps: readonly IndexedMove[][], 
   const start = state.cost
   const tol = 1e-9 * Math.max(1, Math.abs(start))
   const touches = new Int32Array(model.instance.nHost)
+  const kept: number[] = []
   let skipped = false
   for (const step of steps) {
     if (rec.count >= maxMoves) { skipped = true; break }
@@ -45,15 +46,14 @@ export function cutToLimits (model: CostModel, steps: readonly IndexedMove[][], 
       rec.apply(m.vm, m.to)
       touches[m.from]!++; touches[m.to]!++
       applied++
-      // Steps skipped before may have changed what this one passes through: never above the start.
-      if (state.cost > start + tol) break
     }
     const whole = applied === step.length && state.cost <= start + tol
-    if (whole && before - state.cost > minGain * step.length + tol) continue
+    if (whole && before - state.cost > minGain * step.length + tol) { kept.push(applied); continue }
     for (let i = applied - 1; i >= 0; i--) { touches[step[i]!.from]!--; touches[step[i]!.to]!-- }
     rec.rollback(applied)
     skipped = true
   }
-  return rec.exactPlan(planner, skipped ? 'move-limit' : stopped)
+  const plan = rec.exactPlan(planner, skipped ? 'move-limit' : stopped)
+  return kept.some(n => n > 1) ? { ...plan, steps: kept } : plan
 }
 

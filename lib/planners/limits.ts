@@ -59,10 +59,11 @@ export function holdBack (snapshot: Snapshot, onTheMove: readonly OnTheMove[], c
 }
 
 /**
- * Keeps the plan's moves, in order, while their source host has outbound
- * budget and their target has room once the kept moves before them ran; a
- * move that relied on a dropped one is dropped too. Costs are those of the
- * kept moves.
+ * Keeps the plan's steps (Plan.steps; a move each without them), in order,
+ * while every move of the step has outbound budget at its source and room
+ * at its target once the kept moves before it ran; a step is kept whole or
+ * dropped whole (its middle may cost more than the start), and a step that
+ * relied on a dropped one is dropped too. Costs are those of the kept moves.
  */
 export function trimToBudget (inst: Instance, plan: Plan, hostBudget: ReadonlyMap<string, number>, config: PlannerConfig = {}): Plan {
   const left = new Map(hostBudget)
@@ -70,15 +71,29 @@ export function trimToBudget (inst: Instance, plan: Plan, hostBudget: ReadonlyMa
   const vmIndex = new Map(inst.vmIds.map((id, i) => [id, i]))
   const state = new Placement(new CostModel(inst, config))
   const rec = new MoveRecorder(state)
+  const kept: number[] = []
   let dropped = false
-  for (const m of plan.moves) {
-    const vm = vmIndex.get(m.vm); const from = hostIndex.get(m.from); const to = hostIndex.get(m.to)
-    const budget = left.get(m.from) ?? 0
-    if (vm === undefined || from === undefined || to === undefined || budget <= 0 || state.hostOf[vm] !== from || !state.fits(vm, to)) { dropped = true; continue }
-    left.set(m.from, budget - 1)
-    rec.apply(vm, to)
+  let at = 0
+  for (const size of plan.steps ?? plan.moves.map(() => 1)) {
+    const step = plan.moves.slice(at, at + size)
+    at += size
+    let applied = 0
+    for (const m of step) {
+      const vm = vmIndex.get(m.vm); const from = hostIndex.get(m.from); const to = hostIndex.get(m.to)
+      const budget = left.get(m.from) ?? 0
+      if (vm === undefined || from === undefined || to === undefined || budget <= 0 || state.hostOf[vm] !== from || !state.fits(vm, to)) break
+      left.set(m.from, budget - 1)
+      rec.apply(vm, to)
+      applied++
+    }
+    if (applied === step.length) { kept.push(size); continue }
+    for (const m of step.slice(0, applied)) left.set(m.from, left.get(m.from)! + 1)
+    rec.rollback(applied)
+    dropped = true
   }
-  return dropped ? rec.plan(plan.planner, 'move-limit') : plan
+  if (!dropped) return plan
+  const trimmed = rec.plan(plan.planner, 'move-limit')
+  return kept.some(n => n > 1) ? { ...trimmed, steps: kept } : trimmed
 }
 
 /** True when the plan cuts the cost by at least `minImprovement` of it. */

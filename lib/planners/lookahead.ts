@@ -118,9 +118,10 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   // moves at budgets of 5, 100 and 1,000 (its plan's first steps are the
   // greedy's) and tripled the round's time.
   const full = search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity }, false, maxMoves <= ROUND_BUDGET ? ROUND_EFFORT : FULL_EFFORT)
-  const { steps } = anytimeSteps(model, full, ORDER_PER_BUDGET * (config.maxMoves ?? DEFAULT_MAX_MOVES) + ORDER_SLACK)
+  const limits = { maxMoves, maxPerHost: config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST }
+  const { steps } = anytimeSteps(model, full, ORDER_PER_BUDGET * maxMoves + ORDER_SLACK, limits)
   const toward = steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full.stopped)
-  const greedy = anytimeOrder(model, search(inst, model, config))
+  const greedy = anytimeOrder(model, search(inst, model, config), limits)
   const plain = planBestFirst(model, config, LOOKAHEAD_PLANNER)
   // The lowest after the round; ties keep the earlier candidate.
   let best = toward ?? greedy
