@@ -1,5 +1,5 @@
 /**
- * Cluster-wide settings (docs/design.md §3.5): the mode and the limits every
+ * Cluster-wide settings (docs/design.md §3.6): the mode and the limits every
  * agent should share, set once by an operator (`heliotrope cluster set`),
  * gossiped and kept by every agent. A record carries a version, a
  * Lamport-style counter: whoever sets a value takes the highest version it

@@ -1,5 +1,5 @@
 /**
- * This agent's share of the cluster settings (docs/design.md §3.5): the
+ * This agent's share of the cluster settings (docs/design.md §3.6): the
  * newest record it knows (kept in the state directory), the values it runs
  * by (its file's, with the record's over them), and the two ways a record
  * travels: an operator's `heliotrope cluster set` here, gossiped at once as

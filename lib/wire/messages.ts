@@ -76,7 +76,7 @@ export interface HostState {
   hello?: boolean
   /**
    * The version of the cluster settings (lib/settings.ts) this host holds:
-   * a member holding a newer record sends it again (docs/design.md §3.5).
+   * a member holding a newer record sends it again (docs/design.md §3.6).
    * Sent only when the host holds one, so a cluster that never set any
    * sends the states it always did.
    */
