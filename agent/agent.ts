@@ -146,7 +146,8 @@ export class Agent {
       local: {
         draining: () => this.controls.draining,
         pinned: (vmId) => this.controls.isPinned(vmId),
-        migrating: (vmId) => this.migrations.isMigrating(vmId)
+        migrating: (vmId) => this.migrations.isMigrating(vmId),
+        settingsVersion: () => this.controls.settings.version
       },
       ...(components.privateKey !== undefined ? { privateKey: components.privateKey } : {})
     }, { config, topology: init.topology, topologyHash: init.topologyHash, timing })

@@ -45,7 +45,7 @@ const WHY_RESTART: Readonly<Record<string, string>> = {
   hypervisor: 'the hypervisor driver is built at start',
   ipColocationFactorWeight: 'a gossipsub parameter of the node',
   crowded: 'node tuning fixed at start',
-  mode: 'every host runs the same mode (docs/operations.md, Safety controls); restart the hosts one by one',
+  mode: 'every host runs the same mode: set it cluster-wide with `heliotrope cluster set mode MODE` (applies live; docs/operations.md, Cluster settings)',
   controlSocket: 'the control socket is opened at start',
   api: 'the API server listens from start',
   dissemination: 'every member must disseminate the same way',

@@ -59,7 +59,7 @@ const MEMBER = closed({
 export const DISSEMINATIONS = ['flood', 'tiered'] as const
 export type Dissemination = typeof DISSEMINATIONS[number]
 
-const PLANNER = closed({
+export const PLANNER = closed({
   name: z.enum(PLANNER_NAMES as [string, ...string[]]).default(DEFAULT_PLANNER),
   maxMoves: integer().min(0).default(DEFAULT_MAX_MOVES).meta({ description: 'Migrations per round (per plan).' }),
   maxMovesPerHost: integer().min(1).default(DEFAULT_MAX_MOVES_PER_HOST).meta({ description: 'Migrations per host (in or out) per round.' }),

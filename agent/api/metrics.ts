@@ -146,6 +146,7 @@ export class MetricsRecorder {
     const controls = a.controls.status() as { mode: string, draining: boolean, pinned: string[], waiting: unknown[] }
     x.family('heliotrope_mode', 'gauge', '1 for the mode this agent runs in, 0 for the others.')
     for (const m of MODES) x.sample('heliotrope_mode', m === controls.mode ? 1 : 0, { mode: m })
+    x.family('heliotrope_cluster_settings_version', 'gauge', 'Version of the cluster settings this agent holds (0: none set); agents that differ have not all heard the latest `heliotrope cluster set`.').sample('heliotrope_cluster_settings_version', a.controls.settings.version)
     x.family('heliotrope_plans_awaiting_approval', 'gauge', 'Plans waiting for an operator here (mode approve; only the newest waits).').sample('heliotrope_plans_awaiting_approval', controls.waiting.length)
     x.family('heliotrope_draining', 'gauge', '1 while this host is drained (its VMs leave, none arrive).').sample('heliotrope_draining', controls.draining ? 1 : 0)
     x.family('heliotrope_pinned_vms', 'gauge', 'VMs pinned cluster-wide, as this agent knows.').sample('heliotrope_pinned_vms', controls.pinned.length)

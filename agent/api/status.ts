@@ -54,6 +54,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     candidates,
     inFlight: agent.inFlight(),
     limits: limitsOf(agent),
+    settings: settingsOf(agent),
     mesh: meshView(agent),
     startedAtMs,
     uptimeMs: nowMs - startedAtMs,
@@ -66,6 +67,12 @@ function limitsOf (agent: Agent): NonNullable<StatusResponse['limits']> {
   const { name, maxMoves, maxMovesPerHost, minGain, paybackSeconds } = agent.controls.planner
   const { maxInFlight, maxInFlightPerHost, cooldownRounds, minImprovement, approvalWindowRounds } = agent.controls.safety
   return { planner: { name, maxMoves, maxMovesPerHost, minGain, paybackSeconds }, safety: { maxInFlight, maxInFlightPerHost, cooldownRounds, minImprovement, approvalWindowRounds } }
+}
+
+/** The cluster settings this agent holds and each value in effect, with its source. */
+function settingsOf (agent: Agent): NonNullable<StatusResponse['settings']> {
+  const r = agent.controls.settings.record
+  return { version: r?.version ?? 0, ...(r === undefined ? {} : { setBy: r.setBy, atMs: r.at }), effective: agent.controls.settingRows() }
 }
 
 /** The agent's mesh per topic, each peer named by its host when it is a member. */

@@ -45,10 +45,17 @@ export interface StatusResponse {
   inFlight: string[]
   /**
    * The limits this agent plans under now: its config's planner and safety
-   * sections, as the last reload left them (SIGHUP applies them live).
-   * Absent from older agents.
+   * sections, as the last reload left them (SIGHUP applies them live), with
+   * the cluster settings over them. Absent from older agents.
    */
   limits?: { planner: PlannerLimits, safety: SafetyLimits }
+  /**
+   * The cluster settings (docs/operations.md, Cluster settings): the
+   * record held (version 0: none) and each settable value in effect with
+   * its source, the host's file or the cluster's record. Absent from older
+   * agents.
+   */
+  settings?: ClusterSettingsView
   /**
    * Per gossip topic, the peers in this agent's gossipsub mesh (the ones it
    * forwards to), with the member's host name when the peer is one; a peer
@@ -185,3 +192,10 @@ export type StreamEvent =
   | { type: 'lagged', missed: number, atMs: number }
 
 export const EVENT_TYPES = ['gossip', 'drop', 'published', 'plan-accepted', 'migration'] as const
+
+export interface ClusterSettingsView {
+  version: number
+  setBy?: string
+  atMs?: number
+  effective: Array<{ key: string, value: string | number, source: 'file' | 'cluster' }>
+}

@@ -1,6 +1,7 @@
 /** Daemon and operator commands. Offline tools and the lab: lab/cli. */
 import { agentCommand } from './agent-command.ts'
 import { approveCommand } from './approve-command.ts'
+import { clusterCommand } from './cluster-command.ts'
 import { configCommand } from './config-command.ts'
 import { doctorCommand } from './doctor-command.ts'
 import { drainCommand, undrainCommand } from './drain-command.ts'
@@ -12,7 +13,7 @@ import { monitorCommand } from './monitor-command.ts'
 import { dispatch, type Command } from './run.ts'
 import { statusCommand } from './status-command.ts'
 
-export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, doctorCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
+export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, doctorCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, clusterCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
 
 const TITLE = `heliotrope: moves VMs between data centers so distributed applications
 stop hammering the WAN links between them.

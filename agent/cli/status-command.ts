@@ -26,13 +26,21 @@ ${API_USAGE}
   }
 }
 
+/** One line: the cluster settings' version and the values the cluster sets (the rest come from the host's file). */
+function formatSettings (s: NonNullable<StatusResponse['settings']>): string {
+  if (s.version === 0) return 'settings   none set cluster-wide (all from this host\'s file)'
+  const set = s.effective.filter(r => r.source === 'cluster').map(r => `${r.key} ${String(r.value)}`)
+  return `settings   v${s.version} by ${s.setBy ?? '?'}: ${set.length === 0 ? 'none' : set.join(', ')} (heliotrope cluster show)`
+}
+
 export function formatStatus (s: StatusResponse): string[] {
   const p = s.planner
   const planner = p.host === undefined ? 'none yet' : `${p.host} (rank ${p.rank ?? 0}${p.accepted ? ', its plan is the round\'s' : ', expected'})`
   return [
     `host       ${s.host}  dc ${s.dc}  cluster ${s.cluster}`,
     `peer id    ${s.peerId}`,
-    `mode       ${s.mode}`,
+    `mode       ${s.mode}${s.settings?.effective.find(r => r.key === 'mode')?.source === 'cluster' ? ' (cluster setting)' : ''}`,
+    ...(s.settings === undefined ? [] : [formatSettings(s.settings)]),
     `round      ${s.round}  (${ago(s.roundElapsedMs)} of ${ago(s.roundPeriodMs)})`,
     `planner    ${planner}`,
     `members    ${s.members.live} live, ${s.members.down} down, ${s.members.leaving} leaving (${s.members.total} in the member list)`,

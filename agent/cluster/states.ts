@@ -27,11 +27,13 @@ export interface StateOptions {
   hello?: boolean
 }
 
-/** What only the layer above knows of this host's VMs: the operator's drain and pins, the migrations in flight. */
+/** What only the layer above knows of this host's VMs: the operator's drain and pins, the migrations in flight; and the cluster settings version it holds. */
 export interface LocalState {
   draining (): boolean
   pinned (vmId: string): boolean
   migrating (vmId: string): boolean
+  /** The cluster settings version held (0: none): a member holding a newer one sends it again (agent/policy/cluster-settings.ts). */
+  settingsVersion? (): number
 }
 
 export interface StateComponents extends ClusterContext {
@@ -132,6 +134,7 @@ export class HostStates {
     // a stopped one stays ours but is not to be moved while it is down.
     const vms = (await this.c.hypervisor.list()).filter(v => v.status !== 'incoming')
     const draining = local.draining()
+    const settings = local.settingsVersion?.() ?? 0
     const state: HostState = {
       dc: this.config.dc,
       memoryMiB: this.config.capacity.memoryMiB,
@@ -141,6 +144,7 @@ export class HostStates {
       members: this.membersHash,
       leaving: this.c.leaving() || draining,
       ...(draining ? { draining: true } : {}),
+      ...(settings > 0 ? { settings } : {}),
       vms: vms.map(v => ({
         id: v.id,
         addresses: v.addresses,

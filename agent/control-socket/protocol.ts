@@ -1,11 +1,11 @@
 /**
  * The local control channel's messages: one JSON request per connection,
  * one JSON reply, each on one line. Small on purpose: the operator's
- * commands (approve, pin, unpin, drain, undrain) and a look at the controls.
+ * commands (approve, pin, unpin, drain, undrain, cluster) and a look at the controls.
  */
 import { Checker, type Json } from '../../lib/check.ts'
 
-export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain'] as const
+export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain', 'cluster'] as const
 export type ControlOp = typeof CONTROL_OPS[number]
 
 export type ControlRequest =
@@ -17,6 +17,8 @@ export type ControlRequest =
   | { op: 'unpin', vm: string }
   | { op: 'drain' }
   | { op: 'undrain' }
+  /** Without set and unset: show the settings in effect here. Values are checked by the agent (the config's rules). */
+  | { op: 'cluster', set?: Record<string, string | number>, unset?: string[] }
 
 export type ControlReply =
   | { ok: true, message: string, data?: unknown }
@@ -58,6 +60,27 @@ export function readControlRequest (value: Json): ControlRequest | string {
     if (op === 'unpin') return { op, vm: vm! }
     return vm === undefined ? { op } : { op, vm }
   }
+  if (op === 'cluster') return readCluster(c, o)
   c.onlyKeys('', o, ['op'])
   return c.ok ? { op } : c.summary('(request)')
+}
+
+/** Keys at most in one `cluster` request: there are eight settings. */
+const MAX_SETTINGS = 16
+
+function readCluster (c: Checker, o: Record<string, Json>): ControlRequest | string {
+  c.onlyKeys('', o, ['op', 'set', 'unset'])
+  const set = c.optional(o.set, x => c.object('set', x))
+  const out: Record<string, string | number> = {}
+  const entries = Object.entries(set ?? {})
+  if (entries.length > MAX_SETTINGS) c.fail('set', `at most ${MAX_SETTINGS} settings`, set)
+  for (const [k, v] of entries.slice(0, MAX_SETTINGS)) {
+    if (typeof v === 'string' || typeof v === 'number') out[k] = v
+    else c.fail(`set.${k}`, 'a string or a number', v)
+  }
+  const unsetRaw = c.optional(o.unset, x => c.array('unset', x))
+  if (unsetRaw !== undefined && unsetRaw.length > MAX_SETTINGS) c.fail('unset', `at most ${MAX_SETTINGS} settings`, unsetRaw)
+  const unset = (unsetRaw ?? []).slice(0, MAX_SETTINGS).map((x, i) => c.string(`unset[${i}]`, x, { max: 64 }) ?? '')
+  if (!c.ok) return c.summary('(request)')
+  return { op: 'cluster', ...(set === undefined ? {} : { set: out }), ...(unsetRaw === undefined ? {} : { unset }) }
 }

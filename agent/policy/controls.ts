@@ -1,7 +1,8 @@
 /**
  * The operator's controls over one agent: its mode, plans waiting for
  * approval, pinned VMs, draining this host, the limits on migrations in
- * flight and the per-VM cooldown, plus the channels they arrive by (the
+ * flight and the per-VM cooldown (mode and limits: the host's file with the
+ * cluster settings over it, cluster-settings.ts), plus the channels they arrive by (the
  * local control socket, gossiped operator events) and the word to systemd.
  * The agent calls in at a few points: when it plans, when a plan becomes
  * final, on each event, and at each round's start.
@@ -24,6 +25,8 @@ import { Cooldown } from './cooldown.ts'
 import { MigrationLedger } from './ledger.ts'
 import { DEFAULT_MODE, migrates, plans, type Mode } from './mode.ts'
 import { ControlStore } from './store.ts'
+import { ClusterSettingsBook } from './cluster-settings.ts'
+import { checkChange, type Effective, type SettingRow } from './settings-rules.ts'
 
 /** How long `heliotrope pin` waits for the VM's host to show the pin. */
 export const PIN_CONFIRM_MS = 5_000
@@ -54,9 +57,11 @@ export interface FinalPlan {
 }
 
 export class Controls implements ControlHandler {
-  readonly mode: Mode
-  /** The limits each plan is made under: the config's, until a reload sets others (setLimits). */
-  private limits: { planner: AgentConfig['planner'], safety: SafetyConfig }
+  /**
+   * The mode and the limits each plan is made under: the config's (a
+   * reload sets others: setLimits) with the cluster settings over them.
+   */
+  readonly settings: ClusterSettingsBook
   private readonly ctx: ControlsContext
   private readonly log: Logger
   private readonly store: ControlStore
@@ -71,8 +76,15 @@ export class Controls implements ControlHandler {
   constructor (ctx: ControlsContext) {
     this.ctx = ctx
     this.log = ctx.log.child('controls')
-    this.mode = ctx.config.mode ?? DEFAULT_MODE
-    this.limits = { planner: ctx.config.planner, safety: ctx.config.safety ?? DEFAULT_SAFETY }
+    this.settings = new ClusterSettingsBook({
+      host: ctx.host,
+      view: ctx.view,
+      log: this.log,
+      now: ctx.now,
+      publishEvent: ctx.publishEvent,
+      publishState: ctx.publishState,
+      changed: (e) => { this.limitsChanged(e) }
+    }, ctx.config.stateDir, { mode: ctx.config.mode ?? DEFAULT_MODE, planner: ctx.config.planner, safety: ctx.config.safety ?? DEFAULT_SAFETY })
     this.store = new ControlStore(ctx.config.stateDir)
     this.ledger = new MigrationLedger(ctx.config.migrationDeadlineMs + 2 * ctx.timing.periodMs)
     this.cooldown = new Cooldown(this.safety.cooldownRounds)
@@ -83,6 +95,8 @@ export class Controls implements ControlHandler {
   /** Loads the persisted pins and drain, opens the control socket, tells systemd once joined. */
   async start (): Promise<void> {
     await this.store.load()
+    await this.settings.load()
+    this.limitsChanged(this.settings.effective)
     if (this.store.draining) this.log.warn('this host is drained (heliotrope undrain ends it)', { host: this.ctx.host })
     this.server = new ControlServer({ handler: this, log: this.log }, { path: this.ctx.config.controlSocket ?? `${this.ctx.config.stateDir}/${CONTROL_SOCKET_FILE}` })
     await this.server.start()
@@ -97,6 +111,7 @@ export class Controls implements ControlHandler {
     // written: a stopped agent writes nothing more (its state directory may
     // be removed or taken by its restart; seen in CI as ENOTEMPTY).
     await this.store.idle()
+    await this.settings.idle()
   }
 
   private async announceReady (): Promise<void> {
@@ -108,24 +123,35 @@ export class Controls implements ControlHandler {
     await this.notifier.ready(joined ? `joined cluster ${config.cluster} (mode ${this.mode})` : `no peer reached yet; running alone (mode ${this.mode})`)
   }
 
+  /** observe, dry-run, approve or auto: the file's, unless the cluster settings set one (read at each decision, so a change applies live). */
+  get mode (): Mode {
+    return this.settings.effective.mode
+  }
+
   get safety (): SafetyConfig {
-    return this.limits.safety
+    return this.settings.effective.safety
   }
 
   get planner (): AgentConfig['planner'] {
-    return this.limits.planner
+    return this.settings.effective.planner
   }
 
   /**
    * A config reload's new limits (agent/config-reload.ts): the next plan,
-   * approval check and cooldown use them. Plans already made keep the limits
-   * they were made under; a shorter approval window lapses waiting plans at
-   * the next round's start.
+   * approval check and cooldown use them, except where the cluster settings
+   * set a value (those win). Plans already made keep the limits they were
+   * made under; a shorter approval window lapses waiting plans at the next
+   * round's start. The file's mode stays the one read at start (a reload
+   * does not take it: the mode is set cluster-wide).
    */
   setLimits (planner: AgentConfig['planner'], safety: SafetyConfig): void {
-    this.limits = { planner, safety }
-    this.cooldown.setRounds(safety.cooldownRounds)
-    this.approvals.setWindow(safety.approvalWindowRounds)
+    this.settings.setFile({ mode: this.ctx.config.mode ?? DEFAULT_MODE, planner, safety })
+  }
+
+  /** The limits in effect changed (a reload, cluster settings): the parts that keep a copy take it. */
+  private limitsChanged (e: Effective): void {
+    this.cooldown.setRounds(e.safety.cooldownRounds)
+    this.approvals.setWindow(e.safety.approvalWindowRounds)
   }
 
   get draining (): boolean {
@@ -158,7 +184,7 @@ export class Controls implements ControlHandler {
 
   /** This round's plan under the limits (the chosen planner, or evacuation). */
   plan (snapshot: Snapshot, round: number): SafePlan {
-    return roundPlan(snapshot, this.limits.planner, this.limits.safety, {
+    return roundPlan(snapshot, this.planner, this.safety, {
       onTheMove: this.ledger.onTheMove(this.ctx.now()),
       cooling: this.cooldown.cooling(round)
     })
@@ -185,6 +211,7 @@ export class Controls implements ControlHandler {
 
   /** A new round began: the last one gets its line if no plan became final in it; waiting plans age. */
   roundStarted (round: number): void {
+    this.settings.roundStarted(round)
     if (!this.summarized.has(round - 1)) this.summarize(round - 1, { moves: [], action: 'no plan' })
     for (const r of this.approvals.expire(round)) this.log.warn('plan lapsed unapproved', { round: r, windowRounds: this.safety.approvalWindowRounds })
   }
@@ -204,7 +231,10 @@ export class Controls implements ControlHandler {
     if (e.kind === 'migration-started' && e.vm !== undefined) this.ledger.started(e.vm, e.from ?? env.host, e.to ?? '', env.round, now)
     else if (e.kind === 'migration-done' && e.vm !== undefined) { this.ledger.finished(e.vm); this.cooldown.moved(e.vm, env.round) } else if (e.kind === 'migration-failed' && e.vm !== undefined) this.ledger.finished(e.vm)
     else if (e.kind === 'approve' && e.round !== undefined) this.onApprove(e.round, env.host)
-    else if ((e.kind === 'pin' || e.kind === 'unpin') && e.vm !== undefined) {
+    else if (e.kind === 'settings' && e.settings !== undefined) {
+      const settings = e.settings
+      this.settings.receive(settings, env.host).catch(err => this.log.error('could not record the cluster settings', { version: settings.version, error: (err as Error).message }))
+    } else if ((e.kind === 'pin' || e.kind === 'unpin') && e.vm !== undefined) {
       this.applyPin(e.vm, e.kind === 'pin', env.seq, env.host).catch(err => this.log.error('could not record a pin', { vm: e.vm, error: (err as Error).message }))
     }
   }
@@ -259,6 +289,7 @@ export class Controls implements ControlHandler {
       case 'unpin': return await this.pin(req.vm, false)
       case 'drain': return await this.drain(true)
       case 'undrain': return await this.drain(false)
+      case 'cluster': return await this.cluster(req.set, req.unset)
     }
   }
 
@@ -273,7 +304,8 @@ export class Controls implements ControlHandler {
       waiting: this.approvals.list().map(w => ({ round: w.round, planner: w.planner, moves: w.plan.moves, costBefore: w.plan.initialCost, costAfter: w.plan.finalCost })),
       onTheMove: this.ledger.onTheMove(now),
       cooling: this.cooldown.cooling(roundAt(now, this.ctx.timing)),
-      safety: this.safety
+      safety: this.safety,
+      settings: { version: this.settings.version, effective: this.settings.rows() }
     }
   }
 
@@ -305,9 +337,26 @@ export class Controls implements ControlHandler {
     return { ok: true, message: `approved round ${round}: ${moves.length} move(s), cost now ${cost(check.costNow)} -> ${cost(check.costAfter)}, each carried out by its source host: ${moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`, data: { round, moves, costNow: check.costNow, costAfter: check.costAfter } }
   }
 
+  /** `heliotrope cluster`: with a change, sets it cluster-wide; without, shows the settings in effect here. */
+  private async cluster (set: Record<string, unknown> | undefined, unset: string[] | undefined): Promise<ControlReply> {
+    if (set === undefined && unset === undefined) return this.settings.show()
+    let change: ReturnType<typeof checkChange>
+    try {
+      change = checkChange(set ?? {}, unset ?? [])
+    } catch (err) {
+      return { ok: false, error: (err as Error).message }
+    }
+    return await this.settings.set(change)
+  }
+
+  /** Each cluster-settable value in effect here, with its source. */
+  settingRows (): SettingRow[] {
+    return this.settings.rows()
+  }
+
   /** Whether a waiting plan still fits the cluster now (and, with `gain`, still lowers its cost). */
   private check (w: WaitingPlan, gain: boolean): PlanCheck {
-    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.limits.planner), gain })
+    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.planner), gain })
   }
 
   private listWaiting (): ControlReply {

@@ -4,8 +4,9 @@
  * dry-run plans and logs, never migrates; approve plans and waits for an
  * operator's `heliotrope approve ROUND`; auto carries plans out.
  */
-export const MODES = ['observe', 'dry-run', 'approve', 'auto'] as const
-export type Mode = typeof MODES[number]
+import type { Mode } from '../../lib/modes.ts'
+
+export { MODES, type Mode } from '../../lib/modes.ts'
 
 /**
  * What an agent does when its config names no mode: watch. Nothing

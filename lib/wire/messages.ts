@@ -1,3 +1,5 @@
+import type { ClusterSettings } from '../settings.ts'
+
 /**
  * The gossip messages (docs/design.md §3.2). Every message is an Envelope:
  * who speaks (host), for which round, with a sequence number that only goes
@@ -72,6 +74,13 @@ export interface HostState {
    * member answers a hello with its own state. Sent only when true.
    */
   hello?: boolean
+  /**
+   * The version of the cluster settings (lib/settings.ts) this host holds:
+   * a member holding a newer record sends it again (docs/design.md §3.6).
+   * Sent only when the host holds one, so a cluster that never set any
+   * sends the states it always did.
+   */
+  settings?: number
 }
 
 /** A VM's traffic to one peer (a VM id or an external prefix id), both directions. */
@@ -113,7 +122,7 @@ export interface PlanMessage {
   moves: PlannedMove[]
 }
 
-export const EVENT_KINDS = ['migration-started', 'migration-done', 'migration-failed', 'takeover', 'leave', 'approve', 'pin', 'unpin', 'plan-ack'] as const
+export const EVENT_KINDS = ['migration-started', 'migration-done', 'migration-failed', 'takeover', 'leave', 'approve', 'pin', 'unpin', 'plan-ack', 'settings'] as const
 export type EventKind = typeof EVENT_KINDS[number]
 
 export interface EventMessage {
@@ -130,4 +139,6 @@ export interface EventMessage {
   totalMs?: number
   downtimeMs?: number
   bytes?: number
+  /** The cluster settings record (kind 'settings'): set by an operator, or sent again to a member behind. */
+  settings?: ClusterSettings
 }

@@ -1,6 +1,7 @@
 /** The schema of every gossip message, checked field by field (lib/check.ts). */
 import { Checker, join, type Json } from '../check.ts'
 import { parseIpv6 } from '../address.ts'
+import { readSettings } from '../settings.ts'
 import {
   type Bodies, type Envelope, EVENT_KINDS, type EventMessage, type HostState, type PlanMessage,
   type Topic, TOPICS, type TrafficDigest, type VmState, WIRE_VERSION, DIGEST_TOP_K
@@ -46,7 +47,7 @@ function ids (c: Checker, path: string, v: Json, max: number): string[] | undefi
 function readHostState (c: Checker, path: string, v: Json): HostState | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'members', 'leaving', 'draining', 'hello'])
+  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'members', 'leaving', 'draining', 'hello', 'settings'])
   const dc = c.string(join(path, 'dc'), o.dc, { max: ID_MAX })
   const memoryMiB = c.number(join(path, 'memoryMiB'), o.memoryMiB, { min: 0 })
   const vcpus = c.number(join(path, 'vcpus'), o.vcpus, { min: 0, integer: true })
@@ -57,6 +58,7 @@ function readHostState (c: Checker, path: string, v: Json): HostState | undefine
   const leaving = c.boolean(join(path, 'leaving'), o.leaving)
   const draining = c.optional(o.draining, x => c.boolean(join(path, 'draining'), x))
   const hello = c.optional(o.hello, x => c.boolean(join(path, 'hello'), x))
+  const settings = c.optional(o.settings, x => c.number(join(path, 'settings'), x, { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER }))
   const arr = c.array(join(path, 'vms'), o.vms) ?? []
   if (arr.length > MAX_VMS_PER_HOST) c.fail(join(path, 'vms'), `at most ${MAX_VMS_PER_HOST} VMs`, arr)
   const vms = arr.slice(0, MAX_VMS_PER_HOST).map((x, i) => readVm(c, join(join(path, 'vms'), i), x))
@@ -65,6 +67,7 @@ function readHostState (c: Checker, path: string, v: Json): HostState | undefine
   if (members !== undefined) state.members = members
   if (draining === true) state.draining = true
   if (hello === true) state.hello = true
+  if (settings !== undefined) state.settings = settings
   return state
 }
 
@@ -150,7 +153,7 @@ function readPlan (c: Checker, path: string, v: Json): PlanMessage | undefined {
 function readEvent (c: Checker, path: string, v: Json): EventMessage | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['kind', 'vm', 'from', 'to', 'detail', 'round', 'planner', 'totalMs', 'downtimeMs', 'bytes'])
+  c.onlyKeys(path, o, ['kind', 'vm', 'from', 'to', 'detail', 'round', 'planner', 'totalMs', 'downtimeMs', 'bytes', 'settings'])
   const kind = c.oneOf(join(path, 'kind'), o.kind, EVENT_KINDS)
   const ev: EventMessage = { kind: kind! }
   for (const k of ['vm', 'from', 'to', 'planner'] as const) {
@@ -168,6 +171,9 @@ function readEvent (c: Checker, path: string, v: Json): EventMessage | undefined
   // Operator events are useless without their subject.
   if (kind === 'approve' && round === undefined) c.fail(join(path, 'round'), 'the approved round (an integer)', o.round)
   if ((kind === 'pin' || kind === 'unpin') && ev.vm === undefined) c.fail(join(path, 'vm'), 'the VM id', o.vm)
+  const settings = c.optional(o.settings, x => readSettings(c, join(path, 'settings'), x))
+  if (settings !== undefined) ev.settings = settings
+  if (kind === 'settings' && o.settings === undefined) c.fail(join(path, 'settings'), 'the settings record', o.settings)
   if (kind === 'plan-ack' && (round === undefined || ev.planner === undefined)) c.fail(join(path, 'planner'), 'the acknowledged round and planner', o.planner)
   return c.ok ? ev : undefined
 }

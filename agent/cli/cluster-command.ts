@@ -1,0 +1,65 @@
+/** `heliotrope cluster set|unset|show`: the settings every agent of the cluster runs by. */
+import { SETTING_KEYS } from '../../lib/settings.ts'
+import { checkChange, parseWord } from '../policy/settings-rules.ts'
+import { UsageError } from './errors.ts'
+import { CONTROL_OPTIONS, CONTROL_USAGE, sendControl } from './control-socket.ts'
+import type { Command } from './run.ts'
+
+export const clusterCommand: Command = {
+  name: 'cluster',
+  summary: 'set or show the cluster-wide settings (mode, limits, cooldown, minimum gain)',
+  usage: `Usage: heliotrope cluster set KEY VALUE [KEY VALUE...] [--config FILE | --socket PATH]
+       heliotrope cluster unset KEY [KEY...]
+       heliotrope cluster show
+
+Settings that every agent should share, set once on any member: the agent
+gossips them, every agent applies them at once (a mode change decides the
+next plan) and keeps them in its state directory across restarts; a host
+that was down or is new gets them from the others within a round or two.
+A cluster setting wins over the host's config file; \`unset\` gives a key
+back to each host's file. Values are checked with the config's own rules:
+a bad one is refused and nothing is sent. The newest setting wins (a
+version counter; see docs/operations.md, Cluster settings).
+
+KEY is one of:
+  mode                 observe | dry-run | approve | auto
+  maxMoves             planner.maxMoves: migrations per round (>= 0)
+  maxMovesPerHost      planner.maxMovesPerHost (>= 1)
+  minGain              planner.minGain: cost a move must save (>= 0)
+  maxInFlight          safety.maxInFlight: migrations at once cluster-wide (>= 1)
+  maxInFlightPerHost   safety.maxInFlightPerHost (>= 1)
+  minImprovement       safety.minImprovement: fraction of the cost (0..1)
+  cooldownRounds       safety.cooldownRounds (>= 0)
+
+\`show\` prints each value in effect on this host and where it comes from
+(file, or cluster with the version); \`heliotrope status\` sums it up.
+
+${CONTROL_USAGE}
+`,
+  options: CONTROL_OPTIONS,
+  async run (args) {
+    const [verb, ...rest] = args.positionals
+    if (verb === undefined || verb === 'show') {
+      if (rest.length > 0) throw new UsageError('show takes no arguments')
+      return (await sendControl(args, { op: 'cluster' })).code
+    }
+    if (verb === 'set') {
+      if (rest.length === 0 || rest.length % 2 !== 0) throw new UsageError('set takes KEY VALUE pairs')
+      const set: Record<string, string | number> = {}
+      for (let i = 0; i < rest.length; i += 2) {
+        const key = rest[i]!
+        if (key in set) throw new UsageError(`${key} is given twice`)
+        set[key] = parseWord(key, rest[i + 1]!)
+      }
+      // Checked here first, so a bad value never reaches the agent; the agent checks again.
+      checkChange(set)
+      return (await sendControl(args, { op: 'cluster', set })).code
+    }
+    if (verb === 'unset') {
+      if (rest.length === 0) throw new UsageError(`unset takes one or more KEYs (${SETTING_KEYS.join(', ')})`)
+      checkChange({}, rest)
+      return (await sendControl(args, { op: 'cluster', unset: rest })).code
+    }
+    throw new UsageError(`unknown action ${JSON.stringify(verb)}: set, unset or show`)
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * This agent's share of the cluster settings (docs/design.md §3.6): the
+ * newest record it knows (kept in the state directory), the values it runs
+ * by (its file's, with the record's over them), and the two ways a record
+ * travels: an operator's `heliotrope cluster set` here, gossiped at once as
+ * a 'settings' event; and again, at a round's start, when a live member's
+ * state says it holds an older version (a restarted or new host, or one
+ * that missed the event). Controls asks it for the mode and limits.
+ */
+import { type ClusterSettings, newer, nextSettings, type SettingKey, type SettingValues } from '../../lib/settings.ts'
+import type { ReplicatedView } from '../../lib/view.ts'
+import type { EventMessage } from '../../lib/wire/messages.ts'
+import type { ControlReply } from '../control-socket/protocol.ts'
+import type { Logger } from '../log.ts'
+import { changes, configPath, type Effective, effective, type SettingRow, settingRows } from './settings-rules.ts'
+import { SettingsStore } from './settings-store.ts'
+
+/** How long `heliotrope cluster set` waits for the live members' states to show the new version. */
+export const SETTINGS_CONFIRM_MS = 5_000
+
+export interface SettingsContext {
+  host: string
+  view: ReplicatedView
+  log: Logger
+  now: () => number
+  publishEvent: (body: EventMessage) => Promise<void>
+  publishState: () => Promise<unknown>
+  /** The values in effect changed (Controls passes the limits on). */
+  changed: (e: Effective) => void
+}
+
+export class ClusterSettingsBook {
+  private readonly ctx: SettingsContext
+  private readonly store: SettingsStore
+  private file: Effective
+  private current: Effective
+  /** The round whose start last sent our record again: at most once a round. */
+  private resentRound = -1
+
+  constructor (ctx: SettingsContext, stateDir: string, file: Effective) {
+    this.ctx = ctx
+    this.store = new SettingsStore(stateDir)
+    this.file = file
+    this.current = file
+  }
+
+  /** The stored record, so the agent runs by the cluster's settings from its first round. */
+  async load (): Promise<void> {
+    await this.store.load()
+    const r = this.store.current
+    if (r === undefined) return
+    this.current = effective(this.file, r)
+    this.ctx.log.info('cluster settings loaded', { version: r.version, setBy: r.setBy, values: r.values })
+  }
+
+  get effective (): Effective {
+    return this.current
+  }
+
+  /** The version held, 0 for none: it travels in this host's state. */
+  get version (): number {
+    return this.store.current?.version ?? 0
+  }
+
+  get record (): ClusterSettings | undefined {
+    return this.store.current
+  }
+
+  /** A reload's new file values: the cluster's still win where it set them. */
+  setFile (file: Effective): void {
+    this.file = file
+    this.current = effective(file, this.store.current)
+    this.ctx.changed(this.current)
+  }
+
+  rows (): SettingRow[] {
+    return settingRows(this.file, this.store.current)
+  }
+
+  /**
+   * A record from the gossip (or our own): kept, applied at once and said
+   * if it wins over ours; our state then carries its version, which is how
+   * the others see we have it. True when it won.
+   */
+  async receive (record: ClusterSettings, from: string): Promise<boolean> {
+    if (!newer(record, this.store.current)) return false
+    const before = this.rows()
+    const previous = this.store.current?.version ?? 0
+    // offer() takes the record at once and writes it after: the values apply now.
+    const written = this.store.offer(record)
+    this.current = effective(this.file, record)
+    this.ctx.changed(this.current)
+    this.ctx.log.info('cluster settings changed', { version: `${previous} -> ${record.version}`, setBy: record.setBy, from, changes: changes(before, this.rows()) })
+    await written
+    await this.ctx.publishState()
+    return true
+  }
+
+  /** A round began: a live member whose state shows an older version gets our record again (once a round). */
+  roundStarted (round: number): void {
+    const record = this.store.current
+    if (record === undefined || this.resentRound === round) return
+    const behind = this.ctx.view.live(this.ctx.now()).filter(m => m.host !== this.ctx.host && (m.state?.settings ?? 0) < record.version)
+    if (behind.length === 0) return
+    this.resentRound = round
+    this.ctx.log.debug('cluster settings sent again: members hold an older version', { version: record.version, behind: behind.map(m => m.host) })
+    this.ctx.publishEvent({ kind: 'settings', settings: record }).catch(err => this.ctx.log.warn('could not send the cluster settings again', { error: (err as Error).message }))
+  }
+
+  /** `heliotrope cluster set/unset`: a new record, one version above ours, applied here and gossiped. */
+  async set (change: { set: SettingValues, unset: SettingKey[] }): Promise<ControlReply> {
+    const next = nextSettings(this.store.current, change, this.ctx.host, this.ctx.now())
+    await this.receive(next, this.ctx.host)
+    await this.ctx.publishEvent({ kind: 'settings', settings: next })
+    const confirmed = await this.confirmations(next.version)
+    const said = [
+      ...Object.entries(change.set).map(([k, v]) => `${k} ${String(v)}`),
+      ...change.unset.map(k => `${k} back to each host's file`)
+    ].join(', ')
+    return {
+      ok: true,
+      message: `cluster settings version ${next.version}: ${said}; ${confirmed.have.length}/${confirmed.live.length} live members hold it${confirmed.missing.length > 0 ? ` (not yet: ${confirmed.missing.join(' ')}; they get it at the next round's start)` : ''}`,
+      data: { settings: next, confirmed: confirmed.have, missing: confirmed.missing }
+    }
+  }
+
+  /** `heliotrope cluster show`: each value in effect here, and where it comes from. */
+  show (): ControlReply {
+    const r = this.store.current
+    const rows = this.rows()
+    const width = Math.max(...rows.map(x => x.key.length))
+    const lines = [
+      r === undefined ? 'cluster settings: none set (every value from this host\'s file)' : `cluster settings version ${r.version}, set by ${r.setBy} at ${new Date(r.at).toISOString()}`,
+      ...rows.map(x => `  ${x.key.padEnd(width)}  ${String(x.value).padEnd(8)}  ${x.source === 'cluster' ? `cluster (v${r?.version ?? 0})` : `file (${configPath(x.key)})`}`)
+    ]
+    const behind = this.ctx.view.live(this.ctx.now()).filter(m => (m.state?.settings ?? 0) < this.version).map(m => m.host)
+    if (behind.length > 0) lines.push(`members holding an older version (they get it at the next round's start): ${behind.join(' ')}`)
+    return { ok: true, message: lines.join('\n'), data: { settings: r ?? null, effective: rows, behind } }
+  }
+
+  async idle (): Promise<void> {
+    await this.store.idle()
+  }
+
+  /** Waits (a little) until every live member's state shows `version`. */
+  private async confirmations (version: number): Promise<{ live: string[], have: string[], missing: string[] }> {
+    const end = this.ctx.now() + SETTINGS_CONFIRM_MS
+    for (;;) {
+      const live = this.ctx.view.live(this.ctx.now())
+      const have = live.filter(m => (m.state?.settings ?? 0) >= version).map(m => m.host)
+      const missing = live.filter(m => (m.state?.settings ?? 0) < version).map(m => m.host)
+      if (missing.length === 0 || this.ctx.now() > end) return { live: live.map(m => m.host), have, missing }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
+}

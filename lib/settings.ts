@@ -1,0 +1,128 @@
+/**
+ * Cluster-wide settings (docs/design.md §3.6): the mode and the limits every
+ * agent should share, set once by an operator (`heliotrope cluster set`),
+ * gossiped and kept by every agent. A record carries a version, a
+ * Lamport-style counter: whoever sets a value takes the highest version it
+ * knows plus one, so a record made after seeing another always wins over
+ * it. Two records made concurrently (same version) are ordered by the
+ * setting host's id, then by time, then by their values, so every agent
+ * keeps the same one whatever order they arrived in. Each record holds the
+ * whole set (a set of one key carries the others over), so "newest wins"
+ * is about records, never a merge of fields from two records.
+ *
+ * Pure: the time comes in as an argument. The value rules mirror the
+ * config's zod definitions (agent/config.ts, agent/policy/config.ts); a
+ * test holds them to the same verdicts (test/agent/policy/settings-rules.test.ts).
+ */
+import { Checker, join, type Json } from './check.ts'
+import { MODES, type Mode } from './modes.ts'
+
+/** The settings a cluster may set, by the name the config gives them (planner.* and safety.* fields, and mode). */
+export const SETTING_KEYS = ['mode', 'maxMoves', 'maxMovesPerHost', 'minGain', 'maxInFlight', 'maxInFlightPerHost', 'minImprovement', 'cooldownRounds'] as const
+export type SettingKey = typeof SETTING_KEYS[number]
+
+export interface SettingValues {
+  mode?: Mode
+  maxMoves?: number
+  maxMovesPerHost?: number
+  minGain?: number
+  maxInFlight?: number
+  maxInFlightPerHost?: number
+  minImprovement?: number
+  cooldownRounds?: number
+}
+
+export interface ClusterSettings {
+  /** Lamport-style: one above the highest version the setter knew. */
+  version: number
+  /** The host whose operator set it (as that host claimed: any member may set; see docs/operations.md). */
+  setBy: string
+  /** When it was set, ms since the epoch (setter's clock; only informative and a last tie-breaker). */
+  at: number
+  values: SettingValues
+}
+
+type Rule = { kind: 'mode' } | { kind: 'number', integer: boolean, min: number, max?: number }
+
+/** The same bounds as the config's fields (agent/config.ts PLANNER, agent/policy/config.ts SAFETY_SECTION). */
+export const SETTING_RULES: Readonly<Record<SettingKey, Rule>> = {
+  mode: { kind: 'mode' },
+  maxMoves: { kind: 'number', integer: true, min: 0 },
+  maxMovesPerHost: { kind: 'number', integer: true, min: 1 },
+  minGain: { kind: 'number', integer: false, min: 0 },
+  maxInFlight: { kind: 'number', integer: true, min: 1 },
+  maxInFlightPerHost: { kind: 'number', integer: true, min: 1 },
+  minImprovement: { kind: 'number', integer: false, min: 0, max: 1 },
+  cooldownRounds: { kind: 'number', integer: true, min: 0 }
+}
+
+const ID_MAX = 128
+
+export function isSettingKey (key: string): key is SettingKey {
+  return (SETTING_KEYS as readonly string[]).includes(key)
+}
+
+/** True when `a` wins over `b` (undefined: none yet, so anything wins). A total order: every agent keeps the same record. */
+export function newer (a: ClusterSettings, b: ClusterSettings | undefined): boolean {
+  if (b === undefined) return true
+  if (a.version !== b.version) return a.version > b.version
+  if (a.setBy !== b.setBy) return a.setBy > b.setBy
+  if (a.at !== b.at) return a.at > b.at
+  return canonical(a.values) > canonical(b.values)
+}
+
+/** Of two records, the one every agent keeps. */
+export function merge (a: ClusterSettings | undefined, b: ClusterSettings | undefined): ClusterSettings | undefined {
+  if (a === undefined) return b
+  return b !== undefined && newer(b, a) ? b : a
+}
+
+/**
+ * The record an operator's change makes: the known values with `set` laid
+ * over them and `unset` keys removed (they fall back to each host's file),
+ * one version above the known record.
+ */
+export function nextSettings (known: ClusterSettings | undefined, change: { set?: SettingValues, unset?: readonly SettingKey[] }, setBy: string, at: number): ClusterSettings {
+  const values: SettingValues = { ...known?.values, ...change.set }
+  for (const k of change.unset ?? []) delete values[k]
+  return { version: (known?.version ?? 0) + 1, setBy, at, values }
+}
+
+/** Reads a settings record from untrusted input (the wire, the state file); problems go to `c`. */
+export function readSettings (c: Checker, path: string, v: Json): ClusterSettings | undefined {
+  const o = c.object(path, v)
+  if (o === undefined) return undefined
+  c.onlyKeys(path, o, ['version', 'setBy', 'at', 'values'])
+  const version = c.number(join(path, 'version'), o.version, { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER })
+  const setBy = c.string(join(path, 'setBy'), o.setBy, { max: ID_MAX })
+  const at = c.number(join(path, 'at'), o.at, { integer: true, min: 0 })
+  const values = readValues(c, join(path, 'values'), o.values)
+  if (!c.ok || values === undefined) return undefined
+  return { version: version!, setBy: setBy!, at: at!, values }
+}
+
+/** Reads the values of a record: only known keys, each within its rule. */
+export function readValues (c: Checker, path: string, v: Json): SettingValues | undefined {
+  const o = c.object(path, v)
+  if (o === undefined) return undefined
+  c.onlyKeys(path, o, SETTING_KEYS)
+  const out: Record<string, unknown> = {}
+  for (const key of SETTING_KEYS) {
+    if (o[key] === undefined) continue
+    const value = checkValue(c, join(path, key), key, o[key])
+    if (value !== undefined) out[key] = value
+  }
+  return c.ok ? out as SettingValues : undefined
+}
+
+/** One value against its key's rule; undefined (and an issue in `c`) when it breaks it. */
+export function checkValue (c: Checker, path: string, key: SettingKey, value: Json): Mode | number | undefined {
+  const rule = SETTING_RULES[key]
+  if (rule.kind === 'mode') return c.oneOf(path, value, MODES)
+  return c.number(path, value, { integer: rule.integer, min: rule.min, ...(rule.max === undefined ? {} : { max: rule.max }) })
+}
+
+/** The values in a fixed key order: the last tie-breaker, the same on every agent. */
+function canonical (values: SettingValues): string {
+  return JSON.stringify(SETTING_KEYS.map(k => values[k] ?? null))
+}

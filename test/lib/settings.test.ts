@@ -1,0 +1,73 @@
+import test from 'ava'
+import { encode } from 'cborg'
+import { Checker } from '../../lib/check.ts'
+import { type ClusterSettings, merge, newer, nextSettings, readSettings } from '../../lib/settings.ts'
+import { decodeEnvelope, encodeEnvelope, WireError } from '../../lib/wire/codec.ts'
+import type { Envelope } from '../../lib/wire/messages.ts'
+
+const base: ClusterSettings = { version: 3, setBy: 'h2', at: 1000, values: { mode: 'approve', maxMoves: 4 } }
+
+test('newest wins: a higher version beats a lower whatever its host or time', t => {
+  const later: ClusterSettings = { version: 4, setBy: 'a', at: 1, values: { mode: 'auto' } }
+  t.true(newer(later, base))
+  t.false(newer(base, later))
+  t.is(merge(base, later), later)
+  t.is(merge(later, base), later)
+  t.is(merge(undefined, base), base)
+  t.is(merge(base, undefined), base)
+})
+
+test('a tie on the version is broken by host id, then time, then values: every agent keeps the same record in any order', t => {
+  const records: ClusterSettings[] = [
+    { version: 5, setBy: 'h1', at: 9, values: { mode: 'auto' } },
+    { version: 5, setBy: 'h3', at: 1, values: { mode: 'dry-run' } },
+    { version: 5, setBy: 'h3', at: 2, values: { mode: 'observe' } },
+    { version: 5, setBy: 'h3', at: 2, values: { mode: 'approve' } }
+  ]
+  const orders = [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1], [1, 3, 0, 2]]
+  const kept = orders.map(o => o.map(i => records[i]!).reduce<ClusterSettings | undefined>((acc, r) => merge(acc, r), undefined))
+  for (const k of kept) t.deepEqual(k, kept[0])
+  t.is(kept[0]!.setBy, 'h3')
+  t.is(kept[0]!.at, 2)
+  // The same record again changes nothing (a re-send).
+  t.false(newer({ ...base }, base))
+})
+
+test('a change takes one version above the known record, keeps the other values and drops the unset ones', t => {
+  const next = nextSettings(base, { set: { maxMoves: 2, cooldownRounds: 1 }, unset: ['mode'] }, 'h1', 5000)
+  t.deepEqual(next, { version: 4, setBy: 'h1', at: 5000, values: { maxMoves: 2, cooldownRounds: 1 } })
+  t.true(newer(next, base), 'made after seeing base, it wins even from a lower host id')
+  t.deepEqual(nextSettings(undefined, { set: { mode: 'approve' } }, 'h1', 1), { version: 1, setBy: 'h1', at: 1, values: { mode: 'approve' } })
+})
+
+function read (v: unknown): ClusterSettings | string {
+  const c = new Checker()
+  const s = readSettings(c, 'settings', v)
+  return s ?? c.summary()
+}
+
+test('a record is read only with known keys and values within the config\'s rules', t => {
+  t.deepEqual(read(base), base)
+  t.regex(read({ ...base, values: { mode: 'yolo' } }) as string, /settings\.values\.mode: expected one of "observe"/)
+  t.regex(read({ ...base, values: { maxMoves: -1 } }) as string, /maxMoves: expected a number >= 0/)
+  t.regex(read({ ...base, values: { maxInFlight: 1.5 } }) as string, /maxInFlight: expected an integer/)
+  t.regex(read({ ...base, values: { minImprovement: 2 } }) as string, /minImprovement: expected a number <= 1/)
+  t.regex(read({ ...base, values: { roundPeriodMs: 10 } }) as string, /roundPeriodMs/, 'a local field is no cluster setting')
+  t.regex(read({ ...base, version: 0 }) as string, /version: expected a number >= 1/)
+  t.regex(read({ ...base, extra: 1 }) as string, /extra/)
+})
+
+test('on the wire: a settings event round-trips, one with a bad record or none is a schema drop, and a state carries the version', t => {
+  const env: Envelope<'event'> = { v: 1, topic: 'event', host: 'h1', round: 7, seq: 9, body: { kind: 'settings', settings: base } }
+  t.deepEqual(decodeEnvelope(encodeEnvelope(env), 'event'), env)
+  const reason = (body: unknown): string => {
+    try { decodeEnvelope(encode({ ...env, body }), 'event'); return 'accepted' } catch (err) { return err instanceof WireError ? err.reason : `crash: ${String(err)}` }
+  }
+  t.is(reason({ kind: 'settings' }), 'schema')
+  t.is(reason({ kind: 'settings', settings: { ...base, values: { mode: 'yolo' } } }), 'schema')
+  t.is(reason({ kind: 'settings', settings: { ...base, version: -1 } }), 'schema')
+  t.is(reason({ kind: 'settings', settings: 'approve' }), 'schema')
+  const state: Envelope<'host'> = { v: 1, topic: 'host', host: 'h1', round: 7, seq: 3, body: { dc: 'A', memoryMiB: 1, vcpus: 1, address: 'fd00::1', topology: 'x', leaving: false, vms: [], settings: 3 } }
+  t.deepEqual(decodeEnvelope(encodeEnvelope(state), 'host'), state)
+  t.throws(() => decodeEnvelope(encode({ ...state, body: { ...state.body, settings: 0 } }), 'host'), { instanceOf: WireError })
+})
