@@ -2,9 +2,11 @@
 // The `heliotrope` command. Node (>= 22.18, or 24 as pinned) runs the
 // TypeScript sources itself by type stripping: the code keeps to erasable
 // syntax (tsconfig's erasableSyntaxOnly), so there is no build step and no
-// loader. It routes each command to its home: daemon and operator
-// commands live in agent/cli, offline tools and the lab in lab/cli. This
-// launcher is the only place that knows both; agent/ never imports lab/.
+// loader in a clone. The .deb ships them compiled to JavaScript instead
+// (npm run package, docs/operations.md). It routes each command to its
+// home: daemon and operator commands live in agent/cli, offline tools and
+// the lab in lab/cli. This launcher is the only place that knows both;
+// agent/ never imports lab/.
 //
 // libp2p 3 needs Node >= 22. The requirement lives here, not in
 // package.json's `engines`: npm printed its EBADENGINE warning (ten lines)
@@ -34,7 +36,15 @@ if (command === '--version' || command === '-V') {
   process.exit(0)
 }
 
+// Installed from the .deb (agent/packaging/build-deb.ts) the sources are
+// compiled to JavaScript, and the lab is not there: the package holds the
+// agent and the operator's commands only.
+const ext = existsSync(new URL('../cli/main.js', import.meta.url)) ? '.js' : '.ts'
 const LAB_COMMANDS = new Set(['lab', 'scenario', 'plan', 'demo'])
-const entry = LAB_COMMANDS.has(command) ? '../../lab/cli/main.ts' : '../cli/main.ts'
-const { main } = await import(new URL(entry, import.meta.url).href)
+const entry = new URL(LAB_COMMANDS.has(command) ? `../../lab/cli/main${ext}` : `../cli/main${ext}`, import.meta.url)
+if (!existsSync(entry)) {
+  process.stderr.write(`heliotrope ${command}: the lab's commands (${[...LAB_COMMANDS].join(', ')}) are not in this installation; run them from a clone of the repository (README, "Two commands").\n`)
+  process.exit(1)
+}
+const { main } = await import(entry.href)
 process.exitCode = await main(process.argv.slice(2))
