@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { accessSync, constants, readFileSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseTopology } from '../../lib/topology.ts'
 import type { AgentConfig } from '../config.ts'
 import type { FileSection } from '../drivers/file/index.ts'
@@ -49,18 +49,45 @@ function checkTopology (config: AgentConfig): CheckResult {
   }
 }
 
+/**
+ * The qemu driver's directory: writable, or missing under a writable
+ * parent (the driver creates it at its first start, so a host fresh from
+ * `heliotrope init` passes).
+ */
+function checkQemuDir (dir: string): CheckResult {
+  try {
+    accessSync(dir, constants.W_OK)
+    return ok('qemu-dir', `${dir} (QMP sockets and pid files) is writable`)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return fail('qemu-dir', `${dir} is not writable`, `chown or chmod ${dir} for the agent's user`)
+  }
+  const parent = existingParent(dir)
+  try {
+    if (!statSync(parent).isDirectory()) throw new Error('not a directory')
+    accessSync(parent, constants.W_OK)
+    return ok('qemu-dir', `${dir} does not exist yet: the agent creates it at start (${parent} is writable)`)
+  } catch {
+    return fail('qemu-dir', `${dir} is missing and ${parent} is not a writable directory`, `mkdir -p ${dir}`)
+  }
+}
+
+/** The nearest ancestor of `path` that exists. */
+function existingParent (path: string): string {
+  let p = dirname(path)
+  while (p !== dirname(p)) {
+    try { statSync(p); return p } catch { p = dirname(p) }
+  }
+  return p
+}
+
 function checkHypervisor (config: AgentConfig): CheckResult[] {
   // Sections are typed by their kind's reader (agent/drivers/kinds.ts); narrow by kind.
   const section = config.hypervisor
   if (section.kind === 'qemu') {
     const h = section as QemuSection
     const results = [checkTool('qemu', { id: 'qemu' })]
-    try {
-      accessSync(h.dir, constants.W_OK)
-      results.push(ok('qemu-dir', `${h.dir} (QMP sockets and pid files) is writable`))
-    } catch {
-      results.push(fail('qemu-dir', `${h.dir} is missing or not writable`, `mkdir -p ${h.dir}`))
-    }
+    results.push(checkQemuDir(h.dir))
     try { accessSync('/dev/kvm', constants.R_OK | constants.W_OK); results.push(ok('kvm', '/dev/kvm usable')) } catch { results.push(warn('kvm', 'no usable /dev/kvm: guests run under TCG, far slower', 'enable virtualization in the firmware, modprobe kvm_intel or kvm_amd')) }
     return results
   }

@@ -58,6 +58,22 @@ test('a good host passes, with every check listed', async t => {
   t.regex(r.out, /0 failed\n$/)
 })
 
+test('the qemu directory: missing under a writable parent passes (the agent creates it, so init -> doctor passes); missing under a file fails', async t => {
+  const { server, port } = await listen()
+  t.teardown(() => { server.close() })
+  const h = await makeHost(t, port)
+  const fresh = join(h.dir, 'state', 'qemu')
+  await writeFile(h.configPath, JSON.stringify({ ...h.config, hypervisor: { kind: 'qemu', dir: fresh } }))
+  const r = await heliotrope(['doctor', '--config', h.configPath])
+  t.regex(r.out, /^ok +qemu-dir .*does not exist yet: the agent creates it at start/m, r.out)
+  // A parent that is a file: mkdir would fail, so must doctor.
+  await writeFile(join(h.dir, 'plain'), '')
+  await writeFile(h.configPath, JSON.stringify({ ...h.config, hypervisor: { kind: 'qemu', dir: join(h.dir, 'plain', 'qemu') } }))
+  const bad = await heliotrope(['doctor', '--config', h.configPath])
+  t.is(bad.code, 1)
+  t.regex(bad.out, /^FAIL +qemu-dir .*is not a writable directory/m, bad.out)
+})
+
 test('a key others can read fails with the chmod that fixes it', async t => {
   const { server, port } = await listen()
   t.teardown(() => { server.close() })
