@@ -28,7 +28,8 @@ Options:
   --config FILE           an agent config (heliotrope config check FILE)
   --planner NAME          ${PLANNER_NAMES.join(' | ')} (default ${DEFAULT_PLANNER})
   --json                  print one JSON object: planner, initialCost, finalCost,
-                          moves [{vm, from, to, cost}] (hosts), ms
+                          moves [{vm, from, to, cost}] (hosts), steps (moves
+                          per step, when a step holds several), ms
   --report DIR            also write DIR/moves.csv and DIR/cost.svg
   --max-moves N           at most N migrations (default: no limit)
   --max-moves-per-host N  at most N migrations in or out of one host
@@ -93,6 +94,8 @@ function toJson (plan: Plan, ms: number): object {
     initialCost: plan.initialCost,
     finalCost: plan.finalCost,
     moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to, cost: m.cost })),
+    // Moves per step, where a step holds several (a round carries each out whole; lib/model.ts Plan.steps).
+    ...(plan.steps === undefined ? {} : { steps: plan.steps }),
     ms: Math.round(ms * 1000) / 1000
   }
 }
