@@ -17,7 +17,9 @@ round's plan moves its VMs away first (within the migration limits, so a few
 per round), wherever they cost least. Pinned VMs stay until unpinned. The
 drain is kept across restarts; \`heliotrope undrain\` ends it.
 
-  --wait            wait until no VM is left here (exit 1 at the timeout)
+  --wait            wait until no VM is left here (exit 1 at the timeout, or
+                    at once in mode observe or dry-run, where nothing moves;
+                    in mode approve each evacuation waits for an approval)
   --timeout SECONDS how long --wait waits (default ${DEFAULT_DRAIN_TIMEOUT_S})
 ${CONTROL_USAGE}
 `,
@@ -30,11 +32,22 @@ ${CONTROL_USAGE}
     const path = await socketPath(args)
     const end = Date.now() + timeoutS * 1000
     let last = -1
+    let lastWaiting = -1
     for (;;) {
       const reply = await controlRequest(path, { op: 'controls' })
       if (!reply.ok) { process.stderr.write(`heliotrope drain: ${reply.error}\n`); return 1 }
-      const { vms, pinned } = reply.data as { vms: string[], pinned: string[] }
+      const { vms, pinned, mode, waiting } = reply.data as { vms: string[], pinned: string[], mode: string, waiting: unknown[] }
       const movable = vms.filter(vm => !pinned.includes(vm))
+      // Say what the wait depends on: in observe and dry-run nothing ever
+      // migrates, and in approve every evacuation waits for an operator.
+      if (movable.length > 0 && (mode === 'observe' || mode === 'dry-run')) {
+        process.stderr.write(`heliotrope drain: mode ${mode}: nothing migrates, so the wait would never end (the drain stays set; \`heliotrope cluster set mode approve\` or \`auto\` lets it run)\n`)
+        return 1
+      }
+      if (movable.length > 0 && mode === 'approve' && waiting.length !== lastWaiting) {
+        process.stdout.write(`mode approve: each evacuation plan waits for \`heliotrope approve\` (${waiting.length} waiting now)\n`)
+        lastWaiting = waiting.length
+      }
       if (movable.length === 0) {
         process.stdout.write(vms.length === 0 ? 'drained: no VM left here\n' : `drained but for pinned VMs: ${vms.join(' ')}\n`)
         return 0

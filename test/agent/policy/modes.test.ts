@@ -96,6 +96,18 @@ test.serial('drain moves every VM off the host and it takes none; undrain ends i
   t.log(`drained with ${moves.filter(m => m.phase === 'done').length} migrations: ${moves.filter(m => m.phase === 'done').map(m => `${m.vm}->${m.to}`).join(' ')}`)
 })
 
+test.serial('drain --wait in mode observe says nothing will move and stops waiting; the drain stays set', async t => {
+  const cluster = await startControlled(t, appsSpec(2), { mode: 'observe' })
+  const agents = [...cluster.agents.values()]
+  await waitFor(() => agents.every(a => a.view.live(Date.now()).length === 3), 20_000, 'the mesh')
+  await waitFor(async () => Object.values(await placement(cluster)).includes('b1'), 20_000, 'VMs on b1')
+  const socket = cluster.configs.get('b1')!.controlSocket!
+  const r = await heliotrope(['drain', '--wait', '--timeout', '600', '--socket', socket], 60_000)
+  t.is(r.code, 1)
+  t.regex(r.err, /mode observe: nothing migrates, so the wait would never end \(the drain stays set/)
+  t.true(cluster.agents.get('b1')!.controls.draining, 'the drain itself is kept')
+})
+
 test.serial('a pinned VM never moves, across a restart, while the rest of its app does', async t => {
   const cluster = await startControlled(t, appsSpec(2), { mode: 'auto', planner: { maxMoves: 0 } })
   const socket = cluster.configs.get('a1')!.controlSocket!
