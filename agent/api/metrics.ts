@@ -113,7 +113,7 @@ export class MetricsRecorder {
     x.sample('heliotrope_migrations_total', a.counters.migrationsFailed, { outcome: 'failed' })
     x.family('heliotrope_migrations_in_flight', 'gauge', 'This host\'s VMs being migrated away now.').sample('heliotrope_migrations_in_flight', status.inFlight.length)
     x.family('heliotrope_members', 'gauge', 'Cluster members by state, as this agent sees them.')
-    for (const state of ['live', 'down', 'leaving'] as const) x.sample('heliotrope_members', status.members[state], { state })
+    for (const state of ['live', 'down', 'leaving', 'draining'] as const) x.sample('heliotrope_members', status.members[state], { state })
     x.family('heliotrope_member_list_mismatch', 'gauge', 'Members whose latest state carries another member-list hash than ours: their votes do not count.')
     x.sample('heliotrope_member_list_mismatch', a.view.memberListMismatches().length)
     x.family('heliotrope_member_list_mismatch_total', 'counter', 'Member-list mismatches found, once per member and hash.')

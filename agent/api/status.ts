@@ -31,7 +31,9 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
   const round = roundAt(nowMs, agent.timing)
   const members = agent.view.members()
   const live = agent.view.live(nowMs).length
-  const leaving = members.filter(m => agent.view.isUp(m.host, nowMs) && m.state?.leaving === true).length
+  // A draining host announces leaving too (it takes no VMs and plans nothing); counted apart.
+  const draining = members.filter(m => agent.view.isUp(m.host, nowMs) && m.state?.draining === true).length
+  const leaving = members.filter(m => agent.view.isUp(m.host, nowMs) && m.state?.leaving === true && m.state.draining !== true).length
   const accepted = agent.rounds.get(round)
   const candidates = currentRanking(agent, round, nowMs)
   const mismatch = agent.view.memberListMismatches().map(m => m.host)
@@ -48,7 +50,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     roundElapsedMs: nowMs - roundStartMs(round, agent.timing),
     roundPeriodMs: agent.timing.periodMs,
     mode: agentMode(agent),
-    members: { total: members.length, live, down: members.length - live - leaving, leaving },
+    members: { total: members.length, live, down: members.length - live - leaving - draining, leaving, draining },
     ...(mismatch.length > 0 ? { memberListMismatch: mismatch } : {}),
     planner,
     candidates,

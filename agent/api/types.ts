@@ -35,7 +35,7 @@ export interface StatusResponse {
   roundPeriodMs: number
   /** 'active', 'leaving', or a mode the agent reports itself (safety controls). */
   mode: string
-  members: { total: number, live: number, down: number, leaving: number }
+  members: { total: number, live: number, down: number, leaving: number, draining: number }
   /** Members whose latest state lists other members than we do (their votes do not count); absent when none. */
   memberListMismatch?: string[]
   /** Who plans the current round: the accepted planner, else the rank-0 candidate. */
@@ -93,8 +93,8 @@ export interface MemberView {
   peerId: string
   self: boolean
   dc?: string
-  /** 'up', 'down' (silent too long, or never heard) or 'leaving'. */
-  status: 'up' | 'down' | 'leaving'
+  /** 'up', 'down' (silent too long, or never heard), 'draining' (emptied for maintenance, by `heliotrope drain`) or 'leaving' (shutting down). */
+  status: 'up' | 'down' | 'draining' | 'leaving'
   lastSeenMs?: number
   /** How long ago we last heard from it; absent when never. */
   agoMs?: number

@@ -9,7 +9,7 @@ export function buildView (agent: Agent, topology: Topology, nowMs: number): Vie
   const view = agent.view
   const members: MemberView[] = view.members().map(m => {
     const up = view.isUp(m.host, nowMs)
-    const status: MemberView['status'] = !up ? 'down' : m.state?.leaving === true ? 'leaving' : 'up'
+    const status: MemberView['status'] = !up ? 'down' : m.state?.draining === true ? 'draining' : m.state?.leaving === true ? 'leaving' : 'up'
     const heard = Number.isFinite(m.lastSeenMs)
     const s = m.state
     const out: MemberView = {

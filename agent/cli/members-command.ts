@@ -5,16 +5,16 @@ import { table } from '../console/table.ts'
 import { API_OPTIONS, API_USAGE, apiClient, listOption } from './api-option.ts'
 import type { Command } from './run.ts'
 
-const STATUSES = ['up', 'down', 'leaving'] as const
+const STATUSES = ['up', 'down', 'draining', 'leaving'] as const
 
 export const membersCommand: Command = {
   name: 'members',
   summary: 'list the cluster members: DC, status, VMs, last seen',
-  usage: `Usage: heliotrope members [--api ADDR] [--status up,down,leaving] [--json]
+  usage: `Usage: heliotrope members [--api ADDR] [--status up,down,draining,leaving] [--json]
 
 Lists every member in the agent's member list with its DC, whether it is up
-(heard from within the down-after window), down, or leaving, its VMs and
-memory in use, when it was last heard from, and its peer id.
+(heard from within the down-after window), down, draining (emptied by
+heliotrope drain) or leaving (shutting down), its VMs and memory in use, when it was last heard from, and its peer id.
 
 ${API_USAGE}
   --status S   only members in these states (comma-separated)

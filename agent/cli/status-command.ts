@@ -43,7 +43,7 @@ export function formatStatus (s: StatusResponse): string[] {
     ...(s.settings === undefined ? [] : [formatSettings(s.settings)]),
     `round      ${s.round}  (${ago(s.roundElapsedMs)} of ${ago(s.roundPeriodMs)})`,
     `planner    ${planner}`,
-    `members    ${s.members.live} live, ${s.members.down} down, ${s.members.leaving} leaving (${s.members.total} in the member list)`,
+    `members    ${s.members.live} live, ${s.members.down} down, ${s.members.draining ?? 0} draining, ${s.members.leaving} leaving (${s.members.total} in the member list)`,
     ...(s.memberListMismatch === undefined ? [] : [`member list differs on ${s.memberListMismatch.join(' ')}: their votes do not count (compare the configs' members)`]),
     `in flight  ${s.inFlight.length === 0 ? '-' : s.inFlight.join(' ')}`,
     ...(s.mesh === undefined ? [] : [`mesh       ${Object.entries(s.mesh).map(([t, peers]) => `${t} ${peers.length}`).join(', ')} (peers per topic)`]),

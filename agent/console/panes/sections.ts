@@ -14,7 +14,7 @@ export function heading (text: string): Line {
   return [seg(text, ['bold', 'cyan'])]
 }
 
-const STATUS_STYLE: Record<MemberView['status'], Style> = { up: 'green', down: 'red', leaving: 'yellow' }
+const STATUS_STYLE: Record<MemberView['status'], Style> = { up: 'green', down: 'red', draining: 'yellow', leaving: 'yellow' }
 
 export function membersBlock (ctx: PaneContext, withVms: boolean): Line[] {
   const view = ctx.state.view

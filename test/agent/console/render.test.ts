@@ -24,7 +24,7 @@ test('lines are cut to the width with their styles; control characters from goss
 function fixture (): ConsoleState {
   const s = new ConsoleState()
   const now = Date.now()
-  s.status = { api: 1, cluster: 'c1', host: 'a', peerId: 'P-a', dc: 'A', round: 100, roundElapsedMs: 700, roundPeriodMs: 1500, mode: 'auto', members: { total: 2, live: 1, down: 1, leaving: 0 }, planner: { round: 100, host: 'a', rank: 0, accepted: true }, candidates: ['a'], inFlight: [], mesh: { host: [{ peerId: 'P-b', host: 'b' }], traffic: [{ peerId: 'P-b', host: 'b' }, { peerId: '12D3KooWconsole1' }], plan: [], event: [{ peerId: 'P-b', host: 'b' }] }, startedAtMs: now - 5000, uptimeMs: 5000, nowMs: now } satisfies StatusResponse
+  s.status = { api: 1, cluster: 'c1', host: 'a', peerId: 'P-a', dc: 'A', round: 100, roundElapsedMs: 700, roundPeriodMs: 1500, mode: 'auto', members: { total: 2, live: 1, down: 1, leaving: 0, draining: 0 }, planner: { round: 100, host: 'a', rank: 0, accepted: true }, candidates: ['a'], inFlight: [], mesh: { host: [{ peerId: 'P-b', host: 'b' }], traffic: [{ peerId: 'P-b', host: 'b' }, { peerId: '12D3KooWconsole1' }], plan: [], event: [{ peerId: 'P-b', host: 'b' }] }, startedAtMs: now - 5000, uptimeMs: 5000, nowMs: now } satisfies StatusResponse
   s.view = {
     host: 'a', nowMs: now, cost: 0.25, links: [{ link: 'A->B', from: 'A', to: 'B', capacityBps: 1e9, loadBps: 5e8, utilization: 0.5 }], migrating: [{ vm: 'vm1', host: 'a' }],
     drops: { replay: 2, 'not-member': 0 },

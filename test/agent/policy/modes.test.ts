@@ -1,4 +1,6 @@
 import test from 'ava'
+import { buildStatus } from '../../../agent/api/status.ts'
+import { buildView } from '../../../agent/api/view.ts'
 import { buildRounds } from '../../../agent/api/rounds.ts'
 import type { RoundView } from '../../../agent/api/types.ts'
 import { createLogger } from '../../../agent/log.ts'
@@ -106,6 +108,12 @@ test.serial('drain --wait in mode observe says nothing will move and stops waiti
   t.is(r.code, 1)
   t.regex(r.err, /mode observe: nothing migrates, so the wait would never end \(the drain stays set/)
   t.true(cluster.agents.get('b1')!.controls.draining, 'the drain itself is kept')
+  // Told apart from a host shutting down: /view says draining, /status counts it apart.
+  const a1 = cluster.agents.get('a1')!
+  await waitFor(() => a1.view.member('b1')?.state?.draining === true, 20_000, 'a1 to hear b1 draining')
+  const spec = appsSpec(2)
+  t.is(buildView(a1, spec.topology, Date.now()).members.find(m => m.host === 'b1')?.status, 'draining')
+  t.like(buildStatus(a1, Date.now(), Date.now()).members, { draining: 1, leaving: 0 })
 })
 
 test.serial('a pinned VM never moves, across a restart, while the rest of its app does', async t => {
