@@ -4,7 +4,8 @@ import type { ClusterEvent } from './cluster/index.ts'
 export type AgentEvent =
   | ClusterEvent
   | { type: 'plan-accepted', round: number, planner: string, rank: number, atMs: number }
-  | { type: 'migration', vm: string, from: string, to: string, phase: 'started' | 'done' | 'failed', detail?: string, atMs: number }
+  /** A finished one (done, failed) carries what the driver measured: its time, the guest's pause, the bytes sent. */
+  | { type: 'migration', vm: string, from: string, to: string, phase: 'started' | 'done' | 'failed', detail?: string, totalMs?: number, downtimeMs?: number, bytes?: number, atMs: number }
 
 export type AgentListener = (event: AgentEvent) => void
 

@@ -141,7 +141,7 @@ export class Migrations implements Startable {
   private async onFinished (move: PlannedMove, result: MigrationResult): Promise<void> {
     this.migrating.delete(move.vm)
     if (result.ok) this.c.counters.migrationsOk++; else this.c.counters.migrationsFailed++
-    this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: result.ok ? 'done' : 'failed', ...definedOnly({ detail: result.error }), atMs: this.c.now() })
+    this.c.emit({ type: 'migration', vm: move.vm, from: move.from, to: move.to, phase: result.ok ? 'done' : 'failed', totalMs: result.totalMs, ...definedOnly({ detail: result.error, downtimeMs: result.downtimeMs, bytes: result.bytes }), atMs: this.c.now() })
     await this.tell(move, async () => {
       await this.c.publishEvent({
         kind: result.ok ? 'migration-done' : 'migration-failed',

@@ -21,11 +21,36 @@ import { buildStatus } from './status.ts'
 /** Planning-time histogram bounds, seconds: the planners take ms at tens of VMs, seconds at thousands. */
 export const PLANNING_SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30] as const
 
+/** Migration time bounds, seconds: a small guest on a LAN takes about a second, a large one over a WAN link minutes. */
+export const MIGRATION_SECONDS_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600] as const
+/** Bytes a migration sent: 64 MiB to 64 GiB, by fours (memory plus what the guest dirtied meanwhile). */
+export const MIGRATION_BYTES_BUCKETS = [2 ** 26, 2 ** 28, 2 ** 30, 2 ** 32, 2 ** 34, 2 ** 36] as const
+
+/** A histogram's running state: cumulative bucket counts (each counts every value at or below its bound), sum and count. */
+class Histogram {
+  readonly bounds: readonly number[]
+  readonly counts: number[]
+  sum = 0
+  count = 0
+  constructor (bounds: readonly number[]) {
+    this.bounds = bounds
+    this.counts = bounds.map(() => 0)
+  }
+  observe (v: number): void {
+    this.bounds.forEach((b, i) => { if (v <= b) this.counts[i]!++ })
+    this.sum += v
+    this.count++
+  }
+}
+
 export class MetricsRecorder {
   private readonly agent: Agent
   private readonly published = Object.fromEntries(TOPICS.map(t => [t, { messages: 0, bytes: 0 }])) as Record<Topic, { messages: number, bytes: number }>
   private readonly acceptedByRank = new Map<number, number>()
   private migrationsStarted = 0
+  /** Finished migrations of this host's VMs (it is their source), by outcome. */
+  private readonly migrationSeconds = { done: new Histogram(MIGRATION_SECONDS_BUCKETS), failed: new Histogram(MIGRATION_SECONDS_BUCKETS) }
+  private readonly migrationBytes = new Histogram(MIGRATION_BYTES_BUCKETS)
   private readonly planning = { buckets: PLANNING_SECONDS_BUCKETS.map(() => 0), sum: 0, count: 0 }
   private unsubscribe: (() => void) | undefined
   /** Streams to /events that fell behind: events they missed. */
@@ -61,6 +86,9 @@ export class MetricsRecorder {
       this.acceptedByRank.set(e.rank, (this.acceptedByRank.get(e.rank) ?? 0) + 1)
     } else if (e.type === 'migration' && e.phase === 'started') {
       this.migrationsStarted++
+    } else if (e.type === 'migration' && e.totalMs !== undefined) {
+      this.migrationSeconds[e.phase === 'done' ? 'done' : 'failed'].observe(e.totalMs / 1000)
+      if (e.phase === 'done' && e.bytes !== undefined) this.migrationBytes.observe(e.bytes)
     }
   }
 
@@ -86,6 +114,13 @@ export class MetricsRecorder {
     x.family('heliotrope_planning_seconds', 'histogram', 'How long this agent\'s planner took per plan.')
     const cumulative = this.planning.buckets
     x.histogram('heliotrope_planning_seconds', PLANNING_SECONDS_BUCKETS, cumulative, this.planning.sum, this.planning.count)
+    x.family('heliotrope_migration_seconds', 'histogram', 'How long this host\'s migrations (as their source) took, by outcome, as the driver measured them.')
+    for (const outcome of ['done', 'failed'] as const) {
+      const h = this.migrationSeconds[outcome]
+      x.histogram('heliotrope_migration_seconds', MIGRATION_SECONDS_BUCKETS, h.counts, h.sum, h.count, { outcome })
+    }
+    x.family('heliotrope_migration_bytes', 'histogram', 'Bytes this host\'s migrations sent (done ones, where the driver reports them).')
+    x.histogram('heliotrope_migration_bytes', MIGRATION_BYTES_BUCKETS, this.migrationBytes.counts, this.migrationBytes.sum, this.migrationBytes.count)
     x.family('heliotrope_messages_received_total', 'counter', 'Gossip messages accepted, by topic.')
     for (const t of TOPICS) x.sample('heliotrope_messages_received_total', a.counters.messagesIn[t], { topic: t })
     x.family('heliotrope_messages_published_total', 'counter', 'Gossip messages published, by topic.')

@@ -269,6 +269,16 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   const migrations = family(fams, 'heliotrope_migrations_total')
   t.deepEqual(migrations.metrics.map(m => m.labels!.outcome), ['started', 'done', 'failed'])
   t.is(Number(migrations.metrics.find(m => m.labels!.outcome === 'failed')!.value), agent.counters.migrationsFailed)
+  // Migration time by outcome, and bytes sent: histograms of what the driver measured.
+  const took = family(fams, 'heliotrope_migration_seconds')
+  t.is(took.type, 'HISTOGRAM')
+  // The parser drops a histogram's labels: its counts are read from the text.
+  for (const outcome of ['done', 'failed']) {
+    const count = new RegExp(`^heliotrope_migration_seconds_count\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)
+    t.truthy(count, `a ${outcome} series`)
+    t.true(Number(count![1]) <= Number(migrations.metrics.find(x => x.labels!.outcome === outcome)!.value), 'no more timed than counted')
+  }
+  t.is(family(fams, 'heliotrope_migration_bytes').type, 'HISTOGRAM')
   const links = family(fams, 'heliotrope_link_load_bps')
   t.is(links.metrics.length, 6)
   t.true(links.metrics.every(m => /^[ABC]->[ABC]$/.test(m.labels!.link!) && Number(m.value) >= 0))
