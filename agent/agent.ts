@@ -225,6 +225,11 @@ export class Agent {
   }
 
   /** Per gossip topic, the peers grafted into this agent's mesh: whom it forwards to (none: its messages reach no one). */
+  /** gossipsub's score of each gossip peer, by peer id. */
+  peerScores (): Array<{ peerId: string, score: number }> {
+    return this.cluster.peerScores()
+  }
+
   meshPeers (): Record<Topic, string[]> {
     return this.cluster.meshPeers()
   }

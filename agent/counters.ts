@@ -35,7 +35,8 @@ export function newCounters (): AgentCounters {
     relayItemsSent: relayKinds(),
     votesUncounted: 0,
     migrateRefused: Object.fromEntries(REFUSAL_REASONS.map(r => [r, 0])) as Record<RefusalReason, number>,
-    configReloads: Object.fromEntries(RELOAD_RESULTS.map(r => [r, 0])) as Record<ReloadResult, number>
+    configReloads: Object.fromEntries(RELOAD_RESULTS.map(r => [r, 0])) as Record<ReloadResult, number>,
+    messagesVia: new Map()
   }
 }
 

@@ -121,6 +121,12 @@ export class MetricsRecorder {
     }
     x.family('heliotrope_migration_bytes', 'histogram', 'Bytes this host\'s migrations sent (done ones, where the driver reports them).')
     x.histogram('heliotrope_migration_bytes', MIGRATION_BYTES_BUCKETS, this.migrationBytes.counts, this.migrationBytes.sum, this.migrationBytes.count)
+    // Per neighbour: bounded by the allowlist (members and observers), never by the cluster's traffic.
+    const hostOf = (peerId: string): string => a.view.hostOfPeer(peerId) ?? ''
+    x.family('heliotrope_peer_messages_received_total', 'counter', 'Gossip messages each neighbour passed on to this agent (accepted or dropped), by its peer id and host (empty for an observer).')
+    for (const [peerId, n] of [...a.counters.messagesVia].sort((p, q) => p[0].localeCompare(q[0]))) x.sample('heliotrope_peer_messages_received_total', n, { peer_id: peerId, host: hostOf(peerId) })
+    x.family('heliotrope_peer_score', 'gauge', 'gossipsub\'s score of each connected gossip peer (below 0 it is shunned, far below it is graylisted), by peer id and host.')
+    for (const { peerId, score } of a.peerScores()) x.sample('heliotrope_peer_score', score, { peer_id: peerId, host: hostOf(peerId) })
     x.family('heliotrope_messages_received_total', 'counter', 'Gossip messages accepted, by topic.')
     for (const t of TOPICS) x.sample('heliotrope_messages_received_total', a.counters.messagesIn[t], { topic: t })
     x.family('heliotrope_messages_published_total', 'counter', 'Gossip messages published, by topic.')

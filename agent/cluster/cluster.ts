@@ -17,7 +17,7 @@ import { type Bodies, type Envelope, type Topic, TOPICS } from '../../lib/wire/m
 import type { AgentConfig } from '../config.ts'
 import type { HypervisorDriver, TrafficCollector } from '../drivers/types.ts'
 import type { Logger } from '../log.ts'
-import { meshPeers, type ClusterNode } from '../net/index.ts'
+import { meshPeers, peerScores, type ClusterNode } from '../net/index.ts'
 import { memberListHash } from '../member-list.ts'
 import { Digests } from './digests.ts'
 import { Inbound, type Upstream } from './inbound.ts'
@@ -246,6 +246,11 @@ export class Cluster implements Startable {
   }
 
   /** Per gossip topic, the peers grafted into this agent's mesh: whom it forwards to (none: its messages reach no one). */
+  /** gossipsub's score of each gossip peer (agent/net/mesh.ts). */
+  peerScores (): Array<{ peerId: string, score: number }> {
+    return peerScores(this.ctx.node)
+  }
+
   meshPeers (): Record<Topic, string[]> {
     const { node } = this.ctx
     return Object.fromEntries(TOPICS.map(t => [t, meshPeers(node, node.topic(t))])) as Record<Topic, string[]>

@@ -95,6 +95,7 @@ export class Inbound {
 
   private validate (topic: Topic, msg: GossipMessage): Verdict | Promise<Verdict> {
     const { view } = this.c
+    this.c.counters.messagesVia.set(msg.via, (this.c.counters.messagesVia.get(msg.via) ?? 0) + 1)
     // A member flooding a topic is cut off before any decoding work.
     if (!this.floodGuard.take(`${msg.from}/${topic}`, this.c.now())) {
       view.countDrop('rate-limited'); this.drop(topic, 'rate-limited', msg.from, this.c.now()); return 'reject'

@@ -33,6 +33,8 @@ export interface ClusterCounters {
   relayServed: Record<RelayKind, number>
   /** Signed items in the relay requests this agent sent, by kind (a batch carries many). */
   relayItemsSent: Record<RelayKind, number>
+  /** Gossip messages each neighbour passed on to us (by its peer id), whatever became of them: bounded by the allowlist. */
+  messagesVia: Map<string, number>
 }
 
 /** One cluster layer's shared parts: its node, the view it keeps, its clock, where it reports. */

@@ -44,6 +44,12 @@ export function meshPeers (node: ClusterNode, topic: string): string[] {
   return [...node.libp2p.services.pubsub.getMeshPeers(topic)].sort()
 }
 
+/** gossipsub's score of each peer it knows (connected gossip peers), by peer id: below 0 it starts to be shunned. */
+export function peerScores (node: ClusterNode): Array<{ peerId: string, score: number }> {
+  const pubsub = node.libp2p.services.pubsub
+  return pubsub.getPeers().map(p => p.toString()).sort().map(peerId => ({ peerId, score: pubsub.getScore(peerId) }))
+}
+
 /**
  * Resolves once `topic` has at least `min` peers of the given kind; throws
  * TopicPeersTimeoutError at the deadline.

@@ -285,6 +285,17 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   t.is(family(fams, 'heliotrope_link_utilization_ratio').metrics.length, 6)
   t.true(Number(family(fams, 'heliotrope_cost').metrics[0]!.value) >= 0)
   t.deepEqual(family(fams, 'heliotrope_members').metrics.map(m => [m.labels!.state, m.value]), [['live', '3'], ['down', '1'], ['leaving', '0'], ['draining', '0']])
+  // Per neighbour: what each passed on to c, and gossipsub's score of each; members named by host.
+  const via = family(fams, 'heliotrope_peer_messages_received_total')
+  t.is(via.type, 'COUNTER')
+  const viaHosts = via.metrics.filter(m => Number(m.value) > 0).map(m => m.labels!.host)
+  t.true(viaHosts.includes('a') || viaHosts.includes('b'), `messages came via a member: ${JSON.stringify(via.metrics.map(m => m.labels))}`)
+  // Read after the scrape: the counters only grew since.
+  for (const m of via.metrics) t.true(Number(m.value) <= (agent.counters.messagesVia.get(m.labels!.peer_id!) ?? -1), 'counted by the agent')
+  const scores = family(fams, 'heliotrope_peer_score')
+  t.is(scores.type, 'GAUGE')
+  t.true(scores.metrics.length >= 1 && scores.metrics.every(m => Number.isFinite(Number(m.value))), 'a finite score per gossip peer')
+  t.true(scores.metrics.some(m => m.labels!.host === 'a' || m.labels!.host === 'b'), 'members by host')
   const meshPeers = family(fams, 'heliotrope_mesh_peers')
   t.is(meshPeers.type, 'GAUGE')
   t.deepEqual(meshPeers.metrics.map(m => m.labels!.topic).sort(), [...TOPICS].sort())
