@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import type { StatusResponse } from '../../agent/api/types.ts'
-import { generatePsk, loadOrCreatePeerKey } from '../../agent/net/keys.ts'
-import { SimWorld } from '../../lab/drivers/sim-host/world.ts'
+import { oneSimHost } from '../lab/one-sim-host.ts'
 
 const BIN = new URL('../../agent/bin/heliotrope.js', import.meta.url).pathname
 /**
@@ -66,20 +65,7 @@ class Lines {
 test('SIGHUP to `heliotrope agent`: a new per-host limit applies; a bad config is refused at error level and the old limit kept', async t => {
   const dir = await mkdtemp(join(tmpdir(), 'htsighup-'))
   t.teardown(async () => rm(dir, { recursive: true, force: true }))
-  const key = await loadOrCreatePeerKey(join(dir, 'state'))
-  await writeFile(join(dir, 'psk'), generatePsk(), { mode: 0o600 })
-  await writeFile(join(dir, 'topology.json'), JSON.stringify({ dcs: [{ id: 'A' }], links: [] }))
-  await new SimWorld(join(dir, 'world')).init([{ id: 'vm1', host: 'h1', memoryMiB: 512, vcpus: 1, addresses: ['fd00::5'] }], { flows: [], prefixes: [] })
-  const config = {
-    cluster: 'sighup', host: 'h1', dc: 'A', stateDir: join(dir, 'state'), listen: ['/ip6/::1/tcp/0'], pskFile: join(dir, 'psk'),
-    members: [{ host: 'h1', peerId: key.peerId }], topologyFile: join(dir, 'topology.json'), address: 'fd00::1',
-    capacity: { memoryMiB: 4096, vcpus: 4 }, roundPeriodMs: 1000,
-    safety: { maxInFlightPerHost: 3 },
-    api: { listen: '::1', port: 0 },
-    collector: { kind: 'sim', world: join(dir, 'world') }, hypervisor: { kind: 'sim', world: join(dir, 'world') }
-  }
-  const path = join(dir, 'config.json')
-  await writeFile(path, JSON.stringify(config))
+  const { path, config } = await oneSimHost(dir, 'sighup', { safety: { maxInFlightPerHost: 3 }, api: { listen: '::1', port: 0 } })
 
   const child = spawn(process.execPath, [BIN, 'lab', 'agent', '--config', path], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
