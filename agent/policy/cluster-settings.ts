@@ -8,24 +8,16 @@
  * that missed the event). Controls asks it for the mode and limits.
  */
 import { type ClusterSettings, newer, nextSettings, type SettingKey, type SettingValues } from '../../lib/settings.ts'
-import type { ReplicatedView } from '../../lib/view.ts'
-import type { EventMessage } from '../../lib/wire/messages.ts'
 import type { ControlReply } from '../control-socket/protocol.ts'
-import type { Logger } from '../log.ts'
+import type { ControlsContext } from './controls.ts'
 import { changes, configPath, type Effective, effective, type SettingRow, settingRows } from './settings-rules.ts'
 import { SettingsStore } from './settings-store.ts'
 
 /** How long `heliotrope cluster set` waits for the live members' states to show the new version. */
 export const SETTINGS_CONFIRM_MS = 5_000
 
-export interface SettingsContext {
-  host: string
-  view: ReplicatedView
-  log: Logger
-  now: () => number
-  publishEvent: (body: EventMessage) => Promise<void>
-  publishState: () => Promise<unknown>
-  /** The values in effect changed (Controls passes the limits on). */
+/** What the book needs of the controls' own context, and whom to tell when the values in effect change (Controls passes the limits on). */
+export type SettingsContext = Pick<ControlsContext, 'host' | 'view' | 'log' | 'now' | 'publishEvent' | 'publishState'> & {
   changed: (e: Effective) => void
 }
 
