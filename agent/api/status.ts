@@ -55,6 +55,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     planner,
     candidates,
     inFlight: agent.inFlight(),
+    controlSocket: agent.config.controlSocket,
     limits: limitsOf(agent),
     settings: settingsOf(agent),
     mesh: meshView(agent),

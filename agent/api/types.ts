@@ -44,6 +44,12 @@ export interface StatusResponse {
   candidates: string[]
   inFlight: string[]
   /**
+   * Where this agent's control socket is, so a command given only the API
+   * address of an agent on the same machine can send it changes
+   * (agent/cli/reach.ts). Absent from older agents.
+   */
+  controlSocket?: string
+  /**
    * The limits this agent plans under now: its config's planner and safety
    * sections, as the last reload left them (SIGHUP applies them live), with
    * the cluster settings over them. Absent from older agents.

@@ -1,12 +1,13 @@
 /** `heliotrope approve [ROUND]`: lets a waiting plan run (mode approve), on every host. */
 import { UsageError } from './errors.ts'
-import { CONTROL_OPTIONS, CONTROL_USAGE, sendControl } from './control-socket.ts'
+import { sendControl } from './control-socket.ts'
+import { REACH_OPTIONS, REACH_USAGE } from './reach.ts'
 import type { Command } from './run.ts'
 
 export const approveCommand: Command = {
   name: 'approve',
   summary: 'approve the waiting plan (mode approve), checked against the cluster now; without ROUND, show it',
-  usage: `Usage: heliotrope approve [ROUND] [--config FILE | --socket PATH]
+  usage: `Usage: heliotrope approve [ROUND] [--api ADDR | --config FILE | --socket PATH]
 
 In mode approve, every round's plan waits for an operator; only the newest
 waits (an older one was made from an older view). The agent logs "awaiting
@@ -17,9 +18,9 @@ today's traffic, it is refused with the reason. Else the approval is
 gossiped, every agent checks it again and carries out its own moves.
 Without ROUND, shows the waiting plan with its cost when planned and now.
 
-${CONTROL_USAGE}
+${REACH_USAGE}
 `,
-  options: CONTROL_OPTIONS,
+  options: REACH_OPTIONS,
   async run (args) {
     if (args.positionals.length > 1) throw new UsageError('one ROUND at a time')
     const raw = args.positionals[0]

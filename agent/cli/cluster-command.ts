@@ -2,13 +2,14 @@
 import { SETTING_KEYS } from '../../lib/settings.ts'
 import { checkChange, parseWord } from '../policy/settings-rules.ts'
 import { UsageError } from './errors.ts'
-import { CONTROL_OPTIONS, CONTROL_USAGE, sendControl } from './control-socket.ts'
+import { sendControl } from './control-socket.ts'
+import { REACH_OPTIONS, REACH_USAGE } from './reach.ts'
 import type { Command } from './run.ts'
 
 export const clusterCommand: Command = {
   name: 'cluster',
   summary: 'set or show the cluster-wide settings (mode, limits, cooldown, minimum gain)',
-  usage: `Usage: heliotrope cluster set KEY VALUE [KEY VALUE...] [--config FILE | --socket PATH]
+  usage: `Usage: heliotrope cluster set KEY VALUE [KEY VALUE...] [--api ADDR | --config FILE | --socket PATH]
        heliotrope cluster unset KEY [KEY...]
        heliotrope cluster show
 
@@ -34,9 +35,9 @@ KEY is one of:
 \`show\` prints each value in effect on this host and where it comes from
 (file, or cluster with the version); \`heliotrope status\` sums it up.
 
-${CONTROL_USAGE}
+${REACH_USAGE}
 `,
-  options: CONTROL_OPTIONS,
+  options: REACH_OPTIONS,
   async run (args) {
     const [verb, ...rest] = args.positionals
     if (verb === undefined || verb === 'show') {

@@ -1,13 +1,13 @@
 /** `heliotrope console`: the gossip debug console, full screen, against an agent's API. */
 import { ConsoleApp, DEFAULT_REFRESH_MS, KEY_HELP } from '../console/app.ts'
-import { API_OPTIONS, API_USAGE, apiClient } from './api-option.ts'
+import { REACH_OPTIONS, REACH_USAGE, apiClient } from './reach.ts'
 import { UsageError } from './errors.ts'
 import { numberOption, type Command } from './run.ts'
 
 export const consoleCommand: Command = {
   name: 'console',
   summary: 'the gossip debug console: members, rates, rounds, plans, drops, live',
-  usage: `Usage: heliotrope console [--api ADDR] [--refresh MS] [--json]
+  usage: `Usage: heliotrope console [--api ADDR | --config FILE] [--refresh MS] [--json]
 
 A full-screen view of the mesh through one agent: members (DC, VMs, last
 seen, down), each gossip topic's message rates, the current round with its
@@ -18,14 +18,14 @@ the raw decoded gossip with a filter.
 Panes: 1 Overview  2 Members  3 Rounds  4 Migrations  5 Drops  6 Gossip
 Keys:  ${KEY_HELP}
 
-${API_USAGE}
+${REACH_USAGE}
   --refresh MS how often to poll status, view and rounds (default ${DEFAULT_REFRESH_MS})
   --json       no screen: print the agent's events, one JSON object per line
 `,
-  options: { ...API_OPTIONS, json: { type: 'boolean' }, refresh: { type: 'string' } },
+  options: { ...REACH_OPTIONS, json: { type: 'boolean' }, refresh: { type: 'string' } },
   async run (args) {
     const refreshMs = numberOption(args, 'refresh', DEFAULT_REFRESH_MS, { integer: true, min: 100 })
-    const client = apiClient(args)
+    const client = await apiClient(args)
     if (args.values.json === true) {
       const abort = new AbortController()
       const onSignal = (): void => abort.abort()

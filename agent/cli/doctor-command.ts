@@ -4,9 +4,8 @@ import { parseConfig } from '../config.ts'
 import { failed, formatChecks, type CheckResult } from '../doctor/check.ts'
 import { hostChecks } from '../doctor/host-checks.ts'
 import { labChecks } from '../doctor/lab-checks.ts'
+import { DEFAULT_CONFIG_PATH } from './reach.ts'
 import type { Command } from './run.ts'
-
-export const DEFAULT_CONFIG_PATH = '/etc/heliotrope/config.json'
 
 export const doctorCommand: Command = {
   name: 'doctor',

@@ -1,7 +1,8 @@
 /** `heliotrope drain` and `heliotrope undrain`: empty this host for maintenance, and end it. */
 import { controlRequest } from '../control-socket/client.ts'
 import { UsageError } from './errors.ts'
-import { CONTROL_OPTIONS, CONTROL_USAGE, sendControl, socketPath } from './control-socket.ts'
+import { sendControl } from './control-socket.ts'
+import { controlSocket, REACH_OPTIONS, REACH_USAGE } from './reach.ts'
 import { numberOption, type Command } from './run.ts'
 
 export const DRAIN_POLL_MS = 2_000
@@ -10,7 +11,7 @@ export const DEFAULT_DRAIN_TIMEOUT_S = 3_600
 export const drainCommand: Command = {
   name: 'drain',
   summary: 'move every VM off this host and take no new ones',
-  usage: `Usage: heliotrope drain [--wait] [--timeout SECONDS] [--config FILE | --socket PATH]
+  usage: `Usage: heliotrope drain [--wait] [--timeout SECONDS] [--api ADDR | --config FILE | --socket PATH]
 
 Drains this host for maintenance: it takes no VMs, is no planner, and each
 round's plan moves its VMs away first (within the migration limits, so a few
@@ -21,15 +22,15 @@ drain is kept across restarts; \`heliotrope undrain\` ends it.
                     at once in mode observe or dry-run, where nothing moves;
                     in mode approve each evacuation waits for an approval)
   --timeout SECONDS how long --wait waits (default ${DEFAULT_DRAIN_TIMEOUT_S})
-${CONTROL_USAGE}
+${REACH_USAGE}
 `,
-  options: { ...CONTROL_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
+  options: { ...REACH_OPTIONS, wait: { type: 'boolean' }, timeout: { type: 'string' } },
   async run (args) {
     if (args.positionals.length > 0) throw new UsageError('drain takes no arguments: it drains the host it runs on')
     const timeoutS = numberOption(args, 'timeout', DEFAULT_DRAIN_TIMEOUT_S, { min: 1 })
     const first = await sendControl(args, { op: 'drain' })
     if (first.code !== 0 || args.values.wait !== true) return first.code
-    const path = await socketPath(args)
+    const path = await controlSocket(args)
     const end = Date.now() + timeoutS * 1000
     let last = -1
     let lastWaiting = -1
@@ -62,11 +63,11 @@ ${CONTROL_USAGE}
 export const undrainCommand: Command = {
   name: 'undrain',
   summary: 'end a drain: this host takes VMs again',
-  usage: `Usage: heliotrope undrain [--config FILE | --socket PATH]
+  usage: `Usage: heliotrope undrain [--api ADDR | --config FILE | --socket PATH]
 
-${CONTROL_USAGE}
+${REACH_USAGE}
 `,
-  options: CONTROL_OPTIONS,
+  options: REACH_OPTIONS,
   async run (args) {
     if (args.positionals.length > 0) throw new UsageError('undrain takes no arguments')
     return (await sendControl(args, { op: 'undrain' })).code

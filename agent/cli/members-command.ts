@@ -2,32 +2,33 @@
 import type { MemberView, ViewResponse } from '../api/types.ts'
 import { ago } from '../console/event-line.ts'
 import { table } from '../console/table.ts'
-import { API_OPTIONS, API_USAGE, apiClient, listOption } from './api-option.ts'
-import type { Command } from './run.ts'
+import { REACH_OPTIONS, REACH_USAGE, apiClient } from './reach.ts'
+import { listOption, type Command } from './run.ts'
 
 const STATUSES = ['up', 'down', 'draining', 'leaving'] as const
 
 export const membersCommand: Command = {
   name: 'members',
   summary: 'list the cluster members: DC, status, VMs, last seen',
-  usage: `Usage: heliotrope members [--api ADDR] [--status up,down,draining,leaving] [--json]
+  usage: `Usage: heliotrope members [--api ADDR | --config FILE] [--status up,down,draining,leaving] [--json]
 
 Lists every member in the agent's member list with its DC, whether it is up
 (heard from within the down-after window), down, draining (emptied by
 heliotrope drain) or leaving (shutting down), its VMs and memory in use, when it was last heard from, and its peer id.
 
-${API_USAGE}
+${REACH_USAGE}
   --status S   only members in these states (comma-separated)
-  --json       one JSON object per member, one per line
+  --json       print {"members": [...]}, the API's member objects (one
+               JSON document, as status --json prints)
 `,
-  options: { ...API_OPTIONS, json: { type: 'boolean' }, status: { type: 'string' } },
+  options: { ...REACH_OPTIONS, json: { type: 'boolean' }, status: { type: 'string' } },
   async run (args) {
     const only = listOption(args, 'status', STATUSES)
-    const client = apiClient(args)
+    const client = await apiClient(args)
     const view = await client.json<ViewResponse>('/view')
     const members = view.members.filter(m => only === undefined || only.includes(m.status))
     if (args.values.json === true) {
-      for (const m of members) process.stdout.write(JSON.stringify(m) + '\n')
+      process.stdout.write(JSON.stringify({ members }, null, 2) + '\n')
       return 0
     }
     process.stdout.write(formatMembers(members).join('\n') + '\n')

@@ -2,30 +2,30 @@
 import { EVENT_TYPES } from '../api/types.ts'
 import { describeEvent } from '../console/event-line.ts'
 import { TOPICS } from '../../lib/wire/messages.ts'
-import { API_OPTIONS, API_USAGE, apiClient, listOption } from './api-option.ts'
-import type { Command } from './run.ts'
+import { REACH_OPTIONS, REACH_USAGE, apiClient } from './reach.ts'
+import { listOption, type Command } from './run.ts'
 import { definedOnly } from '../../lib/defined.ts'
 
 export const monitorCommand: Command = {
   name: 'monitor',
   summary: 'stream the agent\'s events: gossip in and out, drops, plans, migrations',
-  usage: `Usage: heliotrope monitor [--api ADDR] [--type T,...] [--topic T,...] [--json]
+  usage: `Usage: heliotrope monitor [--api ADDR | --config FILE] [--type T,...] [--topic T,...] [--json]
 
 Prints the agent's events as they happen, one per line, until interrupted
 (Ctrl-C) or the agent stops: gossip received (in) and published (out) with
 the decoded message summarised, dropped messages with the reason, plans
 accepted, migrations started, done or failed.
 
-${API_USAGE}
+${REACH_USAGE}
   --type T     only these events: ${EVENT_TYPES.join(', ')}
   --topic T    only these gossip topics: ${TOPICS.join(', ')}
   --json       one JSON event per line, message bodies in full
 `,
-  options: { ...API_OPTIONS, json: { type: 'boolean' }, type: { type: 'string' }, topic: { type: 'string' } },
+  options: { ...REACH_OPTIONS, json: { type: 'boolean' }, type: { type: 'string' }, topic: { type: 'string' } },
   async run (args) {
     const types = listOption(args, 'type', EVENT_TYPES)
     const topics = listOption(args, 'topic', TOPICS)
-    const client = apiClient(args)
+    const client = await apiClient(args)
     const abort = new AbortController()
     const onSignal = (): void => abort.abort()
     process.once('SIGINT', onSignal)

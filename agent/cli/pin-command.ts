@@ -1,23 +1,24 @@
 /** `heliotrope pin VM` and `heliotrope unpin VM`: keep a VM where it is, on every planner. */
 import { UsageError } from './errors.ts'
-import { CONTROL_OPTIONS, CONTROL_USAGE, sendControl } from './control-socket.ts'
+import { sendControl } from './control-socket.ts'
+import { REACH_OPTIONS, REACH_USAGE } from './reach.ts'
 import type { Command } from './run.ts'
 
 const USAGE_TAIL = `The decision is gossiped to every agent and kept in each one's state
 directory (controls.json), so it survives restarts; the VM's host announces
 the VM as pinned and every planner leaves it alone.
 
-${CONTROL_USAGE}
+${REACH_USAGE}
 `
 
 export const pinCommand: Command = {
   name: 'pin',
   summary: 'never move a VM (without VM, list pinned VMs)',
-  usage: `Usage: heliotrope pin [VM] [--config FILE | --socket PATH]
+  usage: `Usage: heliotrope pin [VM] [--api ADDR | --config FILE | --socket PATH]
 
 Pins VM: no plan moves it until \`heliotrope unpin VM\`. Run it on any host.
 ${USAGE_TAIL}`,
-  options: CONTROL_OPTIONS,
+  options: REACH_OPTIONS,
   async run (args) {
     if (args.positionals.length > 1) throw new UsageError('one VM at a time')
     const vm = args.positionals[0]
@@ -28,11 +29,11 @@ ${USAGE_TAIL}`,
 export const unpinCommand: Command = {
   name: 'unpin',
   summary: 'let planners move a pinned VM again',
-  usage: `Usage: heliotrope unpin VM [--config FILE | --socket PATH]
+  usage: `Usage: heliotrope unpin VM [--api ADDR | --config FILE | --socket PATH]
 
 Ends a pin. Run it on any host.
 ${USAGE_TAIL}`,
-  options: CONTROL_OPTIONS,
+  options: REACH_OPTIONS,
   async run (args) {
     const vm = args.positionals[0]
     if (vm === undefined || args.positionals.length > 1) throw new UsageError('VM is required (one)')

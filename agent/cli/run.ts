@@ -47,6 +47,16 @@ export function numberOption (args: ParsedArgs, name: string, fallback: number, 
   return n
 }
 
+/** Splits a comma list option, checking each item against `allowed`. */
+export function listOption (args: ParsedArgs, name: string, allowed: readonly string[]): string[] | undefined {
+  const raw = args.values[name]
+  if (raw === undefined) return undefined
+  const items = String(raw).split(',').map(s => s.trim()).filter(s => s !== '')
+  const bad = items.filter(i => !allowed.includes(i))
+  if (bad.length > 0) throw new UsageError(`--${name}: unknown ${bad.join(', ')}; expected some of ${allowed.join(', ')}`)
+  return items
+}
+
 /** Dispatches `argv[0]` to one of `commands`, or prints the list. */
 export async function dispatch (title: string, commands: Command[], argv: string[]): Promise<number> {
   const [name, ...rest] = argv

@@ -1,24 +1,24 @@
 /** `heliotrope status`: one agent at a glance, from its local API. */
 import type { StatusResponse } from '../api/types.ts'
 import { ago } from '../console/event-line.ts'
-import { API_OPTIONS, API_USAGE, apiClient } from './api-option.ts'
+import { REACH_OPTIONS, REACH_USAGE, apiClient } from './reach.ts'
 import type { Command } from './run.ts'
 
 export const statusCommand: Command = {
   name: 'status',
   summary: 'show the local agent: round, planner, members, uptime',
-  usage: `Usage: heliotrope status [--api ADDR] [--json]
+  usage: `Usage: heliotrope status [--api ADDR | --config FILE] [--json]
 
 Asks a running agent (its local API) who it is and where the mesh stands:
 the current round and its planner, members live and down, migrations in
 flight, mesh peers per gossip topic, uptime.
 
-${API_USAGE}
+${REACH_USAGE}
   --json       print the API's JSON as is
 `,
-  options: { ...API_OPTIONS, json: { type: 'boolean' } },
+  options: { ...REACH_OPTIONS, json: { type: 'boolean' } },
   async run (args) {
-    const client = apiClient(args)
+    const client = await apiClient(args)
     const s = await client.json<StatusResponse>('/status')
     if (args.values.json === true) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return 0 }
     process.stdout.write(formatStatus(s).join('\n') + '\n')
