@@ -364,10 +364,10 @@ export class Controls implements ControlHandler {
     if (waiting.length === 0) return { ok: true, message: this.mode === 'approve' ? 'no plan waits for approval' : `no plan waits for approval (mode ${this.mode})`, data: [] }
     const rows = waiting.map(w => ({ ...w, now: this.check(w, true) }))
     const lines = rows.map(({ round, planner, plan, now, sameAs }) =>
-      `round ${round} (planner ${planner}${sameAs === undefined ? '' : `; the same moves planned again in round ${sameAs.join(', ')}`}): planned at cost ${cost(plan.initialCost)} -> ${cost(plan.finalCost)}; ` +
+      `round ${round} (planner ${planner}${sameAs === undefined ? '' : `; the same moves planned again ${again(sameAs)}`}): planned at cost ${cost(plan.initialCost)} -> ${cost(plan.finalCost)}; ` +
       (now.ok ? `now ${cost(now.costNow)} -> ${cost(now.costAfter)}` : `stale (${now.reason}), will be refused`) +
       `; ${plan.moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`)
-    return { ok: true, message: lines.join('\n') + '\napprove it with: heliotrope approve ROUND (only the newest plan waits; an approval is checked against the cluster as it is then)', data: rows }
+    return { ok: true, message: lines.join('\n') + `\napprove it with: heliotrope approve ${rows[rows.length - 1]!.round} (only the newest plan waits; an approval is checked against the cluster as it is then)`, data: rows }
   }
 
   private listPins (): ControlReply {
@@ -399,6 +399,12 @@ export class Controls implements ControlHandler {
     const modeNote = migrates(this.mode) ? '' : ` (mode ${this.mode}: nothing moves until the mode allows it)`
     return { ok: true, message: `draining ${this.ctx.host}: ${vms.length} VM(s) to move away${note}${modeNote}`, data: { draining, vms } }
   }
+}
+
+/** The rounds that planned a waiting plan again: a few by number, many counted (a plan can wait for hours). */
+function again (rounds: readonly number[]): string {
+  if (rounds.length <= 3) return `in round ${rounds.join(', ')}`
+  return `in ${rounds.length} later rounds, ${rounds[0]!} to ${rounds[rounds.length - 1]!}`
 }
 
 /** A cost as the operator reads it: four significant digits. */
