@@ -9,12 +9,14 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { cpus, hostname, networkInterfaces, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseIpv6 } from '../../lib/address.ts'
-import { DEFAULT_LISTEN, DEFAULT_STATE_DIR, parseConfig } from '../config.ts'
+import { DEFAULT_API_PORT } from '../api/config.ts'
+import { addressIssues } from '../config-addresses.ts'
+import { DEFAULT_STATE_DIR, parseConfig } from '../config.ts'
 import { INIT_MODE } from '../policy/mode.ts'
 import { loadOrCreatePeerKey, loadOrCreatePsk, readPsk } from '../net/keys.ts'
 import { parseBootstrapAddr } from '../net/bootstrap.ts'
 import { UsageError } from './errors.ts'
-import type { Command } from './run.ts'
+import { numberOption, type Command } from './run.ts'
 
 export const DEFAULT_CONFIG_DIR = '/etc/heliotrope'
 export const CONFIG_FILE = 'config.json'
@@ -22,14 +24,19 @@ export const PSK_FILE = 'psk'
 export const TOPOLOGY_FILE = 'topology.json'
 /** Memory kept for Dom0 / the host itself when capacity is guessed. */
 export const HOST_RESERVE_MIB = 2048
-/** The agent's port in DEFAULT_LISTEN, for the join address it prints. */
+/** The agent's port, in the listen address init writes. */
 const AGENT_PORT = 4001
+/** The production driver kinds init can set up (agent/drivers/index.ts). */
+const HYPERVISOR_KINDS = ['qemu', 'libvirt', 'xen'] as const
+const COLLECTOR_KINDS = ['nftables', 'file'] as const
 
 export const initCommand: Command = {
   name: 'init',
   summary: 'set this host up: config, peer key, cluster key',
   usage: `Usage: heliotrope init --cluster NAME --dc DC [--host ID] [--join ADDR]...
-                       [--address IPV6] [--dir ${DEFAULT_CONFIG_DIR}] [--state ${DEFAULT_STATE_DIR}] [--force]
+                       [--address IPV6] [--listen MULTIADDR]... [--api-port PORT]
+                       [--hypervisor ${HYPERVISOR_KINDS.join('|')}] [--collector ${COLLECTOR_KINDS.join('|')}]
+                       [--dir ${DEFAULT_CONFIG_DIR}] [--state ${DEFAULT_STATE_DIR}] [--force]
 
 Writes DIR/config.json, the peer key STATE/peer.key (mode 0600) and, on the
 first host (no --join), the cluster's pre-shared key DIR/psk (mode 0600) and
@@ -41,9 +48,16 @@ are logged, nothing moves until you set "mode": "auto" (or "approve").
 
 Existing keys are never replaced; an existing config is kept unless --force.
 
-  --host ID       this host's id (default: the hostname)
-  --address IPV6  this host's address for migrations (default: its first
-                  global IPv6 address)
+  --host ID            this host's id (default: the hostname)
+  --address IPV6       this host's address for migrations (default: its first
+                       global IPv6 address)
+  --listen MULTIADDR   where the agent listens for the others (repeat for
+                       more; default /ip6/ADDRESS/tcp/${AGENT_PORT}: this address only)
+  --api-port PORT      the local API's port on [::1] (default ${DEFAULT_API_PORT})
+  --hypervisor KIND    ${HYPERVISOR_KINDS.join(', ')} (default qemu; qemu keeps its VMs'
+                       sockets in STATE/qemu)
+  --collector KIND     ${COLLECTOR_KINDS.join(', ')} (default nftables; file reads the
+                       flows another tool measured from STATE/traffic.json)
 `,
   options: {
     cluster: { type: 'string' },
@@ -51,6 +65,10 @@ Existing keys are never replaced; an existing config is kept unless --force.
     host: { type: 'string' },
     join: { type: 'string', multiple: true },
     address: { type: 'string' },
+    listen: { type: 'string', multiple: true },
+    'api-port': { type: 'string' },
+    hypervisor: { type: 'string' },
+    collector: { type: 'string' },
     dir: { type: 'string' },
     state: { type: 'string' },
     force: { type: 'boolean' }
@@ -73,6 +91,12 @@ Existing keys are never replaced; an existing config is kept unless --force.
     if (parseIpv6(address) === undefined) throw new UsageError(`--address expects an IPv6 address, not ${JSON.stringify(address)}`)
     const dir = typeof v.dir === 'string' ? v.dir : DEFAULT_CONFIG_DIR
     const state = typeof v.state === 'string' ? v.state : DEFAULT_STATE_DIR
+    const listen = (v.listen as unknown as string[] | undefined) ?? [`/ip6/${address}/tcp/${AGENT_PORT}`]
+    for (const issue of addressIssues({ listen })) throw new UsageError(`--listen ${issue.found}: expected ${issue.expected}`)
+    const port = listenPort(listen)
+    const apiPort = numberOption(args, 'api-port', DEFAULT_API_PORT, { integer: true, min: 1 })
+    if (apiPort > 65535) throw new UsageError(`--api-port expects a port (1-65535), got ${apiPort}`)
+    const drivers = driverSections(v.hypervisor, v.collector, state)
     const first = join_.length === 0
     const out: string[] = []
     const say = (line: string): void => { out.push(line) }
@@ -107,7 +131,7 @@ Existing keys are never replaced; an existing config is kept unless --force.
     }
 
     const configFile = join(dir, CONFIG_FILE)
-    const joinAddr = `/ip6/${address}/tcp/${AGENT_PORT}/p2p/${key.peerId}`
+    const joinAddr = `/ip6/${address}/tcp/${port}/p2p/${key.peerId}`
     // With its DC and address, the entry serves a cluster that bounds its DHT (dhtServersPerDc) as well.
     const member = { host, peerId: key.peerId, dc, addresses: [joinAddr] }
     if (await exists(configFile) && v.force !== true) {
@@ -120,7 +144,7 @@ Existing keys are never replaced; an existing config is kept unless --force.
         host,
         dc,
         stateDir: state,
-        listen: DEFAULT_LISTEN,
+        listen,
         bootstrap: join_,
         pskFile,
         members: [member],
@@ -128,10 +152,15 @@ Existing keys are never replaced; an existing config is kept unless --force.
         address,
         capacity: { memoryMiB: Math.max(1, Math.floor(totalmem() / 2 ** 20) - HOST_RESERVE_MIB), vcpus: cpus().length },
         mode: INIT_MODE,
-        collector: { kind: 'nftables', hooks: ['bridge'], platformPrefixes: [] },
-        hypervisor: { kind: 'qemu', dir: join(state, 'qemu') }
+        ...(apiPort === DEFAULT_API_PORT ? {} : { api: { port: apiPort } }),
+        ...drivers
       }
-      parseConfig(config) // what init writes must load
+      try {
+        parseConfig(config) // what init writes must load
+      } catch (err) {
+        // Only the flags can make it fail (a bad --listen, say): a usage error, with the config's own words.
+        throw new UsageError((err as Error).message)
+      }
       await writeFile(configFile, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 })
       say(`wrote ${configFile} (mode ${INIT_MODE}; capacity guessed from this machine, less ${HOST_RESERVE_MIB} MiB for the host)`)
     }
@@ -139,14 +168,16 @@ Existing keys are never replaced; an existing config is kept unless --force.
     const steps = [
       ...(pskReady ? [] : [`copy ${pskFile} from a member: scp member:${pskFile} ${pskFile} && chmod 600 ${pskFile}`]),
       ...(topologyReady ? [] : [`copy ${topologyFile} from a member`]),
-      first
-        ? 'set collector.platformPrefixes (your VMs\' IPv6 prefixes) and check capacity in the config'
-        : 'copy the "members" list from a member\'s config into this one (keep this host\'s entry), and set collector.platformPrefixes as there',
+      drivers.collector.kind === 'nftables'
+        ? (first
+            ? 'set collector.platformPrefixes (your VMs\' IPv6 prefixes) and check capacity in the config'
+            : 'copy the "members" list from a member\'s config into this one (keep this host\'s entry), and set collector.platformPrefixes as there')
+        : `${first ? '' : 'copy the "members" list from a member\'s config into this one (keep this host\'s entry); '}have your exporter write the measured flows to ${String(drivers.collector.path)} (docs/operations.md, the file collector) and check capacity in the config`,
       ...(first ? [] : ['add this host\'s member entry (above) to "members" on every other host, then restart them one at a time: systemctl restart heliotrope']),
       `check it: heliotrope config check ${configFile}`,
       'start it: systemctl enable --now heliotrope',
       `other hosts join with: heliotrope init --cluster ${cluster} --dc DC --join ${joinAddr}`,
-      `watch the plans (mode ${INIT_MODE}: journalctl -u heliotrope | grep '"msg":"round"'), then set "mode": "auto" or "approve" and restart`
+      `watch the plans (mode ${INIT_MODE}: heliotrope status, heliotrope console), then let them run on every host at once: heliotrope cluster set mode approve (or auto)`
     ]
     process.stdout.write([
       ...out,
@@ -164,6 +195,25 @@ Existing keys are never replaced; an existing config is kept unless --force.
 
 async function exists (path: string): Promise<boolean> {
   try { await stat(path); return true } catch { return false }
+}
+
+/** The TCP port the first listen address gives, for the join address the others dial. */
+function listenPort (listen: readonly string[]): number {
+  const port = /\/tcp\/(\d+)/.exec(listen[0] ?? '')?.[1]
+  if (port === undefined || Number(port) === 0) throw new UsageError(`--listen ${listen[0] ?? ''}: the first listen address needs a fixed TCP port (/ip6/ADDR/tcp/PORT): the others dial it`)
+  return Number(port)
+}
+
+/** The driver sections of the config for the kinds named, each with what it needs to start. */
+function driverSections (hypervisor: unknown, collector: unknown, state: string): { hypervisor: Record<string, unknown>, collector: Record<string, unknown> } {
+  const h = hypervisor ?? 'qemu'
+  const c = collector ?? 'nftables'
+  if (typeof h !== 'string' || !(HYPERVISOR_KINDS as readonly string[]).includes(h)) throw new UsageError(`--hypervisor: one of ${HYPERVISOR_KINDS.join(', ')}, not ${JSON.stringify(h)}`)
+  if (typeof c !== 'string' || !(COLLECTOR_KINDS as readonly string[]).includes(c)) throw new UsageError(`--collector: one of ${COLLECTOR_KINDS.join(', ')}, not ${JSON.stringify(c)}`)
+  return {
+    collector: c === 'nftables' ? { kind: c, hooks: ['bridge'], platformPrefixes: [] } : { kind: c, path: join(state, 'traffic.json') },
+    hypervisor: h === 'qemu' ? { kind: h, dir: join(state, 'qemu') } : { kind: h }
+  }
 }
 
 /** The first IPv6 address on any interface that is neither loopback nor link-local. */

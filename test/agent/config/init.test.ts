@@ -73,3 +73,39 @@ test('init --join makes no cluster key, names what to copy and sets the bootstra
   t.is(noCluster.code, 2)
   t.regex(noCluster.err, /--cluster NAME is required/)
 })
+
+test('init flags set the listen address, the API port and the driver kinds; the default listens on the host address only; bad flags are usage errors', async t => {
+  const plain = await dirs(t)
+  const r0 = await heliotrope(['init', '--cluster', 'prod', '--dc', 'ams', '--host', 'h1', '--address', 'fd00::1', '--dir', plain.etc, '--state', plain.state])
+  t.is(r0.code, 0, r0.err)
+  const c0 = parseConfig(JSON.parse(await readFile(join(plain.etc, 'config.json'), 'utf8')))
+  t.deepEqual(c0.listen, ['/ip6/fd00::1/tcp/4001'], 'not every interface')
+  t.like(c0.api, { port: 7878 })
+  t.like(c0.hypervisor, { kind: 'qemu', dir: join(plain.state, 'qemu') })
+  t.like(c0.collector, { kind: 'nftables' })
+
+  const { etc, state } = await dirs(t)
+  const r = await heliotrope(['init', '--cluster', 'prod', '--dc', 'ams', '--host', 'h1', '--address', 'fd00::1', '--dir', etc, '--state', state,
+    '--listen', '/ip6/::/tcp/4101', '--listen', '/ip6/fd00::9/tcp/4102', '--api-port', '7901', '--hypervisor', 'libvirt', '--collector', 'file'])
+  t.is(r.code, 0, r.err)
+  const c = parseConfig(JSON.parse(await readFile(join(etc, 'config.json'), 'utf8')))
+  t.deepEqual(c.listen, ['/ip6/::/tcp/4101', '/ip6/fd00::9/tcp/4102'])
+  t.like(c.api, { port: 7901 })
+  t.deepEqual(c.hypervisor, { kind: 'libvirt' })
+  t.like(c.collector, { kind: 'file', path: join(state, 'traffic.json') })
+  t.regex(r.out, /join address: \/ip6\/fd00::1\/tcp\/4101\/p2p\//, 'the join address takes the listen port')
+  t.regex(r.out, /traffic\.json/, 'the next steps say where the flows go')
+
+  for (const [flag, value, message] of [
+    ['--hypervisor', 'vmware', /--hypervisor: one of qemu, libvirt, xen/],
+    ['--collector', 'sflow', /--collector: one of nftables, file/],
+    ['--api-port', '70000', /--api-port expects a port/],
+    ['--listen', '/ip6/::/tcp/0', /fixed TCP port/],
+    ['--listen', '/ip4/10.0.0.1/tcp/4001', /listen/]
+  ] as const) {
+    const bad = await dirs(t)
+    const e = await heliotrope(['init', '--cluster', 'prod', '--dc', 'ams', '--host', 'h1', '--address', 'fd00::1', '--dir', bad.etc, '--state', bad.state, flag, value])
+    t.is(e.code, 2, `${flag} ${value}: ${e.out}${e.err}`)
+    t.regex(e.err, message)
+  }
+})
