@@ -40,7 +40,7 @@ if (command === '--version' || command === '-V') {
 // compiled to JavaScript, and the lab is not there: the package holds the
 // agent and the operator's commands only.
 const ext = existsSync(new URL('../cli/main.js', import.meta.url)) ? '.js' : '.ts'
-const LAB_COMMANDS = new Set(['lab', 'scenario', 'plan', 'demo'])
+const LAB_COMMANDS = new Set(['lab', 'scenario', 'plan', 'demo', 'sandbox'])
 const entry = new URL(LAB_COMMANDS.has(command) ? `../../lab/cli/main${ext}` : `../cli/main${ext}`, import.meta.url)
 if (!existsSync(entry)) {
   process.stderr.write(`heliotrope ${command}: the lab's commands (${[...LAB_COMMANDS].join(', ')}) are not in this installation; run them from a clone of the repository (README, "Two commands").\n`)

@@ -22,6 +22,7 @@ Offline and lab commands:
   scenario     generate a seeded snapshot (thesis, clustered, web)
   plan         run a planner on a snapshot file and print the moves
   demo         run the thesis scenario and write a report
+  sandbox      try it without VMs: N agents on loopback, a simulated world
   lab          network namespaces as data centers, with real agents:
                up, down, run, sim, chaos, agent (heliotrope lab --help)`
 
