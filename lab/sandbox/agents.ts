@@ -23,9 +23,12 @@ export interface RunningAgent {
 
 /** Starts every agent; `onExit` hears of any that ends before stopAll. */
 export function startAgents (agents: readonly SandboxAgent[], onExit: (a: SandboxAgent, code: number | null) => void): RunningAgent[] {
-  return agents.map(agent => {
+  const running = agents.map(agent => {
     const log = createWriteStream(agent.logPath, { flags: 'a' })
-    const child = spawn(process.execPath, [BIN, 'lab', 'agent', '--config', agent.configPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // Its own process group: a Ctrl-C in the terminal reaches the sandbox
+    // alone, which stops the agents in order (and tells their exits apart
+    // from crashes), instead of every agent at once.
+    const child = spawn(process.execPath, [BIN, 'lab', 'agent', '--config', agent.configPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     child.stdout!.pipe(log)
     child.stderr!.pipe(log)
     const exited = new Promise<number | null>(resolve => {
@@ -34,6 +37,9 @@ export function startAgents (agents: readonly SandboxAgent[], onExit: (a: Sandbo
     })
     return { agent, child, exited }
   })
+  // Out of our process group, an agent would outlive a sandbox that dies without stopping it.
+  process.once('exit', () => { for (const r of running) r.child.kill('SIGKILL') })
+  return running
 }
 
 /** SIGTERM to all (each leaves the cluster cleanly), SIGKILL to any still there after the grace. */
