@@ -5,7 +5,7 @@
  * replaced: a file that cannot be read is an error for the operator, not a
  * reason to mint a new identity.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -74,17 +74,41 @@ export function generatePsk (): Uint8Array {
 }
 
 /**
- * Validates a pnet key file (tag line, codec line, 64 hex digits; trailing
- * blank lines allowed) and returns its canonical bytes.
+ * Validates a pnet key file and returns its canonical bytes. The file holds
+ * one key (tag line, codec line, 64 hex digits) or, during a rotation of the
+ * cluster key, several such blocks one after the other (blank lines between
+ * them allowed): the first is the key this host speaks with, every one is a
+ * key it accepts (keyring-protector.ts).
  */
 export function parsePsk (bytes: Uint8Array, path = '(bytes)'): Uint8Array {
-  const lines = new TextDecoder().decode(bytes).split(/\r?\n/)
-  const [tag, codec, hex, ...rest] = lines
-  if (tag !== '/key/swarm/psk/1.0.0/') throw new KeyFileError(path, 'first line is not /key/swarm/psk/1.0.0/')
-  if (codec !== '/base16/') throw new KeyFileError(path, 'second line is not /base16/ (the only codec supported)')
-  if (hex === undefined || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new KeyFileError(path, `third line is not ${PSK_BYTES} bytes in hex`)
-  if (rest.some(line => line.trim() !== '')) throw new KeyFileError(path, 'unexpected text after the key')
-  return new TextEncoder().encode(PSK_HEADER + hex.toLowerCase())
+  const lines = new TextDecoder().decode(bytes).split(/\r?\n/).filter(line => line.trim() !== '')
+  const blocks: string[] = []
+  for (let i = 0; i < lines.length || blocks.length === 0; i += 3) {
+    const [tag, codec, hex] = lines.slice(i, i + 3)
+    const which = blocks.length === 0 ? '' : ` (key ${blocks.length + 1})`
+    if (tag !== '/key/swarm/psk/1.0.0/') throw new KeyFileError(path, blocks.length === 0 ? 'first line is not /key/swarm/psk/1.0.0/' : `unexpected text after the key: a second key starts with /key/swarm/psk/1.0.0/${which}`)
+    if (codec !== '/base16/') throw new KeyFileError(path, `second line is not /base16/ (the only codec supported)${which}`)
+    if (hex === undefined || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new KeyFileError(path, `third line is not ${PSK_BYTES} bytes in hex${which}`)
+    blocks.push(PSK_HEADER + hex.toLowerCase())
+  }
+  if (new Set(blocks).size !== blocks.length) throw new KeyFileError(path, 'the same key twice')
+  return new TextEncoder().encode(blocks.join('\n\n'))
+}
+
+/** A key's name in logs and status: the first 8 hex digits of its sha256 (never the key). */
+export function keyFingerprint (key: Uint8Array): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8)
+}
+
+/** What a key file holds, for the operator: one key, or a ring with the one spoken first (fingerprints only). */
+export function describePsk (canonical: Uint8Array): string {
+  const prints = pskKeys(canonical).map(keyFingerprint)
+  return prints.length === 1 ? `a valid key (${prints[0]!})` : `${prints.length} valid keys, a rotation under way: speaks ${prints[0]!}, accepts ${prints.join(' ')}`
+}
+
+/** The raw 32-byte keys of a key file as parsePsk returns it, the one to speak with first. */
+export function pskKeys (canonical: Uint8Array): Uint8Array[] {
+  return new TextDecoder().decode(canonical).split('\n\n').map(block => Uint8Array.from(Buffer.from(block.slice(PSK_HEADER.length), 'hex')))
 }
 
 async function loadOrCreate<T> (

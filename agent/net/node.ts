@@ -12,7 +12,6 @@ import { kadDHT } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { ping } from '@libp2p/ping'
-import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -20,7 +19,8 @@ import { clusterPeerInfoMapper } from './addresses.ts'
 import { allowlistGater } from './allowlist.ts'
 import { dialBootstrap } from './bootstrap.ts'
 import type { BootstrapOptions } from './bootstrap.ts'
-import { parsePsk } from './keys.ts'
+import { parsePsk, pskKeys } from './keys.ts'
+import { Keyring, keyringProtector } from './keyring-protector.ts'
 import { fastMessageId } from './message-id.ts'
 import { checkClusterName, clusterProtocol, clusterTopic } from './names.ts'
 import {
@@ -94,6 +94,8 @@ export interface ClusterNode {
   readonly cluster: string
   readonly peerId: string
   readonly maxMessageBytes: number
+  /** The cluster keys new connections use and accept: a reload swaps them (keyring-protector.ts). */
+  readonly keyring: Keyring
   /** `/heliotrope/<cluster>/<name>` */
   topic(name: string): string
   /** `/heliotrope/<cluster>/<name>/<version>` */
@@ -108,7 +110,7 @@ export interface ClusterNode {
 /** Creates and starts a node. */
 export async function createNode (init: NodeInit): Promise<ClusterNode> {
   const cluster = checkClusterName(init.cluster)
-  const psk = parsePsk(init.psk)
+  const keyring = new Keyring(pskKeys(parsePsk(init.psk)))
   const transport = init.transport ?? 'tcp'
   const peerId = peerIdFromPrivateKey(init.privateKey).toString()
   const maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
@@ -158,7 +160,7 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
     nodeInfo: { name: 'heliotrope' },
     addresses: { listen, ...definedOnly({ announce: init.announce }) },
     transports: transport === 'tcp' ? [tcp()] : [memory()],
-    connectionProtector: preSharedKey({ psk }),
+    connectionProtector: keyringProtector(keyring),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: allowlistGater(init.allow),
@@ -188,6 +190,7 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
     cluster,
     peerId,
     maxMessageBytes,
+    keyring,
     topic: (name) => clusterTopic(cluster, name),
     protocol: (name, version) => clusterProtocol(cluster, name, version),
     // Memory listen addresses come back without /p2p/<id>; dialers need it.

@@ -1,8 +1,9 @@
 /**
  * Makes room for thousands of private-network streams in one process.
  *
- * @libp2p/pnet encrypts with the xsalsa20 package, which keeps every cipher's
- * state (64 bytes, never released by pnet) and its scratch space in one
+ * The private network (agent/net/keyring-protector.ts, on the wire
+ * @libp2p/pnet's) encrypts with the xsalsa20 package, which keeps every
+ * cipher's state (64 bytes, released when its connection closes) and its scratch space in one
  * WebAssembly memory per process: 640 KiB at first, at most 64 MiB. When that
  * memory grows, every open cipher's cached view of it goes stale and each one
  * grows it again on its next use, until the cap, and the process dies
@@ -10,16 +11,11 @@
  * Growing it once, before any cipher exists, leaves room for about 250,000.
  * A real agent holds a few hundred at most, so only the lab needs this.
  */
-import { createRequire } from 'node:module'
+import xsalsa20 from 'xsalsa20'
 
 export const PNET_CIPHER_MEMORY_BYTES = 16 << 20
 const NONCE_BYTES = 24
 const KEY_BYTES = 32
-
-interface Cipher {
-  update (input: Uint8Array): Uint8Array
-  finalize (): void
-}
 
 let presized = false
 
@@ -27,10 +23,7 @@ let presized = false
 export function presizePnetCipherMemory (): void {
   if (presized) return
   presized = true
-  // xsalsa20 is pnet's dependency, so it is resolved from pnet's own location.
-  const require = createRequire(import.meta.resolve('@libp2p/pnet'))
-  const XSalsa20 = require('xsalsa20') as new (nonce: Uint8Array, key: Uint8Array) => Cipher
-  const cipher = new XSalsa20(new Uint8Array(NONCE_BYTES), new Uint8Array(KEY_BYTES))
+  const cipher = xsalsa20(new Uint8Array(NONCE_BYTES), new Uint8Array(KEY_BYTES))
   cipher.update(new Uint8Array(PNET_CIPHER_MEMORY_BYTES))
   cipher.finalize()
 }

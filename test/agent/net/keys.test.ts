@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { generateKey } from '@libp2p/pnet'
 import test from 'ava'
 import { KeyFileError } from '../../../agent/net/errors.ts'
-import { generatePsk, loadOrCreatePeerKey, loadOrCreatePsk, parsePsk, PEER_KEY_FILE } from '../../../agent/net/keys.ts'
+import { describePsk, generatePsk, loadOrCreatePeerKey, loadOrCreatePsk, parsePsk, pskKeys, PEER_KEY_FILE } from '../../../agent/net/keys.ts'
 import { createNode } from '../../../agent/net/node.ts'
 import { LOOPBACK_LISTEN } from './cluster.ts'
 
@@ -74,6 +74,22 @@ test('keys written by @libp2p/pnet generateKey are accepted; malformed ones are 
   t.throws(() => parsePsk(bad(text.slice(0, -2))), { instanceOf: KeyFileError })
   t.throws(() => parsePsk(bad(text.replace('/base16/', '/base64/'))), { instanceOf: KeyFileError })
   t.throws(() => parsePsk(bad(text + '\nextra')), { instanceOf: KeyFileError })
+})
+
+test('a key file may hold several keys during a rotation: the first is spoken, each is accepted; a repeated or broken one is refused', t => {
+  const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+  const [a, b] = [dec(generatePsk()), dec(generatePsk())]
+  const two = parsePsk(enc(`${a}\n\n${b}\n`))
+  t.is(dec(two), `${a}\n\n${b}`, 'canonical: blocks one blank line apart')
+  t.deepEqual(parsePsk(enc(`${a}\n${b}`)), two, 'the blank line between them is optional')
+  const keys = pskKeys(two)
+  t.is(keys.length, 2)
+  t.deepEqual(Buffer.from(keys[0]!).toString('hex'), a.split('\n')[2])
+  t.regex(describePsk(two), /^2 valid keys, a rotation under way: speaks [0-9a-f]{8}, accepts [0-9a-f]{8} [0-9a-f]{8}$/)
+  t.regex(describePsk(parsePsk(enc(a))), /^a valid key \([0-9a-f]{8}\)$/)
+  t.throws(() => parsePsk(enc(`${a}\n\n${a}`)), { instanceOf: KeyFileError, message: /the same key twice/ })
+  t.throws(() => parsePsk(enc(`${a}\n\n${b.slice(0, -3)}`)), { instanceOf: KeyFileError, message: /key 2/ })
 })
 
 test('a restarted node keeps its peer id', async t => {
