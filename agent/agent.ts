@@ -33,6 +33,7 @@ import type { LevelCell, Logger } from './log.ts'
 import { MigrateServer } from './migrate-server.ts'
 import { Migrations } from './migrations.ts'
 import type { ClusterNode } from './net/index.ts'
+import { keyFingerprint, pskKeys } from './net/keys.ts'
 import { Planning } from './planning.ts'
 import { RoundLoop } from './round-loop.ts'
 import { RoundRecords, type RoundRecord } from './round-records.ts'
@@ -182,13 +183,17 @@ export class Agent {
   /**
    * Takes a new, valid config while running (SIGHUP): applies what can
    * change at run time, leaves the rest as it is and says it needs a
-   * restart (agent/config-reload.ts). `topologyHash` is the sha256 of the
-   * bytes of the topology file `next` names.
+   * restart (agent/config-reload.ts). `files` are what the files `next`
+   * names hold: the sha256 of the topology file's bytes, and the key file
+   * (parsePsk's canonical bytes).
    */
-  reload (next: AgentConfig, topologyHash: string): ReloadReport {
+  reload (next: AgentConfig, files: { topologyHash: string, psk: Uint8Array }): ReloadReport {
     const log = this.c.log.child('config')
-    const c = classifyReload(this.current, next, { topologyHash: { running: this.topologyHash, next: topologyHash }, logLevelLive: this.c.logLevel !== undefined })
+    const nextKeys = pskKeys(files.psk)
+    const keys = { running: this.c.node.keyring.keys.map(keyFingerprint), next: nextKeys.map(keyFingerprint) }
+    const c = classifyReload(this.current, next, { topologyHash: { running: this.topologyHash, next: files.topologyHash }, keys, logLevelLive: this.c.logLevel !== undefined })
     this.current = applyLive(this.current, next, c)
+    if (c.live.some(f => f.field === 'pskFile')) this.c.node.keyring.set(nextKeys)
     this.controls.setLimits(this.current.planner, this.current.safety)
     const result = reloadResult(c)
     this.counters.configReloads[result]++
@@ -212,6 +217,11 @@ export class Agent {
 
   get peerId (): string {
     return this.c.node.peerId
+  }
+
+  /** The libp2p node: its keyring and connections (the API's mesh view, tests). */
+  get node (): ClusterNode {
+    return this.c.node
   }
 
   /** observe, dry-run, approve or auto: what this agent may do (the API reports it). */

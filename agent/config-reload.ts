@@ -7,8 +7,10 @@
  * Live is only what the running agent reads afresh each time it uses it:
  * the planner and safety sections (read by Controls at every plan, so the
  * next plan uses them), the log level (a cell every logger reads per line),
- * and topologyFile when the file it names holds the same bytes (nothing
- * changes but the path). Everything else was built into something at start
+ * topologyFile when the file it names holds the same bytes (nothing
+ * changes but the path), and the cluster keys in pskFile when they share a
+ * key with the running ones (a rotation step: agent/net/keyring-protector.ts;
+ * new connections take them, open ones keep theirs). Everything else was built into something at start
  * (the libp2p node, the member list, the drivers, the round timing, the
  * reservations, the API's socket) and needs a restart; the reload says so
  * and leaves the running value in place.
@@ -32,7 +34,7 @@ const WHY_RESTART: Readonly<Record<string, string>> = {
   listen: 'the libp2p node listens from start',
   announce: 'the libp2p node announces from start',
   bootstrap: 'dialled at start',
-  pskFile: 'the private network key is fixed for the node\'s life',
+  pskFile: 'the new cluster keys share none with the running ones: this host could reach no member. Rotate in steps: add the new key after the old one on every host, then put it first, then remove the old one (docs/operations.md)',
   members: 'the allowlist and the member-list hash votes are counted by are fixed at start',
   observers: 'the allowlist is fixed at start',
   address: 'gossiped in this host\'s state, and the drivers migrate to it',
@@ -75,6 +77,8 @@ export interface ReloadClassification {
 export interface ReloadContext {
   /** sha256 of the topology file's bytes: the one running, and the one the new config names. */
   topologyHash: { running: string, next: string }
+  /** Fingerprints of the cluster keys, in order (the first is spoken): the running ones, and those in the file the new config names. */
+  keys: { running: readonly string[], next: readonly string[] }
   /** Whether the agent's logger has a level it can set (the CLI's has; an embedded agent's may not). */
   logLevelLive: boolean
 }
@@ -93,14 +97,23 @@ export function classifyReload (running: AgentConfig, next: AgentConfig, ctx: Re
   const live: FieldChange[] = []
   const restart: RestartChange[] = []
   const topologySame = ctx.topologyHash.running === ctx.topologyHash.next
+  const keysSame = sameValue(ctx.keys.running, ctx.keys.next)
+  const keysLive = ctx.keys.next.some(k => ctx.keys.running.includes(k))
   for (const change of changedFields(running, next)) {
     const top = change.field.split('.')[0]!
     const isLive = (LIVE_SECTIONS as readonly string[]).includes(top) ||
       (top === 'logLevel' && ctx.logLevelLive) ||
       // The same bytes under another path: nothing the agent uses changes.
-      (top === 'topologyFile' && topologySame)
+      (top === 'topologyFile' && topologySame) ||
+      (top === 'pskFile' && keysLive)
     if (isLive) live.push(change)
     else restart.push({ ...change, why: WHY_RESTART[top] ?? START_ONLY })
+  }
+  // New keys under the same path: a rotation step, live when a key is shared.
+  if (!keysSame && !live.some(c => c.field === 'pskFile') && !restart.some(c => c.field === 'pskFile')) {
+    const change = { field: 'pskFile', from: `keys ${ctx.keys.running.join(' ')}`, to: `keys ${ctx.keys.next.join(' ')}` }
+    if (keysLive) live.push(change)
+    else restart.push({ ...change, why: WHY_RESTART.pskFile! })
   }
   // The file's content changed under the same path: no field says so, the hash does.
   if (!topologySame && !restart.some(c => c.field === 'topologyFile')) {
@@ -117,6 +130,7 @@ export function applyLive (running: AgentConfig, next: AgentConfig, c: ReloadCla
   if (tops.has('planner')) out.planner = next.planner
   if (tops.has('safety')) out.safety = next.safety
   if (tops.has('topologyFile')) out.topologyFile = next.topologyFile
+  if (tops.has('pskFile')) out.pskFile = next.pskFile
   if (tops.has('logLevel')) {
     if (next.logLevel === undefined) delete out.logLevel
     else out.logLevel = next.logLevel

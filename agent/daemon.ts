@@ -128,21 +128,24 @@ export interface Daemon {
 
 /**
  * A reload as the daemon does it: the file read and checked as at start,
- * and the topology file it names read for its hash; any failure there
+ * the topology file it names read for its hash and the key file for its
+ * cluster keys; any failure there
  * refuses the reload and the agent keeps the config it runs with.
  */
 export async function reloadAgent (agent: Agent, path: string, drivers: DriverRegistry = PRODUCTION_DRIVERS): Promise<ReloadReport> {
   let next: AgentConfig
   let hash: string
+  let psk: Uint8Array
   try {
     next = await readConfigFile(path, drivers)
     hash = (await loadTopology(next.topologyFile)).hash
+    psk = await readPsk(next.pskFile)
   } catch (err) {
     // A ValidationError lists every bad field on lines of its own; one line for the log.
     const [head, ...rest] = (err as Error).message.split('\n').map(l => l.trim()).filter(l => l !== '')
     return agent.refuseReload([head, rest.join('; ')].filter(x => x !== undefined && x !== '').join(' '))
   }
-  return agent.reload(next, hash)
+  return agent.reload(next, { topologyHash: hash, psk })
 }
 
 export async function startDaemon (config: AgentConfig, opts: StartOptions): Promise<Daemon> {

@@ -4,7 +4,7 @@ import { type Issue, ValidationError } from '../../lib/errors.ts'
 import { parseTopology } from '../../lib/topology.ts'
 import { type AgentConfig, parseConfig } from '../config.ts'
 import { addressIssues } from '../config-addresses.ts'
-import { readPsk } from '../net/keys.ts'
+import { describePsk, readPsk } from '../net/keys.ts'
 import { UsageError } from './errors.ts'
 import type { Command } from './run.ts'
 
@@ -49,8 +49,7 @@ is well, 1 otherwise.
     const notes: string[] = config === undefined ? [] : [`cluster ${config.cluster}, host ${config.host} (dc ${config.dc}), mode ${config.mode}, ${config.members.length} member(s), planner ${config.planner.name}`]
     if (pskFile !== undefined) {
       try {
-        await readPsk(pskFile)
-        notes.push(`pskFile ${pskFile}: a valid key, mode 0600`)
+        notes.push(`pskFile ${pskFile}: ${describePsk(await readPsk(pskFile))}, mode 0600`)
       } catch (err) {
         problems.push(`pskFile: expected a readable pre-shared key file with mode 0600, found ${(err as Error).message}`)
       }

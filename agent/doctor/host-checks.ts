@@ -14,7 +14,7 @@ import type { LibvirtSection } from '../drivers/libvirt/index.ts'
 import type { NftablesSection } from '../drivers/nftables/index.ts'
 import type { QemuSection } from '../drivers/qemu/index.ts'
 import { lookupTool, TOOLS } from '../host/system-tools.ts'
-import { PEER_KEY_FILE, readPsk } from '../net/keys.ts'
+import { describePsk, PEER_KEY_FILE, readPsk } from '../net/keys.ts'
 import { fail, ok, warn, type CheckResult } from './check.ts'
 import { checkBridgeNetfilter, checkClock, checkForwarding, checkIpv6, checkNfTables, checkNode, checkTool } from './system-checks.ts'
 
@@ -23,8 +23,7 @@ export const PEER_DIAL_TIMEOUT_MS = 3_000
 
 async function checkPsk (path: string): Promise<CheckResult> {
   try {
-    await readPsk(path)
-    return ok('psk', `${path}: a valid key, mode 0600`)
+    return ok('psk', `${path}: ${describePsk(await readPsk(path))}, mode 0600`)
   } catch (err) {
     return fail('psk', `${path}: ${(err as Error).message}`, `keep the cluster key readable by root only: chmod 600 ${path}`)
   }

@@ -4,7 +4,7 @@ import { parseConfig, type AgentConfig } from '../../agent/config.ts'
 import { applyLive, changedFields, classifyReload, reloadResult, type ReloadContext } from '../../agent/config-reload.ts'
 import { minimalConfig } from '../config-fixture.ts'
 
-const SAME: ReloadContext = { topologyHash: { running: 'aaa', next: 'aaa' }, logLevelLive: true }
+const SAME: ReloadContext = { topologyHash: { running: 'aaa', next: 'aaa' }, keys: { running: ['k1'], next: ['k1'] }, logLevelLive: true }
 const config = (parts: Record<string, unknown> = {}): AgentConfig => parseConfig(minimalConfig(parts))
 const fields = (cs: Array<{ field: string }>): string[] => cs.map(c => c.field)
 
@@ -40,7 +40,6 @@ test('fields the agent builds into something at start need a restart, each with 
     capacity: { memoryMiB: 2048, vcpus: 2 },
     members: [{ host: 'h1', peerId: 'p1' }, { host: 'h2', peerId: 'p2' }],
     listen: ['/ip6/::1/tcp/4002'],
-    pskFile: '/other/psk',
     stateDir: '/var/lib/other',
     hypervisor: { kind: 'libvirt' },
     roundPeriodMs: 10_000,
@@ -48,7 +47,7 @@ test('fields the agent builds into something at start need a restart, each with 
   })
   const c = classifyReload(running, next, SAME)
   t.deepEqual(fields(c.live), ['safety.maxInFlight'])
-  t.deepEqual(fields(c.restart).sort(), ['capacity.memoryMiB', 'controlSocket', 'hypervisor.kind', 'listen', 'members', 'mode', 'pskFile', 'roundPeriodMs', 'stateDir'].sort())
+  t.deepEqual(fields(c.restart).sort(), ['capacity.memoryMiB', 'controlSocket', 'hypervisor.kind', 'listen', 'members', 'mode', 'roundPeriodMs', 'stateDir'].sort())
   t.true(c.restart.every(r => r.why.length > 0))
   t.is(reloadResult(c), 'restart-needed')
   const after = applyLive(running, next, c)
@@ -83,4 +82,26 @@ test('logLevel needs a restart when the agent has no settable level; removing it
   const removed = classifyReload(running, config(), SAME)
   t.deepEqual(fields(removed.live), ['logLevel'])
   t.false('logLevel' in applyLive(running, config(), removed))
+})
+
+test('pskFile: cluster keys that share a key with the running ones apply live (a rotation step, under the same path or another); keys sharing none need a restart, with the procedure', t => {
+  const running = config()
+  const step = (runningKeys: string[], nextKeys: string[], next = config()): ReturnType<typeof classifyReload> =>
+    classifyReload(running, next, { ...SAME, keys: { running: runningKeys, next: nextKeys } })
+  // Add the new key second, put it first, drop the old one: each step shares a key.
+  for (const [from, to] of [[['old'], ['old', 'new']], [['old', 'new'], ['new', 'old']], [['new', 'old'], ['new']]]) {
+    const c = step(from!, to!)
+    t.deepEqual(fields(c.live), ['pskFile'], `${from!.join(',')} -> ${to!.join(',')}`)
+    t.deepEqual(c.restart, [])
+  }
+  const moved = step(['old'], ['old', 'new'], config({ pskFile: '/etc/heliotrope/psk-2' }))
+  t.deepEqual(fields(moved.live), ['pskFile'])
+  t.is(applyLive(running, config({ pskFile: '/etc/heliotrope/psk-2' }), moved).pskFile, '/etc/heliotrope/psk-2')
+  const samePathSameKeys = step(['old'], ['old'])
+  t.deepEqual(samePathSameKeys, { live: [], restart: [] })
+
+  const jump = step(['old'], ['new'])
+  t.deepEqual(fields(jump.restart), ['pskFile'])
+  t.regex(jump.restart[0]!.why, /share none.*add the new key after the old one/)
+  t.is(reloadResult(jump), 'restart-needed')
 })
