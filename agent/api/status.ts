@@ -4,6 +4,7 @@ import type { Agent } from '../agent.ts'
 import { API_VERSION, type MeshPeer, type StatusResponse } from './types.ts'
 import type { Topic } from '../../lib/wire/messages.ts'
 import { definedOnly } from '../../lib/defined.ts'
+import { keyFingerprint } from '../net/keys.ts'
 
 /**
  * The ranking for `round` without freezing it: the election freezes a
@@ -56,6 +57,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     candidates,
     inFlight: agent.inFlight(),
     controlSocket: agent.config.controlSocket,
+    clusterKeys: agent.node.keyring.keys.map(keyFingerprint),
     limits: limitsOf(agent),
     settings: settingsOf(agent),
     mesh: meshView(agent),

@@ -49,6 +49,8 @@ export interface StatusResponse {
    * (agent/cli/reach.ts). Absent from older agents.
    */
   controlSocket?: string
+  /** Fingerprints of the cluster keys (sha256, 8 hex digits), the spoken one first; two or more during a rotation. Absent from older agents. */
+  clusterKeys?: string[]
   /**
    * The limits this agent plans under now: its config's planner and safety
    * sections, as the last reload left them (SIGHUP applies them live), with

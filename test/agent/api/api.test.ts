@@ -22,6 +22,7 @@ import { RELAY_KINDS, type RelayKind } from '../../../lib/wire/relay.ts'
 import { TOPICS, type Envelope } from '../../../lib/wire/messages.ts'
 import { waitFor } from '../mesh/harness.ts'
 import { MESH_DCS, startApiMesh, type ApiMesh } from './mesh.ts'
+import { keyFingerprint } from '../../../agent/net/keys.ts'
 
 const BIN = new URL('../../../agent/bin/heliotrope.js', import.meta.url).pathname
 const ROGUE = 'rogue'
@@ -68,6 +69,9 @@ test.serial('/status: who the agent is, the round, its planner, live members, ea
     t.deepEqual([...s.candidates].sort(), hosts(), 'the live members are the candidates')
     t.true(s.uptimeMs > 0 && s.roundElapsedMs >= 0 && s.roundElapsedMs < s.roundPeriodMs)
     t.deepEqual(Object.keys(s.mesh ?? {}).sort(), [...TOPICS].sort())
+    t.is(s.controlSocket, agent.config.controlSocket, 'where a command given only this API sends changes')
+    t.deepEqual(s.clusterKeys, agent.node.keyring.keys.map(keyFingerprint))
+    t.is(s.clusterKeys!.length, 1)
     for (const topic of TOPICS) {
       const peers = s.mesh![topic]
       t.true(peers.length > 0, `${host} has mesh peers on ${topic}`)
@@ -296,6 +300,8 @@ test.serial('/metrics: Prometheus text that a real parser reads; the numbers mat
   t.is(scores.type, 'GAUGE')
   t.true(scores.metrics.length >= 1 && scores.metrics.every(m => Number.isFinite(Number(m.value))), 'a finite score per gossip peer')
   t.true(scores.metrics.some(m => m.labels!.host === 'a' || m.labels!.host === 'b'), 'members by host')
+  t.is(Number(family(fams, 'heliotrope_cluster_keys').metrics[0]!.value), 1)
+  t.is(Number(family(fams, 'heliotrope_cluster_key_refusals_total').metrics[0]!.value), 0, 'no stranger tried a connection yet')
   const meshPeers = family(fams, 'heliotrope_mesh_peers')
   t.is(meshPeers.type, 'GAUGE')
   t.deepEqual(meshPeers.metrics.map(m => m.labels!.topic).sort(), [...TOPICS].sort())
