@@ -106,6 +106,11 @@ export function describePsk (canonical: Uint8Array): string {
   return prints.length === 1 ? `a valid key (${prints[0]!})` : `${prints.length} valid keys, a rotation under way: speaks ${prints[0]!}, accepts ${prints.join(' ')}`
 }
 
+/** A key file's bytes for raw 32-byte `keys`, the one to speak with first (parsePsk's canonical form). */
+export function formatPsk (keys: readonly Uint8Array[]): Uint8Array {
+  return new TextEncoder().encode(keys.map(k => PSK_HEADER + Buffer.from(k).toString('hex')).join('\n\n'))
+}
+
 /** The raw 32-byte keys of a key file as parsePsk returns it, the one to speak with first. */
 export function pskKeys (canonical: Uint8Array): Uint8Array[] {
   return new TextDecoder().decode(canonical).split('\n\n').map(block => Uint8Array.from(Buffer.from(block.slice(PSK_HEADER.length), 'hex')))
