@@ -20,7 +20,16 @@ export async function wiringProblems (state: LabState, rec: LabVmRecord, host: s
   const h = state.hosts[host]
   if (h === undefined) return [`no host ${host}`]
   const problems: string[] = []
-  const links = JSON.parse(await ip(h.ns, '-j', 'link', 'show', 'dev', rec.vif)) as Array<{ master?: string, flags?: string[] }>
+  let text: string
+  try {
+    text = await ip(h.ns, '-j', 'link', 'show', 'dev', rec.vif)
+  } catch (err) {
+    // Located a moment ago, gone now: a migration moved it meanwhile. A
+    // problem for this look (the caller looks again), not a failed run.
+    if (/does not exist/.test((err as Error).message)) return [`${rec.vif} left ${host} while it was checked (a move under way)`]
+    throw err
+  }
+  const links = JSON.parse(text) as Array<{ master?: string, flags?: string[] }>
   const link = links[0]
   if (link?.master !== HOST_BRIDGE) problems.push(`${rec.vif} is not on ${host}'s ${HOST_BRIDGE} (master ${String(link?.master)})`)
   if (link?.flags?.includes('UP') !== true) problems.push(`${rec.vif} is down at ${host}`)
