@@ -99,6 +99,8 @@ export class Cluster implements Startable {
     this.digests = new Digests({ ...this.ctx, collector: components.collector, outbox: this.outbox }, { topology: init.topology })
     this.inbound = new Inbound({ ...this.ctx, upstream: components.upstream, states: this.states, waits: this.waits })
     this.membership = components.membership
+    const membership = this.membership
+    if (membership !== undefined) this.outbox.holdWhile(() => !membership.isMember)
     if (config.dissemination === 'tiered') {
       // The aggregators are ranked over the member list fixed at start (tiered/roles.ts).
       if (this.membership !== undefined) throw new Error('dissemination "tiered" does not take signed membership (adminKey) yet: its aggregator roles are fixed at start')

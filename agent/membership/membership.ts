@@ -182,6 +182,10 @@ export class SignedMembership {
       ctx.log.warn(`member removed (${why}): closing its connections`, { member: m.host, peer: peerId })
       ctx.node.libp2p.hangUp(peerIdFromString(peerId)).catch(() => {})
     }
+    const self = ctx.node.peerId
+    if (before.has(self) && !certified.some(c => c.peerId === self)) {
+      ctx.log.error(`this host's membership is over (${refused.get(self) ?? 'superseded'}): the others refuse it; it needs a new invitation (heliotrope invite, then heliotrope init --join TOKEN --force here)`, { host: ctx.host })
+    }
     // Our own admission arrived by gossip (a member answered another attempt first).
     if (this.joiner !== undefined && this.isMember) this.joinedNow()
   }
