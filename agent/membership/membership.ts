@@ -53,6 +53,9 @@ export class SignedMembership {
   private hash = ''
   /** The round our records were last sent because a member's hash differed: at most once a round. */
   private resentRound = -1
+  /** Fires at the next certificate's expiry, so an expired member is cut off then, not at the next round start. */
+  private expiryTimer: NodeJS.Timeout | undefined
+  private stopped = false
 
   private constructor (config: AgentConfig, store: MembershipStore, bundle: MembershipBundle, invitation: Signed<Invitation> | undefined) {
     this.config = config
@@ -126,6 +129,8 @@ export class SignedMembership {
   }
 
   async stop (): Promise<void> {
+    this.stopped = true
+    clearTimeout(this.expiryTimer)
     await this.joiner?.stop()
     this.probation?.stop()
     this.subscription?.unsubscribe()
@@ -163,6 +168,7 @@ export class SignedMembership {
     if (ctx === undefined) return
     const now = ctx.now()
     const certified = this.records.members(now)
+    this.armExpiry(now)
     const all = [...this.config.members.map(m => ({ host: m.host, peerId: m.peerId, dc: m.dc })), ...certified]
     const hash = memberListHash(all)
     if (hash === this.hash) return
@@ -188,6 +194,16 @@ export class SignedMembership {
     }
     // Our own admission arrived by gossip (a member answered another attempt first).
     if (this.joiner !== undefined && this.isMember) this.joinedNow()
+  }
+
+  /** Applies again when the next certified member's certificate runs out (at most a day ahead: timers are 32-bit). */
+  private armExpiry (now: number): void {
+    clearTimeout(this.expiryTimer)
+    if (this.stopped) return
+    const next = Math.min(...this.records.certificates().map(c => c.invitation.body.until).filter(u => u > now))
+    if (!Number.isFinite(next)) return
+    this.expiryTimer = setTimeout(() => { this.apply() }, Math.min(next - now, 86_400_000) + 1)
+    this.expiryTimer.unref()
   }
 
   /** Records changed: apply, keep, tell the others. */
