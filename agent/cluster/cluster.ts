@@ -160,7 +160,8 @@ export class Cluster implements Startable {
       log: this.ctx.log.child('membership'),
       now: this.ctx.now,
       periodMs: this.ctx.timing.periodMs,
-      admitted: () => { this.admitted() }
+      admitted: () => { this.admitted() },
+      listChanged: () => { this.states.resendSoon(this.ctx.now()) }
     })
   }
 

@@ -35,6 +35,8 @@ export interface MembershipContext {
   periodMs: number
   /** This host was just admitted: say hello again (the hellos before were dropped as a non-member's). */
   admitted: () => void
+  /** Our member list changed: our state (which carries its hash) should go out now, so votes agree again within the gossip's latency, not at our next round. */
+  listChanged: () => void
 }
 
 export class SignedMembership {
@@ -179,8 +181,10 @@ export class SignedMembership {
       if (s === 'revoked' || s === 'expired') refused.set(c.peerId, s)
     }
     ctx.view.setMembers(all, hash, refused)
+    const first = this.hash === ''
     this.certified = certified
     this.hash = hash
+    if (!first) ctx.listChanged()
     for (const m of certified) if (!before.has(m.peerId)) ctx.log.info('member admitted', { member: m.host, dc: m.dc, peer: m.peerId, membersHash: hash })
     for (const [peerId, m] of before) {
       if (certified.some(c => c.peerId === peerId)) continue

@@ -28,6 +28,11 @@ test.serial('a running 4-agent cluster admits a fifth host from a token without 
   t.not(a1.view.membersHash, hashBefore, 'the member list changed')
   t.is(e1.view.members().length, 5)
   t.log(`e1 admitted by every agent ${admittedAt - startedAt} ms after its start (a round is ${timing.periodMs} ms)`)
+  // Votes count again once every state carries the new hash: each agent sends its state as soon as its list changes.
+  await waitFor(() => all.every(a => all.every(b => a.view.agreesOnMembers(b.config.host))), GENEROUS_MS, 'every agent to see every state carry the new member-list hash')
+  const agreedIn = Date.now() - admittedAt
+  t.log(`every state carried the new member-list hash ${agreedIn} ms after the admission`)
+  t.true(agreedIn < timing.periodMs, `within a round (${agreedIn} ms)`)
 
   // Taking part: within two rounds every agent has e1 live, agreeing on the member list (its vote counts), and e1 holds the round's plan.
   const admittedRound = roundAt(admittedAt, timing)
