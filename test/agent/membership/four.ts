@@ -10,7 +10,7 @@ import { loadOrCreateAdminKey } from '../../../agent/membership/admin-key.ts'
 import { MembershipStore } from '../../../agent/membership/store.ts'
 import { decodeToken } from '../../../agent/membership/token.ts'
 import { startCluster } from '../../../lab/sim/cluster.ts'
-import { TEST_CLUSTER_NAME, waitFor, type TestCluster } from '../mesh/harness.ts'
+import { TEST_CLUSTER_NAME, waitFor, type ClusterSpec, type TestCluster } from '../mesh/harness.ts'
 import { appsSpec } from '../policy/mesh.ts'
 
 /**
@@ -27,9 +27,10 @@ export interface LogLine { msg: string, level: string, [k: string]: unknown }
  * the four, and a fifth host's config (e1, DC B) kept aside: it is in the
  * world and has its peer key, but no agent knows it.
  */
-export async function fourWithAdminKey (t: { teardown (fn: () => Promise<void> | void): void }, lines: LogLine[]): Promise<{ cluster: TestCluster, newcomer: AgentConfig, adminKeyFile: string }> {
+export async function fourWithAdminKey (t: { teardown (fn: () => Promise<void> | void): void }, lines: LogLine[], overrides: Partial<ClusterSpec> = {}): Promise<{ cluster: TestCluster, newcomer: AgentConfig, adminKeyFile: string }> {
   const base = appsSpec(1)
-  const spec = { ...base, hosts: [...base.hosts, { host: 'a2', dc: 'A', memoryMiB: 8192, vcpus: 16 }, { host: 'e1', dc: 'B', memoryMiB: 8192, vcpus: 16 }], planner: { maxMoves: 0 } }
+  // Plans move nothing unless a test says otherwise: what is measured is membership.
+  const spec = { ...base, hosts: [...base.hosts, { host: 'a2', dc: 'A', memoryMiB: 8192, vcpus: 16 }, { host: 'e1', dc: 'B', memoryMiB: 8192, vcpus: 16 }], planner: { maxMoves: 0 }, ...overrides }
   // Warnings and the membership's info lines, for what the hosts say about joining.
   const log = createLogger({ level: 'info', pretty: false, sink: { write: l => { const j = JSON.parse(l) as LogLine; if (j.level !== 'info' || /member|admitted|probation/.test(j.msg)) lines.push(j) } } })
   const cluster = await startCluster({ ...spec, log, cluster: TEST_CLUSTER_NAME, transport: 'tcp' })
