@@ -132,6 +132,9 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
       const addrMissing = members.findIndex(m => typeof m === 'object' && m !== null && (m as { addresses?: unknown }).addresses === undefined)
       if (addrMissing >= 0) ctx.addIssue({ code: 'custom', path: ['members', addrMissing, 'addresses'], input: undefined, message: 'the member\'s addresses (dhtServersPerDc needs every member\'s: DHT clients cannot be looked up)' })
     }
+    // Signed membership changes the member list at run time; the tiered roles and the DHT servers are chosen from it at start.
+    if (c.adminKey !== undefined && c.dissemination === 'tiered') ctx.addIssue({ code: 'custom', path: ['adminKey'], input: 'set', message: 'no adminKey with dissemination "tiered" (not built yet: its aggregator roles are fixed at start; docs/design.md §3.7)' })
+    if (c.adminKey !== undefined && c.dhtServersPerDc !== undefined) ctx.addIssue({ code: 'custom', path: ['adminKey'], input: 'set', message: 'no adminKey with dhtServersPerDc (not built yet: the DHT servers are chosen from the static members list at start; docs/design.md §3.7)' })
     // Too long a socket path is the fault of the field that made it: controlSocket, or stateDir for the default socket.
     const stateDir = typeof c.stateDir === 'string' ? c.stateDir : undefined
     if ((c.controlSocket === undefined && stateDir !== undefined) || typeof c.controlSocket === 'string') {
