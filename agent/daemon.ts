@@ -16,6 +16,7 @@ import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { LevelCell, Logger } from './log.ts'
 import { readConfigFile } from './config-file.ts'
 import { SignedMembership } from './membership/membership.ts'
+import { refusalLog } from './net/refusal-log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
 import { dhtPlan, ownAddressProblem } from './cluster/dht-servers.ts'
 import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type ClusterNode, type NodeInit } from './net/index.ts'
@@ -93,6 +94,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     psk,
     allow,
     ...(membership !== undefined ? { probation: (peer: string) => membership.onProbation(peer) } : {}),
+    refused: refusalLog(opts.log.child(config.host), peer => membership?.refusal(peer) ?? 'not in the config\'s members or observers'),
     listen: config.listen,
     ...definedOnly({ announce: config.announce }),
     bootstrap: dht.bootstrap,

@@ -86,6 +86,12 @@ export class SignedMembership {
     return this.records.standing(peerId, now) === 'unknown'
   }
 
+  /** Why the gater refuses `peerId`, in words (refusal-log.ts). */
+  refusal (peerId: string, now = Date.now()): string {
+    const s = this.records.standing(peerId, now)
+    return s === 'unknown' ? 'not a member' : `its certificate was ${s === 'superseded' ? 'replaced by a newer one of its host' : s}`
+  }
+
   /** Whether this host is a member (by the config, or by a certificate held). */
   get isMember (): boolean {
     const self = this.ctx?.node.peerId

@@ -29,12 +29,17 @@ export function isAllowed (allow: Allowlist, peerId: PeerId | string): boolean {
  * is not admitted within a bound (agent/membership/probation.ts). We never
  * dial such a peer, so nothing of ours (DHT, gossip) reaches out to it.
  */
-export function allowlistGater (allow: Allowlist, probation?: (peerId: string) => boolean): ConnectionGater {
+export function allowlistGater (allow: Allowlist, probation?: (peerId: string) => boolean, refused?: (peerId: string) => void): ConnectionGater {
   const deny = (peer: PeerId): boolean => !isAllowed(allow, peer)
   const denyInbound = (peer: PeerId): boolean => deny(peer) && probation?.(peer.toString()) !== true
   return {
     denyDialPeer: deny,
-    denyInboundEncryptedConnection: denyInbound,
+    // Said once per attempt (the first check after the handshake proved who it is): a refused host must not wait in silence (issue 18).
+    denyInboundEncryptedConnection: (peer) => {
+      const no = denyInbound(peer)
+      if (no) refused?.(peer.toString())
+      return no
+    },
     denyOutboundEncryptedConnection: deny,
     denyInboundUpgradedConnection: denyInbound,
     denyOutboundUpgradedConnection: deny

@@ -86,6 +86,7 @@ test.serial('a running 4-agent cluster admits a fifth host from a token without 
   // It cannot come back: every member's gater refuses it.
   const dials = await Promise.allSettled(members.map(async a => await e1.node.libp2p.dial(a.node.libp2p.getMultiaddrs()[0]!, { signal: AbortSignal.timeout(5_000) }).then(async () => await e1.node.libp2p.services.ping.ping(a.node.libp2p.peerId, { signal: AbortSignal.timeout(5_000) }))))
   t.true(dials.every(d => d.status === 'rejected'), 'no member takes e1 back')
+  await waitFor(() => lines.some(l => l.msg === 'refused a connection from a peer that is not a member' && l.peer === e1Peer && /revoked/.test(String(l.why))), GENEROUS_MS, 'members to say whom they refused, and why')
   const drops = members.reduce((n, a) => n + a.view.drops.revoked, 0)
   t.log(`messages of e1 dropped as revoked at the members: ${drops}`)
   t.true(lines.some(l => /member removed \(revoked\)/.test(l.msg) && l.member === 'e1'), 'members log the removal')
