@@ -190,7 +190,12 @@ export class SignedMembership {
     const first = this.hash === ''
     this.certified = certified
     this.hash = hash
-    if (!first) ctx.listChanged()
+    if (first) {
+      // The records kept in the state directory: members already, not news.
+      if (certified.length > 0) ctx.log.info('members by certificate', { members: certified.map(m => m.host), membersHash: hash })
+      return
+    }
+    ctx.listChanged()
     for (const m of certified) if (!before.has(m.peerId)) ctx.log.info('member admitted', { member: m.host, dc: m.dc, peer: m.peerId, membersHash: hash })
     for (const [peerId, m] of before) {
       if (certified.some(c => c.peerId === peerId)) continue
