@@ -24,6 +24,7 @@ import { CONTROL_SOCKET_FIELD, controlSocketPath, MODE_FIELD, SAFETY_SECTION, SO
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
 import { driverSectionSchema, type DriverRegistry, type DriverSection } from './drivers/kinds.ts'
 import { LEVELS } from './log.ts'
+import { validAdminKey } from './membership/admin-key.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -89,6 +90,7 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     pskFile: nonEmpty().meta({ description: "The cluster's pre-shared key (libp2p private network), mode 0600." }),
     members: z.array(MEMBER).meta({ description: "The allowlist: every member's host id and peer id (heliotrope init prints this host's)." }),
     observers: strings().default(() => []).meta({ description: 'Peer ids that may watch the gossip but never speak.' }),
+    adminKey: nonEmpty().check(meets(validAdminKey, 'an ed25519 public key (base64 SPKI, as heliotrope init prints it)')).optional().meta({ description: "The cluster admin key's public half: with it, hosts join from a token (heliotrope invite) and leave by a signed revocation, without config edits (docs/design.md §3.7). Unset: membership is the members list alone." }),
     topologyFile: nonEmpty().meta({ description: 'DCs, WAN links and external prefixes; the same file on every host.' }),
     address: nonEmpty().check(meets(s => parseIpv6(s) !== undefined, 'an IPv6 address')).meta({ description: "This host's IPv6 address for migrations.", format: 'ipv6' }),
     capacity: closed({ memoryMiB: z.number().positive(), vcpus: integer().positive() }).meta({ description: 'What VMs may use on this host.' }),
@@ -114,7 +116,8 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     if (typeof c !== 'object' || c === null) return
     const members: unknown[] = Array.isArray(c.members) ? c.members : []
     const hostOf = (m: unknown): unknown => typeof m === 'object' && m !== null ? (m as { host?: unknown }).host : undefined
-    if (HOST_ID.safeParse(c.host).success && members.length > 0 && !members.some(m => hostOf(m) === c.host)) {
+    // With an admin key a host may be a member by certificate (it joined from a token), not by this list.
+    if (c.adminKey === undefined && HOST_ID.safeParse(c.host).success && members.length > 0 && !members.some(m => hostOf(m) === c.host)) {
       ctx.addIssue({ code: 'custom', path: ['members'], input: 'none', message: `an entry for this host (${c.host})` })
     }
     // The tiered dissemination ranks each DC's members for its aggregator: every member's DC is needed.
@@ -129,6 +132,9 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
       const addrMissing = members.findIndex(m => typeof m === 'object' && m !== null && (m as { addresses?: unknown }).addresses === undefined)
       if (addrMissing >= 0) ctx.addIssue({ code: 'custom', path: ['members', addrMissing, 'addresses'], input: undefined, message: 'the member\'s addresses (dhtServersPerDc needs every member\'s: DHT clients cannot be looked up)' })
     }
+    // Signed membership changes the member list at run time; the tiered roles and the DHT servers are chosen from it at start.
+    if (c.adminKey !== undefined && c.dissemination === 'tiered') ctx.addIssue({ code: 'custom', path: ['adminKey'], input: 'set', message: 'no adminKey with dissemination "tiered" (not built yet: its aggregator roles are fixed at start; docs/design.md §3.7)' })
+    if (c.adminKey !== undefined && c.dhtServersPerDc !== undefined) ctx.addIssue({ code: 'custom', path: ['adminKey'], input: 'set', message: 'no adminKey with dhtServersPerDc (not built yet: the DHT servers are chosen from the static members list at start; docs/design.md §3.7)' })
     // Too long a socket path is the fault of the field that made it: controlSocket, or stateDir for the default socket.
     const stateDir = typeof c.stateDir === 'string' ? c.stateDir : undefined
     if ((c.controlSocket === undefined && stateDir !== undefined) || typeof c.controlSocket === 'string') {

@@ -16,6 +16,7 @@ import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../lib
 import type { AgentConfig } from '../config.ts'
 import { ControlServer } from '../control-socket/server.ts'
 import type { ControlHandler, ControlReply, ControlRequest } from '../control-socket/protocol.ts'
+import type { Revocation, Signed } from '../../lib/membership.ts'
 import type { Logger } from '../log.ts'
 import { JOIN_WAIT_MS, SystemdNotifier, waitUntilJoined } from '../systemd/notify.ts'
 import { checkPlanNow, type PlanCheck } from '../../lib/plan-check.ts'
@@ -47,6 +48,8 @@ export interface ControlsContext {
   /** The cluster as this agent sees it now: what an approval is checked against. */
   snapshot: () => Snapshot
   notifier?: SystemdNotifier
+  /** Signed membership's revocation (agent/membership/); without it (no adminKey) `revoke` is refused. */
+  revoke?: (revocation: Signed<Revocation>) => Promise<ControlReply>
 }
 
 export interface FinalPlan {
@@ -290,6 +293,9 @@ export class Controls implements ControlHandler {
       case 'drain': return await this.drain(true)
       case 'undrain': return await this.drain(false)
       case 'cluster': return await this.cluster(req.set, req.unset)
+      case 'revoke':
+        if (this.ctx.revoke === undefined) return { ok: false, error: 'this cluster has no admin key (adminKey in the config): its members are the config\'s list; remove the host there (docs/operations.md)' }
+        return await this.ctx.revoke({ body: req.revocation, sig: new Uint8Array(Buffer.from(req.sig, 'base64')) })
     }
   }
 
