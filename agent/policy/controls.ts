@@ -9,7 +9,7 @@
  */
 import type { Snapshot } from '../../lib/model.ts'
 import type { SafePlan } from '../../lib/planners/safe-plan.ts'
-import { plannerConfig, roundPlan } from './round-plan.ts'
+import { plannerConfig, roundPlan, ruledSnapshot } from './round-plan.ts'
 import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
 import type { ReplicatedView } from '../../lib/view.ts'
 import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../lib/wire/messages.ts'
@@ -356,7 +356,8 @@ export class Controls implements ControlHandler {
 
   /** Whether a waiting plan still fits the cluster now (and, with `gain`, still lowers its cost). */
   private check (w: WaitingPlan, gain: boolean): PlanCheck {
-    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.planner), gain })
+    // Checked against the placement rules too, as the plan was made (a rule added since stops it).
+    return checkPlanNow(ruledSnapshot(this.ctx.snapshot(), this.planner).snapshot, w.plan.moves, { cost: plannerConfig(this.planner), gain })
   }
 
   private listWaiting (): ControlReply {

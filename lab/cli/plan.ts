@@ -17,7 +17,9 @@ export const planCommand: Command = {
        heliotrope plan SNAPSHOT.json|- --config AGENT.json [--json] [--report DIR]
 
 Runs a planner on a snapshot (see docs/planner.md, "Snapshot format") and prints the
-moves with the cost after each one.
+moves with the cost after each one. Placement rules in the snapshot (and, with
+--config, the config's planner.rules) are never broken, and a broken one is mended
+by the first moves.
 
 With --config, plans exactly what the agent with that config would in a round
 where nothing is on the move or cooling down: its planner section and its
@@ -59,9 +61,11 @@ Options:
     const snapshot = parseSnapshot(await readJson(file))
     const agent = typeof agentConfig === 'string' ? await readConfigFile(agentConfig) : undefined
     const started = performance.now()
-    const result = agent === undefined ? { plan: chosen!.planner(snapshot, chosen!.config), verdict: undefined } : roundPlan(snapshot, agent.planner, agent.safety, NOTHING_HELD)
+    const result = agent === undefined ? { plan: chosen!.planner(snapshot, chosen!.config), verdict: undefined, ignoredRules: [] } : roundPlan(snapshot, agent.planner, agent.safety, NOTHING_HELD)
     const ms = performance.now() - started
     if (result.verdict !== undefined && args.values.json !== true) process.stderr.write(`the agent's controls: ${result.verdict}\n`)
+    // Rules from the config that this snapshot cannot apply: the agent plans on without them too.
+    for (const why of result.ignoredRules ?? []) process.stderr.write(`rule left out: ${why}\n`)
     const plan = result.plan
     if (typeof args.values.report === 'string') await writePlanReport(args.values.report, [plan])
     if (args.values.json === true) {

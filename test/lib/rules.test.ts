@@ -12,6 +12,7 @@ import { planEvacuation } from '../../lib/planners/evacuate.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { planThesis } from '../../lib/planners/thesis.ts'
 import type { PlannerConfig } from '../../lib/planners/config.ts'
+import { checkPlanNow } from '../../lib/plan-check.ts'
 import { RuleCounts } from '../../lib/rule-counts.ts'
 import { brokenRules, withRules } from '../../lib/rules.ts'
 import { generate, SCENARIO_KINDS } from '../../lib/scenario.ts'
@@ -144,4 +145,15 @@ test('a broken maxPerDc is mended first: members leave the crowded DC', t => {
   const plan = PLANNERS.lookahead!(s, {})
   t.true(plan.moves.slice(0, 2).every(m => base.vms.find(v => v.id === m.vm)!.group === group), 'the first two moves are the group\'s')
   t.deepEqual(brokenAlong(s, plan).at(-1), [], 'kept at the end')
+})
+
+test('a waiting plan that would break a rule now is refused with the rule as the reason (approve mode checks plans as it checks pins)', t => {
+  const base = generate('thesis', { vms: 12, dcs: 3, seed: 1 })
+  const plan = PLANNERS.lookahead!(base, {})
+  const m = plan.moves[0]!
+  t.true(checkPlanNow(base, plan.moves).ok)
+  const ruled: Snapshot = { ...base, rules: [{ kind: 'avoid', vm: m.vm, dcs: [m.toDc] }] }
+  const check = checkPlanNow(ruled, plan.moves)
+  t.false(check.ok)
+  t.is(check.ok ? '' : check.reason, `moving ${m.vm} to ${m.toDc} breaks a placement rule now`)
 })
