@@ -131,6 +131,12 @@ export interface Plan {
    * move is a step of its own.
    */
   steps?: number[]
+  /**
+   * The first `mends` moves mend broken placement rules
+   * (lib/planners/rules-first.ts): made whatever they cost, so the plan's
+   * cost may rise over them. Absent: none.
+   */
+  mends?: number
 }
 
 export type StopReason =

@@ -33,7 +33,9 @@ export function rulesFirst (planner: PlannerFn): PlannerFn {
     const hostIndex = new Map(inst.hostIds.map((id, i) => [id, i]))
     const steps: number[] = [...mending.map(() => 1), ...(rest.steps ?? rest.moves.map(() => 1))]
     const moves: Step[] = [...mending, ...rest.moves.map(m => ({ vm: vmIndex.get(m.vm)!, host: hostIndex.get(m.to)! }))]
-    return playWithin(model, config, moves, steps, rest)
+    const plan = playWithin(model, config, moves, steps, rest)
+    const mends = Math.min(mending.length, plan.moves.length)
+    return mends > 0 ? { ...plan, mends } : plan
   }
 }
 

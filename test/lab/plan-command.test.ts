@@ -11,7 +11,7 @@ import { generate } from '../../lib/scenario.ts'
 import { ReplicatedView } from '../../lib/view.ts'
 import { minimalConfig } from '../config-fixture.ts'
 import type { PlacementRule } from '../../lib/model.ts'
-import { brokenAlong, keptRules, startDcs } from '../lib/rule-fixtures.ts'
+import { brokenAlong, keptRules, startDcs } from '../../lab/model/kept-rules.ts'
 
 const BIN = new URL('../../agent/bin/heliotrope.js', import.meta.url).pathname
 

@@ -11,13 +11,14 @@ import { PLANNERS } from '../../lib/planners/index.ts'
 import { planEvacuation } from '../../lib/planners/evacuate.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { planThesis } from '../../lib/planners/thesis.ts'
+import { planSafely } from '../../lib/planners/safe-plan.ts'
 import type { PlannerConfig } from '../../lib/planners/config.ts'
 import { checkPlanNow } from '../../lib/plan-check.ts'
 import { RuleCounts } from '../../lib/rule-counts.ts'
 import { brokenRules, withRules } from '../../lib/rules.ts'
 import { generate, SCENARIO_KINDS } from '../../lib/scenario.ts'
 import { parseSnapshot } from '../../lib/snapshot.ts'
-import { brokenAlong, keptRules, startDcs } from './rule-fixtures.ts'
+import { brokenAlong, keptRules, startDcs } from '../../lab/model/kept-rules.ts'
 
 /** The agents' default planner section (agent/config.ts). */
 const AGENT: PlannerConfig = { maxMoves: 5, maxMovesPerHost: 2, minGain: 0.001, weights: { migration: 1 }, amortizeSeconds: 3600 }
@@ -156,4 +157,16 @@ test('a waiting plan that would break a rule now is refused with the rule as the
   const check = checkPlanNow(ruled, plan.moves)
   t.false(check.ok)
   t.is(check.ok ? '' : check.reason, `moving ${m.vm} to ${m.toDc} breaks a placement rule now`)
+})
+
+test('an agent\'s round mends a broken rule even when that does not cut the cost by the minimum improvement', t => {
+  const base = generate('clustered', { vms: 60, dcs: 3, seed: 7 })
+  const vm = base.vms[3]!.id
+  const s: Snapshot = { ...base, rules: [{ kind: 'avoid', vm, dcs: [startDcs(base).get(vm)!] }] }
+  const round = planSafely(s, { planner: PLANNERS.lookahead!, config: AGENT, limits: { maxInFlight: 5, maxInFlightPerHost: 2, minImprovement: 0.9 }, onTheMove: [], cooling: [] })
+  t.is(round.verdict, 'run')
+  t.is(round.plan.moves[0]?.vm, vm)
+  t.true((round.plan.mends ?? 0) >= 1)
+  // Without the rule the same round is held back: nothing cuts 90% of the cost.
+  t.is(planSafely(base, { planner: PLANNERS.lookahead!, config: AGENT, limits: { maxInFlight: 5, maxInFlightPerHost: 2, minImprovement: 0.9 }, onTheMove: [], cooling: [] }).verdict, 'below-min-improvement')
 })

@@ -1,7 +1,7 @@
 /**
  * Random placement rules that a snapshot's own placement keeps, and a check
  * that plays a plan move by move against them: for the rules tests and the
- * rules measurement.
+ * rules bench (lab/bench/rules.ts).
  */
 import type { Plan, PlacementRule, Snapshot } from '../../lib/model.ts'
 import { Random } from '../../lib/random.ts'
