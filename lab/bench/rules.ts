@@ -1,7 +1,7 @@
 /**
  * `npm run bench:rules`: what placement rules cost the planners.
  *
- *   node lab/bench/rules.ts [--seeds S] [--sizes 200x4,1000x4] [--kinds thesis,clustered]
+ *   node lab/bench/rules.ts [--seeds S] [--sizes 200x4,1000x4] [--kinds thesis,clustered] [--no-write]
  *
  * On generated instances, each planner's final cost (a fraction of the
  * start's) and moves with three rule sets: none; "kept", random rules the
@@ -21,7 +21,10 @@ import type { PlannerConfig } from '../../lib/planners/config.ts'
 import { brokenRules } from '../../lib/rules.ts'
 import { generate, SCENARIO_KINDS, type ScenarioKind } from '../../lib/scenario.ts'
 import { keptRules, startDcs } from '../model/kept-rules.ts'
+import { startBenchReport } from './report.ts'
 import { table } from './text-table.ts'
+
+const report = startBenchReport('rules')
 
 const { values } = parseArgs({
   options: {
@@ -80,3 +83,4 @@ for (const kind of values.kinds.split(',') as ScenarioKind[]) {
 process.stderr.write('\n')
 process.stdout.write('final cost / start cost, moves, plan time; with rules: rules given, rules broken at the start -> after the plan\n\n')
 process.stdout.write(table(['instance', 'planner', 'no rules', 'kept (tight)', 'half per DC'], rows) + '\n')
+await report.done()
