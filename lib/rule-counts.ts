@@ -6,7 +6,7 @@
  * group rule's members per DC make that O(rules of v) per query (O(DCs)
  * for `together`).
  *
- * Violations: avoid, members in avoided DCs; maxPerDc, members above the
+ * Violations: avoid, members in avoided DCs (each avoid rule on its own); maxPerDc, members above the
  * limit summed over DCs; minDcs, DCs missing below the limit (capped at the
  * group's size); together, members outside the DC holding most of them
  * (so a split group mends by moving into the biggest part, and a whole
@@ -17,14 +17,19 @@ import type { Snapshot } from './model.ts'
 export const MAX_PER_DC = 0
 export const MIN_DCS = 1
 export const TOGETHER = 2
+export const AVOID = 3
 
 export interface CompiledRules {
-  /** avoid[v * nDc + d] = 1: VM v must not run in DC d (undefined: no avoid rule). */
-  readonly avoid: Uint8Array | undefined
-  /** Group rules: kind (MAX_PER_DC, MIN_DCS, TOGETHER), limit, members. */
+  /** Each rule: kind (MAX_PER_DC, MIN_DCS, TOGETHER, AVOID), limit, members. */
   readonly kind: Uint8Array
   readonly limit: Int32Array
   readonly members: Int32Array[]
+  /**
+   * avoided[r * nDc + d] = 1: avoid rule r keeps its members out of DC d.
+   * Each avoid rule stays its own (not one mask per VM): mending one must
+   * not break another.
+   */
+  readonly avoided: Uint8Array
   /** The group rules of VM v: list[start[v] .. start[v+1]). */
   readonly vmStart: Int32Array
   readonly vmList: Int32Array
@@ -40,14 +45,17 @@ export function compileRules (snapshot: Snapshot, dcIndex: ReadonlyMap<string, n
   snapshot.vms.forEach((v, i) => {
     if (v.group !== undefined) byGroup.set(v.group, [...(byGroup.get(v.group) ?? []), i])
   })
-  let avoid: Uint8Array | undefined
-  const kind: number[] = []; const limit: number[] = []; const members: Int32Array[] = []
-  const add = (k: number, lim: number, m: number[]): void => { kind.push(k); limit.push(lim); members.push(Int32Array.from(m)) }
+  const kind: number[] = []; const limit: number[] = []; const members: Int32Array[] = []; const avoided: number[] = []
+  const add = (k: number, lim: number, m: number[], dcs: readonly string[] = []): void => {
+    kind.push(k); limit.push(lim); members.push(Int32Array.from(m))
+    const mask = new Array<number>(nDc).fill(0)
+    for (const d of dcs) { const di = dcIndex.get(d); if (di !== undefined) mask[di] = 1 }
+    avoided.push(...mask)
+  }
   for (const r of rules) {
     if (r.kind === 'avoid') {
       const vms = r.vm !== undefined ? [vmIndex.get(r.vm)].filter(v => v !== undefined) : byGroup.get(r.group ?? '') ?? []
-      avoid ??= new Uint8Array(nVm * nDc)
-      for (const v of vms) for (const d of r.dcs) { const di = dcIndex.get(d); if (di !== undefined) avoid[v * nDc + di] = 1 }
+      if (vms.length > 0) add(AVOID, 0, vms, r.dcs)
       continue
     }
     const m = byGroup.get(r.group) ?? []
@@ -63,7 +71,8 @@ export function compileRules (snapshot: Snapshot, dcIndex: ReadonlyMap<string, n
   members.forEach((m, r) => { for (const v of m) per[v]!.push(r) })
   const vmStart = new Int32Array(nVm + 1)
   for (let v = 0; v < nVm; v++) vmStart[v + 1] = vmStart[v]! + per[v]!.length
-  return { avoid, kind: Uint8Array.from(kind), limit: Int32Array.from(limit), members, vmStart, vmList: Int32Array.from(per.flat()) }
+  if (kind.length === 0) return undefined
+  return { kind: Uint8Array.from(kind), limit: Int32Array.from(limit), members, avoided: Uint8Array.from(avoided), vmStart, vmList: Int32Array.from(per.flat()) }
 }
 
 /** Members of each group rule per DC, kept current as VMs move. */
@@ -86,9 +95,6 @@ export class RuleCounts {
       for (const v of rules.members[r]!) if (this.count[r * nDc + dcOf(v)]!++ === 0) this.used[r]!++
       this.violation += this.ruleViolation(r)
     }
-    if (rules.avoid !== undefined) {
-      for (let v = 0; v * nDc < rules.avoid.length; v++) this.violation += rules.avoid[v * nDc + dcOf(v)]!
-    }
   }
 
   /** True when moving `vm` from DC `from` to DC `to` makes no rule worse. */
@@ -102,13 +108,8 @@ export class RuleCounts {
    */
   fixes (vm: number, from: number, to: number): number {
     if (from === to) return 0
-    const { avoid, vmStart, vmList } = this.rules
+    const { vmStart, vmList } = this.rules
     let fixed = 0
-    if (avoid !== undefined) {
-      const d = avoid[vm * this.nDc + to]! - avoid[vm * this.nDc + from]!
-      if (d > 0) return -1
-      fixed -= d
-    }
     for (let k = vmStart[vm]!; k < vmStart[vm + 1]!; k++) {
       const d = this.change(vmList[k]!, from, to)
       if (d > 0) return -1
@@ -120,8 +121,7 @@ export class RuleCounts {
   /** Records that `vm` moved from DC `from` to DC `to`. */
   moved (vm: number, from: number, to: number): void {
     if (from === to) return
-    const { avoid, vmStart, vmList } = this.rules
-    if (avoid !== undefined) this.violation += avoid[vm * this.nDc + to]! - avoid[vm * this.nDc + from]!
+    const { vmStart, vmList } = this.rules
     for (let k = vmStart[vm]!; k < vmStart[vm + 1]!; k++) {
       const r = vmList[k]!
       this.violation += this.change(r, from, to)
@@ -142,6 +142,11 @@ export class RuleCounts {
         return over
       }
       case MIN_DCS: return Math.max(0, lim - this.used[r]!)
+      case AVOID: {
+        let inside = 0
+        for (let d = 0; d < this.nDc; d++) inside += this.count[i + d]! * this.rules.avoided[i + d]!
+        return inside
+      }
       default: return this.rules.members[r]!.length - this.most(r, -1, -1)
     }
   }
@@ -158,6 +163,7 @@ export class RuleCounts {
         const after = used - (cf === 1 ? 1 : 0) + (ct === 0 ? 1 : 0)
         return Math.max(0, lim - after) - Math.max(0, lim - used)
       }
+      case AVOID: return this.rules.avoided[i + to]! - this.rules.avoided[i + from]!
       default: return this.most(r, -1, -1) - this.most(r, from, to)
     }
   }

@@ -81,11 +81,7 @@ export function mend (state: Placement, config: PlannerConfig): Step[] {
 function ruledVms (inst: Instance): number[] {
   const r = inst.rules!
   const out: number[] = []
-  for (let v = 0; v < inst.nVm; v++) {
-    let named = r.vmStart[v + 1]! > r.vmStart[v]!
-    for (let d = 0; !named && r.avoid !== undefined && d < inst.nDc; d++) named = r.avoid[v * inst.nDc + d] === 1
-    if (named) out.push(v)
-  }
+  for (let v = 0; v < inst.nVm; v++) if (r.vmStart[v + 1]! > r.vmStart[v]!) out.push(v)
   return out
 }
 
