@@ -33,7 +33,7 @@ export function rulesFirst (planner: PlannerFn): PlannerFn {
     const hostIndex = new Map(inst.hostIds.map((id, i) => [id, i]))
     const steps: number[] = [...mending.map(() => 1), ...(rest.steps ?? rest.moves.map(() => 1))]
     const moves: Step[] = [...mending, ...rest.moves.map(m => ({ vm: vmIndex.get(m.vm)!, host: hostIndex.get(m.to)! }))]
-    const plan = playWithin(model, config, moves, steps, rest)
+    const plan = playWithin(model, moves, steps, rest)
     const mends = Math.min(mending.length, plan.moves.length)
     return mends > 0 ? { ...plan, mends } : plan
   }
@@ -105,23 +105,23 @@ function held (inst: Instance, moves: Step[]): Snapshot {
 
 /**
  * Plays `moves` step by step from the snapshot and keeps the steps that run
- * whole: the VM where the move says, room on the target, no rule worse, the
- * per-host limit kept. Cut at the first step that does not.
+ * whole: the VM where the move says, room on the target, no rule worse. Cut
+ * at the first step that does not. The per-host limit is the planners' own
+ * (Algorithm 1 has none; an agent's round trims to its hosts' in-flight
+ * limits after, limits.ts): the mending moves and the planner's each keep
+ * it, together they may pass it.
  */
-function playWithin (model: CostModel, config: PlannerConfig, moves: Step[], steps: number[], from: Pick<Plan, 'planner' | 'stopped'>): Plan {
+function playWithin (model: CostModel, moves: Step[], steps: number[], from: Pick<Plan, 'planner' | 'stopped'>): Plan {
   const state = new Placement(model)
   const rec = new MoveRecorder(state)
-  const maxPerHost = config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST
-  const touches = new Int32Array(model.instance.nHost)
   const kept: number[] = []
   let i = 0
   for (const size of steps) {
     let ok = true
     for (let k = 0; k < size && ok; k++) {
       const { vm, host } = moves[i + k]!
-      const at = state.hostOf[vm]!
-      ok = host !== at && state.fits(vm, host) && touches[at]! < maxPerHost && touches[host]! < maxPerHost
-      if (ok) { touches[at]!++; touches[host]!++; rec.apply(vm, host) }
+      ok = host !== state.hostOf[vm] && state.fits(vm, host)
+      if (ok) rec.apply(vm, host)
     }
     if (!ok) break
     kept.push(size)

@@ -6,7 +6,7 @@
 import test from 'ava'
 import { compile } from '../../lib/instance.ts'
 import { ValidationError } from '../../lib/errors.ts'
-import type { PlacementRule, Snapshot } from '../../lib/model.ts'
+import type { Plan, PlacementRule, Snapshot } from '../../lib/model.ts'
 import { PLANNERS } from '../../lib/planners/index.ts'
 import { planEvacuation } from '../../lib/planners/evacuate.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
@@ -94,8 +94,14 @@ test('no planner ever breaks a rule the start keeps, at any prefix of its plan: 
     const inst = compile(s)
     t.deepEqual(brokenRules(s, startDcs(s)), [], 'the start keeps the rules')
     const draining = { ...s, hosts: s.hosts.map((h, i) => i === 0 ? { ...h, draining: true } : h) }
+    // The guard after the planner (rules-first.ts) never has to cut: the planners alone keep the rules.
+    // (Moves compared by what moves where: the guard evaluates the final cost afresh.)
+    const where = (p: Plan): string[] => p.moves.map(m => `${m.vm}:${m.from}->${m.to}`)
+    const agents = PLANNERS.lookahead!(inst, AGENT)
+    t.deepEqual(where(agents), where(planLookahead(inst, AGENT)), `seed ${seed}: the guard cut the agents' plan`)
+    t.deepEqual(where(PLANNERS.thesis!(inst)), where(planThesis(inst)), `seed ${seed}: the guard cut Algorithm 1's plan`)
     const plans = [
-      ['lookahead (agents)', PLANNERS.lookahead!(inst, AGENT)],
+      ['lookahead (agents)', agents],
       ...(seed % 2 === 0 ? [['lookahead budget 20', planLookahead(inst, { maxMoves: 20 })] as const] : []),
       ['thesis', planThesis(inst)],
       ['evacuate', planEvacuation(draining, AGENT) ?? { moves: [] }],
