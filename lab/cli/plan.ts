@@ -31,7 +31,8 @@ Options:
   --planner NAME          ${PLANNER_NAMES.join(' | ')} (default ${DEFAULT_PLANNER})
   --json                  print one JSON object: planner, initialCost, finalCost,
                           moves [{vm, from, to, cost}] (hosts), steps (moves
-                          per step, when a step holds several), ms
+                          per step, when a step holds several), mends (how many
+                          first moves mend placement rules), ms
   --report DIR            also write DIR/moves.csv and DIR/cost.svg
   --max-moves N           at most N migrations (default: no limit)
   --max-moves-per-host N  at most N migrations in or out of one host
@@ -100,6 +101,8 @@ function toJson (plan: Plan, ms: number): object {
     moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to, cost: m.cost })),
     // Moves per step, where a step holds several (a round carries each out whole; lib/model.ts Plan.steps).
     ...(plan.steps === undefined ? {} : { steps: plan.steps }),
+    // How many moves lead the plan to mend broken placement rules (lib/model.ts Plan.mends).
+    ...(plan.mends === undefined ? {} : { mends: plan.mends }),
     ms: Math.round(ms * 1000) / 1000
   }
 }
@@ -107,7 +110,8 @@ function toJson (plan: Plan, ms: number): object {
 function formatPlan (plan: Plan, ms: number): string {
   const lines = [`planner ${plan.planner}: cost ${fmt(plan.initialCost)} -> ${fmt(plan.finalCost)} in ${plan.moves.length} moves (${ms.toFixed(1)} ms, stopped: ${plan.stopped})`]
   plan.moves.forEach((m, i) => {
-    lines.push(`${String(i + 1).padStart(5)}  ${m.vm.padEnd(12)} ${m.from} (${m.fromDc}) -> ${m.to} (${m.toDc})  cost ${fmt(m.cost)}${m.relieves !== undefined ? `  relieves ${m.relieves}` : ''}`)
+    const why = i < (plan.mends ?? 0) ? '  mends a placement rule' : m.relieves !== undefined ? `  relieves ${m.relieves}` : ''
+    lines.push(`${String(i + 1).padStart(5)}  ${m.vm.padEnd(12)} ${m.from} (${m.fromDc}) -> ${m.to} (${m.toDc})  cost ${fmt(m.cost)}${why}`)
   })
   return lines.join('\n') + '\n'
 }

@@ -98,11 +98,14 @@ test('heliotrope plan --config applies the config\'s placement rules as the agen
   const r = await cli(['plan', snapFile, '--config', configFile, '--json'])
   t.is(r.code, 0, r.err)
   t.regex(r.err, /rule left out: rules\[\d+\]\.group: expected a group some VM in vms\[\] belongs to, found "nosuch"/)
-  const fromCli = JSON.parse(r.out) as { moves: Array<{ vm: string, from: string, to: string }>, finalCost: number }
+  const fromCli = JSON.parse(r.out) as { moves: Array<{ vm: string, from: string, to: string }>, finalCost: number, mends?: number }
   const fromAgent = agentPlan(parseConfig(raw), snapshot)
   t.deepEqual(fromCli.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), fromAgent.moves)
   t.is(fromCli.finalCost, fromAgent.finalCost)
   t.is(fromCli.moves[0]?.vm, vm, 'the broken rule is mended first')
+  t.is(fromCli.mends, 1)
+  const text = await cli(['plan', snapFile, '--config', configFile])
+  t.regex(text.out.split('\n')[1] ?? '', new RegExp(`^\\s+1  ${vm} .* mends a placement rule$`))
   const hostDc = new Map(snapshot.hosts.map(h => [h.id, h.dc]))
   const ruled = { ...snapshot, rules: rules.slice(0, -1) as PlacementRule[] }
   const along = brokenAlong(ruled, { planner: 'cli', initialCost: 0, finalCost: 0, stopped: 'converged', moves: fromCli.moves.map(m => ({ ...m, fromDc: hostDc.get(m.from)!, toDc: hostDc.get(m.to)!, cost: 0, gain: 0 })) })
