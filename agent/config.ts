@@ -60,6 +60,23 @@ const MEMBER = closed({
 export const DISSEMINATIONS = ['flood', 'tiered'] as const
 export type Dissemination = typeof DISSEMINATIONS[number]
 
+/** A placement rule (lib/rules.ts); names are checked against each round's snapshot, where a rule naming what is not there is left out. */
+const RULE = z.discriminatedUnion('kind', [
+  closed({
+    kind: z.literal('spread'),
+    group: nonEmpty(),
+    minDcs: integer().min(1).optional().meta({ description: "The group's members are in at least this many DCs." }),
+    maxPerDc: integer().min(1).optional().meta({ description: 'At most this many of its members in any one DC.' })
+  }).check(meets(r => r.minDcs !== undefined || r.maxPerDc !== undefined, 'minDcs or maxPerDc (or both)')),
+  closed({ kind: z.literal('together'), group: nonEmpty() }),
+  closed({
+    kind: z.literal('avoid'),
+    vm: nonEmpty().optional(),
+    group: nonEmpty().optional(),
+    dcs: z.array(nonEmpty()).min(1).meta({ description: 'The DCs the VM (or every member of the group) never runs in.' })
+  }).check(meets(r => (r.vm === undefined) !== (r.group === undefined), 'exactly one of vm and group'))
+])
+
 export const PLANNER = closed({
   name: z.enum(PLANNER_NAMES as [string, ...string[]]).default(DEFAULT_PLANNER),
   maxMoves: integer().min(0).default(DEFAULT_MAX_MOVES).meta({ description: 'Migrations per round (per plan).' }),
@@ -72,7 +89,8 @@ export const PLANNER = closed({
     dcLoad: z.number().min(0).optional(),
     migration: z.number().min(0).default(DEFAULT_MIGRATION_WEIGHT).meta({ description: `What a move's memory copy weighs against the traffic it saves over paybackSeconds (default ${DEFAULT_MIGRATION_WEIGHT}: a move must pay back within the horizon; 0: moving is free).` })
   }).prefault({}).meta({ description: "The cost's weights (lib/cost.ts); an absent one keeps the planner's, but migration defaults to 1 here." }),
-  paybackSeconds: integer().min(1).default(DEFAULT_PAYBACK_SECONDS).meta({ description: 'The horizon a move must pay back its memory copy within (seconds of the traffic it saves).' })
+  paybackSeconds: integer().min(1).default(DEFAULT_PAYBACK_SECONDS).meta({ description: 'The horizon a move must pay back its memory copy within (seconds of the traffic it saves).' }),
+  rules: z.array(RULE).default(() => []).meta({ description: 'Placement rules (docs/planner.md): spread (a group in at least minDcs DCs, at most maxPerDc in one), together (a group in one DC), avoid (a VM or group never in these DCs). No plan breaks one; a broken one is mended first. Give every agent the same rules.' })
 }).prefault({})
 
 const strings = (): z.ZodArray<z.ZodString> => z.array(nonEmpty())

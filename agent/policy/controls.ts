@@ -8,8 +8,7 @@
  * final, on each event, and at each round's start.
  */
 import type { Snapshot } from '../../lib/model.ts'
-import type { SafePlan } from '../../lib/planners/safe-plan.ts'
-import { plannerConfig, roundPlan } from './round-plan.ts'
+import { plannerConfig, type RoundPlan, roundPlan, ruledSnapshot } from './round-plan.ts'
 import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
 import type { ReplicatedView } from '../../lib/view.ts'
 import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../lib/wire/messages.ts'
@@ -186,7 +185,7 @@ export class Controls implements ControlHandler {
   }
 
   /** This round's plan under the limits (the chosen planner, or evacuation). */
-  plan (snapshot: Snapshot, round: number): SafePlan {
+  plan (snapshot: Snapshot, round: number): RoundPlan {
     return roundPlan(snapshot, this.planner, this.safety, {
       onTheMove: this.ledger.onTheMove(this.ctx.now()),
       cooling: this.cooldown.cooling(round)
@@ -362,7 +361,8 @@ export class Controls implements ControlHandler {
 
   /** Whether a waiting plan still fits the cluster now (and, with `gain`, still lowers its cost). */
   private check (w: WaitingPlan, gain: boolean): PlanCheck {
-    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.planner), gain })
+    // Checked against the placement rules too, as the plan was made (a rule added since stops it).
+    return checkPlanNow(ruledSnapshot(this.ctx.snapshot(), this.planner).snapshot, w.plan.moves, { cost: plannerConfig(this.planner), gain })
   }
 
   private listWaiting (): ControlReply {
