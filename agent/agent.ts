@@ -25,6 +25,8 @@ import type { Claim } from './claims.ts'
 import { Cluster, type StateOptions } from './cluster/index.ts'
 import type { AgentConfig } from './config.ts'
 import { applyLive, classifyReload, reloadResult, type FieldChange, type ReloadResult, type RestartChange } from './config-reload.ts'
+import type { SignedMembership } from './membership/membership.ts'
+import type { Revocation, Signed } from '../lib/membership.ts'
 import { Controls } from './policy/controls.ts'
 import { newCounters } from './counters.ts'
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
@@ -58,6 +60,8 @@ export interface AgentComponents {
   privateKey?: PrivateKey
   /** The level `log` reads, for a reload to set (the CLI passes its logger's); without it logLevel needs a restart. */
   logLevel?: LevelCell
+  /** Signed membership (config adminKey): made before the node, whose gater asks it (agent/membership/). */
+  membership?: SignedMembership
 }
 
 /** What a config reload did (Agent.reload, Agent.refuseReload). */
@@ -150,7 +154,8 @@ export class Agent {
         migrating: (vmId) => this.migrations.isMigrating(vmId),
         settingsVersion: () => this.controls.settings.version
       },
-      ...(components.privateKey !== undefined ? { privateKey: components.privateKey } : {})
+      ...(components.privateKey !== undefined ? { privateKey: components.privateKey } : {}),
+      ...definedOnly({ membership: components.membership })
     }, { config, topology: init.topology, topologyHash: init.topologyHash, timing })
     this.view = this.cluster.view
     this.controls = new Controls({
@@ -164,7 +169,8 @@ export class Agent {
       publishState: async () => this.publishState(),
       // An approved plan (mode approve): acted on now, rounds after it was final.
       execute: (round, moves, untilMs) => { this.records.record(round).acted = true; this.migrations.execute(round, moves, untilMs) },
-      snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now()))
+      snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now())),
+      ...(components.membership !== undefined ? { revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r) } : {})
     })
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })

@@ -37,6 +37,7 @@ const WHY_RESTART: Readonly<Record<string, string>> = {
   pskFile: 'the new cluster keys share none with the running ones: this host could reach no member. Rotate in steps: add the new key after the old one on every host, then put it first, then remove the old one (docs/operations.md)',
   members: 'the allowlist and the member-list hash votes are counted by are fixed at start',
   observers: 'the allowlist is fixed at start',
+  adminKey: 'the membership records held were checked against the key the agent started with',
   address: 'gossiped in this host\'s state, and the drivers migrate to it',
   capacity: 'gossiped in this host\'s state and held by the reservations from start',
   roundPeriodMs: 'every member must share the round timing',

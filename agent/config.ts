@@ -24,6 +24,7 @@ import { CONTROL_SOCKET_FIELD, controlSocketPath, MODE_FIELD, SAFETY_SECTION, SO
 import { PRODUCTION_DRIVERS } from './drivers/index.ts'
 import { driverSectionSchema, type DriverRegistry, type DriverSection } from './drivers/kinds.ts'
 import { LEVELS } from './log.ts'
+import { validAdminKey } from './membership/admin-key.ts'
 
 export const DEFAULT_LISTEN = ['/ip6/::/tcp/4001']
 export const DEFAULT_STATE_DIR = '/var/lib/heliotrope'
@@ -59,6 +60,23 @@ const MEMBER = closed({
 export const DISSEMINATIONS = ['flood', 'tiered'] as const
 export type Dissemination = typeof DISSEMINATIONS[number]
 
+/** A placement rule (lib/rules.ts); names are checked against each round's snapshot, where a rule naming what is not there is left out. */
+const RULE = z.discriminatedUnion('kind', [
+  closed({
+    kind: z.literal('spread'),
+    group: nonEmpty(),
+    minDcs: integer().min(1).optional().meta({ description: "The group's members are in at least this many DCs." }),
+    maxPerDc: integer().min(1).optional().meta({ description: 'At most this many of its members in any one DC.' })
+  }).check(meets(r => r.minDcs !== undefined || r.maxPerDc !== undefined, 'minDcs or maxPerDc (or both)')),
+  closed({ kind: z.literal('together'), group: nonEmpty() }),
+  closed({
+    kind: z.literal('avoid'),
+    vm: nonEmpty().optional(),
+    group: nonEmpty().optional(),
+    dcs: z.array(nonEmpty()).min(1).meta({ description: 'The DCs the VM (or every member of the group) never runs in.' })
+  }).check(meets(r => (r.vm === undefined) !== (r.group === undefined), 'exactly one of vm and group'))
+])
+
 export const PLANNER = closed({
   name: z.enum(PLANNER_NAMES as [string, ...string[]]).default(DEFAULT_PLANNER),
   maxMoves: integer().min(0).default(DEFAULT_MAX_MOVES).meta({ description: 'Migrations per round (per plan).' }),
@@ -71,7 +89,8 @@ export const PLANNER = closed({
     dcLoad: z.number().min(0).optional(),
     migration: z.number().min(0).default(DEFAULT_MIGRATION_WEIGHT).meta({ description: `What a move's memory copy weighs against the traffic it saves over paybackSeconds (default ${DEFAULT_MIGRATION_WEIGHT}: a move must pay back within the horizon; 0: moving is free).` })
   }).prefault({}).meta({ description: "The cost's weights (lib/cost.ts); an absent one keeps the planner's, but migration defaults to 1 here." }),
-  paybackSeconds: integer().min(1).default(DEFAULT_PAYBACK_SECONDS).meta({ description: 'The horizon a move must pay back its memory copy within (seconds of the traffic it saves).' })
+  paybackSeconds: integer().min(1).default(DEFAULT_PAYBACK_SECONDS).meta({ description: 'The horizon a move must pay back its memory copy within (seconds of the traffic it saves).' }),
+  rules: z.array(RULE).default(() => []).meta({ description: 'Placement rules (docs/planner.md): spread (a group in at least minDcs DCs, at most maxPerDc in one), together (a group in one DC), avoid (a VM or group never in these DCs). No plan breaks one; a broken one is mended first. Give every agent the same rules.' })
 }).prefault({})
 
 const strings = (): z.ZodArray<z.ZodString> => z.array(nonEmpty())
@@ -89,6 +108,7 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     pskFile: nonEmpty().meta({ description: "The cluster's pre-shared key (libp2p private network), mode 0600." }),
     members: z.array(MEMBER).meta({ description: "The allowlist: every member's host id and peer id (heliotrope init prints this host's)." }),
     observers: strings().default(() => []).meta({ description: 'Peer ids that may watch the gossip but never speak.' }),
+    adminKey: nonEmpty().check(meets(validAdminKey, 'an ed25519 public key (base64 SPKI, as heliotrope init prints it)')).optional().meta({ description: "The cluster admin key's public half: with it, hosts join from a token (heliotrope invite) and leave by a signed revocation, without config edits (docs/design.md §3.7). Unset: membership is the members list alone." }),
     topologyFile: nonEmpty().meta({ description: 'DCs, WAN links and external prefixes; the same file on every host.' }),
     address: nonEmpty().check(meets(s => parseIpv6(s) !== undefined, 'an IPv6 address')).meta({ description: "This host's IPv6 address for migrations.", format: 'ipv6' }),
     capacity: closed({ memoryMiB: z.number().positive(), vcpus: integer().positive() }).meta({ description: 'What VMs may use on this host.' }),
@@ -114,7 +134,8 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
     if (typeof c !== 'object' || c === null) return
     const members: unknown[] = Array.isArray(c.members) ? c.members : []
     const hostOf = (m: unknown): unknown => typeof m === 'object' && m !== null ? (m as { host?: unknown }).host : undefined
-    if (HOST_ID.safeParse(c.host).success && members.length > 0 && !members.some(m => hostOf(m) === c.host)) {
+    // With an admin key a host may be a member by certificate (it joined from a token), not by this list.
+    if (c.adminKey === undefined && HOST_ID.safeParse(c.host).success && members.length > 0 && !members.some(m => hostOf(m) === c.host)) {
       ctx.addIssue({ code: 'custom', path: ['members'], input: 'none', message: `an entry for this host (${c.host})` })
     }
     // The tiered dissemination ranks each DC's members for its aggregator: every member's DC is needed.
@@ -129,6 +150,9 @@ export function configSchema (drivers: DriverRegistry = PRODUCTION_DRIVERS) {
       const addrMissing = members.findIndex(m => typeof m === 'object' && m !== null && (m as { addresses?: unknown }).addresses === undefined)
       if (addrMissing >= 0) ctx.addIssue({ code: 'custom', path: ['members', addrMissing, 'addresses'], input: undefined, message: 'the member\'s addresses (dhtServersPerDc needs every member\'s: DHT clients cannot be looked up)' })
     }
+    // Signed membership changes the member list at run time; the tiered roles and the DHT servers are chosen from it at start.
+    if (c.adminKey !== undefined && c.dissemination === 'tiered') ctx.addIssue({ code: 'custom', path: ['adminKey'], input: 'set', message: 'no adminKey with dissemination "tiered" (not built yet: its aggregator roles are fixed at start; docs/design.md §3.7)' })
+    if (c.adminKey !== undefined && c.dhtServersPerDc !== undefined) ctx.addIssue({ code: 'custom', path: ['adminKey'], input: 'set', message: 'no adminKey with dhtServersPerDc (not built yet: the DHT servers are chosen from the static members list at start; docs/design.md §3.7)' })
     // Too long a socket path is the fault of the field that made it: controlSocket, or stateDir for the default socket.
     const stateDir = typeof c.stateDir === 'string' ? c.stateDir : undefined
     if ((c.controlSocket === undefined && stateDir !== undefined) || typeof c.controlSocket === 'string') {

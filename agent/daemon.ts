@@ -15,6 +15,8 @@ import { driverKind, type CollectorFactory, type DriverComponents, type DriverRe
 import type { HypervisorDriver, TrafficCollector } from './drivers/types.ts'
 import type { LevelCell, Logger } from './log.ts'
 import { readConfigFile } from './config-file.ts'
+import { SignedMembership } from './membership/membership.ts'
+import { refusalLog } from './net/refusal-log.ts'
 import { CLAIM_NAMESPACE, selectClaim, validateClaim } from './claims.ts'
 import { dhtPlan, ownAddressProblem } from './cluster/dht-servers.ts'
 import { CROWDED_HOST_TUNING, DEFAULT_DHT, createNode, loadOrCreatePeerKey, readPsk, type ClusterNode, type NodeInit } from './net/index.ts'
@@ -79,7 +81,10 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
   const { topology, hash } = await loadTopology(config.topologyFile)
   const key = await loadOrCreatePeerKey(config.stateDir)
   const psk = await readPsk(config.pskFile)
-  const allow = new Set([...config.members.map(m => m.peerId), ...config.observers])
+  const staticAllow = new Set([...config.members.map(m => m.peerId), ...config.observers])
+  // With an admin key, the gater asks the signed membership: certified members too, and newcomers on probation.
+  const membership = config.adminKey !== undefined ? await SignedMembership.open(config) : undefined
+  const allow = membership === undefined ? staticAllow : (peer: string) => membership.allows(peer)
   const tuning = config.crowded ? CROWDED_HOST_TUNING : {}
   const dht = dhtPlan(config)
   const node = await createNode({
@@ -88,6 +93,8 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     privateKey: key.key,
     psk,
     allow,
+    ...(membership !== undefined ? { probation: (peer: string) => membership.onProbation(peer) } : {}),
+    refused: refusalLog(opts.log.child(config.host), peer => membership?.refusal(peer) ?? 'not in the config\'s members or observers'),
     listen: config.listen,
     ...definedOnly({ announce: config.announce }),
     bootstrap: dht.bootstrap,
@@ -103,7 +110,7 @@ export async function startAgent (config: AgentConfig, opts: StartOptions): Prom
     collector: collector(driverComponents(config)),
     log: opts.log.child(config.host),
     privateKey: key.key,
-    ...definedOnly({ clock: opts.clock, logLevel: opts.logLevel })
+    ...definedOnly({ clock: opts.clock, logLevel: opts.logLevel, membership })
   }, { config, topology, topologyHash: hash })
   try {
     await agent.start()

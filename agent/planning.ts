@@ -63,6 +63,8 @@ export class Planning {
   private readonly timing: RoundTiming
   /** Our last plan, until its claim is stored (see CLAIM_AFTER_SLOT_SHARE). */
   private unclaimed: { env: Envelope<'plan'>, dueMs: number } | undefined
+  /** The configured placement rules last left out (noteIgnoredRules), as one string. */
+  private ignoredRules = ''
 
   constructor (components: PlanningComponents, init: PlanningInit) {
     this.c = components
@@ -112,6 +114,18 @@ export class Planning {
     }
   }
 
+  /**
+   * Says once, when it changes, which configured placement rules the
+   * cluster's snapshot cannot apply (a VM, group or DC it lacks): every
+   * round would repeat it otherwise.
+   */
+  private noteIgnoredRules (ignored: string[]): void {
+    const key = ignored.join('\n')
+    if (key === this.ignoredRules) return
+    this.ignoredRules = key
+    if (ignored.length > 0) this.c.log.warn('placement rules left out of planning', { rules: ignored })
+  }
+
   private async makePlan (round: number, rank: number): Promise<void> {
     const { cluster, controls, log } = this.c
     const rec = this.c.records.record(round)
@@ -131,6 +145,7 @@ export class Planning {
       return
     }
     const { plan, verdict } = planned
+    this.noteIgnoredRules(planned.ignoredRules)
     rec.planned = plan
     rec.verdict = verdict
     rec.planMs = performance.now() - planStart

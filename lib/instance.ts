@@ -4,6 +4,7 @@
  * adjacency list. Planners work on this, never on the JSON records.
  */
 import type { Snapshot } from './model.ts'
+import { type CompiledRules, compileRules } from './rule-counts.ts'
 
 export interface Instance {
   readonly snapshot: Snapshot
@@ -45,6 +46,8 @@ export interface Instance {
   readonly adjIn: Float64Array
   readonly prefixDc: Int32Array
   readonly totalBps: number
+  /** Placement rules (rule-counts.ts); undefined when there are none. */
+  readonly rules: CompiledRules | undefined
 }
 
 export function compile (snapshot: Snapshot): Instance {
@@ -68,6 +71,7 @@ export function compile (snapshot: Snapshot): Instance {
   const nVm = vmIds.length
   const nodeIndex = new Map<string, number>()
   vmIds.forEach((id, i) => nodeIndex.set(id, i))
+  const rules = compileRules(snapshot, dcIndex, nodeIndex)
   prefixIds.forEach((id, i) => nodeIndex.set(id, nVm + i))
 
   // Merge flows into one undirected edge per unordered pair, keeping both
@@ -125,7 +129,8 @@ export function compile (snapshot: Snapshot): Instance {
     adjOut,
     adjIn,
     prefixDc: Int32Array.from(snapshot.prefixes, p => dcIndex.get(p.dc)!),
-    totalBps
+    totalBps,
+    rules
   }
 }
 

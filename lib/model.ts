@@ -73,7 +73,36 @@ export interface Snapshot {
   vms: Vm[]
   prefixes: ExternalPrefix[]
   flows: Flow[]
+  /** Placement rules (lib/rules.ts): no plan ever breaks one. */
+  rules?: PlacementRule[]
 }
+
+/**
+ * A group (VMs with that `group`) keeps members in at least `minDcs` DCs
+ * and at most `maxPerDc` in any one DC: replicas stay apart.
+ */
+export interface SpreadRule {
+  kind: 'spread'
+  group: string
+  minDcs?: number
+  maxPerDc?: number
+}
+
+/** A group's members all live in one DC (affinity). */
+export interface TogetherRule {
+  kind: 'together'
+  group: string
+}
+
+/** A VM, or every member of a group, never runs in these DCs. */
+export interface AvoidRule {
+  kind: 'avoid'
+  vm?: string
+  group?: string
+  dcs: string[]
+}
+
+export type PlacementRule = SpreadRule | TogetherRule | AvoidRule
 
 /** One planned migration. Hosts are host ids; `cost` is the cost after it. */
 export interface Move {
@@ -102,6 +131,12 @@ export interface Plan {
    * move is a step of its own.
    */
   steps?: number[]
+  /**
+   * The first `mends` moves mend broken placement rules
+   * (lib/planners/rules-first.ts): made whatever they cost, so the plan's
+   * cost may rise over them. Absent: none.
+   */
+  mends?: number
 }
 
 export type StopReason =

@@ -7,6 +7,7 @@
  */
 import { type CostModel, evaluate } from './cost.ts'
 import type { Instance } from './instance.ts'
+import { RuleCounts } from './rule-counts.ts'
 
 export class Placement {
   readonly inst: Instance
@@ -21,6 +22,8 @@ export class Placement {
   /** Link loads in bit/s, kept current for planners that look at links. */
   readonly linkLoad: Float64Array
   cost: number
+  /** Placement rules' counts; undefined when the instance has no rules. */
+  readonly rules: RuleCounts | undefined
   private readonly talkBuf: Int32Array
 
   constructor (model: CostModel, hostOf?: Int32Array) {
@@ -48,6 +51,7 @@ export class Placement {
       }
     }
     this.talkBuf = new Int32Array(nDc)
+    this.rules = inst.rules === undefined ? undefined : new RuleCounts(inst.rules, nDc, v => this.dcOf(v))
     const full = evaluate(model, this.hostOf)
     this.linkLoad = full.linkLoad
     this.cost = full.total
@@ -62,11 +66,21 @@ export class Placement {
     return node < nVm ? hostDc[this.hostOf[node]!]! : prefixDc[node - nVm]!
   }
 
-  /** True when `host` has memory and vCPUs left for `vm`. */
+  /**
+   * True when `host` has memory and vCPUs left for `vm` and moving it there
+   * makes no placement rule worse: every planner asks this before a move,
+   * so this is where rules are kept.
+   */
   fits (vm: number, host: number): boolean {
-    const { vmMemory, vmVcpus, hostMemory, hostVcpus } = this.inst
+    const { vmMemory, vmVcpus, hostMemory, hostVcpus, hostDc } = this.inst
     return this.memUsed[host]! + vmMemory[vm]! <= hostMemory[host]! &&
-      this.cpuUsed[host]! + vmVcpus[vm]! <= hostVcpus[host]!
+      this.cpuUsed[host]! + vmVcpus[vm]! <= hostVcpus[host]! &&
+      (this.rules === undefined || this.rules.allows(vm, this.dcOf(vm), hostDc[host]!))
+  }
+
+  /** True when moving `vm` to DC `dc` makes no placement rule worse. */
+  allowed (vm: number, dc: number): boolean {
+    return this.rules === undefined || this.rules.allows(vm, this.dcOf(vm), dc)
   }
 
   /**
@@ -161,6 +175,7 @@ export class Placement {
     this.memUsed[host]! += vmMemory[vm]!; this.cpuUsed[host]! += vmVcpus[vm]!
     this.hostOf[vm] = host
     if (from === to) return
+    this.rules?.moved(vm, from, to)
     this.dcMemUsed[from]! -= vmMemory[vm]!; this.dcMemUsed[to]! += vmMemory[vm]!
     const base = vm * nDc
     for (let b = 0; b < nDc; b++) {

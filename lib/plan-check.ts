@@ -3,7 +3,8 @@
  * may approve a waiting plan (mode approve) rounds after it was made; by
  * then VMs may have moved or been pinned, hosts filled up, or the traffic
  * the plan was to cut may have gone. A plan runs only if every VM is where
- * the plan assumed and not pinned, every move fits in order, and (when
+ * the plan assumed and not pinned, every move fits in order and breaks no
+ * placement rule (lib/rules.ts), and (when
  * `gain` is asked) the moves still lower the cost at today's traffic.
  */
 import { CostModel } from './cost.ts'
@@ -44,6 +45,7 @@ export function checkPlanNow (snapshot: Snapshot, moves: readonly MoveToCheck[],
     if (inst.vmPinned[v] === 1) return { ok: false, reason: `${m.vm} is pinned now`, costNow }
     const to = hostIndex.get(m.to)
     if (to === undefined) return { ok: false, reason: `${m.to} is not live now`, costNow }
+    if (!p.allowed(v, inst.hostDc[to]!)) return { ok: false, reason: `moving ${m.vm} to ${inst.dcIds[inst.hostDc[to]!]} breaks a placement rule now`, costNow }
     if (!p.fits(v, to)) return { ok: false, reason: `${m.to} has no room for ${m.vm} now`, costNow }
     p.apply(v, to)
   }

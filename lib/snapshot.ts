@@ -5,12 +5,13 @@
  */
 import { type Checker as CheckerType, Checker, join, type Json } from './check.ts'
 import { parseIpv6, parseIpv6Prefix } from './address.ts'
+import { readRules } from './rules.ts'
 import {
   type DataCenter, type ExternalPrefix, type Flow, type Host, type Link,
   type Snapshot, SNAPSHOT_VERSION, type Vm
 } from './model.ts'
 
-const TOP_KEYS = ['version', 'dcs', 'links', 'hosts', 'vms', 'prefixes', 'flows'] as const
+const TOP_KEYS = ['version', 'dcs', 'links', 'hosts', 'vms', 'prefixes', 'flows', 'rules'] as const
 
 /** Validates untrusted JSON as a Snapshot, or throws a ValidationError. */
 export function parseSnapshot (input: Json): Snapshot {
@@ -40,10 +41,14 @@ export function parseSnapshot (input: Json): Snapshot {
   })
   const ends = new Set([...vmIds, ...prefixIds])
   const flows = list(c, 'flows', top.flows ?? [], (p, v) => readFlow(c, p, v, ends, prefixIds))
+  const groups = new Set(vms.flatMap(v => v.group === undefined ? [] : [v.group]))
+  const rules = top.rules === undefined ? undefined : readRules(c, 'rules', top.rules, { dcs: dcIds, vms: vmIds, groups })
 
   if (c.ok) checkLinks(c, links, dcs) // reachability only means something on sound records
   c.done('snapshot')
-  return { version: SNAPSHOT_VERSION, dcs, links, hosts, vms, prefixes, flows }
+  const snapshot: Snapshot = { version: SNAPSHOT_VERSION, dcs, links, hosts, vms, prefixes, flows }
+  if (rules !== undefined && rules.length > 0) snapshot.rules = rules
+  return snapshot
 }
 
 function list<T> (c: CheckerType, path: string, value: Json, read: (path: string, v: Json) => T | undefined): T[] {

@@ -14,7 +14,8 @@ export const DROP_REASONS = [
   'oversized', 'malformed', 'schema', 'wrong-topic', // decoding (lib/wire/codec.ts)
   'not-member', 'observer', 'impersonation', 'replay', 'foreign-vm', 'topology-mismatch', // the view
   'not-elected', 'stale-round', 'plan-mismatch', 'rate-limited', // the agent's plan and flood checks
-  'bad-signature' // a relayed item not signed by its author (tiered dissemination, agent/cluster/tiered/)
+  'bad-signature', // a relayed item not signed by its author (tiered dissemination, agent/cluster/tiered/)
+  'revoked', 'expired' // a peer whose certificate was revoked or ran out (signed membership, lib/membership.ts)
 ] as const
 export type ViewDropReason = typeof DROP_REASONS[number]
 
@@ -64,7 +65,9 @@ export class ReplicatedView {
   private readonly observers: ReadonlySet<string>
   private readonly downAfterMs: number
   private readonly topology: string | undefined
-  readonly membersHash: string | undefined
+  private ourMembersHash: string | undefined
+  /** Peers that were members and are no longer, with why: their messages are dropped with that reason, not as 'not-member'. */
+  private readonly refused = new Map<string, 'revoked' | 'expired'>()
   readonly drops: Record<ViewDropReason, number>
 
   constructor (init: ViewInit) {
@@ -76,8 +79,39 @@ export class ReplicatedView {
     this.observers = new Set(init.observers ?? [])
     this.downAfterMs = init.downAfterMs
     this.topology = init.topology
-    this.membersHash = init.membersHash
+    this.ourMembersHash = init.membersHash
     this.drops = Object.fromEntries(DROP_REASONS.map(r => [r, 0])) as Record<ViewDropReason, number>
+  }
+
+  /** Our member list's hash (docs/design.md §5.3): it changes when signed membership admits or removes a member. */
+  get membersHash (): string | undefined {
+    return this.ourMembersHash
+  }
+
+  /**
+   * A new member list (signed membership, docs/design.md §3.7): members
+   * not held yet are added (unheard of), members held and not listed are
+   * removed with their record (a removed member's state must not count
+   * or be planned with), and their messages from now on are dropped as
+   * `refused` says (revoked or expired). The static members of the config
+   * are always in `members`.
+   */
+  setMembers (members: readonly Member[], membersHash: string, refused: ReadonlyMap<string, 'revoked' | 'expired'>): void {
+    const keep = new Set(members.map(m => m.peerId))
+    for (const [peerId, rec] of this.byPeer) {
+      if (keep.has(peerId)) continue
+      this.byPeer.delete(peerId)
+      if (this.byHost.get(rec.host) === rec) this.byHost.delete(rec.host)
+    }
+    for (const m of members) {
+      if (this.byPeer.has(m.peerId)) continue
+      const rec: MemberRecord = { ...m, seq: { host: -1, traffic: -1, plan: -1, event: -1 }, lastSeenMs: -Infinity, stateAtMs: -Infinity }
+      this.byPeer.set(m.peerId, rec)
+      this.byHost.set(m.host, rec)
+      this.refused.delete(m.peerId)
+    }
+    for (const [peerId, why] of refused) if (!keep.has(peerId)) this.refused.set(peerId, why)
+    this.ourMembersHash = membersHash
   }
 
   /** Counts a drop decided elsewhere (decoding, plan checks), by reason. */
@@ -103,7 +137,7 @@ export class ReplicatedView {
    */
   check (env: Envelope, fromPeer: string): Verdict {
     const rec = this.byPeer.get(fromPeer)
-    if (rec === undefined) return this.observers.has(fromPeer) ? drop('observer', true) : drop('not-member', true)
+    if (rec === undefined) return this.observers.has(fromPeer) ? drop('observer', true) : drop(this.refused.get(fromPeer) ?? 'not-member', true)
     if (env.host !== rec.host) return drop('impersonation', true)
     if (env.seq <= rec.seq[env.topic]) return drop('replay', false)
     if (env.topic === 'host' && this.topology !== undefined && (env.body as HostState).topology !== this.topology) return drop('topology-mismatch', false)

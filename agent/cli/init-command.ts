@@ -16,7 +16,10 @@ import { INIT_MODE } from '../policy/mode.ts'
 import { loadOrCreatePeerKey, loadOrCreatePsk, readPsk } from '../net/keys.ts'
 import { parseBootstrapAddr } from '../net/bootstrap.ts'
 import { UsageError } from './errors.ts'
-import { numberOption, type Command } from './run.ts'
+import { initFromToken, tokenIn } from './join-token.ts'
+import { ADMIN_KEY_FILE, loadOrCreateAdminKey } from '../membership/admin-key.ts'
+import type { JoinToken } from '../membership/token.ts'
+import { numberOption, type Command, type ParsedArgs } from './run.ts'
 
 export const DEFAULT_CONFIG_DIR = '/etc/heliotrope'
 export const CONFIG_FILE = 'config.json'
@@ -37,14 +40,22 @@ export const initCommand: Command = {
                        [--address IPV6] [--listen MULTIADDR]... [--api-port PORT]
                        [--hypervisor ${HYPERVISOR_KINDS.join('|')}] [--collector ${COLLECTOR_KINDS.join('|')}]
                        [--dir ${DEFAULT_CONFIG_DIR}] [--state ${DEFAULT_STATE_DIR}] [--force]
+       heliotrope init --join TOKEN [--address, --listen, --api-port, --hypervisor,
+                       --collector, --dir, --state, --force as above]
 
 Writes DIR/config.json, the peer key STATE/peer.key (mode 0600) and, on the
-first host (no --join), the cluster's pre-shared key DIR/psk (mode 0600) and
-a one-DC DIR/topology.json; prints this host's peer id for the members list
+first host (no --join), the cluster's pre-shared key DIR/psk (mode 0600), the
+cluster admin key DIR/admin.key (mode 0600; its public half goes in the config
+as adminKey) and a one-DC DIR/topology.json; prints this host's peer id for the members list
 and the next steps. With --join (a member's /ip6/.../tcp/4001/p2p/ID, as the
 first host's init printed it; repeat for more), no key is made: copy psk and
 topology.json from a member. The new config starts in mode ${INIT_MODE}: plans
 are logged, nothing moves until you set "mode": "auto" (or "approve").
+
+With --join TOKEN (from \`heliotrope invite\` on a member; the token is a secret,
+it carries the cluster key), everything comes from the token: cluster, host id,
+DC, cluster key, topology, members; the agent presents the token's invitation
+when it starts and a member admits it. No other host changes.
 
 Existing keys are never replaced; an existing config is kept unless --force.
 
@@ -76,6 +87,9 @@ Existing keys are never replaced; an existing config is kept unless --force.
   async run (args) {
     const v = args.values
     if (args.positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(args.positionals[0])}`)
+    // parseArgs gives `multiple` options as arrays; ParsedArgs types values as scalars.
+    const token = tokenIn((v.join as unknown as string[] | undefined) ?? [])
+    if (token !== undefined) return await runFromToken(token, args)
     const cluster = v.cluster
     if (typeof cluster !== 'string' || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(cluster)) throw new UsageError('--cluster NAME is required: lower-case letters, digits and dashes, 1-63 characters')
     const dc = v.dc
@@ -108,9 +122,13 @@ Existing keys are never replaced; an existing config is kept unless --force.
 
     const pskFile = join(dir, PSK_FILE)
     let pskReady = true
+    let adminKey: string | undefined
     if (first) {
       const psk = await loadOrCreatePsk(pskFile)
       say(psk.created ? `wrote the cluster key ${pskFile} (mode 0600): copy it to every other host, as root, mode 0600` : `kept the existing cluster key ${pskFile}`)
+      const admin = await loadOrCreateAdminKey(join(dir, ADMIN_KEY_FILE))
+      adminKey = admin.publicKey
+      say(admin.created ? `wrote the cluster admin key ${admin.path} (mode 0600): it signs join tokens (heliotrope invite) and revocations; keep it here or offline, not on every host` : `kept the existing cluster admin key ${admin.path}`)
     } else if (await exists(pskFile)) {
       await readPsk(pskFile)
       say(`found the cluster key ${pskFile}`)
@@ -148,6 +166,7 @@ Existing keys are never replaced; an existing config is kept unless --force.
         bootstrap: join_,
         pskFile,
         members: [member],
+        ...(adminKey !== undefined ? { adminKey } : {}),
         topologyFile,
         address,
         capacity: { memoryMiB: Math.max(1, Math.floor(totalmem() / 2 ** 20) - HOST_RESERVE_MIB), vcpus: cpus().length },
@@ -176,7 +195,9 @@ Existing keys are never replaced; an existing config is kept unless --force.
       ...(first ? [] : ['add this host\'s member entry (above) to "members" on every other host, then restart them one at a time: systemctl restart heliotrope']),
       `check it: heliotrope config check ${configFile}`,
       'start it: systemctl enable --now heliotrope',
-      `other hosts join with: heliotrope init --cluster ${cluster} --dc DC --join ${joinAddr}`,
+      first
+        ? 'add a host: heliotrope invite --host H --dc DC here (prints a join token, a secret: it carries the cluster key), then heliotrope init --join TOKEN on the new host, and start it'
+        : `other hosts join with: heliotrope init --cluster ${cluster} --dc DC --join ${joinAddr}`,
       `watch the plans (mode ${INIT_MODE}: heliotrope status, heliotrope console), then let them run on every host at once: heliotrope cluster set mode approve (or auto)`
     ]
     process.stdout.write([
@@ -191,6 +212,26 @@ Existing keys are never replaced; an existing config is kept unless --force.
     ].join('\n') + '\n')
     return 0
   }
+}
+
+/** `init --join TOKEN`: the new host's setup from the token (join-token.ts), with this command's flags for what is local to the host. */
+async function runFromToken (token: JoinToken, args: ParsedArgs): Promise<number> {
+  const v = args.values
+  const address = typeof v.address === 'string' ? v.address : firstGlobalIpv6()
+  if (address === undefined) throw new UsageError('no global IPv6 address found on this host; pass --address IPV6')
+  if (parseIpv6(address) === undefined) throw new UsageError(`--address expects an IPv6 address, not ${JSON.stringify(address)}`)
+  const dir = typeof v.dir === 'string' ? v.dir : DEFAULT_CONFIG_DIR
+  const state = typeof v.state === 'string' ? v.state : DEFAULT_STATE_DIR
+  const listen = (v.listen as unknown as string[] | undefined) ?? [`/ip6/${address}/tcp/${AGENT_PORT}`]
+  for (const issue of addressIssues({ listen })) throw new UsageError(`--listen ${issue.found}: expected ${issue.expected}`)
+  listenPort(listen)
+  const apiPort = numberOption(args, 'api-port', DEFAULT_API_PORT, { integer: true, min: 1 })
+  if (apiPort > 65535) throw new UsageError(`--api-port expects a port (1-65535), got ${apiPort}`)
+  const local = { listen, ...(apiPort === DEFAULT_API_PORT ? {} : { api: { port: apiPort } }), ...driverSections(v.hypervisor, v.collector, state) }
+  const files = { config: join(dir, CONFIG_FILE), psk: join(dir, PSK_FILE), topology: join(dir, TOPOLOGY_FILE) }
+  const lines = await initFromToken(token, { dir, state, address, force: v.force === true, files, reserveMiB: HOST_RESERVE_MIB, local })
+  process.stdout.write(lines.join('\n') + '\n')
+  return 0
 }
 
 async function exists (path: string): Promise<boolean> {

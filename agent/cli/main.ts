@@ -6,6 +6,7 @@ import { configCommand } from './config-command.ts'
 import { doctorCommand } from './doctor-command.ts'
 import { drainCommand, undrainCommand } from './drain-command.ts'
 import { initCommand } from './init-command.ts'
+import { inviteCommand } from './invite-command.ts'
 import { keyCommand } from './key-command.ts'
 import { pinCommand, unpinCommand } from './pin-command.ts'
 import { consoleCommand } from './console-command.ts'
@@ -14,7 +15,7 @@ import { monitorCommand } from './monitor-command.ts'
 import { dispatch, type Command } from './run.ts'
 import { statusCommand } from './status-command.ts'
 
-export const AGENT_COMMANDS: Command[] = [initCommand, configCommand, doctorCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, clusterCommand, keyCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
+export const AGENT_COMMANDS: Command[] = [initCommand, inviteCommand, configCommand, doctorCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, clusterCommand, keyCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
 
 const TITLE = `heliotrope: moves VMs between data centers so distributed applications
 stop hammering the WAN links between them.

@@ -4,6 +4,8 @@ import { ago } from '../console/event-line.ts'
 import { table } from '../console/table.ts'
 import { REACH_OPTIONS, REACH_USAGE, apiClient } from './reach.ts'
 import { listOption, type Command } from './run.ts'
+import { UsageError } from './errors.ts'
+import { MEMBERS_REMOVE_OPTIONS, MEMBERS_REMOVE_USAGE, membersRemove } from './members-remove.ts'
 
 const STATUSES = ['up', 'down', 'draining', 'leaving'] as const
 
@@ -11,6 +13,7 @@ export const membersCommand: Command = {
   name: 'members',
   summary: 'list the cluster members: DC, status, VMs, last seen',
   usage: `Usage: heliotrope members [--api ADDR | --config FILE] [--status up,down,draining,leaving] [--json]
+${MEMBERS_REMOVE_USAGE}
 
 Lists every member in the agent's member list with its DC, whether it is up
 (heard from within the down-after window), down, draining (emptied by
@@ -21,8 +24,14 @@ ${REACH_USAGE}
   --json       print {"members": [...]}, the API's member objects (one
                JSON document, as status --json prints)
 `,
-  options: { ...REACH_OPTIONS, json: { type: 'boolean' }, status: { type: 'string' } },
+  options: { ...REACH_OPTIONS, json: { type: 'boolean' }, status: { type: 'string' }, ...MEMBERS_REMOVE_OPTIONS },
   async run (args) {
+    const [verb, host, ...rest] = args.positionals
+    if (verb === 'remove') {
+      if (host === undefined || rest.length > 0) throw new UsageError('remove takes one HOST')
+      return await membersRemove(args, host)
+    }
+    if (verb !== undefined) throw new UsageError(`unknown ${JSON.stringify(verb)}: members lists, members remove HOST revokes`)
     const only = listOption(args, 'status', STATUSES)
     const client = await apiClient(args)
     const view = await client.json<ViewResponse>('/view')

@@ -19,6 +19,7 @@ import type { HypervisorDriver, TrafficCollector } from '../drivers/types.ts'
 import type { Logger } from '../log.ts'
 import { meshPeers, peerScores, type ClusterNode } from '../net/index.ts'
 import { memberListHash } from '../member-list.ts'
+import type { SignedMembership } from '../membership/membership.ts'
 import { Digests } from './digests.ts'
 import { Inbound, type Upstream } from './inbound.ts'
 import { hasQuorum, liveMembers } from './liveness.ts'
@@ -42,6 +43,8 @@ export interface ClusterComponents {
   local: LocalState
   /** Signs this host's messages when they travel through aggregators (dissemination "tiered"). */
   privateKey?: PrivateKey
+  /** Signed membership (config adminKey): changes the view's member list at run time (agent/membership/). */
+  membership?: SignedMembership
 }
 
 export interface ClusterInit {
@@ -62,6 +65,7 @@ export class Cluster implements Startable {
   private readonly rejoin: Rejoin
   /** Set with dissemination "tiered": messages travel through per-DC aggregators instead of gossipsub (§9.8). */
   private readonly tiered: TieredDissemination | undefined
+  private readonly membership: SignedMembership | undefined
   private leavingNow = false
   private currentRound = -1
   /** The first round this agent saw start. */
@@ -94,7 +98,12 @@ export class Cluster implements Startable {
     }, { config, topologyHash: init.topologyHash, membersHash })
     this.digests = new Digests({ ...this.ctx, collector: components.collector, outbox: this.outbox }, { topology: init.topology })
     this.inbound = new Inbound({ ...this.ctx, upstream: components.upstream, states: this.states, waits: this.waits })
+    this.membership = components.membership
+    const membership = this.membership
+    if (membership !== undefined) this.outbox.holdWhile(() => !membership.isMember)
     if (config.dissemination === 'tiered') {
+      // The aggregators are ranked over the member list fixed at start (tiered/roles.ts).
+      if (this.membership !== undefined) throw new Error('dissemination "tiered" does not take signed membership (adminKey) yet: its aggregator roles are fixed at start')
       if (components.privateKey === undefined) throw new Error('dissemination "tiered" needs the agent\'s private key (it signs every message)')
       const tiered = new TieredDissemination({
         ...this.ctx,
@@ -144,6 +153,26 @@ export class Cluster implements Startable {
     await this.outbox.load()
     if (this.tiered !== undefined) await this.tiered.start()
     else this.inbound.subscribe()
+    await this.membership?.start({
+      host: this.ctx.host,
+      node: this.ctx.node,
+      view: this.view,
+      log: this.ctx.log.child('membership'),
+      now: this.ctx.now,
+      periodMs: this.ctx.timing.periodMs,
+      admitted: () => { this.admitted() },
+      listChanged: () => { this.states.resendSoon(this.ctx.now()) }
+    })
+  }
+
+  /**
+   * This host was just admitted (signed membership): until now its states
+   * were dropped as a non-member's and its view held no member list, so it
+   * starts over as a newcomer would: hello rounds from now, and a hello now.
+   */
+  private admitted (): void {
+    this.firstRound = this.currentRound
+    this.states.publish({ hello: true }).catch(err => { this.ctx.log.warn('could not say hello after admission', { error: (err as Error).message }) })
   }
 
   /** Joins: dials the seeds, then says who we are (reconciled with the hypervisor at once) and asks every member for its state. */
@@ -151,9 +180,11 @@ export class Cluster implements Startable {
     const peers = await this.ctx.node.bootstrap()
     if (peers.length === 0 && this.view.members().length > 1) this.ctx.log.warn('no bootstrap peer answered: trying again at each round start while this host has no connection')
     await this.states.publish({ hello: true })
+    this.membership?.afterStart()
   }
 
   async stop (): Promise<void> {
+    await this.membership?.stop()
     this.inbound.unsubscribe()
     await this.tiered?.stop()
     this.waits.close()
@@ -175,6 +206,7 @@ export class Cluster implements Startable {
     this.currentRound = round
     // A host alone stays alone (it cannot look anyone up): dial the seeds again.
     if (this.view.members().length > 1) this.rejoin.check()
+    this.membership?.roundStarted(round)
     this.tiered?.roundStarted(round)
   }
 

@@ -26,6 +26,8 @@ export class Outbox {
   private transmit: Transmit
   /** Set by close: the layer below is going away, so nothing more is written or sent. */
   private closed = false
+  /** See holdWhile. */
+  private held: (() => boolean) | undefined
 
   constructor (ctx: ClusterContext, store: SeqStore) {
     this.ctx = ctx
@@ -72,9 +74,20 @@ export class Outbox {
     return { v: 1, topic, host: this.ctx.host, round, seq, body }
   }
 
+  /**
+   * Holds every message while `pred` is true (signed membership: a host not
+   * admitted yet, docs/design.md §3.7). The members would reject them as a
+   * stranger's and lower its gossip score for it, which would outlast its
+   * admission.
+   */
+  holdWhile (pred: () => boolean): void {
+    this.held = pred
+  }
+
   async send (env: Envelope): Promise<void> {
     const { node, view, counters } = this.ctx
     if (this.closed) throw new Error(`not sent: the cluster layer is stopped (${env.topic} message)`)
+    if (this.held?.() === true) return
     // Only once a mark at or above its number is on disk (see envelope).
     await this.durable
     // Our own messages are not delivered back to us: apply them directly.

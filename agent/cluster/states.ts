@@ -141,7 +141,8 @@ export class HostStates {
       vcpus: this.config.capacity.vcpus,
       address: this.config.address,
       topology: this.topologyHash,
-      members: this.membersHash,
+      // The view's: signed membership changes it at run time (docs/design.md §3.7).
+      members: this.c.view.membersHash ?? this.membersHash,
       leaving: this.c.leaving() || draining,
       ...(draining ? { draining: true } : {}),
       ...(settings > 0 ? { settings } : {}),

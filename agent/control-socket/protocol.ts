@@ -4,8 +4,9 @@
  * commands (approve, pin, unpin, drain, undrain, cluster) and a look at the controls.
  */
 import { Checker, type Json } from '../../lib/check.ts'
+import { readRevocation } from '../../lib/membership.ts'
 
-export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain', 'cluster'] as const
+export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain', 'cluster', 'revoke'] as const
 export type ControlOp = typeof CONTROL_OPS[number]
 
 export type ControlRequest =
@@ -19,6 +20,8 @@ export type ControlRequest =
   | { op: 'undrain' }
   /** Without set and unset: show the settings in effect here. Values are checked by the agent (the config's rules). */
   | { op: 'cluster', set?: Record<string, string | number>, unset?: string[] }
+  /** `heliotrope members remove`: an admin-signed revocation (lib/membership.ts), the signature in base64; checked by the agent. */
+  | { op: 'revoke', revocation: { cluster: string, host: string, at: number }, sig: string }
 
 export type ControlReply =
   | { ok: true, message: string, data?: unknown }
@@ -61,8 +64,17 @@ export function readControlRequest (value: Json): ControlRequest | string {
     return vm === undefined ? { op } : { op, vm }
   }
   if (op === 'cluster') return readCluster(c, o)
+  if (op === 'revoke') return readRevoke(c, o)
   c.onlyKeys('', o, ['op'])
   return c.ok ? { op } : c.summary('(request)')
+}
+
+function readRevoke (c: Checker, o: Record<string, Json>): ControlRequest | string {
+  c.onlyKeys('', o, ['op', 'revocation', 'sig'])
+  const revocation = readRevocation(c, 'revocation', o.revocation)
+  const sig = c.string('sig', o.sig, { nonEmpty: true, max: 128 })
+  if (!c.ok || revocation === undefined || sig === undefined) return c.summary('(request)')
+  return { op: 'revoke', revocation, sig }
 }
 
 /** Keys at most in one `cluster` request: there are eight settings. */

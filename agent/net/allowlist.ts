@@ -22,14 +22,26 @@ export function isAllowed (allow: Allowlist, peerId: PeerId | string): boolean {
 /**
  * A gater refusing non-members before dialing (when the peer id is known) and
  * right after the encryption handshake proves the remote's identity.
+ *
+ * `probation` (signed membership, docs/design.md §3.7) lets a peer that is
+ * not allowed connect to us, never the other way: a new host must reach a
+ * member to present its invitation, and the member closes it again if it
+ * is not admitted within a bound (agent/membership/probation.ts). We never
+ * dial such a peer, so nothing of ours (DHT, gossip) reaches out to it.
  */
-export function allowlistGater (allow: Allowlist): ConnectionGater {
+export function allowlistGater (allow: Allowlist, probation?: (peerId: string) => boolean, refused?: (peerId: string) => void): ConnectionGater {
   const deny = (peer: PeerId): boolean => !isAllowed(allow, peer)
+  const denyInbound = (peer: PeerId): boolean => deny(peer) && probation?.(peer.toString()) !== true
   return {
     denyDialPeer: deny,
-    denyInboundEncryptedConnection: deny,
+    // Said once per attempt (the first check after the handshake proved who it is): a refused host must not wait in silence (issue 18).
+    denyInboundEncryptedConnection: (peer) => {
+      const no = denyInbound(peer)
+      if (no) refused?.(peer.toString())
+      return no
+    },
     denyOutboundEncryptedConnection: deny,
-    denyInboundUpgradedConnection: deny,
+    denyInboundUpgradedConnection: denyInbound,
     denyOutboundUpgradedConnection: deny
   }
 }

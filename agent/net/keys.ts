@@ -116,7 +116,8 @@ export function pskKeys (canonical: Uint8Array): Uint8Array[] {
   return new TextDecoder().decode(canonical).split('\n\n').map(block => Uint8Array.from(Buffer.from(block.slice(PSK_HEADER.length), 'hex')))
 }
 
-async function loadOrCreate<T> (
+/** Loads a secret file with `parse`, or creates it from `make()` (mode 0600, never replacing one): the admin key uses it too. */
+export async function loadOrCreate<T> (
   path: string,
   make: () => Promise<Uint8Array>,
   parse: (bytes: Uint8Array, path: string) => T
@@ -134,7 +135,7 @@ async function loadOrCreate<T> (
 }
 
 /** Reads a secret file, refusing one that group or others may read or write. */
-async function readSecret (path: string): Promise<Uint8Array> {
+export async function readSecret (path: string): Promise<Uint8Array> {
   const info = await stat(path)
   if (!info.isFile()) throw new KeyFileError(path, 'not a regular file')
   if ((info.mode & 0o077) !== 0) {

@@ -69,6 +69,10 @@ export interface NodeInit extends NodeTuning {
   psk: Uint8Array
   /** Who may connect: member hosts and observers. */
   allow: Allowlist
+  /** Peers not allowed that may still connect in, to ask for admission (see allowlistGater). */
+  probation?: (peerId: string) => boolean
+  /** Told of each inbound connection the gater refuses (the agent logs it: refusal-log.ts). */
+  refused?: (peerId: string) => void
   /** 'tcp' (default) or 'memory' for in-process simulation. */
   transport?: 'tcp' | 'memory'
   /** Listen multiaddrs; default DEFAULT_TCP_LISTEN, or /memory/<peer id>. */
@@ -163,7 +167,7 @@ export async function createNode (init: NodeInit): Promise<ClusterNode> {
     connectionProtector: keyringProtector(keyring),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: allowlistGater(init.allow),
+    connectionGater: allowlistGater(init.allow, init.probation, init.refused),
     connectionManager: { ...DEFAULT_CONNECTION_MANAGER, ...init.connectionManager },
     connectionMonitor: { ...DEFAULT_CONNECTION_MONITOR, ...init.connectionMonitor },
     services: {

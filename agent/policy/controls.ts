@@ -8,14 +8,14 @@
  * final, on each event, and at each round's start.
  */
 import type { Snapshot } from '../../lib/model.ts'
-import type { SafePlan } from '../../lib/planners/safe-plan.ts'
-import { plannerConfig, roundPlan } from './round-plan.ts'
+import { plannerConfig, type RoundPlan, roundPlan, ruledSnapshot } from './round-plan.ts'
 import { roundAt, type RoundTiming } from '../../lib/rounds.ts'
 import type { ReplicatedView } from '../../lib/view.ts'
 import type { Envelope, EventMessage, PlanMessage, PlannedMove } from '../../lib/wire/messages.ts'
 import type { AgentConfig } from '../config.ts'
 import { ControlServer } from '../control-socket/server.ts'
 import type { ControlHandler, ControlReply, ControlRequest } from '../control-socket/protocol.ts'
+import type { Revocation, Signed } from '../../lib/membership.ts'
 import type { Logger } from '../log.ts'
 import { JOIN_WAIT_MS, SystemdNotifier, waitUntilJoined } from '../systemd/notify.ts'
 import { checkPlanNow, type PlanCheck } from '../../lib/plan-check.ts'
@@ -47,6 +47,8 @@ export interface ControlsContext {
   /** The cluster as this agent sees it now: what an approval is checked against. */
   snapshot: () => Snapshot
   notifier?: SystemdNotifier
+  /** Signed membership's revocation (agent/membership/); without it (no adminKey) `revoke` is refused. */
+  revoke?: (revocation: Signed<Revocation>) => Promise<ControlReply>
 }
 
 export interface FinalPlan {
@@ -183,7 +185,7 @@ export class Controls implements ControlHandler {
   }
 
   /** This round's plan under the limits (the chosen planner, or evacuation). */
-  plan (snapshot: Snapshot, round: number): SafePlan {
+  plan (snapshot: Snapshot, round: number): RoundPlan {
     return roundPlan(snapshot, this.planner, this.safety, {
       onTheMove: this.ledger.onTheMove(this.ctx.now()),
       cooling: this.cooldown.cooling(round)
@@ -290,6 +292,9 @@ export class Controls implements ControlHandler {
       case 'drain': return await this.drain(true)
       case 'undrain': return await this.drain(false)
       case 'cluster': return await this.cluster(req.set, req.unset)
+      case 'revoke':
+        if (this.ctx.revoke === undefined) return { ok: false, error: 'this cluster has no admin key (adminKey in the config): its members are the config\'s list; remove the host there (docs/operations.md)' }
+        return await this.ctx.revoke({ body: req.revocation, sig: new Uint8Array(Buffer.from(req.sig, 'base64')) })
     }
   }
 
@@ -356,7 +361,8 @@ export class Controls implements ControlHandler {
 
   /** Whether a waiting plan still fits the cluster now (and, with `gain`, still lowers its cost). */
   private check (w: WaitingPlan, gain: boolean): PlanCheck {
-    return checkPlanNow(this.ctx.snapshot(), w.plan.moves, { cost: plannerConfig(this.planner), gain })
+    // Checked against the placement rules too, as the plan was made (a rule added since stops it).
+    return checkPlanNow(ruledSnapshot(this.ctx.snapshot(), this.planner).snapshot, w.plan.moves, { cost: plannerConfig(this.planner), gain })
   }
 
   private listWaiting (): ControlReply {

@@ -8,6 +8,7 @@ import type { OnTheMove } from '../../lib/planners/limits.ts'
 import { PLANNERS, type PlannerConfig } from '../../lib/planners/index.ts'
 import { planSafely, type SafePlan } from '../../lib/planners/safe-plan.ts'
 import type { Snapshot } from '../../lib/model.ts'
+import { withRules } from '../../lib/rules.ts'
 import type { AgentConfig } from '../config.ts'
 import type { SafetyConfig } from './config.ts'
 
@@ -25,12 +26,22 @@ export function plannerConfig (planner: AgentConfig['planner']): PlannerConfig {
   return { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, weights: planner.weights, amortizeSeconds: planner.paybackSeconds }
 }
 
-export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], safety: SafetyConfig, held: HeldThisRound): SafePlan {
-  return planSafely(snapshot, {
+/** The round's plan, and the configured rules this round's snapshot could not apply (naming a VM, group or DC it lacks). */
+export type RoundPlan = SafePlan & { ignoredRules: string[] }
+
+/** The snapshot with the config's placement rules added (those that name what it holds). */
+export function ruledSnapshot (snapshot: Snapshot, planner: AgentConfig['planner']): { snapshot: Snapshot, ignored: string[] } {
+  return withRules(snapshot, planner.rules)
+}
+
+export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], safety: SafetyConfig, held: HeldThisRound): RoundPlan {
+  const ruled = ruledSnapshot(snapshot, planner)
+  const plan = planSafely(ruled.snapshot, {
     planner: PLANNERS[planner.name]!,
     config: plannerConfig(planner),
     limits: { maxInFlight: safety.maxInFlight, maxInFlightPerHost: safety.maxInFlightPerHost, minImprovement: safety.minImprovement },
     onTheMove: held.onTheMove,
     cooling: held.cooling
   })
+  return { ...plan, ignoredRules: ruled.ignored }
 }

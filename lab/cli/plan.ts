@@ -17,7 +17,9 @@ export const planCommand: Command = {
        heliotrope plan SNAPSHOT.json|- --config AGENT.json [--json] [--report DIR]
 
 Runs a planner on a snapshot (see docs/planner.md, "Snapshot format") and prints the
-moves with the cost after each one.
+moves with the cost after each one. Placement rules in the snapshot (and, with
+--config, the config's planner.rules) are never broken, and a broken one is mended
+by the first moves.
 
 With --config, plans exactly what the agent with that config would in a round
 where nothing is on the move or cooling down: its planner section and its
@@ -29,7 +31,8 @@ Options:
   --planner NAME          ${PLANNER_NAMES.join(' | ')} (default ${DEFAULT_PLANNER})
   --json                  print one JSON object: planner, initialCost, finalCost,
                           moves [{vm, from, to, cost}] (hosts), steps (moves
-                          per step, when a step holds several), ms
+                          per step, when a step holds several), mends (how many
+                          first moves mend placement rules), ms
   --report DIR            also write DIR/moves.csv and DIR/cost.svg
   --max-moves N           at most N migrations (default: no limit)
   --max-moves-per-host N  at most N migrations in or out of one host
@@ -59,9 +62,11 @@ Options:
     const snapshot = parseSnapshot(await readJson(file))
     const agent = typeof agentConfig === 'string' ? await readConfigFile(agentConfig) : undefined
     const started = performance.now()
-    const result = agent === undefined ? { plan: chosen!.planner(snapshot, chosen!.config), verdict: undefined } : roundPlan(snapshot, agent.planner, agent.safety, NOTHING_HELD)
+    const result = agent === undefined ? { plan: chosen!.planner(snapshot, chosen!.config), verdict: undefined, ignoredRules: [] } : roundPlan(snapshot, agent.planner, agent.safety, NOTHING_HELD)
     const ms = performance.now() - started
     if (result.verdict !== undefined && args.values.json !== true) process.stderr.write(`the agent's controls: ${result.verdict}\n`)
+    // Rules from the config that this snapshot cannot apply: the agent plans on without them too.
+    for (const why of result.ignoredRules ?? []) process.stderr.write(`rule left out: ${why}\n`)
     const plan = result.plan
     if (typeof args.values.report === 'string') await writePlanReport(args.values.report, [plan])
     if (args.values.json === true) {
@@ -96,6 +101,8 @@ function toJson (plan: Plan, ms: number): object {
     moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to, cost: m.cost })),
     // Moves per step, where a step holds several (a round carries each out whole; lib/model.ts Plan.steps).
     ...(plan.steps === undefined ? {} : { steps: plan.steps }),
+    // How many moves lead the plan to mend broken placement rules (lib/model.ts Plan.mends).
+    ...(plan.mends === undefined ? {} : { mends: plan.mends }),
     ms: Math.round(ms * 1000) / 1000
   }
 }
@@ -103,7 +110,8 @@ function toJson (plan: Plan, ms: number): object {
 function formatPlan (plan: Plan, ms: number): string {
   const lines = [`planner ${plan.planner}: cost ${fmt(plan.initialCost)} -> ${fmt(plan.finalCost)} in ${plan.moves.length} moves (${ms.toFixed(1)} ms, stopped: ${plan.stopped})`]
   plan.moves.forEach((m, i) => {
-    lines.push(`${String(i + 1).padStart(5)}  ${m.vm.padEnd(12)} ${m.from} (${m.fromDc}) -> ${m.to} (${m.toDc})  cost ${fmt(m.cost)}${m.relieves !== undefined ? `  relieves ${m.relieves}` : ''}`)
+    const why = i < (plan.mends ?? 0) ? '  mends a placement rule' : m.relieves !== undefined ? `  relieves ${m.relieves}` : ''
+    lines.push(`${String(i + 1).padStart(5)}  ${m.vm.padEnd(12)} ${m.from} (${m.fromDc}) -> ${m.to} (${m.toDc})  cost ${fmt(m.cost)}${why}`)
   })
   return lines.join('\n') + '\n'
 }

@@ -103,13 +103,19 @@ class Search {
     return -1
   }
 
-  /** Whether v (on a) and w (on b) fit after exchanging hosts. */
+  /**
+   * Whether v (on a) and w (on b) fit after exchanging hosts, and neither
+   * move makes a placement rule worse as things stand (a filter: carrying
+   * the placement out checks the rules move by move; states the rules
+   * refuse there are searched in vain).
+   */
   private swapFits (v: number, w: number): boolean {
-    const { vmMemory, vmVcpus, hostMemory, hostVcpus } = this.state.inst
+    const { vmMemory, vmVcpus, hostMemory, hostVcpus, hostDc } = this.state.inst
     const a = this.state.hostOf[v]!; const b = this.state.hostOf[w]!
     const s = this.state
     return s.memUsed[a]! - vmMemory[v]! + vmMemory[w]! <= hostMemory[a]! && s.cpuUsed[a]! - vmVcpus[v]! + vmVcpus[w]! <= hostVcpus[a]! &&
-      s.memUsed[b]! - vmMemory[w]! + vmMemory[v]! <= hostMemory[b]! && s.cpuUsed[b]! - vmVcpus[w]! + vmVcpus[v]! <= hostVcpus[b]!
+      s.memUsed[b]! - vmMemory[w]! + vmMemory[v]! <= hostMemory[b]! && s.cpuUsed[b]! - vmVcpus[w]! + vmVcpus[v]! <= hostVcpus[b]! &&
+      s.allowed(v, hostDc[b]!) && s.allowed(w, hostDc[a]!)
   }
 
   private noteBest (): void {

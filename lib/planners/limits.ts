@@ -93,12 +93,16 @@ export function trimToBudget (inst: Instance, plan: Plan, hostBudget: ReadonlyMa
   }
   if (!dropped) return plan
   const trimmed = rec.plan(plan.planner, 'move-limit')
-  return kept.some(n => n > 1) ? { ...trimmed, steps: kept } : trimmed
+  // Mending moves lead the plan as single steps, so the kept ones still lead it.
+  const mending = new Set(plan.moves.slice(0, plan.mends ?? 0).map(m => m.vm))
+  const mends = trimmed.moves.filter(m => mending.has(m.vm)).length
+  return { ...trimmed, ...(kept.some(n => n > 1) ? { steps: kept } : {}), ...(mends > 0 ? { mends } : {}) }
 }
 
-/** True when the plan cuts the cost by at least `minImprovement` of it. */
+/** True when the plan cuts the cost by at least `minImprovement` of it, or mends a placement rule (that comes first, whatever it costs). */
 export function improvesEnough (plan: Plan, minImprovement: number): boolean {
   if (plan.moves.length === 0) return false
+  if ((plan.mends ?? 0) > 0) return true
   const gain = plan.initialCost - plan.finalCost
   return gain > 0 && gain >= minImprovement * plan.initialCost
 }

@@ -72,7 +72,7 @@ export function regroup (search: SearchState, groups: number[][]): boolean {
  * decreasing over the room each target host will have once the movers
  * have left, so a set that only fits together (an exchange between full
  * DCs) is placed too. False, with nothing changed, when it does not fit or
- * breaks a move limit.
+ * breaks a move limit or a placement rule.
  */
 function relocate (search: SearchState, moves: Array<[number, number]>): boolean {
   const { hostMemory, hostVcpus, vmMemory, vmVcpus, dcHosts } = search.inst
@@ -102,8 +102,13 @@ function relocate (search: SearchState, moves: Array<[number, number]>): boolean
     placed.push([vm, best])
   }
   const mark = search.trail.length
-  for (const [vm, host] of placed) search.move(vm, host)
-  if (search.overLimits()) {
+  let kept = true
+  for (const [vm, host] of placed) {
+    // Placement rules hold move by move, as a plan carries the step out.
+    if (!s.allowed(vm, search.inst.hostDc[host]!)) { kept = false; break }
+    search.move(vm, host)
+  }
+  if (!kept || search.overLimits()) {
     search.undoTo(mark)
     return false
   }

@@ -151,7 +151,8 @@ export class LookaheadSearch extends SearchState {
         const step = first.steps[0]!
         const mark = this.trail.length
         this.move(step.vm, step.host)
-        const then = this.allowed(vm, h) ? -s.delta(vm, dc) : -Infinity
+        // Room is made by construction; the move limits and placement rules are checked here.
+        const then = this.allowed(vm, h) && s.allowed(vm, dc) ? -s.delta(vm, dc) : -Infinity
         this.undoTo(mark)
         const gain = first.gain + then
         if (gain > 2 * this.minGain + EPS && (best === undefined || gain > best.gain)) {

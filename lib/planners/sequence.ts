@@ -11,6 +11,7 @@
  */
 import type { Instance } from '../instance.ts'
 import type { Placement } from '../placement.ts'
+import { RuleCounts } from '../rule-counts.ts'
 
 export interface Step {
   vm: number
@@ -190,6 +191,8 @@ function searchOrder (state: Placement, hint: Int32Array, priority: number[], bu
     if (pending.length === must) return undefined
   }
   const mem = Float64Array.from(state.memUsed); const cpu = Float64Array.from(state.cpuUsed)
+  // Rules are checked on the search's own counts, as capacity is on its own books.
+  const rules = inst.rules === undefined ? undefined : new RuleCounts(inst.rules, inst.nDc, v => state.dcOf(v))
   const at = new Int32Array(pending.length).fill(-1)
   const order: Step[] = []
   const seen = new Set<string>()
@@ -207,13 +210,15 @@ function searchOrder (state: Placement, hint: Int32Array, priority: number[], bu
       if (at[i]! >= 0) continue
       const v = pending[i]!; const from = state.hostOf[v]!
       const dc = i < must ? hostDc[hint[v]!]! : hostDc[from]!
+      const here = hostDc[from]!
+      if (rules !== undefined && !rules.allows(v, here, dc)) continue
       const hosts = [...dcHosts[dc]!]
         .filter(h => h !== from && mem[h]! + vmMemory[v]! <= hostMemory[h]! && cpu[h]! + vmVcpus[v]! <= hostVcpus[h]!)
         .sort((a, b) => Number(b === hint[v]) - Number(a === hint[v]) || (hostMemory[b]! - mem[b]!) - (hostMemory[a]! - mem[a]!) || a - b)
       for (const h of hosts) {
-        at[i] = h; shift(v, from, h); order.push({ vm: v, host: h })
+        at[i] = h; shift(v, from, h); order.push({ vm: v, host: h }); rules?.moved(v, here, dc)
         if (dfs(i < must ? left - 1 : left)) return true
-        at[i] = -1; shift(v, h, from); order.pop()
+        at[i] = -1; shift(v, h, from); order.pop(); rules?.moved(v, dc, here)
         if (work > budget) return false
       }
     }

@@ -10,6 +10,8 @@ import { defaultTiming } from '../../lib/rounds.ts'
 import { generate } from '../../lib/scenario.ts'
 import { ReplicatedView } from '../../lib/view.ts'
 import { minimalConfig } from '../config-fixture.ts'
+import type { PlacementRule } from '../../lib/model.ts'
+import { brokenAlong, keptRules, startDcs } from '../../lab/model/kept-rules.ts'
 
 const BIN = new URL('../../agent/bin/heliotrope.js', import.meta.url).pathname
 
@@ -79,4 +81,33 @@ test('heliotrope plan: --config cannot be mixed with planner options, and a bad 
   const refused = await cli(['plan', snapFile, '--config', bad])
   t.not(refused.code, 0)
   t.regex(refused.err, /planner\.maxMoves/)
+})
+
+test('heliotrope plan --config applies the config\'s placement rules as the agent does: same plan, no rule broken, a broken one mended first, an unknown name left out and said', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'htplan-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const snapshot = generate('clustered', { vms: 120, dcs: 4, seed: 5 })
+  const dcOf = startDcs(snapshot)
+  const vm = snapshot.vms[0]!.id
+  // Rules the start keeps, one it breaks (vm0 in a DC it must avoid), and one naming a group that is not there.
+  const rules = [...keptRules(snapshot, 5), { kind: 'avoid', vm, dcs: [dcOf.get(vm)!] }, { kind: 'together', group: 'nosuch' }]
+  const raw = minimalConfig({ planner: { maxMoves: 12, maxMovesPerHost: 3, minGain: 0, rules }, safety: { maxInFlight: 12 } })
+  const snapFile = join(dir, 'snap.json'); const configFile = join(dir, 'config.json')
+  await writeFile(snapFile, JSON.stringify(snapshot))
+  await writeFile(configFile, JSON.stringify(raw))
+  const r = await cli(['plan', snapFile, '--config', configFile, '--json'])
+  t.is(r.code, 0, r.err)
+  t.regex(r.err, /rule left out: rules\[\d+\]\.group: expected a group some VM in vms\[\] belongs to, found "nosuch"/)
+  const fromCli = JSON.parse(r.out) as { moves: Array<{ vm: string, from: string, to: string }>, finalCost: number, mends?: number }
+  const fromAgent = agentPlan(parseConfig(raw), snapshot)
+  t.deepEqual(fromCli.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), fromAgent.moves)
+  t.is(fromCli.finalCost, fromAgent.finalCost)
+  t.is(fromCli.moves[0]?.vm, vm, 'the broken rule is mended first')
+  t.is(fromCli.mends, 1)
+  const text = await cli(['plan', snapFile, '--config', configFile])
+  t.regex(text.out.split('\n')[1] ?? '', new RegExp(`^\\s+1  ${vm} .* mends a placement rule$`))
+  const hostDc = new Map(snapshot.hosts.map(h => [h.id, h.dc]))
+  const ruled = { ...snapshot, rules: rules.slice(0, -1) as PlacementRule[] }
+  const along = brokenAlong(ruled, { planner: 'cli', initialCost: 0, finalCost: 0, stopped: 'converged', moves: fromCli.moves.map(m => ({ ...m, fromDc: hostDc.get(m.from)!, toDc: hostDc.get(m.to)!, cost: 0, gain: 0 })) })
+  t.true(along[0]!.length === 1 && along.slice(1).every(b => b.length === 0), JSON.stringify(along))
 })

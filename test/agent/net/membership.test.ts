@@ -96,3 +96,19 @@ test('an allowlist function is consulted on every connection', async t => {
   await joiner.libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_MS) })
   t.true(await linked(member, joiner.libp2p, joiner.peerId))
 })
+
+test('a peer on probation (signed membership) may connect in, never be dialled; one refused probation stays out', async t => {
+  t.timeout(30_000)
+  const psk = generatePsk()
+  const newcomer = await outsider(t, psk)
+  const revoked = await outsider(t, psk)
+  const member = await createNode({ cluster: 'test', privateKey: await generateKeyPair('Ed25519'), psk, allow: () => false, probation: id => id === newcomer.peerId, listen: LOOPBACK_LISTEN })
+  t.teardown(async () => { await member.stop() })
+  const target = multiaddr(member.addresses()[0]!)
+  // Asked before it connects in: once connected, a dial reuses that connection and no gater is asked.
+  await t.throwsAsync(member.libp2p.dial(multiaddr(newcomer.addresses()[0]!), { signal: AbortSignal.timeout(DIAL_MS) }), { name: 'DialDeniedError' })
+  await newcomer.libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_MS) })
+  t.true(await linked(member, newcomer.libp2p, newcomer.peerId), 'in on probation')
+  await tryDial(async () => await revoked.libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_MS) }))
+  t.false(await linked(member, revoked.libp2p, revoked.peerId), 'no probation for it')
+})

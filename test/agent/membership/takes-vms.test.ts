@@ -1,0 +1,30 @@
+import test from 'ava'
+import { loadOrCreateAdminKey } from '../../../agent/membership/admin-key.ts'
+import { buildToken } from '../../../agent/membership/invite.ts'
+import { roundAt } from '../../../lib/rounds.ts'
+import { waitFor } from '../mesh/harness.ts'
+import { acceptToken, fourWithAdminKey, GENEROUS_MS, type LogLine } from './four.ts'
+
+test.serial('a host admitted from a token takes VMs: b1, drained, moves its two VMs to e1, the only other host of its DC', async t => {
+  const lines: LogLine[] = []
+  // Two VMs on b1 talking to each other: together, in DC B, they cost nothing; e1 is B's only other host.
+  const { cluster, newcomer, adminKeyFile } = await fourWithAdminKey(t, lines, {
+    vms: ['v1', 'v2'].map((id, i) => ({ id, host: 'b1', memoryMiB: 1024, vcpus: 1, addresses: [`fd00:2::${i + 1}`] })),
+    traffic: { flows: [{ src: 'v1', dst: 'v2', bps: 40e6 }, { src: 'v2', dst: 'v1', bps: 40e6 }], prefixes: [] },
+    planner: {}
+  })
+  const a1 = cluster.agents.get('a1')!
+  const timing = a1.timing
+  const admin = await loadOrCreateAdminKey(adminKeyFile)
+  const { token } = await buildToken(cluster.configs.get('a1')!, admin, { host: 'e1', dc: 'B', now: Date.now(), bootstrap: cluster.bootstrap })
+  await acceptToken(cluster, newcomer, token)
+  const e1 = await cluster.start('e1')
+  const all = [...cluster.agents.values()]
+  await waitFor(() => all.every(a => a.view.member('e1') !== undefined && a.view.membersHash === e1.view.membersHash), GENEROUS_MS, 'every agent to list e1')
+  const admittedAt = Date.now()
+  t.true((await cluster.agents.get('b1')!.controls.drain(true)).ok)
+  await waitFor(async () => (await cluster.world.vms()).every(v => v.host === 'e1'), GENEROUS_MS, 'both VMs on e1')
+  const rounds = roundAt(Date.now(), timing) - roundAt(admittedAt, timing)
+  t.log(`both VMs on e1 ${Date.now() - admittedAt} ms (${rounds} round(s)) after its admission and b1's drain`)
+  t.true(rounds <= 2, `within two rounds (${rounds})`)
+})
