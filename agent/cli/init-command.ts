@@ -100,17 +100,7 @@ Existing keys are never replaced; an existing config is kept unless --force.
     for (const addr of join_) {
       try { parseBootstrapAddr(addr) } catch (err) { throw new UsageError(`--join ${addr}: ${(err as Error).message} (expected /ip6/ADDR/tcp/PORT/p2p/PEER-ID)`) }
     }
-    const address = typeof v.address === 'string' ? v.address : firstGlobalIpv6()
-    if (address === undefined) throw new UsageError('no global IPv6 address found on this host; pass --address IPV6')
-    if (parseIpv6(address) === undefined) throw new UsageError(`--address expects an IPv6 address, not ${JSON.stringify(address)}`)
-    const dir = typeof v.dir === 'string' ? v.dir : DEFAULT_CONFIG_DIR
-    const state = typeof v.state === 'string' ? v.state : DEFAULT_STATE_DIR
-    const listen = (v.listen as unknown as string[] | undefined) ?? [`/ip6/${address}/tcp/${AGENT_PORT}`]
-    for (const issue of addressIssues({ listen })) throw new UsageError(`--listen ${issue.found}: expected ${issue.expected}`)
-    const port = listenPort(listen)
-    const apiPort = numberOption(args, 'api-port', DEFAULT_API_PORT, { integer: true, min: 1 })
-    if (apiPort > 65535) throw new UsageError(`--api-port expects a port (1-65535), got ${apiPort}`)
-    const drivers = driverSections(v.hypervisor, v.collector, state)
+    const { address, dir, state, listen, port, apiPort, drivers } = hostFlags(args)
     const first = join_.length === 0
     const out: string[] = []
     const say = (line: string): void => { out.push(line) }
@@ -216,22 +206,29 @@ Existing keys are never replaced; an existing config is kept unless --force.
 
 /** `init --join TOKEN`: the new host's setup from the token (join-token.ts), with this command's flags for what is local to the host. */
 async function runFromToken (token: JoinToken, args: ParsedArgs): Promise<number> {
+  const { address, dir, state, listen, apiPort, drivers } = hostFlags(args)
+  const local = { listen, ...(apiPort === DEFAULT_API_PORT ? {} : { api: { port: apiPort } }), ...drivers }
+  const files = { config: join(dir, CONFIG_FILE), psk: join(dir, PSK_FILE), topology: join(dir, TOPOLOGY_FILE) }
+  const lines = await initFromToken(token, { dir, state, address, force: args.values.force === true, files, reserveMiB: HOST_RESERVE_MIB, local })
+  process.stdout.write(lines.join('\n') + '\n')
+  return 0
+}
+
+/** What is this host's own, from the flags (both ways of running init take them): checked before anything is written. */
+function hostFlags (args: ParsedArgs): { address: string, dir: string, state: string, listen: string[], port: number, apiPort: number, drivers: ReturnType<typeof driverSections> } {
   const v = args.values
   const address = typeof v.address === 'string' ? v.address : firstGlobalIpv6()
   if (address === undefined) throw new UsageError('no global IPv6 address found on this host; pass --address IPV6')
   if (parseIpv6(address) === undefined) throw new UsageError(`--address expects an IPv6 address, not ${JSON.stringify(address)}`)
   const dir = typeof v.dir === 'string' ? v.dir : DEFAULT_CONFIG_DIR
   const state = typeof v.state === 'string' ? v.state : DEFAULT_STATE_DIR
+  // parseArgs gives `multiple` options as arrays; ParsedArgs types values as scalars.
   const listen = (v.listen as unknown as string[] | undefined) ?? [`/ip6/${address}/tcp/${AGENT_PORT}`]
   for (const issue of addressIssues({ listen })) throw new UsageError(`--listen ${issue.found}: expected ${issue.expected}`)
-  listenPort(listen)
+  const port = listenPort(listen)
   const apiPort = numberOption(args, 'api-port', DEFAULT_API_PORT, { integer: true, min: 1 })
   if (apiPort > 65535) throw new UsageError(`--api-port expects a port (1-65535), got ${apiPort}`)
-  const local = { listen, ...(apiPort === DEFAULT_API_PORT ? {} : { api: { port: apiPort } }), ...driverSections(v.hypervisor, v.collector, state) }
-  const files = { config: join(dir, CONFIG_FILE), psk: join(dir, PSK_FILE), topology: join(dir, TOPOLOGY_FILE) }
-  const lines = await initFromToken(token, { dir, state, address, force: v.force === true, files, reserveMiB: HOST_RESERVE_MIB, local })
-  process.stdout.write(lines.join('\n') + '\n')
-  return 0
+  return { address, dir, state, listen, port, apiPort, drivers: driverSections(v.hypervisor, v.collector, state) }
 }
 
 async function exists (path: string): Promise<boolean> {

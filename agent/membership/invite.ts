@@ -4,19 +4,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { AgentConfig } from '../config.ts'
-import type { Role } from '../../lib/membership.ts'
 import type { AdminKey } from './admin-key.ts'
-import { makeInvitation } from './records.ts'
+import { makeInvitation, type InvitationSpec } from './records.ts'
 import { encodeToken, type JoinToken } from './token.ts'
 
-export interface InviteOptions {
-  host: string
-  dc: string
-  role?: Role
-  now: number
-  notBefore?: number
-  ttlMs?: number
-  memberForMs?: number
+/** The invitation's fields (the cluster comes from the config), and where the new host dials first. */
+export interface InviteOptions extends Omit<InvitationSpec, 'cluster'> {
   /** Where the new host dials first; default: the config's member addresses, its bootstrap, and this host's listen addresses on its `address`. */
   bootstrap?: string[]
 }
