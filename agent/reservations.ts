@@ -78,6 +78,12 @@ export class ReservationBook {
     } catch (err) {
       return { ok: false, reason: 'busy', detail: `hypervisor cannot receive: ${(err as Error).message}` }
     }
+    // A drain (or leave) set while the hypervisor prepared wins over this
+    // admission: answering yes now would start a move into a draining host.
+    if (this.ctx.leaving()) {
+      try { await this.driver.cancelIncoming(vm.id) } catch (err) { this.log.warn('cancelIncoming failed', { vm: vm.id, error: (err as Error).message }) }
+      return { ok: false, reason: 'leaving', detail: 'this host is leaving or drained' }
+    }
     const expiresAt = this.ctx.now() + this.ttlMs
     const timer = setTimeout(() => { void this.serial(async () => { await this.release(vm.id, 'expired') }) }, this.ttlMs)
     timer.unref?.()

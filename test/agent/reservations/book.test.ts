@@ -92,3 +92,16 @@ test('a commit the hypervisor cannot carry out keeps the reservation; a commit f
   t.like(await b.commit('h1', 'b'), { ok: false, reason: 'unknown-reservation' })
   t.deepEqual(d.started, ['a'])
 })
+
+test('a drain set while the hypervisor prepares the incoming slot wins: the slot is cancelled and the move refused', async t => {
+  let draining = false
+  const d = driver([])
+  const prepare = d.prepareIncoming.bind(d)
+  // The drain lands during the hypervisor's await, after the first leaving check.
+  d.prepareIncoming = async (v: VmInfo) => { const target = await prepare(v); draining = true; return target }
+  const b = new ReservationBook(d, { capacity: { memoryMiB: 2048, vcpus: 4 }, leaving: () => draining, planned: () => true, now: () => 0 }, 60_000, silentLogger())
+  t.like(await b.reserve('h1', 1, vm('a')), { ok: false, reason: 'leaving' })
+  t.deepEqual(d.cancelled, ['a'])
+  t.is(b.size, 0)
+  await b.stop()
+})
