@@ -175,11 +175,13 @@ test('a safe plan keeps its gain; a move that only raises the cost is dropped', 
  * off (a budget of 10^6 moves took small instances from 1.11x to 1.83x the
  * optimum). Now a budget that never binds plans as well as no budget, except
  * where the unlimited plan must pass above its start (a swap between full
- * hosts), which no plan safe to stop anywhere can do.
+ * hosts), which no plan safe to stop anywhere can do. 24 instances (12-71
+ * VMs, every scenario kind): 60 took 104 s of CI for the same verdict (none
+ * worse either way, measured at 607eeba).
  */
-test('a budget that never binds plans as well as no budget: 60 seeded small instances', t => {
+test('a budget that never binds plans as well as no budget: 24 seeded small instances', t => {
   let worse = 0
-  for (let seed = 1; seed <= 60; seed++) {
+  for (let seed = 1; seed <= 24; seed++) {
     const kind = SCENARIO_KINDS[seed % SCENARIO_KINDS.length]!
     const inst = compile(generate(kind, { vms: 12 + (seed * 7) % 60, dcs: 2 + seed % 3, seed }))
     const free = planLookahead(inst)
@@ -188,8 +190,8 @@ test('a budget that never binds plans as well as no budget: 60 seeded small inst
     worse++
     t.false(stopsSafely(free), `seed ${seed}: the unlimited plan never rises above its start, yet the budgeted one ends higher (${budgeted.finalCost} > ${free.finalCost})`)
   }
-  t.true(worse <= 3, `${worse}/60 budgeted plans end above the unlimited one`)
-  t.log(`${worse}/60 budgeted plans end above the unlimited one (each because that plan passes above its start)`)
+  t.true(worse <= 1, `${worse}/24 budgeted plans end above the unlimited one`)
+  t.log(`${worse}/24 budgeted plans end above the unlimited one (each because that plan passes above its start)`)
 })
 
 test('the plain best-first candidate: every move gains more than minGain, within the budget and the per-host limit, each VM once', t => {
