@@ -146,6 +146,7 @@ export class Agent {
       counters: this.counters,
       upstream: {
         checkPlan: (env, at, relayed) => this.acceptance.check(env, at, relayed),
+        checkEvent: (env) => this.controls.checkEvent(env),
         deliver: (env, at, relayed) => { this.fromGossip(env, at, relayed) }
       },
       local: {
@@ -170,7 +171,9 @@ export class Agent {
       // An approved plan (mode approve): acted on now, rounds after it was final.
       execute: (round, moves, untilMs) => { this.records.record(round).acted = true; this.migrations.execute(round, moves, untilMs) },
       snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now())),
-      ...(components.membership !== undefined ? { revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r) } : {})
+      ...(components.membership !== undefined
+        ? { revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r), verifyAdmin: (bytes: Uint8Array, sig: Uint8Array) => components.membership!.records.signedByAdmin(bytes, sig) }
+        : {})
     })
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })

@@ -167,6 +167,11 @@ export class MembershipRecords {
     return undefined
   }
 
+  /** Whether the admin key signed `bytes` (cluster settings are signed by it too: lib/settings.ts). */
+  signedByAdmin (bytes: Uint8Array, sig: Uint8Array): boolean {
+    return this.verify(bytes, sig)
+  }
+
   /** True when a revocation held covers this invitation. */
   isRevoked (inv: Invitation): boolean {
     const r = this.revoked.get(inv.host)

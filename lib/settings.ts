@@ -10,10 +10,16 @@
  * whole set (a set of one key carries the others over), so "newest wins"
  * is about records, never a merge of fields from two records.
  *
+ * In a cluster with an admin key (signed membership, docs/design.md §3.7)
+ * a record counts only with the admin key's signature over settingsBytes:
+ * a member's host cannot change the cluster's mode on its own. The check
+ * itself is the caller's (lib/ holds no crypto).
+ *
  * Pure: the time comes in as an argument. The value rules mirror the
  * config's zod definitions (agent/config.ts, agent/policy/config.ts); a
  * test holds them to the same verdicts (test/agent/policy/settings-rules.test.ts).
  */
+import { encode } from 'cborg'
 import { Checker, join, type Json } from './check.ts'
 import { MODES, type Mode } from './modes.ts'
 
@@ -40,6 +46,8 @@ export interface ClusterSettings {
   /** When it was set, ms since the epoch (setter's clock; only informative and a last tie-breaker). */
   at: number
   values: SettingValues
+  /** The admin key's ed25519 signature over settingsBytes(record), base64: required where the cluster has an admin key. */
+  sig?: string
 }
 
 type Rule = { kind: 'mode' } | { kind: 'number', integer: boolean, min: number, max?: number }
@@ -88,17 +96,38 @@ export function nextSettings (known: ClusterSettings | undefined, change: { set?
   return { version: (known?.version ?? 0) + 1, setBy, at, values }
 }
 
+/** What the admin key signs: the record less its signature, domain-separated from the membership records' bytes. */
+export function settingsBytes (r: ClusterSettings): Uint8Array {
+  // cborg sorts map keys, so the bytes depend only on the fields' values.
+  return encode(['heliotrope/settings/1', { version: r.version, setBy: r.setBy, at: r.at, values: r.values }])
+}
+
+/** Checks an ed25519 signature by the cluster's admin key (the agent passes node:crypto's). */
+export type VerifySettings = (bytes: Uint8Array, sig: Uint8Array) => boolean
+
+/** Why a record does not count in a cluster with an admin key, or undefined when it carries the admin's signature. */
+export function signatureProblem (r: ClusterSettings, verify: VerifySettings): 'unsigned' | 'bad-signature' | undefined {
+  if (r.sig === undefined) return 'unsigned'
+  const sig = Uint8Array.from(atob(r.sig), ch => ch.charCodeAt(0))
+  return verify(settingsBytes(r), sig) ? undefined : 'bad-signature'
+}
+
+/** An ed25519 signature in base64: 64 bytes are 88 characters. */
+const SIG_BASE64 = /^[A-Za-z0-9+/]{86}==$/
+
 /** Reads a settings record from untrusted input (the wire, the state file); problems go to `c`. */
 export function readSettings (c: Checker, path: string, v: Json): ClusterSettings | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['version', 'setBy', 'at', 'values'])
+  c.onlyKeys(path, o, ['version', 'setBy', 'at', 'values', 'sig'])
   const version = c.number(join(path, 'version'), o.version, { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER })
   const setBy = c.string(join(path, 'setBy'), o.setBy, { max: ID_MAX })
   const at = c.number(join(path, 'at'), o.at, { integer: true, min: 0 })
   const values = readValues(c, join(path, 'values'), o.values)
+  const sig = c.optional(o.sig, x => c.string(join(path, 'sig'), x, { max: 88 }))
+  if (sig !== undefined && !SIG_BASE64.test(sig)) c.fail(join(path, 'sig'), 'a 64-byte ed25519 signature in base64', sig)
   if (!c.ok || values === undefined) return undefined
-  return { version: version!, setBy: setBy!, at: at!, values }
+  return { version: version!, setBy: setBy!, at: at!, values, ...(sig === undefined ? {} : { sig }) }
 }
 
 /** Reads the values of a record: only known keys, each within its rule. */

@@ -3,14 +3,16 @@ import { SETTING_KEYS } from '../../lib/settings.ts'
 import { checkChange, parseWord } from '../policy/settings-rules.ts'
 import { UsageError } from './errors.ts'
 import { sendControl } from './control-socket.ts'
+import type { ControlRequest } from '../control-socket/protocol.ts'
 import { REACH_OPTIONS, REACH_USAGE } from './reach.ts'
-import type { Command } from './run.ts'
+import { CLUSTER_SIGN_OPTIONS, CLUSTER_SIGN_USAGE, settingsSigner, signedSettings } from './cluster-sign.ts'
+import type { Command, ParsedArgs } from './run.ts'
 
 export const clusterCommand: Command = {
   name: 'cluster',
   summary: 'set or show the cluster-wide settings (mode, limits, cooldown, minimum gain)',
-  usage: `Usage: heliotrope cluster set KEY VALUE [KEY VALUE...] [--api ADDR | --config FILE | --socket PATH]
-       heliotrope cluster unset KEY [KEY...]
+  usage: `Usage: heliotrope cluster set KEY VALUE [KEY VALUE...] [--admin-key FILE] [--api ADDR | --config FILE | --socket PATH]
+       heliotrope cluster unset KEY [KEY...] [--admin-key FILE]
        heliotrope cluster show
 
 Settings that every agent should share, set once on any member: the agent
@@ -35,9 +37,11 @@ KEY is one of:
 \`show\` prints each value in effect on this host and where it comes from
 (file, or cluster with the version); \`heliotrope status\` sums it up.
 
+${CLUSTER_SIGN_USAGE}
+
 ${REACH_USAGE}
 `,
-  options: REACH_OPTIONS,
+  options: { ...REACH_OPTIONS, ...CLUSTER_SIGN_OPTIONS },
   async run (args) {
     const [verb, ...rest] = args.positionals
     if (verb === undefined || verb === 'show') {
@@ -53,14 +57,18 @@ ${REACH_USAGE}
         set[key] = parseWord(key, rest[i + 1]!)
       }
       // Checked here first, so a bad value never reaches the agent; the agent checks again.
-      checkChange(set)
-      return (await sendControl(args, { op: 'cluster', set })).code
+      return await change(args, checkChange(set), { op: 'cluster', set })
     }
     if (verb === 'unset') {
       if (rest.length === 0) throw new UsageError(`unset takes one or more KEYs (${SETTING_KEYS.join(', ')})`)
-      checkChange({}, rest)
-      return (await sendControl(args, { op: 'cluster', unset: rest })).code
+      return await change(args, checkChange({}, rest), { op: 'cluster', unset: rest })
     }
     throw new UsageError(`unknown action ${JSON.stringify(verb)}: set, unset or show`)
   }
+}
+
+/** Sends a change: signed whole where the cluster has an admin key (cluster-sign.ts), else as the change itself for the agent to apply. */
+async function change (args: ParsedArgs, checked: ReturnType<typeof checkChange>, unsigned: ControlRequest): Promise<number> {
+  const key = await settingsSigner(args)
+  return (await sendControl(args, key === undefined ? unsigned : await signedSettings(args, key, checked))).code
 }

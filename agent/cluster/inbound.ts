@@ -30,6 +30,8 @@ export type UpstreamVerdict = { ok: true } | { ok: false, reject: boolean, reaso
 export interface Upstream {
   /** `relayed`: from this host's aggregator, which ranked it against its full view (tiered dissemination). */
   checkPlan (env: Envelope<'plan'>, now: number, relayed: boolean): UpstreamVerdict
+  /** Events the agent layer must vouch for before they spread (a cluster settings record's admin signature). */
+  checkEvent (env: Envelope<'event'>): UpstreamVerdict
   deliver (env: Envelope<'plan'> | Envelope<'event'>, now: number, relayed: boolean): void
 }
 
@@ -110,9 +112,9 @@ export class Inbound {
     const verdict = view.check(env, from)
     if (!verdict.ok && verdict.reason === 'foreign-vm') return this.afterState(topic, env, from)
     if (!verdict.ok) { this.drop(topic, verdict.reason, from, this.c.now()); return this.dropped(verdict) }
-    if (env.topic === 'plan') {
+    if (env.topic === 'plan' || env.topic === 'event') {
       const now = this.c.now()
-      const v = this.c.upstream.checkPlan(env as Envelope<'plan'>, now, relayed)
+      const v = env.topic === 'plan' ? this.c.upstream.checkPlan(env as Envelope<'plan'>, now, relayed) : this.c.upstream.checkEvent(env as Envelope<'event'>)
       if (!v.ok) {
         if (v.reason !== undefined) { view.countDrop(v.reason); this.drop(topic, v.reason, from, now) }
         return v.reject ? 'reject' : 'ignore'

@@ -5,6 +5,7 @@
  */
 import { Checker, type Json } from '../../lib/check.ts'
 import { readRevocation } from '../../lib/membership.ts'
+import { readSettings, type ClusterSettings } from '../../lib/settings.ts'
 
 export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain', 'cluster', 'revoke'] as const
 export type ControlOp = typeof CONTROL_OPS[number]
@@ -19,7 +20,9 @@ export type ControlRequest =
   | { op: 'drain' }
   | { op: 'undrain' }
   /** Without set and unset: show the settings in effect here. Values are checked by the agent (the config's rules). */
-  | { op: 'cluster', set?: Record<string, string | number>, unset?: string[] }
+  | { op: 'cluster', set?: Record<string, string | number>, unset?: string[], signed?: undefined }
+  /** With an admin key: the whole record, made and signed by the command (lib/settings.ts); checked by the agent. */
+  | { op: 'cluster', signed: ClusterSettings, set?: undefined, unset?: undefined }
   /** `heliotrope members remove`: an admin-signed revocation (lib/membership.ts), the signature in base64; checked by the agent. */
   | { op: 'revoke', revocation: { cluster: string, host: string, at: number }, sig: string }
 
@@ -81,6 +84,11 @@ function readRevoke (c: Checker, o: Record<string, Json>): ControlRequest | stri
 const MAX_SETTINGS = 16
 
 function readCluster (c: Checker, o: Record<string, Json>): ControlRequest | string {
+  if (o.signed !== undefined) {
+    c.onlyKeys('', o, ['op', 'signed'])
+    const signed = readSettings(c, 'signed', o.signed)
+    return c.ok && signed !== undefined ? { op: 'cluster', signed } : c.summary('(request)')
+  }
   c.onlyKeys('', o, ['op', 'set', 'unset'])
   const set = c.optional(o.set, x => c.object('set', x))
   const out: Record<string, string | number> = {}

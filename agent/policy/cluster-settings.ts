@@ -6,8 +6,13 @@
  * a 'settings' event; and again, at a round's start, when a live member's
  * state says it holds an older version (a restarted or new host, or one
  * that missed the event). Controls asks it for the mode and limits.
+ *
+ * With an admin key (signed membership) a record counts only when the
+ * admin key signed it: `heliotrope cluster set` then signs it on a host
+ * holding admin.key and hands it here whole (setSigned); gossip without
+ * the signature is dropped before it gets here (check).
  */
-import { type ClusterSettings, newer, nextSettings, type SettingKey, type SettingValues } from '../../lib/settings.ts'
+import { type ClusterSettings, newer, nextSettings, type SettingKey, SETTING_KEYS, type SettingValues, signatureProblem, type VerifySettings } from '../../lib/settings.ts'
 import type { ControlReply } from '../control-socket/protocol.ts'
 import type { ControlsContext } from './controls.ts'
 import { changes, configPath, type Effective, effective, type SettingRow, settingRows } from './settings-rules.ts'
@@ -19,7 +24,14 @@ export const SETTINGS_CONFIRM_MS = 5_000
 /** What the book needs of the controls' own context, and whom to tell when the values in effect change (Controls passes the limits on). */
 export type SettingsContext = Pick<ControlsContext, 'host' | 'view' | 'log' | 'now' | 'publishEvent' | 'publishState'> & {
   changed: (e: Effective) => void
+  /** The admin key's check, in a cluster that has one: records then count only when it signed them. */
+  verify?: VerifySettings
 }
+
+const WHY_UNSIGNED = {
+  unsigned: 'it carries no admin signature, and this cluster\'s settings are signed with its admin key',
+  'bad-signature': 'its signature is not the cluster admin key\'s'
+} as const
 
 export class ClusterSettingsBook {
   private readonly ctx: SettingsContext
@@ -76,6 +88,11 @@ export class ClusterSettingsBook {
    */
   async receive (record: ClusterSettings, from: string): Promise<boolean> {
     if (!newer(record, this.store.current)) return false
+    const refused = this.check(record)
+    if (refused !== undefined) {
+      this.ctx.log.warn('cluster settings refused', { version: record.version, setBy: record.setBy, from, why: WHY_UNSIGNED[refused] })
+      return false
+    }
     const before = this.rows()
     const previous = this.store.current?.version ?? 0
     // offer() takes the record at once and writes it after: the values apply now.
@@ -99,16 +116,34 @@ export class ClusterSettingsBook {
     this.ctx.publishEvent({ kind: 'settings', settings: record }).catch(err => this.ctx.log.warn('could not send the cluster settings again', { error: (err as Error).message }))
   }
 
-  /** `heliotrope cluster set/unset`: a new record, one version above ours, applied here and gossiped. */
+  /** Why a record does not count here (gossip checks it before delivery), or undefined when it does. */
+  check (record: ClusterSettings): 'unsigned' | 'bad-signature' | undefined {
+    return this.ctx.verify === undefined ? undefined : signatureProblem(record, this.ctx.verify)
+  }
+
+  /** `heliotrope cluster set/unset` without an admin key: a new record, one version above ours, applied here and gossiped. */
   async set (change: { set: SettingValues, unset: SettingKey[] }): Promise<ControlReply> {
-    const next = nextSettings(this.store.current, change, this.ctx.host, this.ctx.now())
+    if (this.ctx.verify !== undefined) return { ok: false, error: 'this cluster\'s settings are signed with its admin key: run heliotrope cluster set on a host that holds admin.key (next to its config), or pass --admin-key FILE' }
+    return await this.publishNew(nextSettings(this.store.current, change, this.ctx.host, this.ctx.now()))
+  }
+
+  /** `heliotrope cluster set/unset` with the admin key: the record the command made and signed, checked and applied as gossip would be. */
+  async setSigned (record: ClusterSettings): Promise<ControlReply> {
+    const refused = this.check(record)
+    if (refused !== undefined) return { ok: false, error: `the settings record is refused: ${WHY_UNSIGNED[refused]}` }
+    const held = this.store.current
+    if (!newer(record, held)) return { ok: false, error: `version ${record.version} is not newer than the version ${held?.version ?? 0} held here (set by ${held?.setBy ?? '?'} meanwhile): run the command again` }
+    return await this.publishNew(record)
+  }
+
+  private async publishNew (next: ClusterSettings): Promise<ControlReply> {
+    const before = this.store.current?.values ?? {}
     await this.receive(next, this.ctx.host)
     await this.ctx.publishEvent({ kind: 'settings', settings: next })
     const confirmed = await this.confirmations(next.version)
-    const said = [
-      ...Object.entries(change.set).map(([k, v]) => `${k} ${String(v)}`),
-      ...change.unset.map(k => `${k} back to each host's file`)
-    ].join(', ')
+    const said = SETTING_KEYS.filter(k => next.values[k] !== before[k])
+      .map(k => next.values[k] !== undefined ? `${k} ${String(next.values[k])}` : `${k} back to each host's file`)
+      .join(', ') || 'the same values again'
     return {
       ok: true,
       message: `cluster settings version ${next.version}: ${said}; ${confirmed.have.length}/${confirmed.live.length} live members hold it${confirmed.missing.length > 0 ? ` (not yet: ${confirmed.missing.join(' ')}; they get it at the next round's start)` : ''}`,
@@ -127,7 +162,7 @@ export class ClusterSettingsBook {
     ]
     const behind = this.ctx.view.live(this.ctx.now()).filter(m => (m.state?.settings ?? 0) < this.version).map(m => m.host)
     if (behind.length > 0) lines.push(`members holding an older version (they get it at the next round's start): ${behind.join(' ')}`)
-    return { ok: true, message: lines.join('\n'), data: { settings: r ?? null, effective: rows, behind } }
+    return { ok: true, message: lines.join('\n'), data: { settings: r ?? null, effective: rows, behind, host: this.ctx.host } }
   }
 
   async idle (): Promise<void> {

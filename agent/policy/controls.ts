@@ -25,6 +25,7 @@ import { Cooldown } from './cooldown.ts'
 import { MigrationLedger } from './ledger.ts'
 import { DEFAULT_MODE, migrates, plans, type Mode } from './mode.ts'
 import { ControlStore } from './store.ts'
+import type { VerifySettings } from '../../lib/settings.ts'
 import { ClusterSettingsBook } from './cluster-settings.ts'
 import { checkChange, type Effective, type SettingRow } from './settings-rules.ts'
 
@@ -49,6 +50,8 @@ export interface ControlsContext {
   notifier?: SystemdNotifier
   /** Signed membership's revocation (agent/membership/); without it (no adminKey) `revoke` is refused. */
   revoke?: (revocation: Signed<Revocation>) => Promise<ControlReply>
+  /** Signed membership's admin key check: cluster settings then count only when it signed them. */
+  verifyAdmin?: VerifySettings
 }
 
 export interface FinalPlan {
@@ -66,6 +69,8 @@ export class Controls implements ControlHandler {
   readonly settings: ClusterSettingsBook
   private readonly ctx: ControlsContext
   private readonly log: Logger
+  /** Unsigned settings records already warned of (host/version/setter/time), so a resent one is not said again (cleared at 1,000). */
+  private readonly refusedSettings = new Set<string>()
   private readonly store: ControlStore
   private readonly ledger: MigrationLedger
   private readonly cooldown: Cooldown
@@ -85,7 +90,8 @@ export class Controls implements ControlHandler {
       now: ctx.now,
       publishEvent: ctx.publishEvent,
       publishState: ctx.publishState,
-      changed: (e) => { this.limitsChanged(e) }
+      changed: (e) => { this.limitsChanged(e) },
+      ...(ctx.verifyAdmin === undefined ? {} : { verify: ctx.verifyAdmin })
     }, ctx.config.stateDir, { mode: ctx.config.mode ?? DEFAULT_MODE, planner: ctx.config.planner, safety: ctx.config.safety ?? DEFAULT_SAFETY })
     this.store = new ControlStore(ctx.config.stateDir)
     this.ledger = new MigrationLedger(ctx.config.migrationDeadlineMs + 2 * ctx.timing.periodMs)
@@ -226,6 +232,24 @@ export class Controls implements ControlHandler {
     if (this.notifier.enabled) void this.notifier.status(`round ${round}: ${String(fields.action)}`)
   }
 
+  /**
+   * Before an event spreads (gossip validation): a cluster settings record
+   * must carry the admin key's signature where the cluster has one.
+   * Dropped as 'bad-signature' otherwise, and said once per record.
+   */
+  checkEvent (env: Envelope<'event'>): { ok: true } | { ok: false, reject: true, reason: 'bad-signature' } {
+    const s = env.body.kind === 'settings' ? env.body.settings : undefined
+    const refused = s === undefined ? undefined : this.settings.check(s)
+    if (s === undefined || refused === undefined) return { ok: true }
+    const key = `${env.host}/${s.version}/${s.setBy}/${s.at}`
+    if (!this.refusedSettings.has(key)) {
+      if (this.refusedSettings.size >= 1000) this.refusedSettings.clear()
+      this.refusedSettings.add(key)
+      this.log.warn('cluster settings dropped: not signed by the cluster admin key', { from: env.host, version: s.version, setBy: s.setBy, why: refused })
+    }
+    return { ok: false, reject: true, reason: 'bad-signature' }
+  }
+
   /** Every event, ours and others', passes here. */
   onEvent (env: Envelope<'event'>): void {
     const e = env.body
@@ -291,7 +315,7 @@ export class Controls implements ControlHandler {
       case 'unpin': return await this.pin(req.vm, false)
       case 'drain': return await this.drain(true)
       case 'undrain': return await this.drain(false)
-      case 'cluster': return await this.cluster(req.set, req.unset)
+      case 'cluster': return req.signed !== undefined ? await this.settings.setSigned(req.signed) : await this.cluster(req.set, req.unset)
       case 'revoke':
         if (this.ctx.revoke === undefined) return { ok: false, error: 'this cluster has no admin key (adminKey in the config): its members are the config\'s list; remove the host there (docs/operations.md)' }
         return await this.ctx.revoke({ body: req.revocation, sig: new Uint8Array(Buffer.from(req.sig, 'base64')) })

@@ -1,7 +1,8 @@
 import test from 'ava'
 import { encode } from 'cborg'
 import { Checker } from '../../lib/check.ts'
-import { type ClusterSettings, merge, newer, nextSettings, readSettings } from '../../lib/settings.ts'
+import { generateKeyPairSync, sign, verify as cryptoVerify } from 'node:crypto'
+import { type ClusterSettings, merge, newer, nextSettings, readSettings, settingsBytes, signatureProblem } from '../../lib/settings.ts'
 import { decodeEnvelope, encodeEnvelope, WireError } from '../../lib/wire/codec.ts'
 import type { Envelope } from '../../lib/wire/messages.ts'
 
@@ -70,4 +71,19 @@ test('on the wire: a settings event round-trips, one with a bad record or none i
   const state: Envelope<'host'> = { v: 1, topic: 'host', host: 'h1', round: 7, seq: 3, body: { dc: 'A', memoryMiB: 1, vcpus: 1, address: 'fd00::1', topology: 'x', leaving: false, vms: [], settings: 3 } }
   t.deepEqual(decodeEnvelope(encodeEnvelope(state), 'host'), state)
   t.throws(() => decodeEnvelope(encode({ ...state, body: { ...state.body, settings: 0 } }), 'host'), { instanceOf: WireError })
+})
+
+test('a signed record: the signature covers every field but itself, a wrong or missing one is told apart, and a malformed one is refused on reading', t => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+  const verify = (bytes: Uint8Array, sig: Uint8Array): boolean => cryptoVerify(null, bytes, publicKey, sig)
+  const sig = sign(null, settingsBytes(base), privateKey).toString('base64')
+  const signed: ClusterSettings = { ...base, sig }
+  t.is(signatureProblem(signed, verify), undefined)
+  t.deepEqual(settingsBytes(signed), settingsBytes(base), 'the signature is not part of what it signs')
+  t.is(signatureProblem(base, verify), 'unsigned')
+  t.is(signatureProblem({ ...signed, values: { mode: 'auto' } }, verify), 'bad-signature', 'other values under a stolen signature')
+  t.is(signatureProblem({ ...signed, version: 4 }, verify), 'bad-signature')
+  t.deepEqual(read(signed), signed, 'read back whole')
+  t.regex(read({ ...base, sig: 'not base64 of 64 bytes' }) as string, /sig/)
+  t.false(newer(signed, base), 'the signature plays no part in which record wins')
 })

@@ -1,0 +1,59 @@
+/**
+ * Cluster settings in a cluster with an admin key (docs/design.md §3.6):
+ * `heliotrope cluster set` signs the record with admin.key, every agent
+ * takes it; a record without the admin's signature, sent by a member (as a
+ * member whose host was taken over would), is dropped by every agent as
+ * bad-signature and changes nothing. Real agents on [::1].
+ */
+import test from 'ava'
+import type { Agent } from '../../../agent/agent.ts'
+import { controlSocketPath } from '../../../agent/policy/config.ts'
+import type { EventMessage } from '../../../lib/wire/messages.ts'
+import { heliotrope } from '../cli-run.ts'
+import { waitFor } from '../mesh/harness.ts'
+import { fourWithAdminKey, GENEROUS_MS, type LogLine } from './four.ts'
+
+/** The agent's own way of sending an event, reached past `private`: a test stands in for a member that sends what the CLI never would. */
+async function sendEvent (a: Agent, body: EventMessage): Promise<void> {
+  await (a as unknown as { publishEvent: (b: EventMessage) => Promise<void> }).publishEvent(body)
+}
+
+test.serial('with an admin key, cluster set is signed and reaches every agent; unsigned or forged settings from a member are dropped as bad-signature everywhere', async t => {
+  const lines: LogLine[] = []
+  const { cluster, adminKeyFile } = await fourWithAdminKey(t, lines)
+  const agents = [...cluster.agents.values()]
+  const b1 = cluster.configs.get('b1')!
+  const socket = controlSocketPath(b1.controlSocket, b1.stateDir)
+  const fileMode = agents[0]!.mode
+
+  // Without the key the agent refuses, and says how to sign.
+  const bare = await heliotrope(['cluster', 'set', 'mode', 'approve', '--socket', socket])
+  t.is(bare.code, 1, bare.out)
+  t.regex(bare.err, /signed with its admin key: run heliotrope cluster set on a host that holds admin\.key .*--admin-key FILE/)
+  t.true(agents.every(a => a.mode === fileMode), 'nothing changed')
+
+  // With it: signed by the command, taken by every agent.
+  const set = await heliotrope(['cluster', 'set', 'mode', 'approve', 'cooldownRounds', '4', '--admin-key', adminKeyFile, '--socket', socket])
+  t.is(set.code, 0, set.err)
+  t.regex(set.out, /cluster settings version 1: mode approve, cooldownRounds 4; \d\/4 live members hold it/)
+  await waitFor(() => agents.every(a => a.mode === 'approve' && a.controls.settings.record?.sig !== undefined), GENEROUS_MS, 'every agent in mode approve by the signed record')
+  t.is(cluster.agents.get('a1')!.controls.settings.record?.setBy, 'b1')
+
+  // A member sends records the admin never signed: none, and a stolen signature over other values.
+  const c1 = cluster.agents.get('c1')!
+  const others = agents.filter(a => a !== c1)
+  const before = others.map(a => a.view.drops['bad-signature'])
+  const held = c1.controls.settings.record!
+  await sendEvent(c1, { kind: 'settings', settings: { version: 7, setBy: 'c1', at: Date.now(), values: { mode: 'auto' } } })
+  await sendEvent(c1, { kind: 'settings', settings: { version: 8, setBy: 'c1', at: Date.now(), values: { mode: 'auto' }, sig: held.sig! } })
+  await waitFor(() => others.every((a, i) => a.view.drops['bad-signature'] >= before[i]! + 2), GENEROUS_MS, 'both records dropped as bad-signature by every other agent')
+  t.true(agents.every(a => a.mode === 'approve' && a.controls.settings.version === 1), 'every agent, c1 included, still runs by version 1')
+  t.true(lines.some(l => l.level === 'warn' && l.msg === 'cluster settings dropped: not signed by the cluster admin key' && l.why === 'unsigned'), 'the unsigned record is said')
+  t.true(lines.some(l => l.level === 'warn' && l.msg === 'cluster settings dropped: not signed by the cluster admin key' && l.why === 'bad-signature'), 'the forged one too')
+
+  // The command signs the next version over what the agent holds.
+  const unset = await heliotrope(['cluster', 'unset', 'cooldownRounds', '--admin-key', adminKeyFile, '--socket', socket])
+  t.is(unset.code, 0, unset.err)
+  t.regex(unset.out, /cluster settings version 2: cooldownRounds back to each host's file/)
+  await waitFor(() => agents.every(a => a.controls.settings.version === 2), GENEROUS_MS, 'every agent at version 2')
+})
