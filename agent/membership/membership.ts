@@ -130,7 +130,8 @@ export class SignedMembership {
       invitation: this.invitation,
       retryMs: Math.min(5_000, Math.max(1_000, ctx.periodMs / 2)),
       bootstrap: this.config.bootstrap,
-      members: () => ctx.view.members().map(m => m.peerId),
+      // Never our own host's listed peer id: after a peer key rotation that is our old key, perhaps a leaked one, which must not see the invitation first.
+      members: () => ctx.view.members().filter(m => m.host !== ctx.host).map(m => m.peerId),
       admitted: async (bundle) => await this.admittedWith(bundle)
     })
     this.joiner.start()
