@@ -104,4 +104,11 @@ test.serial('a certified host rotates its peer key with one restart: the new pee
   // Every round from before the rotation to after e1 came back has a plan on every other agent.
   t.log(`the rotation spanned rounds ${first}..${last} (${last - first + 1}); e1 restarted in round ${roundAt(restartedAt, timing)}, admitted in ${roundAt(admittedAt, timing)}`)
   for (let r = first; r <= last; r++) for (const a of others) t.true(planned(a, r), `round ${r} on ${a.host}: ${JSON.stringify(a.rounds.get(r)?.notes ?? null)}`)
+
+  // Durable: c1 restarted knows e1 by its new peer id from its state directory, and refuses the old one, before any peer answers.
+  await cluster.agents.get('c1')!.stop()
+  const c1 = await cluster.start('c1')
+  t.is(c1.view.member('e1')?.peerId, newPeer, 'c1 lists e1 under its new peer id from its start')
+  t.like(c1.view.check(env, oldPeer), { ok: false, reason: 'superseded' })
+  t.is(c1.view.membersHash, e1.view.membersHash)
 })
