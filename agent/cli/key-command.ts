@@ -49,12 +49,13 @@ ${STEPS}
   rotate-peer  a new peer key (libp2p identity) for this host, the old one
          kept as STATE/peer.key.replaced.<old peer id>; restart the agent
          after it. --join TOKEN: the token of \`heliotrope invite --host
-         THIS-HOST\` (on an admin host): a member admits the new peer id and
-         the old one is refused everywhere. --static: a static member (in the
-         config's members): the new entry to put in every host's config.
-         (docs/operations.md, Rotating a host's peer key)
+         THIS-HOST --dc ITS-DC\` (on an admin host): a member admits the
+         new peer id and the old one is refused everywhere. --static: a
+         static member (in the config's members): the new entry to put in
+         every host's config. (docs/operations.md, Rotating a host's peer key)
 
-  --config FILE    the agent's config, for its pskFile (default ${DEFAULT_CONFIG_PATH})
+  --config FILE    the agent's config: its pskFile; for rotate-peer its host, dc,
+                   stateDir and adminKey (default ${DEFAULT_CONFIG_PATH})
   --psk-file PATH  the key file itself
 `,
   options: { config: { type: 'string', short: 'c' }, 'psk-file': { type: 'string' }, join: { type: 'string' }, static: { type: 'boolean' } },
