@@ -15,9 +15,13 @@ export const DROP_REASONS = [
   'not-member', 'observer', 'impersonation', 'replay', 'foreign-vm', 'topology-mismatch', // the view
   'not-elected', 'stale-round', 'plan-mismatch', 'rate-limited', // the agent's plan and flood checks
   'bad-signature', // a relayed item not signed by its author (tiered dissemination, agent/cluster/tiered/)
-  'revoked', 'expired' // a peer whose certificate was revoked or ran out (signed membership, lib/membership.ts)
+  'revoked', 'expired', // a peer whose certificate was revoked or ran out (signed membership, lib/membership.ts)
+  'superseded' // a host's old peer id, after a newer certificate of the host (a rotated peer key) took its place
 ] as const
 export type ViewDropReason = typeof DROP_REASONS[number]
+
+/** Why a peer that was a member is no longer one (signed membership, docs/design.md §3.7). */
+export type RefusedReason = 'revoked' | 'expired' | 'superseded'
 
 export interface Member {
   host: string
@@ -67,7 +71,7 @@ export class ReplicatedView {
   private readonly topology: string | undefined
   private ourMembersHash: string | undefined
   /** Peers that were members and are no longer, with why: their messages are dropped with that reason, not as 'not-member'. */
-  private readonly refused = new Map<string, 'revoked' | 'expired'>()
+  private readonly refused = new Map<string, RefusedReason>()
   readonly drops: Record<ViewDropReason, number>
 
   constructor (init: ViewInit) {
@@ -93,19 +97,32 @@ export class ReplicatedView {
    * not held yet are added (unheard of), members held and not listed are
    * removed with their record (a removed member's state must not count
    * or be planned with), and their messages from now on are dropped as
-   * `refused` says (revoked or expired). The static members of the config
-   * are always in `members`.
+   * `refused` says (revoked, expired, superseded). The static members of
+   * the config are always in `members`.
+   *
+   * A host listed under a new peer id (its peer key rotated: a newer
+   * certificate of the same host) keeps what we heard of it: its state
+   * (its VMs), digest and when it was last heard move to the new peer id.
+   * It is the same host, restarting with a new key: the others see what a
+   * plain restart looks like, not its VMs vanishing until its first state
+   * under the new key. Its sequence numbers start over: a message signed
+   * by the old key can never pass for the new peer's, and a high number
+   * sent with a leaked old key must not hold back the host's own.
    */
-  setMembers (members: readonly Member[], membersHash: string, refused: ReadonlyMap<string, 'revoked' | 'expired'>): void {
+  setMembers (members: readonly Member[], membersHash: string, refused: ReadonlyMap<string, RefusedReason>): void {
     const keep = new Set(members.map(m => m.peerId))
+    const rekeyed = new Map<string, MemberRecord>()
     for (const [peerId, rec] of this.byPeer) {
       if (keep.has(peerId)) continue
       this.byPeer.delete(peerId)
-      if (this.byHost.get(rec.host) === rec) this.byHost.delete(rec.host)
+      if (this.byHost.get(rec.host) === rec) { this.byHost.delete(rec.host); rekeyed.set(rec.host, rec) }
     }
     for (const m of members) {
       if (this.byPeer.has(m.peerId)) continue
-      const rec: MemberRecord = { ...m, seq: { host: -1, traffic: -1, plan: -1, event: -1 }, lastSeenMs: -Infinity, stateAtMs: -Infinity }
+      const old = rekeyed.get(m.host)
+      const rec: MemberRecord = old !== undefined
+        ? { ...old, ...m, seq: { host: -1, traffic: -1, plan: -1, event: -1 } }
+        : { ...m, seq: { host: -1, traffic: -1, plan: -1, event: -1 }, lastSeenMs: -Infinity, stateAtMs: -Infinity }
       this.byPeer.set(m.peerId, rec)
       this.byHost.set(m.host, rec)
       this.refused.delete(m.peerId)

@@ -2,13 +2,18 @@
  * `heliotrope key`: the cluster key file's keyring, edited for a rotation
  * without downtime (docs/operations.md, Rotating the cluster key). Each
  * step rewrites this host's key file (atomically, mode 0600); the agent
- * takes it at its next reload.
+ * takes it at its next reload. `key rotate-peer` replaces this host's peer
+ * key instead (rotate-peer-key.ts).
  */
 import { readFile } from 'node:fs/promises'
+import type { AgentConfig } from '../config.ts'
+import { readConfigFile } from '../config-file.ts'
 import { DurableFile } from '../durable-file.ts'
+import { decodeToken, type JoinToken } from '../membership/token.ts'
 import { formatPsk, generatePsk, keyFingerprint, parsePsk, pskKeys, readPsk } from '../net/keys.ts'
 import { UsageError } from './errors.ts'
 import { DEFAULT_CONFIG_PATH } from './reach.ts'
+import { rotatePeerKey } from './rotate-peer-key.ts'
 import type { Command, ParsedArgs } from './run.ts'
 
 const STEPS = `A rotation, each step on every host before the next one starts:
@@ -19,13 +24,14 @@ with \`systemctl reload heliotrope\` after each; no restart, no round lost.`
 
 export const keyCommand: Command = {
   name: 'key',
-  summary: 'rotate the cluster key without downtime: list, new, add, use, drop',
+  summary: 'rotate the cluster key (list, new, add, use, drop) or this host\'s peer key (rotate-peer)',
   usage: `Usage: heliotrope key list
        heliotrope key new FILE
        heliotrope key add FILE
        heliotrope key use FINGERPRINT
        heliotrope key drop FINGERPRINT
          [--config FILE | --psk-file PATH]
+       heliotrope key rotate-peer (--join TOKEN | --static) [--config FILE]
 
 The cluster key file may hold several keys: the agent speaks the first and
 accepts every one. Keys are named by fingerprint (the first 8 hex digits of
@@ -40,13 +46,23 @@ their sha256), never shown.
 
 ${STEPS}
 
-  --config FILE    the agent's config, for its pskFile (default ${DEFAULT_CONFIG_PATH})
+  rotate-peer  a new peer key (libp2p identity) for this host, the old one
+         kept as STATE/peer.key.replaced.<old peer id>; restart the agent
+         after it. --join TOKEN: the token of \`heliotrope invite --host
+         THIS-HOST --dc ITS-DC\` (on an admin host): a member admits the
+         new peer id and the old one is refused everywhere. --static: a
+         static member (in the config's members): the new entry to put in
+         every host's config. (docs/operations.md, Rotating a host's peer key)
+
+  --config FILE    the agent's config: its pskFile; for rotate-peer its host, dc,
+                   stateDir and adminKey (default ${DEFAULT_CONFIG_PATH})
   --psk-file PATH  the key file itself
 `,
-  options: { config: { type: 'string', short: 'c' }, 'psk-file': { type: 'string' } },
+  options: { config: { type: 'string', short: 'c' }, 'psk-file': { type: 'string' }, join: { type: 'string' }, static: { type: 'boolean' } },
   async run (args) {
     const [verb, arg, ...rest] = args.positionals
     if (rest.length > 0) throw new UsageError(`unexpected ${JSON.stringify(rest[0])}`)
+    if (verb === 'rotate-peer') return await rotatePeer(args, arg)
     if (verb === 'new') {
       if (arg === undefined) throw new UsageError('new FILE: where to write the new key')
       const file = new DurableFile(arg)
@@ -65,7 +81,7 @@ ${STEPS}
       return 0
     }
     if (arg === undefined) throw new UsageError(`${verb} needs ${verb === 'add' ? 'a key FILE' : 'a FINGERPRINT (heliotrope key list)'}`)
-    if (verb !== 'add' && verb !== 'use' && verb !== 'drop') throw new UsageError(`unknown action ${JSON.stringify(verb)}: list, new, add, use or drop`)
+    if (verb !== 'add' && verb !== 'use' && verb !== 'drop') throw new UsageError(`unknown action ${JSON.stringify(verb)}: list, new, add, use, drop or rotate-peer`)
     const done = await keyStep(path, verb, arg)
     say(`${path}: ${done}`)
     say('apply it: systemctl reload heliotrope (or kill -HUP the agent); then the same step on every host before the next step')
@@ -104,6 +120,22 @@ export async function keyStep (path: string, step: 'add' | 'use' | 'drop', arg: 
   }
   await new DurableFile(path).write(new TextDecoder().decode(formatPsk(next)) + '\n')
   return done
+}
+
+/** `key rotate-peer`: rotate-peer-key.ts, on the agent's config. */
+async function rotatePeer (args: ParsedArgs, extra: string | undefined): Promise<number> {
+  if (extra !== undefined) throw new UsageError(`unexpected ${JSON.stringify(extra)}`)
+  const { join: text, static: isStatic } = args.values
+  if ((typeof text === 'string') === (isStatic === true)) throw new UsageError('rotate-peer takes --join TOKEN (a member by certificate) or --static (a member of the config\'s list), one of them')
+  let token: JoinToken | undefined
+  if (typeof text === 'string') {
+    try { token = decodeToken(text) } catch (err) { throw new UsageError((err as Error).message) }
+  }
+  const path = typeof args.values.config === 'string' ? args.values.config : DEFAULT_CONFIG_PATH
+  let config: AgentConfig
+  try { config = await readConfigFile(path) } catch (err) { throw new UsageError(`${(err as Error).message} (pass --config FILE)`) }
+  for (const line of await rotatePeerKey(config, token, Date.now())) say(line)
+  return 0
 }
 
 function say (line: string): void {

@@ -14,7 +14,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MembershipRecords, type Certificate, type CertifiedMember, type Invitation, type MembershipBundle, type Revocation, type Signed } from '../../lib/membership.ts'
-import type { ReplicatedView } from '../../lib/view.ts'
+import type { RefusedReason, ReplicatedView } from '../../lib/view.ts'
 import type { AgentConfig } from '../config.ts'
 import type { Logger } from '../log.ts'
 import { memberListHash } from '../member-list.ts'
@@ -130,7 +130,8 @@ export class SignedMembership {
       invitation: this.invitation,
       retryMs: Math.min(5_000, Math.max(1_000, ctx.periodMs / 2)),
       bootstrap: this.config.bootstrap,
-      members: () => ctx.view.members().map(m => m.peerId),
+      // Never our own host's listed peer id: after a peer key rotation that is our old key, perhaps a leaked one, which must not see the invitation first.
+      members: () => ctx.view.members().filter(m => m.host !== ctx.host).map(m => m.peerId),
       admitted: async (bundle) => await this.admittedWith(bundle)
     })
     this.joiner.start()
@@ -181,10 +182,10 @@ export class SignedMembership {
     const hash = memberListHash(all)
     if (hash === this.hash) return
     const before = new Map(this.certified.map(m => [m.peerId, m]))
-    const refused = new Map<string, 'revoked' | 'expired'>()
+    const refused = new Map<string, RefusedReason>()
     for (const c of this.records.certificates()) {
       const s = this.records.standing(c.peerId, now)
-      if (s === 'revoked' || s === 'expired') refused.set(c.peerId, s)
+      if (s === 'revoked' || s === 'expired' || s === 'superseded') refused.set(c.peerId, s)
     }
     ctx.view.setMembers(all, hash, refused)
     const first = this.hash === ''
@@ -200,7 +201,10 @@ export class SignedMembership {
     for (const [peerId, m] of before) {
       if (certified.some(c => c.peerId === peerId)) continue
       const why = refused.get(peerId) ?? 'superseded'
-      ctx.log.warn(`member removed (${why}): closing its connections`, { member: m.host, peer: peerId })
+      const rekeyed = certified.find(c => c.host === m.host)
+      // A rotated peer key (docs/operations.md): the host stays, its old peer id goes.
+      if (rekeyed !== undefined) ctx.log.info('member\'s peer key replaced (superseded): closing the old peer id\'s connections', { member: m.host, peer: peerId, newPeer: rekeyed.peerId })
+      else ctx.log.warn(`member removed (${why}): closing its connections`, { member: m.host, peer: peerId })
       ctx.node.libp2p.hangUp(peerIdFromString(peerId)).catch(() => {})
     }
     const self = ctx.node.peerId

@@ -91,3 +91,23 @@ test('member lists: without a hash of our own every member agrees and none is li
   t.true(view.agreesOnMembers('h1'))
   t.deepEqual(view.memberListMismatches(), [])
 })
+
+test('a host under a new peer id (a rotated peer key) keeps its state, VMs and liveness; its old peer id is dropped as superseded; its numbers start over', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000, membersHash: 'H0' })
+  view.accept(env('host', 'h1', 1, state('A', ['v1'])), 'P1', 0)
+  view.accept(env('host', 'h2', 900, state('B', ['v2', 'v3'])), 'P2', 1000)
+  view.setMembers([members[0]!, { host: 'h2', peerId: 'P2-NEW' }], 'H1', new Map([['P2', 'superseded']]))
+  t.is(view.member('h2')!.peerId, 'P2-NEW')
+  t.is(view.hostOfPeer('P2'), undefined)
+  t.is(view.hostOfPeer('P2-NEW'), 'h2')
+  t.deepEqual(view.live(2000).map(m => m.host), ['h1', 'h2'], 'still live: heard 1 s ago, as before the new key')
+  t.deepEqual(view.snapshot(topology, 2000).vms.map(v => v.id).sort(), ['v1', 'v2', 'v3'], 'its VMs stay in the snapshot')
+  t.like(view.accept(env('host', 'h2', 901, state('B', ['v2'])), 'P2', 2000), { ok: false, reason: 'superseded', reject: true })
+  t.true(view.accept(env('host', 'h2', 5, state('B', ['v2'])), 'P2-NEW', 2000).ok, 'the new peer\'s numbers start over: a leaked old key\'s high numbers hold nothing back')
+  t.deepEqual(view.member('h2')!.state!.vms.map(v => v.id), ['v2'])
+  t.is(view.drops.superseded, 1)
+  // A host removed and added in separate lists (revoked, invited again later) starts unheard of.
+  view.setMembers([members[0]!], 'H2', new Map([['P2-NEW', 'revoked']]))
+  view.setMembers([members[0]!, { host: 'h2', peerId: 'P2-AGAIN' }], 'H3', new Map())
+  t.is(view.member('h2')!.state, undefined)
+})
