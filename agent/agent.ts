@@ -170,7 +170,7 @@ export class Agent {
       // An approved plan (mode approve): acted on now, rounds after it was final.
       execute: (round, moves, untilMs) => { this.records.record(round).acted = true; this.migrations.execute(round, moves, untilMs) },
       snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now())),
-      ...(components.membership !== undefined ? { revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r) } : {})
+      ...(components.membership !== undefined ? { revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r), adminKey: async (rotate: Uint8Array | undefined) => await components.membership!.adminKey(rotate) } : {})
     })
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })
