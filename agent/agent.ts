@@ -90,6 +90,8 @@ export class Agent {
   readonly counters = newCounters()
   /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/policy/). */
   readonly controls: Controls
+  /** Signed membership, when the config has an adminKey: /status shows its admin keys. */
+  get membership (): SignedMembership | undefined { return this.c.membership }
   private readonly c: AgentComponents
   /** The config in effect: the one started with, and the live changes of each reload since. */
   private current: AgentConfig

@@ -206,7 +206,7 @@ export class SignedMembership {
   async adminKey (rotate: Uint8Array | undefined): Promise<{ ok: true, message: string, data?: unknown } | { ok: false, error: string }> {
     const trust = this.adminTrust()
     if (rotate === undefined) {
-      return { ok: true, message: `admin key(s) trusted: ${trust.fingerprints.join(' ')} (seq ${trust.seq})`, data: { ...trust, bundle: Buffer.from(encodeBundle(this.bundle())).toString('base64') } }
+      return { ok: true, message: `admin key(s) trusted: ${trust.fingerprints.join(' ')} (seq ${trust.seq})`, data: { cluster: this.config.cluster, ...trust, bundle: Buffer.from(encodeBundle(this.bundle())).toString('base64') } }
     }
     const bundle = decodeBundle(rotate)
     if (typeof bundle === 'string') return { ok: false, error: `not a rotation bundle: ${bundle}` }
@@ -233,7 +233,7 @@ export class SignedMembership {
     const log = this.ctx?.log
     const trust = this.trustText()
     if (trust !== this.trustSeen) {
-      log?.info('admin keys changed: records signed by the keys before no longer count', { from, before: this.trustSeen, now: trust })
+      log?.info('admin keys changed: membership records signed by the keys before no longer count', { from, before: this.trustSeen, now: trust })
       this.trustSeen = trust
     }
     const forks = JSON.stringify(this.records.forks())
