@@ -25,7 +25,7 @@ import { acceptToken, fourWithAdminKey, GENEROUS_MS, type LogLine } from './four
 /** Rounds looked at on each side of the rotation: enough to see one lost, few enough to keep the test short (a round is 2 s). */
 const ROUNDS_AROUND = 3
 
-test.serial('the admin key rotates with rounds going on: every agent trusts only the new key, no round without a plan, members kept; the old key invites nobody, the new one does; a restart keeps the new trust', async t => {
+test.serial('the admin key rotates with rounds going on: every agent trusts only the new key, no round without a plan, members kept; the old key invites nobody, the new one does; a restart keeps the new trust; a host down through a rotation catches up', async t => {
   t.timeout(600_000)
   const lines: LogLine[] = []
   const { cluster, newcomer, adminKeyFile, newcomers } = await fourWithAdminKey(t, lines, {}, { e2: true })
@@ -114,4 +114,19 @@ test.serial('the admin key rotates with rounds going on: every agent trusts only
   t.is(c1.membership!.adminTrust().seq, 1)
   await waitFor(() => agents().every(a => a.view.member('e1') !== undefined && a.view.member('e2') !== undefined && a.view.membersHash === c1.view.membersHash), GENEROUS_MS, 'c1 to list e1 and e2 with everyone')
   t.true(agents().every(trustsNewOnly), 'every agent, restarted or new, trusts only the new key')
+
+  // A host down through a second rotation catches up once it is live again (the others send their records when it comes back).
+  const oldA2 = cluster.agents.get('a2')!
+  await oldA2.stop()
+  cluster.agents.delete('a2')
+  const second = await rotateAdminKey(adminKeyFile, cluster.configs.get('b1')!.controlSocket)
+  if (!second.ok) { t.fail(second.error); return }
+  const trustsOnly = (a: Agent, key: string, seq: number): boolean => { const k = a.membership!.adminTrust(); return k.keys.length === 1 && k.keys[0] === key && k.seq === seq }
+  await waitFor(() => agents().every(a => trustsOnly(a, second.publicKey, 2)), GENEROUS_MS, 'every running agent to trust the second new key')
+  const a2 = await cluster.start('a2')
+  const backAt = Date.now()
+  t.true(trustsOnly(a2, newKey, 1), 'a2 starts with what it held: the first rotation')
+  await waitFor(() => trustsOnly(a2, second.publicKey, 2), GENEROUS_MS, 'a2 to catch up with the second rotation')
+  t.log(`a2, down through the second rotation, trusted its key ${Date.now() - backAt} ms after its start (a round is ${timing.periodMs} ms)`)
+  t.true(a2.view.member('e1') !== undefined && a2.view.member('e2') !== undefined && a2.view.membersHash === a1.view.membersHash, 'a2 lists e1 and e2 as everyone does')
 })
