@@ -28,8 +28,17 @@ export interface AdminKeyRecord {
 
 /** Keys in one record at most: a rotation names one; a few allow a planned overlap. */
 export const MAX_RECORD_KEYS = 4
-/** Key records held at most (the chain and those aside): a bound on what a member can make us keep and check. */
-export const MAX_KEY_RECORDS = 32
+/**
+ * Key records held aside at most (not in the chain: not signed by a key
+ * trusted yet, or fork losers), the oldest dropped first: a bound on what a
+ * member can make us keep and check. The chain itself grows by one record
+ * (about 150 bytes) per rotation, bounded by MAX_BUNDLE_RECORDS; a host whose
+ * config names a newer key holds the records before it aside, so updating
+ * the configs' adminKey lets them go.
+ */
+export const MAX_ASIDE_RECORDS = 16
+/** Seqs above this are refused: far above any count of rotations, and exact as a JS number. */
+export const MAX_SEQ = 2 ** 40
 
 /** A checker for a public key (base64 SPKI), or undefined when it is no Ed25519 key. */
 export type KeyVerifier = (publicKey: string) => VerifyAdmin | undefined
@@ -47,7 +56,7 @@ export function readAdminKeyRecord (c: Checker, path: string, value: Json): Admi
   const raw = c.array(`${path}.keys`, o.keys) ?? []
   if (raw.length === 0 || raw.length > MAX_RECORD_KEYS) c.fail(`${path}.keys`, `1 to ${MAX_RECORD_KEYS} keys`, raw.length)
   const keys = raw.slice(0, MAX_RECORD_KEYS).map((k, i) => c.string(`${path}.keys[${i}]`, k, { nonEmpty: true, max: 128 }) ?? '')
-  const seq = c.number(`${path}.seq`, o.seq, { integer: true, min: 1 })
+  const seq = c.number(`${path}.seq`, o.seq, { integer: true, min: 1, max: MAX_SEQ })
   return c.ok ? { cluster: cluster!, keys, seq: seq! } : undefined
 }
 
@@ -110,21 +119,29 @@ export class AdminKeyChain {
    * not (yet) in the chain (no trusted key signed it, or it lost a fork),
    * or why it was refused.
    */
-  offer (rec: Signed<AdminKeyRecord>): 'new' | 'known' | 'aside' | 'wrong-cluster' | 'bad-key' | 'full' {
+  offer (rec: Signed<AdminKeyRecord>): 'new' | 'known' | 'aside' | 'wrong-cluster' | 'bad-key' {
     if (rec.body.cluster !== this.cluster) return 'wrong-cluster'
     if (rec.body.keys.some(k => this.verifierOf(k) === undefined)) return 'bad-key'
     const id = hex(rec.sig)
     if (this.held.has(id)) return 'known'
-    if (this.held.size >= MAX_KEY_RECORDS) {
-      const onChain = new Set(this.chainRecords.map(r => hex(r.sig)))
-      const oldestAside = [...this.held.keys()].find(k => !onChain.has(k))
-      if (oldestAside === undefined) return 'full'
-      this.held.delete(oldestAside)
-    }
     this.held.set(id, rec)
     const before = this.chainRecords.map(r => hex(r.sig)).join()
     this.walk()
+    const onChain = new Set(this.chainRecords.map(r => hex(r.sig)))
+    const aside = [...this.held.keys()].filter(k => !onChain.has(k))
+    for (const k of aside.slice(0, Math.max(0, aside.length - MAX_ASIDE_RECORDS))) this.held.delete(k)
     return this.chainRecords.map(r => hex(r.sig)).join() !== before ? 'new' : 'aside'
+  }
+
+  /**
+   * The seq a rotation made here must carry: above the chain's, and above
+   * any record held that names a key trusted now (on a host whose config
+   * names the new key, the record that named it is aside, and the others'
+   * chains are already at its seq).
+   */
+  nextSeq (): number {
+    const naming = [...this.held.values()].filter(r => r.body.keys.some(k => this.trustedKeys.includes(k))).map(r => r.body.seq)
+    return Math.max(this.trust().seq, ...naming) + 1
   }
 
   /** Who signed `bytes`: a key trusted now, a retired one, or none the chain knows. */

@@ -188,6 +188,11 @@ export class MembershipRecords {
     return this.keys.chain()
   }
 
+  /** The seq the next rotation's key record must carry (AdminKeyChain.nextSeq). */
+  nextKeySeq (): number {
+    return this.keys.nextSeq()
+  }
+
   /** Two key records at one seq, both validly signed: a retired key in use by someone (the agent logs it at error level). */
   forks (): KeyFork[] {
     return this.keys.forks()

@@ -21,6 +21,8 @@ export interface AdminKeyData {
   keys: string[]
   fingerprints: string[]
   seq: number
+  /** The seq the rotation's key record must carry. */
+  nextSeq: number
   forks: number
   staleRecords: number
   /** base64 CBOR of the records that count there. */
@@ -120,7 +122,7 @@ export async function rotateAdminKey (file: string, socket: string): Promise<{ o
   // The new key is on disk before any agent trusts it: a crash in between must not leave a trusted key nobody holds.
   const pending = `${file}.new`
   await writeSecret(pending, next.pem)
-  const bundle = rotationBundle(current, next, data.cluster, data.seq + 1, held)
+  const bundle = rotationBundle(current, next, data.cluster, data.nextSeq, held)
   let reply
   try {
     reply = await controlRequest(socket, { op: 'admin-key', rotate: Buffer.from(encodeBundle(bundle)).toString('base64') })

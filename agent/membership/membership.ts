@@ -77,9 +77,9 @@ export class SignedMembership {
   }
 
   /** The admin keys trusted now (fingerprints) and their seq: /status and `heliotrope admin-key show`. */
-  adminTrust (): { fingerprints: string[], seq: number, keys: string[], forks: number, staleRecords: number } {
+  adminTrust (): { fingerprints: string[], seq: number, nextSeq: number, keys: string[], forks: number, staleRecords: number } {
     const t = this.records.trust()
-    return { keys: t.keys, fingerprints: t.keys.map(adminKeyFingerprint), seq: t.seq, forks: this.records.forks().length, staleRecords: this.staleRecords }
+    return { keys: t.keys, fingerprints: t.keys.map(adminKeyFingerprint), seq: t.seq, nextSeq: this.records.nextKeySeq(), forks: this.records.forks().length, staleRecords: this.staleRecords }
   }
 
   private trustText (): string {
@@ -212,7 +212,7 @@ export class SignedMembership {
     if (typeof bundle === 'string') return { ok: false, error: `not a rotation bundle: ${bundle}` }
     const record = bundle.keyRecords?.at(-1)
     if (record === undefined) return { ok: false, error: 'the rotation carries no admin key record' }
-    if (record.body.seq !== trust.seq + 1) return { ok: false, error: `the key record's seq is ${record.body.seq}, the next here is ${trust.seq + 1}: the keys changed since they were read; run the command again` }
+    if (record.body.seq !== trust.nextSeq) return { ok: false, error: `the key record's seq is ${record.body.seq}, the next here is ${trust.nextSeq}: the keys changed since they were read; run the command again` }
     const nonces = new Set(bundle.certificates.map(c => c.invitation.body.nonce))
     const hosts = new Set(bundle.revocations.map(r => r.body.host))
     const missing = [...this.records.certificates().filter(c => !nonces.has(c.invitation.body.nonce)).map(c => c.invitation.body.host), ...this.records.revocations().filter(r => !hosts.has(r.body.host)).map(r => `revocation of ${r.body.host}`)]

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { encode } from 'cborg'
-import { keyRecordBytes, type AdminKeyRecord } from '../../lib/admin-keys.ts'
+import { keyRecordBytes, MAX_ASIDE_RECORDS, type AdminKeyRecord } from '../../lib/admin-keys.ts'
 import { MembershipRecords, type Certificate, type MembershipBundle, type Signed } from '../../lib/membership.ts'
 import { keyVerifier, signAdmin, type AdminKey } from '../../agent/membership/admin-key.ts'
 import { makeInvitation, makeRevocation, rotationBundle } from '../../agent/membership/records.ts'
@@ -134,6 +134,12 @@ test('a host whose config names the new key (joined by a token made after the ro
   const r = records(K[1]!)
   t.is(r.offerKeyRecord(keyRecord(K[0]!, K[1]!, 1)), 'aside', 'signed by a key this host never trusted')
   t.deepEqual(r.trust(), { keys: [K[1]!.publicKey], seq: 0 })
+  t.is(r.nextKeySeq(), 2, 'a rotation from here comes after the record that named its key, as the others\' chains do')
+  // The others (config K0) follow such a rotation: seq 2, signed by K1.
+  const other = records()
+  other.offerKeyRecord(keyRecord(K[0]!, K[1]!, 1))
+  other.offerKeyRecord(keyRecord(K[1]!, K[2]!, 2))
+  t.deepEqual(other.trust(), { keys: [K[2]!.publicKey], seq: 2 })
   t.is(r.offerCertificate({ invitation: invite(K[1]!, 'e1'), peerId: 'P1' }), 'new')
   t.is(r.offerKeyRecord(keyRecord(K[1]!, K[2]!, 2)), 'new')
   t.deepEqual(r.trust(), { keys: [K[2]!.publicKey], seq: 2 })
@@ -160,4 +166,17 @@ test('state files: an old one (no key records) loads; one with the chain comes b
   again.offerBundle(await new MembershipStore(dir).load())
   t.deepEqual(again.trust(), { keys: [K[1]!.publicKey], seq: 1 })
   t.deepEqual(again.members(T0), r.members(T0))
+})
+
+test('key records held aside are bounded (the oldest go first); the chain is not, and still forms', t => {
+  const r = records()
+  const stranger = adminKey()
+  // Records no trusted key signed: a member could send any number of them.
+  for (let seq = 1; seq <= MAX_ASIDE_RECORDS + 10; seq++) t.is(r.offerKeyRecord(keyRecord(stranger, K[1]!, seq)), 'aside')
+  t.is(r.offerKeyRecord(keyRecord(K[0]!, K[1]!, 1)), 'new')
+  t.is(r.offerKeyRecord(keyRecord(K[1]!, K[2]!, 2)), 'new')
+  t.deepEqual(r.trust(), { keys: [K[2]!.publicKey], seq: 2 })
+  // The earliest strangers were dropped: offered again, they are taken as new ones aside.
+  t.is(r.offerKeyRecord(keyRecord(stranger, K[1]!, 1)), 'aside')
+  t.is(r.keyRecords().length, 2)
 })
