@@ -14,6 +14,7 @@ import type { Agent } from '../../../agent/agent.ts'
 import { buildStatus } from '../../../agent/api/status.ts'
 import { rotateAdminKey } from '../../../agent/cli/admin-key-command.ts'
 import { agentTrust } from '../../../agent/cli/invite-command.ts'
+import { formatStatus } from '../../../agent/cli/status-command.ts'
 import { adminKeyFingerprint, readAdminKey } from '../../../agent/membership/admin-key.ts'
 import { buildToken } from '../../../agent/membership/invite.ts'
 import { MembershipStore } from '../../../agent/membership/store.ts'
@@ -82,6 +83,11 @@ test.serial('the admin key rotates with rounds going on: every agent trusts only
   t.true(lines.some(l => l.msg.startsWith('admin keys changed')), 'agents log the change of keys')
   const status = buildStatus(a1, Date.now() - 1000, Date.now())
   t.deepEqual(status.adminKeys, { fingerprints: [rotation.fingerprint], seq: 1, forks: 0, staleRecords: status.adminKeys!.staleRecords })
+  t.true(formatStatus(status).includes(`admin key  ${rotation.fingerprint} (seq 1)`), '`heliotrope status` shows it')
+  // The retired key cannot rotate again.
+  const again = await rotateAdminKey(rotation.retiredFile, cluster.configs.get('c1')!.controlSocket)
+  t.like(again, { ok: false })
+  t.regex(again.ok ? '' : again.error, /not an admin key the agent trusts/)
 
   // An invitation of the old key (the check in invite is passed over: the cluster is what must refuse it).
   const e2config = newcomers.get('e2')!
