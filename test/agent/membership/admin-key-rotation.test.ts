@@ -15,12 +15,16 @@ import { buildStatus } from '../../../agent/api/status.ts'
 import { rotateAdminKey } from '../../../agent/cli/admin-key-command.ts'
 import { agentTrust } from '../../../agent/cli/invite-command.ts'
 import { formatStatus } from '../../../agent/cli/status-command.ts'
-import { adminKeyFingerprint, readAdminKey } from '../../../agent/membership/admin-key.ts'
+import { adminKeyFingerprint, generateAdminKey, readAdminKey, signAdmin } from '../../../agent/membership/admin-key.ts'
+import { MEMBERSHIP_TOPIC } from '../../../agent/membership/join-protocol.ts'
+import { encodeBundle } from '../../../agent/membership/wire.ts'
+import { publish } from '../../../agent/net/index.ts'
+import { keyRecordBytes } from '../../../lib/admin-keys.ts'
 import { buildToken } from '../../../agent/membership/invite.ts'
 import { MembershipStore } from '../../../agent/membership/store.ts'
 import { decodeToken } from '../../../agent/membership/token.ts'
 import { roundAt } from '../../../lib/rounds.ts'
-import { waitFor } from '../mesh/harness.ts'
+import { TEST_CLUSTER_NAME, waitFor } from '../mesh/harness.ts'
 import { acceptToken, fourWithAdminKey, GENEROUS_MS, type LogLine } from './four.ts'
 
 /** Rounds looked at on each side of the rotation: enough to see one lost, few enough to keep the test short (a round is 2 s). */
@@ -135,4 +139,18 @@ test.serial('the admin key rotates with rounds going on: every agent trusts only
   await waitFor(() => trustsOnly(a2, second.publicKey, 2), GENEROUS_MS, 'a2 to catch up with the second rotation')
   t.log(`a2, down through the second rotation, trusted its key ${Date.now() - backAt} ms after its start (a round is ${timing.periodMs} ms)`)
   t.true(a2.view.member('e1') !== undefined && a2.view.member('e2') !== undefined && a2.view.membersHash === a1.view.membersHash, 'a2 lists e1 and e2 as everyone does')
+
+  // Last, as it may hand the cluster to a rogue key: the retired first key signs a competing record for seq 1 (a leaked key in use), gossiped by a1.
+  const rogueKey = generateAdminKey()
+  const body = { cluster: TEST_CLUSTER_NAME, keys: [rogueKey.publicKey], seq: 1 }
+  const rogue = { body, sig: signAdmin(oldKey, keyRecordBytes(body)) }
+  await publish(a1.node, a1.node.topic(MEMBERSHIP_TOPIC), encodeBundle({ keyRecords: [rogue], certificates: [], revocations: [] }))
+  await waitFor(() => lines.some(l => l.level === 'error' && l.msg.startsWith('two admin key records with the same seq')), GENEROUS_MS, 'the fork logged at error level')
+  const trustOf = (a: Agent): string => JSON.stringify(a.membership!.adminTrust().keys)
+  // a1 does not hear its own message: it learns the outcome from the others when their member lists differ from its own (or has nothing to learn).
+  // Only the static members are compared: should the rogue record win, e1 and e2 are members no more, and cut off.
+  const statics = (): Agent[] => agents().filter(a => ['a1', 'b1', 'c1', 'a2'].includes(a.host))
+  await waitFor(() => statics().every(a => trustOf(a) === trustOf(a2)), GENEROUS_MS, 'every agent to settle the fork the same way')
+  const won = trustOf(a2) === JSON.stringify([rogueKey.publicKey]) ? 'the rogue record (smaller signature): members certified by the honest keys dropped, as docs/operations.md warns' : 'the honest record'
+  t.log(`fork at seq 1 settled the same way on every agent: ${won}`)
 })
