@@ -9,8 +9,11 @@
  * in: from the config's key, take the held record of the smallest seq above
  * the current one that a trusted key signed; its keys are trusted from then
  * on. Two such records at one seq (a fork: someone holding a retired key
- * signed another) are settled by the smaller signature, the same choice on
- * every agent, and reported (forks()) for the agent to log at error level.
+ * signed another) are reported (forks()) for the agent to log at error
+ * level, and settled: a record this agent took into its chain before is
+ * kept (a leaked old key cannot undo a rotation every agent has heard of);
+ * between records it holds none of, the smaller signature, the same choice
+ * on every agent whatever the order they came in.
  * A record no trusted key signed (yet) is held aside, bounded: it joins the
  * chain once the records before it arrive.
  */
@@ -92,6 +95,8 @@ export class AdminKeyChain {
   private trustedKeys: string[]
   private retiredKeys: string[] = []
   private forkList: KeyFork[] = []
+  /** Signatures (hex) of every record this agent has had in its chain: kept at a fork. */
+  private readonly pinned = new Set<string>()
 
   constructor (init: { cluster: string, rootKey: string, verifier: KeyVerifier }) {
     this.cluster = init.cluster
@@ -120,17 +125,33 @@ export class AdminKeyChain {
    * or why it was refused.
    */
   offer (rec: Signed<AdminKeyRecord>): 'new' | 'known' | 'aside' | 'wrong-cluster' | 'bad-key' {
-    if (rec.body.cluster !== this.cluster) return 'wrong-cluster'
-    if (rec.body.keys.some(k => this.verifierOf(k) === undefined)) return 'bad-key'
-    const id = hex(rec.sig)
-    if (this.held.has(id)) return 'known'
-    this.held.set(id, rec)
+    return this.offerAll([rec])[0]!
+  }
+
+  /**
+   * Offers records that came together (one bundle, or the state file):
+   * held first, then the chain recomputed once, so which of two records of
+   * one seq came first within them does not matter.
+   */
+  offerAll (recs: ReadonlyArray<Signed<AdminKeyRecord>>): Array<'new' | 'known' | 'aside' | 'wrong-cluster' | 'bad-key'> {
     const before = this.chainRecords.map(r => hex(r.sig)).join()
+    const added: string[] = []
+    const results: Array<'new' | 'known' | 'aside' | 'wrong-cluster' | 'bad-key' | undefined> = recs.map(rec => {
+      if (rec.body.cluster !== this.cluster) return 'wrong-cluster'
+      if (rec.body.keys.some(k => this.verifierOf(k) === undefined)) return 'bad-key'
+      const id = hex(rec.sig)
+      if (this.held.has(id)) return 'known'
+      this.held.set(id, rec)
+      added.push(id)
+      return undefined
+    })
+    if (added.length === 0) return results.map(r => r!)
     this.walk()
     const onChain = new Set(this.chainRecords.map(r => hex(r.sig)))
     const aside = [...this.held.keys()].filter(k => !onChain.has(k))
     for (const k of aside.slice(0, Math.max(0, aside.length - MAX_ASIDE_RECORDS))) this.held.delete(k)
-    return this.chainRecords.map(r => hex(r.sig)).join() !== before ? 'new' : 'aside'
+    const changed = this.chainRecords.map(r => hex(r.sig)).join() !== before
+    return results.map((r, i) => r ?? (changed && onChain.has(hex(recs[i]!.sig)) ? 'new' : 'aside'))
   }
 
   /**
@@ -178,14 +199,16 @@ export class AdminKeyChain {
       if (next.length === 0) break
       const lowest = Math.min(...next.map(r => r.body.seq))
       const at = next.filter(r => r.body.seq === lowest).sort((a, b) => (hex(a.sig) < hex(b.sig) ? -1 : 1))
-      const kept = at[0]!
-      if (at.length > 1) forks.push({ seq: lowest, kept: hex(kept.sig), others: at.slice(1).map(r => hex(r.sig)) })
+      const mine = at.filter(r => this.pinned.has(hex(r.sig)))
+      const kept = mine.length === 1 ? mine[0]! : at[0]!
+      if (at.length > 1) forks.push({ seq: lowest, kept: hex(kept.sig), others: at.filter(r => r !== kept).map(r => hex(r.sig)) })
       chain.push(kept)
       trusted = [...kept.body.keys]
       for (const k of trusted) seen.add(k)
       seq = lowest
     }
     this.chainRecords = chain
+    for (const r of chain) this.pinned.add(hex(r.sig))
     this.trustedKeys = trusted
     this.retiredKeys = [...seen].filter(k => !trusted.includes(k))
     this.forkList = forks

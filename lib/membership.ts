@@ -200,8 +200,13 @@ export class MembershipRecords {
 
   /** 'new' when the trusted keys changed (held records are then counted by the new keys), else as AdminKeyChain.offer. */
   offerKeyRecord (rec: Signed<AdminKeyRecord>): ReturnType<AdminKeyChain['offer']> {
-    const r = this.keys.offer(rec)
-    if (r === 'new') this.valid = new WeakMap()
+    return this.offerKeyRecords([rec])[0]!
+  }
+
+  /** Key records that came together (a bundle): see AdminKeyChain.offerAll. */
+  offerKeyRecords (recs: ReadonlyArray<Signed<AdminKeyRecord>>): ReturnType<AdminKeyChain['offerAll']> {
+    const r = this.keys.offerAll(recs)
+    if (r.includes('new')) this.valid = new WeakMap()
     return r
   }
 
@@ -292,7 +297,7 @@ export class MembershipRecords {
       else if (r === 'retired-key') out.stale++
       else if (r !== 'known' && r !== 'aside') out.refused.push({ kind, why: r, ...(host !== undefined ? { host } : {}) })
     }
-    for (const k of [...(bundle.keyRecords ?? [])].sort((a, b) => a.body.seq - b.body.seq)) note('key-record', this.offerKeyRecord(k))
+    for (const r of this.offerKeyRecords(bundle.keyRecords ?? [])) note('key-record', r)
     for (const c of bundle.certificates) note('certificate', this.offerCertificate(c), c.invitation.body.host)
     for (const r of bundle.revocations) note('revocation', this.offerRevocation(r), r.body.host)
     return out

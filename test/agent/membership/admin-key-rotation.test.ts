@@ -140,17 +140,21 @@ test.serial('the admin key rotates with rounds going on: every agent trusts only
   t.log(`a2, down through the second rotation, trusted its key ${Date.now() - backAt} ms after its start (a round is ${timing.periodMs} ms)`)
   t.true(a2.view.member('e1') !== undefined && a2.view.member('e2') !== undefined && a2.view.membersHash === a1.view.membersHash, 'a2 lists e1 and e2 as everyone does')
 
-  // Last, as it may hand the cluster to a rogue key: the retired first key signs a competing record for seq 1 (a leaked key in use), gossiped by a1.
+  // The retired first key signs a competing record for seq 1 (a leaked key in use), gossiped by a1: every agent had the honest record in its chain, and keeps it.
   const rogueKey = generateAdminKey()
   const body = { cluster: TEST_CLUSTER_NAME, keys: [rogueKey.publicKey], seq: 1 }
   const rogue = { body, sig: signAdmin(oldKey, keyRecordBytes(body)) }
   await publish(a1.node, a1.node.topic(MEMBERSHIP_TOPIC), encodeBundle({ keyRecords: [rogue], certificates: [], revocations: [] }))
   await waitFor(() => lines.some(l => l.level === 'error' && l.msg.startsWith('two admin key records with the same seq')), GENEROUS_MS, 'the fork logged at error level')
-  const trustOf = (a: Agent): string => JSON.stringify(a.membership!.adminTrust().keys)
-  // a1 does not hear its own message: it learns the outcome from the others when their member lists differ from its own (or has nothing to learn).
-  // Only the static members are compared: should the rogue record win, e1 and e2 are members no more, and cut off.
-  const statics = (): Agent[] => agents().filter(a => ['a1', 'b1', 'c1', 'a2'].includes(a.host))
-  await waitFor(() => statics().every(a => trustOf(a) === trustOf(a2)), GENEROUS_MS, 'every agent to settle the fork the same way')
-  const won = trustOf(a2) === JSON.stringify([rogueKey.publicKey]) ? 'the rogue record (smaller signature): members certified by the honest keys dropped, as docs/operations.md warns' : 'the honest record'
-  t.log(`fork at seq 1 settled the same way on every agent: ${won}`)
+  // a1 does not hear its own message; its mesh peers take the record aside (not new: it changes nothing), so it spreads no further.
+  const sawFork = agents().filter(a => a.membership!.adminTrust().forks === 1).map(a => a.host)
+  t.log(`the fork seen by ${sawFork.join(' ')}`)
+  t.true(sawFork.length > 0)
+  // A round later, for any change to show.
+  const forkRound = roundAt(Date.now(), timing)
+  await waitFor(() => roundAt(Date.now(), timing) > forkRound + 1, GENEROUS_MS, 'a round after the fork')
+  for (const a of agents()) {
+    t.true(trustsOnly(a, second.publicKey, 2), `${a.host} keeps the honest chain`)
+    t.is(a.view.membersHash, a1.view.membersHash, `${a.host} keeps its members`)
+  }
 })
