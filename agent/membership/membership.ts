@@ -190,6 +190,7 @@ export class SignedMembership {
   async revoke (rev: Signed<Revocation>): Promise<{ ok: true, message: string } | { ok: false, error: string }> {
     const r = this.records.offerRevocation(rev)
     if (r === 'bad-signature') return { ok: false, error: 'the revocation is not signed by the cluster\'s admin key (adminKey in the config)' }
+    if (r === 'retired-key') return { ok: false, error: 'the revocation is signed by an admin key the cluster has rotated away: use the current admin.key (heliotrope admin-key show)' }
     if (r === 'wrong-cluster') return { ok: false, error: `the revocation is for cluster ${rev.body.cluster}, not ${this.config.cluster}` }
     const gone = this.certified.filter(m => m.host === rev.body.host)
     await this.changed()

@@ -21,6 +21,7 @@ import { encodeBundle } from '../../../agent/membership/wire.ts'
 import { publish } from '../../../agent/net/index.ts'
 import { keyRecordBytes } from '../../../lib/admin-keys.ts'
 import { buildToken } from '../../../agent/membership/invite.ts'
+import { makeRevocation } from '../../../agent/membership/records.ts'
 import { MembershipStore } from '../../../agent/membership/store.ts'
 import { decodeToken } from '../../../agent/membership/token.ts'
 import { roundAt } from '../../../lib/rounds.ts'
@@ -92,6 +93,10 @@ test.serial('the admin key rotates with rounds going on: every agent trusts only
   const again = await rotateAdminKey(rotation.retiredFile, cluster.configs.get('c1')!.controlSocket)
   t.like(again, { ok: false })
   t.regex(again.ok ? '' : again.error, /not an admin key the agent trusts/)
+  // Nor revoke: `members remove` with the retired file is refused, saying why.
+  const revokeOld = await a1.membership!.revoke(makeRevocation(oldKey, TEST_CLUSTER_NAME, 'e1', Date.now()))
+  t.like(revokeOld, { ok: false })
+  t.regex(revokeOld.ok ? '' : revokeOld.error, /rotated away/)
 
   // An invitation of the old key (the check in invite is passed over: the cluster is what must refuse it).
   const e2config = newcomers.get('e2')!
