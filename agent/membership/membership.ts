@@ -221,8 +221,9 @@ export class SignedMembership {
     const out = this.offer(bundle, 'rotation')
     const now = this.records.trust()
     if (now.seq !== record.body.seq) return { ok: false, error: 'the key record is not signed by an admin key trusted now: the admin key used is not the cluster\'s current one (heliotrope admin-key show)' }
-    if (out.refused.length > 0) return { ok: false, error: `the new key was taken, but records were refused: ${out.refused.map(r => `${r.kind} ${r.host ?? ''} ${r.why}`).join(', ')}` }
+    // The new key is trusted now: kept and gossiped whatever else was wrong, or this agent alone would trust it until its restart.
     await this.changed()
+    if (out.refused.length > 0) return { ok: false, error: `the new key was taken, but records were refused: ${out.refused.map(r => `${r.kind} ${r.host ?? ''} ${r.why}`).join(', ')}` }
     const t = this.adminTrust()
     return { ok: true, message: `admin key rotated: trusted now ${t.fingerprints.join(' ')} (seq ${t.seq}); ${bundle.certificates.length} certificate(s) and ${bundle.revocations.length} revocation(s) re-signed and gossiped`, data: t }
   }
