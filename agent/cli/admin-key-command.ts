@@ -129,11 +129,18 @@ export async function rotateAdminKey (file: string, socket: string): Promise<{ o
   } catch (err) {
     return { ok: false, error: `${(err as Error).message}; the new key is kept in ${pending}: check heliotrope admin-key show, and if the agent trusts ${newPrint}, move ${pending} to ${file}` }
   }
+  const retired = `${file}.retired-${oldPrint}`
   if (!reply.ok) {
+    // Refused, unless the key record was taken and something else was not: then the agent trusts the new key, and it must not be lost.
+    const after = await controlRequest(socket, { op: 'admin-key' }).catch(() => undefined)
+    if (after?.ok === true && (after.data as AdminKeyData).keys.includes(next.publicKey)) {
+      await rename(file, retired)
+      await rename(pending, file)
+      return { ok: false, error: `${reply.error}; the agent trusts the new key ${newPrint} nonetheless: it is in ${file} (the old one in ${retired})` }
+    }
     await unlink(pending)
     return reply
   }
-  const retired = `${file}.retired-${oldPrint}`
   await rename(file, retired)
   await rename(pending, file)
   const lines = [
