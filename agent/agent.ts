@@ -90,6 +90,8 @@ export class Agent {
   readonly counters = newCounters()
   /** The operator's controls: mode, approvals, pins, drain, migration limits (agent/policy/). */
   readonly controls: Controls
+  /** Signed membership, when the config has an adminKey: /status shows its admin keys. */
+  get membership (): SignedMembership | undefined { return this.c.membership }
   private readonly c: AgentComponents
   /** The config in effect: the one started with, and the live changes of each reload since. */
   private current: AgentConfig
@@ -172,7 +174,11 @@ export class Agent {
       execute: (round, moves, untilMs) => { this.records.record(round).acted = true; this.migrations.execute(round, moves, untilMs) },
       snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now())),
       ...(components.membership !== undefined
-        ? { revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r), verifyAdmin: (bytes: Uint8Array, sig: Uint8Array) => components.membership!.records.signedByAdmin(bytes, sig) }
+        ? {
+            revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r),
+            adminKey: async (rotate: Uint8Array | undefined) => await components.membership!.adminKey(rotate),
+            verifyAdmin: (bytes: Uint8Array, sig: Uint8Array) => components.membership!.records.signedByAdmin(bytes, sig)
+          }
         : {})
     })
     const parts = { node, cluster: this.cluster, ballot: this.election, controls: this.controls, records: this.records, counters: this.counters, log, now, emit, publishEvent }

@@ -14,12 +14,19 @@
  *   host issued at or before it is revoked (so the same host name can be
  *   invited again later, with a new invitation).
  *
+ * - An **admin key record** (lib/admin-keys.ts) says which keys sign from
+ *   its seq on: the admin key rotates, and a record counts only while its
+ *   signature verifies under a key trusted now (a rotation re-signs the
+ *   records held, so nobody drops out in between).
+ *
  * The records only ever grow (certificates and revocations are never
- * withdrawn), so every agent that holds the same records computes the same
+ * withdrawn; one signed by a key trusted now replaces one that no longer
+ * verifies), so every agent that holds the same records computes the same
  * member list, whatever order they arrived in: that is what keeps the
  * member-list hash, and so the votes, consistent across agents.
  */
 import { encode } from 'cborg'
+import { AdminKeyChain, readAdminKeyRecord, type AdminKeyRecord, type AdminTrust, type KeyFork, type KeyVerifier } from './admin-keys.ts'
 import { Checker, type Json } from './check.ts'
 
 export const ROLES = ['host'] as const
@@ -70,7 +77,7 @@ export function signedBytes (kind: 'invitation' | 'revocation', body: Invitation
 }
 
 /** Why an invitation is not (yet, or any longer) good for joining. */
-export type InvitationProblem = 'bad-signature' | 'wrong-cluster' | 'not-yet-valid' | 'expired' | 'revoked' | 'static-member' | 'nonce-used'
+export type InvitationProblem = 'bad-signature' | 'retired-key' | 'wrong-cluster' | 'not-yet-valid' | 'expired' | 'revoked' | 'static-member' | 'nonce-used'
 
 const ID = { nonEmpty: true, max: 128 }
 const TIME = { integer: true, min: 0 }
@@ -136,7 +143,15 @@ export interface CertifiedMember {
 }
 
 /** What an agent knows of a peer id from the records. */
-export type PeerStanding = 'member' | 'revoked' | 'expired' | 'superseded' | 'unknown'
+export type PeerStanding = 'member' | 'revoked' | 'expired' | 'superseded' | 'retired' | 'unknown'
+
+/** What offerBundle made of a bundle: whether anything changed, and each record refused. */
+export interface BundleOutcome {
+  fresh: boolean
+  refused: Array<{ kind: 'key-record' | 'certificate' | 'revocation', host?: string, why: string }>
+  /** Records signed by a retired key (a peer that has not heard of the rotation yet): not counted, not an attack. */
+  stale: number
+}
 
 /**
  * Every membership record an agent holds, and the member list they make at
@@ -146,7 +161,9 @@ export type PeerStanding = 'member' | 'revoked' | 'expired' | 'superseded' | 'un
  */
 export class MembershipRecords {
   private readonly cluster: string
-  private readonly verify: VerifyAdmin
+  private readonly keys: AdminKeyChain
+  /** Whether a record's signature verifies under the keys trusted now, by the record object (records are never changed in place); renewed when the trusted keys change. */
+  private valid = new WeakMap<object, boolean>()
   /** Hosts in the config's static `members`: a certificate cannot take their name. */
   private readonly staticHosts: ReadonlySet<string>
   /** By invitation nonce: the one certificate kept for it (see offerCertificate). */
@@ -154,28 +171,75 @@ export class MembershipRecords {
   /** By host: the latest revocation time. */
   private readonly revoked = new Map<string, Signed<Revocation>>()
 
-  constructor (init: { cluster: string, verify: VerifyAdmin, staticHosts?: Iterable<string> }) {
+  /** `adminKey` is the config's: trusted until a key record signed by it says otherwise. */
+  constructor (init: { cluster: string, adminKey: string, verifier: KeyVerifier, staticHosts?: Iterable<string> }) {
     this.cluster = init.cluster
-    this.verify = init.verify
+    this.keys = new AdminKeyChain({ cluster: init.cluster, rootKey: init.adminKey, verifier: init.verifier })
     this.staticHosts = new Set(init.staticHosts ?? [])
   }
 
-  /** Signature and cluster: what makes an invitation the admin's for this cluster, whatever the time. */
-  private authentic (inv: Signed<Invitation>): InvitationProblem | undefined {
-    if (inv.body.cluster !== this.cluster) return 'wrong-cluster'
-    if (!this.verify(signedBytes('invitation', inv.body), inv.sig)) return 'bad-signature'
-    return undefined
+  /** The admin keys trusted now, and the seq of the record that named them. */
+  trust (): AdminTrust {
+    return this.keys.trust()
   }
 
-  /** Whether the admin key signed `bytes` (cluster settings are signed by it too: lib/settings.ts). */
+  /** Whether a key trusted now signed `bytes` (cluster settings are signed by the admin key too: lib/settings.ts). */
   signedByAdmin (bytes: Uint8Array, sig: Uint8Array): boolean {
-    return this.verify(bytes, sig)
+    return this.keys.signer(bytes, sig) === 'trusted'
   }
 
-  /** True when a revocation held covers this invitation. */
+  /** The key records from the config's key to the keys trusted now. */
+  keyRecords (): Array<Signed<AdminKeyRecord>> {
+    return this.keys.chain()
+  }
+
+  /** The seq the next rotation's key record must carry (AdminKeyChain.nextSeq). */
+  nextKeySeq (): number {
+    return this.keys.nextSeq()
+  }
+
+  /** Two key records at one seq, both validly signed: a retired key in use by someone (the agent logs it at error level). */
+  forks (): KeyFork[] {
+    return this.keys.forks()
+  }
+
+  /** 'new' when the trusted keys changed (held records are then counted by the new keys), else as AdminKeyChain.offer. */
+  offerKeyRecord (rec: Signed<AdminKeyRecord>): ReturnType<AdminKeyChain['offer']> {
+    return this.offerKeyRecords([rec])[0]!
+  }
+
+  /** Key records that came together (a bundle): see AdminKeyChain.offerAll. */
+  offerKeyRecords (recs: ReadonlyArray<Signed<AdminKeyRecord>>): ReturnType<AdminKeyChain['offerAll']> {
+    const r = this.keys.offerAll(recs)
+    if (r.includes('new')) this.valid = new WeakMap()
+    return r
+  }
+
+  /** Whether a held record counts: its signature verifies under a key trusted now. */
+  private counts (kind: 'invitation' | 'revocation', s: Signed<Invitation> | Signed<Revocation>): boolean {
+    let ok = this.valid.get(s)
+    if (ok === undefined) {
+      ok = this.keys.signer(signedBytes(kind, s.body), s.sig) === 'trusted'
+      this.valid.set(s, ok)
+    }
+    return ok
+  }
+
+  /** Cluster and signature: what makes a record the admin's for this cluster now, whatever the time. */
+  private problem (kind: 'invitation' | 'revocation', s: Signed<Invitation> | Signed<Revocation>): 'wrong-cluster' | 'bad-signature' | 'retired-key' | undefined {
+    if (s.body.cluster !== this.cluster) return 'wrong-cluster'
+    if (this.counts(kind, s)) return undefined
+    return this.keys.signer(signedBytes(kind, s.body), s.sig) === 'retired' ? 'retired-key' : 'bad-signature'
+  }
+
+  private authentic (inv: Signed<Invitation>): InvitationProblem | undefined {
+    return this.problem('invitation', inv)
+  }
+
+  /** True when a revocation counted now covers this invitation. */
   isRevoked (inv: Invitation): boolean {
     const r = this.revoked.get(inv.host)
-    return r !== undefined && inv.issuedAt <= r.body.at
+    return r !== undefined && this.counts('revocation', r) && inv.issuedAt <= r.body.at
   }
 
   /**
@@ -189,7 +253,7 @@ export class MembershipRecords {
     const b = inv.body
     if (this.staticHosts.has(b.host)) return 'static-member'
     if (this.isRevoked(b)) return 'revoked'
-    const held = this.certs.get(b.nonce)
+    const held = this.counted(this.certs.get(b.nonce))
     if (held !== undefined && held.peerId !== peerId) return 'nonce-used'
     if (held !== undefined) return now >= b.until ? 'expired' : undefined
     if (now < b.notBefore) return 'not-yet-valid'
@@ -202,34 +266,67 @@ export class MembershipRecords {
    * 'new' when it was not held, 'known' when it was, or what is wrong with
    * it. Two certificates of one nonce (the token used twice, through two
    * members at once) are settled the same way everywhere: the smaller peer
-   * id wins, so every agent keeps the same one.
+   * id wins, so every agent keeps the same one. A certificate held whose
+   * signature no longer verifies (its key was rotated away) is replaced by
+   * one that does: the rotation's re-signed copy.
    */
   offerCertificate (cert: Certificate): 'new' | 'known' | InvitationProblem {
     const problem = this.authentic(cert.invitation)
     if (problem !== undefined) return problem
     const nonce = cert.invitation.body.nonce
-    const held = this.certs.get(nonce)
+    const held = this.counted(this.certs.get(nonce))
     if (held !== undefined && held.peerId <= cert.peerId) return 'known'
     this.certs.set(nonce, cert)
     return 'new'
   }
 
-  /** Keeps a revocation: 'new' when it revokes more than what was held. */
-  offerRevocation (rev: Signed<Revocation>): 'new' | 'known' | 'bad-signature' | 'wrong-cluster' {
-    if (rev.body.cluster !== this.cluster) return 'wrong-cluster'
-    if (!this.verify(signedBytes('revocation', rev.body), rev.sig)) return 'bad-signature'
+  /** Keeps a revocation: 'new' when it revokes more than what was counted (or replaces one whose key was rotated away). */
+  offerRevocation (rev: Signed<Revocation>): 'new' | 'known' | 'bad-signature' | 'retired-key' | 'wrong-cluster' {
+    const problem = this.problem('revocation', rev)
+    if (problem !== undefined) return problem
     const held = this.revoked.get(rev.body.host)
-    if (held !== undefined && held.body.at >= rev.body.at) return 'known'
+    if (held !== undefined && this.counts('revocation', held) && held.body.at >= rev.body.at) return 'known'
     this.revoked.set(rev.body.host, rev)
     return 'new'
   }
 
-  certificates (): Certificate[] {
-    return [...this.certs.values()].sort((a, b) => (a.invitation.body.nonce < b.invitation.body.nonce ? -1 : 1))
+  /**
+   * Offers a bundle's records, key records first (by seq), so the
+   * certificates and revocations a rotation re-signed are checked against
+   * the keys it names, whatever order the bundle lists them in.
+   */
+  offerBundle (bundle: MembershipBundle): BundleOutcome {
+    const out: BundleOutcome = { fresh: false, refused: [], stale: 0 }
+    const note = (kind: BundleOutcome['refused'][number]['kind'], r: string, host?: string): void => {
+      if (r === 'new') out.fresh = true
+      else if (r === 'retired-key') out.stale++
+      else if (r !== 'known' && r !== 'aside') out.refused.push({ kind, why: r, ...(host !== undefined ? { host } : {}) })
+    }
+    for (const r of this.offerKeyRecords(bundle.keyRecords ?? [])) note('key-record', r)
+    for (const c of bundle.certificates) note('certificate', this.offerCertificate(c), c.invitation.body.host)
+    for (const r of bundle.revocations) note('revocation', this.offerRevocation(r), r.body.host)
+    return out
   }
 
+  /** The certificate held, when it counts now. */
+  private counted (cert: Certificate | undefined): Certificate | undefined {
+    return cert !== undefined && this.counts('invitation', cert.invitation) ? cert : undefined
+  }
+
+  /** The certificates that count now (signed by a key trusted now), by nonce. */
+  certificates (): Certificate[] {
+    return [...this.certs.values()].filter(c => this.counts('invitation', c.invitation)).sort((a, b) => (a.invitation.body.nonce < b.invitation.body.nonce ? -1 : 1))
+  }
+
+  /** The revocations that count now, by host. */
   revocations (): Array<Signed<Revocation>> {
-    return [...this.revoked.values()].sort((a, b) => (a.body.host < b.body.host ? -1 : 1))
+    return [...this.revoked.values()].filter(r => this.counts('revocation', r)).sort((a, b) => (a.body.host < b.body.host ? -1 : 1))
+  }
+
+  /** What a bundle of ours carries: the key chain (only once there is one, so an older agent reads a bundle of a cluster that never rotated) and the records that count. */
+  bundle (): MembershipBundle {
+    const keyRecords = this.keyRecords()
+    return { ...(keyRecords.length > 0 ? { keyRecords } : {}), certificates: this.certificates(), revocations: this.revocations() }
   }
 
   /**
@@ -239,7 +336,7 @@ export class MembershipRecords {
    */
   members (now: number): CertifiedMember[] {
     const byHost = new Map<string, Certificate>()
-    for (const cert of this.certs.values()) {
+    for (const cert of this.certificates()) {
       const b = cert.invitation.body
       if (this.staticHosts.has(b.host) || this.isRevoked(b) || now >= b.until) continue
       const other = byHost.get(b.host)
@@ -252,8 +349,10 @@ export class MembershipRecords {
 
   /** What the records say of `peerId` at `now` (static members are not asked here). */
   standing (peerId: string, now: number): PeerStanding {
-    const mine = [...this.certs.values()].filter(c => c.peerId === peerId)
-    if (mine.length === 0) return 'unknown'
+    const held = [...this.certs.values()].filter(c => c.peerId === peerId)
+    if (held.length === 0) return 'unknown'
+    const mine = held.filter(c => this.counts('invitation', c.invitation))
+    if (mine.length === 0) return 'retired'
     if (this.members(now).some(m => m.peerId === peerId)) return 'member'
     if (mine.some(c => this.isRevoked(c.invitation.body))) return 'revoked'
     if (mine.some(c => now >= c.invitation.body.until)) return 'expired'
@@ -267,6 +366,8 @@ function newerInvitation (a: Invitation, b: Invitation): boolean {
 
 /** What travels on the membership topic and in a join answer: records, all checked by the receiver. */
 export interface MembershipBundle {
+  /** The admin key chain (absent in bundles and state files of a cluster that never rotated, and of older releases). */
+  keyRecords?: Array<Signed<AdminKeyRecord>>
   certificates: Certificate[]
   revocations: Array<Signed<Revocation>>
 }
@@ -277,13 +378,16 @@ export const MAX_BUNDLE_RECORDS = 500
 export function readBundle (c: Checker, path: string, value: Json): MembershipBundle | undefined {
   const o = c.object(path, value)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['certificates', 'revocations'])
+  c.onlyKeys(path, o, ['keyRecords', 'certificates', 'revocations'])
+  const keys = o.keyRecords === undefined ? [] : (c.array(`${path}.keyRecords`, o.keyRecords) ?? [])
   const certs = c.array(`${path}.certificates`, o.certificates) ?? []
   const revs = c.array(`${path}.revocations`, o.revocations) ?? []
-  if (certs.length + revs.length > MAX_BUNDLE_RECORDS) c.fail(path, `at most ${MAX_BUNDLE_RECORDS} records`, certs.length + revs.length)
+  const count = keys.length + certs.length + revs.length
+  if (count > MAX_BUNDLE_RECORDS) c.fail(path, `at most ${MAX_BUNDLE_RECORDS} records`, count)
   if (!c.ok) return undefined
+  const keyRecords = keys.map((x, i) => readSigned(c, `${path}.keyRecords[${i}]`, x, readAdminKeyRecord))
   const certificates = certs.map((x, i) => readCertificate(c, `${path}.certificates[${i}]`, x))
   const revocations = revs.map((x, i) => readSigned(c, `${path}.revocations[${i}]`, x, readRevocation))
   if (!c.ok) return undefined
-  return { certificates: certificates as Certificate[], revocations: revocations as Array<Signed<Revocation>> }
+  return { ...(keyRecords.length > 0 ? { keyRecords: keyRecords as Array<Signed<AdminKeyRecord>> } : {}), certificates: certificates as Certificate[], revocations: revocations as Array<Signed<Revocation>> }
 }

@@ -58,6 +58,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     inFlight: agent.inFlight(),
     controlSocket: agent.config.controlSocket,
     clusterKeys: agent.node.keyring.keys.map(keyFingerprint),
+    ...adminKeysOf(agent),
     limits: limitsOf(agent),
     settings: settingsOf(agent),
     mesh: meshView(agent),
@@ -65,6 +66,13 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     uptimeMs: nowMs - startedAtMs,
     nowMs
   }
+}
+
+function adminKeysOf (agent: Agent): Pick<StatusResponse, 'adminKeys'> {
+  const m = agent.membership
+  if (m === undefined) return {}
+  const { fingerprints, seq, forks, staleRecords } = m.adminTrust()
+  return { adminKeys: { fingerprints, seq, forks, staleRecords } }
 }
 
 /** What the agent's next plan is made under (Controls holds them; a reload replaces them). */

@@ -52,6 +52,14 @@ export interface StatusResponse {
   /** Fingerprints of the cluster keys (sha256, 8 hex digits), the spoken one first; two or more during a rotation. Absent from older agents. */
   clusterKeys?: string[]
   /**
+   * Signed membership's admin keys trusted now (fingerprints: sha256 of the
+   * SPKI DER, 8 hex digits), the seq of the key record that named them (0:
+   * the config's adminKey), key-record forks seen (a retired key in use),
+   * and records ignored as signed by a retired key. Absent without an
+   * adminKey, and from older agents.
+   */
+  adminKeys?: { fingerprints: string[], seq: number, forks: number, staleRecords: number }
+  /**
    * The limits this agent plans under now: its config's planner and safety
    * sections, as the last reload left them (SIGHUP applies them live), with
    * the cluster settings over them. Absent from older agents.

@@ -8,6 +8,9 @@ import { readConfigFile } from '../config-file.ts'
 import { ADMIN_KEY_FILE, readAdminKey } from '../membership/admin-key.ts'
 import { buildToken, parseDuration } from '../membership/invite.ts'
 import { DEFAULT_JOIN_TTL_MS, DEFAULT_MEMBER_FOR_MS } from '../membership/records.ts'
+import { controlRequest } from '../control-socket/client.ts'
+import type { AgentConfig } from '../config.ts'
+import type { AdminKeyData } from './admin-key-command.ts'
 import { DEFAULT_CONFIG_PATH } from './reach.ts'
 import { UsageError } from './errors.ts'
 import type { Command } from './run.ts'
@@ -60,7 +63,9 @@ you would the psk file (not in a ticket or a chat), and let it expire.
     const bootstrap = v.bootstrap as unknown as string[] | undefined
     const ttlMs = duration('ttl')
     const memberForMs = duration('member-for')
+    const trustedKeys = await agentTrust(config)
     const { token, content } = await buildToken(config, key, {
+      ...(trustedKeys !== undefined ? { trustedKeys } : {}),
       host: v.host,
       dc: v.dc,
       now: Date.now(),
@@ -72,5 +77,19 @@ you would the psk file (not in a ticket or a chat), and let it expire.
     process.stderr.write(`join token for ${inv.host} (dc ${inv.dc}), usable until ${new Date(inv.joinBy).toISOString()}, member until ${new Date(inv.until).toISOString()}; it carries the cluster key: keep it secret.\non the new host: heliotrope init --join TOKEN, then systemctl enable --now heliotrope\n`)
     process.stdout.write(token + '\n')
     return 0
+  }
+}
+
+/**
+ * The admin keys the local agent trusts now (they differ from the config's
+ * adminKey after a rotation: docs/design.md §3.7.1), or undefined when no
+ * agent answers here (then the config's key is the check).
+ */
+export async function agentTrust (config: AgentConfig): Promise<string[] | undefined> {
+  try {
+    const reply = await controlRequest(config.controlSocket, { op: 'admin-key' }, 5_000)
+    return reply.ok ? (reply.data as AdminKeyData).keys : undefined
+  } catch {
+    return undefined
   }
 }

@@ -1,4 +1,5 @@
 /** Daemon and operator commands. Offline tools and the lab: lab/cli. */
+import { adminKeyCommand } from './admin-key-command.ts'
 import { agentCommand } from './agent-command.ts'
 import { approveCommand } from './approve-command.ts'
 import { clusterCommand } from './cluster-command.ts'
@@ -15,7 +16,7 @@ import { monitorCommand } from './monitor-command.ts'
 import { dispatch, type Command } from './run.ts'
 import { statusCommand } from './status-command.ts'
 
-export const AGENT_COMMANDS: Command[] = [initCommand, inviteCommand, configCommand, doctorCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, clusterCommand, keyCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
+export const AGENT_COMMANDS: Command[] = [initCommand, inviteCommand, configCommand, doctorCommand, agentCommand, approveCommand, pinCommand, unpinCommand, drainCommand, undrainCommand, clusterCommand, keyCommand, adminKeyCommand, statusCommand, membersCommand, monitorCommand, consoleCommand]
 
 const TITLE = `heliotrope: moves VMs between data centers so distributed applications
 stop hammering the WAN links between them.

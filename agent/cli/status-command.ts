@@ -47,6 +47,7 @@ export function formatStatus (s: StatusResponse): string[] {
     ...(s.memberListMismatch === undefined ? [] : [`member list differs on ${s.memberListMismatch.join(' ')}: their votes do not count (compare the configs' members)`]),
     `in flight  ${s.inFlight.length === 0 ? '-' : s.inFlight.join(' ')}`,
     ...(s.mesh === undefined ? [] : [`mesh       ${Object.entries(s.mesh).map(([t, peers]) => `${t} ${peers.length}`).join(', ')} (peers per topic)`]),
+    ...(s.adminKeys === undefined ? [] : [`admin key  ${s.adminKeys.fingerprints.join(' ')} (seq ${s.adminKeys.seq}${s.adminKeys.forks > 0 ? `; ${s.adminKeys.forks} FORK(S): a retired admin key is in use, see the log` : ''})`]),
     ...(s.clusterKeys === undefined || s.clusterKeys.length < 2 ? [] : [`keys       a cluster key rotation is under way: speaks ${s.clusterKeys[0]!}, accepts ${s.clusterKeys.join(' ')}`]),
     `uptime     ${ago(s.uptimeMs)}`
   ]

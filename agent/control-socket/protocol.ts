@@ -7,7 +7,7 @@ import { Checker, type Json } from '../../lib/check.ts'
 import { readRevocation } from '../../lib/membership.ts'
 import { readSettings, type ClusterSettings } from '../../lib/settings.ts'
 
-export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain', 'cluster', 'revoke'] as const
+export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain', 'cluster', 'revoke', 'admin-key'] as const
 export type ControlOp = typeof CONTROL_OPS[number]
 
 export type ControlRequest =
@@ -25,13 +25,24 @@ export type ControlRequest =
   | { op: 'cluster', signed: ClusterSettings, set?: undefined, unset?: undefined }
   /** `heliotrope members remove`: an admin-signed revocation (lib/membership.ts), the signature in base64; checked by the agent. */
   | { op: 'revoke', revocation: { cluster: string, host: string, at: number }, sig: string }
+  /**
+   * `heliotrope admin-key`: without `rotate`, the admin keys trusted and the
+   * records held (for the CLI to re-sign); with it, a rotation's bundle
+   * (base64 CBOR: the key record and the re-signed records), checked by the agent.
+   */
+  | { op: 'admin-key', rotate?: string }
 
 export type ControlReply =
   | { ok: true, message: string, data?: unknown }
   | { ok: false, error: string }
 
-/** Bounds what a client may send: requests are tiny. */
-export const MAX_REQUEST_BYTES = 4096
+/**
+ * Bounds what a client may send. Requests are tiny but one: an admin-key
+ * rotation carries every membership record re-signed (MAX_BUNDLE_RECORDS of
+ * about 300 bytes, in base64). The socket is the host's root's only (file
+ * permissions), so this is a bound against mistakes, not an attacker.
+ */
+export const MAX_REQUEST_BYTES = 512 * 1024
 
 export interface ControlHandler {
   handle (req: ControlRequest): Promise<ControlReply>
@@ -68,6 +79,12 @@ export function readControlRequest (value: Json): ControlRequest | string {
   }
   if (op === 'cluster') return readCluster(c, o)
   if (op === 'revoke') return readRevoke(c, o)
+  if (op === 'admin-key') {
+    c.onlyKeys('', o, ['op', 'rotate'])
+    const rotate = c.optional(o.rotate, x => c.string('rotate', x, { nonEmpty: true }))
+    if (!c.ok) return c.summary('(request)')
+    return rotate === undefined ? { op } : { op, rotate }
+  }
   c.onlyKeys('', o, ['op'])
   return c.ok ? { op } : c.summary('(request)')
 }

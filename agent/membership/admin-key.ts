@@ -5,9 +5,10 @@
  * config (`adminKey`, base64 of the SPKI DER) and is all an agent needs to
  * check the records. Keep the private half on few hosts, or offline.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 import { KeyFileError } from '../net/errors.ts'
 import { loadOrCreate, readSecret } from '../net/keys.ts'
+import type { KeyVerifier } from '../../lib/admin-keys.ts'
 import type { VerifyAdmin } from '../../lib/membership.ts'
 
 export const ADMIN_KEY_FILE = 'admin.key'
@@ -31,6 +32,17 @@ function parseAdminKey (bytes: Uint8Array, path: string): AdminKey {
 
 function publicKeyText (key: KeyObject): string {
   return key.export({ type: 'spki', format: 'der' }).toString('base64')
+}
+
+/** A new admin key, not yet on disk (`heliotrope admin-key rotate` writes it once the agent took it). */
+export function generateAdminKey (): AdminKey & { pem: string } {
+  const { privateKey } = generateKeyPairSync('ed25519')
+  return { privateKey, publicKey: publicKeyText(createPublicKey(privateKey)), pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }
+}
+
+/** How operators name an admin public key: the first 8 hex digits of the sha256 of its SPKI DER (as the cluster key's fingerprints). */
+export function adminKeyFingerprint (publicKey: string): string {
+  return createHash('sha256').update(Buffer.from(publicKey, 'base64')).digest('hex').slice(0, 8)
 }
 
 /** Loads `path`, or makes a new admin key there (mode 0600); `created` says which. */
@@ -58,6 +70,11 @@ export function adminVerifier (publicKey: string): VerifyAdmin {
   return (bytes, sig) => {
     try { return verify(null, bytes, key, sig) } catch { return false }
   }
+}
+
+/** lib/admin-keys.ts's checker factory: undefined for a text that is no ed25519 public key. */
+export const keyVerifier: KeyVerifier = (publicKey) => {
+  try { return adminVerifier(publicKey) } catch { return undefined }
 }
 
 /** True when `text` reads as an ed25519 public key (the config's check). */

@@ -12,6 +12,8 @@ import { encodeToken, type JoinToken } from './token.ts'
 export interface InviteOptions extends Omit<InvitationSpec, 'cluster'> {
   /** Where the new host dials first; default: the config's member addresses, its bootstrap, and this host's listen addresses on its `address`. */
   bootstrap?: string[]
+  /** The admin keys the cluster trusts now (the local agent's, after a rotation); default the config's adminKey. */
+  trustedKeys?: string[]
 }
 
 /** This host's own dial addresses, from its listen addresses and its `address` (what `heliotrope init` prints as the join address). */
@@ -27,18 +29,21 @@ export function ownAddresses (config: AgentConfig): string[] {
 
 export async function buildToken (config: AgentConfig, key: AdminKey, opts: InviteOptions): Promise<{ token: string, content: JoinToken }> {
   if (config.adminKey === undefined) throw new Error('the config has no adminKey: this cluster does not use signed membership (see docs/operations.md, Adding a host)')
-  if (config.adminKey !== key.publicKey) throw new Error('this admin key is not the one the config names (adminKey): its invitations would be refused')
+  const trusted = opts.trustedKeys ?? [config.adminKey]
+  if (!trusted.includes(key.publicKey)) throw new Error(opts.trustedKeys === undefined ? 'this admin key is not the one the config names (adminKey): its invitations would be refused (after a rotation, run invite where the agent runs, so it can ask which keys are trusted now)' : 'this admin key is not one the cluster trusts now (heliotrope admin-key show): it was rotated away; copy the current admin.key from the host that rotated it')
+  const { trustedKeys: _trusted, ...spec } = opts
   if (config.members.some(m => m.host === opts.host)) throw new Error(`${opts.host} is in the config's static members list: pick another host id, or remove it there first`)
   const bootstrap = opts.bootstrap ?? [...new Set([...config.members.flatMap(m => m.addresses ?? []), ...config.bootstrap, ...ownAddresses(config)])]
   if (bootstrap.length === 0) throw new Error('no address to give the new host: pass --bootstrap /ip6/ADDR/tcp/PORT/p2p/PEER-ID (a member\'s)')
   const content: JoinToken = {
-    invitation: makeInvitation(key, { cluster: config.cluster, ...opts }),
+    invitation: makeInvitation(key, { cluster: config.cluster, ...spec }),
     psk: await readFile(config.pskFile, 'utf8'),
     topology: await readFile(config.topologyFile, 'utf8'),
     bootstrap,
     members: config.members,
     observers: config.observers,
-    adminKey: config.adminKey,
+    // The key that signed the invitation: after a rotation the new host trusts the new key from its start (docs/design.md §3.7.1).
+    adminKey: key.publicKey,
     roundPeriodMs: config.roundPeriodMs
   }
   return { token: encodeToken(content), content }

@@ -22,6 +22,7 @@ export function describeProblem (problem: string, inv: Invitation, now: number):
     case 'static-member': return `${inv.host} is in the config's members list: it needs no invitation`
     case 'wrong-cluster': return `the invitation is for cluster ${inv.cluster}`
     case 'bad-signature': return 'the invitation is not signed by this cluster\'s admin key'
+    case 'retired-key': return 'the invitation is signed by an admin key the cluster has rotated away: ask for a new token (heliotrope invite with the current admin.key)'
     default: return problem
   }
 }

@@ -13,13 +13,13 @@
  * view once they exist.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { MembershipRecords, type Certificate, type CertifiedMember, type Invitation, type MembershipBundle, type Revocation, type Signed } from '../../lib/membership.ts'
+import { MembershipRecords, type BundleOutcome, type Certificate, type CertifiedMember, type Invitation, type MembershipBundle, type Revocation, type Signed } from '../../lib/membership.ts'
 import type { RefusedReason, ReplicatedView } from '../../lib/view.ts'
 import type { AgentConfig } from '../config.ts'
 import type { Logger } from '../log.ts'
 import { memberListHash } from '../member-list.ts'
 import { handle, publish, subscribeTopic, type ClusterNode, type TopicSubscription, type Verdict } from '../net/index.ts'
-import { adminVerifier } from './admin-key.ts'
+import { adminKeyFingerprint, keyVerifier } from './admin-key.ts'
 import { describeProblem, JOIN_PROTOCOL, MEMBERSHIP_TOPIC, type JoinAnswer } from './join-protocol.ts'
 import { Joiner } from './joiner.ts'
 import { Probation } from './probation.ts'
@@ -55,18 +55,36 @@ export class SignedMembership {
   private hash = ''
   /** The round our records were last sent because a member's hash differed: at most once a round. */
   private resentRound = -1
+  /** The members live at the last round start: one that comes (back) live gets our key chain, which no member-list hash tells it it missed. */
+  private liveBefore = new Set<string>()
   /** Fires at the next certificate's expiry, so an expired member is cut off then, not at the next round start. */
   private expiryTimer: NodeJS.Timeout | undefined
   private stopped = false
+  /** The trusted admin keys last logged (fingerprints), and the forks: a change is logged once. */
+  private trustSeen: string
+  private forksSeen = '[]'
+  /** Records offered signed by a retired admin key (from a peer that has not heard of a rotation yet): not counted, not an attack. */
+  staleRecords = 0
 
   private constructor (config: AgentConfig, store: MembershipStore, bundle: MembershipBundle, invitation: Signed<Invitation> | undefined) {
     this.config = config
     this.store = store
     this.invitation = invitation
     this.staticAllow = new Set([...config.members.map(m => m.peerId), ...config.observers])
-    this.records = new MembershipRecords({ cluster: config.cluster, verify: adminVerifier(config.adminKey!), staticHosts: config.members.map(m => m.host) })
-    for (const c of bundle.certificates) this.records.offerCertificate(c)
-    for (const r of bundle.revocations) this.records.offerRevocation(r)
+    this.records = new MembershipRecords({ cluster: config.cluster, adminKey: config.adminKey!, verifier: keyVerifier, staticHosts: config.members.map(m => m.host) })
+    this.records.offerBundle(bundle)
+    this.trustSeen = this.trustText()
+  }
+
+  /** The admin keys trusted now (fingerprints) and their seq: /status and `heliotrope admin-key show`. */
+  adminTrust (): { fingerprints: string[], seq: number, nextSeq: number, keys: string[], forks: number, staleRecords: number } {
+    const t = this.records.trust()
+    return { keys: t.keys, fingerprints: t.keys.map(adminKeyFingerprint), seq: t.seq, nextSeq: this.records.nextKeySeq(), forks: this.records.forks().length, staleRecords: this.staleRecords }
+  }
+
+  private trustText (): string {
+    const t = this.adminTrust()
+    return `${t.fingerprints.join(' ')} seq ${t.seq}`
   }
 
   /** Loads the records and this host's invitation from the state directory; needs config.adminKey. */
@@ -83,12 +101,15 @@ export class SignedMembership {
 
   /** A peer we know nothing against may connect in to present an invitation (and is closed if it does not: probation.ts). */
   onProbation (peerId: string, now = Date.now()): boolean {
-    return this.records.standing(peerId, now) === 'unknown'
+    const s = this.records.standing(peerId, now)
+    // A certificate signed by a rotated-away key grants nothing, but its host may bring a new invitation.
+    return s === 'unknown' || s === 'retired'
   }
 
   /** Why the gater refuses `peerId`, in words (refusal-log.ts). */
   refusal (peerId: string, now = Date.now()): string {
     const s = this.records.standing(peerId, now)
+    if (s === 'retired') return 'its certificate is signed by an admin key rotated away (not re-signed)'
     return s === 'unknown' ? 'not a member' : `its certificate was ${s === 'superseded' ? 'replaced by a newer one of its host' : s}`
   }
 
@@ -99,7 +120,7 @@ export class SignedMembership {
   }
 
   bundle (): MembershipBundle {
-    return { certificates: this.records.certificates(), revocations: this.records.revocations() }
+    return this.records.bundle()
   }
 
   /** Attaches the node and the view: the view takes the records' member list at once (before any round). */
@@ -152,12 +173,17 @@ export class SignedMembership {
     const ctx = this.ctx
     if (ctx === undefined) return
     this.apply()
-    if (this.resentRound === round || !this.isMember) return
     const now = ctx.now()
-    const differ = ctx.view.live(now).filter(m => m.host !== ctx.host && m.state?.members !== undefined && m.state.members !== this.hash)
-    if (differ.length === 0) return
+    const live = ctx.view.live(now).filter(m => m.host !== ctx.host)
+    const back = live.filter(m => !this.liveBefore.has(m.host)).map(m => m.host)
+    this.liveBefore = new Set(live.map(m => m.host))
+    if (this.resentRound === round || !this.isMember) return
+    const differ = live.filter(m => m.state?.members !== undefined && m.state.members !== this.hash)
+    // A rotation leaves the member list as it was: a host down through it hears of it when it is live again (docs/design.md §3.7.1).
+    const rotated = back.length > 0 && this.records.keyRecords().length > 0
+    if (differ.length === 0 && !rotated) return
     this.resentRound = round
-    ctx.log.debug('membership records sent again: members list others than we do', { members: differ.map(m => m.host) })
+    ctx.log.debug('membership records sent again', { listOthers: differ.map(m => m.host), liveAgain: rotated ? back : [] })
     this.gossip().catch(err => ctx.log.warn('could not send the membership records', { error: (err as Error).message }))
   }
 
@@ -165,10 +191,60 @@ export class SignedMembership {
   async revoke (rev: Signed<Revocation>): Promise<{ ok: true, message: string } | { ok: false, error: string }> {
     const r = this.records.offerRevocation(rev)
     if (r === 'bad-signature') return { ok: false, error: 'the revocation is not signed by the cluster\'s admin key (adminKey in the config)' }
+    if (r === 'retired-key') return { ok: false, error: 'the revocation is signed by an admin key the cluster has rotated away: use the current admin.key (heliotrope admin-key show)' }
     if (r === 'wrong-cluster') return { ok: false, error: `the revocation is for cluster ${rev.body.cluster}, not ${this.config.cluster}` }
     const gone = this.certified.filter(m => m.host === rev.body.host)
     await this.changed()
     return { ok: true, message: r === 'new' ? `revoked ${rev.body.host}${gone.length > 0 ? ` (peer ${gone.map(g => g.peerId).join(' ')}): its connections are closed and every agent drops its messages` : ' (no certified member of that name here now; any certificate of it issued until now is refused)'}` : `${rev.body.host} was already revoked` }
+  }
+
+  /**
+   * `heliotrope admin-key`: without a bundle, the keys trusted and the
+   * records that count (the CLI re-signs them); with one, a rotation
+   * (docs/design.md §3.7): taken only when it names a new key signed by a
+   * key trusted now and re-signs every record that counts here, so no
+   * member is dropped in between; then kept and gossiped as any records.
+   */
+  async adminKey (rotate: Uint8Array | undefined): Promise<{ ok: true, message: string, data?: unknown } | { ok: false, error: string }> {
+    const trust = this.adminTrust()
+    if (rotate === undefined) {
+      return { ok: true, message: `admin key(s) trusted: ${trust.fingerprints.join(' ')} (seq ${trust.seq})`, data: { cluster: this.config.cluster, ...trust, bundle: Buffer.from(encodeBundle(this.bundle())).toString('base64') } }
+    }
+    const bundle = decodeBundle(rotate)
+    if (typeof bundle === 'string') return { ok: false, error: `not a rotation bundle: ${bundle}` }
+    const record = bundle.keyRecords?.at(-1)
+    if (record === undefined) return { ok: false, error: 'the rotation carries no admin key record' }
+    if (record.body.seq !== trust.nextSeq) return { ok: false, error: `the key record's seq is ${record.body.seq}, the next here is ${trust.nextSeq}: the keys changed since they were read; run the command again` }
+    const nonces = new Set(bundle.certificates.map(c => c.invitation.body.nonce))
+    const hosts = new Set(bundle.revocations.map(r => r.body.host))
+    const missing = [...this.records.certificates().filter(c => !nonces.has(c.invitation.body.nonce)).map(c => c.invitation.body.host), ...this.records.revocations().filter(r => !hosts.has(r.body.host)).map(r => `revocation of ${r.body.host}`)]
+    if (missing.length > 0) return { ok: false, error: `the rotation does not re-sign every record held here (${missing.join(', ')}): records arrived since they were read; run the command again` }
+    const out = this.offer(bundle, 'rotation')
+    const now = this.records.trust()
+    if (now.seq !== record.body.seq) return { ok: false, error: 'the key record is not signed by an admin key trusted now: the admin key used is not the cluster\'s current one (heliotrope admin-key show)' }
+    // The new key is trusted now: kept and gossiped whatever else was wrong, or this agent alone would trust it until its restart.
+    await this.changed()
+    if (out.refused.length > 0) return { ok: false, error: `the new key was taken, but records were refused: ${out.refused.map(r => `${r.kind} ${r.host ?? ''} ${r.why}`).join(', ')}` }
+    const t = this.adminTrust()
+    return { ok: true, message: `admin key rotated: trusted now ${t.fingerprints.join(' ')} (seq ${t.seq}); ${bundle.certificates.length} certificate(s) and ${bundle.revocations.length} revocation(s) re-signed and gossiped`, data: t }
+  }
+
+  /** Offers records from anywhere, and logs what they changed in the admin keys (a rotation at info, a fork at error). */
+  private offer (bundle: MembershipBundle, from: string): BundleOutcome {
+    const out = this.records.offerBundle(bundle)
+    this.staleRecords += out.stale
+    const log = this.ctx?.log
+    const trust = this.trustText()
+    if (trust !== this.trustSeen) {
+      log?.info('admin keys changed: membership records signed by the keys before no longer count', { from, before: this.trustSeen, now: trust })
+      this.trustSeen = trust
+    }
+    const forks = JSON.stringify(this.records.forks())
+    if (forks !== this.forksSeen) {
+      this.forksSeen = forks
+      for (const f of this.records.forks()) log?.error('two admin key records with the same seq, both validly signed: a retired admin key is in use by someone (leaked?); every agent keeps the one with the smaller signature. Rotate again from a safe host and set adminKey in every config to the new key (docs/operations.md)', { from, seq: f.seq, kept: f.kept.slice(0, 16), others: f.others.map(o => o.slice(0, 16)) })
+    }
+    return out
   }
 
   /** The view takes the member list the records make now; members gone are refused and cut off. */
@@ -187,6 +263,7 @@ export class SignedMembership {
       const s = this.records.standing(c.peerId, now)
       if (s === 'revoked' || s === 'expired' || s === 'superseded') refused.set(c.peerId, s)
     }
+    // A member whose certificate no longer counts (its admin key rotated away, not re-signed) is gone as superseded is: refused at the gater, not named in drops.
     ctx.view.setMembers(all, hash, refused)
     const first = this.hash === ''
     this.certified = certified
@@ -200,7 +277,8 @@ export class SignedMembership {
     for (const m of certified) if (!before.has(m.peerId)) ctx.log.info('member admitted', { member: m.host, dc: m.dc, peer: m.peerId, membersHash: hash })
     for (const [peerId, m] of before) {
       if (certified.some(c => c.peerId === peerId)) continue
-      const why = refused.get(peerId) ?? 'superseded'
+      const standing = this.records.standing(peerId, now)
+      const why = refused.get(peerId) ?? (standing === 'retired' ? 'signed by a retired admin key' : 'superseded')
       const rekeyed = certified.find(c => c.host === m.host)
       // A rotated peer key (docs/operations.md): the host stays, its old peer id goes.
       if (rekeyed !== undefined) ctx.log.info('member\'s peer key replaced (superseded): closing the old peer id\'s connections', { member: m.host, peer: peerId, newPeer: rekeyed.peerId })
@@ -247,21 +325,18 @@ export class SignedMembership {
     if (ctx.view.hostOfPeer(from) === undefined) return 'reject'
     const bundle = decodeBundle(data)
     if (typeof bundle === 'string') { ctx.log.warn('malformed membership records from a member', { from, problem: bundle }); return 'reject' }
-    let fresh = false
-    for (const c of bundle.certificates) {
-      const r = this.records.offerCertificate(c)
-      if (r === 'new') fresh = true
-      else if (r !== 'known') { ctx.log.warn('a membership certificate refused', { from, host: c.invitation.body.host, why: r }); return 'reject' }
+    // What is good in a bundle is kept even when another record in it is refused: the verdict is about the sender.
+    const out = this.offer(bundle, from)
+    if (out.stale > 0) ctx.log.debug('membership records signed by a retired admin key ignored: the sender has not heard of the rotation yet (it gets ours at the next round start)', { from, records: out.stale })
+    if (out.fresh) {
+      this.apply()
+      await this.store.save(this.bundle())
     }
-    for (const rev of bundle.revocations) {
-      const r = this.records.offerRevocation(rev)
-      if (r === 'new') fresh = true
-      else if (r !== 'known') { ctx.log.warn('a revocation refused', { from, host: rev.body.host, why: r }); return 'reject' }
+    if (out.refused.length > 0) {
+      for (const r of out.refused) ctx.log.warn(`a membership ${r.kind} refused`, { from, host: r.host, why: r.why })
+      return 'reject'
     }
-    if (!fresh) return 'ignore'
-    this.apply()
-    await this.store.save(this.bundle())
-    return 'accept'
+    return out.fresh ? 'accept' : 'ignore'
   }
 
   /** A peer presents its invitation: admitted (and the certificate gossiped), or told why not, loudly on both sides. */
@@ -287,8 +362,7 @@ export class SignedMembership {
 
   /** The join answer's records: ours now too. */
   private async admittedWith (bundle: MembershipBundle): Promise<void> {
-    for (const c of bundle.certificates) this.records.offerCertificate(c)
-    for (const r of bundle.revocations) this.records.offerRevocation(r)
+    this.offer(bundle, 'join answer')
     this.apply()
     await this.store.save(this.bundle())
     if (this.isMember) this.joinedNow()

@@ -1,9 +1,11 @@
 /**
- * Making the admin-signed records (lib/membership.ts) with the admin key:
- * what `heliotrope invite` and `heliotrope members remove` sign.
+ * Making the admin-signed records (lib/membership.ts, lib/admin-keys.ts)
+ * with the admin key: what `heliotrope invite`, `heliotrope members remove`
+ * and `heliotrope admin-key rotate` sign.
  */
 import { randomBytes } from 'node:crypto'
-import { signedBytes, type Invitation, type Revocation, type Role, type Signed } from '../../lib/membership.ts'
+import { keyRecordBytes, type AdminKeyRecord } from '../../lib/admin-keys.ts'
+import { signedBytes, type Certificate, type Invitation, type MembershipBundle, type Revocation, type Role, type Signed } from '../../lib/membership.ts'
 import { signAdmin, type AdminKey } from './admin-key.ts'
 
 /** How long a join token can be used by default: long enough to copy it to the new host and start it. */
@@ -45,4 +47,18 @@ export function makeInvitation (key: AdminKey, spec: InvitationSpec): Signed<Inv
 export function makeRevocation (key: AdminKey, cluster: string, host: string, now: number): Signed<Revocation> {
   const body: Revocation = { cluster, host, at: now }
   return { body, sig: signAdmin(key, signedBytes('revocation', body)) }
+}
+
+/**
+ * A rotation's records: the key record naming `next` (signed by `current`,
+ * a key trusted now, at `seq`, one above the chain's), and every
+ * certificate and revocation held, the same bodies signed again by `next`
+ * (docs/design.md §3.7): one bundle, so no agent counts a member out in
+ * between.
+ */
+export function rotationBundle (current: AdminKey, next: AdminKey, cluster: string, seq: number, held: MembershipBundle): MembershipBundle & { keyRecords: Array<Signed<AdminKeyRecord>> } {
+  const body: AdminKeyRecord = { cluster, keys: [next.publicKey], seq }
+  const certificates: Certificate[] = held.certificates.map(c => ({ peerId: c.peerId, invitation: { body: c.invitation.body, sig: signAdmin(next, signedBytes('invitation', c.invitation.body)) } }))
+  const revocations = held.revocations.map(r => ({ body: r.body, sig: signAdmin(next, signedBytes('revocation', r.body)) }))
+  return { keyRecords: [...(held.keyRecords ?? []), { body, sig: signAdmin(current, keyRecordBytes(body)) }], certificates, revocations }
 }

@@ -52,6 +52,8 @@ export interface ControlsContext {
   revoke?: (revocation: Signed<Revocation>) => Promise<ControlReply>
   /** Signed membership's admin key check: cluster settings then count only when it signed them. */
   verifyAdmin?: VerifySettings
+  /** Signed membership's admin keys: shown, or rotated with a bundle (CBOR) the CLI signed. */
+  adminKey?: (rotate: Uint8Array | undefined) => Promise<ControlReply>
 }
 
 export interface FinalPlan {
@@ -319,6 +321,9 @@ export class Controls implements ControlHandler {
       case 'revoke':
         if (this.ctx.revoke === undefined) return { ok: false, error: 'this cluster has no admin key (adminKey in the config): its members are the config\'s list; remove the host there (docs/operations.md)' }
         return await this.ctx.revoke({ body: req.revocation, sig: new Uint8Array(Buffer.from(req.sig, 'base64')) })
+      case 'admin-key':
+        if (this.ctx.adminKey === undefined) return { ok: false, error: 'this cluster has no admin key (adminKey in the config): its members are the config\'s list' }
+        return await this.ctx.adminKey(req.rotate === undefined ? undefined : new Uint8Array(Buffer.from(req.rotate, 'base64')))
     }
   }
 

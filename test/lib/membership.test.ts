@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { decode, encode } from 'cborg'
 import { Checker } from '../../lib/check.ts'
 import { MembershipRecords, readBundle, signedBytes, type Certificate, type Invitation, type Revocation, type Signed } from '../../lib/membership.ts'
-import { adminVerifier, type AdminKey } from '../../agent/membership/admin-key.ts'
+import { keyVerifier, type AdminKey } from '../../agent/membership/admin-key.ts'
 import { makeInvitation, makeRevocation } from '../../agent/membership/records.ts'
 
 function adminKey (): AdminKey {
@@ -13,7 +13,7 @@ function adminKey (): AdminKey {
 
 const T0 = 1_700_000_000_000
 const ADMIN = adminKey()
-const records = (staticHosts: string[] = ['a1']): MembershipRecords => new MembershipRecords({ cluster: 'prod', verify: adminVerifier(ADMIN.publicKey), staticHosts })
+const records = (staticHosts: string[] = ['a1']): MembershipRecords => new MembershipRecords({ cluster: 'prod', adminKey: ADMIN.publicKey, verifier: keyVerifier, staticHosts })
 const invite = (host: string, o: { now?: number, notBefore?: number, ttlMs?: number, memberForMs?: number, key?: AdminKey, cluster?: string } = {}): Signed<Invitation> =>
   makeInvitation(o.key ?? ADMIN, { cluster: o.cluster ?? 'prod', host, dc: 'B', now: o.now ?? T0, ...(o.notBefore !== undefined ? { notBefore: o.notBefore } : {}), ttlMs: o.ttlMs ?? 60_000, memberForMs: o.memberForMs ?? 3_600_000 })
 
