@@ -11,6 +11,7 @@ import { controlRequest } from '../control-socket/client.ts'
 import { ADMIN_KEY_FILE, adminKeyFingerprint, generateAdminKey, readAdminKey } from '../membership/admin-key.ts'
 import { rotationBundle } from '../membership/records.ts'
 import { decodeBundle, encodeBundle } from '../membership/wire.ts'
+import { resignSettings } from './cluster-sign.ts'
 import { UsageError } from './errors.ts'
 import { DEFAULT_CONFIG_PATH, REACH_OPTIONS, REACH_USAGE, apiClient, controlSocket } from './reach.ts'
 import type { Command, ParsedArgs } from './run.ts'
@@ -143,8 +144,10 @@ export async function rotateAdminKey (file: string, socket: string): Promise<{ o
   }
   await rename(file, retired)
   await rename(pending, file)
+  const settings = await resignSettings(socket, next)
   const lines = [
     reply.message,
+    ...(settings === undefined ? [] : [settings]),
     `new admin key ${newPrint} in ${file}; the old one (${oldPrint}) kept in ${retired}`,
     'next:',
     `  - copy ${file} (mode 0600) to the other hosts that run heliotrope invite or members remove; theirs is retired`,

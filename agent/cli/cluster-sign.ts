@@ -71,3 +71,20 @@ export async function signedSettings (args: ParsedArgs, key: AdminKey, change: {
   const sig = Buffer.from(signAdmin(key, settingsBytes(next))).toString('base64')
   return { op: 'cluster', signed: { ...next, sig } }
 }
+
+/**
+ * After an admin key rotation: the settings record the agent holds, signed
+ * again with the new key (the same record, only its signature changes), so
+ * it still counts at a host that trusts only the new key. Undefined when
+ * the cluster set none.
+ */
+export async function resignSettings (socket: string, key: AdminKey): Promise<string | undefined> {
+  const shown = await controlRequest(socket, { op: 'cluster' })
+  if (!shown.ok) return `the cluster settings were not signed again (${shown.error}): run heliotrope cluster set with the new key`
+  const held = (shown.data as { settings: ClusterSettings | null }).settings
+  if (held === null) return undefined
+  const record: ClusterSettings = { version: held.version, setBy: held.setBy, at: held.at, values: held.values }
+  const sig = Buffer.from(signAdmin(key, settingsBytes(record))).toString('base64')
+  const reply = await controlRequest(socket, { op: 'cluster', signed: { ...record, sig } })
+  return reply.ok ? reply.message : `the cluster settings were not signed again (${reply.error}): run heliotrope cluster set with the new key`
+}

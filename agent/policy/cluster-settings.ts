@@ -87,7 +87,10 @@ export class ClusterSettingsBook {
    * the others see we have it. True when it won.
    */
   async receive (record: ClusterSettings, from: string): Promise<boolean> {
-    if (!newer(record, this.store.current)) return false
+    if (!newer(record, this.store.current)) {
+      await this.takeResigned(record, from)
+      return false
+    }
     const refused = this.check(record)
     if (refused !== undefined) {
       this.ctx.log.warn('cluster settings refused', { version: record.version, setBy: record.setBy, from, why: WHY_UNSIGNED[refused] })
@@ -116,6 +119,22 @@ export class ClusterSettingsBook {
     this.ctx.publishEvent({ kind: 'settings', settings: record }).catch(err => this.ctx.log.warn('could not send the cluster settings again', { error: (err as Error).message }))
   }
 
+  /**
+   * The record we hold, signed again after an admin key rotation
+   * (`heliotrope admin-key rotate` re-signs it with the new key): the copy
+   * the keys trusted now accept replaces ours, so the record we send to a
+   * member behind (a new host trusts only the new key) still counts there.
+   * True when it did.
+   */
+  private async takeResigned (record: ClusterSettings, from: string): Promise<boolean> {
+    const held = this.store.current
+    if (held === undefined || !sameRecord(held, record) || record.sig === held.sig) return false
+    if (this.check(record) !== undefined || this.check(held) === undefined) return false
+    await this.store.replace(record)
+    this.ctx.log.info('cluster settings signed again by the admin key trusted now', { version: record.version, from })
+    return true
+  }
+
   /** Why a record does not count here (gossip checks it before delivery), or undefined when it does. */
   check (record: ClusterSettings): 'unsigned' | 'bad-signature' | undefined {
     return this.ctx.verify === undefined ? undefined : signatureProblem(record, this.ctx.verify)
@@ -132,6 +151,11 @@ export class ClusterSettingsBook {
     const refused = this.check(record)
     if (refused !== undefined) return { ok: false, error: `the settings record is refused: ${WHY_UNSIGNED[refused]}` }
     const held = this.store.current
+    if (held !== undefined && sameRecord(held, record)) {
+      if (!(await this.takeResigned(record, this.ctx.host))) return { ok: true, message: `cluster settings version ${record.version}: held already, signed as it is` }
+      await this.ctx.publishEvent({ kind: 'settings', settings: record })
+      return { ok: true, message: `cluster settings version ${record.version} signed again with the admin key trusted now, and sent` }
+    }
     if (!newer(record, held)) return { ok: false, error: `version ${record.version} is not newer than the version ${held?.version ?? 0} held here (set by ${held?.setBy ?? '?'} meanwhile): run the command again` }
     return await this.publishNew(record)
   }
@@ -180,4 +204,9 @@ export class ClusterSettingsBook {
       await new Promise(resolve => setTimeout(resolve, 100))
     }
   }
+}
+
+/** The same record but for its signature. */
+function sameRecord (a: ClusterSettings, b: ClusterSettings): boolean {
+  return a.version === b.version && a.setBy === b.setBy && a.at === b.at && JSON.stringify(SETTING_KEYS.map(k => a.values[k] ?? null)) === JSON.stringify(SETTING_KEYS.map(k => b.values[k] ?? null))
 }

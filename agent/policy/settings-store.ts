@@ -49,6 +49,12 @@ export class SettingsStore {
     return true
   }
 
+  /** Replaces the record held by the same record signed again (cluster-settings.ts takeResigned): no version order applies. */
+  async replace (record: ClusterSettings): Promise<void> {
+    this.record = record
+    await this.file.write(JSON.stringify({ version: VERSION, settings: record }, null, 2) + '\n')
+  }
+
   async idle (): Promise<void> {
     await this.file.idle()
   }

@@ -9,9 +9,13 @@ import test from 'ava'
 import type { Agent } from '../../../agent/agent.ts'
 import { controlSocketPath } from '../../../agent/policy/config.ts'
 import type { EventMessage } from '../../../lib/wire/messages.ts'
+import { rotateAdminKey } from '../../../agent/cli/admin-key-command.ts'
+import { agentTrust } from '../../../agent/cli/invite-command.ts'
+import { readAdminKey } from '../../../agent/membership/admin-key.ts'
+import { buildToken } from '../../../agent/membership/invite.ts'
 import { heliotrope } from '../cli-run.ts'
 import { waitFor } from '../mesh/harness.ts'
-import { fourWithAdminKey, GENEROUS_MS, type LogLine } from './four.ts'
+import { acceptToken, fourWithAdminKey, GENEROUS_MS, type LogLine } from './four.ts'
 
 /** The agent's own way of sending an event, reached past `private`: a test stands in for a member that sends what the CLI never would. */
 async function sendEvent (a: Agent, body: EventMessage): Promise<void> {
@@ -56,4 +60,32 @@ test.serial('with an admin key, cluster set is signed and reaches every agent; u
   t.is(unset.code, 0, unset.err)
   t.regex(unset.out, /cluster settings version 2: cooldownRounds back to each host's file/)
   await waitFor(() => agents.every(a => a.controls.settings.version === 2), GENEROUS_MS, 'every agent at version 2')
+})
+
+test.serial('an admin key rotation signs the settings again with the new key: every agent holds the re-signed record, and a host trusting only the new key takes it', async t => {
+  const lines: LogLine[] = []
+  const { cluster, newcomer, adminKeyFile } = await fourWithAdminKey(t, lines)
+  const agents = [...cluster.agents.values()]
+  const b1 = cluster.configs.get('b1')!
+  const socket = controlSocketPath(b1.controlSocket, b1.stateDir)
+  const set = await heliotrope(['cluster', 'set', 'mode', 'approve', '--admin-key', adminKeyFile, '--socket', socket])
+  t.is(set.code, 0, set.err)
+  await waitFor(() => agents.every(a => a.controls.settings.version === 1), GENEROUS_MS, 'every agent at version 1')
+  const oldSig = agents[0]!.controls.settings.record!.sig
+
+  const rotation = await rotateAdminKey(adminKeyFile, socket)
+  if (!rotation.ok) { t.fail(rotation.error); return }
+  t.regex(rotation.lines.join('\n'), /cluster settings version 1 signed again with the admin key trusted now/)
+  // Each agent takes the new signature once it trusts the new key (the rotation's records and the settings event travel apart).
+  await waitFor(() => agents.every(a => { const r = a.controls.settings.record!; return r.sig !== oldSig && a.controls.settings.check(r) === undefined }), GENEROUS_MS, 'every agent to hold the record signed by the new key')
+  t.true(agents.every(a => a.controls.settings.version === 1 && a.mode === 'approve'), 'the same record: version and values unchanged')
+
+  // A new host joins by a token of the new key (its config names only the new key): it learns the settings from the members.
+  const trustedKeys = await agentTrust(cluster.configs.get('a1')!)
+  const { token } = await buildToken(cluster.configs.get('a1')!, await readAdminKey(adminKeyFile), { host: 'e1', dc: 'B', now: Date.now(), bootstrap: cluster.bootstrap, ...(trustedKeys !== undefined ? { trustedKeys } : {}) })
+  await acceptToken(cluster, newcomer, token)
+  const e1 = await cluster.start('e1')
+  t.deepEqual(e1.membership!.adminTrust().keys, [rotation.publicKey])
+  await waitFor(() => e1.controls.settings.version === 1 && e1.mode === 'approve', GENEROUS_MS, 'e1 to take the cluster settings')
+  t.false(lines.some(l => l.msg === 'cluster settings dropped: not signed by the cluster admin key'), 'no member sent e1 a record it could not check')
 })
