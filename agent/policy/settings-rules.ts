@@ -6,7 +6,8 @@
  * config: the host's file with the cluster's values laid over it.
  */
 import { z } from 'zod'
-import { describeRules, MAX_CLUSTER_RULES, MAX_CLUSTER_RULES_BYTES, rulesBytes } from '../../lib/cluster-rules.ts'
+import { Checker } from '../../lib/check.ts'
+import { describeRules, MAX_CLUSTER_RULES, MAX_CLUSTER_RULES_BYTES, readClusterRules, rulesBytes } from '../../lib/cluster-rules.ts'
 import { ValidationError, type Issue } from '../../lib/errors.ts'
 import { SETTING_KEYS, isSettingKey, type ClusterSettings, type SettingKey, type SettingValues } from '../../lib/settings.ts'
 import { PLACEMENT_RULE, PLANNER, type AgentConfig } from '../config.ts'
@@ -77,7 +78,10 @@ export function checkChange (set: Record<string, unknown>, unset: readonly strin
   for (const [key, value] of Object.entries(set)) {
     if (!known(key)) continue
     const found = settingIssues(key, value)
-    if (found.length === 0) out[key] = value
+    // Rules as the wire's reader shapes them (fields in one order), so the
+    // setter's record and the copies read off the gossip compare the same
+    // (lib/settings.ts newer: the last tie-breaker compares values as JSON).
+    if (found.length === 0) out[key] = key === 'rules' ? readClusterRules(new Checker(), key, value) : value
     else issues.push(...found)
   }
   const keys = unset.filter(known)

@@ -82,3 +82,8 @@ test('effective rules: the cluster\'s list when it sets one (whole, not merged),
   t.deepEqual(rows.find(r => r.key === 'rules'), { key: 'rules', value: '1 rule (1 avoid)', source: 'cluster' })
   t.deepEqual(settingRows(file, undefined).find(r => r.key === 'rules'), { key: 'rules', value: '2 rules (1 spread, 1 together)', source: 'file' })
 })
+
+test('a change\'s rules come out in the wire reader\'s shape, so the setter\'s record and the gossiped copies compare the same', t => {
+  const { set } = checkChange({ rules: [{ dcs: ['B'], vm: 'v1', kind: 'avoid' }, { maxPerDc: 1, group: 'db', kind: 'spread' }] })
+  t.is(JSON.stringify(set.rules), JSON.stringify([{ kind: 'avoid', dcs: ['B'], vm: 'v1' }, { kind: 'spread', group: 'db', maxPerDc: 1 }]))
+})
