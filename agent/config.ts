@@ -61,7 +61,7 @@ export const DISSEMINATIONS = ['flood', 'tiered'] as const
 export type Dissemination = typeof DISSEMINATIONS[number]
 
 /** A placement rule (lib/rules.ts); names are checked against each round's snapshot, where a rule naming what is not there is left out. */
-const RULE = z.discriminatedUnion('kind', [
+export const PLACEMENT_RULE = z.discriminatedUnion('kind', [
   closed({
     kind: z.literal('spread'),
     group: nonEmpty(),
@@ -90,7 +90,7 @@ export const PLANNER = closed({
     migration: z.number().min(0).default(DEFAULT_MIGRATION_WEIGHT).meta({ description: `What a move's memory copy weighs against the traffic it saves over paybackSeconds (default ${DEFAULT_MIGRATION_WEIGHT}: a move must pay back within the horizon; 0: moving is free).` })
   }).prefault({}).meta({ description: "The cost's weights (lib/cost.ts); an absent one keeps the planner's, but migration defaults to 1 here." }),
   paybackSeconds: integer().min(1).default(DEFAULT_PAYBACK_SECONDS).meta({ description: 'The horizon a move must pay back its memory copy within (seconds of the traffic it saves).' }),
-  rules: z.array(RULE).default(() => []).meta({ description: 'Placement rules (docs/planner.md): spread (a group in at least minDcs DCs, at most maxPerDc in one), together (a group in one DC), avoid (a VM or group never in these DCs). No plan breaks one; a broken one is mended first. Give every agent the same rules.' })
+  rules: z.array(PLACEMENT_RULE).default(() => []).meta({ description: 'Placement rules (docs/planner.md): spread (a group in at least minDcs DCs, at most maxPerDc in one), together (a group in one DC), avoid (a VM or group never in these DCs). No plan breaks one; a broken one is mended first. The fallback: rules set cluster-wide (heliotrope cluster set rules FILE) replace these on every agent.' })
 }).prefault({})
 
 const strings = (): z.ZodArray<z.ZodString> => z.array(nonEmpty())

@@ -39,7 +39,12 @@ export function readRules (c: CheckerType, path: string, value: Json, names: Rul
   return out
 }
 
-export function readRule (c: CheckerType, path: string, v: Json, names: RuleNames): PlacementRule | undefined {
+/**
+ * One rule. Without `names` only its form is checked (a cluster setting,
+ * checked where no snapshot is at hand: its names are checked at each plan
+ * by withRules).
+ */
+export function readRule (c: CheckerType, path: string, v: Json, names?: RuleNames): PlacementRule | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
   const kind = o.kind
@@ -51,7 +56,7 @@ export function readRule (c: CheckerType, path: string, v: Json, names: RuleName
   if (kind === 'spread') {
     c.onlyKeys(path, o, ['kind', 'group', 'minDcs', 'maxPerDc'])
     const group = groupRef(c, join(path, 'group'), o.group, names)
-    const minDcs = c.optional(o.minDcs, x => c.number(join(path, 'minDcs'), x, { integer: true, min: 1, max: names.dcs.size }))
+    const minDcs = c.optional(o.minDcs, x => c.number(join(path, 'minDcs'), x, { integer: true, min: 1, ...(names === undefined ? {} : { max: names.dcs.size }) }))
     const maxPerDc = c.optional(o.maxPerDc, x => c.number(join(path, 'maxPerDc'), x, { integer: true, min: 1 }))
     if (o.minDcs === undefined && o.maxPerDc === undefined) c.fail(path, 'minDcs or maxPerDc (or both)', 'neither')
     if (group === undefined || (minDcs === undefined && maxPerDc === undefined)) return undefined
@@ -60,17 +65,18 @@ export function readRule (c: CheckerType, path: string, v: Json, names: RuleName
   if (kind === 'avoid') {
     c.onlyKeys(path, o, ['kind', 'vm', 'group', 'dcs'])
     if ((o.vm === undefined) === (o.group === undefined)) c.fail(path, 'exactly one of vm and group', o.vm === undefined ? 'neither' : 'both')
-    const vm = c.optional(o.vm, x => ref(c, join(path, 'vm'), x, names.vms, 'a VM in vms[]'))
+    const vm = c.optional(o.vm, x => ref(c, join(path, 'vm'), x, names?.vms, 'a VM in vms[]'))
     const group = c.optional(o.group, x => groupRef(c, join(path, 'group'), x, names))
     const dcs: string[] = []
     const list = c.array(join(path, 'dcs'), o.dcs) ?? []
     list.forEach((d, i) => {
-      const id = ref(c, join(join(path, 'dcs'), i), d, names.dcs, 'a DC in dcs[]')
+      const id = ref(c, join(join(path, 'dcs'), i), d, names?.dcs, 'a DC in dcs[]')
       if (id !== undefined && !dcs.includes(id)) dcs.push(id)
     })
     if (list.length === 0 && Array.isArray(o.dcs)) c.fail(join(path, 'dcs'), 'at least one DC', 'an empty list')
-    if (dcs.length > 0 && dcs.length >= names.dcs.size) c.fail(join(path, 'dcs'), 'a DC left to run in (not every DC)', `all ${names.dcs.size}`)
-    if ((vm === undefined && group === undefined) || dcs.length === 0 || dcs.length >= names.dcs.size) return undefined
+    const everyDc = names !== undefined && dcs.length >= names.dcs.size
+    if (dcs.length > 0 && everyDc) c.fail(join(path, 'dcs'), 'a DC left to run in (not every DC)', `all ${names.dcs.size}`)
+    if ((vm === undefined && group === undefined) || dcs.length === 0 || everyDc) return undefined
     const rule: AvoidRule = { kind, dcs }
     if (vm !== undefined) rule.vm = vm
     if (group !== undefined) rule.group = group
@@ -80,16 +86,16 @@ export function readRule (c: CheckerType, path: string, v: Json, names: RuleName
   return undefined
 }
 
-function ref (c: CheckerType, path: string, v: Json, known: ReadonlySet<string>, what: string): string | undefined {
+function ref (c: CheckerType, path: string, v: Json, known: ReadonlySet<string> | undefined, what: string): string | undefined {
   const id = c.string(path, v)
-  if (id === undefined) return undefined
+  if (id === undefined || known === undefined) return id
   if (!known.has(id)) { c.fail(path, `the id of ${what}`, id); return undefined }
   return id
 }
 
-function groupRef (c: CheckerType, path: string, v: Json, names: RuleNames): string | undefined {
+function groupRef (c: CheckerType, path: string, v: Json, names: RuleNames | undefined): string | undefined {
   const id = c.string(path, v)
-  if (id === undefined) return undefined
+  if (id === undefined || names === undefined) return id
   if (!names.groups.has(id)) { c.fail(path, 'a group some VM in vms[] belongs to', id); return undefined }
   return id
 }

@@ -15,6 +15,9 @@
  * a member's host cannot change the cluster's mode on its own. The check
  * itself is the caller's (lib/ holds no crypto).
  *
+ * The placement rules are a setting too: the whole list, its form checked
+ * and bounded here (cluster-rules.ts), its names at each plan.
+ *
  * Pure: the time comes in as an argument. The value rules mirror the
  * config's zod definitions (agent/config.ts, agent/policy/config.ts); a
  * test holds them to the same verdicts (test/agent/policy/settings-rules.test.ts).
@@ -22,9 +25,11 @@
 import { encode } from 'cborg'
 import { Checker, join, type Json } from './check.ts'
 import { MODES, type Mode } from './modes.ts'
+import { readClusterRules } from './cluster-rules.ts'
+import type { PlacementRule } from './model.ts'
 
 /** The settings a cluster may set, by the name the config gives them (planner.* and safety.* fields, and mode). */
-export const SETTING_KEYS = ['mode', 'maxMoves', 'maxMovesPerHost', 'minGain', 'maxInFlight', 'maxInFlightPerHost', 'minImprovement', 'cooldownRounds'] as const
+export const SETTING_KEYS = ['mode', 'maxMoves', 'maxMovesPerHost', 'minGain', 'maxInFlight', 'maxInFlightPerHost', 'minImprovement', 'cooldownRounds', 'rules'] as const
 export type SettingKey = typeof SETTING_KEYS[number]
 
 export interface SettingValues {
@@ -36,7 +41,12 @@ export interface SettingValues {
   maxInFlightPerHost?: number
   minImprovement?: number
   cooldownRounds?: number
+  /** planner.rules: the whole list (an empty one means no rules anywhere; unset gives each host its file's). */
+  rules?: PlacementRule[]
 }
+
+/** A setting's value: a mode, a number, or the rule list. */
+export type SettingValue = Mode | number | PlacementRule[]
 
 export interface ClusterSettings {
   /** Lamport-style: one above the highest version the setter knew. */
@@ -50,7 +60,7 @@ export interface ClusterSettings {
   sig?: string
 }
 
-type Rule = { kind: 'mode' } | { kind: 'number', integer: boolean, min: number, max?: number }
+type Rule = { kind: 'mode' } | { kind: 'rules' } | { kind: 'number', integer: boolean, min: number, max?: number }
 
 /** The same bounds as the config's fields (agent/config.ts PLANNER, agent/policy/config.ts SAFETY_SECTION). */
 export const SETTING_RULES: Readonly<Record<SettingKey, Rule>> = {
@@ -61,7 +71,8 @@ export const SETTING_RULES: Readonly<Record<SettingKey, Rule>> = {
   maxInFlight: { kind: 'number', integer: true, min: 1 },
   maxInFlightPerHost: { kind: 'number', integer: true, min: 1 },
   minImprovement: { kind: 'number', integer: false, min: 0, max: 1 },
-  cooldownRounds: { kind: 'number', integer: true, min: 0 }
+  cooldownRounds: { kind: 'number', integer: true, min: 0 },
+  rules: { kind: 'rules' }
 }
 
 const ID_MAX = 128
@@ -145,9 +156,10 @@ export function readValues (c: Checker, path: string, v: Json): SettingValues | 
 }
 
 /** One value against its key's rule; undefined (and an issue in `c`) when it breaks it. */
-export function checkValue (c: Checker, path: string, key: SettingKey, value: Json): Mode | number | undefined {
+export function checkValue (c: Checker, path: string, key: SettingKey, value: Json): SettingValue | undefined {
   const rule = SETTING_RULES[key]
   if (rule.kind === 'mode') return c.oneOf(path, value, MODES)
+  if (rule.kind === 'rules') return readClusterRules(c, path, value)
   return c.number(path, value, { integer: rule.integer, min: rule.min, ...(rule.max === undefined ? {} : { max: rule.max }) })
 }
 

@@ -1,6 +1,8 @@
 /** `heliotrope cluster set|unset|show`: the settings every agent of the cluster runs by. */
 import { SETTING_KEYS } from '../../lib/settings.ts'
 import { checkChange, parseWord } from '../policy/settings-rules.ts'
+import type { SetValue } from '../control-socket/protocol.ts'
+import { readRulesFile } from './rules-file.ts'
 import { UsageError } from './errors.ts'
 import { sendControl } from './control-socket.ts'
 import type { ControlRequest } from '../control-socket/protocol.ts'
@@ -10,8 +12,9 @@ import type { Command, ParsedArgs } from './run.ts'
 
 export const clusterCommand: Command = {
   name: 'cluster',
-  summary: 'set or show the cluster-wide settings (mode, limits, cooldown, minimum gain)',
+  summary: 'set or show the cluster-wide settings (mode, limits, cooldown, minimum gain, placement rules)',
   usage: `Usage: heliotrope cluster set KEY VALUE [KEY VALUE...] [--admin-key FILE] [--api ADDR | --config FILE | --socket PATH]
+       heliotrope cluster set rules FILE|-
        heliotrope cluster unset KEY [KEY...] [--admin-key FILE]
        heliotrope cluster show
 
@@ -33,6 +36,12 @@ KEY is one of:
   maxInFlightPerHost   safety.maxInFlightPerHost (>= 1)
   minImprovement       safety.minImprovement: fraction of the cost (0..1)
   cooldownRounds       safety.cooldownRounds (>= 0)
+  rules                planner.rules: FILE (or - for standard input) holds the
+                       whole JSON list of placement rules; it replaces every
+                       host's list (at most 256 rules, 32 KiB). A rule naming a
+                       VM, group or DC the cluster lacks is left out at planning
+                       and said, as in the file. [] means no rules anywhere;
+                       unset gives each host its file's planner.rules again.
 
 \`show\` prints each value in effect on this host and where it comes from
 (file, or cluster with the version); \`heliotrope status\` sums it up.
@@ -50,11 +59,11 @@ ${REACH_USAGE}
     }
     if (verb === 'set') {
       if (rest.length === 0 || rest.length % 2 !== 0) throw new UsageError('set takes KEY VALUE pairs')
-      const set: Record<string, string | number> = {}
+      const set: Record<string, SetValue> = {}
       for (let i = 0; i < rest.length; i += 2) {
         const key = rest[i]!
         if (key in set) throw new UsageError(`${key} is given twice`)
-        set[key] = parseWord(key, rest[i + 1]!)
+        set[key] = key === 'rules' ? await readRulesFile(rest[i + 1]!) as SetValue : parseWord(key, rest[i + 1]!)
       }
       // Checked here first, so a bad value never reaches the agent; the agent checks again.
       return await change(args, checkChange(set), { op: 'cluster', set })

@@ -4,6 +4,7 @@
  * commands (approve, pin, unpin, drain, undrain, cluster) and a look at the controls.
  */
 import { Checker, type Json } from '../../lib/check.ts'
+import { MAX_CLUSTER_RULES_BYTES } from '../../lib/cluster-rules.ts'
 import { readRevocation } from '../../lib/membership.ts'
 import { readSettings, type ClusterSettings } from '../../lib/settings.ts'
 
@@ -19,8 +20,8 @@ export type ControlRequest =
   | { op: 'unpin', vm: string }
   | { op: 'drain' }
   | { op: 'undrain' }
-  /** Without set and unset: show the settings in effect here. Values are checked by the agent (the config's rules). */
-  | { op: 'cluster', set?: Record<string, string | number>, unset?: string[], signed?: undefined }
+  /** Without set and unset: show the settings in effect here. Values (a rule list for `rules`) are checked by the agent (the config's rules). */
+  | { op: 'cluster', set?: Record<string, SetValue>, unset?: string[], signed?: undefined }
   /** With an admin key: the whole record, made and signed by the command (lib/settings.ts); checked by the agent. */
   | { op: 'cluster', signed: ClusterSettings, set?: undefined, unset?: undefined }
   /** `heliotrope members remove`: an admin-signed revocation (lib/membership.ts), the signature in base64; checked by the agent. */
@@ -36,13 +37,17 @@ export type ControlReply =
   | { ok: true, message: string, data?: unknown }
   | { ok: false, error: string }
 
+/** A value in a `cluster` set: a word, a number, or the rule list (its rules checked by the agent). */
+export type SetValue = string | number | Json[]
+
 /**
- * Bounds what a client may send. Requests are tiny but one: an admin-key
+ * Bounds what a client may send. Requests are small but two: an admin-key
  * rotation carries every membership record re-signed (MAX_BUNDLE_RECORDS of
- * about 300 bytes, in base64). The socket is the host's root's only (file
+ * about 300 bytes, in base64), and a cluster rule list may reach
+ * MAX_CLUSTER_RULES_BYTES. The socket is the host's root's only (file
  * permissions), so this is a bound against mistakes, not an attacker.
  */
-export const MAX_REQUEST_BYTES = 512 * 1024
+export const MAX_REQUEST_BYTES = Math.max(512 * 1024, MAX_CLUSTER_RULES_BYTES + 16 * 1024)
 
 export interface ControlHandler {
   handle (req: ControlRequest): Promise<ControlReply>
@@ -97,7 +102,7 @@ function readRevoke (c: Checker, o: Record<string, Json>): ControlRequest | stri
   return { op: 'revoke', revocation, sig }
 }
 
-/** Keys at most in one `cluster` request: there are eight settings. */
+/** Keys at most in one `cluster` request: there are nine settings. */
 const MAX_SETTINGS = 16
 
 function readCluster (c: Checker, o: Record<string, Json>): ControlRequest | string {
@@ -108,12 +113,12 @@ function readCluster (c: Checker, o: Record<string, Json>): ControlRequest | str
   }
   c.onlyKeys('', o, ['op', 'set', 'unset'])
   const set = c.optional(o.set, x => c.object('set', x))
-  const out: Record<string, string | number> = {}
+  const out: Record<string, SetValue> = {}
   const entries = Object.entries(set ?? {})
   if (entries.length > MAX_SETTINGS) c.fail('set', `at most ${MAX_SETTINGS} settings`, set)
   for (const [k, v] of entries.slice(0, MAX_SETTINGS)) {
-    if (typeof v === 'string' || typeof v === 'number') out[k] = v
-    else c.fail(`set.${k}`, 'a string or a number', v)
+    if (typeof v === 'string' || typeof v === 'number' || (k === 'rules' && Array.isArray(v))) out[k] = v as SetValue
+    else c.fail(`set.${k}`, k === 'rules' ? 'a list of placement rules' : 'a string or a number', v)
   }
   const unsetRaw = c.optional(o.unset, x => c.array('unset', x))
   if (unsetRaw !== undefined && unsetRaw.length > MAX_SETTINGS) c.fail('unset', `at most ${MAX_SETTINGS} settings`, unsetRaw)

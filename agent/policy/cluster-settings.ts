@@ -12,7 +12,8 @@
  * holding admin.key and hands it here whole (setSigned); gossip without
  * the signature is dropped before it gets here (check).
  */
-import { type ClusterSettings, newer, nextSettings, type SettingKey, SETTING_KEYS, type SettingValues, signatureProblem, type VerifySettings } from '../../lib/settings.ts'
+import { describeRules } from '../../lib/cluster-rules.ts'
+import { type ClusterSettings, newer, nextSettings, type SettingKey, SETTING_KEYS, type SettingValue, type SettingValues, signatureProblem, type VerifySettings } from '../../lib/settings.ts'
 import type { ControlReply } from '../control-socket/protocol.ts'
 import type { ControlsContext } from './controls.ts'
 import { changes, configPath, type Effective, effective, type SettingRow, settingRows } from './settings-rules.ts'
@@ -98,11 +99,15 @@ export class ClusterSettingsBook {
     }
     const before = this.rows()
     const previous = this.store.current?.version ?? 0
+    const rulesBefore = JSON.stringify(this.current.planner.rules)
     // offer() takes the record at once and writes it after: the values apply now.
     const written = this.store.offer(record)
     this.current = effective(this.file, record)
     this.ctx.changed(this.current)
-    this.ctx.log.info('cluster settings changed', { version: `${previous} -> ${record.version}`, setBy: record.setBy, from, changes: changes(before, this.rows()) })
+    const changed = changes(before, this.rows())
+    // Another list with the same count by kind: its summary alone would hide the change.
+    if (changed.rules === undefined && JSON.stringify(this.current.planner.rules) !== rulesBefore) changed.rules = `replaced, ${describeRules(this.current.planner.rules)}`
+    this.ctx.log.info('cluster settings changed', { version: `${previous} -> ${record.version}`, setBy: record.setBy, from, changes: changed })
     await written
     await this.ctx.publishState()
     return true
@@ -165,8 +170,8 @@ export class ClusterSettingsBook {
     await this.receive(next, this.ctx.host)
     await this.ctx.publishEvent({ kind: 'settings', settings: next })
     const confirmed = await this.confirmations(next.version)
-    const said = SETTING_KEYS.filter(k => next.values[k] !== before[k])
-      .map(k => next.values[k] !== undefined ? `${k} ${String(next.values[k])}` : `${k} back to each host's file`)
+    const said = SETTING_KEYS.filter(k => JSON.stringify(next.values[k]) !== JSON.stringify(before[k]))
+      .map(k => next.values[k] !== undefined ? `${k} ${describeValue(next.values[k])}` : `${k} back to each host's file`)
       .join(', ') || 'the same values again'
     return {
       ok: true,
@@ -209,4 +214,9 @@ export class ClusterSettingsBook {
 /** The same record but for its signature. */
 function sameRecord (a: ClusterSettings, b: ClusterSettings): boolean {
   return a.version === b.version && a.setBy === b.setBy && a.at === b.at && JSON.stringify(SETTING_KEYS.map(k => a.values[k] ?? null)) === JSON.stringify(SETTING_KEYS.map(k => b.values[k] ?? null))
+}
+
+/** A value as the operator reads it: the rule list summed up (count by kind), the others as they are. */
+function describeValue (v: SettingValue): string {
+  return Array.isArray(v) ? describeRules(v) : String(v)
 }

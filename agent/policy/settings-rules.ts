@@ -5,13 +5,23 @@
  * words), the operator's words turned into values, and the effective
  * config: the host's file with the cluster's values laid over it.
  */
-import type { z } from 'zod'
+import { z } from 'zod'
+import { Checker } from '../../lib/check.ts'
+import { describeRules, MAX_CLUSTER_RULES, MAX_CLUSTER_RULES_BYTES, readClusterRules, rulesBytes } from '../../lib/cluster-rules.ts'
 import { ValidationError, type Issue } from '../../lib/errors.ts'
 import { SETTING_KEYS, isSettingKey, type ClusterSettings, type SettingKey, type SettingValues } from '../../lib/settings.ts'
-import { PLANNER, type AgentConfig } from '../config.ts'
-import { expectedWording, nearest, toIssues } from '../config-issues.ts'
+import { PLACEMENT_RULE, PLANNER, type AgentConfig } from '../config.ts'
+import { expectedWording, meets, nearest, toIssues } from '../config-issues.ts'
 import { MODE_FIELD, SAFETY_SECTION, type SafetyConfig } from './config.ts'
 import type { Mode } from './mode.ts'
+
+/**
+ * planner.rules as a cluster setting: the file's rule definition, bounded
+ * as the wire bounds it (lib/cluster-rules.ts) so a record always travels.
+ */
+const CLUSTER_RULES = z.array(PLACEMENT_RULE)
+  .max(MAX_CLUSTER_RULES)
+  .check(meets<unknown[]>(r => rulesBytes(r) <= MAX_CLUSTER_RULES_BYTES, `at most ${MAX_CLUSTER_RULES_BYTES} bytes of rules (as compact JSON)`))
 
 /** Where each setting lives in the config file, and its rule there. */
 const FIELDS: Readonly<Record<SettingKey, { path: string, schema: z.ZodType }>> = {
@@ -22,7 +32,8 @@ const FIELDS: Readonly<Record<SettingKey, { path: string, schema: z.ZodType }>> 
   maxInFlight: { path: 'safety.maxInFlight', schema: SAFETY_SECTION.unwrap().shape.maxInFlight },
   maxInFlightPerHost: { path: 'safety.maxInFlightPerHost', schema: SAFETY_SECTION.unwrap().shape.maxInFlightPerHost },
   minImprovement: { path: 'safety.minImprovement', schema: SAFETY_SECTION.unwrap().shape.minImprovement },
-  cooldownRounds: { path: 'safety.cooldownRounds', schema: SAFETY_SECTION.unwrap().shape.cooldownRounds }
+  cooldownRounds: { path: 'safety.cooldownRounds', schema: SAFETY_SECTION.unwrap().shape.cooldownRounds },
+  rules: { path: 'planner.rules', schema: CLUSTER_RULES }
 }
 
 /** The config file's field a setting overrides, e.g. "planner.maxMoves". */
@@ -30,14 +41,25 @@ export function configPath (key: SettingKey): string {
   return FIELDS[key].path
 }
 
-/** One value checked by the config's own rule: the issue when it breaks it. */
+/** One value checked by the config's own rule: the issue when it breaks it (the first, for a rule list). */
 export function settingIssue (key: SettingKey, value: unknown): Issue | undefined {
+  return settingIssues(key, value)[0]
+}
+
+/** Every issue of one value, each with its path under the key (`rules[2].dcs`), so a bad rule is found in its file. */
+export function settingIssues (key: SettingKey, value: unknown): Issue[] {
   // undefined would take the field's default: a value must be given.
-  if (value === undefined) return { path: key, expected: 'a value', found: 'nothing' }
+  if (value === undefined) return [{ path: key, expected: 'a value', found: 'nothing' }]
   const r = FIELDS[key].schema.safeParse(value, { error: expectedWording, reportInput: true })
-  if (r.success) return undefined
-  const issue = toIssues(r.error.issues)[0]
-  return issue === undefined ? { path: key, expected: 'a valid value', found: String(value) } : { ...issue, path: key }
+  if (r.success) return []
+  const issues = toIssues(r.error.issues).map(i => ({ ...i, path: under(key, i.path) }))
+  return issues.length === 0 ? [{ path: key, expected: 'a valid value', found: String(value) }] : issues
+}
+
+/** `rules` and `[2].dcs` as `rules[2].dcs`. */
+function under (key: string, path: string): string {
+  if (path === '') return key
+  return path.startsWith('[') ? `${key}${path}` : `${key}.${path}`
 }
 
 /**
@@ -55,9 +77,12 @@ export function checkChange (set: Record<string, unknown>, unset: readonly strin
   }
   for (const [key, value] of Object.entries(set)) {
     if (!known(key)) continue
-    const issue = settingIssue(key, value)
-    if (issue === undefined) out[key] = value
-    else issues.push(issue)
+    const found = settingIssues(key, value)
+    // Rules as the wire's reader shapes them (fields in one order), so the
+    // setter's record and the copies read off the gossip compare the same
+    // (lib/settings.ts newer: the last tie-breaker compares values as JSON).
+    if (found.length === 0) out[key] = key === 'rules' ? readClusterRules(new Checker(), key, value) : value
+    else issues.push(...found)
   }
   const keys = unset.filter(known)
   if (issues.length > 0) throw new ValidationError('cluster settings', issues)
@@ -89,20 +114,22 @@ export function effective (file: Effective, settings: ClusterSettings | undefine
   if (v.maxInFlightPerHost !== undefined) safety.maxInFlightPerHost = v.maxInFlightPerHost
   if (v.minImprovement !== undefined) safety.minImprovement = v.minImprovement
   if (v.cooldownRounds !== undefined) safety.cooldownRounds = v.cooldownRounds
+  // The whole list, not a merge: the cluster's rules replace the file's.
+  if (v.rules !== undefined) planner.rules = v.rules
   return { mode: v.mode ?? file.mode, planner, safety }
 }
 
-/** One setting as it applies here: its value and where it comes from. */
+/** One setting as it applies here: its value (the rule list summed up: describeRules) and where it comes from. */
 export interface SettingRow {
   key: SettingKey
-  value: Mode | number
+  value: Mode | number | string
   source: 'file' | 'cluster'
 }
 
 /** Each setting's value in effect, with its source. */
 export function settingRows (file: Effective, settings: ClusterSettings | undefined): SettingRow[] {
   const e = effective(file, settings)
-  const flat: Record<SettingKey, Mode | number> = {
+  const flat: Record<SettingKey, Mode | number | string> = {
     mode: e.mode,
     maxMoves: e.planner.maxMoves,
     maxMovesPerHost: e.planner.maxMovesPerHost,
@@ -110,7 +137,8 @@ export function settingRows (file: Effective, settings: ClusterSettings | undefi
     maxInFlight: e.safety.maxInFlight,
     maxInFlightPerHost: e.safety.maxInFlightPerHost,
     minImprovement: e.safety.minImprovement,
-    cooldownRounds: e.safety.cooldownRounds
+    cooldownRounds: e.safety.cooldownRounds,
+    rules: describeRules(e.planner.rules)
   }
   return SETTING_KEYS.map(key => ({ key, value: flat[key], source: settings?.values[key] !== undefined ? 'cluster' : 'file' }))
 }

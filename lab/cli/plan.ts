@@ -25,6 +25,8 @@ With --config, plans exactly what the agent with that config would in a round
 where nothing is on the move or cooling down: its planner section and its
 safety limits (migrations in flight, minimum improvement), through the same
 code the agent runs. The planner options below cannot be mixed with it.
+Where the cluster sets the rules (heliotrope cluster set rules FILE), the
+agent plans with those: put the same list in the config's planner.rules.
 
 Options:
   --config FILE           an agent config (heliotrope config check FILE)

@@ -28,7 +28,12 @@ function cli (args: string[]): Promise<{ code: number | null, out: string, err: 
 
 /** The agent's own planning path: Controls.plan, as agent/agent.ts calls it each round (nothing on the move, nothing cooling). */
 function agentPlan (config: ReturnType<typeof parseConfig>, snapshot: ReturnType<typeof generate>): { moves: Array<{ vm: string, from: string, to: string }>, finalCost: number } {
-  const controls = new Controls({
+  const { plan } = agentControls(config, snapshot).plan(snapshot, 1)
+  return { moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), finalCost: plan.finalCost }
+}
+
+function agentControls (config: ReturnType<typeof parseConfig>, snapshot: ReturnType<typeof generate>): Controls {
+  return new Controls({
     host: config.host,
     config,
     view: new ReplicatedView({ members: config.members, downAfterMs: 3000 }),
@@ -40,8 +45,6 @@ function agentPlan (config: ReturnType<typeof parseConfig>, snapshot: ReturnType
     execute: () => undefined,
     snapshot: () => snapshot
   })
-  const { plan } = controls.plan(snapshot, 1)
-  return { moves: plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), finalCost: plan.finalCost }
 }
 
 test('heliotrope plan --config plans exactly what the agent with that config plans (default and non-default planner sections)', async t => {
@@ -110,4 +113,30 @@ test('heliotrope plan --config applies the config\'s placement rules as the agen
   const ruled = { ...snapshot, rules: rules.slice(0, -1) as PlacementRule[] }
   const along = brokenAlong(ruled, { planner: 'cli', initialCost: 0, finalCost: 0, stopped: 'converged', moves: fromCli.moves.map(m => ({ ...m, fromDc: hostDc.get(m.from)!, toDc: hostDc.get(m.to)!, cost: 0, gain: 0 })) })
   t.true(along[0]!.length === 1 && along.slice(1).every(b => b.length === 0), JSON.stringify(along))
+})
+
+test('rules set cluster-wide: the agent plans with them what heliotrope plan --config plans with the same rules in the file', async t => {
+  const dir = await mkdtemp(join(tmpdir(), 'htplan-'))
+  t.teardown(async () => rm(dir, { recursive: true, force: true }))
+  const snapshot = generate('clustered', { vms: 120, dcs: 4, seed: 5 })
+  const dcOf = startDcs(snapshot)
+  const vm = snapshot.vms[0]!.id
+  const rules = [...keptRules(snapshot, 5), { kind: 'avoid', vm, dcs: [dcOf.get(vm)!] }]
+  const planner = { maxMoves: 12, maxMovesPerHost: 3, minGain: 0 }
+  // The agent's file has no rules: they come in a cluster settings record, as the gossip brings it.
+  const bare = parseConfig(minimalConfig({ planner, safety: { maxInFlight: 12 }, stateDir: dir }))
+  const controls = agentControls(bare, snapshot)
+  t.true(await controls.settings.receive({ version: 1, setBy: 'h2', at: 1, values: { rules: rules as PlacementRule[] } }, 'h2'))
+  const { plan } = controls.plan(snapshot, 1)
+  const raw = minimalConfig({ planner: { ...planner, rules }, safety: { maxInFlight: 12 } })
+  const snapFile = join(dir, 'snap.json'); const configFile = join(dir, 'config.json')
+  await writeFile(snapFile, JSON.stringify(snapshot))
+  await writeFile(configFile, JSON.stringify(raw))
+  const r = await cli(['plan', snapFile, '--config', configFile, '--json'])
+  t.is(r.code, 0, r.err)
+  const fromCli = JSON.parse(r.out) as { moves: Array<{ vm: string, from: string, to: string }>, finalCost: number }
+  t.deepEqual(plan.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })), fromCli.moves.map(m => ({ vm: m.vm, from: m.from, to: m.to })))
+  t.is(plan.finalCost, fromCli.finalCost)
+  t.is(plan.moves[0]?.vm, vm, 'the rule broken by the cluster\'s new set is mended first')
+  await controls.settings.idle()
 })

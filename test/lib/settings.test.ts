@@ -4,7 +4,9 @@ import { Checker } from '../../lib/check.ts'
 import { generateKeyPairSync, sign, verify as cryptoVerify } from 'node:crypto'
 import { type ClusterSettings, merge, newer, nextSettings, readSettings, settingsBytes, signatureProblem } from '../../lib/settings.ts'
 import { decodeEnvelope, encodeEnvelope, WireError } from '../../lib/wire/codec.ts'
-import type { Envelope } from '../../lib/wire/messages.ts'
+import { MAX_MESSAGE_BYTES, type Envelope } from '../../lib/wire/messages.ts'
+import { describeRules, MAX_CLUSTER_RULES, MAX_CLUSTER_RULES_BYTES, rulesBytes } from '../../lib/cluster-rules.ts'
+import type { PlacementRule } from '../../lib/model.ts'
 
 const base: ClusterSettings = { version: 3, setBy: 'h2', at: 1000, values: { mode: 'approve', maxMoves: 4 } }
 
@@ -86,4 +88,64 @@ test('a signed record: the signature covers every field but itself, a wrong or m
   t.deepEqual(read(signed), signed, 'read back whole')
   t.regex(read({ ...base, sig: 'not base64 of 64 bytes' }) as string, /sig/)
   t.false(newer(signed, base), 'the signature plays no part in which record wins')
+})
+
+const RULES = [
+  { kind: 'spread', group: 'db', minDcs: 2, maxPerDc: 1 },
+  { kind: 'together', group: 'shop' },
+  { kind: 'avoid', vm: 'batch-7', dcs: ['fra'] },
+  { kind: 'avoid', group: 'eu-only', dcs: ['nyc', 'sfo'] }
+]
+
+test('a record carrying the placement rules reads back whole, on the wire too; names are not checked here (no snapshot), only the form', t => {
+  const withRules = { ...base, values: { ...base.values, rules: RULES } } as ClusterSettings
+  t.deepEqual(read(withRules), withRules)
+  t.deepEqual(read({ ...base, values: { rules: [] } }), { ...base, values: { rules: [] } }, 'an empty list: no rules anywhere')
+  const env: Envelope<'event'> = { v: 1, topic: 'event', host: 'h1', round: 7, seq: 9, body: { kind: 'settings', settings: withRules } }
+  t.deepEqual(decodeEnvelope(encodeEnvelope(env), 'event'), env)
+  // A change of another key carries the list over; the list is replaced whole, never merged.
+  const next = nextSettings(withRules, { set: { mode: 'auto' } }, 'h1', 2000)
+  t.deepEqual(next.values.rules, RULES)
+  t.deepEqual(nextSettings(next, { set: { rules: [RULES[1]!] as ClusterSettings['values']['rules'] } }, 'h1', 3000).values.rules, [RULES[1]])
+  t.false('rules' in nextSettings(next, { unset: ['rules'] }, 'h1', 3000).values, 'unset: back to each host\'s file')
+})
+
+test('bad rules are refused with their path, and the event carrying them is a schema drop', t => {
+  const bad = (rules: unknown): string => read({ ...base, values: { rules } }) as string
+  t.regex(bad([RULES[0], { kind: 'near', group: 'db' }]), /settings\.values\.rules\[1\]\.kind: expected one of spread, together, avoid, found "near"/)
+  t.regex(bad([{ kind: 'avoid', vm: 'v1', group: 'g', dcs: ['A'] }]), /rules\[0\]: expected exactly one of vm and group, found "both"/)
+  t.regex(bad([{ kind: 'avoid', vm: 'v1', dcs: [] }]), /rules\[0\]\.dcs: expected at least one DC/)
+  t.regex(bad([{ kind: 'spread', group: 'db' }]), /rules\[0\]: expected minDcs or maxPerDc/)
+  t.regex(bad([{ kind: 'spread', group: 'db', minDcs: 0 }]), /rules\[0\]\.minDcs: expected a number >= 1/)
+  t.regex(bad([{ kind: 'together', group: 'db', extra: 1 }]), /rules\[0\]\.extra/)
+  t.regex(bad({ kind: 'together', group: 'db' }), /settings\.values\.rules: expected an array/)
+  const env = { v: 1, topic: 'event', host: 'h1', round: 7, seq: 9, body: { kind: 'settings', settings: { ...base, values: { rules: [{ kind: 'together' }] } } } }
+  t.throws(() => decodeEnvelope(encode(env), 'event'), { instanceOf: WireError, message: /rules\[0\]\.group/ })
+})
+
+test('a list over the bounds is refused whole, by count and by size, before its rules are read', t => {
+  const many = Array.from({ length: MAX_CLUSTER_RULES + 1 }, (_, i) => ({ kind: 'together', group: `g${i}` }))
+  t.regex(read({ ...base, values: { rules: many } }) as string, new RegExp(`rules: expected at most ${MAX_CLUSTER_RULES} rules, found "${MAX_CLUSTER_RULES + 1} rules"`))
+  t.deepEqual((read({ ...base, values: { rules: many.slice(1) } }) as ClusterSettings).values.rules?.length, MAX_CLUSTER_RULES, 'at the bound: read')
+  // Few rules, each naming a thousand DCs: the size bound holds where the count does not.
+  const dcs = Array.from({ length: 1000 }, (_, i) => `dc-${i}`)
+  const wide = Array.from({ length: 10 }, (_, i) => ({ kind: 'avoid', vm: `v${i}`, dcs }))
+  t.true(rulesBytes(wide) > MAX_CLUSTER_RULES_BYTES)
+  t.regex(read({ ...base, values: { rules: wide } }) as string, /rules: expected at most 32768 bytes of rules \(as compact JSON\), found "\d+ bytes"/)
+  // A record at both bounds still travels with room to spare.
+  const full = Array.from({ length: MAX_CLUSTER_RULES }, (_, i) => ({ kind: 'avoid', vm: `vm-${String(i).padStart(4, '0')}`, dcs: ['dc-a', 'dc-b'] }))
+  const last = { kind: 'avoid', vm: 'last', dcs: ['d0'] }
+  const filled = [...full.slice(0, -1), last]
+  while (rulesBytes(filled) < MAX_CLUSTER_RULES_BYTES - 16) last.dcs.push(`d${last.dcs.length}`)
+  const record = read({ ...base, values: { rules: filled } }) as ClusterSettings
+  t.is(typeof record, 'object', String(record))
+  const bytes = encodeEnvelope({ v: 1, topic: 'event', host: 'h1', round: 7, seq: 9, body: { kind: 'settings', settings: record } }).length
+  t.log(`a settings event with ${filled.length} rules (${rulesBytes(filled)} bytes as JSON) is ${bytes} bytes on the wire, of ${MAX_MESSAGE_BYTES}`)
+  t.true(bytes < MAX_MESSAGE_BYTES / 4)
+})
+
+test('the rules summed up: count by kind', t => {
+  t.is(describeRules(RULES as PlacementRule[]), '4 rules (1 spread, 1 together, 2 avoid)')
+  t.is(describeRules([RULES[2]] as PlacementRule[]), '1 rule (1 avoid)')
+  t.is(describeRules([]), 'no rules')
 })

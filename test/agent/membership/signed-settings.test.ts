@@ -60,6 +60,23 @@ test.serial('with an admin key, cluster set is signed and reaches every agent; u
   t.is(unset.code, 0, unset.err)
   t.regex(unset.out, /cluster settings version 2: cooldownRounds back to each host's file/)
   await waitFor(() => agents.every(a => a.controls.settings.version === 2), GENEROUS_MS, 'every agent at version 2')
+
+  // The placement rules travel the same way, from standard input: signed whole, rules and all.
+  const rules = [{ kind: 'avoid', vm: 'app0-0', dcs: ['C'] }]
+  const setRules = await heliotrope(['cluster', 'set', 'rules', '-', '--admin-key', adminKeyFile, '--socket', socket], 60_000, JSON.stringify(rules))
+  t.is(setRules.code, 0, setRules.err)
+  t.regex(setRules.out, /cluster settings version 3: rules 1 rule \(1 avoid\)/)
+  await waitFor(() => agents.every(a => a.controls.settings.version === 3), GENEROUS_MS, 'every agent at version 3')
+  for (const a of agents) {
+    t.deepEqual(a.controls.planner.rules, rules, `${a.host} plans with the signed rules`)
+    t.not(a.controls.settings.record?.sig, undefined)
+  }
+  // A member cannot slip other rules in under the admin's signature.
+  const signedRecord = c1.controls.settings.record!
+  const dropsBefore = others.map(a => a.view.drops['bad-signature'])
+  await sendEvent(c1, { kind: 'settings', settings: { ...signedRecord, version: 9, values: { ...signedRecord.values, rules: [] } } })
+  await waitFor(() => others.every((a, i) => a.view.drops['bad-signature'] > dropsBefore[i]!), GENEROUS_MS, 'the forged rules dropped as bad-signature by every other agent')
+  t.true(agents.every(a => a.controls.planner.rules.length === 1), 'every agent keeps the signed rules')
 })
 
 test.serial('an admin key rotation signs the settings again with the new key: every agent holds the re-signed record, and a host trusting only the new key takes it', async t => {

@@ -205,3 +205,24 @@ test('a second agent on the same control socket is refused', async t => {
   const first = await make(t, 'auto')
   await t.throwsAsync(make(t, 'auto', first.dir), { message: /another agent answers on .*control\.sock/ })
 })
+
+test('approve: a rule set cluster-wide after a plan was made stops it, as a file\'s rule would; unset, the plan runs', async t => {
+  const { controls, executed } = await make(t, 'approve')
+  const round = roundAt(Date.now(), defaultTiming(1000))
+  controls.planFinal({ round, planner: 'h2', rank: 0, plan: PLAN })
+  // v1 must avoid DC B, where PLAN moves it: the record arrives as the gossip brings it.
+  t.true(await controls.settings.receive({ version: 1, setBy: 'h2', at: 1, values: { rules: [{ kind: 'avoid', vm: 'v1', dcs: ['B'] }] } }, 'h2'))
+  t.deepEqual(controls.planner.rules, [{ kind: 'avoid', vm: 'v1', dcs: ['B'] }])
+  const refused = await controls.approve(round)
+  t.false(refused.ok)
+  t.regex(refused.ok ? '' : refused.error, /moving v1 to B breaks a placement rule now/)
+  t.deepEqual(executed, [])
+  // The same plan held again, then the rule unset: it runs.
+  const next = round + 1
+  controls.planFinal({ round: next, planner: 'h2', rank: 0, plan: PLAN })
+  t.true(await controls.settings.receive({ version: 2, setBy: 'h2', at: 2, values: {} }, 'h2'))
+  t.deepEqual(controls.planner.rules, [], 'back to the file\'s (none)')
+  const ok = await controls.approve(next)
+  t.true(ok.ok, JSON.stringify(ok))
+  t.deepEqual(executed, [{ round: next, moves: PLAN.moves }])
+})
