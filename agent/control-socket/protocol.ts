@@ -5,7 +5,7 @@
  */
 import { Checker, type Json } from '../../lib/check.ts'
 import { MAX_CLUSTER_RULES_BYTES } from '../../lib/cluster-rules.ts'
-import { readRevocation } from '../../lib/membership.ts'
+import { readRevocation } from '../../lib/membership-wire.ts'
 import { readSettings, type ClusterSettings } from '../../lib/settings.ts'
 
 export const CONTROL_OPS = ['controls', 'approve', 'pin', 'unpin', 'drain', 'undrain', 'cluster', 'revoke', 'admin-key'] as const

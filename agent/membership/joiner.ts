@@ -6,7 +6,8 @@
  * per distinct reason and again every half minute: a host must never wait
  * in silence. No restart is needed: it keeps trying.
  */
-import type { Invitation, MembershipBundle, Signed } from '../../lib/membership.ts'
+import type { Invitation, Signed } from '../../lib/membership.ts'
+import type { MembershipBundle } from '../../lib/membership-wire.ts'
 import type { Logger } from '../log.ts'
 import { parseBootstrapAddr, request, type ClusterNode } from '../net/index.ts'
 import { describeProblem, JOIN_PROTOCOL, type JoinAnswer } from './join-protocol.ts'

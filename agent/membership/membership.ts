@@ -13,7 +13,8 @@
  * view once they exist.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { MembershipRecords, type BundleOutcome, type Certificate, type CertifiedMember, type Invitation, type MembershipBundle, type Revocation, type Signed } from '../../lib/membership.ts'
+import { MembershipRecords, type BundleOutcome, type Certificate, type CertifiedMember, type Invitation, type Revocation, type Signed } from '../../lib/membership.ts'
+import { type MembershipBundle } from '../../lib/membership-wire.ts'
 import type { RefusedReason, ReplicatedView } from '../../lib/view.ts'
 import type { AgentConfig } from '../config.ts'
 import type { Logger } from '../log.ts'

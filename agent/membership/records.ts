@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { keyRecordBytes, type AdminKeyRecord } from '../../lib/admin-keys.ts'
-import { signedBytes, type Certificate, type Invitation, type MembershipBundle, type Revocation, type Role, type Signed } from '../../lib/membership.ts'
+import { signedBytes, type Certificate, type Invitation, type Revocation, type Role, type Signed } from '../../lib/membership.ts'
+import { type MembershipBundle } from '../../lib/membership-wire.ts'
 import { signAdmin, type AdminKey } from './admin-key.ts'
 
 /** How long a join token can be used by default: long enough to copy it to the new host and start it. */

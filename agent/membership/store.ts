@@ -8,7 +8,8 @@
  */
 import { join } from 'node:path'
 import { decode } from 'cborg'
-import type { Invitation, MembershipBundle, Signed } from '../../lib/membership.ts'
+import type { Invitation, Signed } from '../../lib/membership.ts'
+import type { MembershipBundle } from '../../lib/membership-wire.ts'
 import { DurableFile } from '../durable-file.ts'
 import { decodeBundle, decodeInvitation, encodeBundle, encodeInvitation } from './wire.ts'
 

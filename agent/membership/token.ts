@@ -11,7 +11,8 @@
 import { decode, encode } from 'cborg'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { Checker, type Json } from '../../lib/check.ts'
-import { readInvitation, readSigned, type Invitation, type Signed } from '../../lib/membership.ts'
+import { type Invitation, type Signed } from '../../lib/membership.ts'
+import { readInvitation, readSigned } from '../../lib/membership-wire.ts'
 import type { Member } from '../config.ts'
 
 export const TOKEN_PREFIX = 'hlt1.'

@@ -4,7 +4,8 @@
  */
 import { decode, encode } from 'cborg'
 import { Checker } from '../../lib/check.ts'
-import { readBundle, readInvitation, readSigned, type Invitation, type MembershipBundle, type Signed } from '../../lib/membership.ts'
+import { type Invitation, type Signed } from '../../lib/membership.ts'
+import { readBundle, readInvitation, readSigned, type MembershipBundle } from '../../lib/membership-wire.ts'
 
 const DECODE_OPTIONS = { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false }
 
