@@ -12,7 +12,6 @@
  * so it exists before the node; the cluster layer attaches the node and the
  * view once they exist.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
 import { MembershipRecords, type BundleOutcome, type Certificate, type CertifiedMember, type Invitation, type Revocation, type Signed } from '../../lib/membership.ts'
 import { type MembershipBundle } from '../../lib/membership-wire.ts'
 import type { RefusedReason, ReplicatedView } from '../../lib/view.ts'
@@ -23,6 +22,7 @@ import { handle, publish, subscribeTopic, type ClusterNode, type TopicSubscripti
 import { adminKeyFingerprint, keyVerifier } from './admin-key.ts'
 import { describeProblem, JOIN_PROTOCOL, MEMBERSHIP_TOPIC, type JoinAnswer } from './join-protocol.ts'
 import { Joiner } from './joiner.ts'
+import { announceChanges, notResigned } from './member-changes.ts'
 import { Probation } from './probation.ts'
 import { MembershipStore } from './store.ts'
 import { decodeBundle, decodeInvitation, encodeBundle } from './wire.ts'
@@ -216,9 +216,7 @@ export class SignedMembership {
     const record = bundle.keyRecords?.at(-1)
     if (record === undefined) return { ok: false, error: 'the rotation carries no admin key record' }
     if (record.body.seq !== trust.nextSeq) return { ok: false, error: `the key record's seq is ${record.body.seq}, the next here is ${trust.nextSeq}: the keys changed since they were read; run the command again` }
-    const nonces = new Set(bundle.certificates.map(c => c.invitation.body.nonce))
-    const hosts = new Set(bundle.revocations.map(r => r.body.host))
-    const missing = [...this.records.certificates().filter(c => !nonces.has(c.invitation.body.nonce)).map(c => c.invitation.body.host), ...this.records.revocations().filter(r => !hosts.has(r.body.host)).map(r => `revocation of ${r.body.host}`)]
+    const missing = notResigned(bundle, this.records)
     if (missing.length > 0) return { ok: false, error: `the rotation does not re-sign every record held here (${missing.join(', ')}): records arrived since they were read; run the command again` }
     const out = this.offer(bundle, 'rotation')
     const now = this.records.trust()
@@ -243,7 +241,7 @@ export class SignedMembership {
     const forks = JSON.stringify(this.records.forks())
     if (forks !== this.forksSeen) {
       this.forksSeen = forks
-      for (const f of this.records.forks()) log?.error('two admin key records with the same seq, both validly signed: a retired admin key is in use by someone (leaked?); every agent keeps the one with the smaller signature. Rotate again from a safe host and set adminKey in every config to the new key (docs/operations.md)', { from, seq: f.seq, kept: f.kept.slice(0, 16), others: f.others.map(o => o.slice(0, 16)) })
+      for (const f of this.records.forks()) log?.error('two admin key records with the same seq, both validly signed: a retired admin key is in use by someone (leaked?); each agent keeps the one it had in its chain (between two it had neither of, the smaller signature). Rotate again from a safe host and set adminKey in every config to the new key (docs/operations.md)', { from, seq: f.seq, kept: f.kept.slice(0, 16), others: f.others.map(o => o.slice(0, 16)) })
     }
     return out
   }
@@ -275,21 +273,7 @@ export class SignedMembership {
       return
     }
     ctx.listChanged()
-    for (const m of certified) if (!before.has(m.peerId)) ctx.log.info('member admitted', { member: m.host, dc: m.dc, peer: m.peerId, membersHash: hash })
-    for (const [peerId, m] of before) {
-      if (certified.some(c => c.peerId === peerId)) continue
-      const standing = this.records.standing(peerId, now)
-      const why = refused.get(peerId) ?? (standing === 'retired' ? 'signed by a retired admin key' : 'superseded')
-      const rekeyed = certified.find(c => c.host === m.host)
-      // A rotated peer key (docs/operations.md): the host stays, its old peer id goes.
-      if (rekeyed !== undefined) ctx.log.info('member\'s peer key replaced (superseded): closing the old peer id\'s connections', { member: m.host, peer: peerId, newPeer: rekeyed.peerId })
-      else ctx.log.warn(`member removed (${why}): closing its connections`, { member: m.host, peer: peerId })
-      ctx.node.libp2p.hangUp(peerIdFromString(peerId)).catch(() => {})
-    }
-    const self = ctx.node.peerId
-    if (before.has(self) && !certified.some(c => c.peerId === self)) {
-      ctx.log.error(`this host's membership is over (${refused.get(self) ?? 'superseded'}): the others refuse it; it needs a new invitation (heliotrope invite, then heliotrope init --join TOKEN --force here)`, { host: ctx.host })
-    }
+    announceChanges(ctx, { before, certified, refused, hash, standing: (peerId) => this.records.standing(peerId, now) })
     // Our own admission arrived by gossip (a member answered another attempt first).
     if (this.joiner !== undefined && this.isMember) this.joinedNow()
   }
