@@ -23,6 +23,14 @@ if [ "${1:-}" = --npm-only ]; then exit 0; fi
 installed() { [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]; }
 
 # Each package and why (README, "What the two commands install").
+# With --bench (the pre hook of bench:planner and bench:optimum) only what
+# those benches run besides node: METIS for the baseline, GLPK for the optima.
+if [ "${1:-}" = --bench ]; then
+  packages=(
+    metis                 # gpmetis: bench:planner's METIS + local-search baseline
+    glpk-utils            # glpsol: bench:optimum's proven optima
+  )
+else
 packages=(
   nftables              # the collector counts per-VM-pair traffic in the kernel; the lab routes with it
   iproute2              # ip, tc, bridge: the lab's namespaces, veths, bridges and WAN rate limits
@@ -36,20 +44,24 @@ packages=(
   systemd               # systemd-analyze verifies the agent's unit file
   util-linux            # unshare and setpriv: private mount namespaces, unprivileged runs
 )
+fi
 need=()
 for p in "${packages[@]}"; do installed "$p" || need+=("$p"); done
 # The QEMU test guest boots the host's Debian kernel.
-compgen -G '/boot/vmlinuz-*' >/dev/null || need+=(linux-image-amd64)
+[ "${1:-}" = --bench ] || compgen -G '/boot/vmlinuz-*' >/dev/null || need+=(linux-image-amd64)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && [ -x /usr/bin/apt-get ]; then
     echo "bootstrap: apt-get install ${need[*]}" >&2
     (/usr/bin/apt-get update -qq && DEBIAN_FRONTEND=noninteractive /usr/bin/apt-get install -y -qq --no-install-recommends "${need[@]}") >&2 \
-      || echo "bootstrap: apt-get failed; the tests that need these packages will be skipped (and fail in CI)" >&2
+      || echo "bootstrap: apt-get failed; what needs these packages will be skipped or say so (the tests fail in CI)" >&2
   else
     echo "bootstrap: missing ${need[*]} (run as root to install them); the tests that need them will be skipped" >&2
   fi
 fi
+
+# The benches need neither the kernel module nor the lab's doctor.
+if [ "${1:-}" = --bench ]; then exit 0; fi
 
 # br_netfilter is a kernel module, not a package: load it where we may (one collector test needs it).
 if [ "$(id -u)" = 0 ] && [ ! -e /proc/sys/net/bridge ] && [ -x /usr/sbin/modprobe ]; then
