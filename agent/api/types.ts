@@ -23,6 +23,11 @@ export interface SafetyLimits {
   approvalWindowRounds: number
 }
 
+export interface TopologyStatus {
+  hash: string
+  staged?: { hash: string, round: number, switchRound?: number, missing: string[] }
+}
+
 export interface StatusResponse {
   api: typeof API_VERSION
   cluster: string
@@ -79,6 +84,14 @@ export interface StatusResponse {
    * Absent from older agents.
    */
   mesh?: Record<Topic, MeshPeer[]>
+  /**
+   * The topology this agent runs (sha256 of its file) and, while one is
+   * staged (docs/design.md §3.8), the staged hash, the round it was staged,
+   * and either the round every agent switches at or the up members that
+   * have not staged it (nobody switches while one is missing). Absent from
+   * older agents.
+   */
+  topology?: TopologyStatus
   startedAtMs: number
   uptimeMs: number
   nowMs: number
