@@ -36,6 +36,12 @@ export interface MemberRecord extends Member {
   lastSeenMs: number
   /** When the state was accepted (to order conflicting claims on a VM). */
   stateAtMs: number
+  /**
+   * Set when the member's newest state was on a topology we do not take
+   * (docs/design.md §3.8): the state we hold is stale, so the member is not
+   * up (its digests still come) until a state we take arrives.
+   */
+  otherTopology?: boolean
 }
 
 export type Verdict = { ok: true } | { ok: false, reason: ViewDropReason, reject: boolean }
@@ -186,6 +192,17 @@ export class ReplicatedView {
     return s.staged !== undefined && this.topologies.has(s.staged.topology)
   }
 
+  /**
+   * A newer state of `host` was dropped as `topology-mismatch`: the one we
+   * hold no longer says what the member runs, so it stops counting as up
+   * (no planner candidate, target, or VMs in the snapshot) until a state
+   * on a topology we take arrives.
+   */
+  otherTopology (host: string): void {
+    const rec = this.byHost.get(host)
+    if (rec !== undefined) rec.otherTopology = true
+  }
+
   /** check() then apply: the one entry point for gossip. Counts drops. */
   accept (env: Envelope, fromPeer: string, nowMs: number): Verdict {
     const v = this.check(env, fromPeer)
@@ -193,7 +210,7 @@ export class ReplicatedView {
     const rec = this.byPeer.get(fromPeer)!
     rec.seq[env.topic] = env.seq
     rec.lastSeenMs = nowMs
-    if (env.topic === 'host') { rec.state = env.body as HostState; rec.stateAtMs = nowMs }
+    if (env.topic === 'host') { rec.state = env.body as HostState; rec.stateAtMs = nowMs; delete rec.otherTopology }
     if (env.topic === 'traffic') rec.digest = env.body as TrafficDigest
     return v
   }
@@ -224,7 +241,7 @@ export class ReplicatedView {
 
   isUp (host: string, nowMs: number): boolean {
     const rec = this.byHost.get(host)
-    return rec !== undefined && rec.state !== undefined && nowMs - rec.lastSeenMs <= this.downAfterMs
+    return rec !== undefined && rec.state !== undefined && rec.otherTopology !== true && nowMs - rec.lastSeenMs <= this.downAfterMs
   }
 
   /** Members up and not leaving: the planner candidates and migration targets. */

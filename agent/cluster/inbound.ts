@@ -181,11 +181,13 @@ export class Inbound {
 
   /**
    * A member on another topology file (not staged here, nor staging ours):
-   * its states are dropped, so it is invisible here. Said once per host and
+   * its states are dropped and the one held is stale, so it is not up here
+   * (ReplicatedView.otherTopology). Said once per host and
    * hash: typically a host that was down while the cluster switched
    * (docs/operations.md, Changing the topology).
    */
   private topologyMismatch (host: string, hash: string): void {
+    this.c.view.otherTopology(host)
     const key = `topology ${host} ${hash}`
     if (this.mismatches.has(key)) return
     this.mismatches.add(key)

@@ -6,7 +6,10 @@
  * out; every agent switches at the same round, no round goes without a plan
  * on any agent, the plans after the switch cost what the new links make
  * them cost, and a host restarted onto the new file afterwards joins as any
- * restart does.
+ * restart does. A host the operator forgot holds the switch back and is
+ * named; once it is down the others switch, and when it comes back on the
+ * old file it is dropped and warned about until it is given the new one.
+ * The tests run one after the other: each cluster takes the two cores.
  */
 import test from 'ava'
 import { createHash } from 'node:crypto'
@@ -15,7 +18,8 @@ import { join } from 'node:path'
 import { buildStatus } from '../../../agent/api/status.ts'
 import { formatStatus } from '../../../agent/cli/status-command.ts'
 import { reloadAgent } from '../../../agent/daemon.ts'
-import { createLogger } from '../../../agent/log.ts'
+import type { Agent, ReloadReport } from '../../../agent/agent.ts'
+import { createLogger, type Logger } from '../../../agent/log.ts'
 import { roundAt } from '../../../lib/rounds.ts'
 import { SWITCH_AFTER_ROUNDS } from '../../../lib/topology-switch.ts'
 import type { Link } from '../../../lib/model.ts'
@@ -45,14 +49,32 @@ function spec (log: ClusterSpec['log']): ClusterSpec {
   return { topology: { dcs: [{ id: 'A' }, { id: 'B' }], links: links(1e9), prefixes: [] }, hosts, vms, traffic: { flows, prefixes: [] }, roundPeriodMs: 1000, planner: { maxMoves: 0 }, log }
 }
 
+/** The new file (both links at half capacity), written into the cluster's directory; its sha256. */
+async function halvedTopology (dir: string): Promise<{ file: string, hash: string }> {
+  const text = JSON.stringify({ dcs: [{ id: 'A' }, { id: 'B' }], links: links(5e8), prefixes: [] })
+  const file = join(dir, 'topology-v2.json')
+  await writeFile(file, text)
+  return { file, hash: createHash('sha256').update(text).digest('hex') }
+}
+
+/** The reload an operator does on `agent`'s host after pointing its config at `file` (SIGHUP's, in this process). */
+async function stage (agent: Agent, dir: string, file: string): Promise<ReloadReport> {
+  const path = join(dir, agent.host, 'config.json')
+  await writeFile(path, JSON.stringify({ ...agent.config, topologyFile: file }))
+  return await reloadAgent(agent, path, LAB_DRIVERS)
+}
+
+/** A logger whose topology lines land in `lines` (only those are parsed: four agents log a lot). */
+function topologyLog (lines: Line[]): Logger {
+  return createLogger({ level: 'info', pretty: false, sink: { write: l => { if (l.includes('topolog')) lines.push(JSON.parse(l) as Line) } } })
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-test('a new topology staged host by host, a round apart, switches everywhere at one round with a plan in every round; a host restarted onto it joins', async t => {
+test.serial('a new topology staged host by host, a round apart, switches everywhere at one round with a plan in every round; a host restarted onto it joins', async t => {
   t.timeout(600_000)
   const lines: Line[] = []
-  // Only the lines this test reads are parsed: four agents log a lot.
-  const log = createLogger({ level: 'info', pretty: false, sink: { write: l => { if (l.includes('topolog')) lines.push(JSON.parse(l) as Line) } } })
-  const cluster = await startTestCluster(t, spec(log))
+  const cluster = await startTestCluster(t, spec(topologyLog(lines)))
   const agents = [...cluster.agents.values()]
   const timing = agents[0]!.timing
   const planned = (r: number): boolean => agents.every(a => a.rounds.get(r)?.planner !== undefined)
@@ -62,16 +84,11 @@ test('a new topology staged host by host, a round apart, switches everywhere at 
   const first = roundAt(Date.now(), timing) - 1
   const oldHash = agents[0]!.topology.hash
 
-  const text = JSON.stringify({ dcs: [{ id: 'A' }, { id: 'B' }], links: links(5e8), prefixes: [] })
-  const file = join(cluster.dir, 'topology-v2.json')
-  await writeFile(file, text)
-  const newHash = createHash('sha256').update(text).digest('hex')
+  const { file, hash: newHash } = await halvedTopology(cluster.dir)
 
   const stagedAt: number[] = []
   for (const [i, agent] of agents.entries()) {
-    const path = join(cluster.dir, agent.host, 'config.json')
-    await writeFile(path, JSON.stringify({ ...agent.config, topologyFile: file }))
-    const report = await reloadAgent(agent, path, LAB_DRIVERS)
+    const report = await stage(agent, cluster.dir, file)
     t.is(report.result, 'staged', `${agent.host}: ${JSON.stringify(report)}`)
     t.like(report.topology, { result: 'staged', running: oldHash, staged: newHash })
     t.is(agent.topology.hash, oldHash, 'the running topology stays until the switch')
@@ -132,4 +149,49 @@ test('a new topology staged host by host, a round apart, switches everywhere at 
   await waitFor(() => all.every(a => a.view.live(Date.now()).length === all.length), ROUNDS_MS, 'every agent to see the restarted host live')
   await waitFor(() => all.every(a => a.rounds.get(roundAt(Date.now(), timing) - 1)?.planner !== undefined) && roundAt(Date.now(), timing) > back + 2, ROUNDS_MS, 'a round planned everywhere after the restart')
   for (const a of all) t.is(a.view.drops['topology-mismatch'], 0, `${a.host} after the restart`)
+})
+
+test.serial('a host that never stages holds the switch back and is named; once it is down the others switch; back on the old file it is dropped with a warning until it is given the new one', async t => {
+  t.timeout(600_000)
+  const lines: Line[] = []
+  const cluster = await startTestCluster(t, spec(topologyLog(lines)))
+  const agents = [...cluster.agents.values()]
+  const timing = agents[0]!.timing
+  const [forgotten, ...others] = [cluster.agents.get('b2')!, ...agents.filter(a => a.host !== 'b2')]
+  const planned = (as: Agent[], r: number): boolean => as.every(a => a.rounds.get(r)?.planner !== undefined)
+  await waitFor(() => agents.every(a => a.view.live(Date.now()).length === agents.length), ROUNDS_MS, 'every agent to see every member live')
+  const oldHash = agents[0]!.topology.hash
+  const { file, hash: newHash } = await halvedTopology(cluster.dir)
+
+  for (const agent of others) t.is((await stage(agent, cluster.dir, file)).result, 'staged', agent.host)
+  const lastStaged = Math.max(...others.map(a => a.topology.staged!.round))
+  // Well past the round the switch would have come at, had b2 staged too.
+  await waitFor(() => planned(agents, lastStaged + 4), ROUNDS_MS, `round ${lastStaged + 4}'s plan everywhere`)
+  t.true(agents.every(a => a.topology.hash === oldHash), 'nobody switched')
+  for (const a of others) t.like(buildStatus(a, 0, Date.now()).topology?.staged, { hash: newHash, missing: ['b2'] })
+  t.regex(formatStatus(buildStatus(others[0]!, 0, Date.now())).join('\n'), /not staged on b2: nobody switches/)
+
+  // b2 goes down: the others stop waiting for it.
+  await forgotten.halt()
+  cluster.agents.delete('b2')
+  await waitFor(() => others.every(a => a.topology.hash === newHash), ROUNDS_MS, 'the others to switch once b2 is down')
+  const switched = lines.filter(l => l.msg === 'topology switched')
+  t.deepEqual(switched.map(l => l.host).sort(), others.map(a => a.host).sort())
+
+  // Back on the old file: each side drops the other's states, and the others say what to do.
+  const back = await cluster.start('b2')
+  t.is(back.topology.hash, oldHash)
+  await waitFor(() => others.every(a => lines.some(l => l.msg.startsWith('topology mismatch') && l.component === a.host && l.member === 'b2' && l.theirs === oldHash)), ROUNDS_MS, 'each of the others to warn about b2')
+  t.true(others.every(a => a.view.drops['topology-mismatch'] > 0 && !a.view.isUp('b2', Date.now())))
+  const warning = lines.find(l => l.msg.startsWith('topology mismatch'))!
+  t.is(warning.level, 'warn')
+  t.regex(warning.msg, /reload it|restart it/)
+
+  // As the warning says: given the new file and reloaded, it switches at once and plans with the others.
+  t.is((await stage(back, cluster.dir, file)).result, 'staged')
+  await waitFor(() => back.topology.hash === newHash, ROUNDS_MS, 'b2 to switch')
+  const all = [...cluster.agents.values()]
+  await waitFor(() => all.every(a => a.view.live(Date.now()).length === all.length), ROUNDS_MS, 'every agent to see b2 live again')
+  const now = roundAt(Date.now(), timing)
+  await waitFor(() => planned(all, now + 1), ROUNDS_MS, `round ${now + 1}'s plan everywhere`)
 })
