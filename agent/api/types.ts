@@ -136,6 +136,8 @@ export interface MemberView {
   membersHash?: string
   /** False when that hash is not ours: its votes do not count (docs/design.md §5.3). Absent without a state. */
   sameMembers?: boolean
+  /** The topology hash its latest state runs, and the one it staged with its round (docs/design.md §3.8). Absent without a state. */
+  topology?: { hash: string, staged?: { hash: string, round: number } }
 }
 
 export interface LinkLoad {

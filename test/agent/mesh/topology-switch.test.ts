@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { buildStatus } from '../../../agent/api/status.ts'
+import { buildView } from '../../../agent/api/view.ts'
 import { formatStatus } from '../../../agent/cli/status-command.ts'
 import { reloadAgent } from '../../../agent/daemon.ts'
 import type { Agent, ReloadReport } from '../../../agent/agent.ts'
@@ -103,6 +104,7 @@ test.serial('a new topology staged host by host, a round apart, switches everywh
       const mine = buildStatus(agent, 0, Date.now()).topology
       t.deepEqual(mine?.staged, { hash: newHash, round: stagedAt[0]!, missing: agents.slice(1).map(a => a.host).sort() })
       t.regex(formatStatus(buildStatus(agent, 0, Date.now())).join('\n'), /not staged on a2 b1 b2: nobody switches/)
+      t.like(buildView(agents[1]!, agents[1]!.topology.topology, Date.now()).members.find(m => m.host === agent.host)?.topology, { hash: oldHash, staged: { hash: newHash, round: stagedAt[0]! } }, '/view shows who staged what')
     }
     // A round goes by between hosts, as in a rolling change.
     const next = roundAt(Date.now(), timing) + 1
