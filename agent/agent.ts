@@ -214,9 +214,11 @@ export class Agent {
     const nextKeys = pskKeys(files.psk)
     const keys = { running: this.c.node.keyring.keys.map(keyFingerprint), next: nextKeys.map(keyFingerprint) }
     const running = this.cluster.topology.hash
-    const c = classifyReload(this.current, next, { topologyHash: { running, next: files.topologyHash }, keys, logLevelLive: this.c.logLevel !== undefined })
+    // With the tiered dissemination a reporter holds no other member's state: it cannot tell when all staged (config-reload.ts).
+    const topologyStaging = this.cluster.holdsEveryState
+    const c = classifyReload(this.current, next, { topologyHash: { running, next: files.topologyHash }, keys, logLevelLive: this.c.logLevel !== undefined, topologyStaging })
     this.current = applyLive(this.current, next, c)
-    const staging = this.cluster.stageTopology({ topology: files.topology, hash: files.topologyHash, file: next.topologyFile })
+    const staging = topologyStaging ? this.cluster.stageTopology({ topology: files.topology, hash: files.topologyHash, file: next.topologyFile }) : 'running'
     const topology = staging === 'running' ? undefined : { result: staging, running, ...(staging === 'withdrawn' ? {} : { staged: files.topologyHash }) }
     if (c.live.some(f => f.field === 'pskFile')) this.c.node.keyring.set(nextKeys)
     this.controls.setLimits(this.current.planner, this.current.safety)

@@ -60,7 +60,8 @@ const WHY_RESTART: Readonly<Record<string, string>> = {
   api: 'the API server listens from start',
   dissemination: 'every member must disseminate the same way',
   dhtServersPerDc: 'the DHT roles are chosen at start',
-  logLevel: 'this agent was started without a settable log level'
+  logLevel: 'this agent was started without a settable log level',
+  topologyFile: 'the topology\'s content changed, and with dissemination "tiered" a host that only reports holds no other member\'s state, so it cannot tell when every member has staged it: restart each host onto the new file'
 }
 
 export interface FieldChange {
@@ -90,6 +91,8 @@ export interface ReloadContext {
   keys: { running: readonly string[], next: readonly string[] }
   /** Whether the agent's logger has a level it can set (the CLI's has; an embedded agent's may not). */
   logLevelLive: boolean
+  /** False when the agent cannot stage a topology (dissemination "tiered"): a new one then needs a restart. Default true. */
+  topologyStaging?: boolean
 }
 
 /** Every leaf where `a` and `b` differ; objects are walked, arrays compared whole. */
@@ -115,7 +118,7 @@ export function classifyReload (running: AgentConfig, next: AgentConfig, ctx: Re
       // The same bytes under another path: nothing the agent uses changes.
       (top === 'topologyFile' && topologySame) ||
       (top === 'pskFile' && keysLive)
-    // Another path to other bytes: the staged topology below covers it.
+    // Another path to other bytes: the staged topology (or its restart entry) below covers it.
     if (top === 'topologyFile' && !topologySame) continue
     if (isLive) live.push(change)
     else restart.push({ ...change, why: WHY_RESTART[top] ?? START_ONLY })
@@ -127,7 +130,11 @@ export function classifyReload (running: AgentConfig, next: AgentConfig, ctx: Re
     else restart.push({ ...change, why: WHY_RESTART.pskFile! })
   }
   // The file's content changed (under the same path or another): the hash says so.
-  if (!topologySame) return { live, restart, staged: { field: 'topologyFile', from: `sha256 ${ctx.topologyHash.running}`, to: `sha256 ${ctx.topologyHash.next}` } }
+  if (!topologySame) {
+    const change = { field: 'topologyFile', from: `sha256 ${ctx.topologyHash.running}`, to: `sha256 ${ctx.topologyHash.next}` }
+    if (ctx.topologyStaging === false) return { live, restart: [...restart, { ...change, why: WHY_RESTART.topologyFile! }] }
+    return { live, restart, staged: change }
+  }
   return { live, restart }
 }
 

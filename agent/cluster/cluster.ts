@@ -149,6 +149,11 @@ export class Cluster implements Startable {
     return this.tiered?.voteDelayMs(round) ?? 0
   }
 
+  /** False with the tiered dissemination: a host that only reports holds no other member's state. */
+  get holdsEveryState (): boolean {
+    return this.tiered === undefined
+  }
+
   /** True once this host announced its leave. */
   get leaving (): boolean {
     return this.leavingNow

@@ -78,6 +78,13 @@ test('topologyFile: another path to the same bytes applies; changed bytes are st
   const withRestart = classifyReload(running, config({ topologyFile: '/etc/heliotrope/topology-v2.json', roundPeriodMs: 3000 }), changed)
   t.is(reloadResult(withRestart), 'restart-needed', 'a restart field wins the result; the topology is staged beside it')
   t.not(withRestart.staged, undefined)
+  // With dissemination "tiered" the agent cannot stage: a restart, as before staging existed.
+  const tiered = classifyReload(running, moved, { ...changed, topologyStaging: false })
+  t.is(tiered.staged, undefined)
+  t.deepEqual(fields(tiered.restart), ['topologyFile'])
+  t.like(tiered.restart[0], { from: 'sha256 aaa', to: 'sha256 bbb' })
+  t.regex(tiered.restart[0]!.why, /tiered/)
+  t.is(reloadResult(tiered), 'restart-needed')
 })
 
 test('logLevel needs a restart when the agent has no settable level; removing it goes back to the default', t => {
