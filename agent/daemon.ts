@@ -150,6 +150,8 @@ export async function reloadAgent (agent: Agent, path: string, drivers: DriverRe
     next = await readConfigFile(path, drivers)
     // Parsed, not only hashed: a topology that does not parse is refused here, the running one kept.
     topology = await loadTopology(next.topologyFile)
+    // Staged, it would take this host out of every snapshot at the switch (start only warns: doctor, config check).
+    if (!topology.topology.dcs.some(d => d.id === next.dc)) throw new Error(`the topology file ${next.topologyFile} has no DC ${JSON.stringify(next.dc)} (this host's dc); it has ${topology.topology.dcs.map(d => d.id).join(', ')}`)
     psk = await readPsk(next.pskFile)
   } catch (err) {
     // A ValidationError lists every bad field on lines of its own; one line for the log.

@@ -206,6 +206,14 @@ test.serial('a topology file with new bytes is staged (not a restart) and switch
   t.is(agent.topology.hash, running)
   t.is(agent.topology.staged, undefined)
   t.is((await reloads()).refused, (before.refused ?? 0) + 1)
+  // A valid topology without this host's DC: refused too (at the switch the host would leave every snapshot).
+  const elsewhere = join(dir, 'topology-elsewhere.json')
+  await writeFile(elsewhere, JSON.stringify({ dcs: [{ id: 'B' }], links: [] }))
+  await writeConfig({ topologyFile: elsewhere })
+  const noDc = await daemon.reload(path)
+  t.is(noDc.result, 'refused')
+  t.regex(noDc.reason ?? '', /has no DC "A"/)
+  t.is(agent.topology.staged, undefined)
 
   // A valid new one is staged; the running bytes again withdraw it.
   await writeConfig({ topologyFile: v2 })
