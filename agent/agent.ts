@@ -26,6 +26,7 @@ import { Cluster, type StateOptions } from './cluster/index.ts'
 import type { AgentConfig } from './config.ts'
 import { applyLive, classifyReload, reloadResult, type FieldChange, type ReloadResult, type RestartChange } from './config-reload.ts'
 import type { SignedMembership } from './membership/membership.ts'
+import type { TopologySwitch } from './cluster/topology-switch.ts'
 import type { Revocation, Signed } from '../lib/membership.ts'
 import { Controls } from './policy/controls.ts'
 import { newCounters } from './counters.ts'
@@ -73,6 +74,12 @@ export interface ReloadReport {
   restartNeeded: RestartChange[]
   /** Why a refused config was refused. */
   reason?: string
+  /**
+   * What the reload did with its topology file when its bytes are not the
+   * running ones, or when a staged one was withdrawn (docs/design.md §3.8):
+   * the switch comes when every live member has staged the same topology.
+   */
+  topology?: { result: 'staged' | 'already-staged' | 'withdrawn', running: string, staged?: string }
 }
 
 export interface AgentInit {
@@ -95,8 +102,6 @@ export class Agent {
   private readonly c: AgentComponents
   /** The config in effect: the one started with, and the live changes of each reload since. */
   private current: AgentConfig
-  /** sha256 of the topology file the agent runs on: a reload compares the file's new bytes with it. */
-  private readonly topologyHash: string
   private readonly events = new EventStream()
   private readonly records: RoundRecords
   private readonly cluster: Cluster
@@ -129,7 +134,6 @@ export class Agent {
     const publishEvent = async (body: Bodies['event']): Promise<void> => await this.publishEvent(body)
     this.c = components
     this.current = config
-    this.topologyHash = init.topologyHash
     this.timing = defaultTiming(config.roundPeriodMs)
     const timing = this.timing
     this.records = new RoundRecords(log)
@@ -158,7 +162,9 @@ export class Agent {
         settingsVersion: () => this.controls.settings.version
       },
       ...(components.privateKey !== undefined ? { privateKey: components.privateKey } : {}),
-      ...definedOnly({ membership: components.membership })
+      ...definedOnly({ membership: components.membership }),
+      // The staged file runs now: the config in effect names it.
+      topologySwitched: (f) => { this.current = { ...this.current, topologyFile: f.file } }
     }, { config, topology: init.topology, topologyHash: init.topologyHash, timing })
     this.view = this.cluster.view
     this.controls = new Controls({
@@ -172,7 +178,7 @@ export class Agent {
       publishState: async () => this.publishState(),
       // An approved plan (mode approve): acted on now, rounds after it was final.
       execute: (round, moves, untilMs) => { this.records.record(round).acted = true; this.migrations.execute(round, moves, untilMs) },
-      snapshot: () => parseSnapshot(this.view.snapshot(init.topology, now())),
+      snapshot: () => parseSnapshot(this.view.snapshot(this.cluster.topology.topology, now())),
       ...(components.membership !== undefined
         ? {
             revoke: async (r: Signed<Revocation>) => await components.membership!.revoke(r),
@@ -185,7 +191,7 @@ export class Agent {
     this.migrations = new Migrations({ ...parts, hypervisor }, { host: config.host, deadlineMs: config.migrationDeadlineMs })
     this.votes = new VoteBook(config.stateDir)
     this.acceptance = new PlanAcceptance({ ...parts, votes: this.votes, voteDelayMs: round => this.cluster.voteDelayMs(round), execute: (round, moves, untilMs) => { this.migrations.execute(round, moves, untilMs) } }, { host: config.host, timing })
-    this.planning = new Planning({ ...parts, acceptance: this.acceptance, ...definedOnly({ privateKey: components.privateKey }) }, { host: config.host, cluster: config.cluster, topology: init.topology, timing })
+    this.planning = new Planning({ ...parts, acceptance: this.acceptance, ...definedOnly({ privateKey: components.privateKey }) }, { host: config.host, cluster: config.cluster, topology: this.cluster.topology, timing })
     this.server = new MigrateServer({ ...parts, hypervisor }, { config })
     this.loop = new RoundLoop({ ...parts, planning: this.planning, acceptance: this.acceptance }, { timing })
   }
@@ -198,25 +204,31 @@ export class Agent {
   /**
    * Takes a new, valid config while running (SIGHUP): applies what can
    * change at run time, leaves the rest as it is and says it needs a
-   * restart (agent/config-reload.ts). `files` are what the files `next`
-   * names hold: the sha256 of the topology file's bytes, and the key file
-   * (parsePsk's canonical bytes).
+   * restart (agent/config-reload.ts); a topology file with new bytes is
+   * staged (docs/design.md §3.8). `files` are what the files `next` names
+   * hold: the topology file parsed with the sha256 of its bytes, and the
+   * key file (parsePsk's canonical bytes).
    */
-  reload (next: AgentConfig, files: { topologyHash: string, psk: Uint8Array }): ReloadReport {
+  reload (next: AgentConfig, files: { topology: Topology, topologyHash: string, psk: Uint8Array }): ReloadReport {
     const log = this.c.log.child('config')
     const nextKeys = pskKeys(files.psk)
     const keys = { running: this.c.node.keyring.keys.map(keyFingerprint), next: nextKeys.map(keyFingerprint) }
-    const c = classifyReload(this.current, next, { topologyHash: { running: this.topologyHash, next: files.topologyHash }, keys, logLevelLive: this.c.logLevel !== undefined })
+    const running = this.cluster.topology.hash
+    // With the tiered dissemination a reporter holds no other member's state: it cannot tell when all staged (config-reload.ts).
+    const topologyStaging = this.cluster.holdsEveryState
+    const c = classifyReload(this.current, next, { topologyHash: { running, next: files.topologyHash }, keys, logLevelLive: this.c.logLevel !== undefined, topologyStaging })
     this.current = applyLive(this.current, next, c)
+    const staging = topologyStaging ? this.cluster.stageTopology({ topology: files.topology, hash: files.topologyHash, file: next.topologyFile }) : 'running'
+    const topology = staging === 'running' ? undefined : { result: staging, running, ...(staging === 'withdrawn' ? {} : { staged: files.topologyHash }) }
     if (c.live.some(f => f.field === 'pskFile')) this.c.node.keyring.set(nextKeys)
     this.controls.setLimits(this.current.planner, this.current.safety)
     const result = reloadResult(c)
     this.counters.configReloads[result]++
     for (const r of c.restart) log.warn('config reload: this change needs a restart; the running value is kept', { field: r.field, running: r.from, file: r.to, why: r.why })
     // Said before a new log level applies, so a quieter level still confirms the reload.
-    log.info('config reloaded', { result, applied: c.live.map(f => f.field), restartNeeded: c.restart.map(f => f.field) })
+    log.info('config reloaded', { result, applied: c.live.map(f => f.field), restartNeeded: c.restart.map(f => f.field), ...(topology !== undefined ? { topology: topology.result } : {}) })
     if (this.c.logLevel !== undefined && c.live.some(f => f.field === 'logLevel')) this.c.logLevel.level = this.current.logLevel ?? 'info'
-    return { result, applied: c.live, restartNeeded: c.restart }
+    return { result, applied: c.live, restartNeeded: c.restart, ...(topology !== undefined ? { topology } : {}) }
   }
 
   /** A reload whose config could not be read or is invalid: nothing changes; counted and said at error level. */
@@ -224,6 +236,11 @@ export class Agent {
     this.counters.configReloads.refused++
     this.c.log.child('config').error('config reload refused; the running config is kept', { reason })
     return { result: 'refused', applied: [], restartNeeded: [], reason }
+  }
+
+  /** The topology this agent runs, and the one it staged (the API, status). */
+  get topology (): TopologySwitch {
+    return this.cluster.topology
   }
 
   get host (): string {

@@ -13,12 +13,19 @@
  * new connections take them, open ones keep theirs). Everything else was built into something at start
  * (the libp2p node, the member list, the drivers, the round timing, the
  * reservations, the API's socket) and needs a restart; the reload says so
- * and leaves the running value in place.
+ * and leaves the running value in place. A topology file with other bytes
+ * is neither: it is staged, and runs once every member staged it
+ * (docs/design.md §3.8, agent/cluster/topology-switch.ts).
  */
 import type { AgentConfig } from './config.ts'
 
-export const RELOAD_RESULTS = ['applied', 'refused', 'restart-needed'] as const
-/** applied: every change took effect; restart-needed: the live ones did, the others wait for a restart; refused: nothing changed. */
+export const RELOAD_RESULTS = ['applied', 'staged', 'refused', 'restart-needed'] as const
+/**
+ * applied: every change took effect; staged: those did, and a new topology
+ * is staged (it switches when every live member has staged it);
+ * restart-needed: the live ones did (a topology is staged too), the others
+ * wait for a restart; refused: nothing changed.
+ */
 export type ReloadResult = typeof RELOAD_RESULTS[number]
 
 /** Sections whose every field is read at each plan (Controls.plan, Controls.check). */
@@ -53,8 +60,8 @@ const WHY_RESTART: Readonly<Record<string, string>> = {
   api: 'the API server listens from start',
   dissemination: 'every member must disseminate the same way',
   dhtServersPerDc: 'the DHT roles are chosen at start',
-  topologyFile: 'the topology\'s content changed: every host must plan on the same topology, so restart each host onto the new file',
-  logLevel: 'this agent was started without a settable log level'
+  logLevel: 'this agent was started without a settable log level',
+  topologyFile: 'the topology\'s content changed, and with dissemination "tiered" a host that only reports holds no other member\'s state, so it cannot tell when every member has staged it: restart each host onto the new file'
 }
 
 export interface FieldChange {
@@ -73,6 +80,8 @@ export interface ReloadClassification {
   live: FieldChange[]
   /** Changes that wait for a restart (the running value stays). */
   restart: RestartChange[]
+  /** A topology file with other bytes than the running one: staged, it runs once every member staged it. */
+  staged?: FieldChange
 }
 
 export interface ReloadContext {
@@ -82,6 +91,8 @@ export interface ReloadContext {
   keys: { running: readonly string[], next: readonly string[] }
   /** Whether the agent's logger has a level it can set (the CLI's has; an embedded agent's may not). */
   logLevelLive: boolean
+  /** False when the agent cannot stage a topology (dissemination "tiered"): a new one then needs a restart. Default true. */
+  topologyStaging?: boolean
 }
 
 /** Every leaf where `a` and `b` differ; objects are walked, arrays compared whole. */
@@ -107,6 +118,8 @@ export function classifyReload (running: AgentConfig, next: AgentConfig, ctx: Re
       // The same bytes under another path: nothing the agent uses changes.
       (top === 'topologyFile' && topologySame) ||
       (top === 'pskFile' && keysLive)
+    // Another path to other bytes: the staged topology (or its restart entry) below covers it.
+    if (top === 'topologyFile' && !topologySame) continue
     if (isLive) live.push(change)
     else restart.push({ ...change, why: WHY_RESTART[top] ?? START_ONLY })
   }
@@ -116,9 +129,11 @@ export function classifyReload (running: AgentConfig, next: AgentConfig, ctx: Re
     if (keysLive) live.push(change)
     else restart.push({ ...change, why: WHY_RESTART.pskFile! })
   }
-  // The file's content changed under the same path: no field says so, the hash does.
-  if (!topologySame && !restart.some(c => c.field === 'topologyFile')) {
-    restart.push({ field: 'topologyFile', from: `sha256 ${ctx.topologyHash.running}`, to: `sha256 ${ctx.topologyHash.next}`, why: WHY_RESTART.topologyFile! })
+  // The file's content changed (under the same path or another): the hash says so.
+  if (!topologySame) {
+    const change = { field: 'topologyFile', from: `sha256 ${ctx.topologyHash.running}`, to: `sha256 ${ctx.topologyHash.next}` }
+    if (ctx.topologyStaging === false) return { live, restart: [...restart, { ...change, why: WHY_RESTART.topologyFile! }] }
+    return { live, restart, staged: change }
   }
   return { live, restart }
 }
@@ -140,7 +155,7 @@ export function applyLive (running: AgentConfig, next: AgentConfig, c: ReloadCla
 }
 
 export function reloadResult (c: ReloadClassification): Exclude<ReloadResult, 'refused'> {
-  return c.restart.length > 0 ? 'restart-needed' : 'applied'
+  return c.restart.length > 0 ? 'restart-needed' : c.staged !== undefined ? 'staged' : 'applied'
 }
 
 function isRecord (x: unknown): x is Record<string, unknown> {

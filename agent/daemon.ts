@@ -32,7 +32,10 @@ export async function loadTopology (path: string): Promise<LoadedTopology> {
   try { text = await readFile(path, 'utf8') } catch (err) { throw new Error(`cannot read the topology file ${path}: ${(err as Error).message}`) }
   let json: unknown
   try { json = JSON.parse(text) } catch (err) { throw new Error(`the topology file ${path} is not JSON: ${(err as Error).message}`) }
-  return { topology: parseTopology(json), hash: createHash('sha256').update(text).digest('hex') }
+  let topology: Topology
+  // The validator speaks of a snapshot (it checks the shared parts): say which file.
+  try { topology = parseTopology(json) } catch (err) { throw new Error(`the topology file ${path} is not a valid topology: ${(err as Error).message}`) }
+  return { topology, hash: createHash('sha256').update(text).digest('hex') }
 }
 
 /** What the config's host gives its drivers. */
@@ -135,33 +138,34 @@ export interface Daemon {
 
 /**
  * A reload as the daemon does it: the file read and checked as at start,
- * the topology file it names read for its hash and the key file for its
+ * the topology file it names read and parsed, and the key file for its
  * cluster keys; any failure there
  * refuses the reload and the agent keeps the config it runs with.
  */
 export async function reloadAgent (agent: Agent, path: string, drivers: DriverRegistry = PRODUCTION_DRIVERS): Promise<ReloadReport> {
   let next: AgentConfig
-  let hash: string
+  let topology: LoadedTopology
   let psk: Uint8Array
   try {
     next = await readConfigFile(path, drivers)
-    hash = (await loadTopology(next.topologyFile)).hash
+    // Parsed, not only hashed: a topology that does not parse is refused here, the running one kept.
+    topology = await loadTopology(next.topologyFile)
+    // Staged, it would take this host out of every snapshot at the switch (start only warns: doctor, config check).
+    if (!topology.topology.dcs.some(d => d.id === next.dc)) throw new Error(`the topology file ${next.topologyFile} has no DC ${JSON.stringify(next.dc)} (this host's dc); it has ${topology.topology.dcs.map(d => d.id).join(', ')}`)
     psk = await readPsk(next.pskFile)
   } catch (err) {
     // A ValidationError lists every bad field on lines of its own; one line for the log.
     const [head, ...rest] = (err as Error).message.split('\n').map(l => l.trim()).filter(l => l !== '')
     return agent.refuseReload([head, rest.join('; ')].filter(x => x !== undefined && x !== '').join(' '))
   }
-  return agent.reload(next, { topologyHash: hash, psk })
+  return agent.reload(next, { topology: topology.topology, topologyHash: topology.hash, psk })
 }
 
 export async function startDaemon (config: AgentConfig, opts: StartOptions): Promise<Daemon> {
   const agent = await startAgent(config, opts)
   const reload = async (path: string): Promise<ReloadReport> => await reloadAgent(agent, path, opts.drivers)
   if (!config.api.enabled) return { agent, reload, stop: async () => agent.stop() }
-  // The same file startAgent read: the API reports link loads on the topology the agent plans with.
-  const { topology } = await loadTopology(config.topologyFile)
-  const api = new ApiServer({ agent, topology, log: opts.log.child('api'), ...definedOnly({ clock: opts.clock }) }, { listen: config.api.listen, port: config.api.port })
+  const api = new ApiServer({ agent, log: opts.log.child('api'), ...definedOnly({ clock: opts.clock }) }, { listen: config.api.listen, port: config.api.port })
   try {
     await api.start()
   } catch (err) {

@@ -7,7 +7,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { maxRanks, planDeadlineMs, publishOffsetMs, type RoundTiming } from '../lib/rounds.ts'
 import { parseSnapshot } from '../lib/snapshot.ts'
-import type { Topology } from '../lib/topology.ts'
+import type { TopologySwitch } from './cluster/topology-switch.ts'
 import { encodeEnvelope } from '../lib/wire/codec.ts'
 import type { Envelope, EventMessage } from '../lib/wire/messages.ts'
 import type { PlanAcceptance } from './acceptance.ts'
@@ -51,7 +51,8 @@ export interface PlanningComponents {
 export interface PlanningInit {
   host: string
   cluster: string
-  topology: Topology
+  /** The topology run now (a staged one takes over at a switch: cluster/topology-switch.ts). */
+  topology: Pick<TopologySwitch, 'topology'>
   timing: RoundTiming
 }
 
@@ -59,7 +60,7 @@ export class Planning {
   private readonly c: PlanningComponents
   private readonly host: string
   private readonly clusterName: string
-  private readonly topology: Topology
+  private readonly topology: Pick<TopologySwitch, 'topology'>
   private readonly timing: RoundTiming
   /** Our last plan, until its claim is stored (see CLAIM_AFTER_SLOT_SHARE). */
   private unclaimed: { env: Envelope<'plan'>, dueMs: number } | undefined
@@ -130,7 +131,7 @@ export class Planning {
     const { cluster, controls, log } = this.c
     const rec = this.c.records.record(round)
     const now = this.c.now()
-    const snapshot = parseSnapshot(cluster.view.snapshot(this.topology, now))
+    const snapshot = parseSnapshot(cluster.view.snapshot(this.topology.topology, now))
     const planStart = performance.now()
     // The chosen planner under the operator's limits, or a drained host's evacuation.
     let planned: ReturnType<Controls['plan']>

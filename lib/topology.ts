@@ -2,7 +2,8 @@
  * The cluster's topology file: DCs, WAN links and external prefixes, the
  * parts of a snapshot that operators write down rather than measure. Every
  * agent loads the same file; its hash travels in HostState so agents with
- * different topologies notice.
+ * different topologies notice. A new file is staged and switched to by
+ * every agent at one round (docs/design.md §3.8, lib/topology-switch.ts).
  */
 import { Checker, type Json } from './check.ts'
 import type { DataCenter, ExternalPrefix, Link } from './model.ts'

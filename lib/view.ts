@@ -36,6 +36,12 @@ export interface MemberRecord extends Member {
   lastSeenMs: number
   /** When the state was accepted (to order conflicting claims on a VM). */
   stateAtMs: number
+  /**
+   * Set when the member's newest state was on a topology we do not take
+   * (docs/design.md §3.8): the state we hold is stale, so the member is not
+   * up (its digests still come) until a state we take arrives.
+   */
+  otherTopology?: boolean
 }
 
 export type Verdict = { ok: true } | { ok: false, reason: ViewDropReason, reject: boolean }
@@ -46,7 +52,7 @@ export interface ViewInit {
   observers?: readonly string[]
   /** A member silent this long is down. */
   downAfterMs: number
-  /** The hash of our topology: states with another are dropped. */
+  /** The hash of our topology: states with another are dropped (but see setTopologies). */
   topology?: string
   /**
    * The hash of our member list (agent/member-list.ts computes it): states
@@ -68,7 +74,8 @@ export class ReplicatedView {
   private readonly byHost = new Map<string, MemberRecord>()
   private readonly observers: ReadonlySet<string>
   private readonly downAfterMs: number
-  private readonly topology: string | undefined
+  /** Topology hashes a state may run or have staged to be taken (setTopologies); empty: any. */
+  private topologies: ReadonlySet<string>
   private ourMembersHash: string | undefined
   /** Peers that were members and are no longer, with why: their messages are dropped with that reason, not as 'not-member'. */
   private readonly refused = new Map<string, RefusedReason>()
@@ -82,7 +89,7 @@ export class ReplicatedView {
     }
     this.observers = new Set(init.observers ?? [])
     this.downAfterMs = init.downAfterMs
-    this.topology = init.topology
+    this.topologies = new Set(init.topology === undefined ? [] : [init.topology])
     this.ourMembersHash = init.membersHash
     this.drops = Object.fromEntries(DROP_REASONS.map(r => [r, 0])) as Record<ViewDropReason, number>
   }
@@ -131,6 +138,16 @@ export class ReplicatedView {
     this.ourMembersHash = membersHash
   }
 
+  /**
+   * The topology hashes a state may carry (docs/design.md §3.8): the one we
+   * run and, around a switch, the one we staged and the one we ran before.
+   * A state is taken when the hash it runs or the hash it staged is among
+   * them: a member that staged what we switched to is about to switch too.
+   */
+  setTopologies (hashes: readonly string[]): void {
+    this.topologies = new Set(hashes)
+  }
+
   /** Counts a drop decided elsewhere (decoding, plan checks), by reason. */
   countDrop (reason: ViewDropReason): void {
     this.drops[reason]++
@@ -157,7 +174,7 @@ export class ReplicatedView {
     if (rec === undefined) return this.observers.has(fromPeer) ? drop('observer', true) : drop(this.refused.get(fromPeer) ?? 'not-member', true)
     if (env.host !== rec.host) return drop('impersonation', true)
     if (env.seq <= rec.seq[env.topic]) return drop('replay', false)
-    if (env.topic === 'host' && this.topology !== undefined && (env.body as HostState).topology !== this.topology) return drop('topology-mismatch', false)
+    if (env.topic === 'host' && !this.takesTopology(env.body as HostState)) return drop('topology-mismatch', false)
     if (env.topic === 'traffic') {
       // A host reports traffic only for VMs its own latest state lists. Ignored,
       // not rejected: the check depends on which state of the host reached us
@@ -170,6 +187,22 @@ export class ReplicatedView {
     return { ok: true }
   }
 
+  private takesTopology (s: HostState): boolean {
+    if (this.topologies.size === 0 || this.topologies.has(s.topology)) return true
+    return s.staged !== undefined && this.topologies.has(s.staged.topology)
+  }
+
+  /**
+   * A newer state of `host` was dropped as `topology-mismatch`: the one we
+   * hold no longer says what the member runs, so it stops counting as up
+   * (no planner candidate, target, or VMs in the snapshot) until a state
+   * on a topology we take arrives.
+   */
+  otherTopology (host: string): void {
+    const rec = this.byHost.get(host)
+    if (rec !== undefined) rec.otherTopology = true
+  }
+
   /** check() then apply: the one entry point for gossip. Counts drops. */
   accept (env: Envelope, fromPeer: string, nowMs: number): Verdict {
     const v = this.check(env, fromPeer)
@@ -177,7 +210,7 @@ export class ReplicatedView {
     const rec = this.byPeer.get(fromPeer)!
     rec.seq[env.topic] = env.seq
     rec.lastSeenMs = nowMs
-    if (env.topic === 'host') { rec.state = env.body as HostState; rec.stateAtMs = nowMs }
+    if (env.topic === 'host') { rec.state = env.body as HostState; rec.stateAtMs = nowMs; delete rec.otherTopology }
     if (env.topic === 'traffic') rec.digest = env.body as TrafficDigest
     return v
   }
@@ -208,7 +241,7 @@ export class ReplicatedView {
 
   isUp (host: string, nowMs: number): boolean {
     const rec = this.byHost.get(host)
-    return rec !== undefined && rec.state !== undefined && nowMs - rec.lastSeenMs <= this.downAfterMs
+    return rec !== undefined && rec.state !== undefined && rec.otherTopology !== true && nowMs - rec.lastSeenMs <= this.downAfterMs
   }
 
   /** Members up and not leaving: the planner candidates and migration targets. */

@@ -146,7 +146,7 @@ export class MetricsRecorder {
     x.sample('heliotrope_collector_uncounted_bytes_total', a.counters.uncountedBytes)
     x.family('heliotrope_migrate_refused_total', 'counter', 'Migrate requests this host refused as a target, by reason.')
     for (const [reason, n] of Object.entries(a.counters.migrateRefused)) x.sample('heliotrope_migrate_refused_total', n, { reason })
-    x.family('heliotrope_config_reloads_total', 'counter', 'Config reloads (SIGHUP) by result: applied, restart-needed (the live changes applied, the others wait for a restart), refused (the file was bad; the running config kept).')
+    x.family('heliotrope_config_reloads_total', 'counter', 'Config reloads (SIGHUP) by result: applied, staged (a new topology staged), restart-needed (the live changes applied, the others wait for a restart), refused (the file was bad; the running config kept).')
     for (const [result, n] of Object.entries(a.counters.configReloads)) x.sample('heliotrope_config_reloads_total', n, { result })
     x.family('heliotrope_migrations_total', 'counter', 'Migrations of this host\'s VMs, by outcome (started counts attempts).')
     x.sample('heliotrope_migrations_total', this.migrationsStarted, { outcome: 'started' })

@@ -8,7 +8,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Topology } from '../../lib/topology.ts'
 import type { Agent } from '../agent.ts'
 import type { Logger } from '../log.ts'
 import { isIpv4 } from './config.ts'
@@ -20,8 +19,6 @@ import { parseIpv6 } from '../../lib/address.ts'
 
 export interface ApiServerComponents {
   agent: Agent
-  /** The topology the agent plans with (for link loads and cost). */
-  topology: Topology
   log: Logger
   clock?: () => number
 }
@@ -81,7 +78,8 @@ export class ApiServer {
   private context (): RouteContext {
     return {
       agent: this.c.agent,
-      topology: this.c.topology,
+      // Read at each request: a staged topology takes over at a switch (docs/design.md §3.8).
+      topology: this.c.agent.topology.topology,
       metrics: this.metrics,
       startedAtMs: this.startedAtMs,
       now: this.now,

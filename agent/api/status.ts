@@ -1,7 +1,7 @@
 /** GET /status: who this agent is and where the mesh stands, in one glance. */
 import { roundAt, roundStartMs } from '../../lib/rounds.ts'
 import type { Agent } from '../agent.ts'
-import { API_VERSION, type MeshPeer, type StatusResponse } from './types.ts'
+import { API_VERSION, type MeshPeer, type StatusResponse, type TopologyStatus } from './types.ts'
 import type { Topic } from '../../lib/wire/messages.ts'
 import { definedOnly } from '../../lib/defined.ts'
 import { keyFingerprint } from '../net/keys.ts'
@@ -62,6 +62,7 @@ export function buildStatus (agent: Agent, startedAtMs: number, nowMs: number): 
     limits: limitsOf(agent),
     settings: settingsOf(agent),
     mesh: meshView(agent),
+    topology: topologyOf(agent, nowMs),
     startedAtMs,
     uptimeMs: nowMs - startedAtMs,
     nowMs
@@ -86,6 +87,18 @@ function limitsOf (agent: Agent): NonNullable<StatusResponse['limits']> {
 function settingsOf (agent: Agent): NonNullable<StatusResponse['settings']> {
   const r = agent.controls.settings.record
   return { version: r?.version ?? 0, ...(r === undefined ? {} : { setBy: r.setBy, atMs: r.at }), effective: agent.controls.settingRows() }
+}
+
+/** The running topology, and a staged one with what its switch waits for. */
+function topologyOf (agent: Agent, nowMs: number): TopologyStatus {
+  const t = agent.topology
+  const staged = t.staged
+  const d = t.decision(nowMs)
+  if (staged === undefined || d === undefined) return { hash: t.hash }
+  return {
+    hash: t.hash,
+    staged: { hash: staged.topology, round: staged.round, ...(d.kind === 'switch' && Number.isFinite(d.round) ? { switchRound: d.round } : {}), missing: d.kind === 'waiting' ? d.missing : [] }
+  }
 }
 
 /** The agent's mesh per topic, each peer named by its host when it is a member. */

@@ -23,6 +23,11 @@ export interface SafetyLimits {
   approvalWindowRounds: number
 }
 
+export interface TopologyStatus {
+  hash: string
+  staged?: { hash: string, round: number, switchRound?: number, missing: string[] }
+}
+
 export interface StatusResponse {
   api: typeof API_VERSION
   cluster: string
@@ -79,6 +84,14 @@ export interface StatusResponse {
    * Absent from older agents.
    */
   mesh?: Record<Topic, MeshPeer[]>
+  /**
+   * The topology this agent runs (sha256 of its file) and, while one is
+   * staged (docs/design.md §3.8), the staged hash, the round it was staged,
+   * and either the round every agent switches at or the up members that
+   * have not staged it (nobody switches while one is missing). Absent from
+   * older agents.
+   */
+  topology?: TopologyStatus
   startedAtMs: number
   uptimeMs: number
   nowMs: number
@@ -123,6 +136,8 @@ export interface MemberView {
   membersHash?: string
   /** False when that hash is not ours: its votes do not count (docs/design.md §5.3). Absent without a state. */
   sameMembers?: boolean
+  /** The topology hash its latest state runs, and the one it staged with its round (docs/design.md §3.8). Absent without a state. */
+  topology?: { hash: string, staged?: { hash: string, round: number } }
 }
 
 export interface LinkLoad {

@@ -26,6 +26,7 @@ export function buildView (agent: Agent, topology: Topology, nowMs: number): Vie
       out.capacity = { memoryMiB: s.memoryMiB, vcpus: s.vcpus }
       if (s.members !== undefined) out.membersHash = s.members
       out.sameMembers = view.agreesOnMembers(m.host)
+      out.topology = { hash: s.topology, ...(s.staged !== undefined ? { staged: { hash: s.staged.topology, round: s.staged.round } } : {}) }
       out.used = { memoryMiB: s.vms.reduce((a, v) => a + v.memoryMiB, 0), vcpus: s.vms.reduce((a, v) => a + v.vcpus, 0) }
     }
     if (m.digest !== undefined) {

@@ -22,9 +22,11 @@ in flight finish or abort (and reports it), then exits.
 
 SIGHUP (systemctl reload) re-reads FILE: the planner and safety limits,
 logLevel, and topologyFile when the file's bytes are unchanged apply at
-once; any other change is logged (warn) as needing a restart and not
-applied; a file that cannot be read or is invalid is refused (error) and
-the running config kept. --log-level sets the level at start, over the
+once; a topology file with new bytes is staged and runs once every live
+member staged it (docs/operations.md, "Changing the topology"); any other
+change is logged (warn) as needing a restart and not applied; a file
+that cannot be read or is invalid is refused (error) and the running
+config kept. --log-level sets the level at start, over the
 config's logLevel; a reload that changes logLevel sets it.
 
 The local API (for heliotrope status, members, monitor, console and

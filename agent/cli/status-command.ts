@@ -49,6 +49,18 @@ export function formatStatus (s: StatusResponse): string[] {
     ...(s.mesh === undefined ? [] : [`mesh       ${Object.entries(s.mesh).map(([t, peers]) => `${t} ${peers.length}`).join(', ')} (peers per topic)`]),
     ...(s.adminKeys === undefined ? [] : [`admin key  ${s.adminKeys.fingerprints.join(' ')} (seq ${s.adminKeys.seq}${s.adminKeys.forks > 0 ? `; ${s.adminKeys.forks} FORK(S): a retired admin key is in use, see the log` : ''})`]),
     ...(s.clusterKeys === undefined || s.clusterKeys.length < 2 ? [] : [`keys       a cluster key rotation is under way: speaks ${s.clusterKeys[0]!}, accepts ${s.clusterKeys.join(' ')}`]),
+    ...(s.topology === undefined ? [] : [formatTopology(s.topology)]),
     `uptime     ${ago(s.uptimeMs)}`
   ]
+}
+
+/** The running topology's hash; while one is staged, when it switches or who has not staged it. */
+function formatTopology (t: NonNullable<StatusResponse['topology']>): string {
+  const run = `topology   ${t.hash.slice(0, 12)}`
+  const st = t.staged
+  if (st === undefined) return run
+  const when = st.switchRound !== undefined
+    ? `every member has it: switches at round ${st.switchRound}`
+    : `not staged on ${st.missing.join(' ')}: nobody switches until they have it (copy the file there and reload)`
+  return `${run}, staged ${st.hash.slice(0, 12)} in round ${st.round}; ${when}`
 }

@@ -29,6 +29,7 @@ import { Rejoin } from './rejoin.ts'
 import { StateWaits } from './state-waits.ts'
 import { HELLO_ROUNDS, HostStates, type LocalState, type StateOptions } from './states.ts'
 import { TieredDissemination } from './tiered/tiered.ts'
+import { TopologySwitch, type StageResult, type TopologyFile } from './topology-switch.ts'
 import type { ClusterContext, ClusterCounters, ClusterEvent } from './types.ts'
 
 export interface ClusterComponents {
@@ -45,6 +46,8 @@ export interface ClusterComponents {
   privateKey?: PrivateKey
   /** Signed membership (config adminKey): changes the view's member list at run time (agent/membership/). */
   membership?: SignedMembership
+  /** Called when a staged topology takes over (topology-switch.ts). */
+  topologySwitched?: (now: TopologyFile) => void
 }
 
 export interface ClusterInit {
@@ -56,6 +59,8 @@ export interface ClusterInit {
 
 export class Cluster implements Startable {
   readonly view: ReplicatedView
+  /** The topology run now, and the one staged (docs/design.md §3.8). */
+  readonly topology: TopologySwitch
   private readonly ctx: ClusterContext
   private readonly outbox: Outbox
   private readonly states: HostStates
@@ -80,10 +85,10 @@ export class Cluster implements Startable {
       members: config.members,
       observers: config.observers,
       downAfterMs: config.roundPeriodMs * config.downAfterRounds,
-      topology: init.topologyHash,
       membersHash
     })
     const { node, log, now, emit, counters } = components
+    this.topology = new TopologySwitch({ host: config.host, view: this.view, log: log.child('topology'), ...(components.topologySwitched !== undefined ? { switched: components.topologySwitched } : {}) }, { topology: init.topology, hash: init.topologyHash, file: config.topologyFile })
     this.ctx = { host: config.host, node, view: this.view, timing: init.timing, log, now, emit, counters }
     this.rejoin = new Rejoin({ node, log, counters })
     this.outbox = new Outbox(this.ctx, new SeqStore(config.stateDir))
@@ -94,9 +99,10 @@ export class Cluster implements Startable {
       outbox: this.outbox,
       local: components.local,
       leaving: () => this.leavingNow,
-      round: () => this.currentRound
-    }, { config, topologyHash: init.topologyHash, membersHash })
-    this.digests = new Digests({ ...this.ctx, collector: components.collector, outbox: this.outbox }, { topology: init.topology })
+      round: () => this.currentRound,
+      topology: this.topology
+    }, { config, membersHash })
+    this.digests = new Digests({ ...this.ctx, collector: components.collector, outbox: this.outbox, topology: this.topology })
     this.inbound = new Inbound({ ...this.ctx, upstream: components.upstream, states: this.states, waits: this.waits })
     this.membership = components.membership
     const membership = this.membership
@@ -141,6 +147,11 @@ export class Cluster implements Startable {
    */
   voteDelayMs (round: number): number {
     return this.tiered?.voteDelayMs(round) ?? 0
+  }
+
+  /** False with the tiered dissemination: a host that only reports holds no other member's state. */
+  get holdsEveryState (): boolean {
+    return this.tiered === undefined
   }
 
   /** True once this host announced its leave. */
@@ -208,6 +219,19 @@ export class Cluster implements Startable {
     if (this.view.members().length > 1) this.rejoin.check()
     this.membership?.roundStarted(round)
     this.tiered?.roundStarted(round)
+    // Switched: the others see it at once (and a late one takes our state by its staged hash).
+    if (this.topology.roundStarted(round, this.ctx.now())) {
+      this.states.publish().catch(err => { this.ctx.log.warn('could not publish the state after the topology switch', { error: (err as Error).message }) })
+    }
+  }
+
+  /** A reload's topology file: staged, or a staged one withdrawn (TopologySwitch.stage); the states say so at once. */
+  stageTopology (file: TopologyFile): StageResult {
+    const result = this.topology.stage(file, Math.max(0, this.currentRound))
+    if (result === 'staged' || result === 'withdrawn') {
+      this.states.publish().catch(err => { this.ctx.log.warn('could not publish the state after staging a topology', { error: (err as Error).message }) })
+    }
+    return result
   }
 
   /**

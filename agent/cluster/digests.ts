@@ -3,29 +3,25 @@
  * read, attributed to the cluster's VMs as the view knows them, sent every
  * round (it is also what keeps the host live in the others' views).
  */
-import type { Topology } from '../../lib/topology.ts'
 import { AddressBook, TrafficWindow } from '../../lib/traffic.ts'
 import type { TrafficCollector } from '../drivers/types.ts'
 import type { Outbox } from './outbox.ts'
+import type { TopologySwitch } from './topology-switch.ts'
 import type { ClusterContext } from './types.ts'
 
 export interface DigestComponents extends ClusterContext {
   collector: TrafficCollector
   outbox: Outbox
-}
-
-export interface DigestInit {
-  topology: Topology
+  /** The topology run now: its external prefixes name traffic to the outside. */
+  topology: Pick<TopologySwitch, 'topology'>
 }
 
 export class Digests {
   private readonly c: DigestComponents
-  private readonly topology: Topology
   private readonly window = new TrafficWindow()
 
-  constructor (components: DigestComponents, init: DigestInit) {
+  constructor (components: DigestComponents) {
     this.c = components
-    this.topology = init.topology
   }
 
   /** True when a digest went out (none does for the collector's first, empty window). */
@@ -40,7 +36,7 @@ export class Digests {
     }
     const mine = view.member(host)?.state?.vms.map(v => v.id) ?? []
     const all = view.members().flatMap(m => m.state?.vms ?? [])
-    const book = new AddressBook(all, this.topology.prefixes, mine)
+    const book = new AddressBook(all, this.c.topology.topology.prefixes, mine)
     this.window.update(sample.deltas, sample.windowMs, book, mine)
     if (sample.windowMs <= 0) return false
     await this.c.outbox.send(this.c.outbox.envelope('traffic', round, this.window.digest()))

@@ -111,6 +111,7 @@ export class Inbound {
     const { view } = this.c
     const verdict = view.check(env, from)
     if (!verdict.ok && verdict.reason === 'foreign-vm') return this.afterState(topic, env, from)
+    if (!verdict.ok && verdict.reason === 'topology-mismatch') this.topologyMismatch(env.host, (env.body as HostState).topology)
     if (!verdict.ok) { this.drop(topic, verdict.reason, from, this.c.now()); return this.dropped(verdict) }
     if (env.topic === 'plan' || env.topic === 'event') {
       const now = this.c.now()
@@ -176,6 +177,21 @@ export class Inbound {
     this.mismatches.add(key)
     this.c.counters.memberListMismatches++
     this.c.log.warn('member list mismatch: this member lists other members than we do; its votes do not count until the configs agree', { member: host, theirs: hash ?? 'none (an older agent)', ours: view.membersHash })
+  }
+
+  /**
+   * A member on another topology file (not staged here, nor staging ours):
+   * its states are dropped and the one held is stale, so it is not up here
+   * (ReplicatedView.otherTopology). Said once per host and
+   * hash: typically a host that was down while the cluster switched
+   * (docs/operations.md, Changing the topology).
+   */
+  private topologyMismatch (host: string, hash: string): void {
+    this.c.view.otherTopology(host)
+    const key = `topology ${host} ${hash}`
+    if (this.mismatches.has(key)) return
+    this.mismatches.add(key)
+    this.c.log.warn('topology mismatch: this member runs another topology file; its states are dropped. Put the cluster\'s topology file on it and reload it (it stages the file and switches at once) or restart it', { member: host, theirs: hash })
   }
 
   /** A drop found outside (a relayed item's signature), counted and reported as the others. */

@@ -9,6 +9,7 @@ import type { HypervisorDriver, TrafficCollector } from '../drivers/types.ts'
 import type { HostState } from '../../lib/wire/messages.ts'
 import { spreadOffsetMs } from '../../lib/rounds.ts'
 import type { Outbox } from './outbox.ts'
+import type { TopologySwitch } from './topology-switch.ts'
 import type { ClusterContext } from './types.ts'
 
 /**
@@ -45,11 +46,12 @@ export interface StateComponents extends ClusterContext {
   leaving: () => boolean
   /** The round the loop is in (-1 before its first step). */
   round: () => number
+  /** The topology run and the one staged, read at each state. */
+  topology: Pick<TopologySwitch, 'hash' | 'advertised'>
 }
 
 export interface StateInit {
   config: AgentConfig
-  topologyHash: string
   /** Our member list's hash (agent/member-list.ts). */
   membersHash: string
 }
@@ -57,7 +59,6 @@ export interface StateInit {
 export class HostStates {
   private readonly c: StateComponents
   private readonly config: AgentConfig
-  private readonly topologyHash: string
   private readonly membersHash: string
   /** The last state sent (without its hello flag). */
   private lastState = ''
@@ -73,7 +74,6 @@ export class HostStates {
   constructor (components: StateComponents, init: StateInit) {
     this.c = components
     this.config = init.config
-    this.topologyHash = init.topologyHash
     this.membersHash = init.membersHash
   }
 
@@ -135,17 +135,19 @@ export class HostStates {
     const vms = (await this.c.hypervisor.list()).filter(v => v.status !== 'incoming')
     const draining = local.draining()
     const settings = local.settingsVersion?.() ?? 0
+    const staged = this.c.topology.advertised
     const state: HostState = {
       dc: this.config.dc,
       memoryMiB: this.config.capacity.memoryMiB,
       vcpus: this.config.capacity.vcpus,
       address: this.config.address,
-      topology: this.topologyHash,
+      topology: this.c.topology.hash,
       // The view's: signed membership changes it at run time (docs/design.md §3.7).
       members: this.c.view.membersHash ?? this.membersHash,
       leaving: this.c.leaving() || draining,
       ...(draining ? { draining: true } : {}),
       ...(settings > 0 ? { settings } : {}),
+      ...(staged !== undefined ? { staged } : {}),
       vms: vms.map(v => ({
         id: v.id,
         addresses: v.addresses,

@@ -81,6 +81,19 @@ export interface HostState {
    * sends the states it always did.
    */
   settings?: number
+  /**
+   * A topology this host staged (a reload with a new topology file) and the
+   * round it staged it in: every member switches to it together once all
+   * have staged it (docs/design.md §3.8). Sent only while one is staged.
+   */
+  staged?: StagedTopology
+}
+
+/** A staged topology, as a HostState carries it. */
+export interface StagedTopology {
+  /** sha256 of the staged topology file, hex. */
+  topology: string
+  round: number
 }
 
 /** A VM's traffic to one peer (a VM id or an external prefix id), both directions. */

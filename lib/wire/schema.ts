@@ -3,7 +3,7 @@ import { Checker, join, type Json } from '../check.ts'
 import { parseIpv6 } from '../address.ts'
 import { readSettings } from '../settings.ts'
 import {
-  type Bodies, type Envelope, EVENT_KINDS, type EventMessage, type HostState, type PlanMessage,
+  type Bodies, type Envelope, EVENT_KINDS, type EventMessage, type HostState, type PlanMessage, type StagedTopology,
   type Topic, TOPICS, type TrafficDigest, type VmState, WIRE_VERSION, DIGEST_TOP_K
 } from './messages.ts'
 
@@ -47,7 +47,7 @@ function ids (c: Checker, path: string, v: Json, max: number): string[] | undefi
 function readHostState (c: Checker, path: string, v: Json): HostState | undefined {
   const o = c.object(path, v)
   if (o === undefined) return undefined
-  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'members', 'leaving', 'draining', 'hello', 'settings'])
+  c.onlyKeys(path, o, ['dc', 'memoryMiB', 'vcpus', 'address', 'vms', 'topology', 'members', 'leaving', 'draining', 'hello', 'settings', 'staged'])
   const dc = c.string(join(path, 'dc'), o.dc, { max: ID_MAX })
   const memoryMiB = c.number(join(path, 'memoryMiB'), o.memoryMiB, { min: 0 })
   const vcpus = c.number(join(path, 'vcpus'), o.vcpus, { min: 0, integer: true })
@@ -59,6 +59,7 @@ function readHostState (c: Checker, path: string, v: Json): HostState | undefine
   const draining = c.optional(o.draining, x => c.boolean(join(path, 'draining'), x))
   const hello = c.optional(o.hello, x => c.boolean(join(path, 'hello'), x))
   const settings = c.optional(o.settings, x => c.number(join(path, 'settings'), x, { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER }))
+  const staged = c.optional(o.staged, x => readStaged(c, join(path, 'staged'), x))
   const arr = c.array(join(path, 'vms'), o.vms) ?? []
   if (arr.length > MAX_VMS_PER_HOST) c.fail(join(path, 'vms'), `at most ${MAX_VMS_PER_HOST} VMs`, arr)
   const vms = arr.slice(0, MAX_VMS_PER_HOST).map((x, i) => readVm(c, join(join(path, 'vms'), i), x))
@@ -68,7 +69,18 @@ function readHostState (c: Checker, path: string, v: Json): HostState | undefine
   if (draining === true) state.draining = true
   if (hello === true) state.hello = true
   if (settings !== undefined) state.settings = settings
+  if (staged !== undefined) state.staged = staged
   return state
+}
+
+function readStaged (c: Checker, path: string, v: Json): StagedTopology | undefined {
+  const o = c.object(path, v)
+  if (o === undefined) return undefined
+  c.onlyKeys(path, o, ['topology', 'round'])
+  const topology = c.string(join(path, 'topology'), o.topology, { max: 128 })
+  const round = c.number(join(path, 'round'), o.round, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER })
+  if (topology === undefined || round === undefined) return undefined
+  return { topology, round }
 }
 
 function readVm (c: Checker, path: string, v: Json): VmState | undefined {

@@ -57,22 +57,34 @@ test('fields the agent builds into something at start need a restart, each with 
   t.is(after.stateDir, running.stateDir)
 })
 
-test('topologyFile: another path to the same bytes applies; changed bytes need a restart, under the same path too', t => {
+test('topologyFile: another path to the same bytes applies; changed bytes are staged (not a restart), under the same path or another', t => {
   const running = config()
   const moved = config({ topologyFile: '/etc/heliotrope/topology-v2.json' })
   const same = classifyReload(running, moved, SAME)
   t.deepEqual(fields(same.live), ['topologyFile'])
+  t.is(same.staged, undefined)
   t.is(applyLive(running, moved, same).topologyFile, '/etc/heliotrope/topology-v2.json')
 
   const changed: ReloadContext = { ...SAME, topologyHash: { running: 'aaa', next: 'bbb' } }
   const edited = classifyReload(running, config(), changed)
-  t.deepEqual(fields(edited.restart), ['topologyFile'])
-  t.regex(edited.restart[0]!.why, /same topology/)
-  t.like(edited.restart[0], { from: 'sha256 aaa', to: 'sha256 bbb' })
+  t.deepEqual(edited.restart, [])
+  t.deepEqual(edited.staged, { field: 'topologyFile', from: 'sha256 aaa', to: 'sha256 bbb' })
+  t.is(reloadResult(edited), 'staged')
   const both = classifyReload(running, moved, changed)
   t.deepEqual(fields(both.live), [])
-  t.deepEqual(fields(both.restart), ['topologyFile'], 'one entry when both the path and the bytes changed')
-  t.is(applyLive(running, moved, both).topologyFile, running.topologyFile)
+  t.deepEqual(fields(both.restart), [], 'the new path is part of the staged topology')
+  t.like(both.staged, { from: 'sha256 aaa', to: 'sha256 bbb' })
+  t.is(applyLive(running, moved, both).topologyFile, running.topologyFile, 'the running config names the running file until the switch')
+  const withRestart = classifyReload(running, config({ topologyFile: '/etc/heliotrope/topology-v2.json', roundPeriodMs: 3000 }), changed)
+  t.is(reloadResult(withRestart), 'restart-needed', 'a restart field wins the result; the topology is staged beside it')
+  t.not(withRestart.staged, undefined)
+  // With dissemination "tiered" the agent cannot stage: a restart, as before staging existed.
+  const tiered = classifyReload(running, moved, { ...changed, topologyStaging: false })
+  t.is(tiered.staged, undefined)
+  t.deepEqual(fields(tiered.restart), ['topologyFile'])
+  t.like(tiered.restart[0], { from: 'sha256 aaa', to: 'sha256 bbb' })
+  t.regex(tiered.restart[0]!.why, /tiered/)
+  t.is(reloadResult(tiered), 'restart-needed')
 })
 
 test('logLevel needs a restart when the agent has no settable level; removing it goes back to the default', t => {

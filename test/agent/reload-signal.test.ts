@@ -98,7 +98,7 @@ test('SIGHUP to `heliotrope agent`: a new per-host limit applies; a bad config i
   t.is(await limit(), 1, 'the old config is kept')
   const metrics = parsePrometheusTextFormat(await (await fetch(`http://${api}/metrics`)).text())
   const counts = Object.fromEntries(metrics.find(f => f.name === 'heliotrope_config_reloads_total')!.metrics.map(m => [m.labels?.result, Number(m.value)]))
-  t.deepEqual(counts, { applied: 1, refused: 1, 'restart-needed': 0 })
+  t.deepEqual(counts, { applied: 1, staged: 0, refused: 1, 'restart-needed': 0 })
 
   child.kill('SIGTERM')
   t.is(await exited, 0, stderr)

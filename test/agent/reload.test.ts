@@ -188,3 +188,55 @@ test.serial('a change that needs a restart is named at warn and not applied; the
   t.is((await daemon.reload(path)).result, 'restart-needed', 'the restart fields still differ from the running ones')
   t.is(level.level, 'info')
 })
+
+test.serial('a topology file with new bytes is staged (not a restart) and switches; one that does not parse is refused with the running one kept; the running bytes withdraw a staged one', async t => {
+  const agent = daemon.agent
+  const running = agent.topology.hash
+  const v2 = join(dir, 'topology-v2.json')
+  await writeFile(v2, JSON.stringify({ dcs: [{ id: 'A' }, { id: 'B' }], links: [{ from: 'A', to: 'B', capacityBps: 5e8 }, { from: 'B', to: 'A', capacityBps: 5e8 }] }))
+  const bad = join(dir, 'topology-bad.json')
+  await writeFile(bad, JSON.stringify({ dcs: [{ id: 'A' }], links: [{ from: 'A', to: 'Z', capacityBps: 1e9 }] }))
+
+  // A topology that does not parse: refused like any bad file, nothing staged.
+  const before = await reloads()
+  await writeConfig({ topologyFile: bad })
+  const refused = await daemon.reload(path)
+  t.is(refused.result, 'refused')
+  t.regex(refused.reason ?? '', /topology/)
+  t.is(agent.topology.hash, running)
+  t.is(agent.topology.staged, undefined)
+  t.is((await reloads()).refused, (before.refused ?? 0) + 1)
+  // A valid topology without this host's DC: refused too (at the switch the host would leave every snapshot).
+  const elsewhere = join(dir, 'topology-elsewhere.json')
+  await writeFile(elsewhere, JSON.stringify({ dcs: [{ id: 'B' }], links: [] }))
+  await writeConfig({ topologyFile: elsewhere })
+  const noDc = await daemon.reload(path)
+  t.is(noDc.result, 'refused')
+  t.regex(noDc.reason ?? '', /has no DC "A"/)
+  t.is(agent.topology.staged, undefined)
+
+  // A valid new one is staged; the running bytes again withdraw it.
+  await writeConfig({ topologyFile: v2 })
+  const staged = await daemon.reload(path)
+  t.is(staged.result, 'staged', JSON.stringify(staged))
+  t.like(staged.topology, { result: 'staged', running })
+  t.is(agent.topology.hash, running, 'the running topology stays')
+  t.like((await status()).topology?.staged, { hash: staged.topology!.staged!, missing: [] })
+  await writeConfig()
+  const withdrawn = await daemon.reload(path)
+  t.like(withdrawn, { result: 'applied', topology: { result: 'withdrawn', running } })
+  t.is(agent.topology.staged, undefined)
+
+  // Staged again: alone in its cluster, the agent switches two rounds after staging, and says so.
+  const mark = lines.length
+  await writeConfig({ topologyFile: v2 })
+  t.is((await daemon.reload(path)).result, 'staged')
+  const round = agent.topology.staged!.round
+  const end = Date.now() + 30_000
+  while (agent.topology.hash === running && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 100))
+  t.is(agent.topology.hash, staged.topology!.staged!)
+  t.like(since(mark).find(l => l.msg === 'topology switched'), { level: 'info', component: 'topology', from: running, to: staged.topology!.staged!, round: round + 2 })
+  t.is(agent.config.topologyFile, v2, 'the config in effect names the new file')
+  t.like((await status()).topology, { hash: staged.topology!.staged! })
+  t.is((await status()).topology?.staged, undefined)
+})

@@ -111,3 +111,30 @@ test('a host under a new peer id (a rotated peer key) keeps its state, VMs and l
   view.setMembers([members[0]!, { host: 'h2', peerId: 'P2-AGAIN' }], 'H3', new Map())
   t.is(view.member('h2')!.state, undefined)
 })
+
+test('around a topology switch the view takes the hashes it is given, and a state staging one of them', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000, topology: 'OLD' })
+  t.like(view.accept(env('host', 'h1', 1, state('A', [], { topology: 'NEW' })), 'P1', 0), { ok: false, reason: 'topology-mismatch' })
+  t.true(view.accept(env('host', 'h1', 2, state('A', [], { topology: 'NEW', staged: { topology: 'OLD', round: 1 } })), 'P1', 0).ok, 'it staged ours')
+  // We staged NEW: states running it are taken; after our switch, OLD a round longer; then only NEW, or a state staging NEW.
+  view.setTopologies(['OLD', 'NEW'])
+  t.true(view.accept(env('host', 'h2', 1, state('B', [], { topology: 'NEW' })), 'P2', 0).ok)
+  view.setTopologies(['NEW', 'OLD'])
+  t.true(view.accept(env('host', 'h2', 2, state('B', [], { topology: 'OLD' })), 'P2', 0).ok, 'a state sent just before the switch')
+  view.setTopologies(['NEW'])
+  t.like(view.accept(env('host', 'h2', 3, state('B', [], { topology: 'OLD' })), 'P2', 0), { ok: false, reason: 'topology-mismatch' })
+  t.true(view.accept(env('host', 'h2', 4, state('B', [], { topology: 'OLD', staged: { topology: 'NEW', round: 9 } })), 'P2', 0).ok, 'a member about to switch too')
+  t.like(view.accept(env('host', 'h2', 5, state('B', [], { topology: 'OLD', staged: { topology: 'OTHER', round: 9 } })), 'P2', 0), { ok: false, reason: 'topology-mismatch' })
+})
+
+test('a member whose newer state was on another topology is not up until a state on ours comes', t => {
+  const view = new ReplicatedView({ members, downAfterMs: 5000, topology: 'NEW' })
+  t.true(view.accept(env('host', 'h2', 1, state('B', ['v2'], { topology: 'NEW' })), 'P2', 0).ok)
+  t.like(view.accept(env('host', 'h2', 2, state('B', ['v2'], { topology: 'OLD' })), 'P2', 10), { ok: false, reason: 'topology-mismatch' })
+  view.otherTopology('h2')
+  t.true(view.accept(env('traffic', 'h2', 1, { windowMs: 1000, vms: [] }), 'P2', 20).ok, 'its digests still come')
+  t.false(view.isUp('h2', 20))
+  t.deepEqual(view.snapshot(topology, 20).vms, [], 'its stale state plans nothing')
+  t.true(view.accept(env('host', 'h2', 3, state('B', ['v2'], { topology: 'NEW' })), 'P2', 30).ok)
+  t.true(view.isUp('h2', 30))
+})

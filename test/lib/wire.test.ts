@@ -95,3 +95,13 @@ test('relay: an audit carries no items; its answer\'s held seq is optional, an i
   t.is(typeof readRelayAnswer({ accepted: 0, dropped: 0, fresh: false, held: 1.5 }), 'string')
   t.is(typeof readRelayAnswer({ accepted: 0, dropped: 0, fresh: false, extra: 1 }), 'string')
 })
+
+test('a state\'s staged topology round-trips, is optional, and is read strictly', t => {
+  const staged: Envelope = { ...hostEnv, body: { ...hostEnv.body, staged: { topology: 'b'.repeat(64), round: 12 } } }
+  t.deepEqual(decodeEnvelope(encodeEnvelope(staged), 'host'), staged)
+  t.false('staged' in (decodeEnvelope(encodeEnvelope(hostEnv), 'host') as Envelope<'host'>).body, 'absent when nothing is staged')
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, staged: 'b'.repeat(64) } })), /^schema: body.staged/)
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, staged: { topology: 'b', round: -1 } } })), /^schema: body.staged.round/)
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, staged: { topology: 'b', round: 1, extra: 1 } } })), /^schema: body.staged/)
+  t.regex(reason(encode({ ...hostEnv, body: { ...hostEnv.body, staged: { topology: 'x'.repeat(129), round: 1 } } })), /^schema: body.staged.topology/)
+})

@@ -3,7 +3,6 @@
  * from the mesh harness, each with its API on [::1] at a free port. Two
  * applications have one VM in every DC, so the first rounds plan moves.
  */
-import { loadTopology } from '../../../agent/daemon.ts'
 import { ApiServer } from '../../../agent/api/server.ts'
 import { silentLogger } from '../../../agent/log.ts'
 import type { SimTraffic, SimVm } from '../../../lab/drivers/sim-host/world.ts'
@@ -53,8 +52,7 @@ export async function startApiMesh (extraMembers: string[] = []): Promise<ApiMes
   }
   try {
     for (const [host, agent] of cluster.agents) {
-      const { topology } = await loadTopology(cluster.configs.get(host)!.topologyFile)
-      const api = new ApiServer({ agent, topology, log: silentLogger() }, { listen: '::1', port: 0 })
+      const api = new ApiServer({ agent, log: silentLogger() }, { listen: '::1', port: 0 })
       await api.start()
       apis.set(host, api)
     }

@@ -35,8 +35,9 @@ function setup (): { states: HostStates, sent: Array<Envelope<'host'>>, vms: VmI
     outbox,
     local: { draining: () => false, pinned: () => false, migrating: () => false },
     leaving: () => false,
-    round: () => 7
-  }, { config: { dc: 'dc1', capacity: { memoryMiB: 4096, vcpus: 4 }, address: 'fd00::100' } as unknown as AgentConfig, topologyHash: 'abc', membersHash: 'm' })
+    round: () => 7,
+    topology: { hash: 'abc', advertised: undefined }
+  }, { config: { dc: 'dc1', capacity: { memoryMiB: 4096, vcpus: 4 }, address: 'fd00::100' } as unknown as AgentConfig, membersHash: 'm' })
   return { states, sent, vms, clock }
 }
 
