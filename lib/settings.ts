@@ -163,6 +163,11 @@ export function checkValue (c: Checker, path: string, key: SettingKey, value: Js
   return c.number(path, value, { integer: rule.integer, min: rule.min, ...(rule.max === undefined ? {} : { max: rule.max }) })
 }
 
+/** The same record but for its signature (an admin key rotation signs the held record again). */
+export function sameRecord (a: ClusterSettings, b: ClusterSettings): boolean {
+  return a.version === b.version && a.setBy === b.setBy && a.at === b.at && canonical(a.values) === canonical(b.values)
+}
+
 /** The values in a fixed key order: the last tie-breaker, the same on every agent. */
 function canonical (values: SettingValues): string {
   return JSON.stringify(SETTING_KEYS.map(k => values[k] ?? null))

@@ -13,7 +13,7 @@
  * the signature is dropped before it gets here (check).
  */
 import { describeRules } from '../../lib/cluster-rules.ts'
-import { type ClusterSettings, newer, nextSettings, type SettingKey, SETTING_KEYS, type SettingValue, type SettingValues, signatureProblem, type VerifySettings } from '../../lib/settings.ts'
+import { type ClusterSettings, newer, nextSettings, sameRecord, type SettingKey, SETTING_KEYS, type SettingValue, type SettingValues, signatureProblem, type VerifySettings } from '../../lib/settings.ts'
 import type { ControlReply } from '../control-socket/protocol.ts'
 import type { ControlsContext } from './controls.ts'
 import { changes, configPath, type Effective, effective, type SettingRow, settingRows } from './settings-rules.ts'
@@ -209,11 +209,6 @@ export class ClusterSettingsBook {
       await new Promise(resolve => setTimeout(resolve, 100))
     }
   }
-}
-
-/** The same record but for its signature. */
-function sameRecord (a: ClusterSettings, b: ClusterSettings): boolean {
-  return a.version === b.version && a.setBy === b.setBy && a.at === b.at && JSON.stringify(SETTING_KEYS.map(k => a.values[k] ?? null)) === JSON.stringify(SETTING_KEYS.map(k => b.values[k] ?? null))
 }
 
 /** A value as the operator reads it: the rule list summed up (count by kind), the others as they are. */
