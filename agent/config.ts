@@ -17,6 +17,7 @@ import { parseIpv6 } from '../lib/address.ts'
 import { ValidationError, type Issue } from '../lib/errors.ts'
 import { DEFAULT_AMORTIZE_SECONDS } from '../lib/cost.ts'
 import { DEFAULT_PLANNER, PLANNER_NAMES } from '../lib/planners/index.ts'
+import { ROLLOUT_MAX_VMS } from '../lib/planners/rollout.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../lib/rounds.ts'
 import { closed, expectedWording, integer, meets, nonEmpty, toIssues } from './config-issues.ts'
 import { API_SECTION } from './api/config.ts'
@@ -33,6 +34,20 @@ export const DEFAULT_DOWN_AFTER_ROUNDS = 3
 export const DEFAULT_MAX_MOVES = 5
 export const DEFAULT_MAX_MOVES_PER_HOST = 2
 export const DEFAULT_MIN_GAIN = 0.001
+/**
+ * Rounds are played forward (lib/planners/rollout.ts) only where a round
+ * is this long or longer: the planner's plan must come within a tenth of
+ * the round (lib/rounds.ts), and with them a plan on 40 VMs took up to
+ * ~5 s on a 2-core machine (docs/planner.md).
+ */
+export const ROLLOUT_MIN_PERIOD_MS = 30_000
+/** Rounds played forward then: bench:optimum's instances settle in 3-15 rounds of 5 moves. */
+export const DEFAULT_ROLLOUT_ROUNDS = 12
+
+/** The planner's `rolloutRounds` when the config leaves it unset. */
+export function defaultRolloutRounds (roundPeriodMs: number): number {
+  return roundPeriodMs >= ROLLOUT_MIN_PERIOD_MS ? DEFAULT_ROLLOUT_ROUNDS : 0
+}
 /**
  * Agents weigh what a move sends over the WAN (lib/cost.ts, the migration
  * term) against what it saves, over a payback horizon: a move is made only
@@ -89,6 +104,7 @@ export const PLANNER = closed({
     dcLoad: z.number().min(0).optional(),
     migration: z.number().min(0).default(DEFAULT_MIGRATION_WEIGHT).meta({ description: `What a move's memory copy weighs against the traffic it saves over paybackSeconds (default ${DEFAULT_MIGRATION_WEIGHT}: a move must pay back within the horizon; 0: moving is free).` })
   }).prefault({}).meta({ description: "The cost's weights (lib/cost.ts); an absent one keeps the planner's, but migration defaults to 1 here." }),
+  rolloutRounds: integer().min(0).max(100).optional().meta({ description: `Rounds each candidate round is played forward to choose between them, on clusters of up to ${ROLLOUT_MAX_VMS} VMs (docs/planner.md); 0: none. Unset: ${DEFAULT_ROLLOUT_ROUNDS} when roundPeriodMs is at least ${ROLLOUT_MIN_PERIOD_MS / 1000} s, else 0 (a plan can then take seconds, and must come within a tenth of the round).` }),
   paybackSeconds: integer().min(1).default(DEFAULT_PAYBACK_SECONDS).meta({ description: 'The horizon a move must pay back its memory copy within (seconds of the traffic it saves).' }),
   rules: z.array(PLACEMENT_RULE).default(() => []).meta({ description: 'Placement rules (docs/planner.md): spread (a group in at least minDcs DCs, at most maxPerDc in one), together (a group in one DC), avoid (a VM or group never in these DCs). No plan breaks one; a broken one is mended first. The fallback: rules set cluster-wide (heliotrope cluster set rules FILE) replace these on every agent.' })
 }).prefault({})
@@ -203,5 +219,6 @@ export function parseConfig (input: unknown, drivers: DriverRegistry = PRODUCTIO
     const issues: Issue[] = toIssues(r.error.issues, { topFields: TOP_FIELDS })
     throw new ValidationError('config', issues.slice(0, MAX_ISSUES))
   }
-  return { ...r.data, controlSocket: controlSocketPath(r.data.controlSocket, r.data.stateDir) }
+  const planner = { ...r.data.planner, rolloutRounds: r.data.planner.rolloutRounds ?? defaultRolloutRounds(r.data.roundPeriodMs) }
+  return { ...r.data, planner, controlSocket: controlSocketPath(r.data.controlSocket, r.data.stateDir) }
 }

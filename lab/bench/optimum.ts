@@ -17,7 +17,8 @@
  */
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
-import { DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from '../../agent/config.ts'
+import { DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN, defaultRolloutRounds } from '../../agent/config.ts'
+import { DEFAULT_ROUND_PERIOD_MS } from '../../lib/rounds.ts'
 import { CostModel } from '../../lib/cost.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { planThesis } from '../../lib/planners/thesis.ts'
@@ -41,9 +42,11 @@ const SLACKS = [1.1, 1.2, 1.3]
 /**
  * The agents' planner section at its defaults (agent/config.ts), in the
  * thesis's cost the optimum is solved for (the payback term off): planned
- * round after round, as the agents do, until a round moves nothing.
+ * round after round, as the agents do, until a round moves nothing. With
+ * the default round period the candidate rounds are played forward
+ * (rolloutRounds, lib/planners/rollout.ts).
  */
-const AGENT_PLANNER = { maxMoves: DEFAULT_MAX_MOVES, maxMovesPerHost: DEFAULT_MAX_MOVES_PER_HOST, minGain: DEFAULT_MIN_GAIN }
+const AGENT_PLANNER = { maxMoves: DEFAULT_MAX_MOVES, maxMovesPerHost: DEFAULT_MAX_MOVES_PER_HOST, minGain: DEFAULT_MIN_GAIN, rolloutRounds: defaultRolloutRounds(DEFAULT_ROUND_PERIOD_MS) }
 /** Enough 5-move rounds to move every VM of the largest instance several times over. */
 const AGENT_MAX_ROUNDS = 100
 /** One-move optima are enumerated exactly (branch and bound) up to this many nodes. */
@@ -104,7 +107,7 @@ console.log()
 console.log(`glpsol: median ${median(glpsol).toFixed(2)} s, max ${Math.max(...glpsol).toFixed(1)} s, total ${glpsol.reduce((a, b) => a + b, 0).toFixed(0)} s; ` +
   `bench ${((performance.now() - started) / 1000).toFixed(0)} s with ${jobs} jobs, time limit ${timeLimit} s`)
 console.log('opt mv: VMs the optimum puts in another DC. reach: can the optimum be reached by single moves, each VM at most once straight into its optimal DC, each fitting (the planners\' way)? blocked = no (it needs a swap or a detour); unknown = search budget spent.')
-console.log(`agents/opt: the lookahead with the agents' planner section (${AGENT_PLANNER.maxMoves} moves, ${AGENT_PLANNER.maxMovesPerHost} per host, minGain ${AGENT_PLANNER.minGain}) planned round after round until a round moves nothing (rounds in brackets, at most ${AGENT_MAX_ROUNDS}).`)
+console.log(`agents/opt: the lookahead with the agents' planner section (${AGENT_PLANNER.maxMoves} moves, ${AGENT_PLANNER.maxMovesPerHost} per host, minGain ${AGENT_PLANNER.minGain}, rounds played forward ${AGENT_PLANNER.rolloutRounds}) planned round after round until a round moves nothing (rounds in brackets, at most ${AGENT_MAX_ROUNDS}).`)
 console.log('la rounds/opt: the lookahead planned again from its result, round after round, until a plan has no moves (plans run in brackets, the empty one included; at most 10).')
 console.log('la closed: share of the possible cost drop (initial - optimum) the lookahead achieved. move left / swap left: at the lookahead\'s end, a feasible improving single move / a two-VM swap that only fits done at once.')
 console.log('* = not proven optimal in the time limit: the real optimum is lower, so that row\'s ratios are underestimates.')

@@ -8,6 +8,13 @@ export interface PlannerConfig extends CostOptions {
   maxMovesPerHost?: number
   /** A move (or the average move of a chain) must lower the cost by more than this. */
   minGain?: number
+  /**
+   * Under a round's budget on a small instance, rounds played forward after
+   * each candidate round to choose between them (rollout.ts). Unset or 0:
+   * none (a plan then takes a fraction of the time; the agent's config sets
+   * it where its rounds leave the time).
+   */
+  rolloutRounds?: number
 }
 
 export const DEFAULT_MAX_MOVES = Infinity

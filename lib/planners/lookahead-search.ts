@@ -44,6 +44,8 @@ export class LookaheadSearch extends SearchState {
   private readonly stamps = new Int32Array(this.inst.nVm)
   private stampClock = 0
   private groups: number[][] | undefined
+  /** The perturbation's work (ILS_WORK); a search only played forward (rollout.ts) does less. */
+  ilsWork = ILS_WORK
 
   run (): StopReason {
     if (this.inst.totalBps === 0) return 'no-traffic'
@@ -74,7 +76,7 @@ export class LookaheadSearch extends SearchState {
   /** Iterated local search: random kicks, descend, keep what is better. */
   private perturb (): void {
     const movable = [...this.inst.vmIds.keys()].filter(v => this.movable(v))
-    const rounds = Math.min(ILS_MAX_ROUNDS, Math.floor(ILS_WORK / Math.max(1, this.inst.nVm)))
+    const rounds = Math.min(ILS_MAX_ROUNDS, Math.floor(this.ilsWork / Math.max(1, this.inst.nVm)))
     if (movable.length === 0 || this.inst.nDc < 2 || this.inst.nVm > ILS_MAX_VMS) return
     const rng = new Random(ILS_SEED)
     for (let r = 0; r < rounds; r++) {

@@ -136,3 +136,13 @@ test('`heliotrope config check` catches what the schema lets through: peer ids, 
   t.regex(both.err, /plannr: expected a known field \(did you mean planner\?\)/)
   t.regex(both.err, /pskFile: expected a readable pre-shared key file/)
 })
+
+test('rounds are played forward by default only where a round leaves the plan its time; a set value wins; a bad one is an error', t => {
+  // The default round (30 s) gives a plan 3 s; the lab's 4 s rounds give it 0.4 s.
+  t.is(parseConfig(BASE).planner.rolloutRounds, 12)
+  t.is(parseConfig({ ...BASE, roundPeriodMs: 4000 }).planner.rolloutRounds, 0)
+  t.is(parseConfig({ ...BASE, roundPeriodMs: 4000, planner: { rolloutRounds: 3 } }).planner.rolloutRounds, 3)
+  t.is(parseConfig({ ...BASE, planner: { rolloutRounds: 0 } }).planner.rolloutRounds, 0)
+  t.true(issues({ ...BASE, planner: { rolloutRounds: -1 } }).some(i => i.includes('planner.rolloutRounds')))
+  t.true(issues({ ...BASE, planner: { rolloutRounds: 1.5 } }).some(i => i.includes('planner.rolloutRounds')))
+})
