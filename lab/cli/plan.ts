@@ -14,6 +14,7 @@ export const planCommand: Command = {
   summary: 'run a planner on a snapshot file and print the moves',
   usage: `Usage: heliotrope plan SNAPSHOT.json|- [--planner NAME] [--json] [--report DIR]
                       [--max-moves N] [--max-moves-per-host N] [--min-gain X] [--payback S]
+                      [--rollout-rounds R]
        heliotrope plan SNAPSHOT.json|- --config AGENT.json [--json] [--report DIR]
 
 Runs a planner on a snapshot (see docs/planner.md, "Snapshot format") and prints the
@@ -43,6 +44,10 @@ Options:
                           the traffic it saves outweighs the copy within S seconds
                           (the agents' default is 3600; without it moving is
                           free, as in the thesis)
+  --rollout-rounds R      under a budget of up to 16 moves on up to 40 VMs, play
+                          each candidate round forward R rounds and take the one
+                          whose rounds end lowest (default 0: off; agents with
+                          rounds of 30 s or more use 12, docs/planner.md)
 `,
   options: {
     config: { type: 'string' },
@@ -52,7 +57,8 @@ Options:
     'max-moves': { type: 'string' },
     'max-moves-per-host': { type: 'string' },
     'min-gain': { type: 'string' },
-    payback: { type: 'string' }
+    payback: { type: 'string' },
+    'rollout-rounds': { type: 'string' }
   },
   async run (args) {
     const file = args.positionals[0]
@@ -80,7 +86,7 @@ Options:
   }
 }
 
-const PLANNER_OPTIONS = ['planner', 'max-moves', 'max-moves-per-host', 'min-gain', 'payback']
+const PLANNER_OPTIONS = ['planner', 'max-moves', 'max-moves-per-host', 'min-gain', 'payback', 'rollout-rounds']
 
 function chosenPlanner (args: ParsedArgs): { planner: PlannerFn, config: PlannerConfig } {
   const name = (args.values.planner as string | undefined) ?? DEFAULT_PLANNER
@@ -89,7 +95,8 @@ function chosenPlanner (args: ParsedArgs): { planner: PlannerFn, config: Planner
   const config = {
     maxMoves: numberOption(args, 'max-moves', Infinity, { integer: true, min: 0 }),
     maxMovesPerHost: numberOption(args, 'max-moves-per-host', Infinity, { integer: true, min: 1 }),
-    minGain: numberOption(args, 'min-gain', 0, { min: 0 })
+    minGain: numberOption(args, 'min-gain', 0, { min: 0 }),
+    rolloutRounds: numberOption(args, 'rollout-rounds', 0, { integer: true, min: 0 })
   }
   const payback = numberOption(args, 'payback', 0, { min: 1 })
   return { planner, config: payback > 0 ? { ...config, weights: { migration: 1 }, amortizeSeconds: payback } : config }

@@ -53,7 +53,9 @@ test('heliotrope plan --config plans exactly what the agent with that config pla
   const cases = [
     { kind: 'thesis' as const, vms: 60, dcs: 3, seed: 3, planner: {} },
     { kind: 'clustered' as const, vms: 120, dcs: 4, seed: 5, planner: { maxMoves: 12, maxMovesPerHost: 3, minGain: 0 }, safety: { maxInFlight: 12 } },
-    { kind: 'thesis' as const, vms: 60, dcs: 3, seed: 4, planner: { name: 'thesis', maxMoves: 8 }, safety: { maxInFlight: 8, maxInFlightPerHost: 4 } }
+    { kind: 'thesis' as const, vms: 60, dcs: 3, seed: 4, planner: { name: 'thesis', maxMoves: 8 }, safety: { maxInFlight: 8, maxInFlightPerHost: 4 } },
+    // Small enough that the default 30 s rounds play each candidate round forward (lib/planners/rollout.ts).
+    { kind: 'clustered' as const, vms: 34, dcs: 4, seed: 20, planner: {} }
   ]
   for (const [i, c] of cases.entries()) {
     const snapshot = generate(c.kind, { vms: c.vms, dcs: c.dcs, seed: c.seed })
