@@ -10,7 +10,8 @@ export interface PlannerConfig extends CostOptions {
   minGain?: number
   /**
    * Under a round's budget on a small instance, rounds played forward after
-   * each candidate round to choose between them (rollout.ts). Unset or 0:
+   * each candidate round to choose between them (rollout.ts); it must reach
+   * where the rounds settle, or the choice favours early gains. Unset or 0:
    * none (a plan then takes a fraction of the time; the agent's config sets
    * it where its rounds leave the time).
    */
