@@ -34,6 +34,9 @@
  *    budgets, it runs against steps 1-4 within the limits and a plain
  *    greedy, and the lower cost after the round wins. Every step ends at
  *    most the start.
+ * 8. Under a round's budget on small instances, with the planner's
+ *    `rolloutRounds`: the candidates of step 7 each played forward round
+ *    after round, and the one whose rounds end lowest taken (rollout.ts).
  *
  * Limits hold throughout: pinned VMs stay, a VM moves at most once per plan,
  * moves per plan and per host are capped, every move (or chain, or kept
