@@ -5,6 +5,7 @@ import type { Plan } from '../../lib/model.ts'
 import { UsageError } from '../../agent/cli/errors.ts'
 import { type Command, numberOption, type ParsedArgs } from '../../agent/cli/run.ts'
 import { readConfigFile } from '../../agent/config-file.ts'
+import { DEFAULT_ROLLOUT_ROUNDS } from '../../agent/config.ts'
 import { NOTHING_HELD, roundPlan } from '../../agent/policy/round-plan.ts'
 import { readJson } from './input.ts'
 import { writePlanReport } from '../report/plan-report.ts'
@@ -45,9 +46,10 @@ Options:
                           (the agents' default is 3600; without it moving is
                           free, as in the thesis)
   --rollout-rounds R      under a budget of up to 16 moves on up to 40 VMs, play
-                          each candidate round forward R rounds and take the one
-                          whose rounds end lowest (default 0: off; agents with
-                          rounds of 30 s or more use 12, docs/planner.md)
+                          each candidate round forward up to R rounds and take
+                          the one whose rounds end lowest (default ${DEFAULT_ROLLOUT_ROUNDS}, as
+                          agents with rounds of 30 s or more; 0: off, a plan in
+                          tenths of a second instead of seconds; docs/planner.md)
 `,
   options: {
     config: { type: 'string' },
@@ -96,7 +98,7 @@ function chosenPlanner (args: ParsedArgs): { planner: PlannerFn, config: Planner
     maxMoves: numberOption(args, 'max-moves', Infinity, { integer: true, min: 0 }),
     maxMovesPerHost: numberOption(args, 'max-moves-per-host', Infinity, { integer: true, min: 1 }),
     minGain: numberOption(args, 'min-gain', 0, { min: 0 }),
-    rolloutRounds: numberOption(args, 'rollout-rounds', 0, { integer: true, min: 0 })
+    rolloutRounds: numberOption(args, 'rollout-rounds', DEFAULT_ROLLOUT_ROUNDS, { integer: true, min: 0 })
   }
   const payback = numberOption(args, 'payback', 0, { min: 1 })
   return { planner, config: payback > 0 ? { ...config, weights: { migration: 1 }, amortizeSeconds: payback } : config }
