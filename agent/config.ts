@@ -48,6 +48,16 @@ export const DEFAULT_ROLLOUT_ROUNDS = 12
 export function defaultRolloutRounds (roundPeriodMs: number): number {
   return roundPeriodMs >= ROLLOUT_MIN_PERIOD_MS ? DEFAULT_ROLLOUT_ROUNDS : 0
 }
+
+/**
+ * The rounds an agent plays forward: the planner section's, else the
+ * default for the round period it runs (resolved at each plan, not at
+ * parse, because the period needs a restart while the planner section
+ * reloads live).
+ */
+export function rolloutRoundsOf (planner: { rolloutRounds?: number | undefined }, roundPeriodMs: number): number {
+  return planner.rolloutRounds ?? defaultRolloutRounds(roundPeriodMs)
+}
 /**
  * Agents weigh what a move sends over the WAN (lib/cost.ts, the migration
  * term) against what it saves, over a payback horizon: a move is made only
@@ -219,6 +229,5 @@ export function parseConfig (input: unknown, drivers: DriverRegistry = PRODUCTIO
     const issues: Issue[] = toIssues(r.error.issues, { topFields: TOP_FIELDS })
     throw new ValidationError('config', issues.slice(0, MAX_ISSUES))
   }
-  const planner = { ...r.data.planner, rolloutRounds: r.data.planner.rolloutRounds ?? defaultRolloutRounds(r.data.roundPeriodMs) }
-  return { ...r.data, planner, controlSocket: controlSocketPath(r.data.controlSocket, r.data.stateDir) }
+  return { ...r.data, controlSocket: controlSocketPath(r.data.controlSocket, r.data.stateDir) }
 }

@@ -197,7 +197,7 @@ export class Controls implements ControlHandler {
     return roundPlan(snapshot, this.planner, this.safety, {
       onTheMove: this.ledger.onTheMove(this.ctx.now()),
       cooling: this.cooldown.cooling(round)
-    })
+    }, this.ctx.timing.periodMs)
   }
 
   /**

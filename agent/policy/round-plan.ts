@@ -9,7 +9,7 @@ import { PLANNERS, type PlannerConfig } from '../../lib/planners/index.ts'
 import { planSafely, type SafePlan } from '../../lib/planners/safe-plan.ts'
 import type { Snapshot } from '../../lib/model.ts'
 import { withRules } from '../../lib/rules.ts'
-import type { AgentConfig } from '../config.ts'
+import { type AgentConfig, rolloutRoundsOf } from '../config.ts'
 import type { SafetyConfig } from './config.ts'
 
 export interface HeldThisRound {
@@ -34,11 +34,12 @@ export function ruledSnapshot (snapshot: Snapshot, planner: AgentConfig['planner
   return withRules(snapshot, planner.rules)
 }
 
-export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], safety: SafetyConfig, held: HeldThisRound): RoundPlan {
+/** `roundPeriodMs`: the round the agent runs, which sets whether rounds are played forward unless the planner section says (rolloutRoundsOf). */
+export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], safety: SafetyConfig, held: HeldThisRound, roundPeriodMs: number): RoundPlan {
   const ruled = ruledSnapshot(snapshot, planner)
   const plan = planSafely(ruled.snapshot, {
     planner: PLANNERS[planner.name]!,
-    config: plannerConfig(planner),
+    config: { ...plannerConfig(planner), rolloutRounds: rolloutRoundsOf(planner, roundPeriodMs) },
     limits: { maxInFlight: safety.maxInFlight, maxInFlightPerHost: safety.maxInFlightPerHost, minImprovement: safety.minImprovement },
     onTheMove: held.onTheMove,
     cooling: held.cooling

@@ -72,7 +72,7 @@ Options:
     const snapshot = parseSnapshot(await readJson(file))
     const agent = typeof agentConfig === 'string' ? await readConfigFile(agentConfig) : undefined
     const started = performance.now()
-    const result = agent === undefined ? { plan: chosen!.planner(snapshot, chosen!.config), verdict: undefined, ignoredRules: [] } : roundPlan(snapshot, agent.planner, agent.safety, NOTHING_HELD)
+    const result = agent === undefined ? { plan: chosen!.planner(snapshot, chosen!.config), verdict: undefined, ignoredRules: [] } : roundPlan(snapshot, agent.planner, agent.safety, NOTHING_HELD, agent.roundPeriodMs)
     const ms = performance.now() - started
     if (result.verdict !== undefined && args.values.json !== true) process.stderr.write(`the agent's controls: ${result.verdict}\n`)
     // Rules from the config that this snapshot cannot apply: the agent plans on without them too.

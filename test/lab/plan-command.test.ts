@@ -37,7 +37,8 @@ function agentControls (config: ReturnType<typeof parseConfig>, snapshot: Return
     host: config.host,
     config,
     view: new ReplicatedView({ members: config.members, downAfterMs: 3000 }),
-    timing: defaultTiming(1000),
+    // The agent runs the rounds its config names (agent/agent.ts): they decide whether rounds are played forward.
+    timing: defaultTiming(config.roundPeriodMs),
     log: createLogger({ pretty: false, sink: { write: () => undefined } }),
     now: () => 0,
     publishEvent: async () => undefined,

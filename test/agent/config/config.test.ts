@@ -2,7 +2,7 @@ import test from 'ava'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseConfig } from '../../../agent/config.ts'
+import { parseConfig, rolloutRoundsOf } from '../../../agent/config.ts'
 import { ValidationError } from '../../../lib/errors.ts'
 import { generatePsk } from '../../../agent/net/keys.ts'
 import { heliotrope } from '../cli-run.ts'
@@ -139,10 +139,13 @@ test('`heliotrope config check` catches what the schema lets through: peer ids, 
 
 test('rounds are played forward by default only where a round leaves the plan its time; a set value wins; a bad one is an error', t => {
   // The default round (30 s) gives a plan 3 s; the lab's 4 s rounds give it 0.4 s.
-  t.is(parseConfig(BASE).planner.rolloutRounds, 12)
-  t.is(parseConfig({ ...BASE, roundPeriodMs: 4000 }).planner.rolloutRounds, 0)
-  t.is(parseConfig({ ...BASE, roundPeriodMs: 4000, planner: { rolloutRounds: 3 } }).planner.rolloutRounds, 3)
-  t.is(parseConfig({ ...BASE, planner: { rolloutRounds: 0 } }).planner.rolloutRounds, 0)
+  const rounds = (c: ReturnType<typeof parseConfig>): number => rolloutRoundsOf(c.planner, c.roundPeriodMs)
+  t.is(rounds(parseConfig(BASE)), 12)
+  t.is(rounds(parseConfig({ ...BASE, roundPeriodMs: 4000 })), 0)
+  t.is(rounds(parseConfig({ ...BASE, roundPeriodMs: 4000, planner: { rolloutRounds: 3 } })), 3)
+  t.is(rounds(parseConfig({ ...BASE, planner: { rolloutRounds: 0 } })), 0)
+  // Unset, it stays unset in the parsed config: a reload that changes the period (a restart) changes no live planner field.
+  t.is(parseConfig(BASE).planner.rolloutRounds, undefined)
   t.true(issues({ ...BASE, planner: { rolloutRounds: -1 } }).some(i => i.includes('planner.rolloutRounds')))
   t.true(issues({ ...BASE, planner: { rolloutRounds: 1.5 } }).some(i => i.includes('planner.rolloutRounds')))
 })

@@ -42,9 +42,9 @@ test("the agents' default horizon is one hour: a move paying back in 72 min wait
   t.is(config.planner.paybackSeconds, 3600)
   const slow = pair(PAYBACK_S / (72 * 60) * 1e6)
   const fast = pair(PAYBACK_S / (36 * 60) * 1e6)
-  t.deepEqual(roundPlan(slow, config.planner, config.safety, NOTHING_HELD).plan.moves, [])
-  t.deepEqual(roundPlan(fast, config.planner, config.safety, NOTHING_HELD).plan.moves.map(m => m.vm), ['v1'])
+  t.deepEqual(roundPlan(slow, config.planner, config.safety, NOTHING_HELD, config.roundPeriodMs).plan.moves, [])
+  t.deepEqual(roundPlan(fast, config.planner, config.safety, NOTHING_HELD, config.roundPeriodMs).plan.moves.map(m => m.vm), ['v1'])
   // An operator who wants moving free says so.
   const free = parseConfig(minimalConfig({ planner: { weights: { migration: 0 } } }))
-  t.deepEqual(roundPlan(slow, free.planner, free.safety, NOTHING_HELD).plan.moves.map(m => m.vm), ['v1'])
+  t.deepEqual(roundPlan(slow, free.planner, free.safety, NOTHING_HELD, free.roundPeriodMs).plan.moves.map(m => m.vm), ['v1'])
 })
