@@ -107,6 +107,17 @@ async function untilMigrating (t: ExecutionContext, tag: string, bytesPerSec: nu
   return { dir, hosts, agents, drivers, files, source, rec, from, to }
 }
 
+/** Polls the incoming copy of `vm` in `vmDir` until its QEMU says the migration is under way (or it ended); its last status. */
+async function untilArriving (vmDir: string, vm: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  let state = await qemuState(vmDir, vm)
+  while (!['active', 'completed', 'failed'].includes(state.migration) && Date.now() < deadline) {
+    await sleep(200)
+    state = await qemuState(vmDir, vm)
+  }
+  return state.migration
+}
+
 /** What QEMU itself says of `vm` in `vmDir` ('none': no QEMU answers for it there). */
 async function qemuState (vmDir: string, vm: string): Promise<{ run: string, migration: string }> {
   const qmp = await QmpClient.connect(vmPaths(vmDir, vm).qmp, { timeoutMs: 10_000 }).catch(() => undefined)
@@ -165,6 +176,11 @@ labTest('kill -9 of the source agent mid-migration: the arrived copy waits pause
   // one CI run saw it complete first); it then completes with the agent dead.
   const m = await untilMigrating(t, 'agkill', 2 * 2 ** 20)
   const { from, to } = m
+  // The agent logs 'migrating' before it tells its QEMU to migrate: a kill
+  // then left no migration at all (seen in CI). Kill once the copy arrives,
+  // as the target's QEMU says (the source's monitor is the agent's).
+  const arriving = await untilArriving(to.vmDir, from.vm, MOVE_TIMEOUT_MS)
+  t.is(arriving, 'active', 'the copy is arriving on the target before the kill')
   await m.source.kill()
   t.log(`${from.host} was migrating ${from.vm} to ${to.host}; killed -9`)
   // Nobody watches the migration now; QEMU carries it to the end.
