@@ -23,7 +23,7 @@ export const NOTHING_HELD: HeldThisRound = { onTheMove: [], cooling: [] }
 
 /** The planner section as the planners and the cost function take it. */
 export function plannerConfig (planner: AgentConfig['planner']): PlannerConfig {
-  return { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, rolloutRounds: planner.rolloutRounds, weights: planner.weights, amortizeSeconds: planner.paybackSeconds }
+  return { maxMoves: planner.maxMoves, maxMovesPerHost: planner.maxMovesPerHost, minGain: planner.minGain, weights: planner.weights, amortizeSeconds: planner.paybackSeconds }
 }
 
 /** The round's plan, and the configured rules this round's snapshot could not apply (naming a VM, group or DC it lacks). */
