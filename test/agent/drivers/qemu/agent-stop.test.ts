@@ -12,7 +12,7 @@
  * must not run beside a source that could resume), and the restarted agent
  * hands it over: the guest runs on the target only.
  */
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import type { ExecutionContext } from 'ava'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { tmpdir } from 'node:os'
@@ -186,7 +186,8 @@ labTest('kill -9 of the source agent mid-migration: the arrived copy waits pause
   // Nobody watches the migration now; QEMU carries it to the end.
   const deadline = Date.now() + MOVE_TIMEOUT_MS
   let source = await qemuState(from.vmDir, from.vm)
-  while (source.migration !== 'completed' && Date.now() < deadline) {
+  // QEMU says 'completed' a moment before its run state leaves finish-migrate (seen here): wait for both.
+  while ((source.migration !== 'completed' || source.run === 'finish-migrate') && Date.now() < deadline) {
     await sleep(500)
     source = await qemuState(from.vmDir, from.vm)
   }
@@ -203,5 +204,30 @@ labTest('kill -9 of the source agent mid-migration: the arrived copy waits pause
   t.is((await qemuState(to.vmDir, from.vm)).run, 'running', 'started on the target')
   t.is((await qemuState(from.vmDir, from.vm)).run, 'none', 'gone from the source')
   const log = vmPaths(to.vmDir, from.vm).log
-  t.log(`heartbeat ${await waitForTick(log, 0, TICK_TIMEOUT_MS)} on ${to.host}`)
+  const tick = await waitForTick(log, 0, TICK_TIMEOUT_MS).catch(async (err: unknown) => {
+    // Seen once in CI (QMP said running): say what the guest was doing, for the next one to read.
+    t.log(`no heartbeat on ${to.host}: ${JSON.stringify(await qemuState(to.vmDir, from.vm))}; CPU: ${await cpuSummary(to.vmDir, from.vm)}`)
+    t.log(`serial log ends: ${JSON.stringify((await readFile(log, 'utf8').catch(() => '')).slice(-400))}`)
+    throw err
+  })
+  t.log(`heartbeat ${tick} on ${to.host}`)
 })
+
+/** The guest CPU's instruction pointer and halted flag, twice a second apart (does it execute at all?). */
+async function cpuSummary (vmDir: string, vm: string): Promise<string> {
+  const qmp = await QmpClient.connect(vmPaths(vmDir, vm).qmp, { timeoutMs: 10_000 }).catch(() => undefined)
+  if (qmp === undefined) return 'no monitor'
+  try {
+    const sample = async (): Promise<string> => {
+      const regs = await qmp.execute<string>('human-monitor-command', { 'command-line': 'info registers' })
+      return regs.split('\n').filter(l => /^(RIP|EFL|CR0)=/.test(l) || l.includes('HLT')).join(' ').replace(/\s+/g, ' ')
+    }
+    const first = await sample()
+    await sleep(1000)
+    return `${first} | 1 s later: ${await sample()}`
+  } catch (err) {
+    return `info registers failed: ${(err as Error).message}`
+  } finally {
+    qmp.close()
+  }
+}
