@@ -5,7 +5,9 @@
  * cluster settings over it, cluster-settings.ts), plus the channels they arrive by (the
  * local control socket, gossiped operator events) and the word to systemd.
  * The agent calls in at a few points: when it plans, when a plan becomes
- * final, on each event, and at each round's start.
+ * final, on each event, and at each round's start. Plans waiting for
+ * approval are the desk's (approval-desk.ts), pins and the drain
+ * pins-and-drain.ts's; this file routes to them and holds the rest.
  */
 import type { Snapshot } from '../../lib/model.ts'
 import { plannerConfig, type RoundPlan, roundPlan, ruledSnapshot } from './round-plan.ts'
@@ -19,18 +21,18 @@ import type { Revocation, Signed } from '../../lib/membership.ts'
 import type { Logger } from '../log.ts'
 import { JOIN_WAIT_MS, SystemdNotifier, waitUntilJoined } from '../systemd/notify.ts'
 import { checkPlanNow, type PlanCheck } from '../../lib/plan-check.ts'
-import { ApprovalBook, describeState, type PlanState, type WaitingPlan } from './approvals.ts'
+import { ApprovalDesk } from './approval-desk.ts'
+import type { PlanState, WaitingPlan } from './approvals.ts'
 import { CONTROL_SOCKET_FILE, DEFAULT_SAFETY, type SafetyConfig } from './config.ts'
 import { Cooldown } from './cooldown.ts'
 import { MigrationLedger } from './ledger.ts'
 import { DEFAULT_MODE, migrates, plans, type Mode } from './mode.ts'
 import { ControlStore } from './store.ts'
+import { PinsAndDrain } from './pins-and-drain.ts'
 import type { VerifySettings } from '../../lib/settings.ts'
 import { ClusterSettingsBook } from './cluster-settings.ts'
 import { checkChange, type Effective, type SettingRow } from './settings-rules.ts'
 
-/** How long `heliotrope pin` waits for the VM's host to show the pin. */
-export const PIN_CONFIRM_MS = 5_000
 /** Rounds whose summary line was written, kept to avoid writing one twice. */
 const SUMMARY_MEMORY = 16
 
@@ -76,7 +78,8 @@ export class Controls implements ControlHandler {
   private readonly store: ControlStore
   private readonly ledger: MigrationLedger
   private readonly cooldown: Cooldown
-  private readonly approvals: ApprovalBook
+  private readonly desk: ApprovalDesk
+  private readonly pins: PinsAndDrain
   private readonly notifier: SystemdNotifier
   private readonly summarized = new Set<number>()
   private server: ControlServer | undefined
@@ -98,7 +101,21 @@ export class Controls implements ControlHandler {
     this.store = new ControlStore(ctx.config.stateDir)
     this.ledger = new MigrationLedger(ctx.config.migrationDeadlineMs + 2 * ctx.timing.periodMs)
     this.cooldown = new Cooldown(this.safety.cooldownRounds)
-    this.approvals = new ApprovalBook(this.safety.approvalWindowRounds)
+    this.desk = new ApprovalDesk({
+      host: ctx.host,
+      log: this.log,
+      now: ctx.now,
+      timing: ctx.timing,
+      mode: () => this.mode,
+      windowRounds: this.safety.approvalWindowRounds,
+      check: (w, gain) => this.check(w, gain),
+      publishEvent: ctx.publishEvent,
+      release: (round, moves, untilMs) => {
+        this.ledger.planned(round, moves, this.ctx.now())
+        this.ctx.execute(round, moves, untilMs)
+      }
+    })
+    this.pins = new PinsAndDrain({ host: ctx.host, view: ctx.view, log: this.log, now: ctx.now, store: this.store, mode: () => this.mode, publishEvent: ctx.publishEvent, publishState: ctx.publishState })
     this.notifier = ctx.notifier ?? new SystemdNotifier({ log: this.log })
   }
 
@@ -161,7 +178,7 @@ export class Controls implements ControlHandler {
   /** The limits in effect changed (a reload, cluster settings): the parts that keep a copy take it. */
   private limitsChanged (e: Effective): void {
     this.cooldown.setRounds(e.safety.cooldownRounds)
-    this.approvals.setWindow(e.safety.approvalWindowRounds)
+    this.desk.book.setWindow(e.safety.approvalWindowRounds)
   }
 
   get draining (): boolean {
@@ -184,12 +201,12 @@ export class Controls implements ControlHandler {
 
   /** Mode approve: what became of the plan of `round` here, if one was held. */
   approvalState (round: number): PlanState | undefined {
-    return this.approvals.stateOf(round)
+    return this.desk.book.stateOf(round)
   }
 
   /** Is this move part of a plan approved lately? (A target's reservation check.) */
   approvedMove (round: number, vm: string, from: string, to: string): boolean {
-    return this.approvals.approvedMove(round, vm, from, to)
+    return this.desk.book.approvedMove(round, vm, from, to)
   }
 
   /** This round's plan under the limits (the chosen planner, or evacuation). */
@@ -210,8 +227,7 @@ export class Controls implements ControlHandler {
     let execute = false
     if (moves.length === 0) action = 'nothing to move'
     else if (this.mode === 'auto') { action = 'migrating'; execute = true } else if (this.mode === 'approve') {
-      const approved = this.approvals.hold({ round: p.round, planner: p.planner, plan: p.plan })
-      execute = approved !== undefined
+      execute = this.desk.hold({ round: p.round, planner: p.planner, plan: p.plan })
       action = execute ? 'approved, migrating' : `awaiting approval: heliotrope approve ${p.round}`
     } else action = this.mode === 'dry-run' ? 'dry-run, not migrating' : 'observing, not migrating'
     if (execute) this.ledger.planned(p.round, moves, this.ctx.now())
@@ -223,7 +239,7 @@ export class Controls implements ControlHandler {
   roundStarted (round: number): void {
     this.settings.roundStarted(round)
     if (!this.summarized.has(round - 1)) this.summarize(round - 1, { moves: [], action: 'no plan' })
-    for (const r of this.approvals.expire(round)) this.log.warn('plan lapsed unapproved', { round: r, windowRounds: this.safety.approvalWindowRounds })
+    for (const r of this.desk.book.expire(round)) this.log.warn('plan lapsed unapproved', { round: r, windowRounds: this.safety.approvalWindowRounds })
   }
 
   private summarize (round: number, fields: Record<string, unknown>): void {
@@ -258,53 +274,13 @@ export class Controls implements ControlHandler {
     const now = this.ctx.now()
     if (e.kind === 'migration-started' && e.vm !== undefined) this.ledger.started(e.vm, e.from ?? env.host, e.to ?? '', env.round, now)
     else if (e.kind === 'migration-done' && e.vm !== undefined) { this.ledger.finished(e.vm); this.cooldown.moved(e.vm, env.round) } else if (e.kind === 'migration-failed' && e.vm !== undefined) this.ledger.finished(e.vm)
-    else if (e.kind === 'approve' && e.round !== undefined) this.onApprove(e.round, env.host)
+    else if (e.kind === 'approve' && e.round !== undefined) this.desk.onApprove(e.round, env.host)
     else if (e.kind === 'settings' && e.settings !== undefined) {
       const settings = e.settings
       this.settings.receive(settings, env.host).catch(err => this.log.error('could not record the cluster settings', { version: settings.version, error: (err as Error).message }))
     } else if ((e.kind === 'pin' || e.kind === 'unpin') && e.vm !== undefined) {
-      this.applyPin(e.vm, e.kind === 'pin', env.seq, env.host).catch(err => this.log.error('could not record a pin', { vm: e.vm, error: (err as Error).message }))
+      this.pins.apply(e.vm, e.kind === 'pin', env.seq, env.host).catch(err => this.log.error('could not record a pin', { vm: e.vm, error: (err as Error).message }))
     }
-  }
-
-  private onApprove (round: number, by: string): void {
-    if (this.mode !== 'approve') { this.log.info('approval ignored: not in mode approve', { round, by, mode: this.mode }); return }
-    const now = this.ctx.now()
-    const waiting = this.approvals.waitingPlan(round)
-    if (waiting !== undefined) {
-      // The approving host checked the gain too; here only facts every view
-      // shares the same are checked (VMs where the plan assumed, pins, room),
-      // so hosts whose traffic figures differ a little do not split on it.
-      const check = this.check(waiting, false)
-      if (!check.ok) {
-        this.approvals.refuse(round, check.reason)
-        this.log.warn('approval refused: the plan no longer fits the cluster', { round, by, reason: check.reason })
-        return
-      }
-    }
-    const p = this.approvals.approve(round, roundAt(now, this.ctx.timing))
-    if (p === undefined) return
-    this.log.info('plan approved', { round, by, moves: p.plan.moves.map(m => `${m.vm}:${m.from}->${m.to}`) })
-    this.ledger.planned(round, p.plan.moves, now)
-    this.ctx.execute(round, p.plan.moves, now + this.ctx.timing.periodMs)
-  }
-
-  private async applyPin (vm: string, pinned: boolean, at: number, by: string): Promise<void> {
-    if (!(await this.store.setPin(vm, pinned, at))) return
-    this.log.info(pinned ? 'pinned' : 'unpinned', { vm, by })
-    if (this.ownVms().includes(vm)) await this.ctx.publishState()
-  }
-
-  private ownVms (): string[] {
-    return this.ctx.view.member(this.ctx.host)?.state?.vms.map(v => v.id) ?? []
-  }
-
-  private hostOf (vm: string): { host: string, pinned: boolean } | undefined {
-    for (const m of this.ctx.view.members()) {
-      const v = m.state?.vms.find(x => x.id === vm)
-      if (v !== undefined) return { host: m.host, pinned: v.pinned }
-    }
-    return undefined
   }
 
   // --- the operator's requests (control socket, API) ------------------------
@@ -312,8 +288,8 @@ export class Controls implements ControlHandler {
   async handle (req: ControlRequest): Promise<ControlReply> {
     switch (req.op) {
       case 'controls': return { ok: true, message: this.describe(), data: this.status() }
-      case 'approve': return req.round === undefined ? this.listWaiting() : await this.approve(req.round)
-      case 'pin': return req.vm === undefined ? this.listPins() : await this.pin(req.vm, true)
+      case 'approve': return req.round === undefined ? this.desk.listWaiting() : await this.approve(req.round)
+      case 'pin': return req.vm === undefined ? this.pins.list() : await this.pin(req.vm, true)
       case 'unpin': return await this.pin(req.vm, false)
       case 'drain': return await this.drain(true)
       case 'undrain': return await this.drain(false)
@@ -333,9 +309,9 @@ export class Controls implements ControlHandler {
       host: this.ctx.host,
       mode: this.mode,
       draining: this.store.draining,
-      vms: this.ownVms(),
+      vms: this.pins.ownVms(),
       pinned: this.store.pinned(),
-      waiting: this.approvals.list().map(w => ({ round: w.round, planner: w.planner, moves: w.plan.moves, costBefore: w.plan.initialCost, costAfter: w.plan.finalCost })),
+      waiting: this.desk.book.list().map(w => ({ round: w.round, planner: w.planner, moves: w.plan.moves, costBefore: w.plan.initialCost, costAfter: w.plan.finalCost })),
       onTheMove: this.ledger.onTheMove(now),
       cooling: this.cooldown.cooling(roundAt(now, this.ctx.timing)),
       safety: this.safety,
@@ -352,23 +328,9 @@ export class Controls implements ControlHandler {
     ].join('\n')
   }
 
+  /** `heliotrope approve <round>` (approval-desk.ts). */
   async approve (round: number): Promise<ControlReply> {
-    if (this.mode !== 'approve') return { ok: false, error: `this agent is in mode ${this.mode}; approvals apply in mode approve` }
-    const w = this.approvals.waitingPlan(round)
-    if (w === undefined) {
-      const state = this.approvals.stateOf(round)
-      const waiting = this.approvals.list().map(x => x.round)
-      return { ok: false, error: `no plan of round ${round} waits for approval here${state === undefined ? '' : ` (${describeState(state)})`}; waiting: ${waiting.length === 0 ? 'none' : waiting.join(', ')}` }
-    }
-    const check = this.check(w, true)
-    if (!check.ok) {
-      this.approvals.refuse(round, check.reason)
-      this.log.warn('approval refused: the plan no longer fits the cluster', { round, by: this.ctx.host, reason: check.reason })
-      return { ok: false, error: `round ${round} is stale and will not run: ${check.reason}. The next round plans again from the cluster as it is.` }
-    }
-    const moves = w.plan.moves
-    await this.ctx.publishEvent({ kind: 'approve', round })
-    return { ok: true, message: `approved round ${round}: ${moves.length} move(s), cost now ${cost(check.costNow)} -> ${cost(check.costAfter)}, each carried out by its source host: ${moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`, data: { round, moves, costNow: check.costNow, costAfter: check.costAfter } }
+    return await this.desk.approve(round)
   }
 
   /** `heliotrope cluster`: with a change, sets it cluster-wide; without, shows the settings in effect here. */
@@ -394,55 +356,13 @@ export class Controls implements ControlHandler {
     return checkPlanNow(ruledSnapshot(this.ctx.snapshot(), this.planner).snapshot, w.plan.moves, { cost: plannerConfig(this.planner), gain })
   }
 
-  private listWaiting (): ControlReply {
-    const waiting = this.approvals.list()
-    if (waiting.length === 0) return { ok: true, message: this.mode === 'approve' ? 'no plan waits for approval' : `no plan waits for approval (mode ${this.mode})`, data: [] }
-    const rows = waiting.map(w => ({ ...w, now: this.check(w, true) }))
-    const lines = rows.map(({ round, planner, plan, now, sameAs }) =>
-      `round ${round} (planner ${planner}${sameAs === undefined ? '' : `; the same moves planned again ${again(sameAs)}`}): planned at cost ${cost(plan.initialCost)} -> ${cost(plan.finalCost)}; ` +
-      (now.ok ? `now ${cost(now.costNow)} -> ${cost(now.costAfter)}` : `stale (${now.reason}), will be refused`) +
-      `; ${plan.moves.map(m => `${m.vm} ${m.from}->${m.to}`).join(', ')}`)
-    return { ok: true, message: lines.join('\n') + `\napprove it with: heliotrope approve ${rows[rows.length - 1]!.round} (only the newest plan waits; an approval is checked against the cluster as it is then)`, data: rows }
-  }
-
-  private listPins (): ControlReply {
-    const pinned = this.store.pinned()
-    return { ok: true, message: pinned.length === 0 ? 'no VM is pinned' : `pinned: ${pinned.join(' ')}`, data: pinned }
-  }
-
+  /** `heliotrope pin|unpin` (pins-and-drain.ts). */
   async pin (vm: string, pinned: boolean): Promise<ControlReply> {
-    await this.ctx.publishEvent({ kind: pinned ? 'pin' : 'unpin', vm })
-    const verb = pinned ? 'pinned' : 'unpinned'
-    const end = this.ctx.now() + PIN_CONFIRM_MS
-    for (;;) {
-      const where = this.hostOf(vm)
-      if (where === undefined) return { ok: true, message: `${verb} ${vm}; no host reports it now (it stays ${verb} wherever it appears)`, data: { vm, pinned } }
-      if (where.pinned === pinned) return { ok: true, message: `${verb} ${vm} (on ${where.host}, which confirms it)`, data: { vm, pinned, host: where.host } }
-      if (this.ctx.now() > end) return { ok: true, message: `${verb} ${vm}; its host ${where.host} has not confirmed yet (is it up?)`, data: { vm, pinned, host: where.host, confirmed: false } }
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
+    return await this.pins.pin(vm, pinned)
   }
 
+  /** `heliotrope drain|undrain` (pins-and-drain.ts). */
   async drain (draining: boolean): Promise<ControlReply> {
-    await this.store.setDraining(draining)
-    await this.ctx.publishState()
-    const vms = this.ownVms()
-    this.log.warn(draining ? 'draining: this host takes no VMs and its VMs move away' : 'drain ended: this host takes VMs again', { vms: vms.length })
-    if (!draining) return { ok: true, message: `${this.ctx.host} takes VMs again`, data: { draining, vms } }
-    const stuck = vms.filter(vm => this.store.isPinned(vm))
-    const note = stuck.length > 0 ? `; pinned VMs stay until unpinned: ${stuck.join(' ')}` : ''
-    const modeNote = migrates(this.mode) ? '' : ` (mode ${this.mode}: nothing moves until the mode allows it)`
-    return { ok: true, message: `draining ${this.ctx.host}: ${vms.length} VM(s) to move away${note}${modeNote}`, data: { draining, vms } }
+    return await this.pins.drain(draining)
   }
-}
-
-/** The rounds that planned a waiting plan again: a few by number, many counted (a plan can wait for hours). */
-function again (rounds: readonly number[]): string {
-  if (rounds.length <= 3) return `in round ${rounds.join(', ')}`
-  return `in ${rounds.length} later rounds, ${rounds[0]!} to ${rounds[rounds.length - 1]!}`
-}
-
-/** A cost as the operator reads it: four significant digits. */
-function cost (x: number): string {
-  return x.toPrecision(4)
 }
