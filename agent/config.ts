@@ -37,12 +37,17 @@ export const DEFAULT_MIN_GAIN = 0.001
 /**
  * Rounds are played forward (lib/planners/rollout.ts) only where a round
  * is this long or longer: the planner's plan must come within a tenth of
- * the round (lib/rounds.ts), and with them a plan on 40 VMs took up to
- * ~5 s on a 2-core machine (docs/planner.md).
+ * the round (lib/rounds.ts), and with them a plan on 40 VMs took 2-3 s
+ * (median) and up to ~6 s on a 2-core machine (docs/planner.md); a slower
+ * plan lets the next rank take over, which is safe.
  */
 export const ROLLOUT_MIN_PERIOD_MS = 30_000
-/** Rounds played forward then: bench:optimum's instances settle in 3-15 rounds of 5 moves. */
-export const DEFAULT_ROLLOUT_ROUNDS = 12
+/**
+ * Rounds that move played forward then: bench:optimum's instances settle
+ * in 3-18 rounds of 5 moves in the agents' loop (cooldown included); 12
+ * left clustered seed 26 at 10x the optimum, 24 at 1.0x.
+ */
+export const DEFAULT_ROLLOUT_ROUNDS = 24
 
 /** The planner's `rolloutRounds` when the config leaves it unset. */
 export function defaultRolloutRounds (roundPeriodMs: number): number {

@@ -39,7 +39,8 @@ export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], 
   const ruled = ruledSnapshot(snapshot, planner)
   const plan = planSafely(ruled.snapshot, {
     planner: PLANNERS[planner.name]!,
-    config: { ...plannerConfig(planner), rolloutRounds: rolloutRoundsOf(planner, roundPeriodMs) },
+    // Rounds played forward as this loop runs them: the cooldown and the minimum improvement (rollout.ts).
+    config: { ...plannerConfig(planner), rolloutRounds: rolloutRoundsOf(planner, roundPeriodMs), loop: { cooldownRounds: safety.cooldownRounds, minImprovement: safety.minImprovement } },
     limits: { maxInFlight: safety.maxInFlight, maxInFlightPerHost: safety.maxInFlightPerHost, minImprovement: safety.minImprovement },
     onTheMove: held.onTheMove,
     cooling: held.cooling

@@ -18,6 +18,7 @@
 import { execFileSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN, defaultRolloutRounds } from '../../agent/config.ts'
+import { DEFAULT_SAFETY } from '../../agent/policy/config.ts'
 import { DEFAULT_ROUND_PERIOD_MS } from '../../lib/rounds.ts'
 import { CostModel } from '../../lib/cost.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
@@ -31,7 +32,7 @@ import { leftover } from './optimum/leftover.ts'
 import { oneMoveBound } from './optimum/one-move.ts'
 import { oneMoveExact } from './optimum/one-move-exact.ts'
 import { reach } from './optimum/reach.ts'
-import { replay, untilFixpoint } from './optimum/replay.ts'
+import { agentLoop, replay, untilFixpoint } from './optimum/replay.ts'
 import { details, ratio, type Row, summary, table } from './optimum/table.ts'
 import { startBenchReport } from './report.ts'
 
@@ -46,7 +47,17 @@ const SLACKS = [1.1, 1.2, 1.3]
  * the default round period the candidate rounds are played forward
  * (rolloutRounds, lib/planners/rollout.ts).
  */
-const AGENT_PLANNER = { maxMoves: DEFAULT_MAX_MOVES, maxMovesPerHost: DEFAULT_MAX_MOVES_PER_HOST, minGain: DEFAULT_MIN_GAIN, rolloutRounds: defaultRolloutRounds(DEFAULT_ROUND_PERIOD_MS) }
+const AGENT_LOOP = {
+  limits: { maxInFlight: DEFAULT_SAFETY.maxInFlight, maxInFlightPerHost: DEFAULT_SAFETY.maxInFlightPerHost, minImprovement: DEFAULT_SAFETY.minImprovement },
+  cooldownRounds: DEFAULT_SAFETY.cooldownRounds
+}
+const AGENT_PLANNER = {
+  maxMoves: DEFAULT_MAX_MOVES,
+  maxMovesPerHost: DEFAULT_MAX_MOVES_PER_HOST,
+  minGain: DEFAULT_MIN_GAIN,
+  rolloutRounds: defaultRolloutRounds(DEFAULT_ROUND_PERIOD_MS),
+  loop: { cooldownRounds: AGENT_LOOP.cooldownRounds, minImprovement: AGENT_LOOP.limits.minImprovement }
+}
 /** Enough 5-move rounds to move every VM of the largest instance several times over. */
 const AGENT_MAX_ROUNDS = 100
 /** One-move optima are enumerated exactly (branch and bound) up to this many nodes. */
@@ -77,7 +88,7 @@ async function runOne (i: number): Promise<Row> {
   const thesis = replay(c.inst, planThesis)
   const look = replay(c.inst, planLookahead)
   const lookRounds = untilFixpoint(c.inst, planLookahead, 10)
-  const agentRounds = untilFixpoint(c.inst, i => planLookahead(i, AGENT_PLANNER), AGENT_MAX_ROUNDS)
+  const agentRounds = agentLoop(c.inst, planLookahead, AGENT_PLANNER, AGENT_LOOP, AGENT_MAX_ROUNDS)
   // The best planner placement bounds the optimum: glpsol prunes above it, so depth-first suits it.
   const best = [thesis, look, lookRounds].reduce((a, b) => b.cost < a.cost ? b : a)
   const opt = await solveOptimum(c.inst, { timeLimit, args: ['--pcost', '--dfs'], hostTimeLimit: Math.min(5, timeLimit), incumbent: best.hostOf })
@@ -107,7 +118,7 @@ console.log()
 console.log(`glpsol: median ${median(glpsol).toFixed(2)} s, max ${Math.max(...glpsol).toFixed(1)} s, total ${glpsol.reduce((a, b) => a + b, 0).toFixed(0)} s; ` +
   `bench ${((performance.now() - started) / 1000).toFixed(0)} s with ${jobs} jobs, time limit ${timeLimit} s`)
 console.log('opt mv: VMs the optimum puts in another DC. reach: can the optimum be reached by single moves, each VM at most once straight into its optimal DC, each fitting (the planners\' way)? blocked = no (it needs a swap or a detour); unknown = search budget spent.')
-console.log(`agents/opt: the lookahead with the agents' planner section (${AGENT_PLANNER.maxMoves} moves, ${AGENT_PLANNER.maxMovesPerHost} per host, minGain ${AGENT_PLANNER.minGain}, rounds played forward ${AGENT_PLANNER.rolloutRounds}) planned round after round until a round moves nothing (rounds in brackets, at most ${AGENT_MAX_ROUNDS}).`)
+console.log(`agents/opt: the agents' loop at its defaults: the lookahead with the planner section (${AGENT_PLANNER.maxMoves} moves, ${AGENT_PLANNER.maxMovesPerHost} per host, minGain ${AGENT_PLANNER.minGain}, rounds played forward ${AGENT_PLANNER.rolloutRounds}) through planSafely (at most ${AGENT_LOOP.limits.maxInFlight} in flight, ${AGENT_LOOP.limits.maxInFlightPerHost} per host; a round below ${AGENT_LOOP.limits.minImprovement * 100}% improvement stands still), a moved VM held ${AGENT_LOOP.cooldownRounds} rounds, round after round until one stands still with nothing cooling (the last round that moved in brackets, at most ${AGENT_MAX_ROUNDS}).`)
 console.log('la rounds/opt: the lookahead planned again from its result, round after round, until a plan has no moves (plans run in brackets, the empty one included; at most 10).')
 console.log('la closed: share of the possible cost drop (initial - optimum) the lookahead achieved. move left / swap left: at the lookahead\'s end, a feasible improving single move / a two-VM swap that only fits done at once.')
 console.log('* = not proven optimal in the time limit: the real optimum is lower, so that row\'s ratios are underestimates.')

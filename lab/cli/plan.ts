@@ -6,6 +6,7 @@ import { UsageError } from '../../agent/cli/errors.ts'
 import { type Command, numberOption, type ParsedArgs } from '../../agent/cli/run.ts'
 import { readConfigFile } from '../../agent/config-file.ts'
 import { DEFAULT_ROLLOUT_ROUNDS } from '../../agent/config.ts'
+import { DEFAULT_COOLDOWN_ROUNDS, DEFAULT_MIN_IMPROVEMENT } from '../../lib/planners/limits.ts'
 import { NOTHING_HELD, roundPlan } from '../../agent/policy/round-plan.ts'
 import { readJson } from './input.ts'
 import { writePlanReport } from '../report/plan-report.ts'
@@ -47,9 +48,11 @@ Options:
                           free, as in the thesis)
   --rollout-rounds R      under a budget of up to 16 moves on up to 40 VMs, play
                           each candidate round forward up to R rounds and take
-                          the one whose rounds end lowest (default ${DEFAULT_ROLLOUT_ROUNDS}, as
-                          agents with rounds of 30 s or more; 0: off, a plan in
-                          tenths of a second instead of seconds; docs/planner.md)
+                          the one whose rounds end lowest, played as the default
+                          agents run them (cooldown ${DEFAULT_COOLDOWN_ROUNDS} rounds, minimum improvement
+                          ${DEFAULT_MIN_IMPROVEMENT * 100}%) (default ${DEFAULT_ROLLOUT_ROUNDS}, as agents with rounds of 30 s
+                          or more; 0: off, a plan in tenths of a second instead of
+                          seconds; docs/planner.md)
 `,
   options: {
     config: { type: 'string' },
@@ -98,7 +101,9 @@ function chosenPlanner (args: ParsedArgs): { planner: PlannerFn, config: Planner
     maxMoves: numberOption(args, 'max-moves', Infinity, { integer: true, min: 0 }),
     maxMovesPerHost: numberOption(args, 'max-moves-per-host', Infinity, { integer: true, min: 1 }),
     minGain: numberOption(args, 'min-gain', 0, { min: 0 }),
-    rolloutRounds: numberOption(args, 'rollout-rounds', DEFAULT_ROLLOUT_ROUNDS, { integer: true, min: 0 })
+    rolloutRounds: numberOption(args, 'rollout-rounds', DEFAULT_ROLLOUT_ROUNDS, { integer: true, min: 0 }),
+    // Played forward as the default agents' loop runs rounds (with --config, as that config's).
+    loop: { cooldownRounds: DEFAULT_COOLDOWN_ROUNDS, minImprovement: DEFAULT_MIN_IMPROVEMENT }
   }
   const payback = numberOption(args, 'payback', 0, { min: 1 })
   return { planner, config: payback > 0 ? { ...config, weights: { migration: 1 }, amortizeSeconds: payback } : config }

@@ -16,6 +16,19 @@ export interface PlannerConfig extends CostOptions {
    * it where its rounds leave the time).
    */
   rolloutRounds?: number
+  /**
+   * The loop the agents run rounds in, as rollouts play it forward: unset,
+   * every round runs and a VM may move again at once.
+   */
+  loop?: RoundLoop
+}
+
+/** The agents' loop around each round's plan (limits.ts, agent/policy/cooldown.ts). */
+export interface RoundLoop {
+  /** A VM that moved stays put for this many rounds after. */
+  cooldownRounds: number
+  /** A round that cuts the cost by less than this fraction of it stands still. */
+  minImprovement: number
 }
 
 export const DEFAULT_MAX_MOVES = Infinity

@@ -150,7 +150,7 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   // A round on a small instance: each candidate played forward round after
   // round, and the one whose rounds end lowest taken (rollout.ts).
   const candidates = planBudgeted(inst, model, config, maxMoves, true)
-  return chooseByRollout(inst, config, rollouts, candidates, next => planBudgeted(next, new CostModel(next, config), config, maxMoves, false, ROUND_EFFORT, ROLLOUT_ILS_WORK)[0]!)
+  return chooseByRollout(inst, config, rollouts, candidates, next => planBudgeted(next, new CostModel(next, config), config, maxMoves, false, ROUND_EFFORT, ROLLOUT_ILS_WORK)[0]!, config.loop)
 }
 
 /**

@@ -16,13 +16,17 @@
  * without. Deterministic like every planner: the same snapshot gives the
  * same plan on any agent.
  *
- * On bench:optimum's 30 instances with the agents' limits the rounds ended
- * at 1.340 times the optimum (geometric mean) instead of 1.424, none
- * higher; a round's plan takes seconds instead of tenths (docs/planner.md).
+ * With the agents' `loop` the rounds are played as the agents run them
+ * (cooldown, minimum improvement): on bench:optimum's 30 instances the
+ * agents' whole loop ended at 1.371 times the optimum (geometric mean)
+ * instead of 1.425 with rounds played as if every VM could move at once
+ * again; a round's plan takes seconds instead of tenths (docs/planner.md).
  */
 import { CostModel, evaluate, type CostOptions } from '../cost.ts'
 import { compile, type Instance } from '../instance.ts'
 import type { Plan } from '../model.ts'
+import type { RoundLoop } from './config.ts'
+import { improvesEnough } from './limits.ts'
 
 /** Rounds are played forward on instances up to this many VMs: each candidate costs up to `rolloutRounds` plans. */
 export const ROLLOUT_MAX_VMS = 40
@@ -38,30 +42,76 @@ export function afterPlan (inst: Instance, plan: Plan): Instance {
 /**
  * Of `candidates` for this round on `inst` (the round planner's own choice
  * first), the one whose rounds, planned by `next` until one moves nothing,
- * end lowest (after at most `rounds` of them): priced in `options`' cost from this round's placement, so
- * the migrations on the way count where the cost counts them.
+ * end lowest (after at most `rounds` of them that move): priced in
+ * `options`' cost from this round's placement, so the migrations on the way
+ * count where the cost counts them. With the agents' `loop`, the rounds are
+ * played as the agents run them: a VM that moved is held for the cooldown,
+ * a round below the minimum improvement stands still (and so does a
+ * candidate: it is not taken), and the rounds end when one stands still
+ * with nothing cooling.
  */
-export function chooseByRollout (inst: Instance, options: CostOptions, rounds: number, candidates: readonly Plan[], next: (inst: Instance) => Plan): Plan {
-  const first = candidates[0]!
+export function chooseByRollout (inst: Instance, options: CostOptions, rounds: number, candidates: readonly Plan[], next: (inst: Instance) => Plan, loop?: RoundLoop): Plan {
+  const runs = (p: Plan): boolean => loop === undefined || p.moves.length === 0 || improvesEnough(p, loop.minImprovement)
   // The first is played forward even when it moves nothing: standing still is a choice too.
-  const distinct = candidates.filter((c, i) => (i === 0 || c.moves.length > 0) && candidates.findIndex(d => sameMoves(c, d)) === i)
+  const distinct = candidates.filter((c, i) => (i === 0 || c.moves.length > 0) && runs(c) && candidates.findIndex(d => sameMoves(c, d)) === i)
+  const first = distinct[0] ?? candidates[0]!
   if (distinct.length < 2) return first
   const model = new CostModel(inst, options)
   const tol = 1e-9 * Math.max(1, Math.abs(first.initialCost))
   let best = first
   let lowest = Infinity
   for (const c of distinct) {
-    let at = afterPlan(inst, c)
-    for (let r = 0; r < rounds; r++) {
-      const plan = next(at)
-      if (plan.moves.length === 0) break
-      at = afterPlan(at, plan)
-    }
+    const at = loop === undefined ? playForward(inst, c, rounds, next) : playLoop(inst, c, rounds, next, loop)
     // Hosts and VMs keep their order through afterPlan, so indices carry over.
     const end = evaluate(model, at.vmHost).total
     if (end < lowest - tol) { best = c; lowest = end }
   }
   return best
+}
+
+/** Rounds after `first`, each planned by `next`, until one moves nothing or `rounds` have. */
+function playForward (inst: Instance, first: Plan, rounds: number, next: (inst: Instance) => Plan): Instance {
+  let at = afterPlan(inst, first)
+  for (let r = 0; r < rounds; r++) {
+    const plan = next(at)
+    if (plan.moves.length === 0) break
+    at = afterPlan(at, plan)
+  }
+  return at
+}
+
+/**
+ * The same in the agents' loop: VMs moved within the last `cooldownRounds`
+ * rounds pinned for the round; a round below `minImprovement` stands still,
+ * and the rounds end when one stands still with nothing cooling (the next
+ * would plan the same). At most `rounds` rounds that move.
+ */
+function playLoop (inst: Instance, first: Plan, rounds: number, next: (inst: Instance) => Plan, loop: RoundLoop): Instance {
+  let at = afterPlan(inst, first)
+  const movedAt = new Map(first.moves.map(m => [m.vm, 0]))
+  for (let round = 1, moving = 0; moving < rounds; round++) {
+    const cooling = new Set<string>()
+    for (const [vm, r] of movedAt) if (round - r <= loop.cooldownRounds) cooling.add(vm)
+    const plan = next(cooling.size === 0 ? at : withPinned(at, cooling))
+    if (plan.moves.length === 0 || !improvesEnough(plan, loop.minImprovement)) {
+      if (cooling.size === 0) break
+      // The same snapshot plans the same until a cooldown ends: on to that round.
+      let free = Infinity
+      for (const vm of cooling) free = Math.min(free, movedAt.get(vm)! + loop.cooldownRounds + 1)
+      round = free - 1
+      continue
+    }
+    at = afterPlan(at, plan)
+    for (const m of plan.moves) movedAt.set(m.vm, round)
+    moving++
+  }
+  return at
+}
+
+/** `inst` with `vms` pinned for a round (their cooldown). */
+function withPinned (inst: Instance, vms: ReadonlySet<string>): Instance {
+  const snap = inst.snapshot
+  return compile({ ...snap, vms: snap.vms.map(vm => vms.has(vm.id) && vm.pinned !== true ? { ...vm, pinned: true } : vm) })
 }
 
 function sameMoves (a: Plan, b: Plan): boolean {

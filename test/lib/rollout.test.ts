@@ -90,3 +90,28 @@ test('the candidate whose rounds end lowest is taken; the same moves are one can
   t.deepEqual(after.vmIds, inst.vmIds)
   t.true(near(evaluate(new CostModel(inst), after.vmHost).total, own.finalCost, 1e-9))
 })
+
+test('played in the agents\' loop: moved VMs are held for the cooldown, and a round below the minimum improvement is not taken', t => {
+  const c = cases.find(x => x.name === 'clustered seed 20')!
+  const inst = compile(c.snapshot)
+  const own = planLookahead(inst, PLAIN)
+  const stay = { ...own, moves: [], finalCost: own.initialCost }
+  const loop = { cooldownRounds: 3, minImprovement: 0.01 }
+  // A forward planner that moves nothing and records which VMs each round sees pinned.
+  const seen: string[][] = []
+  const still = (i: typeof inst): Plan => {
+    seen.push(i.snapshot.vms.filter(v => v.pinned === true).map(v => v.id).sort())
+    return { ...planLookahead(i, PLAIN), moves: [] }
+  }
+  const moved = own.moves.map(m => m.vm).sort()
+  t.true(moved.length > 0)
+  t.is(chooseByRollout(inst, {}, 12, [stay, own], still, loop), own)
+  // The stay candidate saw nothing cooling and ended at once. own's VMs were pinned in the round after it;
+  // standing still, the rounds skip to the one where the cooldown ends (rounds 2 and 3 would plan the same),
+  // where they are free, and a round moving nothing with nothing cooling ends it.
+  t.deepEqual(seen, [[], moved, []])
+  // A candidate that gains less than the minimum improvement would stand still in the agent: it is not taken, however it would end.
+  const tiny = { ...own, finalCost: own.initialCost * (1 - 0.005) }
+  t.is(chooseByRollout(inst, {}, 12, [stay, tiny], still, loop), stay)
+  t.is(chooseByRollout(inst, {}, 12, [stay, tiny], still), tiny, 'without the loop it would be')
+})

@@ -6,6 +6,10 @@
 import { CostModel, evaluate } from '../../../lib/cost.ts'
 import { compile, type Instance } from '../../../lib/instance.ts'
 import type { Plan } from '../../../lib/model.ts'
+import type { PlannerConfig, PlannerFn } from '../../../lib/planners/index.ts'
+import type { MigrationLimits } from '../../../lib/planners/limits.ts'
+import { planSafely } from '../../../lib/planners/safe-plan.ts'
+import { Cooldown } from '../../../agent/policy/cooldown.ts'
 
 export interface Replayed {
   plan: Plan
@@ -62,4 +66,35 @@ export function untilFixpoint (inst: Instance, planner: (i: Instance) => Plan, m
     last = next
   }
   return { hostOf: last.hostOf, cost: last.cost, rounds, moves }
+}
+
+/** The agents' loop around each round's plan: its safety limits (agent/policy/config.ts defaults). */
+export interface AgentLoop {
+  limits: MigrationLimits
+  cooldownRounds: number
+}
+
+/**
+ * The agents' whole loop, round after round (as bench:rounds runs it):
+ * each round planned through planSafely (in-flight limits, the minimum
+ * improvement), VMs that moved held for the cooldown, until a round stands
+ * still with nothing cooling (or `max` rounds; `rounds` is the last that
+ * moved). What a cluster of default agents ends at.
+ */
+export function agentLoop (inst: Instance, planner: PlannerFn, config: PlannerConfig, loop: AgentLoop, max: number): Rounds {
+  let snap = inst.snapshot
+  const cooldown = new Cooldown(loop.cooldownRounds)
+  let rounds = 0; let moves = 0
+  for (let round = 1; round <= max; round++) {
+    const cooling = cooldown.cooling(round)
+    const { plan } = planSafely(snap, { planner, config, limits: loop.limits, onTheMove: [], cooling })
+    // Standing still with nothing cooling: every later round plans the same.
+    if (plan.moves.length === 0) { if (cooling.length === 0) break; continue }
+    rounds = round; moves += plan.moves.length
+    const to = new Map(plan.moves.map(m => [m.vm, m.to]))
+    for (const m of plan.moves) cooldown.moved(m.vm, round)
+    snap = { ...snap, vms: snap.vms.map(v => { const host = to.get(v.id); return host === undefined ? v : { ...v, host } }) }
+  }
+  const end = compile(snap)
+  return { hostOf: Int32Array.from(end.vmHost), cost: evaluate(new CostModel(end), end.vmHost).total, rounds, moves }
 }

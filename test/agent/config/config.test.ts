@@ -140,7 +140,7 @@ test('`heliotrope config check` catches what the schema lets through: peer ids, 
 test('rounds are played forward by default only where a round leaves the plan its time; a set value wins; a bad one is an error', t => {
   // The default round (30 s) gives a plan 3 s; the lab's 4 s rounds give it 0.4 s.
   const rounds = (c: ReturnType<typeof parseConfig>): number => rolloutRoundsOf(c.planner, c.roundPeriodMs)
-  t.is(rounds(parseConfig(BASE)), 12)
+  t.is(rounds(parseConfig(BASE)), 24)
   t.is(rounds(parseConfig({ ...BASE, roundPeriodMs: 4000 })), 0)
   t.is(rounds(parseConfig({ ...BASE, roundPeriodMs: 4000, planner: { rolloutRounds: 3 } })), 3)
   t.is(rounds(parseConfig({ ...BASE, planner: { rolloutRounds: 0 } })), 0)
