@@ -213,7 +213,8 @@ export class Controls implements ControlHandler {
   plan (snapshot: Snapshot, round: number): RoundPlan {
     return roundPlan(snapshot, this.planner, this.safety, {
       onTheMove: this.ledger.onTheMove(this.ctx.now()),
-      cooling: this.cooldown.cooling(round)
+      cooling: this.cooldown.cooling(round),
+      coolingLeft: this.cooldown.left(round)
     }, this.ctx.timing.periodMs)
   }
 

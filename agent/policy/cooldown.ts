@@ -29,4 +29,9 @@ export class Cooldown {
     }
     return out.sort()
   }
+
+  /** VMs that may not move in `round`, each with the rounds it still stays put after it (rollouts play the wait forward). */
+  left (round: number): Map<string, number> {
+    return new Map(this.cooling(round).map(vm => [vm, this.movedAt.get(vm)! + this.rounds - round]))
+  }
 }

@@ -6,6 +6,7 @@
  */
 import type { OnTheMove } from '../../lib/planners/limits.ts'
 import { PLANNERS, type PlannerConfig } from '../../lib/planners/index.ts'
+import type { RoundLoop } from '../../lib/planners/config.ts'
 import { planSafely, type SafePlan } from '../../lib/planners/safe-plan.ts'
 import type { Snapshot } from '../../lib/model.ts'
 import { withRules } from '../../lib/rules.ts'
@@ -17,6 +18,8 @@ export interface HeldThisRound {
   onTheMove: readonly OnTheMove[]
   /** VMs in their cooldown. */
   cooling: Iterable<string>
+  /** The same VMs with the rounds each still stays put after this one (Cooldown.left); rollouts weigh waiting for them. */
+  coolingLeft?: ReadonlyMap<string, number>
 }
 
 export const NOTHING_HELD: HeldThisRound = { onTheMove: [], cooling: [] }
@@ -40,10 +43,18 @@ export function roundPlan (snapshot: Snapshot, planner: AgentConfig['planner'], 
   const plan = planSafely(ruled.snapshot, {
     planner: PLANNERS[planner.name]!,
     // Rounds played forward as this loop runs them: the cooldown and the minimum improvement (rollout.ts).
-    config: { ...plannerConfig(planner), rolloutRounds: rolloutRoundsOf(planner, roundPeriodMs), loop: { cooldownRounds: safety.cooldownRounds, minImprovement: safety.minImprovement } },
+    config: { ...plannerConfig(planner), rolloutRounds: rolloutRoundsOf(planner, roundPeriodMs), loop: roundLoop(ruled.snapshot, safety, held) },
     limits: { maxInFlight: safety.maxInFlight, maxInFlightPerHost: safety.maxInFlightPerHost, minImprovement: safety.minImprovement },
     onTheMove: held.onTheMove,
     cooling: held.cooling
   })
   return { ...plan, ignoredRules: ruled.ignored }
+}
+
+/** The loop rollouts play: the safety section's cooldown and minimum improvement, and the VMs cooling now that no operator pinned (those stay put anyway). */
+function roundLoop (snapshot: Snapshot, safety: SafetyConfig, held: HeldThisRound): RoundLoop {
+  const loop: RoundLoop = { cooldownRounds: safety.cooldownRounds, minImprovement: safety.minImprovement }
+  if (held.coolingLeft === undefined || held.coolingLeft.size === 0) return loop
+  const pinned = new Set(snapshot.vms.filter(v => v.pinned === true).map(v => v.id))
+  return { ...loop, cooling: new Map([...held.coolingLeft].filter(([vm]) => !pinned.has(vm))) }
 }

@@ -29,6 +29,12 @@ export interface RoundLoop {
   cooldownRounds: number
   /** A round that cuts the cost by less than this fraction of it stands still. */
   minImprovement: number
+  /**
+   * VMs cooling now (pinned in this round's snapshot for it) and the rounds
+   * each still stays put after this one: forward rounds free them then, and
+   * standing still this round becomes a candidate (waiting may pay).
+   */
+  cooling?: ReadonlyMap<string, number>
 }
 
 export const DEFAULT_MAX_MOVES = Infinity

@@ -17,10 +17,11 @@
  * same plan on any agent.
  *
  * With the agents' `loop` the rounds are played as the agents run them
- * (cooldown, minimum improvement): on bench:optimum's 30 instances the
- * agents' whole loop ended at 1.371 times the optimum (geometric mean)
- * instead of 1.425 with rounds played as if every VM could move at once
- * again; a round's plan takes seconds instead of tenths (docs/planner.md).
+ * (cooldown, minimum improvement), and with VMs cooling now, waiting for
+ * them is a candidate: on bench:optimum's 30 instances the agents' whole
+ * loop ended at 1.219 times the optimum (geometric mean) instead of 1.425
+ * with rounds played as if every VM could move at once again; a round's
+ * plan takes seconds instead of tenths (docs/planner.md).
  */
 import { CostModel, evaluate, type CostOptions } from '../cost.ts'
 import { compile, type Instance } from '../instance.ts'
@@ -52,8 +53,11 @@ export function afterPlan (inst: Instance, plan: Plan): Instance {
  */
 export function chooseByRollout (inst: Instance, options: CostOptions, rounds: number, candidates: readonly Plan[], next: (inst: Instance) => Plan, loop?: RoundLoop): Plan {
   const runs = (p: Plan): boolean => loop === undefined || p.moves.length === 0 || improvesEnough(p, loop.minImprovement)
+  // With VMs cooling, waiting for them is a candidate too (last: it wins only when strictly lower).
+  const waits = loop?.cooling !== undefined && loop.cooling.size > 0
+  const all = waits ? [...candidates, { ...candidates[0]!, moves: [], finalCost: candidates[0]!.initialCost, steps: undefined }] : candidates
   // The first is played forward even when it moves nothing: standing still is a choice too.
-  const distinct = candidates.filter((c, i) => (i === 0 || c.moves.length > 0) && runs(c) && candidates.findIndex(d => sameMoves(c, d)) === i)
+  const distinct = all.filter((c, i) => (i === 0 || c.moves.length > 0 || (waits && i === all.length - 1)) && runs(c) && all.findIndex(d => sameMoves(c, d)) === i)
   const first = distinct[0] ?? candidates[0]!
   if (distinct.length < 2) return first
   const model = new CostModel(inst, options)
@@ -87,8 +91,10 @@ function playForward (inst: Instance, first: Plan, rounds: number, next: (inst: 
  * would plan the same). At most `rounds` rounds that move.
  */
 function playLoop (inst: Instance, first: Plan, rounds: number, next: (inst: Instance) => Plan, loop: RoundLoop): Instance {
-  let at = afterPlan(inst, first)
-  const movedAt = new Map(first.moves.map(m => [m.vm, 0]))
+  // The VMs cooling now are pinned in `inst` for this round only: free them, and pin them by their cooldown below.
+  const cooling = loop.cooling ?? new Map<string, number>()
+  let at = afterPlan(cooling.size === 0 ? inst : withPinned(inst, new Set(), cooling), first)
+  const movedAt = new Map([...[...cooling].map(([vm, left]): [string, number] => [vm, left - loop.cooldownRounds]), ...first.moves.map((m): [string, number] => [m.vm, 0])])
   for (let round = 1, moving = 0; moving < rounds; round++) {
     const cooling = new Set<string>()
     for (const [vm, r] of movedAt) if (round - r <= loop.cooldownRounds) cooling.add(vm)
@@ -108,10 +114,16 @@ function playLoop (inst: Instance, first: Plan, rounds: number, next: (inst: Ins
   return at
 }
 
-/** `inst` with `vms` pinned for a round (their cooldown). */
-function withPinned (inst: Instance, vms: ReadonlySet<string>): Instance {
+/** `inst` with `vms` pinned for a round (their cooldown), and `free` unpinned. */
+function withPinned (inst: Instance, vms: ReadonlySet<string>, free: ReadonlyMap<string, number> = new Map()): Instance {
   const snap = inst.snapshot
-  return compile({ ...snap, vms: snap.vms.map(vm => vms.has(vm.id) && vm.pinned !== true ? { ...vm, pinned: true } : vm) })
+  return compile({
+    ...snap,
+    vms: snap.vms.map(vm => {
+      if (vms.has(vm.id)) return vm.pinned === true ? vm : { ...vm, pinned: true }
+      return free.has(vm.id) && vm.pinned === true ? { ...vm, pinned: false } : vm
+    })
+  })
 }
 
 function sameMoves (a: Plan, b: Plan): boolean {

@@ -115,3 +115,25 @@ test('played in the agents\' loop: moved VMs are held for the cooldown, and a ro
   t.is(chooseByRollout(inst, {}, 12, [stay, tiny], still, loop), stay)
   t.is(chooseByRollout(inst, {}, 12, [stay, tiny], still), tiny, 'without the loop it would be')
 })
+
+test('with VMs cooling now, forward rounds free each when its cooldown ends, and waiting is played as a candidate', t => {
+  const c = cases.find(x => x.name === 'clustered seed 20')!
+  const own = planLookahead(compile(c.snapshot), PLAIN)
+  const moved = own.moves.map(m => m.vm)
+  const w = c.snapshot.vms.map(v => v.id).find(id => !moved.includes(id))!
+  // This round's snapshot as holdBack gives it: the cooling VM pinned.
+  const inst = compile({ ...c.snapshot, vms: c.snapshot.vms.map(v => v.id === w ? { ...v, pinned: true } : v) })
+  const seen: string[][] = []
+  const still = (i: typeof inst): Plan => {
+    seen.push(i.snapshot.vms.filter(v => v.pinned === true).map(v => v.id).sort())
+    return { ...planLookahead(i, PLAIN), moves: [] }
+  }
+  const loop = { cooldownRounds: 3, minImprovement: 0.01, cooling: new Map([[w, 2]]) }
+  t.is(chooseByRollout(inst, {}, 12, [own], still, loop), own, 'waiting ends higher here: the round moves')
+  // own: w stays put 2 more rounds, own's VMs 3; then both free. Waiting: w alone, then free.
+  t.deepEqual(seen, [[...moved, w].sort(), [...moved].sort(), [], [w], []])
+  // Without the cooling map there is no waiting candidate: one candidate, nothing played forward.
+  seen.length = 0
+  t.is(chooseByRollout(inst, {}, 12, [own], still, { cooldownRounds: 3, minImprovement: 0.01 }), own)
+  t.deepEqual(seen, [])
+})

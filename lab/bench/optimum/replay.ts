@@ -87,7 +87,9 @@ export function agentLoop (inst: Instance, planner: PlannerFn, config: PlannerCo
   let rounds = 0; let moves = 0
   for (let round = 1; round <= max; round++) {
     const cooling = cooldown.cooling(round)
-    const { plan } = planSafely(snap, { planner, config, limits: loop.limits, onTheMove: [], cooling })
+    // As round-plan.ts passes them: the rollouts know how long each cooling VM stays put.
+    const roundConfig = config.loop === undefined ? config : { ...config, loop: { ...config.loop, cooling: cooldown.left(round) } }
+    const { plan } = planSafely(snap, { planner, config: roundConfig, limits: loop.limits, onTheMove: [], cooling })
     // Standing still with nothing cooling: every later round plans the same.
     if (plan.moves.length === 0) { if (cooling.length === 0) break; continue }
     rounds = round; moves += plan.moves.length
