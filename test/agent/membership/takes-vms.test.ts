@@ -23,7 +23,15 @@ test.serial('a host admitted from a token takes VMs: b1, drained, moves its two 
   await waitFor(() => all.every(a => a.view.member('e1') !== undefined && a.view.membersHash === e1.view.membersHash), GENEROUS_MS, 'every agent to list e1')
   const admittedAt = Date.now()
   t.true((await cluster.agents.get('b1')!.controls.drain(true)).ok)
-  await waitFor(async () => (await cluster.world.vms()).every(v => v.host === 'e1'), GENEROUS_MS, 'both VMs on e1')
+  try {
+    await waitFor(async () => (await cluster.world.vms()).every(v => v.host === 'e1'), GENEROUS_MS, 'both VMs on e1')
+  } catch (err) {
+    // Failed once in CI (stop 33, not reproduced in 8 runs under load): say where the VMs are and what the hosts said.
+    t.log(`VMs: ${(await cluster.world.vms()).map(v => `${v.id}@${v.host}`).join(' ')}`)
+    for (const [host, a] of cluster.agents) t.log(`${host}: ${JSON.stringify(a.controls.status())}`)
+    for (const l of lines.slice(-30)) t.log(JSON.stringify(l))
+    throw err
+  }
   const rounds = roundAt(Date.now(), timing) - roundAt(admittedAt, timing)
   t.log(`both VMs on e1 ${Date.now() - admittedAt} ms (${rounds} round(s)) after its admission and b1's drain`)
   t.true(rounds <= 2, `within two rounds (${rounds})`)
