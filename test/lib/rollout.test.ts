@@ -67,7 +67,7 @@ test('rounds played forward end at most where the plain rounds end, and lower wh
   t.true(lower >= 1, 'played forward, some instance ends lower')
 })
 
-test('the candidate whose rounds end lowest is taken; the same moves are one candidate', t => {
+test('the candidate whose rounds end lowest is taken; the same moves are one candidate, and a placement reached twice is planned once', t => {
   const c = cases.find(x => x.name === 'clustered seed 20')!
   const inst = compile(c.snapshot)
   const own = planLookahead(inst, PLAIN)
@@ -82,6 +82,12 @@ test('the candidate whose rounds end lowest is taken; the same moves are one can
   const copy = { ...own, moves: own.moves.map(m => ({ ...m })) }
   t.is(chooseByRollout(inst, {}, 12, [own, copy], still), own)
   t.is(called, 0)
+  // The same moves in another order are another candidate, but they lead to the same placement: it is planned once.
+  called = 0
+  t.true(own.moves.length >= 2)
+  const reversed = { ...own, moves: [...own.moves].reverse() }
+  t.is(chooseByRollout(inst, {}, 12, [own, reversed], still), own)
+  t.is(called, 1)
   // Played forward by the round planner itself, standing still now reaches the same placement a round later: a tie, and the first stays.
   t.is(chooseByRollout(inst, {}, 12, [own, stay], i => planLookahead(i, PLAIN)), own)
   // afterPlan carries the moves out and keeps hosts and VMs in their order.
