@@ -12,14 +12,12 @@
  * fixed where they are. Deterministic: seeded by the caller.
  */
 import { type CostModel, evaluate } from '../cost.ts'
-import type { Instance } from '../instance.ts'
 import { Random } from '../random.ts'
+import { formUnits, packOntoDc } from './group-units.ts'
 
 const END_RATIO = 1e-4
 /** Units moved out of a full DC at most, to make room for one coming in. */
 const EJECT_UNITS = 4
-/** A unit takes at most this share of the smallest DC's memory. */
-const MAX_UNIT_SHARE = 0.5
 /** Up to this many VMs every state is packed onto hosts; above, DCs' pooled room is checked. */
 const EXACT_PACK_VMS = 100
 /** Above this many VMs a new best is not packed onto hosts as it is found (that costs the whole instance each time): placement() packs the last one. */
@@ -47,7 +45,7 @@ export function assignGroups (model: CostModel, start: Int32Array, opts: GroupAs
 }
 
 class GroupSearch {
-  readonly units: number[][] = []
+  readonly units: number[][]
   private readonly model: CostModel
   private readonly start: Int32Array
   private readonly unitOf: Int32Array
@@ -73,19 +71,9 @@ class GroupSearch {
     this.model = model
     this.start = start
     this.nDc = nDc
-    this.unitOf = new Int32Array(nVm).fill(-1)
-    const free = (v: number): boolean => opts.movable[v] === 1 && vmPinned[v] === 0
-    // A group too large for half a DC cannot live whole anywhere: it goes in pieces.
-    let smallest = Infinity
-    for (const hosts of inst.dcHosts) smallest = Math.min(smallest, hosts.reduce((a, h) => a + inst.hostMemory[h]!, 0))
-    for (const members of opts.groups) {
-      const m = members.filter(v => free(v) && this.unitOf[v] === -1)
-      for (const piece of pieces(inst, m, smallest * MAX_UNIT_SHARE)) {
-        for (const v of piece) this.unitOf[v] = this.units.length
-        this.units.push(piece)
-      }
-    }
-    for (let v = 0; v < nVm; v++) if (free(v) && this.unitOf[v] === -1) { this.unitOf[v] = this.units.length; this.units.push([v]) }
+    const formed = formUnits(inst, opts.groups, v => opts.movable[v] === 1 && vmPinned[v] === 0)
+    this.units = formed.units
+    this.unitOf = formed.unitOf
     const n = this.units.length
     // A unit starts in the DC holding most of its memory.
     this.dc = new Int32Array(n)
@@ -168,46 +156,12 @@ class GroupSearch {
     return this.pack(d) !== undefined
   }
 
-  /**
-   * Hosts for the movable VMs of units in DC d: first each on its starting
-   * host if that is in d and has room, the rest largest first onto the
-   * roomiest host; failing that, all largest first onto the host they fill
-   * best (tighter, for DCs that are nearly full). Undefined if neither fits.
-   */
+  /** Hosts for the movable VMs of the units in DC d (packOntoDc); undefined if they do not fit. */
   private pack (d: number): Array<[number, number]> | undefined {
-    return this.packWith(d, true) ?? this.packWith(d, false)
-  }
-
-  private packWith (d: number, stay: boolean): Array<[number, number]> | undefined {
-    const inst = this.model.instance
-    const { dcHosts, hostMemory, hostVcpus, vmMemory, vmVcpus, nVm, hostDc } = inst
-    const hosts = dcHosts[d]!
-    const mem = Float64Array.from(hostMemory); const cpu = Float64Array.from(hostVcpus)
-    for (let v = 0; v < nVm; v++) {
-      const h = this.start[v]!
-      if (this.unitOf[v] === -1 && hostDc[h] === d) { mem[h]! -= vmMemory[v]!; cpu[h]! -= vmVcpus[v]! }
-    }
     const vms: number[] = []
     this.units.forEach((m, u) => { if (this.dc[u] === d) vms.push(...m) })
-    vms.sort((a, b) => vmMemory[b]! - vmMemory[a]! || vmVcpus[b]! - vmVcpus[a]! || a - b)
-    const out: Array<[number, number]> = []
-    const rest: number[] = []
-    const fits = (v: number, h: number): boolean => mem[h]! >= vmMemory[v]! && cpu[h]! >= vmVcpus[v]!
-    const put = (v: number, h: number): void => { mem[h]! -= vmMemory[v]!; cpu[h]! -= vmVcpus[v]!; out.push([v, h]) }
-    for (const v of vms) {
-      const h = this.start[v]!
-      if (stay && hostDc[h] === d && fits(v, h)) put(v, h); else rest.push(v)
-    }
-    for (const v of rest) {
-      let best = -1
-      for (const h of hosts) {
-        if (!fits(v, h)) continue
-        if (best < 0 || (stay ? mem[h]! > mem[best]! : mem[h]! < mem[best]!)) best = h
-      }
-      if (best < 0) return undefined
-      put(v, best)
-    }
-    return out
+    const inst = this.model.instance
+    return packOntoDc(inst, this.start, this.unitOf, vms, d, true) ?? packOntoDc(inst, this.start, this.unitOf, vms, d, false)
   }
 
   anneal (steps: number, rng: Random): void {
@@ -341,34 +295,4 @@ class GroupSearch {
     const before = evaluate(this.model, this.start).total
     return evaluate(this.model, out).total < before - EPS * Math.max(1e-300, before) ? out : undefined
   }
-}
-
-/**
- * Members in breadth-first order over their traffic among themselves (so
- * VMs that talk stay together), cut into pieces of at most `limit` memory.
- */
-function pieces (inst: Instance, members: number[], limit: number): number[][] {
-  const { vmMemory, adjStart, adjNode } = inst
-  const inGroup = new Set(members)
-  const seen = new Set<number>()
-  const order: number[] = []
-  for (const root of members) {
-    if (seen.has(root)) continue
-    seen.add(root)
-    for (let q = order.push(root) - 1; q < order.length; q++) {
-      const v = order[q]!
-      for (let k = adjStart[v]!; k < adjStart[v + 1]!; k++) {
-        const w = adjNode[k]!
-        if (inGroup.has(w) && !seen.has(w)) { seen.add(w); order.push(w) }
-      }
-    }
-  }
-  const out: number[][] = []
-  let cur: number[] = []; let mem = 0
-  for (const v of order) {
-    if (cur.length > 0 && mem + vmMemory[v]! > limit) { out.push(cur); cur = []; mem = 0 }
-    cur.push(v); mem += vmMemory[v]!
-  }
-  if (cur.length > 0) out.push(cur)
-  return out
 }
