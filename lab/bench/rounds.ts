@@ -20,14 +20,13 @@
  */
 import { parseArgs } from 'node:util'
 import { DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from '../../agent/config.ts'
-import { Cooldown } from '../../agent/policy/cooldown.ts'
 import { compile } from '../../lib/instance.ts'
 import type { Snapshot } from '../../lib/model.ts'
 import { DEFAULT_COOLDOWN_ROUNDS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT_PER_HOST, DEFAULT_MIN_IMPROVEMENT } from '../../lib/planners/limits.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
-import { planSafely } from '../../lib/planners/safe-plan.ts'
 import { planThesis } from '../../lib/planners/thesis.ts'
 import { generate, SCENARIO_KINDS, type ScenarioKind } from '../../lib/scenario.ts'
+import { runAgentLoop } from './agent-loop.ts'
 import { startBenchReport } from './report.ts'
 import { table } from './text-table.ts'
 
@@ -60,24 +59,17 @@ const AGENT_LIMITS = { maxInFlight: DEFAULT_MAX_IN_FLIGHT, maxInFlightPerHost: D
 
 interface Point { round: number, moves: number, cost: number, ms: number }
 
-/** The agents' loop: plan, carry out, plan again on the result. */
+/** The agents' loop (agent-loop.ts) over `rounds` rounds, its cost and moves at the checkpoints. */
 function agentPath (start: Snapshot): { start: number, points: Point[] } {
-  let snap = start
-  const cooldown = new Cooldown(DEFAULT_COOLDOWN_ROUNDS)
   const points: Point[] = []
-  let moves = 0; let ms = 0; let cost = NaN; let startCost = NaN
-  for (let round = 1; round <= rounds; round++) {
-    const t0 = performance.now()
-    const { plan } = planSafely(snap, { planner: planLookahead, config: AGENT_CONFIG, limits: AGENT_LIMITS, onTheMove: [], cooling: cooldown.cooling(round) })
-    ms += performance.now() - t0
-    if (round === 1) startCost = plan.initialCost
-    cost = plan.moves.length > 0 ? plan.finalCost : plan.initialCost
-    const to = new Map(plan.moves.map(m => [m.vm, m.to]))
-    for (const m of plan.moves) cooldown.moved(m.vm, round)
-    moves += plan.moves.length
-    snap = { ...snap, vms: snap.vms.map(v => to.has(v.id) ? { ...v, host: to.get(v.id)! } : v) }
-    if (CHECKPOINTS.includes(round)) points.push({ round, moves, cost, ms: ms / round })
-  }
+  let moves = 0; let ms = 0; let startCost = NaN
+  runAgentLoop(start, { planner: planLookahead, config: AGENT_CONFIG, limits: AGENT_LIMITS, cooldownRounds: DEFAULT_COOLDOWN_ROUNDS }, rounds, r => {
+    ms += r.ms
+    if (r.round === 1) startCost = r.plan.initialCost
+    moves += r.plan.moves.length
+    const cost = r.plan.moves.length > 0 ? r.plan.finalCost : r.plan.initialCost
+    if (CHECKPOINTS.includes(r.round)) points.push({ round: r.round, moves, cost, ms: ms / r.round })
+  })
   return { start: startCost, points }
 }
 

@@ -8,8 +8,7 @@ import { compile, type Instance } from '../../../lib/instance.ts'
 import type { Plan } from '../../../lib/model.ts'
 import type { PlannerConfig, PlannerFn } from '../../../lib/planners/index.ts'
 import type { MigrationLimits } from '../../../lib/planners/limits.ts'
-import { planSafely } from '../../../lib/planners/safe-plan.ts'
-import { Cooldown } from '../../../agent/policy/cooldown.ts'
+import { runAgentLoop } from '../agent-loop.ts'
 
 export interface Replayed {
   plan: Plan
@@ -75,28 +74,16 @@ export interface AgentLoop {
 }
 
 /**
- * The agents' whole loop, round after round (as bench:rounds runs it):
- * each round planned through planSafely (in-flight limits, the minimum
- * improvement), VMs that moved held for the cooldown, until a round stands
- * still with nothing cooling (or `max` rounds; `rounds` is the last that
- * moved). What a cluster of default agents ends at.
+ * The agents' whole loop, round after round (agent-loop.ts, as
+ * bench:rounds runs it), until a round stands still with nothing cooling
+ * (or `max` rounds; `rounds` is the last that moved). What a cluster of
+ * default agents ends at.
  */
 export function agentLoop (inst: Instance, planner: PlannerFn, config: PlannerConfig, loop: AgentLoop, max: number): Rounds {
-  let snap = inst.snapshot
-  const cooldown = new Cooldown(loop.cooldownRounds)
   let rounds = 0; let moves = 0
-  for (let round = 1; round <= max; round++) {
-    const cooling = cooldown.cooling(round)
-    // As round-plan.ts passes them: the rollouts know how long each cooling VM stays put.
-    const roundConfig = config.loop === undefined ? config : { ...config, loop: { ...config.loop, cooling: cooldown.left(round) } }
-    const { plan } = planSafely(snap, { planner, config: roundConfig, limits: loop.limits, onTheMove: [], cooling })
-    // Standing still with nothing cooling: every later round plans the same.
-    if (plan.moves.length === 0) { if (cooling.length === 0) break; continue }
-    rounds = round; moves += plan.moves.length
-    const to = new Map(plan.moves.map(m => [m.vm, m.to]))
-    for (const m of plan.moves) cooldown.moved(m.vm, round)
-    snap = { ...snap, vms: snap.vms.map(v => { const host = to.get(v.id); return host === undefined ? v : { ...v, host } }) }
-  }
-  const end = compile(snap)
+  const settings = { planner, config, limits: loop.limits, cooldownRounds: loop.cooldownRounds }
+  const end = compile(runAgentLoop(inst.snapshot, settings, max, r => {
+    if (r.plan.moves.length > 0) { rounds = r.round; moves += r.plan.moves.length }
+  }, true))
   return { hostOf: Int32Array.from(end.vmHost), cost: evaluate(new CostModel(end), end.vmHost).total, rounds, moves }
 }
