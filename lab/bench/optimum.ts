@@ -27,10 +27,10 @@ import { CostModel } from '../../lib/cost.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { planThesis } from '../../lib/planners/thesis.ts'
 import { Random } from '../../lib/random.ts'
-import { SCENARIO_KINDS } from '../../lib/scenario.ts'
+import { SCENARIO_KINDS, type ScenarioKind } from '../../lib/scenario.ts'
 import { diagnose } from './optimum/diagnose.ts'
 import { solveOptimum } from './optimum/ilp.ts'
-import { benchCase } from './optimum/instances.ts'
+import { type BenchCase, benchCase } from './optimum/instances.ts'
 import { leftover } from './optimum/leftover.ts'
 import { oneMoveBound } from './optimum/one-move.ts'
 import { oneMoveExact } from './optimum/one-move-exact.ts'
@@ -86,12 +86,17 @@ if (!(lo >= 2 && hi >= lo)) throw new Error(`--vms: expected LO-HI, got ${values
 const timeLimit = positive('time-limit', values['time-limit'])
 const jobs = positive('jobs', values.jobs)
 
-/** Instance i: kinds in turn; size, DCs and slack drawn from its seed. */
+/** The instance of `seed` and `kind`: size, DCs and slack drawn from the seed. */
+function caseOf (seed: number, kind: ScenarioKind): BenchCase {
+  const rng = new Random(seed)
+  return benchCase(kind, rng.int(lo, hi), rng.int(3, 4), seed, rng.pick(SLACKS))
+}
+
+/** Instance i: kinds in turn. */
 async function runOne (i: number): Promise<Row> {
   const seed = i + 1
-  const rng = new Random(seed)
   const kind = SCENARIO_KINDS[i % SCENARIO_KINDS.length]!
-  const c = benchCase(kind, rng.int(lo, hi), rng.int(3, 4), seed, rng.pick(SLACKS))
+  const c = caseOf(seed, kind)
   const thesis = replay(c.inst, planThesis)
   const look = replay(c.inst, planLookahead)
   const lookRounds = untilFixpoint(c.inst, planLookahead, 10)
@@ -140,8 +145,7 @@ if (cuts > 0) {
   for (const r of rows) {
     let bound = r.opt.cost
     if (rs.includes(r)) {
-      const rng = new Random(r.seed)
-      const c = benchCase(r.kind, rng.int(lo, hi), rng.int(3, 4), r.seed, rng.pick(SLACKS))
+      const c = caseOf(r.seed, r.kind)
       let how: string
       const x = oneMoveExact(c.inst, r.look.cost, 2_000_000, EXACT_VISITS)
       if (x !== undefined) {
@@ -157,8 +161,7 @@ if (cuts > 0) {
     }
     logOpt += Math.log(ratio(r.look.cost, r.opt.cost)); logBound += Math.log(ratio(r.look.cost, bound))
   }
-  const w = lines[0]!.map((_, i) => Math.max(...lines.map(l => l[i]!.length)))
-  for (const l of lines) console.log(l.map((x, i) => i < 2 || i === 4 ? x.padEnd(w[i]!) : x.padStart(w[i]!)).join('  '))
+  printAligned(lines, [0, 1, 4])
   console.log(`lookahead geo. mean over all ${rows.length}: ${Math.exp(logOpt / rows.length).toFixed(3)} against the optimum, at most ${Math.exp(logBound / rows.length).toFixed(3)} against the best one-move plan (exact or its lower bound)`)
 }
 const reachStates = positive('reach-states', values['reach-states'])
@@ -170,19 +173,22 @@ if (far.length > 0) {
     'complete: all of them, a proof that no plan of single moves ends lower; capped: the best seen, an upper bound on that best.')
   const lines: string[][] = [['kind', 'seed', 'placements', 'enumeration', 'best reachable/opt', 'la/best', 'agents/best']]
   for (const r of far) {
-    const rng = new Random(r.seed)
-    const c = benchCase(r.kind, rng.int(lo, hi), rng.int(3, 4), r.seed, rng.pick(SLACKS))
-    const x = bestReachable(new CostModel(c.inst), reachStates)
+    const x = bestReachable(new CostModel(caseOf(r.seed, r.kind).inst), reachStates)
     if (x === undefined) { lines.push([r.kind, String(r.seed), '-', 'not enumerated (nHost^nVm >= 2^53)', '', '', '']); continue }
     lines.push([r.kind, String(r.seed), x.states.toLocaleString('en'), x.complete ? 'complete' : 'capped', ratio(x.best, r.opt.cost).toFixed(3),
       ratio(r.look.cost, x.best).toFixed(3), ratio(r.agentRounds.cost, x.best).toFixed(3)])
   }
-  const w = lines[0]!.map((_, i) => Math.max(...lines.map(l => l[i]!.length)))
-  for (const l of lines) console.log(l.map((x, i) => i < 2 || i === 3 ? x.padEnd(w[i]!) : x.padStart(w[i]!)).join('  '))
+  printAligned(lines, [0, 1, 3])
 }
 const k = positive('details', values.details)
 if (k > 0) { console.log(); console.log(details(rows, k)) }
 await report.done()
+
+/** Prints `lines` (the header first) in columns: those in `left` left-aligned, the rest right-aligned. */
+function printAligned (lines: string[][], left: readonly number[]): void {
+  const w = lines[0]!.map((_, i) => Math.max(...lines.map(l => l[i]!.length)))
+  for (const l of lines) console.log(l.map((x, i) => left.includes(i) ? x.padEnd(w[i]!) : x.padStart(w[i]!)).join('  '))
+}
 
 function positive (name: string, s: string): number {
   const n = Number(s)

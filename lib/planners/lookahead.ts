@@ -167,12 +167,8 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
  * Without the grouped placement: on 1k-10k VMs it changed no round's
  * moves at budgets of 5, 100 and 1,000 (its plan's first steps are the
  * greedy's) and tripled the round's time.
- * Without the unlimited search when no plan of the round's size can gain
- * TOWARD_MIN_SHARE (move-bound.ts; at 100k VMs a round of 5 gains at most
- * 0.4-0.6%): the round then takes the lower of the other two, and the
- * unlimited search was most of its time. Where this applied (thesis and
- * clustered traffic, 4 and 16 DCs, 30k-100k VMs) the rounds' moves were
- * the same without it, in 0.09-0.9 s instead of 0.6-8.9 s.
+ * Without the unlimited search when no round of this size can gain
+ * TOWARD_MIN_SHARE (move-bound.ts; at 100k VMs, planner.md step 9).
  *
  * The chosen plan comes first; with `all`, the other candidates follow
  * (for chooseByRollout), else they are not computed once the choice is made.
@@ -183,7 +179,7 @@ function planBudgeted (inst: Instance, model: CostModel, config: PlannerConfig, 
   const hopeless = !all && maxMoves <= ROUND_BUDGET && mostGainOfMoves(model, inst.vmHost, maxMoves) < TOWARD_MIN_SHARE * evaluate(model, inst.vmHost).total
   const full = hopeless ? undefined : search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity }, false, effort, ilsWork)
   const steps = full === undefined ? undefined : anytimeSteps(model, full, ORDER_PER_BUDGET * maxMoves + ORDER_SLACK, limits).steps
-  const toward = steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full!.stopped)
+  const toward = full === undefined || steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full.stopped)
   // A round heads for the unlimited plan's placement while that gains enough (TOWARD_MIN_SHARE).
   const heads = maxMoves <= ROUND_BUDGET && toward !== undefined && toward.initialCost - toward.finalCost >= TOWARD_MIN_SHARE * toward.initialCost && toward.moves.length > 0
   if (heads && !all) return [toward]
