@@ -37,8 +37,8 @@ export const DEFAULT_MIN_GAIN = 0.001
 /**
  * Rounds are played forward (lib/planners/rollout.ts) only where a round
  * is this long or longer: the planner's plan must come within a tenth of
- * the round (lib/rounds.ts), and with them a plan on 36-40 VMs took
- * 0.1-3 s (median) and up to 13 s on a 2-core machine (docs/planner.md); a
+ * the round (lib/rounds.ts), and with them a plan on 30-40 VMs takes
+ * 0.3-4.2 s (median) and up to 19 s on a 2-core machine (docs/planner.md); a
  * slower plan lets the next rank take over, which is safe but spends the
  * next rank's time too.
  */

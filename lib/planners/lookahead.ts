@@ -66,7 +66,7 @@ import { relabelTowardHome } from './relabel.ts'
 import { packOntoHosts } from './pack.ts'
 import { communities, groupMembers, superGroups } from '../communities.ts'
 import { planBestFirst } from './best-first.ts'
-import { ROLLOUT_MAX_VMS, chooseByRollout } from './rollout.ts'
+import { ROLLOUT_MAX_VMS, chooseByRollout, withShorterRounds } from './rollout.ts'
 import { mostGainOfMoves } from './move-bound.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
@@ -151,7 +151,7 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   if (rollouts <= 0 || maxMoves > ROUND_BUDGET || inst.nVm > ROLLOUT_MAX_VMS) return planBudgeted(inst, model, config, maxMoves, false)[0]!
   // A round on a small instance: each candidate played forward round after
   // round, and the one whose rounds end lowest taken (rollout.ts).
-  const candidates = planBudgeted(inst, model, config, maxMoves, true)
+  const candidates = withShorterRounds(planBudgeted(inst, model, config, maxMoves, true))
   return chooseByRollout(inst, config, rollouts, candidates, next => planBudgeted(next, new CostModel(next, config), config, maxMoves, false, ROUND_EFFORT, ROLLOUT_ILS_WORK)[0]!, config.loop)
 }
 

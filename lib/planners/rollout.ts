@@ -20,7 +20,8 @@
  * (cooldown, minimum improvement), and with VMs cooling now, waiting for
  * them is a candidate: on bench:optimum's 30 instances the agents' whole
  * loop ended at 1.219 times the optimum (geometric mean) instead of 1.425
- * with rounds played as if every VM could move at once again; a round's
+ * with rounds played as if every VM could move at once again, and at 1.163
+ * with shorter rounds as candidates too (withShorterRounds); a round's
  * plan takes seconds instead of tenths (docs/planner.md).
  */
 import { CostModel, evaluate, type CostOptions } from '../cost.ts'
@@ -31,6 +32,17 @@ import { improvesEnough } from './limits.ts'
 
 /** Rounds are played forward on instances up to this many VMs: each candidate costs up to `rolloutRounds` plans. */
 export const ROLLOUT_MAX_VMS = 40
+
+/**
+ * Forward plans one round's choice may make: once this many are made, the
+ * candidates not yet played forward are left out (the earlier ones, the
+ * round planner's own choice first, always are). A forward plan on 36-40
+ * VMs takes about 0.1 s here; with shorter rounds as candidates the
+ * slowest round of bench:optimum's agents' loop had made 201 of them
+ * (22 s on a busy machine; a 30 s round gives rank 0 3 s, lib/rounds.ts).
+ * With this bound every instance there ended as without it.
+ */
+export const MAX_FORWARD_PLANS = 120
 
 /** The placement after `plan`'s moves, as a new instance (the next round's snapshot). */
 export function afterPlan (inst: Instance, plan: Plan): Instance {
@@ -62,10 +74,13 @@ export function chooseByRollout (inst: Instance, options: CostOptions, rounds: n
   if (distinct.length < 2) return first
   const model = new CostModel(inst, options)
   const tol = 1e-9 * Math.max(1, Math.abs(first.initialCost))
-  const next = remembered(planNext)
+  let plans = 0
+  const next = remembered(i => { plans++; return planNext(i) })
   let best = first
   let lowest = Infinity
   for (const c of distinct) {
+    // A bound on the round's work, counted (not timed) so every agent chooses alike: later candidates are not played.
+    if (plans >= MAX_FORWARD_PLANS) break
     const at = loop === undefined ? playForward(inst, c, rounds, next) : playLoop(inst, c, rounds, next, loop)
     // Hosts and VMs keep their order through afterPlan, so indices carry over.
     const end = evaluate(model, at.vmHost).total
@@ -129,6 +144,35 @@ function withPinned (inst: Instance, vms: ReadonlySet<string>, free: ReadonlyMap
 
 function sameMoves (a: Plan, b: Plan): boolean {
   return a.moves.length === b.moves.length && a.moves.every((m, i) => m.vm === b.moves[i]!.vm && m.to === b.moves[i]!.to)
+}
+
+/**
+ * `candidates`, then each one's shorter rounds: every proper prefix of its
+ * steps (a step is kept whole, so each prefix is a round an agent may
+ * carry out). A shorter round leaves the rest free for a later round that
+ * sees the new placement, and the VMs it did not move are not held by the
+ * cooldown: on bench:optimum's 30 instances the agents' loop ended at the
+ * optimum on clustered seeds 2, 14 and 20 and thesis seed 1 (1.23-1.55x
+ * before; docs/planner.md). The full rounds come first, so a tie keeps them.
+ */
+export function withShorterRounds (candidates: readonly Plan[]): Plan[] {
+  return [...candidates, ...candidates.flatMap(prefixesOf)]
+}
+
+/** Every proper prefix of `plan`'s steps (each move a step when it has none), shortest first. */
+function prefixesOf (plan: Plan): Plan[] {
+  const sizes = plan.steps ?? plan.moves.map(() => 1)
+  const prefixes: Plan[] = []
+  let at = 0
+  for (let i = 0; i < sizes.length - 1; i++) {
+    at += sizes[i]!
+    const moves = plan.moves.slice(0, at)
+    const prefix: Plan = { ...plan, moves, finalCost: moves[at - 1]!.cost }
+    if (plan.steps !== undefined) prefix.steps = sizes.slice(0, i + 1)
+    if (plan.mends !== undefined) prefix.mends = Math.min(plan.mends, at)
+    prefixes.push(prefix)
+  }
+  return prefixes
 }
 
 /**
