@@ -44,6 +44,8 @@ export interface Rounds {
   cost: number
   rounds: number
   moves: number
+  /** How long each round's plan took, in ms (the agents' loop only). */
+  planMs?: number[]
 }
 
 /**
@@ -81,9 +83,11 @@ export interface AgentLoop {
  */
 export function agentLoop (inst: Instance, planner: PlannerFn, config: PlannerConfig, loop: AgentLoop, max: number): Rounds {
   let rounds = 0; let moves = 0
+  const planMs: number[] = []
   const settings = { planner, config, limits: loop.limits, cooldownRounds: loop.cooldownRounds }
   const end = compile(runAgentLoop(inst.snapshot, settings, max, r => {
+    planMs.push(r.ms)
     if (r.plan.moves.length > 0) { rounds = r.round; moves += r.plan.moves.length }
   }, true))
-  return { hostOf: Int32Array.from(end.vmHost), cost: evaluate(new CostModel(end), end.vmHost).total, rounds, moves }
+  return { hostOf: Int32Array.from(end.vmHost), cost: evaluate(new CostModel(end), end.vmHost).total, rounds, moves, planMs }
 }

@@ -43,14 +43,14 @@ function closed (r: Row, cost: number): string {
 }
 
 export function table (rows: Row[]): string {
-  const head = ['kind', 'seed', 'VMs', 'DCs', 'h/DC', 'slack', 'initial', 'optimum', 'thesis', 'lookahead', 'th/opt', 'la/opt', 'la closed', 'la rounds/opt', 'agents/opt', 'la mv', 'opt mv', 'reach', 'glpsol s']
+  const head = ['kind', 'seed', 'VMs', 'DCs', 'h/DC', 'slack', 'initial', 'optimum', 'thesis', 'lookahead', 'th/opt', 'la/opt', 'la closed', 'la rounds/opt', 'agents/opt', 'agents plan s', 'la mv', 'opt mv', 'reach', 'glpsol s']
   const body = rows.map(r => [
     r.kind, String(r.seed), String(r.vms), String(r.dcs), String(r.hostsPerDc), r.slack.toFixed(2),
     r.initial.toPrecision(4), r.opt.cost.toPrecision(4) + (r.opt.status === 'optimal' ? '' : '*'),
     r.thesis.cost.toPrecision(4), r.look.cost.toPrecision(4),
     fmt(ratio(r.thesis.cost, r.opt.cost)), fmt(ratio(r.look.cost, r.opt.cost)), closed(r, r.look.cost),
     `${fmt(ratio(r.lookRounds.cost, r.opt.cost))} (${r.lookRounds.rounds})`,
-    `${fmt(ratio(r.agentRounds.cost, r.opt.cost))} (${r.agentRounds.rounds})`,
+    `${fmt(ratio(r.agentRounds.cost, r.opt.cost))} (${r.agentRounds.rounds})`, planTimes(r.agentRounds.planMs),
     String(r.look.plan.moves.length), String(r.reach.moves), r.reach.verdict, r.opt.seconds.toFixed(1)
   ])
   return columns([head, ...body])
@@ -86,6 +86,13 @@ export function details (rows: Row[], n: number): string {
     if (rowsG.length > 0) out.push(columns(rowsG, true))
   }
   return out.join('\n')
+}
+
+/** A round's plan time in the agents' loop, median/max in seconds. */
+function planTimes (ms: number[] | undefined): string {
+  if (ms === undefined || ms.length === 0) return '-'
+  const sorted = [...ms].sort((a, b) => a - b)
+  return `${(sorted[(sorted.length - 1) >> 1]! / 1000).toFixed(2)}/${(sorted.at(-1)! / 1000).toFixed(1)}`
 }
 
 function gapShare (r: Row, gain: number): string {
