@@ -159,7 +159,11 @@ function rolesOf (keys: Record<string, PrivateKey>): AggregatorRoles {
 
 test.serial('tiered: an aggregator that takes reports and never passes them on is caught by its hosts\' audits; they report to the next rank and their traffic reaches the other DCs again', async t => {
   // Mallory, a member of DC A that runs no agent, answers every report
-  // "accepted" and passes nothing on. Its key is drawn so that it ranks
+  // "accepted" and passes nothing on, and answers every audit as holding
+  // every digest: it hides only its own DC's. (An auditor answering "none",
+  // as mallory did before, can make another DC's host leave its honest
+  // aggregator when a third DC is slow too: a cost the design accepts,
+  // docs/design.md §9.8, and what a loaded CI run saw.) Its key is drawn so that it ranks
   // first in DC A in about half of all epochs: the first bit of its Kademlia
   // id differs from a1's and a2's (they share theirs), so it is nearest to
   // every epoch's key whose first bit is its own (XOR ranking, lib/election.ts).
@@ -181,7 +185,7 @@ test.serial('tiered: an aggregator that takes reports and never passes them on i
   const channel = new Channels(node, node.protocol('relay', '2.0.0'), async (body, ctx) => {
     const msg = body as { kind: string, items: unknown[] }
     if (msg.kind === 'report') swallowed.set(ctx.peer, (swallowed.get(ctx.peer) ?? 0) + msg.items.length)
-    return { accepted: msg.items.length, dropped: 0, fresh: false, ...(msg.kind === 'audit' ? { held: -1 } : {}) }
+    return { accepted: msg.items.length, dropped: 0, fresh: false, ...(msg.kind === 'audit' ? { held: Number.MAX_SAFE_INTEGER } : {}) }
   }, { maxBytes: MAX_RELAY_BYTES, timeoutMs: 10_000 })
   await channel.start()
   t.teardown(async () => { await channel.stop() })
