@@ -28,6 +28,7 @@ import { CostModel, evaluate, type CostOptions } from '../cost.ts'
 import { compile, type Instance } from '../instance.ts'
 import type { Plan } from '../model.ts'
 import type { RoundLoop } from './config.ts'
+import { stepEnds } from './anytime.ts'
 import { improvesEnough } from './limits.ts'
 
 /** Rounds are played forward on instances up to this many VMs: each candidate costs up to `rolloutRounds` plans. */
@@ -161,18 +162,13 @@ export function withShorterRounds (candidates: readonly Plan[]): Plan[] {
 
 /** Every proper prefix of `plan`'s steps (each move a step when it has none), shortest first. */
 function prefixesOf (plan: Plan): Plan[] {
-  const sizes = plan.steps ?? plan.moves.map(() => 1)
-  const prefixes: Plan[] = []
-  let at = 0
-  for (let i = 0; i < sizes.length - 1; i++) {
-    at += sizes[i]!
-    const moves = plan.moves.slice(0, at)
-    const prefix: Plan = { ...plan, moves, finalCost: moves[at - 1]!.cost }
-    if (plan.steps !== undefined) prefix.steps = sizes.slice(0, i + 1)
-    if (plan.mends !== undefined) prefix.mends = Math.min(plan.mends, at)
-    prefixes.push(prefix)
-  }
-  return prefixes
+  return stepEnds(plan).slice(0, -1).map((end, i) => {
+    const moves = plan.moves.slice(0, end + 1)
+    const prefix: Plan = { ...plan, moves, finalCost: moves[end]!.cost }
+    if (plan.steps !== undefined) prefix.steps = plan.steps.slice(0, i + 1)
+    if (plan.mends !== undefined) prefix.mends = Math.min(plan.mends, moves.length)
+    return prefix
+  })
 }
 
 /**
