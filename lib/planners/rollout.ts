@@ -20,8 +20,9 @@
  * (cooldown, minimum improvement), and with VMs cooling now, waiting for
  * them is a candidate: on bench:optimum's 30 instances the agents' whole
  * loop ended at 1.219 times the optimum (geometric mean) instead of 1.425
- * with rounds played as if every VM could move at once again, and at 1.163
- * with shorter rounds as candidates too (withShorterRounds); a round's
+ * with rounds played as if every VM could move at once again, at 1.163
+ * with shorter rounds as candidates too (withShorterRounds), and at 1.128
+ * with a full-effort search's round as one more (lookahead.ts); a round's
  * plan takes seconds instead of tenths (docs/planner.md).
  */
 import { CostModel, evaluate, type CostOptions } from '../cost.ts'
