@@ -63,9 +63,11 @@ export function afterPlan (inst: Instance, plan: Plan): Instance {
  * played as the agents run them: a VM that moved is held for the cooldown,
  * a round below the minimum improvement stands still (and so does a
  * candidate: it is not taken), and the rounds end when one stands still
- * with nothing cooling.
+ * with nothing cooling. A `promised` round (the first of a path of valid
+ * rounds a search over rounds found, round-beam.ts) is taken instead where
+ * that path ends lower than every candidate's rounds.
  */
-export function chooseByRollout (inst: Instance, options: CostOptions, rounds: number, candidates: readonly Plan[], planNext: (inst: Instance) => Plan, loop?: RoundLoop): Plan {
+export function chooseByRollout (inst: Instance, options: CostOptions, rounds: number, candidates: readonly Plan[], planNext: (inst: Instance) => Plan, loop?: RoundLoop, promised?: Promised): Plan {
   const runs = (p: Plan): boolean => loop === undefined || p.moves.length === 0 || improvesEnough(p, loop.minImprovement)
   // With VMs cooling, waiting for them is a candidate too (last: it wins only when strictly lower).
   const waits = loop?.cooling !== undefined && loop.cooling.size > 0
@@ -73,7 +75,7 @@ export function chooseByRollout (inst: Instance, options: CostOptions, rounds: n
   // The first is played forward even when it moves nothing: standing still is a choice too.
   const distinct = all.filter((c, i) => (i === 0 || c.moves.length > 0 || (waits && i === all.length - 1)) && runs(c) && all.findIndex(d => sameMoves(c, d)) === i)
   const first = distinct[0] ?? candidates[0]!
-  if (distinct.length < 2) return first
+  if (distinct.length < 2 && promised === undefined) return first
   const model = new CostModel(inst, options)
   const tol = 1e-9 * Math.max(1, Math.abs(first.initialCost))
   let plans = 0
@@ -88,7 +90,13 @@ export function chooseByRollout (inst: Instance, options: CostOptions, rounds: n
     const end = evaluate(model, at.vmHost).total
     if (end < lowest - tol) { best = c; lowest = end }
   }
-  return best
+  return promised !== undefined && promised.end < lowest - tol ? promised.plan : best
+}
+
+/** A round that a search over rounds (round-beam.ts) found a path of valid rounds from, and where that path ends. */
+export interface Promised {
+  plan: Plan
+  end: number
 }
 
 /** Rounds after `first`, each planned by `next`, until one moves nothing or `rounds` have. */
