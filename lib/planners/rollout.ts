@@ -21,9 +21,11 @@
  * them is a candidate: on bench:optimum's 30 instances the agents' whole
  * loop ended at 1.219 times the optimum (geometric mean) instead of 1.425
  * with rounds played as if every VM could move at once again, at 1.163
- * with shorter rounds as candidates too (withShorterRounds), and at 1.128
- * with a full-effort search's round as one more (lookahead.ts); a round's
- * plan takes seconds instead of tenths (docs/planner.md).
+ * with shorter rounds as candidates too (withShorterRounds), at 1.128
+ * with a full-effort search's round as one more (lookahead.ts), and at
+ * 1.101 with the first round of a path a search over rounds found
+ * (round-beam.ts, `promised`); a round's plan takes seconds instead of
+ * tenths (docs/planner.md).
  */
 import { CostModel, evaluate, type CostOptions } from '../cost.ts'
 import { compile, type Instance } from '../instance.ts'

@@ -31,7 +31,7 @@ import { MoveRecorder } from './recorder.ts'
 /**
  * The agents' search (lookahead.ts adds the round's limits): on clustered
  * seed 17 it reaches the optimum from the start in 6 rounds with 2.6M
- * moves priced (about 1-2 s here); the work bound keeps a round on 40 VMs,
+ * moves priced (about 2 s here); the work bound keeps a round on 40 VMs,
  * where the same width would price 30M, to the same time.
  */
 export const ROUND_BEAM = { width: 100, branch: 6, depth: 12, work: 3_000_000 }
