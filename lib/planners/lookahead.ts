@@ -69,8 +69,8 @@ import { relabelTowardHome } from './relabel.ts'
 import { packOntoHosts } from './pack.ts'
 import { communities, groupMembers, superGroups } from '../communities.ts'
 import { planBestFirst } from './best-first.ts'
-import { type Promised, ROLLOUT_MAX_VMS, chooseByRollout, withShorterRounds } from './rollout.ts'
-import { ROUND_BEAM, searchRounds } from './round-beam.ts'
+import { ROLLOUT_MAX_VMS, chooseByRollout, withShorterRounds } from './rollout.ts'
+import { promisedRound } from './round-beam.ts'
 import { mostGainOfMoves } from './move-bound.ts'
 
 export const LOOKAHEAD_PLANNER = 'lookahead'
@@ -161,7 +161,7 @@ export function planLookahead (input: Snapshot | Instance, config: PlannerConfig
   const own = planBudgeted(inst, model, config, maxMoves, true)
   const far = towardUnlimited(inst, model, config, roundLimits(config, maxMoves), FULL_EFFORT, ILS_WORK)
   const candidates = withShorterRounds(far === undefined ? own : [...own, far])
-  return chooseByRollout(inst, config, rollouts, candidates, next => planBudgeted(next, new CostModel(next, config), config, maxMoves, false, ROUND_EFFORT, ROLLOUT_ILS_WORK)[0]!, config.loop, promisedRound(inst, model, config, maxMoves))
+  return chooseByRollout(inst, config, rollouts, candidates, next => planBudgeted(next, new CostModel(next, config), config, maxMoves, false, ROUND_EFFORT, ROLLOUT_ILS_WORK)[0]!, config.loop, promisedRound(inst, model, config, maxMoves, LOOKAHEAD_PLANNER))
 }
 
 /**
@@ -207,14 +207,6 @@ function towardUnlimited (inst: Instance, model: CostModel, config: PlannerConfi
   const full = search(inst, model, { ...config, maxMoves: Infinity, maxMovesPerHost: Infinity }, false, effort, ilsWork)
   const steps = anytimeSteps(model, full, ORDER_PER_BUDGET * limits.maxMoves + ORDER_SLACK, limits).steps
   return steps === undefined ? undefined : cutToLimits(model, steps, config, LOOKAHEAD_PLANNER, full.stopped)
-}
-
-/** The first round of the lowest path a search over rounds finds (round-beam.ts), in the agents' loop only. */
-function promisedRound (inst: Instance, model: CostModel, config: PlannerConfig, maxMoves: number): Promised | undefined {
-  if (config.loop === undefined) return undefined
-  const limits = { maxMoves, maxPerHost: config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST, minGain: config.minGain ?? DEFAULT_MIN_GAIN }
-  const found = searchRounds(inst, model, config.loop, { ...ROUND_BEAM, ...limits }, LOOKAHEAD_PLANNER)
-  return found.round === undefined ? undefined : { plan: found.round, end: found.end }
 }
 
 /** The plan that moves nothing. */

@@ -5,9 +5,9 @@
  * single round gains although a few rounds, each gaining, lead much lower.
  * The rollout (rollout.ts) finds such paths only where one of its
  * candidates, followed by the round planner's own choices, walks them. On
- * bench:optimum's clustered seed 18-VM instance 17 none did: the agents
- * ended at 2.08 times the optimum, while a search over rounds found a path
- * of 8 rounds, each valid for the agents, to the optimum.
+ * bench:optimum's clustered seed 17 (18 VMs) none did: the agents ended at
+ * 2.08 times the optimum, while a randomized search over rounds found a
+ * path of 10 rounds, each valid for the agents, to the optimum.
  *
  * This is that search: a beam over rounds. From each placement kept, the
  * rounds tried are the sequences of up to `maxMoves` single moves (at each
@@ -25,11 +25,12 @@ import type { CostModel } from '../cost.ts'
 import type { Instance } from '../instance.ts'
 import type { Plan } from '../model.ts'
 import { Placement } from '../placement.ts'
-import type { RoundLoop } from './config.ts'
+import { type PlannerConfig, type RoundLoop, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from './config.ts'
 import { MoveRecorder } from './recorder.ts'
+import type { Promised } from './rollout.ts'
 
 /**
- * The agents' search (lookahead.ts adds the round's limits): on clustered
+ * The agents' search (promisedRound adds the round's limits): on clustered
  * seed 17 it reaches the optimum from the start in 6 rounds with 2.6M
  * moves priced (about 2 s here); the work bound keeps a round on 40 VMs,
  * where the same width would price 30M, to the same time.
@@ -60,6 +61,14 @@ export interface BeamResult {
   rounds: number
   /** Moves priced. */
   work: number
+}
+
+/** The first round of the lowest path the search finds under `config`'s round limits, for chooseByRollout; in the agents' loop only. */
+export function promisedRound (inst: Instance, model: CostModel, config: PlannerConfig, maxMoves: number, planner: string): Promised | undefined {
+  if (config.loop === undefined) return undefined
+  const limits = { maxMoves, maxPerHost: config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST, minGain: config.minGain ?? DEFAULT_MIN_GAIN }
+  const found = searchRounds(inst, model, config.loop, { ...ROUND_BEAM, ...limits }, planner)
+  return found.round === undefined ? undefined : { plan: found.round, end: found.end }
 }
 
 interface Node {
