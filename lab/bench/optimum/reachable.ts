@@ -9,59 +9,149 @@
  * between full hosts at once). Where it is capped, the cheapest found so
  * far is only an upper bound on that best.
  *
- * A placement is coded as one number, host indices in base nHost, while
- * nHost^nVm stays below 2^53 (the benches' 12-40 VMs on up to 16 hosts
- * mostly do); a move changes the code by (to - from) * nHost^vm.
+ * Only the hosts a VM can ever be on are enumerated (hostDomains): on
+ * bench:optimum's tight hosts the largest VMs can never move at all. A
+ * placement is coded as one number, each movable VM's host as a digit
+ * (its index among the hosts it can be on), while the product of those
+ * counts stays below 2^53; a move changes the code by (to - from) times
+ * the VM's place value. The placements seen are a bitmap over every code
+ * while there are at most 2^33 codes (1 GiB), else a Set.
  */
 import { type CostModel, evaluate } from '../../../lib/cost.ts'
+import type { Instance } from '../../../lib/instance.ts'
 
 export interface Reachable {
   /** Every reachable placement was seen (a proof), or the enumeration stopped at the cap. */
   complete: boolean
   /** Placements seen. */
   states: number
+  /** VMs that can never move (pinned, or no room for them anywhere else, ever). */
+  fixed: number
   /** The cheapest of them, and where. */
   best: number
   bestHostOf: Int32Array
 }
 
-/** Undefined when the placements do not fit one number (nHost^nVm at least 2^53) or the instance has placement rules (not modelled here). */
+/** Codes up to this many get a bitmap (1 GiB); more fall back to a Set. */
+const BITMAP_CODES = 2 ** 33
+/** V8 refuses a Set of more entries than this. */
+const SET_ENTRIES = 2 ** 24 - 1
+
+/**
+ * The hosts each VM can ever be on. A move needs room on its target, and
+ * no host ever has more room than all hosts' spare room together, so a VM
+ * larger than that never moves (nor does a pinned one). A VM that never
+ * moves shrinks its host's room for the others for good, and a VM with no
+ * room on any host but its own never moves either: repeated until nothing
+ * changes. What is dropped is only placements no plan reaches.
+ */
+export function hostDomains (inst: Instance): number[][] {
+  const { nVm, nHost, hostMemory, hostVcpus, vmMemory, vmVcpus, vmPinned, vmHost } = inst
+  const spareMem = hostMemory.reduce((a, b) => a + b, 0) - vmMemory.reduce((a, b) => a + b, 0)
+  const spareCpu = hostVcpus.reduce((a, b) => a + b, 0) - vmVcpus.reduce((a, b) => a + b, 0)
+  const fixed = Array.from({ length: nVm }, (_, v) => vmPinned[v] === 1 || vmMemory[v]! > spareMem || vmVcpus[v]! > spareCpu)
+  for (;;) {
+    const roomMem = Float64Array.from(hostMemory); const roomCpu = Float64Array.from(hostVcpus)
+    for (let v = 0; v < nVm; v++) {
+      if (fixed[v]) { roomMem[vmHost[v]!]! -= vmMemory[v]!; roomCpu[vmHost[v]!]! -= vmVcpus[v]! }
+    }
+    const domains = Array.from({ length: nVm }, (_, v) => fixed[v]
+      ? [vmHost[v]!]
+      : Array.from({ length: nHost }, (_, h) => h).filter(h => h === vmHost[v] || (roomMem[h]! >= vmMemory[v]! && roomCpu[h]! >= vmVcpus[v]!)))
+    const more = domains.map((d, v) => !fixed[v] && d.length === 1 ? v : -1).filter(v => v >= 0)
+    if (more.length === 0) return domains
+    for (const v of more) fixed[v] = true
+  }
+}
+
+/** Undefined when the placements do not fit one number (2^53 codes or more) or the instance has placement rules (not modelled here). */
 export function bestReachable (model: CostModel, maxStates: number): Reachable | undefined {
   const inst = model.instance
-  const { nVm, nHost, hostMemory, hostVcpus, vmMemory, vmVcpus, vmPinned, vmHost } = inst
-  if (inst.rules !== undefined || nVm * Math.log2(nHost) >= 53) return undefined
-  const place = Array.from({ length: nVm }, (_, v) => nHost ** v)
-  const encode = (hostOf: Int32Array): number => hostOf.reduce((c, h, v) => c + h * place[v]!, 0)
-  const decode = (code: number, into: Int32Array): void => {
-    for (let v = 0; v < nVm; v++) { into[v] = code % nHost; code = Math.floor(code / nHost) }
+  const { nVm, nHost, hostMemory, hostVcpus, vmMemory, vmVcpus, vmHost } = inst
+  if (inst.rules !== undefined) return undefined
+  const domains = hostDomains(inst)
+  const movable = domains.flatMap((d, v) => d.length > 1 ? [v] : [])
+  const place: number[] = []
+  let codes = 1
+  for (const v of movable) { place.push(codes); codes *= domains[v]!.length }
+  if (codes >= 2 ** 53) return undefined
+  // digit[k][h]: the index of host h among movable VM k's hosts.
+  const digit = movable.map(v => { const d = new Int32Array(nHost).fill(-1); domains[v]!.forEach((h, i) => { d[h] = i }); return d })
+  const hostOf = Int32Array.from(vmHost)
+  const encode = (): number => movable.reduce((c, v, k) => c + digit[k]![hostOf[v]!]! * place[k]!, 0)
+  const decode = (code: number): void => {
+    for (const v of movable) { const n = domains[v]!.length; hostOf[v] = domains[v]![code % n]!; code = Math.floor(code / n) }
   }
-  const start = encode(vmHost)
-  const seen = new Set<number>([start])
-  const queue: number[] = [start]
-  const hostOf = new Int32Array(nVm)
+  const seen: Seen = codes <= BITMAP_CODES ? new Bitmap(codes) : new Set<number>()
+  const cap = seen instanceof Set ? Math.min(maxStates, SET_ENTRIES) : maxStates
+  const queue = new Queue()
+  const start = encode()
+  seen.add(start); queue.push(start)
   const mem = new Float64Array(nHost); const cpu = new Float64Array(nHost)
+  const costOf = dcCosts(model, movable, hostOf)
   let best = Infinity; let bestCode = start
   for (let i = 0; i < queue.length; i++) {
-    const code = queue[i]!
-    decode(code, hostOf)
-    const cost = evaluate(model, hostOf).total
+    const code = queue.at(i)
+    decode(code)
+    const cost = costOf()
     if (cost < best) { best = cost; bestCode = code }
-    if (seen.size >= maxStates) continue
+    if (queue.length >= cap) continue
     mem.fill(0); cpu.fill(0)
     hostOf.forEach((h, v) => { mem[h]! += vmMemory[v]!; cpu[h]! += vmVcpus[v]! })
-    for (let v = 0; v < nVm; v++) {
-      if (vmPinned[v] === 1) continue
+    movable.forEach((v, k) => {
       const from = hostOf[v]!
-      for (let h = 0; h < nHost; h++) {
+      for (const h of domains[v]!) {
         if (h === from || mem[h]! + vmMemory[v]! > hostMemory[h]! || cpu[h]! + vmVcpus[v]! > hostVcpus[h]!) continue
-        const next = code + (h - from) * place[v]!
-        if (!seen.has(next) && seen.size < maxStates) { seen.add(next); queue.push(next) }
+        const next = code + (digit[k]![h]! - digit[k]![from]!) * place[k]!
+        if (!seen.has(next) && queue.length < cap) { seen.add(next); queue.push(next) }
       }
-    }
+    })
   }
   // Complete only if no placement was left out for the cap: then every one seen was expanded.
-  const complete = seen.size < maxStates
-  const bestHostOf = new Int32Array(nVm)
-  decode(bestCode, bestHostOf)
-  return { complete, states: seen.size, best, bestHostOf }
+  const complete = queue.length < cap
+  decode(bestCode)
+  return { complete, states: queue.length, fixed: nVm - movable.length, best, bestHostOf: Int32Array.from(hostOf) }
+}
+
+/**
+ * The cost of hostOf, remembered by the movable VMs' DCs: the cost depends
+ * on DCs only, and many placements share them (the hosts inside a DC
+ * differ). Most of the enumeration's time is otherwise spent pricing.
+ */
+function dcCosts (model: CostModel, movable: number[], hostOf: Int32Array): () => number {
+  const { nDc, hostDc } = model.instance
+  const known = new Map<number, number>()
+  const keyed = movable.length * Math.log2(nDc) < 53
+  return () => {
+    if (!keyed) return evaluate(model, hostOf).total
+    const key = movable.reduce((k, v) => k * nDc + hostDc[hostOf[v]!]!, 0)
+    let cost = known.get(key)
+    if (cost === undefined) {
+      cost = evaluate(model, hostOf).total
+      if (known.size < SET_ENTRIES) known.set(key, cost)
+    }
+    return cost
+  }
+}
+
+interface Seen { has: (code: number) => boolean, add: (code: number) => unknown }
+
+/** One bit per code. */
+class Bitmap implements Seen {
+  private readonly bits: Uint8Array
+  constructor (codes: number) { this.bits = new Uint8Array(Math.ceil(codes / 8)) }
+  has (code: number): boolean { return (this.bits[Math.floor(code / 8)]! & (1 << (code % 8))) !== 0 }
+  add (code: number): void { this.bits[Math.floor(code / 8)]! |= 1 << (code % 8) }
+}
+
+/** Codes in the order seen, in a growing typed array (tens of millions of them: a plain array of that many numbers is larger and slower). */
+class Queue {
+  private items = new Float64Array(1 << 16)
+  length = 0
+  push (code: number): void {
+    if (this.length === this.items.length) { const more = new Float64Array(this.items.length * 2); more.set(this.items); this.items = more }
+    this.items[this.length++] = code
+  }
+
+  at (i: number): number { return this.items[i]! }
 }
