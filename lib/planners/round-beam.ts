@@ -36,6 +36,13 @@ import type { Promised } from './rollout.ts'
  * where the same width would price 30M, to the same time.
  */
 export const ROUND_BEAM = { width: 100, branch: 6, depth: 12, work: 3_000_000 }
+/**
+ * Above this many VMs the search is not run: there the work bound stops it
+ * 2-3 rounds deep, and on all 16 of bench:optimum's instances of 27-40 VMs
+ * the agents' loop ended at the same cost, rounds and moves without it,
+ * each round 2-4.5 s sooner.
+ */
+export const ROUND_BEAM_MAX_VMS = 24
 
 export interface BeamSettings {
   /** Moves per round, and touches (in or out) per host per round. */
@@ -63,9 +70,9 @@ export interface BeamResult {
   work: number
 }
 
-/** The first round of the lowest path the search finds under `config`'s round limits, for chooseByRollout; in the agents' loop only. */
+/** The first round of the lowest path the search finds under `config`'s round limits, for chooseByRollout; in the agents' loop only, on at most ROUND_BEAM_MAX_VMS VMs. */
 export function promisedRound (inst: Instance, model: CostModel, config: PlannerConfig, maxMoves: number, planner: string): Promised | undefined {
-  if (config.loop === undefined) return undefined
+  if (config.loop === undefined || inst.nVm > ROUND_BEAM_MAX_VMS) return undefined
   const limits = { maxMoves, maxPerHost: config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST, minGain: config.minGain ?? DEFAULT_MIN_GAIN }
   const found = searchRounds(inst, model, config.loop, { ...ROUND_BEAM, ...limits }, planner)
   return found.round === undefined ? undefined : { plan: found.round, end: found.end }
