@@ -38,7 +38,7 @@ export const DEFAULT_MIN_GAIN = 0.001
  * Rounds are played forward (lib/planners/rollout.ts) only where a round
  * is this long or longer: the planner's plan must come within a tenth of
  * the round (lib/rounds.ts), and with them a plan on 30-40 VMs takes
- * 0.5-5.0 s (median) and up to 20.1 s on a 2-core machine (docs/planner.md); a
+ * 0.4-3.6 s (median) and up to 15.3 s on a 2-core machine (docs/planner.md); a
  * slower plan lets the next rank take over, which is safe but spends the
  * next rank's time too.
  */
