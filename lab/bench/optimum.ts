@@ -64,8 +64,8 @@ const AGENT_PLANNER = {
 }
 /** Enough 5-move rounds to move every VM of the largest instance several times over. */
 const AGENT_MAX_ROUNDS = 100
-/** The issue's line: instances above it need a proof that no executable plan gets closer. */
-const FAR = 1.5
+/** The reach table's instances: every one ended above this (the issue asks a proof above 1.5x; 1.1x shows the rest too). */
+const REACH_ABOVE = 1.1
 /** One-move optima are enumerated exactly (branch and bound) up to this many nodes. */
 const EXACT_VISITS = 2e8
 
@@ -166,20 +166,20 @@ if (cuts > 0) {
   console.log(`lookahead geo. mean over all ${rows.length}: ${Math.exp(logOpt / rows.length).toFixed(3)} against the optimum, at most ${Math.exp(logBound / rows.length).toFixed(3)} against the best one-move plan (exact or its lower bound)`)
 }
 const reachStates = positive('reach-states', values['reach-states'])
-const far = rows.filter(r => Math.max(ratio(r.look.cost, r.opt.cost), ratio(r.agentRounds.cost, r.opt.cost)) > FAR)
+const far = rows.filter(r => Math.max(ratio(r.look.cost, r.opt.cost), ratio(r.agentRounds.cost, r.opt.cost)) > REACH_ABOVE)
 if (far.length > 0) {
   console.log()
-  console.log(`the best any executable plan reaches, for the instances above ${FAR}x the optimum (lookahead or agents): every placement single moves lead to from the start (any VM, any host with room, ` +
-    `as often as needed: detours and moves aside too), never over capacity, enumerated breadth first up to ${reachStates.toLocaleString('en')} placements (optimum/reachable.ts; fixed: VMs no host ever has room for, left out). ` +
+  console.log(`the best any executable plan reaches, for the instances above ${REACH_ABOVE}x the optimum (lookahead or agents): every placement single moves lead to from the start (any VM, any host with room, ` +
+    `as often as needed: detours and moves aside too), never over capacity, enumerated breadth first up to ${reachStates.toLocaleString('en')} placements (optimum/reachable.ts; fixed: VMs no host ever has room for, left out; exch.: hosts of the same size in one DC, whose contents exchanged cost the same, so one placement of each such family is visited). ` +
     'complete: all of them, a proof that no plan of single moves ends lower; capped: the best seen, an upper bound on that best.')
-  const lines: string[][] = [['kind', 'seed', 'fixed', 'placements', 'enumeration', 'best reachable/opt', 'la/best', 'agents/best']]
+  const lines: string[][] = [['kind', 'seed', 'fixed', 'exch.', 'placements', 'enumeration', 'best reachable/opt', 'la/best', 'agents/best']]
   for (const r of far) {
     const x = bestReachable(new CostModel(caseOf(r.seed, r.kind).inst), reachStates)
-    if (x === undefined) { lines.push([r.kind, String(r.seed), '', '-', 'not enumerated (2^53 placements or more)', '', '', '']); continue }
-    lines.push([r.kind, String(r.seed), String(x.fixed), x.states.toLocaleString('en'), x.complete ? 'complete' : 'capped', ratio(x.best, r.opt.cost).toFixed(3),
+    if (x === undefined) { lines.push([r.kind, String(r.seed), '', '', '-', 'not enumerated (2^53 placements or more)', '', '', '']); continue }
+    lines.push([r.kind, String(r.seed), String(x.fixed), String(x.exchangeable), x.states.toLocaleString('en'), x.complete ? 'complete' : 'capped', ratio(x.best, r.opt.cost).toFixed(3),
       ratio(r.look.cost, x.best).toFixed(3), ratio(r.agentRounds.cost, x.best).toFixed(3)])
   }
-  printAligned(lines, [0, 1, 4])
+  printAligned(lines, [0, 1, 5])
 }
 const k = positive('details', values.details)
 if (k > 0) { console.log(); console.log(details(rows, k)) }

@@ -19,23 +19,31 @@
  */
 import { type CostModel, evaluate } from '../../../lib/cost.ts'
 import type { Instance } from '../../../lib/instance.ts'
+import { canonicalizer, equalHosts } from './equal-hosts.ts'
 
 export interface Reachable {
   /** Every reachable placement was seen (a proof), or the enumeration stopped at the cap. */
   complete: boolean
-  /** Placements seen. */
+  /** Placements seen (one of each family that differs only by exchanging equal hosts: equal-hosts.ts). */
   states: number
   /** VMs that can never move (pinned, or no room for them anywhere else, ever). */
   fixed: number
-  /** The cheapest of them, and where. */
+  /** Hosts in sets of exchangeable ones. */
+  exchangeable: number
+  /** The cheapest of them, and where (up to exchanging equal hosts). */
   best: number
   bestHostOf: Int32Array
 }
 
-/** Codes up to this many get a bitmap (1 GiB); more fall back to a Set. */
+/** Codes up to this many get a bitmap (1 GiB); more fall back to Sets. */
 const BITMAP_CODES = 2 ** 33
 /** V8 refuses a Set of more entries than this. */
 const SET_ENTRIES = 2 ** 24 - 1
+/** Sets the codes are spread over, for more entries than one Set takes; filled to 3/4 on average, so none reaches SET_ENTRIES. */
+const SHARDS = 16
+const SETS_ENTRIES = SHARDS * SET_ENTRIES * 3 / 4
+/** Codes are spread by their remainder by this prime: their low digits alone are one VM's host, far from uniform. */
+const SPREAD = 1_000_003
 
 /**
  * The hosts each VM can ever be on. A move needs room on its target, and
@@ -82,9 +90,23 @@ export function bestReachable (model: CostModel, maxStates: number): Reachable |
   const decode = (code: number): void => {
     for (const v of movable) { const n = domains[v]!.length; hostOf[v] = domains[v]![code % n]!; code = Math.floor(code / n) }
   }
-  const seen: Seen = codes <= BITMAP_CODES ? new Bitmap(codes) : new Set<number>()
-  const cap = seen instanceof Set ? Math.min(maxStates, SET_ENTRIES) : maxStates
+  const sets = movable.length < 53 ? equalHosts(inst, domains) : []
+  const canonicalize = canonicalizer(sets, movable, nHost)
+  const moved = new Int32Array(nVm)
+  // The code of hostOf with v moved to h: one of its family where hosts are exchangeable.
+  const codeAfter = (code: number, k: number, h: number): number => {
+    const v = movable[k]!
+    if (sets.length === 0) return code + (digit[k]![h]! - digit[k]![hostOf[v]!]!) * place[k]!
+    const from = hostOf[v]!
+    hostOf[v] = h
+    canonicalize(hostOf, moved)
+    hostOf[v] = from
+    return movable.reduce((c, u, j) => c + digit[j]![moved[u]!]! * place[j]!, 0)
+  }
+  const seen: Seen = codes <= BITMAP_CODES ? new Bitmap(codes) : new Sets()
+  const cap = seen instanceof Sets ? Math.min(maxStates, SETS_ENTRIES) : maxStates
   const queue = new Queue()
+  canonicalize(Int32Array.from(vmHost), hostOf)
   const start = encode()
   seen.add(start); queue.push(start)
   const mem = new Float64Array(nHost); const cpu = new Float64Array(nHost)
@@ -102,7 +124,7 @@ export function bestReachable (model: CostModel, maxStates: number): Reachable |
       const from = hostOf[v]!
       for (const h of domains[v]!) {
         if (h === from || mem[h]! + vmMemory[v]! > hostMemory[h]! || cpu[h]! + vmVcpus[v]! > hostVcpus[h]!) continue
-        const next = code + (digit[k]![h]! - digit[k]![from]!) * place[k]!
+        const next = codeAfter(code, k, h)
         if (!seen.has(next) && queue.length < cap) { seen.add(next); queue.push(next) }
       }
     })
@@ -110,7 +132,7 @@ export function bestReachable (model: CostModel, maxStates: number): Reachable |
   // Complete only if no placement was left out for the cap: then every one seen was expanded.
   const complete = queue.length < cap
   decode(bestCode)
-  return { complete, states: queue.length, fixed: nVm - movable.length, best, bestHostOf: Int32Array.from(hostOf) }
+  return { complete, states: queue.length, fixed: nVm - movable.length, exchangeable: sets.reduce((n, s) => n + s.length, 0), best, bestHostOf: Int32Array.from(hostOf) }
 }
 
 /**
@@ -135,6 +157,13 @@ function dcCosts (model: CostModel, movable: number[], hostOf: Int32Array): () =
 }
 
 interface Seen { has: (code: number) => boolean, add: (code: number) => unknown }
+
+/** Codes spread over SHARDS Sets by their value. */
+class Sets implements Seen {
+  private readonly shards = Array.from({ length: SHARDS }, () => new Set<number>())
+  has (code: number): boolean { return this.shards[(code % SPREAD) % SHARDS]!.has(code) }
+  add (code: number): void { this.shards[(code % SPREAD) % SHARDS]!.add(code) }
+}
 
 /** One bit per code. */
 class Bitmap implements Seen {
