@@ -86,7 +86,7 @@ export function bestReachable (model: CostModel, maxStates: number): Reachable |
   // digit[k][h]: the index of host h among movable VM k's hosts.
   const digit = movable.map(v => { const d = new Int32Array(nHost).fill(-1); domains[v]!.forEach((h, i) => { d[h] = i }); return d })
   const hostOf = Int32Array.from(vmHost)
-  const encode = (): number => movable.reduce((c, v, k) => c + digit[k]![hostOf[v]!]! * place[k]!, 0)
+  const encode = (of: Int32Array): number => movable.reduce((c, v, k) => c + digit[k]![of[v]!]! * place[k]!, 0)
   const decode = (code: number): void => {
     for (const v of movable) { const n = domains[v]!.length; hostOf[v] = domains[v]![code % n]!; code = Math.floor(code / n) }
   }
@@ -101,13 +101,13 @@ export function bestReachable (model: CostModel, maxStates: number): Reachable |
     hostOf[v] = h
     canonicalize(hostOf, moved)
     hostOf[v] = from
-    return movable.reduce((c, u, j) => c + digit[j]![moved[u]!]! * place[j]!, 0)
+    return encode(moved)
   }
   const seen: Seen = codes <= BITMAP_CODES ? new Bitmap(codes) : new Sets()
   const cap = seen instanceof Sets ? Math.min(maxStates, SETS_ENTRIES) : maxStates
   const queue = new Queue()
   canonicalize(Int32Array.from(vmHost), hostOf)
-  const start = encode()
+  const start = encode(hostOf)
   seen.add(start); queue.push(start)
   const mem = new Float64Array(nHost); const cpu = new Float64Array(nHost)
   const costOf = dcCosts(model, movable, hostOf)
