@@ -44,28 +44,29 @@ export function assignGroups (model: CostModel, start: Int32Array, opts: GroupAs
   return g.placement()
 }
 
-class GroupSearch {
+/** The books of units in DCs that the searches here and homeward.ts move. */
+export class GroupSearch {
   readonly units: number[][]
-  private readonly model: CostModel
+  readonly model: CostModel
   private readonly start: Int32Array
   private readonly unitOf: Int32Array
-  private readonly dc: Int32Array
+  readonly dc: Int32Array
   /** Traffic of unit u with fixed nodes in DC b: extOut[u * nDc + b], extIn likewise. */
   private readonly extOut: Float64Array
   private readonly extIn: Float64Array
   /** Unit-to-unit traffic: per unit, [other unit, out, in] triples. */
-  private readonly links: Array<Array<[number, number, number]>>
+  readonly links: Array<Array<[number, number, number]>>
   private readonly mig: Float64Array
-  private readonly nDc: number
+  readonly nDc: number
   /** Memory and vCPUs of each unit, and per DC what units and fixed VMs use of it. */
-  private readonly unitMem: Float64Array
+  readonly unitMem: Float64Array
   private readonly unitCpu: Float64Array
   private readonly dcMem: Float64Array
   private readonly dcCpu: Float64Array
-  private readonly capMem: Float64Array
+  readonly capMem: Float64Array
   private readonly capCpu: Float64Array
 
-  constructor (model: CostModel, start: Int32Array, opts: GroupAssignOptions) {
+  constructor (model: CostModel, start: Int32Array, opts: Pick<GroupAssignOptions, 'movable' | 'groups'>) {
     const inst = model.instance
     const { nVm, nDc, hostDc, vmPinned, vmMemory, adjStart, adjNode, adjOut, adjIn, prefixDc, vmHost } = inst
     this.model = model
@@ -127,7 +128,7 @@ class GroupSearch {
   }
 
   /** Moves unit u to DC d, keeping the books. */
-  private put (u: number, d: number): void {
+  put (u: number, d: number): void {
     this.shift(u, this.dc[u]!, -1); this.dc[u] = d; this.shift(u, d, 1)
   }
 
@@ -136,13 +137,13 @@ class GroupSearch {
    * onto the hosts; on larger ones the hosts pooled must have room (a
    * relaxation, checked exactly on each new best).
    */
-  private fits (d: number): boolean {
+  fits (d: number): boolean {
     if (this.dcMem[d]! > this.capMem[d]! || this.dcCpu[d]! > this.capCpu[d]!) return false
     return this.model.instance.nVm > EXACT_PACK_VMS || this.packs(d)
   }
 
   /** Cost of everything unit u takes part in, were it in DC d. */
-  private unitCost (u: number, d: number): number {
+  unitCost (u: number, d: number): number {
     const { nDc } = this
     const pair = this.model.pair
     let c = this.mig[u * nDc + d]!
@@ -271,7 +272,7 @@ class GroupSearch {
     }
   }
 
-  private allPack (): boolean {
+  allPack (): boolean {
     for (let d = 0; d < this.nDc; d++) if (!this.packs(d)) return false
     return true
   }
@@ -284,8 +285,8 @@ class GroupSearch {
     return -1
   }
 
-  /** The hosts of the assignment found, or undefined when it does not pack or gains nothing. */
-  placement (): Int32Array | undefined {
+  /** The hosts of the assignment found, or undefined when it does not pack or (with `gain`) gains nothing. */
+  placement (gain = true): Int32Array | undefined {
     const out = Int32Array.from(this.start)
     for (let d = 0; d < this.nDc; d++) {
       const p = this.pack(d)
@@ -293,6 +294,6 @@ class GroupSearch {
       for (const [v, h] of p) out[v] = h
     }
     const before = evaluate(this.model, this.start).total
-    return evaluate(this.model, out).total < before - EPS * Math.max(1e-300, before) ? out : undefined
+    return !gain || evaluate(this.model, out).total < before - EPS * Math.max(1e-300, before) ? out : undefined
   }
 }

@@ -58,13 +58,14 @@ import { Placement } from '../placement.ts'
 import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from './config.ts'
 import { ILS_WORK, LookaheadSearch } from './lookahead-search.ts'
 import { MoveRecorder } from './recorder.ts'
-import { carryOut, type Step } from './sequence.ts'
+import { carryOut, carryOutToDcs, type Sequenced, type Step } from './sequence.ts'
 import { type AnnealEffort, FULL_EFFORT, ROUND_EFFORT, planAnnealed } from './annealed.ts'
 import { polishReachable } from './polish.ts'
 import { anytimeOrder, anytimeSteps, type StepLimits } from './anytime.ts'
 import { cutToLimits } from './budget-cut.ts'
 import { assignGroups } from './group-assign.ts'
 import { descend, settleHome } from './descend.ts'
+import { keepHome } from './homeward.ts'
 import { relabelTowardHome } from './relabel.ts'
 import { packOntoHosts } from './pack.ts'
 import { communities, groupMembers, superGroups } from '../communities.ts'
@@ -96,6 +97,8 @@ export const GROUPED_STARTS = 4
 export const GROUPED_STARTS_VMS = 40_000
 /** ...then this many passes of its descent over whole applications. */
 export const GROUPED_REFINE_PASSES = 20
+/** The lowest assignment then takes this many passes of moves that cost nothing but keep VMs in their DC. */
+export const GROUPED_HOMEWARD_PASSES = 10
 /** Groups of applications are formed up to this share of the smallest DC's memory. */
 export const SUPER_GROUP_SHARE = 0.25
 /** The end state is polished (polish.ts) on instances up to this many VMs... */
@@ -276,7 +279,21 @@ function planGrouped (inst: Instance, model: CostModel, config: PlannerConfig, s
     if (cost < lowest) { target = c; lowest = cost }
   }
   if (target === undefined) return undefined
-  target = relabelTowardHome(model, target)
+  // Where applications cost alike in several DCs, the one most of them live
+  // in (homeward.ts). Both are carried out, as what is carried out may end
+  // apart (clustered 1k VMs / 16 DCs: the one kept home ended at 6.5e-5 of
+  // the start, the other at 0): the lower wins, the fewer moves on a tie.
+  const home = keepHome(model, target, { movable, groups, passes: GROUPED_HOMEWARD_PASSES })
+  const plain = carryGrouped(inst, model, config, movable, Int32Array.from(target), stopped)
+  if (home === target) return plain
+  const kept = carryGrouped(inst, model, config, movable, home, stopped)
+  const tie = EPS * Math.max(1e-300, plain.finalCost)
+  return kept.finalCost < plain.finalCost - tie || (kept.finalCost <= plain.finalCost + tie && kept.moves.length < plain.moves.length) ? kept : plain
+}
+
+/** A placement of whole applications finished VM by VM and carried out (planGrouped); `target` is changed. */
+function carryGrouped (inst: Instance, model: CostModel, config: PlannerConfig, movable: Uint8Array, target: Int32Array, stopped: StopReason): Plan {
+  target.set(relabelTowardHome(model, target))
   // Then VM by VM: a group's members that belong elsewhere (a front end near its clients) go there.
   const refined = new Placement(model, target)
   descend(refined, movable)
@@ -292,7 +309,7 @@ function planGrouped (inst: Instance, model: CostModel, config: PlannerConfig, s
   const moved: number[] = []
   target.forEach((h, v) => { if (h !== inst.vmHost[v]) { moved.push(v); gain[v] = -start.delta(v, inst.hostDc[h]!) } })
   moved.sort((a, b) => gain[b]! - gain[a]! || a - b)
-  return carry(inst, model, config, 1, () => ({ hostOf: target, priority: moved, stopped }))
+  return carry(inst, model, config, 1, () => ({ hostOf: target, priority: moved, stopped, dcsOnly: true }))
 }
 
 /** The plan's end state improved by changes that still leave an order that runs (polish.ts); undefined if none. */
@@ -309,6 +326,12 @@ interface Target {
   hostOf: Int32Array
   priority: number[]
   stopped: StopReason
+  /**
+   * Only the target's DCs matter, not its hosts: where moves host by host
+   * are dropped, carrying it out DC by DC (carryOutToDcs) may drop fewer
+   * (10k VMs / 4 DCs, thesis traffic: 6 dropped against none).
+   */
+  dcsOnly?: boolean
 }
 
 /**
@@ -324,8 +347,13 @@ function carry (inst: Instance, model: CostModel, config: PlannerConfig, searche
   let best: Plan | undefined
   for (let attempt = 0; attempt < searches; attempt++) {
     const target = search(held)
-    const carried = new Placement(model)
-    const { steps, dropped } = carryOut(carried, target.hostOf, target.priority)
+    let carried = new Placement(model)
+    let { steps, dropped }: Sequenced = carryOut(carried, target.hostOf, target.priority)
+    if (dropped.length > 0 && target.dcsOnly === true) {
+      const byDc = new Placement(model)
+      const other = carryOutToDcs(byDc, target.hostOf, target.priority)
+      if (other.dropped.length < dropped.length) { carried = byDc; ({ steps, dropped } = other) }
+    }
     let plan: Plan
     if (dropped.length === 0) {
       plan = replay(model, steps, target.stopped)
