@@ -57,8 +57,7 @@ import type { Plan, Snapshot, StopReason } from '../model.ts'
 import { Placement } from '../placement.ts'
 import { type PlannerConfig, DEFAULT_MAX_MOVES, DEFAULT_MAX_MOVES_PER_HOST, DEFAULT_MIN_GAIN } from './config.ts'
 import { ILS_WORK, LookaheadSearch } from './lookahead-search.ts'
-import { MoveRecorder } from './recorder.ts'
-import { carryOut, carryOutToDcs, type Sequenced, type Step } from './sequence.ts'
+import { carry, replay } from './carry.ts'
 import { type AnnealEffort, FULL_EFFORT, ROUND_EFFORT, planAnnealed } from './annealed.ts'
 import { polishReachable } from './polish.ts'
 import { anytimeOrder, anytimeSteps, type StepLimits } from './anytime.ts'
@@ -221,7 +220,7 @@ function stay (model: CostModel): Plan {
 /** Steps 1-5 (and 6 if `grouped`): the best executable plan the searches find within `config`'s limits. */
 function search (inst: Instance, model: CostModel, config: PlannerConfig, grouped = true, effort: AnnealEffort = FULL_EFFORT, ilsWork = ILS_WORK): Plan {
   const searches = inst.nVm <= SEQUENCE_ATTEMPTS_MAX_VMS ? SEQUENCE_ATTEMPTS : 1
-  let best = carry(inst, model, config, searches, held => {
+  let best = carry(model, config, LOOKAHEAD_PLANNER, searches, held => {
     const search = new LookaheadSearch(inst, model, config, inst.vmHost, false, held)
     search.ilsWork = ilsWork
     const stopped = search.run()
@@ -236,7 +235,7 @@ function search (inst: Instance, model: CostModel, config: PlannerConfig, groupe
         const stopped = repair.run()
         return { steps: repair.trailSteps(), stopped }
       },
-      replay: (steps, stopped) => replay(model, steps, stopped)
+      replay: (steps, stopped) => replay(model, steps, stopped, LOOKAHEAD_PLANNER)
     }, effort)
     if (annealed.finalCost < best.finalCost - EPS && acceptable(annealed, config)) best = annealed
     if (inst.nVm <= POLISH_MAX_VMS) {
@@ -309,7 +308,7 @@ function carryGrouped (inst: Instance, model: CostModel, config: PlannerConfig, 
   const moved: number[] = []
   target.forEach((h, v) => { if (h !== inst.vmHost[v]) { moved.push(v); gain[v] = -start.delta(v, inst.hostDc[h]!) } })
   moved.sort((a, b) => gain[b]! - gain[a]! || a - b)
-  return carry(inst, model, config, 1, () => ({ hostOf: target, priority: moved, stopped, dcsOnly: true }))
+  return carry(model, config, LOOKAHEAD_PLANNER, 1, () => ({ hostOf: target, priority: moved, stopped, dcsOnly: true }))
 }
 
 /** The plan's end state improved by changes that still leave an order that runs (polish.ts); undefined if none. */
@@ -319,55 +318,7 @@ function polish (inst: Instance, model: CostModel, plan: Plan): Plan | undefined
   const end = Int32Array.from(inst.vmHost)
   for (const m of plan.moves) end[vmIndex.get(m.vm)!] = hostIndex.get(m.to)!
   const steps = polishReachable(model, end, { movable: new Uint8Array(inst.nVm).fill(1), checks: POLISH_CHECKS, budget: POLISH_SEARCH_WORK })
-  return steps === undefined ? undefined : replay(model, steps, plan.stopped)
-}
-
-interface Target {
-  hostOf: Int32Array
-  priority: number[]
-  stopped: StopReason
-  /**
-   * Only the target's DCs matter, not its hosts: where moves host by host
-   * are dropped, carrying it out DC by DC (carryOutToDcs) may drop fewer
-   * (10k VMs / 4 DCs, thesis traffic: 6 dropped against none).
-   */
-  dcsOnly?: boolean
-}
-
-/**
- * A search's placement carried out one move at a time. Moves that cannot
- * run that way (swaps between full hosts) are dropped; the search runs
- * again with those VMs held in place (up to `searches` times), so it can
- * find an equally good placement that can be carried out. What is still
- * dropped is repaired: from the placement carried out, only VMs that have
- * not moved move, one at a time. The best executable plan wins.
- */
-function carry (inst: Instance, model: CostModel, config: PlannerConfig, searches: number, search: (held: Uint8Array) => Target): Plan {
-  let held = new Uint8Array(inst.nVm)
-  let best: Plan | undefined
-  for (let attempt = 0; attempt < searches; attempt++) {
-    const target = search(held)
-    let carried = new Placement(model)
-    let { steps, dropped }: Sequenced = carryOut(carried, target.hostOf, target.priority)
-    if (dropped.length > 0 && target.dcsOnly === true) {
-      const byDc = new Placement(model)
-      const other = carryOutToDcs(byDc, target.hostOf, target.priority)
-      if (other.dropped.length < dropped.length) { carried = byDc; ({ steps, dropped } = other) }
-    }
-    let plan: Plan
-    if (dropped.length === 0) {
-      plan = replay(model, steps, target.stopped)
-    } else {
-      const repair = new LookaheadSearch(inst, model, config, carried.hostOf, true, new Uint8Array(inst.nVm))
-      const repaired = repair.run()
-      plan = replay(model, [...steps, ...repair.trailSteps()], repaired)
-    }
-    if (best === undefined || plan.finalCost < best.finalCost - EPS) best = plan
-    if (dropped.length === 0) break
-    held = Uint8Array.from(held)
-    for (const v of dropped) held[v] = 1
-  }
-  return best!
+  return steps === undefined ? undefined : replay(model, steps, plan.stopped, LOOKAHEAD_PLANNER)
 }
 
 /** The grouped placement runs above the annealing's sizes, without move limits, where there is traffic to place. */
@@ -386,12 +337,4 @@ function annealable (inst: Instance, config: PlannerConfig): boolean {
 function acceptable (plan: Plan, config: PlannerConfig): boolean {
   const minGain = config.minGain ?? DEFAULT_MIN_GAIN
   return plan.moves.length === 0 || plan.initialCost - plan.finalCost > minGain * plan.moves.length
-}
-
-/** Replays steps on a fresh placement: the plan's costs are those of carrying it out in order. */
-function replay (model: CostModel, steps: Step[], stopped: StopReason): Plan {
-  const state = new Placement(model)
-  const rec = new MoveRecorder(state)
-  for (const step of steps) rec.apply(step.vm, step.host)
-  return rec.exactPlan(LOOKAHEAD_PLANNER, stopped)
 }
