@@ -197,12 +197,13 @@ function searchOrder (state: Placement, hint: Int32Array, priority: number[], bu
   const order: Step[] = []
   const seen = new Set<string>()
   let work = 0
+  const keyOf = nodeKey(inst, pending.length)
   const shift = (v: number, a: number, b: number): void => {
     mem[a]! -= vmMemory[v]!; cpu[a]! -= vmVcpus[v]!; mem[b]! += vmMemory[v]!; cpu[b]! += vmVcpus[v]!
   }
   const dfs = (left: number): boolean => {
     if (left === 0) return true
-    const key = at.join(',')
+    const key = keyOf(at)
     work += pending.length
     if (seen.has(key) || work > budget) return false
     seen.add(key)
@@ -212,9 +213,9 @@ function searchOrder (state: Placement, hint: Int32Array, priority: number[], bu
       const dc = i < must ? hostDc[hint[v]!]! : hostDc[from]!
       const here = hostDc[from]!
       if (rules !== undefined && !rules.allows(v, here, dc)) continue
-      const hosts = [...dcHosts[dc]!]
-        .filter(h => h !== from && mem[h]! + vmMemory[v]! <= hostMemory[h]! && cpu[h]! + vmVcpus[v]! <= hostVcpus[h]!)
-        .sort((a, b) => Number(b === hint[v]) - Number(a === hint[v]) || (hostMemory[b]! - mem[b]!) - (hostMemory[a]! - mem[a]!) || a - b)
+      const hosts: number[] = []
+      for (const h of dcHosts[dc]!) if (h !== from && mem[h]! + vmMemory[v]! <= hostMemory[h]! && cpu[h]! + vmVcpus[v]! <= hostVcpus[h]!) hosts.push(h)
+      hosts.sort((a, b) => Number(b === hint[v]) - Number(a === hint[v]) || (hostMemory[b]! - mem[b]!) - (hostMemory[a]! - mem[a]!) || a - b)
       for (const h of hosts) {
         at[i] = h; shift(v, from, h); order.push({ vm: v, host: h }); rules?.moved(v, here, dc)
         if (dfs(i < must ? left - 1 : left)) return true
@@ -226,3 +227,21 @@ function searchOrder (state: Placement, hint: Int32Array, priority: number[], bu
   }
   return dfs(must) ? order : undefined
 }
+
+/**
+ * The search's node as a string: one UTF-16 unit per VM (host + 1, below
+ * the surrogates, so decoding is exact) where the hosts fit, decided once
+ * per search so keys never mix forms; else joined. Exact like the join and
+ * several times cheaper: the join was half of the search's time on 30-40
+ * VMs.
+ */
+function nodeKey (inst: Instance, vms: number): (at: Int32Array) => string {
+  if (inst.nHost >= 0xD7FF) return at => at.join(',')
+  const units = new Uint16Array(vms)
+  return at => {
+    for (let i = 0; i < vms; i++) units[i] = at[i]! + 1
+    return UTF16.decode(units)
+  }
+}
+
+const UTF16 = new TextDecoder('utf-16le')
