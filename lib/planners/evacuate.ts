@@ -2,7 +2,7 @@
  * Evacuation: a drained host's VMs leave whatever the cost, because an
  * operator asked for maintenance. Each VM goes where it costs least among
  * the hosts with room (the cost function decides, so a VM that talks to its
- * own DC stays in it when there is room), biggest VMs first since they are
+ * own DC stays in it when there is room; at equal cost its own DC wins), biggest VMs first since they are
  * the hardest to place, within the plan's move limits (per plan and per host,
  * counting both ends). Pinned VMs stay: an operator pinned them.
  */
@@ -42,13 +42,18 @@ export function planEvacuation (input: Snapshot | Instance, config: PlannerConfi
   for (const vm of leaving) {
     const from = state.hostOf[vm]!
     if (rec.count >= maxMoves || touches[from]! >= maxPerHost) { limited = true; continue }
-    let best = -1; let bestDelta = Infinity; let bestFree = -Infinity
+    let best = -1; let bestDelta = Infinity; let bestHome = false; let bestFree = -Infinity
     for (let h = 0; h < inst.nHost; h++) {
       if (draining[h] === true || h === from || touches[h]! >= maxPerHost || !state.fits(vm, h)) continue
       const delta = state.delta(vm, inst.hostDc[h]!)
+      const home = inst.hostDc[h] === inst.hostDc[from]
       const free = inst.hostMemory[h]! - state.memUsed[h]!
-      // Cheapest first; among equals the roomiest host, then the lower index.
-      if (delta < bestDelta - 1e-15 || (Math.abs(delta - bestDelta) <= 1e-15 && free > bestFree)) { best = h; bestDelta = delta; bestFree = free }
+      // Cheapest first; among equals a host in the VM's own DC, then the roomiest, then the lower index.
+      // Equal costs with moves free (migration weight 0) and no traffic known for the VM (its host's
+      // digest not yet here) made every host equal, and a host of another DC came first by index:
+      // the copy then crossed the WAN for nothing (test/agent/membership/takes-vms.test.ts under load).
+      const tie = Math.abs(delta - bestDelta) <= 1e-15
+      if (delta < bestDelta - 1e-15 || (tie && home && !bestHome) || (tie && home === bestHome && free > bestFree)) { best = h; bestDelta = delta; bestHome = home; bestFree = free }
     }
     if (best < 0) continue
     rec.apply(vm, best)

@@ -56,6 +56,22 @@ test('evacuation moves every movable VM off a draining host, biggest first, to t
   t.is(planEvacuation(compile(cluster())), undefined, 'no draining host, no evacuation')
 })
 
+test('evacuation at equal cost stays in the VM\'s own DC: moves free and no traffic known, a host of another DC listed first is not taken', t => {
+  // b1 is drained; its DC's other host b2 comes after a1 and a2 in the list, all with the same room.
+  const snap = snapshot({
+    dcs: ['A', 'B'],
+    links: mesh(['A', 'B'], 1000),
+    hosts: [{ id: 'a1', dc: 'A' }, { id: 'a2', dc: 'A' }, { id: 'b1', dc: 'B', draining: true }, { id: 'b2', dc: 'B' }].map(h => ({ memoryMiB: 4096, vcpus: 8, ...h })),
+    vms: [{ id: 'v1', host: 'b1', memoryMiB: 1024, vcpus: 1 }, { id: 'v2', host: 'b1', memoryMiB: 1024, vcpus: 1 }],
+    flows: []
+  })
+  const plan = planEvacuation(compile(snap), { weights: { migration: 0 } })!
+  t.deepEqual(plan.moves.map(m => `${m.vm}->${m.to}`), ['v1->b2', 'v2->b2'])
+  // Where the cost tells hosts apart, it still decides: v1 talking to a VM on a2 goes to A.
+  const talking = planEvacuation(compile({ ...snap, vms: [...snap.vms, { id: 'w', host: 'a2', memoryMiB: 512, vcpus: 1, addresses: [] }], flows: [{ src: 'v1', dst: 'w', bps: 100 }] }), { weights: { migration: 0 } })!
+  t.is(talking.moves.find(m => m.vm === 'v1')!.toDc, 'A')
+})
+
 test('evacuation honours the move limits per plan and per host', t => {
   const plan = planEvacuation(compile(cluster(['a1'])), { maxMovesPerHost: 2 })!
   t.is(plan.moves.length, 2, 'the draining host takes part in at most 2 moves')
