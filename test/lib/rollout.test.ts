@@ -15,9 +15,7 @@ import type { PlannerConfig } from '../../lib/planners/config.ts'
 import { stepEnds } from '../../lib/planners/anytime.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { afterPlan, chooseByRollout, withShorterRounds } from '../../lib/planners/rollout.ts'
-import { runAgentLoop } from '../../lab/bench/agent-loop.ts'
 import { near, runPlan } from './fixtures.ts'
-import { clustered17 } from './clustered-17.ts'
 
 interface OptimumCase { name: string, optimum: number, snapshot: Snapshot }
 const { cases } = JSON.parse(readFileSync(new URL('./optimum-cases.json', import.meta.url), 'utf8')) as { cases: OptimumCase[] }
@@ -173,20 +171,3 @@ test('shorter rounds are candidates: every proper prefix of a candidate\'s steps
   t.deepEqual(all.slice(2).map(p => p.mends), [1, 2, undefined], 'a prefix mends at most its own moves')
   t.deepEqual(withShorterRounds([{ ...single, moves: [] }]).length, 1, 'nothing to shorten')
 })
-
-// clustered seed 20 was 1.23x the optimum before shorter rounds were candidates (withShorterRounds);
-// thesis seed 16 1.71x before the round heading for a full-effort search's placement was one (lookahead.ts);
-// clustered seed 17 2.08x before a search over rounds (round-beam.ts) could promise a path.
-for (const c of [...cases.filter(x => x.name === 'clustered seed 20' || x.name === 'thesis seed 16'), clustered17()]) {
-  const name = c.name
-  test(`in the agents' loop at their defaults, ${name} ends at its proven optimum`, t => {
-    // The agents' defaults (agent/config.ts, limits.ts), as bench:optimum's agents column runs them.
-    const loop = { cooldownRounds: 3, minImprovement: 0.01 }
-    const settings = { planner: planLookahead, config: { ...FORWARD, rolloutRounds: 24, loop }, limits: { maxInFlight: 5, maxInFlightPerHost: 2, minImprovement: 0.01 }, cooldownRounds: 3 }
-    let rounds = 0
-    const end = compile(runAgentLoop(c.snapshot, settings, 100, r => { if (r.plan.moves.length > 0) rounds = r.round }, true))
-    const cost = evaluate(new CostModel(end), end.vmHost).total
-    t.log(`${name}: ${(cost / c.optimum).toFixed(3)}x the optimum after ${rounds} rounds`)
-    t.true(cost <= c.optimum * (1 + 1e-6), `${cost} above the optimum ${c.optimum}`)
-  })
-}
