@@ -48,12 +48,10 @@ export function planEvacuation (input: Snapshot | Instance, config: PlannerConfi
       const delta = state.delta(vm, inst.hostDc[h]!)
       const home = inst.hostDc[h] === inst.hostDc[from]
       const free = inst.hostMemory[h]! - state.memUsed[h]!
-      // Cheapest first; among equals a host in the VM's own DC, then the roomiest, then the lower index.
-      // Equal costs with moves free (migration weight 0) and no traffic known for the VM (its host's
-      // digest not yet here) made every host equal, and a host of another DC came first by index:
-      // the copy then crossed the WAN for nothing (test/agent/membership/takes-vms.test.ts under load).
+      // Cheapest first; among equals a host in the VM's own DC (with moves free and no traffic known
+      // yet, every host ties, and its copy should not cross the WAN), then the roomiest, then the lower index.
       const tie = Math.abs(delta - bestDelta) <= 1e-15
-      if (delta < bestDelta - 1e-15 || (tie && home && !bestHome) || (tie && home === bestHome && free > bestFree)) { best = h; bestDelta = delta; bestHome = home; bestFree = free }
+      if (delta < bestDelta - 1e-15 || (tie && (home !== bestHome ? home : free > bestFree))) { best = h; bestDelta = delta; bestHome = home; bestFree = free }
     }
     if (best < 0) continue
     rec.apply(vm, best)

@@ -1,16 +1,13 @@
-import { readFileSync } from 'node:fs'
 import test from 'ava'
 import { CostModel, evaluate } from '../../lib/cost.ts'
 import { compile } from '../../lib/instance.ts'
-import type { Snapshot } from '../../lib/model.ts'
 import { Placement } from '../../lib/placement.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { polishReachable } from '../../lib/planners/polish.ts'
 import { carryOut, carryOutBySearch } from '../../lib/planners/sequence.ts'
 import { mesh, near, runPlan as run, snapshot } from './fixtures.ts'
+import { cases } from './optimum-cases.ts'
 
-interface OptimumCase { name: string, optimum: number, snapshot: Snapshot }
-const { cases } = JSON.parse(readFileSync(new URL('./optimum-cases.json', import.meta.url), 'utf8')) as { cases: OptimumCase[] }
 
 test('full DCs, applications in the wrong ones: within 10% of the exact optimum (four optimum-bench instances)', t => {
   // Before annealing and whole-group placement the lookahead planner ended

@@ -5,16 +5,13 @@
  * so the two files' CPU-bound minutes run side by side in CI.
  */
 import test from 'ava'
-import { readFileSync } from 'node:fs'
 import { CostModel, evaluate } from '../../lib/cost.ts'
 import { compile } from '../../lib/instance.ts'
-import type { Snapshot } from '../../lib/model.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { runAgentLoop } from '../../lab/bench/agent-loop.ts'
 import { clustered17 } from './clustered-17.ts'
+import { cases } from './optimum-cases.ts'
 
-interface OptimumCase { name: string, optimum: number, snapshot: Snapshot }
-const { cases } = JSON.parse(readFileSync(new URL('./optimum-cases.json', import.meta.url), 'utf8')) as { cases: OptimumCase[] }
 
 // clustered seed 20 was 1.23x the optimum before shorter rounds were candidates (withShorterRounds);
 // thesis seed 16 1.71x before the round heading for a full-effort search's placement was one (lookahead.ts);

@@ -7,7 +7,6 @@
  * out, against the same rounds without playing forward.
  */
 import test from 'ava'
-import { readFileSync } from 'node:fs'
 import { CostModel, evaluate } from '../../lib/cost.ts'
 import { compile } from '../../lib/instance.ts'
 import type { Move, Plan, Snapshot } from '../../lib/model.ts'
@@ -16,9 +15,8 @@ import { stepEnds } from '../../lib/planners/anytime.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { afterPlan, chooseByRollout, withShorterRounds } from '../../lib/planners/rollout.ts'
 import { near, runPlan } from './fixtures.ts'
+import { cases } from './optimum-cases.ts'
 
-interface OptimumCase { name: string, optimum: number, snapshot: Snapshot }
-const { cases } = JSON.parse(readFileSync(new URL('./optimum-cases.json', import.meta.url), 'utf8')) as { cases: OptimumCase[] }
 
 /** The agents' planner section at its defaults (agent/config.ts), without and with rounds played forward. */
 const PLAIN: PlannerConfig = { maxMoves: 5, maxMovesPerHost: 2, minGain: 0.001 }

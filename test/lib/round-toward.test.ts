@@ -9,17 +9,14 @@
  * as a plan an agent would carry out.
  */
 import test from 'ava'
-import { readFileSync } from 'node:fs'
 import { CostModel, evaluate } from '../../lib/cost.ts'
 import { compile } from '../../lib/instance.ts'
-import type { Snapshot } from '../../lib/model.ts'
 import type { PlannerConfig } from '../../lib/planners/config.ts'
 import { stepEnds } from '../../lib/planners/anytime.ts'
 import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { near, runPlan } from './fixtures.ts'
+import { cases } from './optimum-cases.ts'
 
-interface OptimumCase { name: string, optimum: number, snapshot: Snapshot }
-const { cases } = JSON.parse(readFileSync(new URL('./optimum-cases.json', import.meta.url), 'utf8')) as { cases: OptimumCase[] }
 
 /** The agents' planner section at its defaults (agent/config.ts). */
 const AGENTS: PlannerConfig = { maxMoves: 5, maxMovesPerHost: 2, minGain: 0.001 }
