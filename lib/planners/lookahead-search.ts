@@ -41,9 +41,14 @@ export class LookaheadSearch extends SearchState {
   private blocked = false
   stopped: StopReason = 'converged'
   private readonly actionGains = new Float64Array(this.inst.nDc)
+  /** DCs already tried, in bestAction and bestSingle (which it calls): nextRanked's marks. */
+  private readonly actionTaken = new Uint8Array(this.inst.nDc)
+  private readonly singleTaken = new Uint8Array(this.inst.nDc)
   private readonly stamps = new Int32Array(this.inst.nVm)
   private stampClock = 0
   private groups: number[][] | undefined
+  /** No move limits, placement rules or DC-load term: a VM's price moves only with its neighbours (gainAfter). */
+  private readonly pricesInPlace = this.maxMoves === Infinity && this.maxPerHost === Infinity && this.state.rules === undefined && this.state.model.weights.dcLoad === 0
   /** The perturbation's work (ILS_WORK); a search only played forward (rollout.ts) does less. */
   ilsWork = ILS_WORK
 
@@ -97,7 +102,8 @@ export class LookaheadSearch extends SearchState {
   /** Best feasible single move, whatever its sign; undefined if nowhere has room. */
   private bestSingle (vm: number, exclude = -1): Action | undefined {
     const gains = this.gains(vm)
-    for (const d of this.ranked(gains)) {
+    const taken = this.singleTaken.fill(0)
+    for (let d = this.nextRanked(gains, taken); d >= 0; d = this.nextRanked(gains, taken)) {
       const host = this.hostFor(vm, d, exclude)
       if (host >= 0) return { gain: gains[d]!, steps: [{ vm, host }] }
     }
@@ -110,7 +116,8 @@ export class LookaheadSearch extends SearchState {
     gains.set(this.gains(vm))
     let best: Action | undefined
     let tried = 0
-    for (const d of this.ranked(gains)) {
+    const taken = this.actionTaken.fill(0)
+    for (let d = this.nextRanked(gains, taken); d >= 0; d = this.nextRanked(gains, taken)) {
       if (gains[d]! <= this.minGain + EPS) break
       const host = this.hostFor(vm, d)
       if (host >= 0) {
@@ -151,18 +158,43 @@ export class LookaheadSearch extends SearchState {
         if (aside >= 0 && (first === undefined || first.gain < 0)) first = { gain: 0, steps: [{ vm: v, host: aside }] }
         if (first === undefined) continue
         const step = first.steps[0]!
-        const mark = this.trail.length
-        this.move(step.vm, step.host)
-        // Room is made by construction; the move limits and placement rules are checked here.
-        const then = this.allowed(vm, h) && s.allowed(vm, dc) ? -s.delta(vm, dc) : -Infinity
-        this.undoTo(mark)
-        const gain = first.gain + then
+        const gain = first.gain + this.gainAfter(vm, h, dc, step)
         if (gain > 2 * this.minGain + EPS && (best === undefined || gain > best.gain)) {
           best = { gain, steps: [step, { vm, host: h }] }
         }
       }
     }
     return best
+  }
+
+  /**
+   * The gain of moving `vm` into host `h` of DC `dc` once `aside` has made
+   * room there (-Infinity where a move limit or placement rule forbids it).
+   * Moving another VM changes `vm`'s price only if the two talk, or through
+   * what a move shifts for everyone (the move limits, the rules' counts, the
+   * DCs' load); where none of that applies the move is priced without
+   * being made and undone (at 100k VMs / 16 DCs, 268,000 trial moves of
+   * which 406 were a neighbour's: 1.9 s of a 5.1 s plan were ejections).
+   */
+  private gainAfter (vm: number, h: number, dc: number, aside: Step): number {
+    const s = this.state
+    if (this.pricesInPlace && !this.talk(vm, aside.vm)) {
+      this.noteTried(aside.vm)
+      return -s.delta(vm, dc)
+    }
+    const mark = this.trail.length
+    this.move(aside.vm, aside.host)
+    // Room is made by construction; the move limits and placement rules are checked here.
+    const then = this.allowed(vm, h) && s.allowed(vm, dc) ? -s.delta(vm, dc) : -Infinity
+    this.undoTo(mark)
+    return then
+  }
+
+  /** Whether `u` and `v` exchange traffic (adjacency is kept both ways). */
+  private talk (u: number, v: number): boolean {
+    const { adjStart, adjNode } = this.inst
+    for (let k = adjStart[u]!; k < adjStart[u + 1]!; k++) if (adjNode[k] === v) return true
+    return false
   }
 
   /** Neighbours of the VMs just moved, to re-price (each once, in adjacency order). */

@@ -68,12 +68,22 @@ export class SearchState {
     this.trail.push({ vm, from: now, to: host })
     if (now !== origin) { this.displaced--; this.touches[origin]!--; this.touches[now]!-- }
     if (host !== origin) { this.displaced++; this.touches[origin]!++; this.touches[host]!++ }
-    if (this.firstMove[vm] === Infinity) this.firstMove[vm] = this.clock++
+    this.noteTried(vm)
     this.state.apply(vm, host)
     this.noteFree(now)
     this.noteFree(host)
     this.vmsOn[now]!.delete(vm)
     this.vmsOn[host]!.add(vm)
+  }
+
+  /**
+   * `vm` counts as moved in the plan's order (firstMoved) from now on, as
+   * after any move, undone or not: a move priced without being made
+   * (lookahead-search.ts' ejection chains) leaves the order as making and
+   * undoing it would.
+   */
+  protected noteTried (vm: number): void {
+    if (this.firstMove[vm] === Infinity) this.firstMove[vm] = this.clock++
   }
 
   /** Undoes moves back to trail length `mark`. */
@@ -135,11 +145,19 @@ export class SearchState {
     return best
   }
 
-  /** DCs by gain, best first (ties: lower index). */
-  protected ranked (gains: Float64Array): number[] {
-    const order: number[] = []
-    for (let d = 0; d < gains.length; d++) if (gains[d]! > -Infinity) order.push(d)
-    return order.sort((a, b) => gains[b]! - gains[a]! || a - b)
+  /**
+   * The next DC by gain, best first (ties: lower index), of those not yet
+   * `taken` and with a finite gain; marks it taken. -1 when none is left.
+   * Callers mostly stop at the first DC, so this selects rather than sorts.
+   */
+  protected nextRanked (gains: Float64Array, taken: Uint8Array): number {
+    let best = -1
+    for (let d = 0; d < gains.length; d++) {
+      if (taken[d] === 1 || gains[d] === -Infinity) continue
+      if (best < 0 || gains[d]! > gains[best]!) best = d
+    }
+    if (best >= 0) taken[best] = 1
+    return best
   }
 
   /** The host in `dc` that takes `vm` with most memory left, within limits; -1 if none. */
