@@ -19,14 +19,19 @@ export class Placement {
   /** out[u * nDc + d]: bit/s VM u sends to nodes in DC d (in: receives). */
   readonly out: Float64Array
   readonly in: Float64Array
-  /** Link loads in bit/s, kept current for planners that look at links. */
-  readonly linkLoad: Float64Array
+  /** Link loads in bit/s, kept current unless made without them (the `linkLoad` getter). */
+  private readonly loads: Float64Array | undefined
   cost: number
   /** Placement rules' counts; undefined when the instance has no rules. */
   readonly rules: RuleCounts | undefined
   private readonly talkBuf: Int32Array
 
-  constructor (model: CostModel, hostOf?: Int32Array) {
+  /**
+   * With `links` false the link loads are not kept: the cost is priced by
+   * DC pairs and never reads them, and a search that moves VMs millions of
+   * times (annealing, the lookahead search) skips their upkeep per move.
+   */
+  constructor (model: CostModel, hostOf?: Int32Array, links = true) {
     const inst = model.instance
     this.inst = inst
     this.model = model
@@ -53,8 +58,14 @@ export class Placement {
     this.talkBuf = new Int32Array(nDc)
     this.rules = inst.rules === undefined ? undefined : new RuleCounts(inst.rules, nDc, v => this.dcOf(v))
     const full = evaluate(model, this.hostOf)
-    this.linkLoad = full.linkLoad
+    this.loads = links ? full.linkLoad : undefined
     this.cost = full.total
+  }
+
+  /** Link loads in bit/s, for planners that look at links and the move recorder. */
+  get linkLoad (): Float64Array {
+    if (this.loads === undefined) throw new Error('this placement does not keep link loads (made with links = false)')
+    return this.loads
   }
 
   dcOf (vm: number): number {
@@ -177,11 +188,14 @@ export class Placement {
     if (from === to) return
     this.rules?.moved(vm, from, to)
     this.dcMemUsed[from]! -= vmMemory[vm]!; this.dcMemUsed[to]! += vmMemory[vm]!
+    const loads = this.loads
     const base = vm * nDc
-    for (let b = 0; b < nDc; b++) {
-      const o = this.out[base + b]!; const i = this.in[base + b]!
-      if (o !== 0) { shift(this.linkLoad, route[from * nDc + b]!, -o); shift(this.linkLoad, route[to * nDc + b]!, o) }
-      if (i !== 0) { shift(this.linkLoad, route[b * nDc + from]!, -i); shift(this.linkLoad, route[b * nDc + to]!, i) }
+    if (loads !== undefined) {
+      for (let b = 0; b < nDc; b++) {
+        const o = this.out[base + b]!; const i = this.in[base + b]!
+        if (o !== 0) { shift(loads, route[from * nDc + b]!, -o); shift(loads, route[to * nDc + b]!, o) }
+        if (i !== 0) { shift(loads, route[b * nDc + from]!, -i); shift(loads, route[b * nDc + to]!, i) }
+      }
     }
     for (let k = adjStart[vm]!; k < adjStart[vm + 1]!; k++) {
       const v = adjNode[k]!

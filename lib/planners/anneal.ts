@@ -60,7 +60,7 @@ class Search {
   private bestCost: number
 
   constructor (model: CostModel, start: Int32Array, movable: Uint8Array, rng: Random) {
-    this.state = new Placement(model, start)
+    this.state = new Placement(model, start, false)
     this.rng = rng
     const inst = model.instance
     this.vms = []

@@ -46,7 +46,7 @@ export class SearchState {
     this.inst = inst
     this.lockMoved = lockMoved
     this.held = held
-    this.state = new Placement(model, start)
+    this.state = new Placement(model, start, false)
     this.maxMoves = config.maxMoves ?? DEFAULT_MAX_MOVES
     this.maxPerHost = config.maxMovesPerHost ?? DEFAULT_MAX_MOVES_PER_HOST
     this.minGain = config.minGain ?? DEFAULT_MIN_GAIN

@@ -87,3 +87,19 @@ test('incremental moves keep the running cost equal to a full evaluation', t => 
   t.true(Math.abs(state.cost - full.total) < 1e-9 * Math.max(1, full.total), `${state.cost} vs ${full.total}`)
   full.linkLoad.forEach((load, l) => t.true(Math.abs(load - state.linkLoad[l]!) < 1e-6 * Math.max(1, load)))
 })
+
+test('a placement made without link loads keeps the same cost move for move, and refuses to hand out loads it does not keep', t => {
+  const inst = compile(generate('thesis', { vms: 200, dcs: 4, seed: 3 }))
+  const model = new CostModel(inst)
+  const kept = new Placement(model)
+  const bare = new Placement(model, undefined, false)
+  for (let i = 0; i < 150; i++) {
+    const vm = (i * 29) % inst.nVm
+    const host = (i * 7) % inst.nHost
+    kept.apply(vm, host)
+    bare.apply(vm, host)
+    t.is(bare.cost, kept.cost)
+  }
+  t.throws(() => bare.linkLoad, { message: /does not keep link loads/ })
+  t.true(kept.linkLoad.length > 0)
+})
