@@ -142,13 +142,21 @@ function makeRoom (state: Placement, pending: number[], hint: Int32Array, place:
   const { hostDc, dcHosts, vmMemory, vmVcpus, hostMemory, hostVcpus, vmPinned, vmHost } = inst
   const isPending = new Uint8Array(inst.nVm)
   for (const v of pending) isPending[v] = 1
+  // The VMs that may step aside, by host, in index order: gathered once,
+  // not by a scan of every VM per host tried (at 100,000 VMs that scan was
+  // 390 s of a 450 s plan).
+  const settled: Array<number[] | undefined> = new Array(inst.nHost)
+  for (let u = 0; u < inst.nVm; u++) {
+    const h = state.hostOf[u]!
+    if (vmHost[u] !== h || isPending[u] === 1 || vmPinned[u] === 1) continue
+    (settled[h] ??= []).push(u)
+  }
   for (const v of pending) {
     const dc = hostDc[hint[v]!]!
     for (const h of dcHosts[dc]!) {
       const needMem = state.memUsed[h]! + vmMemory[v]! - hostMemory[h]!
       const needCpu = state.cpuUsed[h]! + vmVcpus[v]! - hostVcpus[h]!
-      for (let u = 0; u < inst.nVm; u++) {
-        if (state.hostOf[u] !== h || vmHost[u] !== h || isPending[u] === 1 || vmPinned[u] === 1) continue
+      for (const u of settled[h] ?? []) {
         if (vmMemory[u]! < needMem || vmVcpus[u]! < needCpu) continue
         for (const h2 of dcHosts[dc]!) {
           if (h2 !== h && state.fits(u, h2)) { place(u, h2); return true }
