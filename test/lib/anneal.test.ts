@@ -8,7 +8,6 @@ import { carryOut, carryOutBySearch } from '../../lib/planners/sequence.ts'
 import { mesh, near, runPlan as run, snapshot } from './fixtures.ts'
 import { cases } from './optimum-cases.ts'
 
-
 test('full DCs, applications in the wrong ones: within 10% of the exact optimum (four optimum-bench instances)', t => {
   // Before annealing and whole-group placement the lookahead planner ended
   // at 4.4x, 1.7x, 3.0x and 215x these optima (Algorithm 1: 284x, 424x, 14x, 9,700x).

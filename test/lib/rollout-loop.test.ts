@@ -12,7 +12,6 @@ import { runAgentLoop } from '../../lab/bench/agent-loop.ts'
 import { clustered17 } from './clustered-17.ts'
 import { cases } from './optimum-cases.ts'
 
-
 // clustered seed 20 was 1.23x the optimum before shorter rounds were candidates (withShorterRounds);
 // thesis seed 16 1.71x before the round heading for a full-effort search's placement was one (lookahead.ts);
 // clustered seed 17 2.08x before a search over rounds (round-beam.ts) could promise a path.

@@ -17,7 +17,6 @@ import { afterPlan, chooseByRollout, withShorterRounds } from '../../lib/planner
 import { near, runPlan } from './fixtures.ts'
 import { cases } from './optimum-cases.ts'
 
-
 /** The agents' planner section at its defaults (agent/config.ts), without and with rounds played forward. */
 const PLAIN: PlannerConfig = { maxMoves: 5, maxMovesPerHost: 2, minGain: 0.001 }
 const FORWARD: PlannerConfig = { ...PLAIN, rolloutRounds: 12 }

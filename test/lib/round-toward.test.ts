@@ -17,7 +17,6 @@ import { planLookahead } from '../../lib/planners/lookahead.ts'
 import { near, runPlan } from './fixtures.ts'
 import { cases } from './optimum-cases.ts'
 
-
 /** The agents' planner section at its defaults (agent/config.ts). */
 const AGENTS: PlannerConfig = { maxMoves: 5, maxMovesPerHost: 2, minGain: 0.001 }
 /** Far more rounds than these 29-39 VMs need (they settle in 5-11). */
